@@ -1,0 +1,1 @@
+"""The ``yalu`` command line: a thin click layer over the library."""
