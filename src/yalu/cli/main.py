@@ -80,6 +80,12 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 # Register subcommands here, one line each: register("name", "yalu.cli.module:command").
+register("itm", "yalu.cli.itm:itm")
+register("terrain", "yalu.cli.terrain:terrain")
+register("profile", "yalu.cli.profile:profile")
+register("validate", "yalu.cli.run:validate")
+register("run", "yalu.cli.run:run")
+register("demo", "yalu.cli.run:demo")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

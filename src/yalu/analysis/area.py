@@ -1,0 +1,260 @@
+"""Analysis areas and administrative regions.
+
+An analysis area restricts where reach is counted: a bounding box, a polygon, or the nodes within a
+distance of a border line. Regions (countries and provinces) label each node and settlement.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from yalu.analysis.geo import (
+    PolygonFeature,
+    distance_to_lines_km,
+    load_lines_geojson,
+    load_polygons_geojson,
+    points_in_polygon,
+)
+from yalu.errors import ParameterError, check_range
+
+__all__ = [
+    "AnalysisArea",
+    "BBoxArea",
+    "BorderBufferArea",
+    "GridLike",
+    "PolygonArea",
+    "Regions",
+    "border_line",
+    "border_regions",
+    "grid_nodes",
+]
+
+UNKNOWN = "unknown"
+
+
+class GridLike(Protocol):
+    """A regular latitude-longitude grid of nodes.
+
+    Node (i, j) lies at ``(north_deg - i * dlat_deg, west_deg + j * dlon_deg)``; ``shape`` is
+    (rows, columns). yalu's coverage grids satisfy this protocol.
+    """
+
+    north_deg: float
+    west_deg: float
+    dlat_deg: float
+    dlon_deg: float
+    shape: tuple[int, int]
+
+
+def grid_nodes(grid: GridLike) -> tuple[np.ndarray, np.ndarray]:
+    """1-D latitudes (north first) and longitudes [deg] of the grid nodes."""
+    nr, nc = (int(v) for v in grid.shape)
+    lat = grid.north_deg - grid.dlat_deg * np.arange(nr)
+    lon = grid.west_deg + grid.dlon_deg * np.arange(nc)
+    return lat, lon
+
+
+def _data_path(name: str) -> Path:
+    return Path(str(resources.files("yalu").joinpath(f"data/{name}")))
+
+
+def border_line(path: str | os.PathLike[str] | None = None) -> list[np.ndarray]:
+    """The border line as polylines; default the shipped China–North Korea line (DCW)."""
+    return _border_line(str(path) if path is not None else str(_data_path("border_cn_kp_line_dcw.geojson")))
+
+
+@lru_cache(maxsize=4)
+def _border_line(path: str) -> list[np.ndarray]:
+    return load_lines_geojson(path)
+
+
+class AnalysisArea:
+    """Base class: which points are inside the area."""
+
+    kind = "area"
+
+    def contains(self, lat_deg: Any, lon_deg: Any) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def bounds(self) -> tuple[float, float, float, float]:  # pragma: no cover - abstract
+        """(south, west, north, east) [deg] enclosing the area."""
+        raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def grid_mask(self, grid: GridLike) -> np.ndarray:
+        """Boolean raster: nodes of ``grid`` inside the area."""
+        lat, lon = grid_nodes(grid)
+        la, lo = np.meshgrid(lat, lon, indexing="ij")
+        return self.contains(la, lo)
+
+
+@dataclass
+class BBoxArea(AnalysisArea):
+    """A latitude-longitude box [deg]."""
+
+    south_deg: float
+    west_deg: float
+    north_deg: float
+    east_deg: float
+    kind = "bbox"
+
+    def __post_init__(self) -> None:
+        check_range("south_deg", self.south_deg, -90, 90)
+        check_range("north_deg", self.north_deg, -90, 90)
+        check_range("west_deg", self.west_deg, -180, 180)
+        check_range("east_deg", self.east_deg, -180, 180)
+        if self.north_deg <= self.south_deg:
+            raise ParameterError("north_deg", self.north_deg, f"> south_deg ({self.south_deg})")
+        if self.east_deg <= self.west_deg:
+            raise ParameterError("east_deg", self.east_deg, f"> west_deg ({self.west_deg})")
+
+    def contains(self, lat_deg: Any, lon_deg: Any) -> np.ndarray:
+        lat, lon = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
+        return np.asarray(
+            (lat >= self.south_deg) & (lat <= self.north_deg)
+            & (lon >= self.west_deg) & (lon <= self.east_deg)
+        )
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        return (self.south_deg, self.west_deg, self.north_deg, self.east_deg)
+
+    def describe(self) -> str:
+        return (
+            f"box {self.south_deg:g}–{self.north_deg:g} °N, {self.west_deg:g}–{self.east_deg:g} °E"
+        )
+
+
+@dataclass
+class PolygonArea(AnalysisArea):
+    """A polygon given as (lon, lat) vertices [deg] (an exterior ring, closed or not)."""
+
+    ring: np.ndarray
+    kind = "polygon"
+
+    def __post_init__(self) -> None:
+        self.ring = np.asarray(self.ring, dtype=float)
+        if self.ring.ndim != 2 or self.ring.shape[1] != 2 or self.ring.shape[0] < 3:
+            raise ParameterError("polygon", f"{self.ring.shape[0]} vertices", "at least 3 (lon, lat) vertices")
+        check_range("polygon latitude", self.ring[:, 1], -90, 90)
+        check_range("polygon longitude", self.ring[:, 0], -180, 180)
+
+    def contains(self, lat_deg: Any, lon_deg: Any) -> np.ndarray:
+        return points_in_polygon(lat_deg, lon_deg, [self.ring])
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        return (
+            float(self.ring[:, 1].min()),
+            float(self.ring[:, 0].min()),
+            float(self.ring[:, 1].max()),
+            float(self.ring[:, 0].max()),
+        )
+
+    def describe(self) -> str:
+        return f"polygon of {len(self.ring)} vertices"
+
+
+@dataclass
+class BorderBufferArea(AnalysisArea):
+    """Points within ``distance_km`` of a border line (great-circle distance)."""
+
+    lines: Sequence[np.ndarray]
+    distance_km: float
+    name: str = "border"
+    kind = "within_km_of_border"
+
+    def __post_init__(self) -> None:
+        check_range("within_km", self.distance_km, 0, 2000, lo_inclusive=False)
+
+    def distance(self, lat_deg: Any, lon_deg: Any) -> np.ndarray:
+        return distance_to_lines_km(lat_deg, lon_deg, self.lines)
+
+    def contains(self, lat_deg: Any, lon_deg: Any) -> np.ndarray:
+        return np.asarray(self.distance(lat_deg, lon_deg) <= self.distance_km)
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        allp = np.vstack(self.lines)
+        s, n = float(allp[:, 1].min()), float(allp[:, 1].max())
+        dlat = self.distance_km / 111.0
+        coslat = max(np.cos(np.radians(max(abs(s), abs(n)) + dlat)), 0.05)
+        dlon = self.distance_km / (111.32 * coslat)
+        return (
+            max(s - dlat, -90.0),
+            max(float(allp[:, 0].min()) - dlon, -180.0),
+            min(n + dlat, 90.0),
+            min(float(allp[:, 0].max()) + dlon, 180.0),
+        )
+
+    def describe(self) -> str:
+        return f"within {self.distance_km:g} km of the {self.name} line"
+
+
+@dataclass
+class Regions:
+    """Countries and provinces as polygons, keyed by GeoNames admin-1 code (``"KP.13"``)."""
+
+    features: list[PolygonFeature]
+    codes: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_geojson(
+        cls,
+        path: str | os.PathLike[str],
+        code_property: str = "gn_a1_code",
+        name_property: str = "name",
+    ) -> Regions:
+        """Read polygons whose ``code_property`` holds a GeoNames admin-1 code ``CC.nn``."""
+        from yalu.analysis.settlements import admin1_names
+
+        names = admin1_names()
+        feats = load_polygons_geojson(path)
+        codes, countries, labels = [], [], []
+        for f in feats:
+            code = str(f.properties.get(code_property) or "")
+            cc = code.split(".")[0] if "." in code else code[:2]
+            codes.append(code)
+            countries.append(cc or UNKNOWN)
+            label = names.get(code) or str(f.properties.get(name_property) or "") or UNKNOWN
+            labels.append(label)
+        return cls(feats, codes, countries, labels)
+
+    def label_points(self, lat_deg: Any, lon_deg: Any) -> np.ndarray:
+        """Index of the region containing each point (the first match), or -1."""
+        lat, lon = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
+        out = np.full(lat.shape, -1, dtype=np.int32)
+        for k, f in enumerate(self.features):
+            todo = out < 0
+            if not todo.any():
+                break
+            ins = f.contains(lat[todo], lon[todo])
+            sub = out[todo]
+            sub[ins] = k
+            out[todo] = sub
+        return out
+
+    def label_grid(self, grid: GridLike) -> np.ndarray:
+        """Region index of every grid node (int32 raster, -1 outside every region)."""
+        lat, lon = grid_nodes(grid)
+        la, lo = np.meshgrid(lat, lon, indexing="ij")
+        return self.label_points(la, lo)
+
+
+def border_regions() -> Regions:
+    """The shipped province polygons (North Korea; Liaoning, Jilin, Heilongjiang)."""
+    return _border_regions()
+
+
+@lru_cache(maxsize=1)
+def _border_regions() -> Regions:
+    return Regions.from_geojson(_data_path("border_admin1_ne.geojson"))

@@ -1,0 +1,410 @@
+"""Population within reach of a service-level map, by country, province and service level.
+
+Service levels are the integers of the radio layer: 0 none, 1 SMS, 2 voice, 3 data. Every count is
+cumulative: ``sms`` counts everyone who can at least send a text, so ``sms >= voice >= data``.
+
+People come from settlements (GeoNames places, at the node nearest to each place) and, optionally,
+from a population raster (zonal sums: each raster cell takes the service of its nearest node).
+Places of unknown population (0 in GeoNames) are counted as places, never as people. Places flagged
+as duplicates (:func:`yalu.analysis.settlements.flag_duplicates`) are listed but not counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yalu.analysis import _kernels
+from yalu.analysis.area import UNKNOWN, AnalysisArea, GridLike, Regions, grid_nodes
+from yalu.analysis.geo import cell_area_km2
+from yalu.analysis.settlements import Settlements, flag_duplicates
+from yalu.errors import InputError, ParameterError
+
+__all__ = [
+    "LEVELS",
+    "CensusRow",
+    "ReachResult",
+    "census_table",
+    "level_name",
+    "population_reach",
+    "settlement_nodes",
+]
+
+#: Service level names by their integer code (0 is "none").
+LEVELS: dict[int, str] = {1: "sms", 2: "voice", 3: "data"}
+_NAMES = {0: "none", **LEVELS}
+
+
+def level_name(code: int) -> str:
+    """``"none"``, ``"sms"``, ``"voice"`` or ``"data"``."""
+    return _NAMES.get(int(code), "none")
+
+
+@dataclass(frozen=True)
+class CensusRow:
+    province: str
+    codes: tuple[str, ...]  # GeoNames admin-1 codes ("KP.17")
+    population: int
+
+
+def census_table(path: str | os.PathLike[str] | None = None) -> list[CensusRow]:
+    """Province census table: columns ``province``, ``geonames_admin1`` (codes joined by ``+``),
+    ``census_2008_pop`` (or ``population``). Default: North Korea's 2008 census, shipped."""
+    if path is None:
+        text = resources.files("yalu").joinpath("data/border_census_kp_2008.csv").read_text("utf-8")
+        name = "border_census_kp_2008.csv"
+    else:
+        try:
+            text = Path(path).read_text("utf-8")
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read census table ({exc.strerror})") from exc
+        name = str(path)
+    rows = []
+    for i, r in enumerate(csv.DictReader(text.splitlines()), start=2):
+        codes = tuple(c.strip() for c in (r.get("geonames_admin1") or "").split("+") if c.strip())
+        if not codes:
+            continue  # totals and notes
+        raw = r.get("census_2008_pop") or r.get("population") or ""
+        try:
+            pop = int(float(raw))
+        except ValueError as exc:
+            raise InputError(f"{name}: line {i}: population = {raw!r}: must be a number") from exc
+        rows.append(CensusRow(str(r.get("province", "")), codes, pop))
+    return rows
+
+
+def settlement_nodes(
+    grid: GridLike, lat_deg: np.ndarray, lon_deg: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, col, inside) of the grid node nearest to each point."""
+    row = np.rint((grid.north_deg - np.asarray(lat_deg, float)) / grid.dlat_deg).astype(np.int64)
+    col = np.rint((np.asarray(lon_deg, float) - grid.west_deg) / grid.dlon_deg).astype(np.int64)
+    nr, nc = (int(v) for v in grid.shape)
+    inside = (row >= 0) & (row < nr) & (col >= 0) & (col < nc)
+    return np.clip(row, 0, nr - 1), np.clip(col, 0, nc - 1), inside
+
+
+@dataclass
+class ReachResult:
+    """Reach of one service-level map. All dicts are plain JSON-able Python objects."""
+
+    population_within_reach: dict[str, dict[str, dict[str, int]]]
+    places_within_reach: dict[str, dict[str, dict[str, int]]]
+    unknown_population_places_within_reach: dict[str, dict[str, dict[str, int]]]
+    population_in_area: dict[str, dict[str, int]]
+    places_in_area: dict[str, dict[str, int]]
+    share_within_reach: dict[str, dict[str, dict[str, float]]]
+    area_km2: dict[str, dict[str, float]]
+    analysis_area_km2: dict[str, float]
+    settlements: list[dict[str, Any]]
+    census: list[dict[str, Any]] = field(default_factory=list)
+    raster_population_within_reach: dict[str, dict[str, dict[str, float]]] | None = None
+    raster_population_in_area: dict[str, dict[str, float]] | None = None
+
+    def totals(self, country: str | None = None) -> dict[str, int]:
+        """People within reach per level, summed over provinces (and countries unless given)."""
+        out = {lv: 0 for lv in LEVELS.values()}
+        for cc, provs in self.population_within_reach.items():
+            if country is not None and cc != country:
+                continue
+            for per in provs.values():
+                for lv, v in per.items():
+                    out[lv] += int(v)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "population_within_reach": self.population_within_reach,
+            "places_within_reach": self.places_within_reach,
+            "unknown_population_places_within_reach": self.unknown_population_places_within_reach,
+            "population_in_area": self.population_in_area,
+            "places_in_area": self.places_in_area,
+            "share_within_reach": self.share_within_reach,
+            "area_km2": self.area_km2,
+            "analysis_area_km2": self.analysis_area_km2,
+            "settlements": self.settlements,
+            "census": self.census,
+        }
+        if self.raster_population_within_reach is not None:
+            d["raster_population_within_reach"] = self.raster_population_within_reach
+            d["raster_population_in_area"] = self.raster_population_in_area
+        return d
+
+
+def _check_service(service_level: Any, grid: GridLike) -> np.ndarray:
+    sl = np.asarray(service_level)
+    shape = tuple(int(v) for v in grid.shape)
+    if sl.shape != shape:
+        raise ParameterError("service_level", f"array of shape {sl.shape}", f"shape {shape} (the grid)")
+    if not np.issubdtype(sl.dtype, np.integer):
+        raise ParameterError("service_level", f"dtype {sl.dtype}", "an integer array (0 none .. 3 data)")
+    # anything outside 0..3 (nodata) counts as no service
+    return np.where((sl >= 0) & (sl <= 3), sl, 0).astype(np.int8)
+
+
+def population_reach(
+    service_level: Any,
+    grid: GridLike,
+    settlements: Settlements,
+    regions: Regions,
+    area: AnalysisArea | None = None,
+    *,
+    best_server: Any | None = None,
+    site_ids: Sequence[str] | None = None,
+    population_raster: str | os.PathLike[str] | None = None,
+    census: Sequence[CensusRow] | None = None,
+    census_settlements: Settlements | None = None,
+    dedupe_km: float = 5.0,
+) -> ReachResult:
+    """Population, places and area within reach of each service level.
+
+    Parameters
+    ----------
+    service_level : (rows, cols) int array
+        0 none, 1 SMS, 2 voice, 3 data; other values count as none.
+    grid : GridLike
+        Node grid of ``service_level``.
+    settlements : Settlements
+        Places to count; those outside ``area`` or the grid are ignored. Country and province come
+        from GeoNames (country code, admin-1 code).
+    regions : Regions
+        Province polygons: label nodes for the areas by country.
+    area : AnalysisArea, optional
+        Where to count; default the whole grid.
+    best_server, site_ids : optional
+        Raster of the best server's index (-1 none) and the site id of each index, to name each
+        settlement's best site.
+    population_raster : path, optional
+        A GeoTIFF of people per cell (WorldPop, GHSL...), read with rasterio: zonal sums of the cells
+        inside the grid and the area, each cell taking the service of its nearest node.
+    census : list of CensusRow, optional
+        Province census populations, compared with the settlement populations.
+    census_settlements : Settlements, optional
+        All places of the census provinces (not only those in the area), to state how much of the
+        census the settlement list covers. Default ``settlements``.
+    dedupe_km : float
+        Radius for :func:`flag_duplicates`; 0 disables de-duplication.
+
+    Returns
+    -------
+    ReachResult
+    """
+    sl = _check_service(service_level, grid)
+    lat1, lon1 = grid_nodes(grid)
+    lat2, lon2 = np.meshgrid(lat1, lon1, indexing="ij")
+    in_area = np.ones(sl.shape, bool) if area is None else area.grid_mask(grid)
+    node_region = regions.label_grid(grid)
+    levels = list(LEVELS.values())
+
+    # areas by country
+    cell_km2 = np.broadcast_to(cell_area_km2(lat1, grid.dlat_deg, grid.dlon_deg)[:, None], sl.shape)
+    countries = sorted(set(regions.countries)) + [UNKNOWN]
+    cidx = {c: i for i, c in enumerate(countries)}
+    region_country = np.array([cidx[c] for c in regions.countries] + [cidx[UNKNOWN]], dtype=np.int64)
+    node_country = region_country[node_region]  # -1 -> last = unknown
+    tab = _kernels.sum_by_label(
+        np.where(in_area, node_country, -1).astype(np.int64), sl.astype(np.int64),
+        np.ascontiguousarray(cell_km2, dtype=float), len(countries), 3,
+    )
+    area_km2: dict[str, dict[str, float]] = {}
+    analysis_area_km2: dict[str, float] = {}
+    for c, i in cidx.items():
+        if tab[i].sum() <= 0:
+            continue
+        cum = np.cumsum(tab[i][::-1])[::-1]  # cum[k] = area with level >= k
+        area_km2[c] = {levels[k - 1]: float(cum[k]) for k in (1, 2, 3)}
+        analysis_area_km2[c] = float(cum[0])
+
+    # settlements
+    n = len(settlements)
+    row, col, in_grid = settlement_nodes(grid, settlements.lat_deg, settlements.lon_deg)
+    if area is not None and n:
+        in_ar = area.contains(settlements.lat_deg, settlements.lon_deg)
+    else:
+        in_ar = np.ones(n, bool)
+    counted = in_grid & in_ar
+    dup = flag_duplicates(settlements, dedupe_km) if dedupe_km > 0 and n else np.full(n, -1)
+    lev = np.where(in_grid, sl[row, col], 0)
+    bs = None
+    if best_server is not None:
+        bsa = np.asarray(best_server)
+        if bsa.shape != sl.shape:
+            raise ParameterError("best_server", f"array of shape {bsa.shape}", f"shape {sl.shape}")
+        bs = np.where(in_grid, bsa[row, col], -1)
+
+    pop_reach: dict[str, dict[str, dict[str, int]]] = {}
+    places_reach: dict[str, dict[str, dict[str, int]]] = {}
+    unk_reach: dict[str, dict[str, dict[str, int]]] = {}
+    pop_area: dict[str, dict[str, int]] = {}
+    places_area: dict[str, dict[str, int]] = {}
+    records = []
+    for i in range(n):
+        if not counted[i]:
+            continue
+        cc = str(settlements.country[i])
+        prov = str(settlements.admin1_name[i]) or UNKNOWN
+        pop = int(settlements.population[i])
+        li = int(lev[i])
+        rec: dict[str, Any] = {
+            "geonameid": int(settlements.geonameid[i]),
+            "name": str(settlements.name[i]),
+            "country": cc,
+            "province": prov,
+            "admin1_code": f"{cc}.{settlements.admin1_code[i]}",
+            "lat_deg": round(float(settlements.lat_deg[i]), 5),
+            "lon_deg": round(float(settlements.lon_deg[i]), 5),
+            "population": pop,
+            "service_level": level_name(li),
+            "best_site": None,
+            "duplicate_of": None,
+        }
+        if bs is not None and li > 0 and int(bs[i]) >= 0:
+            k = int(bs[i])
+            rec["best_site"] = str(site_ids[k]) if site_ids is not None and k < len(site_ids) else k
+        if dup[i] >= 0:
+            rec["duplicate_of"] = int(settlements.geonameid[dup[i]])
+            records.append(rec)
+            continue
+        records.append(rec)
+        pr = pop_reach.setdefault(cc, {}).setdefault(prov, {lv: 0 for lv in levels})
+        pl = places_reach.setdefault(cc, {}).setdefault(prov, {lv: 0 for lv in levels})
+        pu = unk_reach.setdefault(cc, {}).setdefault(prov, {lv: 0 for lv in levels})
+        pop_area.setdefault(cc, {}).setdefault(prov, 0)
+        places_area.setdefault(cc, {}).setdefault(prov, 0)
+        pop_area[cc][prov] += pop
+        places_area[cc][prov] += 1
+        for k in range(1, li + 1):
+            lv = LEVELS[k]
+            pr[lv] += pop
+            pl[lv] += 1
+            if pop <= 0:
+                pu[lv] += 1
+    share: dict[str, dict[str, dict[str, float]]] = {}
+    for cc, provs in pop_reach.items():
+        for prov, per in provs.items():
+            tot = pop_area[cc][prov]
+            share.setdefault(cc, {})[prov] = {
+                lv: (per[lv] / tot if tot > 0 else 0.0) for lv in levels
+            }
+
+    result = ReachResult(
+        population_within_reach=pop_reach,
+        places_within_reach=places_reach,
+        unknown_population_places_within_reach=unk_reach,
+        population_in_area=pop_area,
+        places_in_area=places_area,
+        share_within_reach=share,
+        area_km2=area_km2,
+        analysis_area_km2=analysis_area_km2,
+        settlements=records,
+    )
+    if census:
+        result.census = _census_rows(
+            census, settlements if census_settlements is None else census_settlements, dedupe_km, records
+        )
+    if population_raster is not None:
+        rp, ra = _raster_reach(population_raster, grid, sl, in_area, node_region, regions)
+        result.raster_population_within_reach = rp
+        result.raster_population_in_area = ra
+    return result
+
+
+def _census_rows(
+    census: Sequence[CensusRow],
+    allset: Settlements,
+    dedupe_km: float,
+    records: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    rank = {name: k for k, name in _NAMES.items()}
+    dup = flag_duplicates(allset, dedupe_km) if dedupe_km > 0 and len(allset) else np.full(len(allset), -1)
+    full = np.array([f"{c}.{a}" for c, a in zip(allset.country, allset.admin1_code, strict=True)])
+    out = []
+    for row in census:
+        sel = np.isin(full, row.codes) & (dup < 0)
+        listed = int(allset.population[sel].sum())
+        within = {lv: 0 for lv in LEVELS.values()}
+        for rec in records:
+            if rec["duplicate_of"] is None and rec["admin1_code"] in row.codes:
+                for k in range(1, rank[rec["service_level"]] + 1):
+                    within[LEVELS[k]] += rec["population"]
+        out.append({
+            "province": row.province,
+            "admin1_codes": list(row.codes),
+            "census_population": row.population,
+            "settlement_population": listed,
+            "settlement_share_of_census": listed / row.population if row.population else 0.0,
+            "settlement_places": int(sel.sum()),
+            "within_reach": within,
+            "within_reach_share_of_census": {
+                lv: (v / row.population if row.population else 0.0) for lv, v in within.items()
+            },
+        })
+    return out
+
+
+def _raster_reach(
+    path: str | os.PathLike[str],
+    grid: GridLike,
+    sl: np.ndarray,
+    in_area: np.ndarray,
+    node_region: np.ndarray,
+    regions: Regions,
+) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, dict[str, float]]]:
+    import rasterio
+    from rasterio.windows import from_bounds
+
+    lat1, lon1 = grid_nodes(grid)
+    south = float(lat1[-1] - grid.dlat_deg / 2)
+    north = float(lat1[0] + grid.dlat_deg / 2)
+    west = float(lon1[0] - grid.dlon_deg / 2)
+    east = float(lon1[-1] + grid.dlon_deg / 2)
+    try:
+        src = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(f"{path}: cannot read population raster ({exc})") from exc
+    with src:
+        if src.crs is not None and not src.crs.is_geographic:
+            raise ParameterError("population_raster", str(path), "a raster in geographic lon/lat coordinates")
+        win = from_bounds(west, south, east, north, src.transform).round_offsets().round_lengths()
+        data = src.read(1, window=win, boundless=True, fill_value=0, masked=True)
+        tr = src.window_transform(win)
+    pop = np.asarray(data.filled(0), dtype=float)
+    pop[~np.isfinite(pop) | (pop < 0)] = 0.0
+    rows = np.arange(pop.shape[0])
+    cols = np.arange(pop.shape[1])
+    plon = tr.c + tr.a * (cols + 0.5)
+    plat = tr.f + tr.e * (rows + 0.5)
+    r = np.rint((grid.north_deg - plat) / grid.dlat_deg).astype(np.int64)
+    c = np.rint((plon - grid.west_deg) / grid.dlon_deg).astype(np.int64)
+    nr, nc = sl.shape
+    okr = (r >= 0) & (r < nr)
+    okc = (c >= 0) & (c < nc)
+    rr, cc = np.meshgrid(np.clip(r, 0, nr - 1), np.clip(c, 0, nc - 1), indexing="ij")
+    ok = okr[:, None] & okc[None, :] & in_area[rr, cc]
+    lab = np.where(ok, node_region[rr, cc], -1)
+    # region index -1 (outside every polygon) -> its own label at the end
+    nreg = len(regions.codes)
+    lab = np.where(ok & (lab < 0), nreg, lab)
+    tab = _kernels.sum_by_label(lab.astype(np.int64), sl[rr, cc].astype(np.int64),
+                                np.ascontiguousarray(pop), nreg + 1, 3)
+    within: dict[str, dict[str, dict[str, float]]] = {}
+    total: dict[str, dict[str, float]] = {}
+    for k in range(nreg + 1):
+        if tab[k].sum() <= 0:
+            continue
+        cc_ = regions.countries[k] if k < nreg else UNKNOWN
+        prov = regions.names[k] if k < nreg else UNKNOWN
+        cum = np.cumsum(tab[k][::-1])[::-1]
+        d = within.setdefault(cc_, {}).setdefault(prov, {lv: 0.0 for lv in LEVELS.values()})
+        for j in (1, 2, 3):
+            d[LEVELS[j]] += float(cum[j])
+        total.setdefault(cc_, {}).setdefault(prov, 0.0)
+        total[cc_][prov] += float(cum[0])
+    return within, total

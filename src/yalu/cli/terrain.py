@@ -1,0 +1,196 @@
+"""``yalu terrain``: inspect terrain, download public tiles, export SPLAT! SDF tiles."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from yalu.errors import ParameterError
+
+
+def parse_bbox(value: str, name: str = "--bbox") -> tuple[float, float, float, float]:
+    """Parse ``S,W,N,E`` [deg] into a validated tuple; ParameterError naming ``name``."""
+    from yalu.terrain.export import check_bbox
+
+    parts = [p.strip() for p in str(value).split(",")]
+    if len(parts) != 4:
+        raise ParameterError(name, value, "S,W,N,E in degrees (four numbers)")
+    try:
+        nums = [float(p) for p in parts]
+    except ValueError:
+        raise ParameterError(name, value, "S,W,N,E in degrees (four numbers)") from None
+    return check_bbox(nums, name)
+
+
+def _fmt_deg(v: float) -> str:
+    return f"{v:.6f}".rstrip("0").rstrip(".")
+
+
+@click.group()
+def terrain() -> None:
+    """Terrain: inspect, fetch public tiles, export to SPLAT! SDF."""
+
+
+@terrain.command("info")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--voids/--no-voids", default=True, show_default=True, help="Count voids (reads every tile)."
+)
+def info(path: Path, voids: bool) -> None:
+    """Print bounds, resolution, nodata/voids and the tiles found in PATH."""
+    from yalu.terrain import open_terrain
+
+    t = open_terrain(path)
+    s, w, n, e = t.bounds
+    dlat, dlon = t.resolution_deg
+    dy, dx = t.resolution_m
+    click.echo(f"terrain: {t.description}")
+    click.echo(
+        f"bounds: {_fmt_deg(s)} to {_fmt_deg(n)} N, {_fmt_deg(w)} to {_fmt_deg(e)} E (S,W,N,E)"
+    )
+    click.echo(
+        f'resolution: {dlat * 3600:.4g}" x {dlon * 3600:.4g}" (lat x lon), '
+        f"about {dy:.1f} m x {dx:.1f} m at the centre"
+    )
+    nd = t.nodata
+    nd_txt = "-32768" if nd is None or nd == -32768 else f"{nd:g} and -32768"
+    click.echo(f"nodata: {nd_txt} (voids, filled by interpolation when read)")
+    if voids:
+        names = t.tiles or [str(path)]
+        with click.progressbar(
+            length=max(len(names), 1), label="counting voids", file=sys.stderr
+        ) as bar:
+            counts = t.void_counts(progress=lambda _n: bar.update(1))
+        total = sum(counts.values())
+        with_voids = {k: v for k, v in counts.items() if v}
+        click.echo(f"voids: {total} nodes in {len(with_voids)} of {len(counts)} tile(s)")
+        for k, v in sorted(with_voids.items()):
+            click.echo(f"  {k}: {v}")
+    tiles = t.tiles
+    click.echo(f"tiles: {len(tiles)}")
+    for p in tiles[:50]:
+        click.echo(f"  {p}")
+    if len(tiles) > 50:
+        click.echo(f"  ... and {len(tiles) - 50} more")
+
+
+@terrain.command("to-sdf")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--bbox", required=True, help="S,W,N,E [deg]; whole 1-degree tiles are written.")
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output directory (new).",
+)
+@click.option(
+    "--resolution",
+    type=click.Choice(["3", "1"]),
+    default="3",
+    show_default=True,
+    help="Arc-seconds: 3 = SDF, 1 = SPLAT! HD (-hd.sdf).",
+)
+@click.option(
+    "--missing",
+    type=click.Choice(["error", "sea-level"]),
+    default="error",
+    show_default=True,
+    help="Terrain outside SOURCE's tiles.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+def to_sdf(
+    source: Path, bbox: str, out_dir: Path, resolution: str, missing: str, overwrite: bool
+) -> None:
+    """Write SPLAT! SDF tiles of SOURCE covering --bbox into --out."""
+    from yalu.io.atomic import check_writable
+    from yalu.terrain import open_terrain
+    from yalu.terrain.export import sdf_cells, write_sdf
+
+    box = parse_bbox(bbox)
+    check_writable(out_dir, overwrite)
+    t = open_terrain(source, missing=missing)
+    cells = sdf_cells(box)
+    with click.progressbar(length=len(cells), label="writing SDF tiles", file=sys.stderr) as bar:
+        paths = write_sdf(
+            t, box, out_dir, int(resolution), overwrite=overwrite, progress=lambda _n: bar.update(1)
+        )
+    if t.is_demo:
+        click.echo(f"note: source is the {t.description}", err=True)
+    click.echo(f"wrote {len(paths)} SDF tile(s) to {out_dir}")
+    for p in paths:
+        click.echo(f"  {p.name}")
+
+
+@terrain.command("fetch")
+@click.option("--bbox", required=True, help="S,W,N,E [deg].")
+@click.option(
+    "--source",
+    "source",
+    type=click.Choice(["copernicus-glo90", "copernicus-glo30", "srtm-skadi"]),
+    default="copernicus-glo90",
+    show_default=True,
+)
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Cache directory (default: ~/.cache/yalu/terrain or $YALU_CACHE_DIR/terrain).",
+)
+@click.option("--base-url", default=None, help="Replace the public bucket URL (mirror).")
+@click.option("--retries", type=int, default=4, show_default=True)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Socket timeout per attempt [s].",
+)
+@click.option(
+    "--backoff",
+    "backoff_s",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="First wait between attempts [s], doubled each time.",
+)
+def fetch(
+    bbox: str,
+    source: str,
+    cache_dir: Path | None,
+    base_url: str | None,
+    retries: int,
+    timeout_s: float,
+    backoff_s: float,
+) -> None:
+    """Download public elevation tiles covering --bbox into the cache (reused when present)."""
+    from yalu.terrain.export import sdf_cells
+    from yalu.terrain.fetch import default_cache_dir, fetch_tiles
+
+    box = parse_bbox(bbox)
+    root = cache_dir if cache_dir is not None else default_cache_dir()
+    n = len(sdf_cells(box))
+    with click.progressbar(
+        length=n, label=f"fetching {source}", file=sys.stderr, show_pos=True
+    ) as bar:
+        rep = fetch_tiles(
+            box,
+            source,
+            root,
+            base_url,
+            retries=retries,
+            backoff_s=backoff_s,
+            timeout_s=timeout_s,
+            progress=lambda _t, _s: bar.update(1),
+        )
+    click.echo(
+        f"{len(rep.downloaded)} downloaded ({rep.bytes_downloaded / 2**20:.1f} MiB), "
+        f"{len(rep.reused)} reused, {len(rep.absent)} absent (ocean, read as 0 m), "
+        f"{rep.retries} retries; cache: {root}"
+    )
+    click.echo(f"use it with: --terrain {root}")

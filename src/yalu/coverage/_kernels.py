@@ -1,0 +1,689 @@
+"""Numba kernels of the coverage engine (private; :mod:`yalu.coverage.engine` wraps them).
+
+Two ways to fill a raster with ITM point-to-point losses:
+
+exact
+    For every node, the WGS84 geodesic from the site to the node is sampled at
+    ``n = max(1, round(L / step))`` equal intervals (``_geodesic.profile_points``), terrain is
+    interpolated bilinearly at the samples, and ``_itm_kernels.p2p_core`` is called on that
+    profile. One node, one independent computation.
+
+fast
+    Terrain is sampled once along ``n_az`` radials from the site, every ``step`` metres. Along each
+    radial, a sweep keeps, for the path that ends at sample k: the transmitter horizon (running
+    maximum of elevation angles), the receiver horizon (tangent from the receiver to the upper
+    convex hull of the curvature-corrected profile, a binary search), and prefix sums that give
+    the mean path height and the least-squares lines of ITM's profile analysis in O(1). The
+    terrain irregularity delta_h (an interdecile range, O(n)) is computed at a coarse set of
+    distances and interpolated linearly in between. ITM's geometry-to-loss part runs at every
+    ``kstep``-th sample, and wherever the horizon geometry changes between two evaluations; the
+    excess loss over free space is interpolated linearly along the radial in between. The number
+    of radials doubles outwards (levels), so that the arc between neighbouring radials never
+    exceeds ``arc_m``. Raster nodes then take the excess loss interpolated bilinearly in
+    (azimuth, distance) from the radials of the finest level active at their distance, plus the
+    free-space loss at their own distance. Nodes within ``k_exact`` steps of the site are computed
+    as in exact mode.
+
+Radial geometry in fast mode: positions along radials are great circles on a sphere of radius
+``r_fake`` in geodetic coordinates, and node azimuth/distance come from the same sphere, so that a
+node on a radial lies exactly on it. Each radial's metric length is scaled by ``scale[j]``, the
+ratio of the WGS84 geodesic length to the spherical one at the radial's end.
+
+Every output element is written by exactly one computation and nothing is reduced across threads,
+so results are bit-identical across runs and thread counts.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from yalu.coverage._geodesic import ANCHOR, inverse, profile_points
+from yalu.propagation._itm_kernels import (
+    OUT_LEN,
+    SCRATCH_LEN,
+    effective_curvature,
+    free_space_loss_db,
+    ground_impedance,
+    p2p_core,
+    reference_attenuation,
+    surface_refractivity,
+    terrain_delta_h,
+    validate_inputs,
+    variability_db,
+)
+from yalu.terrain._kernels import bilinear_point
+
+DEG = math.pi / 180.0
+TWO_PI = 2.0 * math.pi
+
+# index of parameters in the float64 ``itm`` array passed to kernels
+P_H_TX = 0
+P_H_RX = 1
+P_F_MHZ = 2
+P_N0 = 3
+P_EPS = 4
+P_SIGMA = 5
+P_TIME = 6
+P_LOC = 7
+P_SIT = 8
+P_CLIMATE = 9
+P_POL = 10
+P_MDVAR = 11
+P_LEN = 12
+
+
+@njit(cache=True, inline="always")
+def _fdim(x: float, y: float) -> float:
+    return x - y if x > y else 0.0
+
+
+@njit(cache=True)
+def _itm(
+    elev: np.ndarray, n: int, step: float, p: np.ndarray, scratch: np.ndarray, outv: np.ndarray
+) -> float:
+    return p2p_core(
+        elev, 0, n, step, p[P_H_TX], p[P_H_RX], p[P_F_MHZ], int(p[P_CLIMATE]), p[P_N0],
+        int(p[P_POL]), p[P_EPS], p[P_SIGMA], int(p[P_MDVAR]), p[P_TIME], p[P_LOC], p[P_SIT],
+        scratch, outv,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _node_exact(
+    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
+    lat0: float, lon0: float, z_site: float, lat: float, lon: float,
+    step: float, min_d: float, p: np.ndarray,
+    plat: np.ndarray, plon: np.ndarray, pz: np.ndarray, scratch: np.ndarray, outv: np.ndarray,
+) -> float:
+    """ITM loss on the geodesic profile from the site to one node (see module doc)."""
+    length, az = inverse(lat0, lon0, lat, lon)
+    if length < min_d:
+        # too close for a profile: a two-point profile of length min_d between the two ground
+        # heights (the node at the site itself gets a flat min_d path)
+        pz[0] = z_site
+        pz[1] = bilinear_point(elev2d, north, west, dlat, dlon, lat, lon)
+        return _itm(pz, 1, min_d, p, scratch, outv)
+    n = max(1, round(length / step))
+    if n + 1 > pz.shape[0]:
+        return math.nan
+    profile_points(lat0, lon0, lat, lon, n, az, length, plat, plon)
+    pz[0] = z_site
+    for k in range(1, n + 1):
+        pz[k] = bilinear_point(elev2d, north, west, dlat, dlon, plat[k], plon[k])
+    return _itm(pz, n, length / n, p, scratch, outv)
+
+
+@njit(cache=True, parallel=True)
+def exact_map(
+    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
+    lat0: float, lon0: float,
+    g_north: float, g_west: float, g_dlat: float, g_dlon: float,
+    radius_m: float, step: float, min_d: float, p: np.ndarray, n_max: int, out: np.ndarray,
+) -> None:
+    """Exact ITM loss at every node of ``out`` (rows north to south) within ``radius_m``."""
+    z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
+    n_rows, n_cols = out.shape
+    for i in prange(n_rows):
+        plat = np.empty(n_max + 1)
+        plon = np.empty(n_max + 1)
+        pz = np.empty(n_max + 1)
+        scratch = np.empty(SCRATCH_LEN)
+        outv = np.empty(OUT_LEN)
+        lat = g_north - i * g_dlat
+        for j in range(n_cols):
+            lon = g_west + j * g_dlon
+            length, _az = inverse(lat0, lon0, lat, lon)
+            if length > radius_m:
+                out[i, j] = math.nan
+                continue
+            out[i, j] = _node_exact(
+                elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lat, lon, step, min_d, p,
+                plat, plon, pz, scratch, outv,
+            )  # fmt: skip
+
+
+@njit(cache=True, parallel=True)
+def distance_map(
+    lat0: float, lon0: float, g_north: float, g_west: float, g_dlat: float, g_dlon: float,
+    out: np.ndarray,
+) -> None:
+    """WGS84 geodesic distance [m] from the site to every node."""
+    n_rows, n_cols = out.shape
+    for i in prange(n_rows):
+        lat = g_north - i * g_dlat
+        for j in range(n_cols):
+            length, _az = inverse(lat0, lon0, lat, g_west + j * g_dlon)
+            out[i, j] = length
+
+
+# ---------------------------------------------------------------------------------------------
+# fast mode
+
+
+@njit(cache=True, inline="always")
+def _sphere_direct(
+    slat0: float, clat0: float, lon0: float, s_az: float, c_az: float, delta: float
+) -> tuple[float, float]:
+    sd = math.sin(delta)
+    cd = math.cos(delta)
+    sl = slat0 * cd + clat0 * sd * c_az
+    sl = min(1.0, max(-1.0, sl))
+    lat = math.asin(sl)
+    lon = lon0 + math.atan2(s_az * sd * clat0, cd - slat0 * sl) / DEG
+    return lat / DEG, lon
+
+
+@njit(cache=True)
+def radial_scales(
+    lat0: float, lon0: float, n_az: int, r_fake: float, length_m: float, out: np.ndarray
+) -> None:
+    """Ratio of WGS84 geodesic length to spherical length at each radial's far end."""
+    slat0 = math.sin(lat0 * DEG)
+    clat0 = math.cos(lat0 * DEG)
+    delta = length_m / r_fake
+    for j in range(n_az):
+        az = TWO_PI * j / n_az
+        la, lo = _sphere_direct(slat0, clat0, lon0, math.sin(az), math.cos(az), delta)
+        true_len, _ = inverse(lat0, lon0, la, lo)
+        out[j] = true_len / length_m
+
+
+@njit(cache=True)
+def _lsq_prefix(
+    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, n: int, step: float, x_start: float, x_end: float
+) -> tuple[float, float]:
+    """``_itm_kernels.least_squares_line`` on z[0..n] in O(1) from prefix sums.
+
+    ``c0[k] = sum(z[:k])``, ``c1[k] = sum(i * z[i] for i < k)``.
+    """
+    k_lo = int(_fdim(x_start / step, 0.0))
+    k_hi = n - int(_fdim(n, x_end / step))
+    if k_hi <= k_lo:
+        k_lo = int(_fdim(k_lo, 1.0))
+        k_hi = n - int(_fdim(n, k_hi + 1.0))
+    width = float(k_hi - k_lo)
+    centre = k_lo + 0.5 * width
+    u_end = centre
+    s0 = 0.5 * (z[k_lo] + z[k_hi])
+    s1 = 0.5 * (z[k_lo] - z[k_hi]) * (-0.5 * width)
+    if k_hi - k_lo >= 2:
+        a = c0[k_hi] - c0[k_lo + 1]
+        b = c1[k_hi] - c1[k_lo + 1]
+        s0 += a
+        s1 += b - centre * a
+    mean = s0 / width
+    slope = s1 * 12.0 / ((width * width + 2.0) * width)
+    return mean - slope * u_end, mean + slope * (n - u_end)
+
+
+@njit(cache=True)
+def _horizon_from_height(h_e_m: float, a_e_m: float, delta_h_m: float) -> float:
+    return math.sqrt(2.0 * h_e_m * a_e_m) * math.exp(-0.07 * math.sqrt(delta_h_m / max(h_e_m, 5.0)))
+
+
+@njit(cache=True)
+def _geometry_at(
+    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, k: int, step: float, h_tx: float, h_rx: float,
+    itx: int, irx: int, n0: float,
+) -> tuple[float, float, float, float, float, float, float, float, float]:
+    """Horizon angles/distances for the path ending at sample k, with the path's own curvature.
+
+    ``itx``/``irx``: candidate horizon samples from the sweep (-1: none). Returns
+    ``(theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, x_start, x_end, gamma_e, n_s, d)``.
+    """
+    d = k * step
+    p10 = int(0.1 * k)
+    h_sys = (c0[k - p10 + 1] - c0[p10]) / (k - 2 * p10 + 1)
+    n_s = surface_refractivity(n0, h_sys)
+    gamma_e = effective_curvature(n_s)
+    two_a = 2.0 / gamma_e
+    z_tx = z[0] + h_tx
+    z_rx = z[k] + h_rx
+    theta_tx = (z_rx - z_tx) / d - d / two_a
+    theta_rx = -(z_rx - z_tx) / d - d / two_a
+    d_tx = d
+    d_rx = d
+    if itx > 0:
+        x = itx * step
+        t = (z[itx] - z_tx) / x - x / two_a
+        if t > theta_tx:
+            theta_tx = t
+            d_tx = x
+    if irx > 0:
+        x = d - irx * step
+        t = -(z_rx - z[irx]) / x - x / two_a
+        if t > theta_rx:
+            theta_rx = t
+            d_rx = x
+    x_start = min(15.0 * h_tx, 0.1 * d_tx)
+    x_end = d - min(15.0 * h_rx, 0.1 * d_rx)
+    return theta_tx, theta_rx, d_tx, d_rx, x_start, x_end, gamma_e, n_s, d
+
+
+@njit(cache=True)
+def _excess_at(
+    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, k: int, step: float, p: np.ndarray,
+    itx: int, irx: int, delta_h: float, z_g: complex,
+) -> float:
+    """ITM loss minus free-space loss for the radial path ending at sample k (NaN on error)."""
+    h_tx = p[P_H_TX]
+    h_rx = p[P_H_RX]
+    f = p[P_F_MHZ]
+    theta_tx, theta_rx, d_tx, d_rx, x_start, x_end, gamma_e, n_s, d = _geometry_at(
+        z, c0, c1, k, step, h_tx, h_rx, itx, irx, p[P_N0]
+    )
+    a_e = 1.0 / gamma_e
+    # ITM v1.4 QuickPfl, as _itm_kernels.profile_geometry, with O(1) least squares
+    e_tx = z[0]
+    e_rx = z[k]
+    if d_tx + d_rx > 1.5 * d:
+        fit_tx, fit_rx = _lsq_prefix(z, c0, c1, k, step, x_start, x_end)
+        h_e_tx = h_tx + _fdim(e_tx, fit_tx)
+        h_e_rx = h_rx + _fdim(e_rx, fit_rx)
+        d_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
+        d_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
+        d_sum = d_tx + d_rx
+        if d_sum <= d:
+            ratio = d / d_sum
+            q = ratio * ratio
+            h_e_tx = h_e_tx * q
+            d_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
+            h_e_rx = h_e_rx * q
+            d_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
+        d_ls = math.sqrt(2.0 * h_e_tx * a_e)
+        theta_tx = (0.65 * delta_h * (d_ls / d_tx - 1.0) - 2.0 * h_e_tx) / d_ls
+        d_ls = math.sqrt(2.0 * h_e_rx * a_e)
+        theta_rx = (0.65 * delta_h * (d_ls / d_rx - 1.0) - 2.0 * h_e_rx) / d_ls
+    else:
+        fit_tx, _u = _lsq_prefix(z, c0, c1, k, step, x_start, 0.9 * d_tx)
+        h_e_tx = h_tx + _fdim(e_tx, fit_tx)
+        _u, fit_rx = _lsq_prefix(z, c0, c1, k, step, d - 0.9 * d_rx, x_end)
+        h_e_rx = h_rx + _fdim(e_rx, fit_rx)
+    rtn, _w, a_ref, _mode = reference_attenuation(
+        d, f, h_tx, h_rx, h_e_tx, h_e_rx, d_tx, d_rx, theta_tx, theta_rx, delta_h, gamma_e,
+        n_s, z_g, False,
+    )  # fmt: skip
+    if rtn != 0:
+        return math.nan
+    a_var, _w3 = variability_db(
+        p[P_TIME], p[P_LOC], p[P_SIT], h_e_tx, h_e_rx, delta_h, f, d, a_ref,
+        int(p[P_CLIMATE]), int(p[P_MDVAR]),
+    )  # fmt: skip
+    return a_var
+
+
+@njit(cache=True)
+def _delta_h_at(
+    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, k: int, step: float, p: np.ndarray,
+    itx: int, irx: int, scratch: np.ndarray,
+) -> float:
+    r = _geometry_at(z, c0, c1, k, step, p[P_H_TX], p[P_H_RX], itx, irx, p[P_N0])
+    return terrain_delta_h(z, 0, k, step, r[4], r[5], scratch)
+
+
+@njit(cache=True)
+def _sample_and_sweep(
+    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
+    slat0: float, clat0: float, lon0: float, z_site: float, az: float, r_fake: float,
+    step_fake: float, step: float, n_s: int, gamma_ref: float, h_tx: float, h_rx: float,
+    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, itx: np.ndarray, irx: np.ndarray,
+    hull: np.ndarray,
+) -> int:
+    """Terrain, prefix sums and horizon candidates along one radial; return the last valid sample.
+
+    ``itx[k]``/``irx[k]``: the sample that is the transmitter/receiver horizon of the path ending
+    at sample k under the reference curvature ``gamma_ref`` (-1: none).
+    """
+    s_az = math.sin(az)
+    c_az = math.cos(az)
+    # exact spherical points at anchors, linear in between
+    z[0] = z_site
+    la_prev = math.asin(slat0) / DEG
+    lo_prev = lon0
+    k0 = 0
+    n_end = n_s
+    while k0 < n_s:
+        k1 = min(k0 + ANCHOR, n_s)
+        la1, lo1 = _sphere_direct(slat0, clat0, lon0, s_az, c_az, k1 * step_fake / r_fake)
+        inv = 1.0 / (k1 - k0)
+        for k in range(k0 + 1, k1 + 1):
+            t = (k - k0) * inv
+            zk = bilinear_point(
+                elev2d, north, west, dlat, dlon, la_prev + t * (la1 - la_prev),
+                lo_prev + t * (lo1 - lo_prev),
+            )  # fmt: skip
+            z[k] = zk
+            if not math.isfinite(zk) and n_end == n_s:
+                n_end = k - 1
+        k0 = k1
+        la_prev = la1
+        lo_prev = lo1
+    if n_end < 1:
+        return n_end
+    c0[0] = 0.0
+    c1[0] = 0.0
+    for k in range(n_end + 1):
+        c0[k + 1] = c0[k] + z[k]
+        c1[k + 1] = c1[k] + k * z[k]
+    qc = 0.5 * gamma_ref
+    z_tx = z[0] + h_tx
+    best_t = -1e300
+    best_i = -1
+    n_hull = 0
+    itx[0] = -1
+    irx[0] = -1
+    for k in range(1, n_end + 1):
+        d = k * step
+        itx[k] = best_i
+        # receiver horizon: tangent from (d, y_rx) to the upper hull of (x_i, z_i - qc x_i^2)
+        if n_hull == 0:
+            irx[k] = -1
+        else:
+            y_q = z[k] + h_rx - qc * d * d
+            lo = 0
+            hi = n_hull - 1
+            # first edge m where the query is on or above the line through hull[m], hull[m+1]
+            while lo < hi:
+                mid = (lo + hi) // 2
+                ia = hull[mid]
+                ib = hull[mid + 1]
+                xa = ia * step
+                xb = ib * step
+                ya = z[ia] - qc * xa * xa
+                yb = z[ib] - qc * xb * xb
+                line = ya + (yb - ya) * (d - xa) / (xb - xa)
+                if y_q < line:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            irx[k] = hull[lo]
+        # sample k becomes an interior point of longer paths
+        x = d
+        t = (z[k] - z_tx) / x - qc * x
+        if t > best_t:
+            best_t = t
+            best_i = k
+        y = z[k] - qc * x * x
+        while n_hull >= 2:
+            ia = hull[n_hull - 2]
+            ib = hull[n_hull - 1]
+            xa = ia * step
+            xb = ib * step
+            ya = z[ia] - qc * xa * xa
+            yb = z[ib] - qc * xb * xb
+            if (xb - xa) * (y - ya) - (yb - ya) * (x - xa) >= 0.0:
+                n_hull -= 1
+            else:
+                break
+        hull[n_hull] = k
+        n_hull += 1
+    return n_end
+
+
+@njit(cache=True, inline="always")
+def _dh_interp(dh: np.ndarray, k: int, kdh: int, n_end: int) -> float:
+    m = k // kdh
+    k_a = max(1, m * kdh)
+    k_b = min((m + 1) * kdh, n_end)
+    if k_b > k_a:
+        return dh[m] + (dh[m + 1] - dh[m]) * ((k - k_a) / (k_b - k_a))
+    return dh[m]
+
+
+@njit(cache=True)
+def _evaluate_radial(
+    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, itx: np.ndarray, irx: np.ndarray,
+    n_end: int, step: float, k_first: int, kstep: int, kdh: int, dh: np.ndarray,
+    p: np.ndarray, refine: bool, ev: np.ndarray, row: np.ndarray,
+) -> int:
+    """Excess loss into ``row[k_first..n_end]`` (see module doc); return the ITM calls made."""
+    z_g = ground_impedance(p[P_F_MHZ], int(p[P_POL]), p[P_EPS], p[P_SIGMA])
+    n_calls = 0
+    k_prev = -1
+    k = max(1, k_first)
+    k_dense = min(2 * kstep, 16)
+    while k <= n_end:
+        ev[k] = _excess_at(z, c0, c1, k, step, p, itx[k], irx[k], _dh_interp(dh, k, kdh, n_end), z_g)
+        n_calls += 1
+        row[k] = ev[k]
+        if k_prev >= 0 and k - k_prev > 1:
+            if refine and (irx[k] != irx[k_prev] or itx[k] != itx[k_prev]):
+                # the horizon geometry changed: evaluate every sample in between
+                for kk in range(k_prev + 1, k):
+                    row[kk] = _excess_at(
+                        z, c0, c1, kk, step, p, itx[kk], irx[kk], _dh_interp(dh, kk, kdh, n_end),
+                        z_g,
+                    )  # fmt: skip
+                    n_calls += 1
+            else:
+                a = ev[k_prev]
+                b = ev[k]
+                inv = 1.0 / (k - k_prev)
+                for kk in range(k_prev + 1, k):
+                    row[kk] = a + (b - a) * ((kk - k_prev) * inv)
+        k_prev = k
+        if k < k_first + k_dense:
+            k += 1
+        elif k < n_end:
+            k = min(k + kstep, n_end)
+        else:
+            break
+    return n_calls
+
+
+@njit(cache=True)
+def _level_of(j: int, n_levels: int) -> int:
+    """Level of finest-index radial j: 0 for multiples of 2^(L-1) ... L-1 for odd j."""
+    if j == 0:
+        return 0
+    lev = n_levels - 1
+    while lev > 0 and j % 2 == 0:
+        j //= 2
+        lev -= 1
+    return lev
+
+
+@njit(cache=True, parallel=True)
+def fast_delta_h(
+    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
+    lat0: float, lon0: float, r_fake: float, step_fake: float, scales: np.ndarray,
+    n_s: int, kdh: int, gamma_ref: float, p: np.ndarray, j_lo: int, n_az: int, dh_every: int,
+    dh_polar: np.ndarray,
+) -> None:
+    """delta_h every ``kdh`` samples on radials ``j_lo + r * dh_every`` into ``dh_polar[r]``."""
+    n_rows_p, n_dh = dh_polar.shape
+    slat0 = math.sin(lat0 * DEG)
+    clat0 = math.cos(lat0 * DEG)
+    z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
+    for r in prange(n_rows_p):
+        j = (j_lo + r * dh_every) % n_az
+        z = np.empty(n_s + 1)
+        c0 = np.empty(n_s + 2)
+        c1 = np.empty(n_s + 2)
+        itx = np.empty(n_s + 1, dtype=np.int64)
+        irx = np.empty(n_s + 1, dtype=np.int64)
+        hull = np.empty(n_s + 1, dtype=np.int64)
+        scratch = np.empty(SCRATCH_LEN)
+        step = step_fake * scales[j]
+        n_end = _sample_and_sweep(
+            elev2d, north, west, dlat, dlon, slat0, clat0, lon0, z_site, TWO_PI * j / n_az,
+            r_fake, step_fake, step, n_s, gamma_ref, p[P_H_TX], p[P_H_RX],
+            z, c0, c1, itx, irx, hull,
+        )  # fmt: skip
+        for m in range(n_dh):
+            if n_end < 1:
+                dh_polar[r, m] = math.nan
+                continue
+            k = min(max(1, m * kdh), n_end)
+            dh_polar[r, m] = _delta_h_at(z, c0, c1, k, step, p, itx[k], irx[k], scratch)
+
+
+@njit(cache=True, parallel=True)
+def fast_radials(
+    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
+    lat0: float, lon0: float, r_fake: float, step_fake: float, scales: np.ndarray,
+    n_levels: int, k_start: np.ndarray, k_exact: int, kstep: int, kdh: int,
+    gamma_ref: float, p: np.ndarray, refine: bool, j_lo: int, n_az: int,
+    dh_every: int, dh_j_lo: int, dh_polar: np.ndarray, polar: np.ndarray, calls: np.ndarray,
+) -> None:
+    """Sweep radials ``j_lo + r`` (mod ``n_az``) into ``polar[r]``; level l starts at ``k_start[l]``.
+
+    delta_h comes from ``dh_polar`` (rows: radials ``dh_j_lo + q * dh_every``), linear in azimuth.
+    """
+    n_rows_p, n_cols = polar.shape
+    n_s = n_cols - 1
+    n_dh_rows, n_dh = dh_polar.shape
+    slat0 = math.sin(lat0 * DEG)
+    clat0 = math.cos(lat0 * DEG)
+    z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
+    for r in prange(n_rows_p):
+        j = (j_lo + r) % n_az
+        z = np.empty(n_s + 1)
+        c0 = np.empty(n_s + 2)
+        c1 = np.empty(n_s + 2)
+        itx = np.empty(n_s + 1, dtype=np.int64)
+        irx = np.empty(n_s + 1, dtype=np.int64)
+        hull = np.empty(n_s + 1, dtype=np.int64)
+        dh = np.empty(n_dh)
+        ev = np.empty(n_s + 1)
+        row = np.empty(n_s + 1)
+        for k in range(n_s + 1):
+            row[k] = math.nan
+        # delta_h of this azimuth
+        rel = (j - dh_j_lo) % n_az
+        q = rel // dh_every
+        w = (rel - q * dh_every) / dh_every
+        q1 = q + 1
+        if q1 >= n_dh_rows:
+            q1 = q1 - n_dh_rows if (n_dh_rows * dh_every == n_az) else n_dh_rows - 1
+        if q >= n_dh_rows:
+            q = n_dh_rows - 1
+        for m in range(n_dh):
+            a = dh_polar[q, m]
+            b = dh_polar[q1, m]
+            dh[m] = a + (b - a) * w if w > 0.0 else a
+        lev = _level_of(j, n_levels)
+        k_first = max(k_start[lev], k_exact - 1, 1)
+        step = step_fake * scales[j]
+        n_end = _sample_and_sweep(
+            elev2d, north, west, dlat, dlon, slat0, clat0, lon0, z_site, TWO_PI * j / n_az,
+            r_fake, step_fake, step, n_s, gamma_ref, p[P_H_TX], p[P_H_RX],
+            z, c0, c1, itx, irx, hull,
+        )  # fmt: skip
+        if n_end >= 1:
+            calls[r] = _evaluate_radial(
+                z, c0, c1, itx, irx, n_end, step, k_first, kstep, kdh, dh, p, refine, ev, row
+            )
+        else:
+            calls[r] = 0
+        for k in range(n_s + 1):
+            polar[r, k] = row[k]
+
+
+@njit(cache=True, parallel=True)
+def fast_fill(
+    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
+    lat0: float, lon0: float, g_north: float, g_west: float, g_dlat: float, g_dlon: float,
+    radius_m: float, r_fake: float, step_fake: float, scales: np.ndarray, n_levels: int,
+    k_start: np.ndarray, k_exact: int, exact_step: float, min_d: float, p: np.ndarray,
+    j_lo: int, polar: np.ndarray, out: np.ndarray,
+) -> None:
+    """Raster nodes from the radial sweeps (see module doc); ``polar[r]`` is radial j_lo + r."""
+    n_az = scales.shape[0]
+    n_rows_p, n_cols_p = polar.shape
+    n_s = n_cols_p - 1
+    n_rows, n_cols = out.shape
+    slat0 = math.sin(lat0 * DEG)
+    clat0 = math.cos(lat0 * DEG)
+    z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
+    f = p[P_F_MHZ]
+    r_exact = k_exact * step_fake
+    n_exact_max = int(2 * r_exact * 1.02 / exact_step) + 4
+    for i in prange(n_rows):
+        lat = g_north - i * g_dlat
+        sl = math.sin(lat * DEG)
+        cl = math.cos(lat * DEG)
+        h_lat = math.sin(0.5 * (lat - lat0) * DEG)
+        h_lat *= h_lat
+        plat = np.empty(n_exact_max + 1)
+        plon = np.empty(n_exact_max + 1)
+        pz = np.empty(n_exact_max + 1)
+        scratch = np.empty(SCRATCH_LEN)
+        outv = np.empty(OUT_LEN)
+        for j in range(n_cols):
+            lon = g_west + j * g_dlon
+            dl = (lon - lon0) * DEG
+            h_lon = math.sin(0.5 * dl)
+            hav = h_lat + clat0 * cl * h_lon * h_lon
+            hav = min(1.0, max(0.0, hav))
+            c = 2.0 * math.asin(math.sqrt(hav))
+            s_fake = c * r_fake
+            az = math.atan2(math.sin(dl) * cl, clat0 * sl - slat0 * cl * math.cos(dl))
+            if az < 0.0:
+                az += TWO_PI
+            u = az / TWO_PI * n_az
+            jf = int(u)
+            if jf >= n_az:
+                jf = n_az - 1
+            scl = scales[jf]
+            d_approx = s_fake * scl
+            if d_approx > radius_m + 50.0:
+                out[i, j] = math.nan
+                continue
+            if d_approx > radius_m - 50.0 or s_fake < r_exact:
+                length, _az = inverse(lat0, lon0, lat, lon)
+                if length > radius_m:
+                    out[i, j] = math.nan
+                    continue
+                if s_fake < r_exact:
+                    out[i, j] = _node_exact(
+                        elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lat, lon,
+                        exact_step, min_d, p, plat, plon, pz, scratch, outv,
+                    )  # fmt: skip
+                    continue
+            fk = s_fake / step_fake
+            k = int(fk)
+            if k >= n_s:
+                k = n_s - 1
+            tk = fk - k
+            lev = n_levels - 1
+            while lev > 0 and k_start[lev] > k:
+                lev -= 1
+            m = 1 << (n_levels - 1 - lev)
+            ja = (jf // m) * m
+            ta = (u - ja) / m
+            jb = ja + m
+            if jb >= n_az:
+                jb -= n_az
+            ra = ja - j_lo
+            if ra < 0:
+                ra += n_az
+            rb = jb - j_lo
+            if rb < 0:
+                rb += n_az
+            if ra >= n_rows_p or rb >= n_rows_p:
+                out[i, j] = math.nan
+                continue
+            a0 = polar[ra, k]
+            a1 = polar[ra, k + 1]
+            b0 = polar[rb, k]
+            b1 = polar[rb, k + 1]
+            va = a0 + (a1 - a0) * tk
+            vb = b0 + (b1 - b0) * tk
+            if math.isnan(va) or math.isnan(vb):
+                v = va if ta < 0.5 else vb
+            else:
+                v = va + (vb - va) * ta
+            out[i, j] = v + free_space_loss_db(d_approx, f)
+
+
+@njit(cache=True)
+def check_itm_params(p: np.ndarray) -> tuple[int, int]:
+    """Return ``(rtn, warnings)`` of ITM's input validation for the parameter vector."""
+    return validate_inputs(
+        p[P_H_TX], p[P_H_RX], int(p[P_CLIMATE]), p[P_N0], p[P_F_MHZ], int(p[P_POL]), p[P_EPS],
+        p[P_SIGMA], int(p[P_MDVAR]), p[P_TIME], p[P_LOC], p[P_SIT],
+    )  # fmt: skip

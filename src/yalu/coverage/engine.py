@@ -1,0 +1,694 @@
+"""Path-loss maps around a site: the public face of the coverage engine.
+
+:func:`path_loss_map` computes the basic transmission loss [dB] from one site to every node of a
+lat/lon raster within a radius. The unit of work, one site on one tile of nodes, is
+:func:`tile_job` applied to a frozen :class:`TileSpec` (arrays and numbers only, picklable), so
+that a distributed scheduler can run tiles without any change here. The engine reads terrain
+through a :class:`yalu.terrain.Terrain` (or an in-memory :class:`yalu.terrain.TerrainWindow`) and
+knows nothing about files.
+
+Modes
+-----
+``exact``
+    Every node gets ITM point-to-point (``yalu.propagation.itm``, NTIA ITM v1.4) on its own WGS84
+    geodesic profile from the site, sampled every ``step_m`` (``n = max(1, round(L / step_m))``
+    intervals of ``L / n``), terrain interpolated bilinearly: the same profile that
+    :func:`yalu.geodesy.profile` extracts (positions agree within 1 cm).
+``fast`` (default)
+    Radial sweeps with incremental horizons, O(1) least-squares fits from prefix sums, delta_h on
+    a coarse set of distances, ITM at a subset of distances and the excess loss interpolated
+    (see :mod:`yalu.coverage._kernels`). Measured against exact mode on the shared benchmark
+    terrain (3" SDF, 50 km, 900 MHz): see ``benchmarks/bench_coverage.py`` and the package docs.
+
+Both modes are deterministic: the output is bit-identical across runs and thread counts.
+
+The node at the site, and any node closer than ``min_distance_m`` (default: one step), gets ITM on
+a two-point profile of length ``min_distance_m`` between the site's and the node's ground heights:
+a finite value close to the free-space loss at that distance, not NaN.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numba
+import numpy as np
+
+from yalu.coverage.grid import Grid, grid_around, metres_per_degree
+from yalu.errors import ParameterError, check_range, parse_choice
+
+__all__ = [
+    "PropagationModel",
+    "MapMode",
+    "ITMOptions",
+    "FastSettings",
+    "TileSpec",
+    "tile_job",
+    "make_tile_spec",
+    "path_loss_map",
+]
+
+ProgressFn = Callable[[int, int], None]
+
+
+class PropagationModel(str, enum.Enum):
+    """Propagation model of a map."""
+
+    ITM = "itm"
+    HATA = "hata"
+    FREE_SPACE = "free-space"
+
+
+class MapMode(str, enum.Enum):
+    """How ITM maps are computed (see module doc)."""
+
+    FAST = "fast"
+    EXACT = "exact"
+
+
+@dataclass(frozen=True)
+class ITMOptions:
+    """ITM parameters besides heights and frequency (defaults: SPLAT!'s benchmark job).
+
+    Parameters
+    ----------
+    climate : int
+        Radio climate 1..7 (5 continental temperate).
+    n0 : float
+        Surface refractivity at sea level [N-units], 250..400.
+    polarization : int
+        0 horizontal, 1 vertical.
+    epsilon : float
+        Relative permittivity of the ground.
+    sigma : float
+        Ground conductivity [S/m].
+    mdvar : int
+        Mode of variability (ITM), default 12: mobile without location variability, as SPLAT!.
+    time_pct, location_pct, situation_pct : float
+        Quantiles [%].
+    """
+
+    climate: int = 5
+    n0: float = 301.0
+    polarization: int = 1
+    epsilon: float = 15.0
+    sigma: float = 0.005
+    mdvar: int = 12
+    time_pct: float = 50.0
+    location_pct: float = 50.0
+    situation_pct: float = 50.0
+
+
+@dataclass(frozen=True)
+class FastSettings:
+    """Knobs of fast mode (defaults give the accuracy stated in the package docs).
+
+    Parameters
+    ----------
+    arc_px : float
+        Largest arc between neighbouring radials, in terrain node spacings (the smaller of the
+        two spacings in metres).
+    kstep : int
+        ITM is evaluated at every ``kstep``-th sample along a radial (and where the horizon
+        geometry changes, when ``refine``).
+    kdh : int
+        delta_h is computed every ``kdh`` samples and interpolated.
+    refine : bool
+        Evaluate every sample between two evaluations whose horizon samples differ.
+    k_exact : int
+        Nodes closer than ``k_exact`` steps to the site are computed exactly.
+    dh_every : int
+        delta_h is computed on every ``dh_every``-th radial (a power of 2) and interpolated in
+        azimuth between them.
+    """
+
+    arc_px: float = 1.0
+    kstep: int = 4
+    kdh: int = 16
+    refine: bool = True
+    k_exact: int = 8
+    dh_every: int = 8
+
+
+@dataclass(frozen=True, eq=False)
+class TileSpec:
+    """Everything one tile job needs: arrays and numbers only (picklable).
+
+    ``elevation_m`` is a point-registered terrain window (row 0 north) that holds every profile
+    from the site to the tile's nodes within ``radius_m``.
+    """
+
+    elevation_m: np.ndarray
+    terrain_north_deg: float
+    terrain_west_deg: float
+    terrain_dlat_deg: float
+    terrain_dlon_deg: float
+    site_lat_deg: float
+    site_lon_deg: float
+    grid: Grid
+    radius_m: float
+    h_tx_m: float
+    h_rx_m: float
+    frequency_mhz: float
+    model: str = "itm"
+    mode: str = "fast"
+    itm: ITMOptions = field(default_factory=ITMOptions)
+    step_m: float = 90.0
+    min_distance_m: float = 90.0
+    hata_environment: str = "urban"
+    fast: FastSettings = field(default_factory=FastSettings)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+@contextlib.contextmanager
+def _threads(n: int | None) -> Iterator[None]:
+    if n is None:
+        yield
+        return
+    if int(n) != n or n < 1:
+        raise ParameterError("threads", n, f"an integer from 1 to {numba.config.NUMBA_NUM_THREADS}")
+    n = min(int(n), int(numba.config.NUMBA_NUM_THREADS))
+    old = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+def _itm_vector(spec: TileSpec) -> np.ndarray:
+    from yalu.coverage import _kernels as k
+
+    o = spec.itm
+    p = np.empty(k.P_LEN)
+    p[k.P_H_TX] = spec.h_tx_m
+    p[k.P_H_RX] = spec.h_rx_m
+    p[k.P_F_MHZ] = spec.frequency_mhz
+    p[k.P_N0] = o.n0
+    p[k.P_EPS] = o.epsilon
+    p[k.P_SIGMA] = o.sigma
+    p[k.P_TIME] = o.time_pct
+    p[k.P_LOC] = o.location_pct
+    p[k.P_SIT] = o.situation_pct
+    p[k.P_CLIMATE] = o.climate
+    p[k.P_POL] = o.polarization
+    p[k.P_MDVAR] = o.mdvar
+    return p
+
+
+def _check_itm(spec: TileSpec, p: np.ndarray) -> None:
+    from yalu.coverage import _kernels as k
+    from yalu.propagation.itm import error_for_code
+
+    rtn, _warn = k.check_itm_params(p)
+    if rtn >= 1000:
+        o = spec.itm
+        raise error_for_code(
+            int(rtn),
+            {
+                "h_tx_m": spec.h_tx_m,
+                "h_rx_m": spec.h_rx_m,
+                "climate": o.climate,
+                "n0": o.n0,
+                "frequency_mhz": spec.frequency_mhz,
+                "polarization": o.polarization,
+                "epsilon": o.epsilon,
+                "sigma": o.sigma,
+                "mdvar": o.mdvar,
+                "time_pct": o.time_pct,
+                "location_pct": o.location_pct,
+                "situation_pct": o.situation_pct,
+            },
+        )
+
+
+def _f64(spec: TileSpec) -> np.ndarray:
+    return np.ascontiguousarray(spec.elevation_m, dtype=np.float64)
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(a, min(n, a + size)) for a in range(0, n, size)]
+
+
+# ---------------------------------------------------------------------------------------------
+# the unit of work
+
+
+def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
+    """Loss [dB] at every node of ``spec.grid`` (float32, NaN beyond ``radius_m``).
+
+    A pure function of ``spec``: the same spec gives the same bits on any machine thread count.
+    """
+    model = parse_choice(PropagationModel, spec.model, "model")
+    mode = parse_choice(MapMode, spec.mode, "mode")
+    g = spec.grid
+    if model is not PropagationModel.ITM:
+        return _distance_model(spec, model)
+    p = _itm_vector(spec)
+    _check_itm(spec, p)
+    elev = _f64(spec)
+    if mode is MapMode.EXACT:
+        return _exact(spec, elev, p, progress)
+    return _fast(spec, elev, p, progress, g)
+
+
+def _distance_model(spec: TileSpec, model: PropagationModel) -> np.ndarray:
+    from yalu.coverage import _kernels as k
+
+    g = spec.grid
+    dist = np.empty(g.shape)
+    k.distance_map(
+        spec.site_lat_deg, spec.site_lon_deg, g.north_deg, g.west_deg, g.dlat_deg, g.dlon_deg, dist
+    )
+    inside = dist <= spec.radius_m
+    d = np.maximum(dist[inside], spec.min_distance_m)
+    out = np.full(g.shape, np.nan, dtype=np.float32)
+    if model is PropagationModel.FREE_SPACE:
+        from yalu.propagation.free_space import free_space_loss_db
+
+        out[inside] = free_space_loss_db(d, spec.frequency_mhz)
+    else:
+        import warnings
+
+        from yalu.propagation.hata import hata_loss_db
+
+        with warnings.catch_warnings():
+            # the map spans distances outside Hata's 1-20 km on purpose; say it once in attrs
+            warnings.simplefilter("ignore")
+            out[inside] = hata_loss_db(
+                d, spec.frequency_mhz, spec.h_tx_m, spec.h_rx_m, spec.hata_environment
+            )
+    return out
+
+
+def _exact(
+    spec: TileSpec, elev: np.ndarray, p: np.ndarray, progress: ProgressFn | None
+) -> np.ndarray:
+    from yalu.coverage import _kernels as k
+
+    g = spec.grid
+    out = np.empty(g.shape, dtype=np.float64)
+    n_max = int(math.ceil(spec.radius_m * 1.001 / spec.step_m)) + 2
+    rows = _chunks(g.n_rows, max(1, min(64, g.n_rows // 20 or 1)))
+    for a, b in rows:
+        sub = out[a:b]
+        k.exact_map(
+            elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+            spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg,
+            g.north_deg - a * g.dlat_deg, g.west_deg, g.dlat_deg, g.dlon_deg,
+            spec.radius_m, spec.step_m, spec.min_distance_m, p, n_max, sub,
+        )  # fmt: skip
+        if progress is not None:
+            progress(b, g.n_rows)
+    return out.astype(np.float32)
+
+
+def _fake_radius(lat_deg: float) -> float:
+    m_lat, m_lon = metres_per_degree(lat_deg)
+    # Gaussian mean radius sqrt(M N) at the site
+    return math.sqrt(m_lat * m_lon / math.cos(math.radians(lat_deg))) * 180.0 / math.pi
+
+
+def fast_layout(spec: TileSpec) -> dict[str, Any]:
+    """Radial layout of fast mode for a spec: counts, levels, start samples (for reports)."""
+    m_lat, m_lon = metres_per_degree(spec.site_lat_deg)
+    px = min(spec.terrain_dlat_deg * m_lat, spec.terrain_dlon_deg * m_lon)
+    arc = spec.fast.arc_px * px
+    r_fake = _fake_radius(spec.site_lat_deg)
+    step_fake = spec.step_m
+    n_s = int(math.ceil(spec.radius_m * 1.01 / step_fake)) + 2
+    n_needed = max(64, int(math.ceil(2 * math.pi * spec.radius_m / arc)))
+    n_levels = 1
+    while n_needed / 2**n_levels >= 64:
+        n_levels += 1
+    n0 = int(math.ceil(n_needed / 2 ** (n_levels - 1)))
+    n_az = n0 * 2 ** (n_levels - 1)
+    k_start = np.zeros(n_levels, dtype=np.int64)
+    for lev in range(1, n_levels):
+        n_prev = n0 * 2 ** (lev - 1)
+        s_lev = arc * n_prev / (2 * math.pi)
+        k_start[lev] = int(math.floor(s_lev / step_fake))
+    return {
+        "n_az": n_az,
+        "n_levels": n_levels,
+        "k_start": k_start,
+        "n_samples": n_s,
+        "r_fake": r_fake,
+        "step_fake": step_fake,
+        "arc_m": arc,
+    }
+
+
+def _fast(
+    spec: TileSpec, elev: np.ndarray, p: np.ndarray, progress: ProgressFn | None, g: Grid
+) -> np.ndarray:
+    from yalu.coverage import _kernels as k
+    from yalu.propagation._itm_kernels import effective_curvature, surface_refractivity
+
+    lay = fast_layout(spec)
+    n_az = lay["n_az"]
+    n_s = lay["n_samples"]
+    fs = spec.fast
+    lat0, lon0 = spec.site_lat_deg, spec.site_lon_deg
+    scales = np.empty(n_az)
+    k.radial_scales(lat0, lon0, n_az, lay["r_fake"], spec.radius_m, scales)
+    # which radials this tile needs: an azimuth sector, whole levels' neighbours included
+    j_lo, n_rows_polar = _sector(spec, lay)
+    finite = elev[np.isfinite(elev)]
+    h_mean = float(finite.mean()) if finite.size else 0.0
+    gamma_ref = float(effective_curvature(surface_refractivity(spec.itm.n0, h_mean)))
+    polar = np.empty((n_rows_polar, n_s + 1), dtype=np.float32)
+    calls = np.zeros(n_rows_polar, dtype=np.int64)
+    total = n_rows_polar + 1
+    t0 = time.perf_counter()
+    # delta_h on every dh_every-th radial of the sector
+    dh_every = min(int(fs.dh_every), 2 ** (int(lay["n_levels"]) - 1))
+    if n_rows_polar == n_az:
+        n_dh_rows = n_az // dh_every
+    else:
+        n_dh_rows = (n_rows_polar - 1) // dh_every + 2
+    dh_polar = np.empty((n_dh_rows, n_s // fs.kdh + 2))
+    k.fast_delta_h(
+        elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+        spec.terrain_dlon_deg, lat0, lon0, lay["r_fake"], lay["step_fake"], scales, n_s,
+        fs.kdh, gamma_ref, p, j_lo, n_az, dh_every, dh_polar,
+    )  # fmt: skip
+    t_dh = time.perf_counter()
+    for a, b in _chunks(n_rows_polar, 1024):
+        k.fast_radials(
+            elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+            spec.terrain_dlon_deg, lat0, lon0, lay["r_fake"], lay["step_fake"], scales,
+            lay["n_levels"], lay["k_start"], fs.k_exact, fs.kstep, fs.kdh, gamma_ref, p,
+            fs.refine, j_lo + a, n_az, dh_every, j_lo, dh_polar, polar[a:b], calls[a:b],
+        )  # fmt: skip
+        if progress is not None:
+            progress(b, total)
+    t1 = time.perf_counter()
+    out = np.empty(g.shape, dtype=np.float32)
+    k.fast_fill(
+        elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+        spec.terrain_dlon_deg, lat0, lon0, g.north_deg, g.west_deg, g.dlat_deg, g.dlon_deg,
+        spec.radius_m, lay["r_fake"], lay["step_fake"], scales, lay["n_levels"], lay["k_start"],
+        fs.k_exact, spec.step_m, spec.min_distance_m, p, j_lo, polar, out,
+    )  # fmt: skip
+    if progress is not None:
+        progress(total, total)
+    _LAST_STATS["t_delta_h_s"] = t_dh - t0
+    _LAST_STATS["t_radials_s"] = t1 - t_dh
+    _LAST_STATS["t_fill_s"] = time.perf_counter() - t1
+    _LAST_STATS["itm_calls"] = int(calls.sum())
+    _LAST_STATS["radials"] = int(n_rows_polar)
+    _LAST_STATS["n_az"] = int(n_az)
+    return out
+
+
+# diagnostics of the last fast run in this process (benchmarks read it; not part of results)
+_LAST_STATS: dict[str, float] = {}
+
+
+def _sector(spec: TileSpec, lay: dict[str, Any]) -> tuple[int, int]:
+    """First finest-radial index and count of the azimuth sector that covers the tile."""
+    n_az = int(lay["n_az"])
+    m0 = 2 ** (int(lay["n_levels"]) - 1)
+    g = spec.grid
+    lat0, lon0 = math.radians(spec.site_lat_deg), spec.site_lon_deg
+    lats = np.radians(g.lats())
+    lons = g.lons()
+    # boundary nodes of the tile
+    bl = np.concatenate([np.full(g.n_cols, lats[0]), np.full(g.n_cols, lats[-1]), lats, lats])
+    bo = np.concatenate([lons, lons, np.full(g.n_rows, lons[0]), np.full(g.n_rows, lons[-1])])
+    contains = (
+        g.south_deg - g.dlat_deg <= spec.site_lat_deg <= g.north_deg + g.dlat_deg
+        and g.west_deg - g.dlon_deg <= spec.site_lon_deg <= g.east_deg + g.dlon_deg
+    )
+    if contains:
+        return 0, n_az
+    dl = np.radians(bo - lon0)
+    az = np.arctan2(
+        np.sin(dl) * np.cos(bl),
+        math.cos(lat0) * np.sin(bl) - math.sin(lat0) * np.cos(bl) * np.cos(dl),
+    )
+    lat_c = math.radians(0.5 * (g.north_deg + g.south_deg))
+    dl_c = math.radians(0.5 * (g.west_deg + g.east_deg) - lon0)
+    az_c = math.atan2(
+        math.sin(dl_c) * math.cos(lat_c),
+        math.cos(lat0) * math.sin(lat_c) - math.sin(lat0) * math.cos(lat_c) * math.cos(dl_c),
+    )
+    rel = np.angle(np.exp(1j * (az - az_c)))
+    u_lo = (az_c + rel.min()) / (2 * math.pi) * n_az
+    u_hi = (az_c + rel.max()) / (2 * math.pi) * n_az
+    j_lo = int(math.floor(u_lo / m0) - 1) * m0
+    j_hi = int(math.floor(u_hi / m0) + 2) * m0
+    count = min(n_az, j_hi - j_lo + 1)
+    return j_lo % n_az, count
+
+
+# ---------------------------------------------------------------------------------------------
+# public entry
+
+
+def _window_for(terrain: Any, lat: float, lon: float, radius_m: float) -> Any:
+    """Terrain window holding every geodesic from the site to the circle (plus margin)."""
+    from yalu.terrain import TerrainWindow
+
+    if isinstance(terrain, TerrainWindow):
+        return terrain
+    margin_m = 2000.0 + 0.01 * radius_m
+    m_lat, _ = metres_per_degree(lat)
+    half_lat = (radius_m + margin_m) / m_lat
+    far = min(89.0, abs(lat) + half_lat)
+    _, m_lon = metres_per_degree(far)
+    half_lon = (radius_m + margin_m) / m_lon
+    s, w, n, e = terrain.bounds
+    box = (max(s, lat - half_lat), max(w, lon - half_lon), min(n, lat + half_lat), min(e, lon + half_lon))
+    if box[0] > box[2] or box[1] > box[3]:
+        raise ParameterError("site", (lat, lon), f"inside the terrain ({s}, {w}, {n}, {e})")
+    return terrain.read_window(*box)
+
+
+def make_tile_spec(
+    terrain: Any,
+    site: tuple[float, float],
+    radius_m: float,
+    *,
+    h_tx_m: float,
+    h_rx_m: float = 1.5,
+    frequency_mhz: float,
+    model: PropagationModel | str = PropagationModel.ITM,
+    mode: MapMode | str = MapMode.FAST,
+    itm: ITMOptions | None = None,
+    grid: Grid | None = None,
+    step_m: float | None = None,
+    min_distance_m: float | None = None,
+    hata_environment: str = "urban",
+    fast: FastSettings | None = None,
+) -> TileSpec:
+    """Validate inputs, read the terrain window and build the :class:`TileSpec` of a whole map."""
+    try:
+        lat, lon = (float(v) for v in site)
+    except (TypeError, ValueError):
+        raise ParameterError("site", site, "a (lat_deg, lon_deg) pair") from None
+    check_range("site latitude [deg]", lat, -89.0, 89.0)
+    check_range("site longitude [deg]", lon, -180.0, 360.0)
+    check_range("radius_m", radius_m, 0.0, 500e3, lo_inclusive=False, hi_inclusive=True)
+    check_range("h_tx_m", h_tx_m, 0.5, 3000.0)
+    check_range("h_rx_m", h_rx_m, 0.5, 3000.0)
+    check_range("frequency_mhz", frequency_mhz, 20.0, 20000.0)
+    model_e = parse_choice(PropagationModel, model, "model")
+    mode_e = parse_choice(MapMode, mode, "mode")
+    itm = itm or ITMOptions()
+    fast = fast or FastSettings()
+    check_range("fast.arc_px", fast.arc_px, 0.1, 20.0)
+    for name in ("kstep", "kdh", "k_exact", "dh_every"):
+        v = getattr(fast, name)
+        if int(v) != v or v < 1:
+            raise ParameterError(f"fast.{name}", v, "an integer >= 1")
+    if fast.dh_every & (fast.dh_every - 1):
+        raise ParameterError("fast.dh_every", fast.dh_every, "a power of 2")
+    win = _window_for(terrain, lat, lon, float(radius_m))
+    s, w, n, e = win.bounds
+    if not (s <= lat <= n and w <= lon <= e):
+        raise ParameterError("site", (lat, lon), f"inside the terrain ({s}, {w}, {n}, {e})")
+    m_lat, m_lon = metres_per_degree(lat)
+    native_m = min(win.dlat_deg * m_lat, win.dlon_deg * m_lon)
+    if step_m is None:
+        step_m = native_m
+    check_range("step_m", step_m, 1.0, 10000.0)
+    if min_distance_m is None:
+        min_distance_m = float(step_m)
+    check_range("min_distance_m", min_distance_m, 0.0, 10000.0, lo_inclusive=False)
+    if grid is None:
+        grid = grid_around(
+            lat, lon, float(radius_m), north_deg=win.north_deg, west_deg=win.west_deg,
+            dlat_deg=win.dlat_deg, dlon_deg=win.dlon_deg,
+        )  # fmt: skip
+    elif not isinstance(grid, Grid):
+        raise ParameterError("grid", grid, "a yalu.coverage.Grid or None")
+    return TileSpec(
+        elevation_m=win.elevation_m,
+        terrain_north_deg=float(win.north_deg),
+        terrain_west_deg=float(win.west_deg),
+        terrain_dlat_deg=float(win.dlat_deg),
+        terrain_dlon_deg=float(win.dlon_deg),
+        site_lat_deg=lat,
+        site_lon_deg=lon,
+        grid=grid,
+        radius_m=float(radius_m),
+        h_tx_m=float(h_tx_m),
+        h_rx_m=float(h_rx_m),
+        frequency_mhz=float(frequency_mhz),
+        model=model_e.value,
+        mode=mode_e.value,
+        itm=itm,
+        step_m=float(step_m),
+        min_distance_m=float(min_distance_m),
+        hata_environment=hata_environment,
+        fast=fast,
+    )
+
+
+def _coerce_itm(
+    climate: Any, n0: Any, polarization: Any, epsilon: Any, sigma: Any, mdvar: Any,
+    time_pct: Any, location_pct: Any, situation_pct: Any,
+) -> ITMOptions:
+    from yalu.propagation import itm as _itm
+
+    return ITMOptions(
+        climate=_itm._int_option(_itm.Climate, climate, "climate", 1002),
+        n0=_itm._real(n0, "n0"),
+        polarization=_itm._int_option(_itm.Polarization, polarization, "polarization", 1010),
+        epsilon=_itm._real(epsilon, "epsilon"),
+        sigma=_itm._real(sigma, "sigma"),
+        mdvar=_itm._mdvar(mdvar),
+        time_pct=_itm._real(time_pct, "time_pct"),
+        location_pct=_itm._real(location_pct, "location_pct"),
+        situation_pct=_itm._real(situation_pct, "situation_pct"),
+    )  # fmt: skip
+
+
+def path_loss_map(
+    terrain: Any,
+    site: tuple[float, float],
+    radius_m: float,
+    *,
+    h_tx_m: float,
+    h_rx_m: float = 1.5,
+    frequency_mhz: float,
+    model: PropagationModel | str = PropagationModel.ITM,
+    mode: MapMode | str = MapMode.FAST,
+    climate: Any = 5,
+    n0: float = 301.0,
+    polarization: Any = 1,
+    epsilon: float = 15.0,
+    sigma: float = 0.005,
+    mdvar: Any = 12,
+    time_pct: float = 50.0,
+    location_pct: float = 50.0,
+    situation_pct: float = 50.0,
+    grid: Grid | None = None,
+    step_m: float | None = None,
+    min_distance_m: float | None = None,
+    hata_environment: str = "urban",
+    fast: FastSettings | None = None,
+    threads: int | None = None,
+    progress: ProgressFn | None = None,
+) -> Any:
+    """Basic transmission loss [dB] from a site to every raster node within ``radius_m``.
+
+    Parameters
+    ----------
+    terrain : yalu.terrain.Terrain or yalu.terrain.TerrainWindow
+        Elevation source (see :func:`yalu.terrain.open_terrain`).
+    site : (lat_deg, lon_deg)
+        Transmitter position [deg].
+    radius_m : float
+        Map radius [m] (geodesic distance), 0 < r <= 500 km. Nodes beyond are NaN.
+    h_tx_m, h_rx_m : float
+        Antenna heights above ground [m] of the site and of every receiver node.
+    frequency_mhz : float
+        Carrier frequency [MHz].
+    model : {"itm", "hata", "free-space"}
+        ITM point-to-point over terrain (default); Okumura-Hata/COST-231 (``hata_environment``) or
+        free space on the geodesic distance.
+    mode : {"fast", "exact"}
+        ITM only; see the module doc for what each computes and the error of fast mode.
+    climate, n0, polarization, epsilon, sigma, mdvar, time_pct, location_pct, situation_pct
+        ITM options (see :func:`yalu.propagation.itm.p2p`); defaults are SPLAT!'s benchmark job.
+    grid : Grid, optional
+        Output nodes; default the terrain's native nodes around the circle.
+    step_m : float, optional
+        Profile step [m]; default the smaller native node spacing in metres at the site.
+    min_distance_m : float, optional
+        Nodes closer than this get a two-point profile of this length (default ``step_m``).
+    fast : FastSettings, optional
+        Fast-mode knobs.
+    threads : int, optional
+        Number of threads (default: numba's setting, all cores).
+    progress : callable(done, total), optional
+        Called as work completes.
+
+    Returns
+    -------
+    xarray.DataArray
+        float32 loss [dB], dims ``("lat", "lon")`` (north first), NaN outside the radius, with
+        attributes ``crs``, ``transform``, ``nodata`` and every parameter.
+    """
+    import xarray as xr
+
+    from yalu import __version__
+
+    itm = _coerce_itm(
+        climate, n0, polarization, epsilon, sigma, mdvar, time_pct, location_pct, situation_pct
+    )
+    spec = make_tile_spec(
+        terrain, site, radius_m, h_tx_m=h_tx_m, h_rx_m=h_rx_m, frequency_mhz=frequency_mhz,
+        model=model, mode=mode, itm=itm, grid=grid, step_m=step_m, min_distance_m=min_distance_m,
+        hata_environment=hata_environment, fast=fast,
+    )  # fmt: skip
+    with _threads(threads):
+        data = tile_job(spec, progress)
+    g = spec.grid
+    attrs: dict[str, Any] = {
+        "long_name": "basic transmission loss",
+        "units": "dB",
+        "crs": "EPSG:4326",
+        "transform": g.transform,
+        "nodata": float("nan"),
+        "model": spec.model,
+        "mode": spec.mode if spec.model == "itm" else "n/a",
+        "site_lat_deg": spec.site_lat_deg,
+        "site_lon_deg": spec.site_lon_deg,
+        "radius_m": spec.radius_m,
+        "h_tx_m": spec.h_tx_m,
+        "h_rx_m": spec.h_rx_m,
+        "frequency_mhz": spec.frequency_mhz,
+        "step_m": spec.step_m,
+        "min_distance_m": spec.min_distance_m,
+        "terrain": str(getattr(terrain, "description", type(terrain).__name__)),
+        "yalu_version": __version__,
+    }
+    if spec.model == "itm":
+        attrs.update({f"itm_{k}": v for k, v in asdict(spec.itm).items()})
+        if spec.mode == "fast":
+            attrs.update({f"fast_{k}": v for k, v in asdict(spec.fast).items()})
+    elif spec.model == "hata":
+        attrs["hata_environment"] = spec.hata_environment
+        attrs["note"] = "Hata is defined for 1-20 km; values outside are extrapolated"
+    if getattr(terrain, "is_demo", False):
+        attrs["warning"] = "computed on the coarse demo terrain: not for analysis"
+    return xr.DataArray(
+        data,
+        dims=("lat", "lon"),
+        coords={"lat": g.lats(), "lon": g.lons()},
+        name="path_loss_db",
+        attrs=attrs,
+    )

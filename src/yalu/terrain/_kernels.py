@@ -1,0 +1,141 @@
+"""Numba kernels of the terrain layer (private).
+
+Public wrappers in :mod:`yalu.terrain` validate and coerce input; these kernels trust it. Other
+yalu kernels (the coverage engine) may call :func:`bilinear_grid` from their own ``njit`` code, so
+its signature is stable.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = ["bilinear_grid", "bilinear_point", "fill_voids"]
+
+# A coordinate within this fraction of a grid step outside the node extent snaps onto the edge,
+# so that points computed exactly on an edge (with rounding) still interpolate.
+_EDGE_TOL = 1e-9
+
+
+@njit(cache=True, nogil=True)
+def bilinear_point(elev2d, north_deg, west_deg, dlat_deg, dlon_deg, lat, lon):  # type: ignore[no-untyped-def]
+    """Bilinear value of a point-registered grid at one point; NaN outside the node extent.
+
+    See :func:`bilinear_grid` for the grid conventions.
+    """
+    nrows = elev2d.shape[0]
+    ncols = elev2d.shape[1]
+    fi = (north_deg - lat) / dlat_deg
+    fj = (lon - west_deg) / dlon_deg
+    if not (fi >= -_EDGE_TOL and fi <= nrows - 1 + _EDGE_TOL):
+        return np.nan
+    if not (fj >= -_EDGE_TOL and fj <= ncols - 1 + _EDGE_TOL):
+        return np.nan
+    fi = min(max(fi, 0.0), nrows - 1.0)
+    fj = min(max(fj, 0.0), ncols - 1.0)
+    i0 = int(math.floor(fi))
+    j0 = int(math.floor(fj))
+    ti = fi - i0
+    tj = fj - j0
+    # a point on a node row/column uses only that row/column: a NaN beyond it gets zero weight
+    i1 = i0 + 1 if ti > 0.0 else i0
+    j1 = j0 + 1 if tj > 0.0 else j0
+    z00 = elev2d[i0, j0]
+    z01 = elev2d[i0, j1]
+    z10 = elev2d[i1, j0]
+    z11 = elev2d[i1, j1]
+    top = z00 + (z01 - z00) * tj
+    bot = z10 + (z11 - z10) * tj
+    return top + (bot - top) * ti
+
+
+@njit(cache=True, nogil=True)
+def bilinear_grid(elev2d, north_deg, west_deg, dlat_deg, dlon_deg, lat, lon, out):  # type: ignore[no-untyped-def]
+    """Bilinear interpolation of a point-registered lat/lon grid at many points.
+
+    Parameters
+    ----------
+    elev2d : 2-D array (float32 or float64), shape (nrows, ncols)
+        Node values; row 0 is the NORTH row. Node ``(i, j)`` lies at
+        ``lat = north_deg - i * dlat_deg``, ``lon = west_deg + j * dlon_deg``.
+    north_deg, west_deg : float
+        Latitude of row 0 and longitude of column 0 [deg].
+    dlat_deg, dlon_deg : float
+        Positive node spacing [deg].
+    lat, lon : 1-D float64 arrays of equal length
+        Query points [deg]. Longitudes must use the grid's convention (no wrapping is done).
+    out : 1-D float64 array, same length
+        Receives the values; NaN for points outside the node extent (a tolerance of 1e-9 step
+        snaps points computed on an edge) or where a contributing node is NaN.
+
+    Notes
+    -----
+    Stable private API: the coverage engine calls this from its own njit code.
+    """
+    for k in range(lat.shape[0]):
+        out[k] = bilinear_point(elev2d, north_deg, west_deg, dlat_deg, dlon_deg, lat[k], lon[k])
+
+
+@njit(cache=True)
+def fill_voids(z):  # type: ignore[no-untyped-def]
+    """Fill NaN nodes of ``z`` in place by iterative neighbour averaging; return the count filled.
+
+    Each pass sets every void with at least one valid 8-neighbour to the mean of its valid
+    neighbours (values from the same pass are not used, so the fill grows inward symmetrically
+    from the void's rim). Passes repeat until no void is left. A grid with no valid node at all
+    is left unchanged (the caller decides).
+    """
+    nrows, ncols = z.shape
+    n_void = 0
+    for i in range(nrows):
+        for j in range(ncols):
+            if math.isnan(z[i, j]):
+                n_void += 1
+    if n_void == 0 or n_void == nrows * ncols:
+        return 0
+    # work on a list of void coordinates so each pass costs O(voids), not O(grid)
+    vi = np.empty(n_void, dtype=np.int64)
+    vj = np.empty(n_void, dtype=np.int64)
+    k = 0
+    for i in range(nrows):
+        for j in range(ncols):
+            if math.isnan(z[i, j]):
+                vi[k] = i
+                vj[k] = j
+                k += 1
+    remaining = n_void
+    newval = np.empty(n_void, dtype=np.float64)
+    while remaining > 0:
+        for k in range(remaining):
+            i = vi[k]
+            j = vj[k]
+            s = 0.0
+            c = 0
+            for di in range(-1, 2):
+                ii = i + di
+                if ii < 0 or ii >= nrows:
+                    continue
+                for dj in range(-1, 2):
+                    jj = j + dj
+                    if (di == 0 and dj == 0) or jj < 0 or jj >= ncols:
+                        continue
+                    v = z[ii, jj]
+                    if not math.isnan(v):
+                        s += v
+                        c += 1
+            newval[k] = s / c if c > 0 else np.nan
+        # apply after the pass, compact the list of voids still open
+        w = 0
+        for k in range(remaining):
+            if math.isnan(newval[k]):
+                vi[w] = vi[k]
+                vj[w] = vj[k]
+                w += 1
+            else:
+                z[vi[k], vj[k]] = newval[k]
+        if w == remaining:  # pragma: no cover - impossible while one valid node exists
+            break
+        remaining = w
+    return n_void

@@ -1,0 +1,99 @@
+"""Export terrain as SPLAT! SDF tiles, so that SPLAT! can run on exactly yalu's terrain."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yalu.errors import ParameterError, check_range
+from yalu.io.atomic import atomic_dir
+from yalu.terrain.core import Terrain, open_terrain
+from yalu.terrain.formats import sdf_name, write_sdf_tile
+
+__all__ = ["sdf_cells", "write_sdf"]
+
+_CHUNK_ROWS = 300
+
+
+def check_bbox(bbox: Any, name: str = "bbox") -> tuple[float, float, float, float]:
+    """Validate (south, west, north, east) [deg]; raise ParameterError naming ``name``."""
+    try:
+        s, w, n, e = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise ParameterError(name, bbox, "S,W,N,E in degrees") from None
+    check_range(f"{name} south", s, -90, 90)
+    check_range(f"{name} north", n, -90, 90)
+    check_range(f"{name} west", w, -180, 360)
+    check_range(f"{name} east", e, -180, 360)
+    if s > n:
+        raise ParameterError(name, f"{s},{w},{n},{e}", "S,W,N,E with S <= N")
+    if w > e:
+        raise ParameterError(name, f"{s},{w},{n},{e}", "S,W,N,E with W <= E")
+    return s, w, n, e
+
+
+def sdf_cells(bbox: Any) -> list[tuple[int, int]]:
+    """(south, west) of the 1-degree cells that cover the box."""
+    s, w, n, e = check_bbox(bbox)
+    s0, n0 = math.floor(s), max(math.ceil(n), math.floor(s) + 1)
+    w0, e0 = math.floor(w), max(math.ceil(e), math.floor(w) + 1)
+    return [(la, ((lo + 180) % 360) - 180) for la in range(s0, n0) for lo in range(w0, e0)]
+
+
+def write_sdf(
+    terrain: Terrain | Any,
+    bbox: Any,
+    out_dir: str | os.PathLike[str],
+    resolution_arcsec: int = 3,
+    overwrite: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Write SPLAT! SDF tiles covering ``bbox`` into a new directory ``out_dir``.
+
+    Every SDF node is sampled from ``terrain`` (bilinear, see :meth:`Terrain.elevation_m`) and
+    rounded to whole metres. The directory appears only when every tile is complete.
+
+    Parameters
+    ----------
+    terrain : Terrain or source accepted by :func:`open_terrain`
+    bbox : (south, west, north, east) [deg]
+        Box to cover; tiles are whole degrees.
+    out_dir : path
+        Output directory (must not exist unless ``overwrite``).
+    resolution_arcsec : {3, 1}
+        3: standard SDF (1200 x 1200); 1: SPLAT! HD ``-hd.sdf`` (3600 x 3600).
+    overwrite : bool
+        Replace an existing ``out_dir``.
+    progress : callable, optional
+        Called with each tile name once written.
+
+    Returns
+    -------
+    list of Path
+        The tiles written (final paths).
+    """
+    if resolution_arcsec not in (1, 3):
+        raise ParameterError("resolution_arcsec", resolution_arcsec, "3 or 1")
+    t = terrain if isinstance(terrain, Terrain) else open_terrain(terrain)
+    cells = sdf_cells(bbox)
+    ppd = 3600 // resolution_arcsec
+    names: list[str] = []
+    with atomic_dir(out_dir, overwrite=overwrite) as tmp:
+        for s, w in cells:
+            z = np.empty((ppd, ppd), dtype=np.float64)
+            lon = w + np.arange(ppd) / ppd
+            for r0 in range(0, ppd, _CHUNK_ROWS):
+                r = np.arange(r0, min(ppd, r0 + _CHUNK_ROWS))
+                lat = s + 1 - (r + 1) / ppd
+                z[r0 : r0 + r.size] = t.elevation_m(lat[:, None], lon[None, :])
+            name = sdf_name(s, w, hd=resolution_arcsec == 1)
+            write_sdf_tile(tmp / name, s, w, z)
+            names.append(name)
+            if progress is not None:
+                progress(name)
+    return [Path(out_dir) / n for n in names]

@@ -1,0 +1,168 @@
+import json
+
+import numpy as np
+import pytest
+import rasterio
+from pyproj import Geod
+from rasterio.transform import from_origin
+
+from yalu.analysis.area import BBoxArea, BorderBufferArea, PolygonArea, Regions
+from yalu.analysis.reach import CensusRow, census_table, level_name, population_reach
+from yalu.analysis.settlements import Settlements
+from yalu.coverage.grid import Grid
+from yalu.errors import ParameterError
+
+GEOD = Geod(ellps="WGS84")
+GRID = Grid(north_deg=41.0, west_deg=124.0, dlat_deg=0.1, dlon_deg=0.1, n_rows=10, n_cols=10)
+# columns 0-4 data, 5-6 voice, 7 sms, 8-9 none
+LEVELS = np.tile(np.array([3, 3, 3, 3, 3, 2, 2, 1, 0, 0], np.int8), (10, 1))
+
+
+def node(i, j):
+    return GRID.north_deg - i * GRID.dlat_deg, GRID.west_deg + j * GRID.dlon_deg
+
+
+@pytest.fixture
+def regions(tmp_path):
+    def box(w, e):
+        return [[[w, 39.0], [e, 39.0], [e, 41.5], [w, 41.5], [w, 39.0]]]
+
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"gn_a1_code": "AA.01", "name": "Alpha"},
+             "geometry": {"type": "Polygon", "coordinates": box(123.5, 124.45)}},
+            {"type": "Feature", "properties": {"gn_a1_code": "BB.01", "name": "Beta"},
+             "geometry": {"type": "Polygon", "coordinates": box(124.45, 125.5)}},
+        ],
+    }
+    p = tmp_path / "regions.geojson"
+    p.write_text(json.dumps(fc))
+    return Regions.from_geojson(p)
+
+
+def place(gid, name, cc, prov, ij, pop, dlat=0.0):
+    lat, lon = node(*ij)
+    return dict(geonameid=gid, name=name, country=cc, admin1_code="01", admin1=prov,
+                lat_deg=lat + dlat, lon_deg=lon, population=pop)
+
+
+@pytest.fixture
+def places():
+    return Settlements.from_records([
+        place(1, "Atown", "AA", "Alpha", (2, 1), 1000),
+        place(2, "Atown-dong", "AA", "Alpha", (2, 1), 10, dlat=0.01),  # duplicate of Atown
+        place(3, "Bvoice", "BB", "Beta", (3, 6), 500),
+        place(4, "Bsms", "BB", "Beta", (4, 7), 0),  # unknown population
+        place(5, "Bnone", "BB", "Beta", (5, 9), 200),
+        dict(geonameid=6, name="Far", country="BB", admin1_code="01", admin1="Beta",
+             lat_deg=45.0, lon_deg=124.3, population=9999),  # outside the grid
+    ])
+
+
+def _cell_km2(lat, d):
+    lons = [124 - d / 2, 124 + d / 2, 124 + d / 2, 124 - d / 2]
+    lats = [lat - d / 2, lat - d / 2, lat + d / 2, lat + d / 2]
+    return abs(GEOD.polygon_area_perimeter(lons, lats)[0]) / 1e6
+
+
+def test_population_area_and_places(regions, places):
+    r = population_reach(LEVELS, GRID, places, regions)
+    assert r.population_within_reach == {
+        "AA": {"Alpha": {"sms": 1000, "voice": 1000, "data": 1000}},
+        "BB": {"Beta": {"sms": 500, "voice": 500, "data": 0}},
+    }
+    assert r.places_within_reach["BB"]["Beta"] == {"sms": 2, "voice": 1, "data": 0}
+    assert r.unknown_population_places_within_reach["BB"]["Beta"] == {"sms": 1, "voice": 0, "data": 0}
+    assert r.population_in_area == {"AA": {"Alpha": 1000}, "BB": {"Beta": 700}}
+    assert r.share_within_reach["BB"]["Beta"]["sms"] == pytest.approx(500 / 700)
+    assert r.totals() == {"sms": 1500, "voice": 1500, "data": 1000}
+    # areas from pyproj, independently: every row's cell area times the columns at each level
+    rows = [_cell_km2(GRID.north_deg - i * 0.1, 0.1) for i in range(10)]
+    col_area = sum(rows)
+    assert r.area_km2["AA"]["data"] == pytest.approx(5 * col_area, rel=1e-6)
+    assert r.area_km2["BB"]["sms"] == pytest.approx(3 * col_area, rel=1e-6)
+    assert r.area_km2["BB"]["voice"] == pytest.approx(2 * col_area, rel=1e-6)
+    assert r.area_km2["BB"]["data"] == 0.0
+    assert r.analysis_area_km2["BB"] == pytest.approx(5 * col_area, rel=1e-6)
+    recs = {s["geonameid"]: s for s in r.settlements}
+    assert 6 not in recs  # outside the grid
+    assert recs[2]["duplicate_of"] == 1
+    assert recs[5]["service_level"] == "none" and recs[3]["service_level"] == "voice"
+
+
+def test_cumulative_levels_hold(regions, places):
+    rng = np.random.default_rng(0)
+    lv = rng.integers(0, 4, GRID.shape).astype(np.int8)
+    r = population_reach(lv, GRID, places, regions)
+    for per_c in r.population_within_reach.values():
+        for per in per_c.values():
+            assert per["sms"] >= per["voice"] >= per["data"]
+    for per in r.area_km2.values():
+        assert per["sms"] >= per["voice"] >= per["data"]
+
+
+def test_area_restriction(regions, places):
+    # columns 0..6 only: Bsms (column 7) and Bnone (column 9) drop out
+    area = BBoxArea(south_deg=39.0, west_deg=123.9, north_deg=41.5, east_deg=124.65)
+    r = population_reach(LEVELS, GRID, places, regions, area)
+    assert r.places_within_reach["BB"]["Beta"] == {"sms": 1, "voice": 1, "data": 0}
+    assert r.population_in_area["BB"]["Beta"] == 500
+    poly = PolygonArea(np.array([[123.9, 39], [124.65, 39], [124.65, 41.5], [123.9, 41.5]]))
+    r2 = population_reach(LEVELS, GRID, places, regions, poly)
+    assert r2.population_within_reach == r.population_within_reach
+    for cc in r.area_km2:
+        assert r2.area_km2[cc] == pytest.approx(r.area_km2[cc])
+
+
+def test_border_buffer_area(regions, places):
+    # a meridian border at 124.45: within 20 km keeps columns 3..6 (|dlon| <= 0.2 deg ~ 16.7 km)
+    line = np.array([[124.45, 39.0], [124.45, 42.0]])
+    area = BorderBufferArea([line], 20.0)
+    m = area.grid_mask(GRID)
+    assert m[0].tolist() == [False, False, False, True, True, True, True, False, False, False]
+    r = population_reach(LEVELS, GRID, places, regions, area)
+    assert "AA" not in r.population_within_reach  # Atown at column 1 is 35 km away
+    assert r.population_within_reach["BB"]["Beta"]["sms"] == 500
+
+
+def test_population_raster_zonal_sums(tmp_path, regions, places):
+    # 2 x 2 pixels of 0.05 deg around every node, 1 person each, plus NaN nodata
+    tif = tmp_path / "pop.tif"
+    data = np.ones((20, 20), np.float32)
+    data[0, 0] = np.nan
+    tr = from_origin(GRID.west_deg - 0.05, GRID.north_deg + 0.05, 0.05, 0.05)
+    with rasterio.open(tif, "w", driver="GTiff", height=20, width=20, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=tr, nodata=np.nan) as dst:
+        dst.write(data, 1)
+    r = population_reach(LEVELS, GRID, places, regions, population_raster=tif)
+    rp = r.raster_population_within_reach
+    assert rp["AA"]["Alpha"]["data"] == pytest.approx(10 * 5 * 4 - 1)
+    assert rp["BB"]["Beta"] == pytest.approx({"sms": 10 * 3 * 4, "voice": 10 * 2 * 4, "data": 0})
+    assert r.raster_population_in_area["BB"]["Beta"] == pytest.approx(10 * 5 * 4)
+
+
+def test_census_coverage(regions, places):
+    census = [CensusRow("Beta province", ("BB.01",), 7000)]
+    r = population_reach(LEVELS, GRID, places, regions, census=census)
+    (c,) = r.census
+    # every Beta place counts toward the listed population, also the one outside the grid
+    assert c["settlement_population"] == 500 + 200 + 9999
+    assert c["settlement_share_of_census"] == pytest.approx(10699 / 7000)
+    assert c["within_reach"] == {"sms": 500, "voice": 500, "data": 0}
+
+
+def test_shipped_census_table():
+    rows = census_table()
+    by = {r.province.split(" (")[0]: r for r in rows}
+    assert by["Ryanggang"].codes == ("KP.13",) and by["Ryanggang"].population == 719269
+    assert by["North Hamgyong"].codes == ("KP.17", "KP.18")
+    assert sum(r.population for r in rows) == 23349859
+
+
+def test_bad_inputs(regions, places):
+    with pytest.raises(ParameterError, match="service_level"):
+        population_reach(LEVELS[:5], GRID, places, regions)
+    with pytest.raises(ParameterError, match="service_level"):
+        population_reach(LEVELS.astype(float), GRID, places, regions)
+    assert level_name(2) == "voice" and level_name(7) == "none"

@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+from pyproj import Geod
+
+from yalu.analysis.sanity import escape_distance_km, reach_into_country
+from yalu.coverage.grid import Grid
+from yalu.errors import ParameterError
+
+GEOD = Geod(ellps="WGS84")
+
+
+def test_reach_into_country():
+    d = np.tile(np.arange(10, dtype=float) * 4.0, (3, 1))  # 0, 4, ... 36 km from the border
+    sl = np.zeros((3, 10), np.int8)
+    sl[:, :3] = 3  # data to 8 km
+    sl[0, 3:6] = 1  # one row gets sms to 20 km
+    inside = np.ones_like(sl, bool)
+    inside[:, 0] = False  # column 0 belongs to the home country
+    r = reach_into_country(sl, inside, d)
+    assert r["sms"]["max_km"] == 20.0
+    assert r["data"]["max_km"] == 8.0
+    assert r["sms"]["nodes"] == 2 * 3 + 3
+    # band 0-5 km: column 1 (4 km) only -> all served
+    assert r["sms"]["served_share_by_band"]["0-5"] == 1.0
+    # band 10-20: columns at 12, 16 km -> row 0 only
+    assert r["sms"]["served_share_by_band"]["10-20"] == pytest.approx(1 / 3)
+    assert r["voice"]["served_share_by_band"]["10-20"] == 0.0
+    assert r["sms"]["served_share_by_band"]["60-100"] is None
+    none = reach_into_country(np.zeros_like(sl), inside, d)
+    assert none["sms"]["max_km"] is None and none["sms"]["nodes"] == 0
+    with pytest.raises(ParameterError):
+        reach_into_country(sl, inside[:2], d)
+
+
+def test_escape_distance():
+    g = Grid(north_deg=42.0, west_deg=129.0, dlat_deg=0.01, dlon_deg=0.01, n_rows=50, n_cols=50)
+    sl = np.zeros(g.shape, np.int8)
+    sl[:, 40:] = 2  # served from column 40 (lon 129.40) east
+    lat, lon = 41.8, 129.1
+    ref = GEOD.inv(lon, lat, 129.40, lat)[2] / 1000
+    assert escape_distance_km(sl, g, lat, lon) == pytest.approx(ref, rel=5e-3)
+    assert escape_distance_km(sl, g, lat, lon, level=3) is None
+    mask = np.zeros(g.shape, bool)
+    mask[:, 45:] = True
+    ref45 = GEOD.inv(lon, lat, 129.45, lat)[2] / 1000
+    assert escape_distance_km(sl, g, lat, lon, mask=mask) == pytest.approx(ref45, rel=5e-3)
+
+
+def _ri(share05, p50, mx, share4060):
+    bands = {"0-5": share05, "5-10": None, "10-20": None, "20-40": None, "40-60": share4060}
+    return {"sms": {"served_share_by_band": bands, "p50_km": p50, "max_km": mx}}
+
+
+def test_assess_verdicts():
+    from yalu.analysis.sanity import assess
+
+    good = assess({
+        "country": "KP",
+        "reach_into": _ri(0.7, 3.0, 55.0, 0.02),
+        "jammer_escape": [{"name": "A", "jammed_km": 18.0}, {"name": "B", "jammed_km": 22.0},
+                          {"name": "C", "jammed_km": 25.0}],
+    })
+    assert [a["verdict"] for a in good] == ["agrees", "agrees", "agrees"]
+    assert "22.0 km" in good[1]["model"]  # the median
+    bad = assess({
+        "reach_into": _ri(0.05, 1.0, 12.0, 0.0),
+        "jammer_escape": [{"name": "A", "jammed_km": 1.0}],
+    })
+    assert [a["verdict"] for a in bad] == ["disagrees", "disagrees", "disagrees"]
+    common = assess({"reach_into": _ri(0.3, 10.0, 70.0, 0.4), "jammer_escape": []})
+    assert [a["verdict"] for a in common] == ["partly", "not computed", "partly"]

@@ -1,0 +1,89 @@
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from yalu.analysis.area import border_line
+from yalu.analysis.geo import distance_to_lines_km
+from yalu.analysis.settlements import Settlements, flag_duplicates, settlements_in_bbox
+from yalu.errors import ParameterError
+
+SHARED = Path(__file__).parents[2] / ".." / "shared" / "data"
+
+
+def test_bbox_filter_and_order():
+    s = settlements_in_bbox(40.0, 124.0, 40.3, 124.6)
+    names = set(s.name)
+    assert {"Dandong", "Sinŭiju"} <= names
+    assert np.all(np.diff(s.population) <= 0)  # most populous first
+    assert np.all((s.lat_deg >= 40.0) & (s.lat_deg <= 40.3))
+    i = list(s.name).index("Sinŭiju")
+    assert s.country[i] == "KP" and s.admin1_code[i] == "11" and s.admin1_name[i] == "North Pyongan"
+    big = settlements_in_bbox(40.0, 124.0, 40.3, 124.6, min_population=100000)
+    assert set(big.name) <= names and np.all(big.population >= 100000) and len(big) < len(s)
+
+
+def test_unknown_population_kept_as_zero():
+    s = settlements_in_bbox(41.0, 126.0, 41.3, 126.4)  # Ji'an: population unknown in GeoNames
+    i = list(s.name).index("Ji’an")
+    assert s.population[i] == 0
+
+
+def test_bad_bbox():
+    with pytest.raises(ParameterError, match="north"):
+        settlements_in_bbox(41, 120, 40, 121)
+    with pytest.raises(ParameterError, match="dataset"):
+        settlements_in_bbox(40, 120, 41, 121, dataset=700)
+
+
+def test_records_roundtrip():
+    s = settlements_in_bbox(40.0, 124.0, 40.3, 124.6)
+    t = Settlements.from_records(s.records())
+    assert t.records() == s.records()
+
+
+@pytest.mark.shared
+def test_matches_shared_border_settlements():
+    path = SHARED / "border_settlements_60km.csv"
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    with open(path, encoding="utf-8") as fh:
+        ref = {int(r["geonameid"]): r for r in csv.DictReader(fh)}
+    s = settlements_in_bbox(38.5, 122.0, 44.5, 132.0)
+    d = distance_to_lines_km(s.lat_deg, s.lon_deg, border_line())
+    near = s.subset((d <= 60.0) & np.isin(s.country, ["CN", "KP"]))
+    dn = d[(d <= 60.0) & np.isin(s.country, ["CN", "KP"])]
+    got = {int(g): i for i, g in enumerate(near.geonameid)}
+    # places within a few hundred metres of 60 km may fall either side
+    edge = {g for g, r in ref.items() if abs(float(r["dist_border_km"]) - 60) < 0.5}
+    assert set(got) - edge == set(ref) - edge
+    for g, r in ref.items():
+        if g not in got:
+            continue
+        i = got[g]
+        assert near.population[i] == int(r["population"])
+        assert near.country[i] == r["country"]
+        assert near.admin1_name[i] == r["admin1"]
+        assert dn[i] == pytest.approx(float(r["dist_border_km"]), abs=0.3)
+    dup = flag_duplicates(near)
+    flagged = {int(near.geonameid[i]): int(near.geonameid[dup[i]]) for i in np.flatnonzero(dup >= 0)}
+    expected = {
+        g: int(r["likely_duplicate_of"].split()[0]) for g, r in ref.items() if r["likely_duplicate_of"]
+    }
+    assert flagged == expected
+
+
+def test_flag_duplicates_rules():
+    recs = [
+        dict(geonameid=1, name="Hyesan", country="KP", admin1_code="13", lat_deg=41.40, lon_deg=128.18, population=1000),
+        dict(geonameid=2, name="Hyesan-dong", country="KP", admin1_code="13", lat_deg=41.39, lon_deg=128.19, population=500),
+        dict(geonameid=3, name="Other", country="KP", admin1_code="13", lat_deg=41.41, lon_deg=128.18, population=400),
+        dict(geonameid=4, name="Hyesan-far", country="KP", admin1_code="13", lat_deg=41.60, lon_deg=128.18, population=10),
+        dict(geonameid=5, name="Samepop", country="KP", admin1_code="13", lat_deg=41.405, lon_deg=128.185, population=500),
+    ]
+    s = Settlements.from_records(recs)
+    dup = flag_duplicates(s, radius_km=5)
+    # 2 duplicates 1 by name; 5 duplicates 2 by equal population;
+    # 3 has a different name and population; 4 is 22 km away
+    assert dup.tolist() == [-1, 0, -1, -1, 1]

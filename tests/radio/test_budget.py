@@ -1,0 +1,332 @@
+"""Link budgets: hand-computed single nodes, jammers, range limits, uplink limits.
+
+Expected values are computed here independently from the textbook formulas (free space
+20 log10(4 pi d f / c), kT0 = 1.380649e-23 * 290 W/Hz), not from yalu's helpers.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from yalu.errors import ParameterError
+from yalu.radio import (
+    Handset,
+    Jammer,
+    Service,
+    Site,
+    Technology,
+    default_technology_profile,
+    default_technology_profiles,
+    gsm_max_range_m,
+    link_budget,
+)
+
+C = 299_792_458.0
+KT_DBM_HZ = 10 * math.log10(1.380649e-23 * 290 * 1e3)
+
+
+def fspl(d_m, f_mhz):
+    return 20 * np.log10(4 * math.pi * np.asarray(d_m, float) * f_mhz * 1e6 / C)
+
+
+def noise(bw_hz, nf):
+    return KT_DBM_HZ + 10 * math.log10(bw_hz) + nf
+
+
+def db_sum(*dbm):
+    return 10 * math.log10(sum(10 ** (x / 10) for x in dbm))
+
+
+def lte_site(**kw):
+    base = {
+        "id": "A",
+        "lat": 40.0,
+        "lon": 124.0,
+        "height_agl_m": 30.0,
+        "operator": "op1",
+        "technology": "lte",
+        "band": "B3",
+        "dl_frequency_mhz": 1842.5,
+        "bandwidth_mhz": 20.0,
+        "tx_power_dbm": 46.0,
+        "antenna_gain_dbi": 15.0,
+        "feeder_loss_db": 2.0,
+        "noise_figure_db": 5.0,
+        "diversity_gain_db": 3.0,
+    }
+    base.update(kw)
+    return Site(**base)
+
+
+PROFILES = default_technology_profiles()
+HANDSET = Handset()  # 23 dBm LTE, 0 dBi, body loss 3 dB, NF 9 dB
+
+
+def run(sites, d_m, **kw):
+    d = np.atleast_2d(np.asarray(d_m, float))
+    if d.shape[0] != len(sites):
+        d = np.broadcast_to(d, (len(sites), d.shape[-1]))
+    dl = np.stack([fspl(d[i], s.dl_frequency_mhz) for i, s in enumerate(sites)])
+    ul = np.stack([fspl(d[i], s.ul_frequency_mhz) for i, s in enumerate(sites)])
+    handset = kw.pop("handset", HANDSET)
+    profiles = kw.pop("profiles", PROFILES)
+    return link_budget(sites, handset, profiles, dl, ul, d, **kw)
+
+
+def test_single_lte_node_by_hand():
+    s = lte_site()
+    out = run([s], [2000.0])
+    b = out.per_technology[Technology.LTE]
+    eirp = 46 + 15 - 2
+    p_dl = eirp - fspl(2000.0, 1842.5) + 0 - 3
+    rsrp = p_dl - 10 * math.log10(12 * 100)  # 100 RB in 20 MHz, per resource element
+    n_dl = noise(12 * 100 * 15e3, 9.0)
+    p_ul = 23 + 0 - 3 - fspl(2000.0, 1747.5) + 15 - 2 + 3
+    n_ul = noise(0.36e6, 5.0)
+    assert b.dl_rx_power_dbm[0] == pytest.approx(p_dl, abs=1e-9)
+    assert out.rsrp_dbm[0] == pytest.approx(rsrp, abs=1e-9)
+    assert out.dl_sinr_db[0] == pytest.approx(p_dl - n_dl, abs=1e-9)
+    assert b.ul_rx_power_dbm[0] == pytest.approx(p_ul, abs=1e-9)
+    assert out.ul_sinr_db[0] == pytest.approx(p_ul - n_ul, abs=1e-9)
+    assert out.ul_margin_db[0] == pytest.approx(
+        p_ul - (n_ul + PROFILES[Technology.LTE].voice.ul_min_sinr_db)
+    )
+    assert out.best_server[0] == 0 and out.site_ids == ["A"]
+    assert out.service_level[0] == Service.DATA  # RSRP ~ -78.6 dBm, SINR ~ 44.6 dB
+    assert rsrp == pytest.approx(-78.57, abs=0.01)
+
+
+def test_single_gsm_node_levels_by_hand():
+    # GSM900, 43 dBm, 11 dBi omni - 2 dB feeder: EIRP 52 dBm. RxLev = 52 - FSPL - 3.
+    s = Site(
+        id="G",
+        lat=40,
+        lon=124,
+        height_agl_m=30,
+        technology="gsm",
+        band="GSM900",
+        dl_frequency_mhz=947.4,
+    )
+    assert s.eirp_dbm == 52.0
+    d = np.array([1e3, 5e3, 20e3, 34e3])
+    out = run([s], d)
+    rxlev = 52 - fspl(d, 947.4) - 3
+    np.testing.assert_allclose(out.rsrp_dbm, rxlev, atol=1e-9)
+    # free space at these distances is far above -95 dBm and noise: DATA up to the TA limit
+    assert out.service_level.tolist() == [3, 3, 3, 3]
+
+
+def test_gsm_beyond_timing_advance_has_no_service():
+    s = Site(
+        id="G", lat=40, lon=124, height_agl_m=30, technology="gsm", band="GSM900", tx_power_dbm=60.0
+    )
+    d = np.array([[30e3, 34.8e3, 35.0e3, 36e3, 50e3]])
+    strong = np.full(d.shape, 80.0)  # a very strong signal everywhere
+    out = link_budget([s], HANDSET, PROFILES, strong, strong, d)
+    assert out.service_level.tolist() == [3, 3, 0, 0, 0]
+    assert out.per_technology[Technology.GSM].in_range.tolist() == [True, True, False, False, False]
+    ext = dict(PROFILES)
+    ext[Technology.GSM] = default_technology_profile(
+        "gsm", max_range_m=gsm_max_range_m(extended=True)
+    )
+    assert link_budget([s], HANDSET, ext, strong, strong, d).service_level.tolist() == [
+        3,
+        3,
+        3,
+        3,
+        3,
+    ]
+
+
+def test_uplink_limited_by_handset_power():
+    s = lte_site()
+    d = [8000.0]
+    full = run([s], d)
+    weak = run([s], d, handset=Handset(max_tx_power_dbm={"lte": -10.0}))
+    # downlink unchanged, uplink 33 dB worse
+    assert weak.rsrp_dbm[0] == full.rsrp_dbm[0]
+    assert weak.ul_sinr_db[0] == pytest.approx(full.ul_sinr_db[0] - 33.0)
+    assert full.service_level[0] == Service.DATA
+    assert weak.service_level[0] < full.service_level[0]
+    # the UL SINR fixes the level: below the SMS UL threshold (-3 dB) -> none
+    lte = PROFILES[Technology.LTE]
+    expected = sum(weak.ul_sinr_db[0] >= t.ul_min_sinr_db for t in (lte.sms, lte.voice, lte.data))
+    assert weak.service_level[0] == expected
+
+
+def jammer_case(jammer_distance_m, ranges=((1805.0, 1880.0),), site_kw=None):
+    s = lte_site(**(site_kw or {}))
+    j = Jammer(
+        id="J", lat=40.0, lon=124.1, height_agl_m=10.0, eirp_dbm=40.0, ranges_mhz=list(ranges)
+    )
+    dj = np.asarray(jammer_distance_m, float)[None, :]
+    node_d = np.full(dj.shape, 3000.0)
+    return (
+        s,
+        j,
+        run(
+            [s],
+            node_d,
+            jammers=[j],
+            jammer_path_loss_db=fspl(dj, 1842.5),
+            jammer_site_path_loss_db=np.array([[np.inf]]),  # the jammer does not reach the tower
+        ),
+    )
+
+
+def test_jammer_distance_flips_none_sms_voice():
+    # Signal fixed (node 3 km from the site); SINR ~ S - J(x) once the jammer dominates noise.
+    assert lte_site().eirp_dbm == 59.0
+    s_dbm = 59 - fspl(3000.0, 1842.5) - 3
+    n = noise(18e6, 9.0)
+    j_in = 40 + 10 * math.log10(18 / 75)  # jammer EIRP inside the 18 MHz occupied channel
+    lte = PROFILES[Technology.LTE]
+
+    def crossing(sinr_db):
+        # distance where S - 10 log10(N + J(x)) = sinr_db  ->  J(x) = S - sinr - ...
+        j_needed = 10 * math.log10(10 ** ((s_dbm - sinr_db) / 10) - 10 ** (n / 10))
+        loss = j_in - 3 - j_needed  # handset gain 0, body loss 3
+        return 10 ** (loss / 20) * C / (4 * math.pi * 1842.5e6)
+
+    x_sms, x_voice, x_data = (crossing(t.dl_min_sinr_db) for t in (lte.sms, lte.voice, lte.data))
+    assert x_sms < x_voice < x_data
+    xs = np.array(
+        [x_sms * 0.98, x_sms * 1.02, x_voice * 0.98, x_voice * 1.02, x_data * 0.98, x_data * 1.02]
+    )
+    _, _, out = jammer_case(xs)
+    assert out.service_level.tolist() == [0, 1, 1, 2, 2, 3]
+    # and a sweep is monotonic
+    _, _, sweep = jammer_case(np.geomspace(10, 50e3, 200))
+    assert np.all(np.diff(sweep.service_level.astype(int)) >= 0)
+    assert set(sweep.service_level.tolist()) == {0, 1, 2, 3}
+
+
+def test_carrier_outside_jammer_band_unaffected():
+    # jammer covers only B3 DL; a B1 carrier is untouched
+    kw = {"band": "B1", "dl_frequency_mhz": 2140.0}
+    _, _, jammed = jammer_case(np.array([50.0, 500.0]), site_kw=kw)
+    clean = run([lte_site(**kw)], np.full((1, 2), 3000.0))
+    np.testing.assert_array_equal(jammed.dl_sinr_db, clean.dl_sinr_db)
+    np.testing.assert_array_equal(jammed.service_level, clean.service_level)
+    assert np.all(np.isneginf(jammed.per_technology[Technology.LTE].dl_jammer_dbm))
+
+
+def test_partial_overlap():
+    # same density (75 MHz wide), but only the upper half of the 18 MHz channel covered: -3 dB
+    _, _, full = jammer_case(np.array([1000.0]), ranges=((1805.0, 1880.0),))
+    _, _, half = jammer_case(np.array([1000.0]), ranges=((1842.5, 1917.5),))
+    jf = full.per_technology[Technology.LTE].dl_jammer_dbm[0]
+    jh = half.per_technology[Technology.LTE].dl_jammer_dbm[0]
+    assert jh == pytest.approx(jf + 10 * math.log10(0.5))
+    # and the value itself: 40 dBm x 18/75 in band, free space 1 km, body loss 3 dB
+    assert jf == pytest.approx(40 + 10 * math.log10(18 / 75) - fspl(1000.0, 1842.5) - 3)
+
+
+def test_uplink_jammer_at_tower():
+    s = lte_site()
+    j = Jammer(
+        id="J",
+        lat=40,
+        lon=124.1,
+        height_agl_m=10,
+        eirp_dbm=40.0,
+        ranges_mhz=[(1710.0, 1785.0)],
+        duty_factor=0.25,
+    )
+    d = np.array([[2000.0]])
+    out = run(
+        [s],
+        d,
+        jammers=[j],
+        jammer_path_loss_db=np.array([[np.inf]]),
+        jammer_site_path_loss_db=np.array([[140.0]]),
+        site_jammer_gain_db=np.array([[-6.0]]),
+    )
+    b = out.per_technology[Technology.LTE]
+    # density 40 dBm / 75 MHz, allocation 0.36 MHz, channel fully covered, duty 1/4
+    j_rx = 40 + 10 * math.log10(0.36 / 75 * 0.25) - 140 + 15 - 6 - 2
+    assert b.ul_jammer_dbm[0] == pytest.approx(j_rx)
+    p_ul = 23 - 3 - fspl(2000.0, 1747.5) + 15 - 2 + 3
+    assert out.ul_sinr_db[0] == pytest.approx(p_ul - db_sum(noise(0.36e6, 5.0), j_rx))
+    assert np.isneginf(b.dl_jammer_dbm[0])
+
+
+def test_co_channel_interference_same_operator_only():
+    a = lte_site(id="A")
+    b = lte_site(id="B", lat=40.05)
+    c = lte_site(id="C", lat=40.05, operator="op2")
+    d = np.array([[1000.0], [3000.0]])
+    same = run([a, b], d)
+    s_dbm = 59 - fspl(1000.0, 1842.5) - 3
+    i_dbm = 59 - fspl(3000.0, 1842.5) - 3
+    assert same.dl_sinr_db[0] == pytest.approx(s_dbm - db_sum(noise(18e6, 9.0), i_dbm))
+    other = run([a, c], d)
+    assert other.dl_sinr_db[0] == pytest.approx(s_dbm - noise(18e6, 9.0))
+    # a different carrier of the same operator does not interfere either
+    far = run([a, lte_site(id="B", dl_frequency_mhz=1862.5)], d)
+    assert far.dl_sinr_db[0] == pytest.approx(s_dbm - noise(18e6, 9.0))
+
+
+def test_best_server_per_technology_and_combined():
+    a = lte_site(id="A")
+    b = lte_site(id="B", lat=40.05)
+    g = Site(
+        id="G", lat=40, lon=124, height_agl_m=30, technology="gsm", band="GSM900", operator="op1"
+    )
+    d = np.array(
+        [
+            [1000.0, 9000.0, 14000.0, 20000.0],
+            [9000.0, 1000.0, 16000.0, 20000.0],
+            [1000.0, 1000.0, 1000.0, 20000.0],
+        ]
+    )
+    out = run([a, b, g], d)
+    assert out.per_technology[Technology.LTE].best_server.tolist() == [0, 1, 0, 0]
+    assert out.per_technology[Technology.GSM].best_server.tolist() == [2, 2, 2, 2]
+    # beyond LTE's PRACH format-0 range (14.5 km) only GSM serves
+    lte_level = out.per_technology[Technology.LTE].service_level
+    assert lte_level[3] == 0
+    assert out.best_server[3] == 2 and out.technologies[out.serving_technology[3]] is Technology.GSM
+    assert out.service_level[3] == out.per_technology[Technology.GSM].service_level[3] > 0
+    layers = out.layers()
+    assert set(layers) == {
+        "rsrp_dbm",
+        "ul_margin_db",
+        "dl_sinr_db",
+        "ul_sinr_db",
+        "best_server",
+        "service_level",
+    }
+
+
+def test_void_path_loss_means_no_service():
+    s = lte_site()
+    pl = np.array([[100.0, np.nan]])
+    out = link_budget([s], HANDSET, PROFILES, pl, pl, np.array([[1000.0, 1000.0]]))
+    assert out.best_server.tolist() == [0, -1]
+    assert out.service_level.tolist() == [3, 0]
+    assert np.isnan(out.rsrp_dbm[1]) and np.isnan(out.dl_sinr_db[1])
+
+
+def test_sector_pattern_gain_applies():
+    s = lte_site(pattern={"kind": "sector", "azimuth_deg": 0.0})
+    g = s.pattern_gain_db(np.array([[0.0, 180.0]]), 0.0)
+    out = run([s], np.array([[2000.0, 2000.0]]), site_gain_db=g)
+    assert out.rsrp_dbm[0] - out.rsrp_dbm[1] == pytest.approx(25.0)
+
+
+def test_bad_input():
+    s = lte_site()
+    pl = np.full((1, 3), 100.0)
+    with pytest.raises(ParameterError, match="ul_path_loss_db"):
+        link_budget([s], HANDSET, PROFILES, pl, np.full((1, 4), 100.0), pl)
+    with pytest.raises(ParameterError, match="dl_path_loss_db"):
+        link_budget([s], HANDSET, PROFILES, np.full((2, 3), 100.0), pl, pl)
+    with pytest.raises(ParameterError, match="profiles"):
+        link_budget([s], HANDSET, {}, pl, pl, pl)
+    j = Jammer(id="J", lat=40, lon=124, height_agl_m=1, eirp_dbm=30, ranges_mhz=[(1805, 1880)])
+    with pytest.raises(ParameterError, match="jammer_path_loss_db"):
+        link_budget([s], HANDSET, PROFILES, pl, pl, pl, jammers=[j])
+    with pytest.raises(ParameterError, match="sites"):
+        link_budget([], HANDSET, PROFILES, pl, pl, pl)

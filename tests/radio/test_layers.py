@@ -1,0 +1,150 @@
+"""compute_layers: geometry + path-loss callable + link budget + zones."""
+
+import math
+
+import numpy as np
+import pytest
+from pyproj import Geod
+
+from yalu.coverage.grid import Grid
+from yalu.radio import (
+    CircleZone,
+    Handset,
+    Jammer,
+    Site,
+    Technology,
+    default_technology_profiles,
+    link_budget,
+)
+from yalu.radio.layers import compute_layers
+
+GEOD = Geod(ellps="WGS84")
+C = 299_792_458.0
+
+
+def distance_m(lat, lon, grid):
+    la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
+    _, _, d = GEOD.inv(np.full(la.shape, lon), np.full(la.shape, lat), lo, la)
+    return np.maximum(np.asarray(d), 1.0)
+
+
+def free_space(lat, lon, h_tx, h_rx, f, grid):
+    d = distance_m(lat, lon, grid)
+    return 20 * np.log10(4 * math.pi * d * f * 1e6 / C)
+
+
+def flat_loss(lat, lon, h_tx, h_rx, f, grid):
+    # frequency-independent loss, so that splitting a jammer's ranges changes nothing
+    return 60.0 + 20 * np.log10(distance_m(lat, lon, grid))
+
+
+GRID = Grid(north_deg=40.05, west_deg=123.95, dlat_deg=0.005, dlon_deg=0.005, n_rows=21, n_cols=21)
+PROFILES = default_technology_profiles()
+
+
+def lte(**kw):
+    base = {
+        "id": "A",
+        "lat": 40.0,
+        "lon": 124.0,
+        "height_agl_m": 30.0,
+        "operator": "op",
+        "technology": "lte",
+        "band": "B3",
+    }
+    base.update(kw)
+    return Site(**base)
+
+
+def test_matches_direct_budget_and_zone_layer():
+    s = lte()
+    zone = CircleZone(label="monument", lat=40.02, lon=124.02, radius_m=600.0)
+    out = compute_layers(None, [s], Handset(), PROFILES, [], [zone], GRID, free_space)
+    d = distance_m(s.lat, s.lon, GRID)[None]
+    direct = link_budget(
+        [s], Handset(), PROFILES, free_space(40.0, 124.0, 30, 1.5, s.dl_carrier_mhz, GRID)[None],
+        free_space(40.0, 124.0, 30, 1.5, s.ul_frequency_mhz, GRID)[None], d,
+    )  # fmt: skip
+    np.testing.assert_allclose(out.budget.rsrp_dbm, direct.rsrp_dbm)
+    np.testing.assert_allclose(out.budget.ul_sinr_db, direct.ul_sinr_db)
+    layers = out.arrays()
+    assert set(layers) == {
+        "rsrp_dbm",
+        "ul_margin_db",
+        "dl_sinr_db",
+        "ul_sinr_db",
+        "best_server",
+        "service_level",
+        "restricted",
+    }
+    assert all(v.shape == GRID.shape for v in layers.values())
+    assert 0 < layers["restricted"].sum() < 10  # ~600 m circle on a ~500 m grid
+
+
+def test_sector_points_north():
+    s = lte(pattern={"kind": "sector", "azimuth_deg": 0.0, "front_to_back_db": 25.0})
+    out = compute_layers(None, [s], Handset(), PROFILES, [], [], GRID, free_space)
+    r = out.budget.rsrp_dbm
+    # the site sits at node (10, 10); nodes 5 km north and 5 km south (same distance +- 1 %)
+    north, south = r[0, 10], r[20, 10]
+    assert north - south == pytest.approx(25.0, abs=0.3)
+
+
+def test_split_jammer_ranges_equal_unsplit():
+    s = lte()
+    j = Jammer(
+        id="J",
+        lat=40.03,
+        lon=124.0,
+        height_agl_m=5.0,
+        eirp_dbm=45.0,
+        ranges_mhz=[(925.0, 960.0), (1805.0, 1880.0)],
+    )
+    out = compute_layers(None, [s], Handset(), PROFILES, [j], [], GRID, flat_loss)
+    d = distance_m(s.lat, s.lon, GRID)[None]
+    pl = flat_loss(40.0, 124.0, 0, 0, 0, GRID)[None]
+    jpl = flat_loss(j.lat, j.lon, 0, 0, 0, GRID)[None]
+    _, _, d_js = GEOD.inv(j.lon, j.lat, s.lon, s.lat)
+    jspl = np.array([[60.0 + 20 * math.log10(d_js)]])
+    direct = link_budget(
+        [s],
+        Handset(),
+        PROFILES,
+        pl,
+        pl,
+        d,
+        jammers=[j],
+        jammer_path_loss_db=jpl,
+        jammer_site_path_loss_db=jspl,
+    )
+    b1 = out.budget.per_technology[Technology.LTE]
+    b2 = direct.per_technology[Technology.LTE]
+    np.testing.assert_allclose(b1.dl_jammer_dbm, b2.dl_jammer_dbm, rtol=0, atol=1e-6)
+    # the jammer's B3 share does not overlap the B3 UL band (1710-1785): no UL jamming
+    assert np.all(np.isneginf(b1.ul_jammer_dbm))
+    np.testing.assert_array_equal(out.budget.service_level, direct.service_level)
+    assert out.budget.service_level.min() < out.budget.service_level.max()
+
+
+def test_uplink_jammer_reaches_tower_through_point_call():
+    s = lte()  # omni, 11 dBi, feeder 2 dB
+    j = Jammer(
+        id="J",
+        lat=40.01,
+        lon=124.01,
+        height_agl_m=5.0,
+        eirp_dbm=45.0,
+        ranges_mhz=[(1710.0, 1785.0)],
+    )
+    calls = []
+
+    def loss(lat, lon, h_tx, h_rx, f, grid):
+        calls.append((lat, lon, h_rx, grid.shape))
+        return flat_loss(lat, lon, h_tx, h_rx, f, grid)
+
+    out = compute_layers(None, [s], Handset(), PROFILES, [j], [], GRID, loss)
+    _, _, d_js = GEOD.inv(j.lon, j.lat, s.lon, s.lat)
+    expected = 45.0 + 10 * math.log10(0.36 / 75.0) - (60 + 20 * math.log10(d_js)) + 11.0 - 2.0
+    ul_j = out.budget.per_technology[Technology.LTE].ul_jammer_dbm
+    np.testing.assert_allclose(ul_j[np.isfinite(ul_j)], expected, atol=1e-6)
+    assert (j.lat, j.lon, 30.0, (1, 1)) in calls  # jammer -> tower at the tower's height

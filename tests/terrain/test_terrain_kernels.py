@@ -1,0 +1,85 @@
+"""The private numba kernels: bilinear_grid (called by the coverage engine) and fill_voids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numba import njit
+from scipy.interpolate import RegularGridInterpolator
+
+from yalu.terrain._kernels import bilinear_grid, fill_voids
+
+
+def _grid(rng, nr=40, nc=55):  # type: ignore[no-untyped-def]
+    return rng.normal(500, 200, size=(nr, nc))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_bilinear_grid_matches_scipy(dtype) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(10)
+    z = _grid(rng).astype(dtype)
+    north, west, dlat, dlon = 42.0, 124.0, 0.01, 0.015
+    lat_nodes = north - np.arange(z.shape[0]) * dlat
+    lon_nodes = west + np.arange(z.shape[1]) * dlon
+    ref = RegularGridInterpolator((lat_nodes[::-1], lon_nodes), z[::-1].astype(float))
+    lat = rng.uniform(lat_nodes[-1], north, 5000)
+    lon = rng.uniform(west, lon_nodes[-1], 5000)
+    out = np.empty(lat.size)
+    bilinear_grid(z, north, west, dlat, dlon, lat, lon, out)
+    tol = 1e-2 if dtype == np.float32 else 1e-7  # [m]; coordinate rounding only
+    np.testing.assert_allclose(out, ref(np.c_[lat, lon]), atol=tol, rtol=0)
+
+
+def test_bilinear_grid_edges_nodes_and_outside() -> None:
+    z = np.arange(12.0).reshape(3, 4)  # row 0 north
+    lat = np.array([42.0, 41.98, 42.0, 41.99, 42.001, 41.97, 42.0, 41.985])
+    lon = np.array([124.0, 124.03, 124.03, 124.015, 124.0, 124.0, 124.031, 124.0])
+    out = np.empty(lat.size)
+    bilinear_grid(z, 42.0, 124.0, 0.01, 0.01, lat, lon, out)
+    assert out[0] == 0.0  # north-west node
+    assert out[1] == 11.0  # south-east corner node
+    assert out[2] == 3.0  # north-east node
+    assert out[3] == pytest.approx(5.5)  # row 1, column 1.5: (5 + 6) / 2
+    assert np.isnan(out[4]) and np.isnan(out[5]) and np.isnan(out[6])
+    assert out[7] == pytest.approx(6.0)  # halfway between rows 1 and 2 at column 0: (4 + 8)/2
+
+
+def test_bilinear_grid_nan_node_propagates() -> None:
+    z = np.ones((3, 3))
+    z[1, 1] = np.nan
+    out = np.empty(2)
+    bilinear_grid(z, 1.0, 0.0, 0.5, 0.5, np.array([0.75, 0.0]), np.array([0.25, 0.0]), out)
+    assert np.isnan(out[0]) and out[1] == 1.0
+
+
+def test_bilinear_grid_callable_from_user_njit() -> None:
+    @njit
+    def caller(z, lat, lon):  # type: ignore[no-untyped-def]
+        out = np.empty(lat.shape[0])
+        bilinear_grid(z, 1.0, 0.0, 0.5, 0.5, lat, lon, out)
+        return out
+
+    z = np.array([[0.0, 1.0], [2.0, 3.0]])  # nodes at lat 1, 0.5 and lon 0, 0.5
+    out = caller(z, np.array([0.75]), np.array([0.25]))
+    assert out[0] == pytest.approx(1.5)
+
+
+def test_fill_voids_counts_and_fills() -> None:
+    lat = np.arange(30.0)[:, None]
+    lon = np.arange(40.0)[None, :]
+    z = 3.0 * lat + 2.0 * lon
+    z1 = z.copy()
+    z1[10, 10] = np.nan
+    assert fill_voids(z1) == 1
+    assert z1[10, 10] == pytest.approx(z[10, 10])  # mean of the 8 neighbours of a plane
+    z2 = z.copy()
+    z2[5:15, 20:26] = np.nan
+    z2[0, 0] = np.nan  # corner void
+    assert fill_voids(z2) == 61
+    assert not np.isnan(z2).any()
+    assert (
+        z2[5:15, 20:26].min() >= z[4:16, 19:27].min()
+        and z2[5:15, 20:26].max() <= z[4:16, 19:27].max()
+    )
+    z3 = np.full((4, 4), np.nan)
+    assert fill_voids(z3) == 0 and np.isnan(z3).all()
