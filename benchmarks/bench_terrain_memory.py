@@ -65,8 +65,12 @@ def sample(d: str, radius_km: float, cache_mb: float | None) -> dict[str, float]
     r_m = radius_km * 1000.0
     half_lat = r_m / 110_574.0 + 2 * dlat
     half_lon = r_m / (111_320.0 * np.cos(np.radians(lat0 + half_lat))) + 2 * dlon
-    lats = np.arange(np.ceil((lat0 - half_lat) / dlat), np.floor((lat0 + half_lat) / dlat) + 1) * dlat
-    lons = np.arange(np.ceil((lon0 - half_lon) / dlon), np.floor((lon0 + half_lon) / dlon) + 1) * dlon
+    lats = (
+        np.arange(np.ceil((lat0 - half_lat) / dlat), np.floor((lat0 + half_lat) / dlat) + 1) * dlat
+    )
+    lons = (
+        np.arange(np.ceil((lon0 - half_lon) / dlon), np.floor((lon0 + half_lon) / dlon) + 1) * dlon
+    )
     tracemalloc.start()
     t0 = time.perf_counter()
     n_points = 0
@@ -100,7 +104,9 @@ def sample(d: str, radius_km: float, cache_mb: float | None) -> dict[str, float]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--arcsec", type=int, choices=(1, 3), default=3)
     ap.add_argument("--tiles", type=int, default=7, help="n x n tiles around the centre")
     ap.add_argument("--radius-km", type=float, default=100.0)
@@ -118,7 +124,9 @@ def main() -> None:
             cmd += ["--cache-mb", str(args.cache_mb)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=dict(os.environ))
         res = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"{n} synthetic {args.arcsec}\" tiles ({size_mb:.0f} MiB on disk), disc radius {args.radius_km:g} km")
+    print(
+        f'{n} synthetic {args.arcsec}" tiles ({size_mb:.0f} MiB on disk), disc radius {args.radius_km:g} km'
+    )
     for k, v in res.items():
         print(f"  {k}: {v}")
 

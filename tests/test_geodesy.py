@@ -6,10 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yalu.errors import ParameterError
 from yalu.geodesy import Profile, RaggedProfiles, geodesic_inverse, profile, profiles
-from yalu.terrain import open_terrain
+from yalu.terrain import default_terrain, open_terrain
+
+_DEMO = default_terrain()
 
 
 def _dms(d: float, m: float, s: float) -> float:
@@ -120,3 +124,25 @@ def test_bad_points(plane_terrain) -> None:  # type: ignore[no-untyped-def]
 def test_profile_on_default_terrain_when_none() -> None:
     p = profile(None, (40.1, 124.4), (40.3, 124.8), step_m=1000)
     assert p.elevation_m.size == p.n_intervals + 1 and np.isfinite(p.elevation_m).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lat1=st.floats(37.5, 45.5),
+    lon1=st.floats(120.5, 133.5),
+    lat2=st.floats(37.5, 45.5),
+    lon2=st.floats(120.5, 133.5),
+    step=st.floats(50.0, 20_000.0),
+)
+def test_profile_invariants(
+    lat1: float, lon1: float, lat2: float, lon2: float, step: float
+) -> None:
+    p = profile(_DEMO, (lat1, lon1), (lat2, lon2), step_m=step)
+    n = max(1, round(p.length_m / step))
+    assert p.n_intervals == n
+    assert p.step_m * n == pytest.approx(p.length_m, abs=1e-6)
+    assert np.all(np.diff(p.distance_m) >= 0)
+    assert p.distance_m[-1] == pytest.approx(p.length_m, abs=1e-6)
+    np.testing.assert_allclose(p.elevation_m, _DEMO.elevation_m(p.lat_deg, p.lon_deg))
+    d = geodesic_inverse(lat1, lon1, p.lat_deg, p.lon_deg)[0]
+    np.testing.assert_allclose(d, p.distance_m, atol=1e-3)

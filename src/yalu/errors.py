@@ -23,6 +23,8 @@ __all__ = [
     "DownloadError",
     "ScenarioError",
     "OutputExistsError",
+    "YaluWarning",
+    "ValidityRangeWarning",
     "parse_choice",
     "check_range",
 ]
@@ -112,6 +114,14 @@ class OutputExistsError(YaluError, FileExistsError):
     def __init__(self, path: Any) -> None:
         self.path = path
         super().__init__(f"output {path} exists: pass --overwrite to replace it")
+
+
+class YaluWarning(UserWarning):
+    """Base class of yalu's warnings."""
+
+
+class ValidityRangeWarning(YaluWarning):
+    """An input lies outside the range a model was derived for; the result is extrapolated."""
 
 
 E = TypeVar("E", bound=enum.Enum)

@@ -57,6 +57,7 @@ def test_info_reports_bounds_resolution_voids_tiles(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     out = r.output
     assert "SRTM .hgt 3 arc-second, 2 tiles" in out
+    assert "attribution: SRTM, NASA/USGS (public domain)" in out
     assert "bounds: 41 to 42 N, 124 to 126 E" in out
     assert 'resolution: 3" x 3"' in out and "92." in out
     assert "nodata: -32768" in out
@@ -233,3 +234,58 @@ def test_subprocess_exit_code_and_verbose_traceback(tmp_path: Path) -> None:
         [*cmd[:3], "-v", *cmd[3:]], capture_output=True, text=True, env=env, timeout=120
     )
     assert p.returncode == 2 and "Traceback" in p.stderr
+
+
+@pytest.mark.skipif(shutil.which("splat") is None, reason="SPLAT! (splat) is not installed")
+def test_splat_finds_the_tile_east_of_greenwich(tmp_path: Path) -> None:
+    src = tmp_path / "hgt"
+    src.mkdir()
+    (src / "N41E000.hgt").write_bytes(np.full((1201, 1201), 123, dtype=">i2").tobytes())
+    out = tmp_path / "sdf"
+    r = CliRunner().invoke(
+        cli, ["terrain", "to-sdf", str(src), "--bbox", "41,0,42,1", "-o", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    assert [p.name for p in out.iterdir()] == ["41:42:359:0.sdf"]
+    work = tmp_path / "splat"
+    work.mkdir()
+    (work / "tx.qth").write_text("tx\n41.5\n-0.5\n10m\n")  # 0.5 E
+    (work / "rx.qth").write_text("rx\n41.6\n-0.7\n2m\n")
+    p = subprocess.run(
+        ["splat", "-t", "tx.qth", "-r", "rx.qth", "-d", str(out), "-metric"],
+        cwd=work,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "sea-level" not in p.stdout  # SPLAT! found and loaded the tile
+    report = (work / "tx-to-rx.txt").read_text(errors="replace")
+    assert report.count("Ground elevation: 123.00 meters") == 2
+
+
+def test_to_sdf_hd_from_3arcsec(tmp_path: Path) -> None:
+    src = tmp_path / "hgt"
+    src.mkdir()
+    write_hgt(src, 41, 124)
+    out = tmp_path / "sdf-hd"
+    args = [
+        "terrain",
+        "to-sdf",
+        str(src),
+        "--bbox",
+        "41.2,124.2,41.3,124.3",
+        "-o",
+        str(out),
+        "--resolution",
+        "1",
+    ]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    assert [p.name for p in out.iterdir()] == ["41:42:235:236-hd.sdf"]
+    t = open_terrain(out)
+    assert t.resolution_deg == pytest.approx((1 / 3600, 1 / 3600))
+    # 1" nodes between 3" nodes: the plane is reproduced up to rounding to whole metres
+    lat = 41 + np.array([1, 1000, 3599]) / 3600
+    lon = 124 + np.array([0, 1001, 3599]) / 3600
+    np.testing.assert_allclose(t.elevation_m(lat, lon), np.rint(field(lat, lon)), atol=1e-6)

@@ -12,7 +12,7 @@ from yalu.analysis.reach import CensusRow  # noqa: E402
 from yalu.analysis.sanity import assess  # noqa: E402
 from yalu.analysis.settlements import Settlements  # noqa: E402
 from yalu.errors import OutputExistsError  # noqa: E402
-from yalu.io.report import report_html, write_report_html, write_report_md  # noqa: E402
+from yalu.io.report import write_report_html, write_report_md  # noqa: E402
 from yalu.io.summary import make_summary, round_floats, summary_text, write_summary  # noqa: E402
 
 

@@ -94,3 +94,24 @@ def write_geotiff(
         ds.write(np.asarray(z).astype(dtype), 1)
         ds.update_tags(AREA_OR_POINT="Point" if point else "Area")
     return path
+
+
+def reference_bilinear(z, lat_nodes, lon_nodes, lat, lon):  # type: ignore[no-untyped-def]
+    """Textbook bilinear interpolation on a rectilinear grid, written independently of yalu.
+
+    ``lat_nodes`` may be descending (north first) or ascending; ``lon_nodes`` ascending.
+    """
+    z = np.asarray(z, dtype=float)
+    lat_nodes = np.asarray(lat_nodes, dtype=float)
+    if lat_nodes[0] > lat_nodes[-1]:
+        lat_nodes, z = lat_nodes[::-1], z[::-1]
+    i = np.clip(np.searchsorted(lat_nodes, lat, side="right") - 1, 0, lat_nodes.size - 2)
+    j = np.clip(np.searchsorted(lon_nodes, lon, side="right") - 1, 0, lon_nodes.size - 2)
+    u = (lat - lat_nodes[i]) / (lat_nodes[i + 1] - lat_nodes[i])
+    v = (lon - lon_nodes[j]) / (lon_nodes[j + 1] - lon_nodes[j])
+    return (
+        z[i, j] * (1 - u) * (1 - v)
+        + z[i + 1, j] * u * (1 - v)
+        + z[i, j + 1] * (1 - u) * v
+        + z[i + 1, j + 1] * u * v
+    )

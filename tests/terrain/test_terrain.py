@@ -9,7 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from terrain_synth import hgt_grid, linear_field, write_geotiff, write_hgt, write_sdf
+from terrain_synth import (
+    hgt_grid,
+    linear_field,
+    reference_bilinear,
+    write_geotiff,
+    write_hgt,
+    write_sdf,
+)
 
 from yalu.errors import (
     ChoiceError,
@@ -57,17 +64,15 @@ def test_hgt_single_tile_metadata_and_exact_bilinear(tmp_path: Path) -> None:
 
 
 def test_hgt_nonlinear_field_matches_independent_bilinear(tmp_path: Path) -> None:
-    from scipy.interpolate import RegularGridInterpolator
-
     rng = np.random.default_rng(2)
     z = rng.integers(-100, 3000, size=(1201, 1201)).astype(float)
     write_hgt(tmp_path, 41, 124, z=z)
     t = open_terrain(tmp_path)
     lat_nodes = 42 - np.arange(1201) / 1200
     lon_nodes = 124 + np.arange(1201) / 1200
-    ref = RegularGridInterpolator((lat_nodes[::-1], lon_nodes), z[::-1], method="linear")
     lat, lon = _random_points(rng, 41, 124, 42, 125)
-    np.testing.assert_allclose(t.elevation_m(lat, lon), ref(np.c_[lat, lon]), atol=1e-3)
+    ref = reference_bilinear(z, lat_nodes, lon_nodes, lat, lon)
+    np.testing.assert_allclose(t.elevation_m(lat, lon), ref, atol=1e-3)
 
 
 def test_hgt_mosaic_across_edges_and_broadcasting(tmp_path: Path) -> None:
@@ -481,3 +486,44 @@ def test_no_warnings_on_clean_tiles(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         open_terrain(tmp_path).elevation_m(41.5, 124.5)
+
+
+def test_terrain_pickles_without_its_cache(tmp_path: Path) -> None:
+    import pickle
+
+    write_hgt(tmp_path, 41, 124)
+    t = open_terrain(tmp_path, cache_mb=64)
+    z = t.elevation_m(41.3, 124.6)
+    t2 = pickle.loads(pickle.dumps(t))
+    assert t2.cache_info()["loads"] == 0 and t2.cache_info()["max_bytes"] == 64 * 2**20
+    assert t2.elevation_m(41.3, 124.6) == z
+
+
+def test_100km_disc_loads_only_nearby_tiles(tmp_path: Path) -> None:
+    from yalu.geodesy import geodesic_points, profiles
+
+    for s in range(39, 44):
+        for w in range(123, 128):
+            write_hgt(tmp_path, s, w)
+    t = open_terrain(tmp_path)
+    az = np.arange(0.0, 360.0, 2.0)
+    lat, lon = geodesic_points(41.5, 125.5, az, 100e3)
+    rp = profiles(t, (41.5, 125.5), np.c_[lat, lon], step_m=500.0)
+    np.testing.assert_allclose(rp.elevation_m, linear_field(rp.lat_deg, rp.lon_deg), atol=1e-6)
+    # 41.5 N +- 0.9 deg, 125.5 E +- 1.2 deg: the 3 x 3 tiles around the centre, of 25
+    assert len(t.tiles) == 25 and t.cache_info()["loads"] == 9
+
+
+def test_projected_looking_grid_and_broken_gzip_are_rejected(tmp_path: Path) -> None:
+    asc = tmp_path / "utm.asc"
+    rows = "\n".join(" ".join(["5"] * 4) for _ in range(3))
+    asc.write_text(f"ncols 4\nnrows 3\nxllcorner 500000\nyllcorner 4500000\ncellsize 30\n{rows}\n")
+    with pytest.raises(TerrainFormatError, match="not a lat/lon grid"):
+        open_terrain(asc)
+    d = tmp_path / "N41"
+    d.mkdir()
+    good = gzip.compress(np.rint(hgt_grid(41, 124, 1200)).astype(">i2").tobytes())
+    (d / "N41E124.hgt.gz").write_bytes(good[: len(good) // 2] + good[-8:])  # keeps the trailer
+    t = open_terrain(tmp_path)
+    with pytest.raises(TerrainFormatError, match="N41E124.hgt.gz"):
+        t.elevation_m(41.5, 124.5)

@@ -149,7 +149,7 @@ def load_lines_geojson(path: str | os.PathLike[str]) -> list[np.ndarray]:
     """Every LineString / MultiLineString in a GeoJSON file as (n, 2) lon, lat arrays [deg]."""
     lines: list[np.ndarray] = []
     for _, geom in _geometries(_read_geojson(path)):
-        coords = geom.get("coordinates")
+        coords: Any = geom.get("coordinates") or []
         if geom.get("type") == "LineString":
             lines.append(np.asarray(coords, dtype=float)[:, :2])
         elif geom.get("type") == "MultiLineString":
@@ -216,7 +216,7 @@ def load_polygons_geojson(path: str | os.PathLike[str]) -> list[PolygonFeature]:
     feats: list[PolygonFeature] = []
     for props, geom in _geometries(_read_geojson(path)):
         kind = geom.get("type")
-        coords = geom.get("coordinates")
+        coords: Any = geom.get("coordinates") or []
         if kind == "Polygon":
             polys = [coords]
         elif kind == "MultiPolygon":

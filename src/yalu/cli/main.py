@@ -86,6 +86,7 @@ register("profile", "yalu.cli.profile:profile")
 register("validate", "yalu.cli.run:validate")
 register("run", "yalu.cli.run:run")
 register("demo", "yalu.cli.run:demo")
+register("coverage", "yalu.cli.coverage:coverage")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -114,7 +114,7 @@ def _plot(
     return summary
 
 
-@click.command("profile")
+@click.command("profile", context_settings={"ignore_unknown_options": True})
 @click.argument("start")
 @click.argument("end")
 @click.option(
@@ -181,7 +181,7 @@ def profile(
     """Terrain profile from START to END (each LAT,LON in degrees) along the WGS84 geodesic.
 
     Prints CSV (distance_m, lat_deg, lon_deg, elevation_m) after '#' comment lines naming the
-    terrain. For a negative START latitude, put '--' before the points.
+    terrain. Negative coordinates need no quoting: yalu profile -33.86,151.2 -33.9,151.3
     """
     from yalu.geodesy import profile as geo_profile
     from yalu.io.atomic import atomic_output, check_writable

@@ -50,12 +50,13 @@ def run(scenario: Path, outdir: Path, overwrite: bool, threads: int | None) -> N
     click.echo(f"Wrote {outdir}/ (report.html, report.md, summary.json, maps/, rasters/)")
 
 
-DEMO_FETCH_HINT = (
-    "For real analysis, fetch 1\"/3\" terrain for the border and rerun with it:\n"
-    "  yalu terrain fetch --bbox 39.5,123.5,43.6,131.0\n"
-    "  then set `terrain: {source: cache}` in a copy of the scenario "
-    "(yalu demo --print-scenario > border.yaml) and run `yalu run border.yaml -o out`."
-)
+DEMO_FETCH_HINT = """\
+For real analysis, fetch 3" (or 1") terrain for the border and rerun on it:
+  yalu terrain fetch --bbox 39.3,123.4,43.7,131.0 --source copernicus-glo90   (3"; copernicus-glo30 for 1")
+  yalu demo --print-scenario > border.yaml
+  edit border.yaml: terrain: {source: cache} and grid: {resolution_arcsec: 30}
+  yalu run border.yaml -o border-out
+"""
 
 
 @click.command()
@@ -84,7 +85,13 @@ def demo(outdir: Path, overwrite: bool, print_scenario: bool, threads: int | Non
     click.echo(DEMO_FETCH_HINT, err=True)
 
 
+_LAST: dict[str, int] = {}
+
+
 def _progress(step: str, done: int, total: int) -> None:
-    """One line per step on stderr (terminal-friendly, also when piped)."""
-    if total <= 1 or done == total or done == 0:
-        click.echo(f"  {step} [{done}/{total}]", err=True)
+    """Progress on stderr: a line at the start and end of each step and every 10 % between."""
+    decile = 10 * done // max(total, 1)
+    if done in (0, total) or _LAST.get(step) != decile:
+        _LAST[step] = decile
+        pct = f" {100 * done // max(total, 1):3d} %" if total > 1 else ""
+        click.echo(f"  {step} [{done}/{total}]{pct}", err=True)

@@ -47,6 +47,8 @@ def info(path: Path, voids: bool) -> None:
     dlat, dlon = t.resolution_deg
     dy, dx = t.resolution_m
     click.echo(f"terrain: {t.description}")
+    if t.attribution:
+        click.echo(f"attribution: {t.attribution}")
     click.echo(
         f"bounds: {_fmt_deg(s)} to {_fmt_deg(n)} N, {_fmt_deg(w)} to {_fmt_deg(e)} E (S,W,N,E)"
     )

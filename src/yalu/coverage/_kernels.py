@@ -94,12 +94,14 @@ def _itm(
 @njit(cache=True)
 def _node_exact(
     elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
-    lat0: float, lon0: float, z_site: float, lat: float, lon: float,
+    lat0: float, lon0: float, z_site: float, lat: float, lon: float, length: float, az: float,
     step: float, min_d: float, p: np.ndarray,
     plat: np.ndarray, plon: np.ndarray, pz: np.ndarray, scratch: np.ndarray, outv: np.ndarray,
 ) -> float:
-    """ITM loss on the geodesic profile from the site to one node (see module doc)."""
-    length, az = inverse(lat0, lon0, lat, lon)
+    """ITM loss on the geodesic profile from the site to one node (see module doc).
+
+    ``length`` [m] and ``az`` [rad] are the geodesic's length and initial azimuth.
+    """
     if length < min_d:
         # too close for a profile: a two-point profile of length min_d between the two ground
         # heights (the node at the site itself gets a flat min_d path)
@@ -117,46 +119,26 @@ def _node_exact(
 
 
 @njit(cache=True, parallel=True)
-def exact_map(
+def exact_nodes(
     elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
-    lat0: float, lon0: float,
-    g_north: float, g_west: float, g_dlat: float, g_dlon: float,
-    radius_m: float, step: float, min_d: float, p: np.ndarray, n_max: int, out: np.ndarray,
+    lat0: float, lon0: float, lats: np.ndarray, lons: np.ndarray, lengths: np.ndarray,
+    azs: np.ndarray, step: float, min_d: float, p: np.ndarray, n_max: int, out: np.ndarray,
 ) -> None:
-    """Exact ITM loss at every node of ``out`` (rows north to south) within ``radius_m``."""
+    """Exact ITM loss at nodes (lats[q], lons[q]) given their geodesic length and azimuth [rad]."""
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
-    n_rows, n_cols = out.shape
-    for i in prange(n_rows):
+    n_nodes = lats.shape[0]
+    chunk = 64
+    for c in prange((n_nodes + chunk - 1) // chunk):
         plat = np.empty(n_max + 1)
         plon = np.empty(n_max + 1)
         pz = np.empty(n_max + 1)
         scratch = np.empty(SCRATCH_LEN)
         outv = np.empty(OUT_LEN)
-        lat = g_north - i * g_dlat
-        for j in range(n_cols):
-            lon = g_west + j * g_dlon
-            length, _az = inverse(lat0, lon0, lat, lon)
-            if length > radius_m:
-                out[i, j] = math.nan
-                continue
-            out[i, j] = _node_exact(
-                elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lat, lon, step, min_d, p,
-                plat, plon, pz, scratch, outv,
+        for q in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
+            out[q] = _node_exact(
+                elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lats[q], lons[q],
+                lengths[q], azs[q], step, min_d, p, plat, plon, pz, scratch, outv,
             )  # fmt: skip
-
-
-@njit(cache=True, parallel=True)
-def distance_map(
-    lat0: float, lon0: float, g_north: float, g_west: float, g_dlat: float, g_dlon: float,
-    out: np.ndarray,
-) -> None:
-    """WGS84 geodesic distance [m] from the site to every node."""
-    n_rows, n_cols = out.shape
-    for i in prange(n_rows):
-        lat = g_north - i * g_dlat
-        for j in range(n_cols):
-            length, _az = inverse(lat0, lon0, lat, g_west + j * g_dlon)
-            out[i, j] = length
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,12 +312,13 @@ def _sample_and_sweep(
     slat0: float, clat0: float, lon0: float, z_site: float, az: float, r_fake: float,
     step_fake: float, step: float, n_s: int, gamma_ref: float, h_tx: float, h_rx: float,
     z: np.ndarray, c0: np.ndarray, c1: np.ndarray, itx: np.ndarray, irx: np.ndarray,
-    hull: np.ndarray,
+    hull: np.ndarray, obs: np.ndarray,
 ) -> int:
     """Terrain, prefix sums and horizon candidates along one radial; return the last valid sample.
 
     ``itx[k]``/``irx[k]``: the sample that is the transmitter/receiver horizon of the path ending
-    at sample k under the reference curvature ``gamma_ref`` (-1: none).
+    at sample k under the reference curvature ``gamma_ref`` (-1: none); ``obs[k]``: whether that
+    path is obstructed (not line of sight) under the reference curvature.
     """
     s_az = math.sin(az)
     c_az = math.cos(az)
@@ -375,9 +358,11 @@ def _sample_and_sweep(
     n_hull = 0
     itx[0] = -1
     irx[0] = -1
+    obs[0] = False
     for k in range(1, n_end + 1):
         d = k * step
         itx[k] = best_i
+        obs[k] = best_t > (z[k] + h_rx - z_tx) / d - qc * d
         # receiver horizon: tangent from (d, y_rx) to the upper hull of (x_i, z_i - qc x_i^2)
         if n_hull == 0:
             irx[k] = -1
@@ -433,37 +418,63 @@ def _dh_interp(dh: np.ndarray, k: int, kdh: int, n_end: int) -> float:
     return dh[m]
 
 
+@njit(cache=True, inline="always")
+def _jump(itx: np.ndarray, irx: np.ndarray, obs: np.ndarray, ka: int, kb: int, jump: int) -> bool:
+    """Whether the horizon geometry changes abruptly between end samples ka and kb."""
+    if obs[ka] != obs[kb]:
+        return True
+    if not obs[kb]:
+        return False
+    return abs(irx[kb] - irx[ka]) > jump or abs(itx[kb] - itx[ka]) > jump
+
+
 @njit(cache=True)
 def _evaluate_radial(
     z: np.ndarray, c0: np.ndarray, c1: np.ndarray, itx: np.ndarray, irx: np.ndarray,
-    n_end: int, step: float, k_first: int, kstep: int, kdh: int, dh: np.ndarray,
-    p: np.ndarray, refine: bool, ev: np.ndarray, row: np.ndarray,
+    obs: np.ndarray, n_end: int, step: float, k_first: int, kstep: int, kdh: int,
+    dh: np.ndarray, p: np.ndarray, refine: bool, jump: int, done: np.ndarray, row: np.ndarray,
 ) -> int:
-    """Excess loss into ``row[k_first..n_end]`` (see module doc); return the ITM calls made."""
+    """Excess loss into ``row[k_first..n_end]`` (see module doc); return the ITM calls made.
+
+    ITM runs at every ``kstep``-th sample; with ``refine``, also on both sides of every abrupt
+    change of the horizon geometry (line of sight <-> obstructed, or a horizon that moves by
+    more than ``jump`` samples). Samples in between are interpolated linearly.
+    """
     z_g = ground_impedance(p[P_F_MHZ], int(p[P_POL]), p[P_EPS], p[P_SIGMA])
     n_calls = 0
     k_prev = -1
     k = max(1, k_first)
     k_dense = min(2 * kstep, 16)
     while k <= n_end:
-        ev[k] = _excess_at(z, c0, c1, k, step, p, itx[k], irx[k], _dh_interp(dh, k, kdh, n_end), z_g)
+        row[k] = _excess_at(
+            z, c0, c1, k, step, p, itx[k], irx[k], _dh_interp(dh, k, kdh, n_end), z_g
+        )
         n_calls += 1
-        row[k] = ev[k]
         if k_prev >= 0 and k - k_prev > 1:
-            if refine and (irx[k] != irx[k_prev] or itx[k] != itx[k_prev]):
-                # the horizon geometry changed: evaluate every sample in between
-                for kk in range(k_prev + 1, k):
-                    row[kk] = _excess_at(
-                        z, c0, c1, kk, step, p, itx[kk], irx[kk], _dh_interp(dh, kk, kdh, n_end),
-                        z_g,
-                    )  # fmt: skip
-                    n_calls += 1
-            else:
-                a = ev[k_prev]
-                b = ev[k]
-                inv = 1.0 / (k - k_prev)
-                for kk in range(k_prev + 1, k):
-                    row[kk] = a + (b - a) * ((kk - k_prev) * inv)
+            for kk in range(k_prev + 1, k):
+                done[kk] = False
+            if refine:
+                for kk in range(k_prev + 1, k + 1):
+                    if _jump(itx, irx, obs, kk - 1, kk, jump):
+                        for q in (kk - 1, kk):
+                            if q > k_prev and q < k and not done[q]:
+                                row[q] = _excess_at(
+                                    z, c0, c1, q, step, p, itx[q], irx[q],
+                                    _dh_interp(dh, q, kdh, n_end), z_g,
+                                )  # fmt: skip
+                                done[q] = True
+                                n_calls += 1
+            # linear interpolation between evaluated samples
+            ka = k_prev
+            for kk in range(k_prev + 1, k + 1):
+                if kk == k or done[kk]:
+                    if kk - ka > 1:
+                        a = row[ka]
+                        b = row[kk]
+                        inv = 1.0 / (kk - ka)
+                        for q in range(ka + 1, kk):
+                            row[q] = a + (b - a) * ((q - ka) * inv)
+                    ka = kk
         k_prev = k
         if k < k_first + k_dense:
             k += 1
@@ -506,12 +517,13 @@ def fast_delta_h(
         itx = np.empty(n_s + 1, dtype=np.int64)
         irx = np.empty(n_s + 1, dtype=np.int64)
         hull = np.empty(n_s + 1, dtype=np.int64)
+        obs = np.empty(n_s + 1, dtype=np.bool_)
         scratch = np.empty(SCRATCH_LEN)
         step = step_fake * scales[j]
         n_end = _sample_and_sweep(
             elev2d, north, west, dlat, dlon, slat0, clat0, lon0, z_site, TWO_PI * j / n_az,
             r_fake, step_fake, step, n_s, gamma_ref, p[P_H_TX], p[P_H_RX],
-            z, c0, c1, itx, irx, hull,
+            z, c0, c1, itx, irx, hull, obs,
         )  # fmt: skip
         for m in range(n_dh):
             if n_end < 1:
@@ -526,7 +538,7 @@ def fast_radials(
     elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
     lat0: float, lon0: float, r_fake: float, step_fake: float, scales: np.ndarray,
     n_levels: int, k_start: np.ndarray, k_exact: int, kstep: int, kdh: int,
-    gamma_ref: float, p: np.ndarray, refine: bool, j_lo: int, n_az: int,
+    gamma_ref: float, p: np.ndarray, refine: bool, jump: int, j_lo: int, n_az: int,
     dh_every: int, dh_j_lo: int, dh_polar: np.ndarray, polar: np.ndarray, calls: np.ndarray,
 ) -> None:
     """Sweep radials ``j_lo + r`` (mod ``n_az``) into ``polar[r]``; level l starts at ``k_start[l]``.
@@ -547,8 +559,9 @@ def fast_radials(
         itx = np.empty(n_s + 1, dtype=np.int64)
         irx = np.empty(n_s + 1, dtype=np.int64)
         hull = np.empty(n_s + 1, dtype=np.int64)
+        obs = np.empty(n_s + 1, dtype=np.bool_)
+        done = np.empty(n_s + 1, dtype=np.bool_)
         dh = np.empty(n_dh)
-        ev = np.empty(n_s + 1)
         row = np.empty(n_s + 1)
         for k in range(n_s + 1):
             row[k] = math.nan
@@ -571,11 +584,12 @@ def fast_radials(
         n_end = _sample_and_sweep(
             elev2d, north, west, dlat, dlon, slat0, clat0, lon0, z_site, TWO_PI * j / n_az,
             r_fake, step_fake, step, n_s, gamma_ref, p[P_H_TX], p[P_H_RX],
-            z, c0, c1, itx, irx, hull,
+            z, c0, c1, itx, irx, hull, obs,
         )  # fmt: skip
         if n_end >= 1:
             calls[r] = _evaluate_radial(
-                z, c0, c1, itx, irx, n_end, step, k_first, kstep, kdh, dh, p, refine, ev, row
+                z, c0, c1, itx, irx, obs, n_end, step, k_first, kstep, kdh, dh, p, refine,
+                jump, done, row,
             )
         else:
             calls[r] = 0
@@ -588,31 +602,28 @@ def fast_fill(
     elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
     lat0: float, lon0: float, g_north: float, g_west: float, g_dlat: float, g_dlon: float,
     radius_m: float, r_fake: float, step_fake: float, scales: np.ndarray, n_levels: int,
-    k_start: np.ndarray, k_exact: int, exact_step: float, min_d: float, p: np.ndarray,
-    j_lo: int, polar: np.ndarray, out: np.ndarray,
+    k_start: np.ndarray, k_exact: int, p: np.ndarray, j_lo: int, polar: np.ndarray,
+    out: np.ndarray, flag: np.ndarray,
 ) -> None:
-    """Raster nodes from the radial sweeps (see module doc); ``polar[r]`` is radial j_lo + r."""
+    """Raster nodes from the radial sweeps (see module doc); ``polar[r]`` is radial j_lo + r.
+
+    ``flag``: 0 done; 1 closer than ``k_exact`` steps (left NaN, for exact evaluation by the
+    caller); 2 within 50 m of the radius (value set; the caller checks the geodesic distance).
+    """
     n_az = scales.shape[0]
     n_rows_p, n_cols_p = polar.shape
     n_s = n_cols_p - 1
     n_rows, n_cols = out.shape
     slat0 = math.sin(lat0 * DEG)
     clat0 = math.cos(lat0 * DEG)
-    z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
     f = p[P_F_MHZ]
     r_exact = k_exact * step_fake
-    n_exact_max = int(2 * r_exact * 1.02 / exact_step) + 4
     for i in prange(n_rows):
         lat = g_north - i * g_dlat
         sl = math.sin(lat * DEG)
         cl = math.cos(lat * DEG)
         h_lat = math.sin(0.5 * (lat - lat0) * DEG)
         h_lat *= h_lat
-        plat = np.empty(n_exact_max + 1)
-        plon = np.empty(n_exact_max + 1)
-        pz = np.empty(n_exact_max + 1)
-        scratch = np.empty(SCRATCH_LEN)
-        outv = np.empty(OUT_LEN)
         for j in range(n_cols):
             lon = g_west + j * g_dlon
             dl = (lon - lon0) * DEG
@@ -630,20 +641,16 @@ def fast_fill(
                 jf = n_az - 1
             scl = scales[jf]
             d_approx = s_fake * scl
+            flag[i, j] = 0
             if d_approx > radius_m + 50.0:
                 out[i, j] = math.nan
                 continue
-            if d_approx > radius_m - 50.0 or s_fake < r_exact:
-                length, _az = inverse(lat0, lon0, lat, lon)
-                if length > radius_m:
-                    out[i, j] = math.nan
-                    continue
-                if s_fake < r_exact:
-                    out[i, j] = _node_exact(
-                        elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lat, lon,
-                        exact_step, min_d, p, plat, plon, pz, scratch, outv,
-                    )  # fmt: skip
-                    continue
+            if s_fake < r_exact:
+                out[i, j] = math.nan
+                flag[i, j] = 1
+                continue
+            if d_approx > radius_m - 50.0:
+                flag[i, j] = 2
             fk = s_fake / step_fake
             k = int(fk)
             if k >= n_s:

@@ -123,6 +123,9 @@ class FastSettings:
         Evaluate every sample between two evaluations whose horizon samples differ.
     k_exact : int
         Nodes closer than ``k_exact`` steps to the site are computed exactly.
+    jump : int
+        With ``refine``, a horizon that moves by more than ``jump`` samples between two end
+        samples counts as an abrupt change (evaluated on both sides).
     dh_every : int
         delta_h is computed on every ``dh_every``-th radial (a power of 2) and interpolated in
         azimuth between them.
@@ -134,6 +137,7 @@ class FastSettings:
     refine: bool = True
     k_exact: int = 8
     dh_every: int = 8
+    jump: int = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -261,55 +265,89 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
     return _fast(spec, elev, p, progress, g)
 
 
+def _node_geodesics(
+    spec: TileSpec, lat: np.ndarray, lon: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 geodesic length [m] and initial azimuth [rad] from the site (pyproj, Karney 2013)."""
+    from yalu.geodesy import WGS84
+
+    az, _back, dist = WGS84.inv(
+        np.full(lat.shape, spec.site_lon_deg), np.full(lat.shape, spec.site_lat_deg), lon, lat
+    )
+    return np.asarray(dist, dtype=np.float64), np.radians(np.asarray(az, dtype=np.float64))
+
+
+def _row_nodes(g: Grid, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    la, lo = np.meshgrid(g.lats()[a:b], g.lons(), indexing="ij")
+    return la.ravel(), lo.ravel()
+
+
+def _row_bands(g: Grid) -> list[tuple[int, int]]:
+    return _chunks(g.n_rows, max(1, min(256, 400_000 // g.n_cols, g.n_rows // 20 or 1)))
+
+
 def _distance_model(spec: TileSpec, model: PropagationModel) -> np.ndarray:
+    g = spec.grid
+    out = np.full(g.shape, np.nan, dtype=np.float32)
+    for a, b in _row_bands(g):
+        la, lo = _row_nodes(g, a, b)
+        dist, _az = _node_geodesics(spec, la, lo)
+        inside = dist <= spec.radius_m
+        d = np.maximum(dist[inside], spec.min_distance_m)
+        band = np.full(la.shape, np.nan, dtype=np.float32)
+        if model is PropagationModel.FREE_SPACE:
+            from yalu.propagation.free_space import free_space_loss_db
+
+            band[inside] = free_space_loss_db(d, spec.frequency_mhz)
+        else:
+            import warnings
+
+            from yalu.propagation.hata import hata_loss_db
+
+            with warnings.catch_warnings():
+                # the map spans distances outside Hata's 1-20 km on purpose (said in attrs)
+                warnings.simplefilter("ignore")
+                band[inside] = hata_loss_db(
+                    d, spec.frequency_mhz, spec.h_tx_m, spec.h_rx_m, spec.hata_environment
+                )
+        out[a:b] = band.reshape(b - a, g.n_cols)
+    return out
+
+
+def _exact_at(
+    spec: TileSpec, elev: np.ndarray, p: np.ndarray, lat: np.ndarray, lon: np.ndarray
+) -> np.ndarray:
+    """Exact-mode loss at nodes (NaN beyond the radius), float64."""
     from yalu.coverage import _kernels as k
 
-    g = spec.grid
-    dist = np.empty(g.shape)
-    k.distance_map(
-        spec.site_lat_deg, spec.site_lon_deg, g.north_deg, g.west_deg, g.dlat_deg, g.dlon_deg, dist
-    )
+    dist, az = _node_geodesics(spec, lat, lon)
     inside = dist <= spec.radius_m
-    d = np.maximum(dist[inside], spec.min_distance_m)
-    out = np.full(g.shape, np.nan, dtype=np.float32)
-    if model is PropagationModel.FREE_SPACE:
-        from yalu.propagation.free_space import free_space_loss_db
-
-        out[inside] = free_space_loss_db(d, spec.frequency_mhz)
-    else:
-        import warnings
-
-        from yalu.propagation.hata import hata_loss_db
-
-        with warnings.catch_warnings():
-            # the map spans distances outside Hata's 1-20 km on purpose; say it once in attrs
-            warnings.simplefilter("ignore")
-            out[inside] = hata_loss_db(
-                d, spec.frequency_mhz, spec.h_tx_m, spec.h_rx_m, spec.hata_environment
-            )
-    return out
+    vals = np.full(lat.shape, np.nan)
+    if inside.any():
+        n_max = int(math.ceil(float(dist[inside].max()) / spec.step_m)) + 2
+        sub = np.empty(int(inside.sum()))
+        k.exact_nodes(
+            elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+            spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg,
+            np.ascontiguousarray(lat[inside]), np.ascontiguousarray(lon[inside]),
+            np.ascontiguousarray(dist[inside]), np.ascontiguousarray(az[inside]),
+            spec.step_m, spec.min_distance_m, p, n_max, sub,
+        )  # fmt: skip
+        vals[inside] = sub
+    return vals
 
 
 def _exact(
     spec: TileSpec, elev: np.ndarray, p: np.ndarray, progress: ProgressFn | None
 ) -> np.ndarray:
-    from yalu.coverage import _kernels as k
-
     g = spec.grid
-    out = np.empty(g.shape, dtype=np.float64)
-    n_max = int(math.ceil(spec.radius_m * 1.001 / spec.step_m)) + 2
-    rows = _chunks(g.n_rows, max(1, min(64, g.n_rows // 20 or 1)))
-    for a, b in rows:
-        sub = out[a:b]
-        k.exact_map(
-            elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
-            spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg,
-            g.north_deg - a * g.dlat_deg, g.west_deg, g.dlat_deg, g.dlon_deg,
-            spec.radius_m, spec.step_m, spec.min_distance_m, p, n_max, sub,
-        )  # fmt: skip
+    out = np.empty(g.shape, dtype=np.float32)
+    for a, b in _row_bands(g):
+        la, lo = _row_nodes(g, a, b)
+        out[a:b] = _exact_at(spec, elev, p, la, lo).reshape(b - a, g.n_cols)
         if progress is not None:
             progress(b, g.n_rows)
-    return out.astype(np.float32)
+    return out
 
 
 def _fake_radius(lat_deg: float) -> float:
@@ -321,7 +359,11 @@ def _fake_radius(lat_deg: float) -> float:
 def fast_layout(spec: TileSpec) -> dict[str, Any]:
     """Radial layout of fast mode for a spec: counts, levels, start samples (for reports)."""
     m_lat, m_lon = metres_per_degree(spec.site_lat_deg)
-    px = min(spec.terrain_dlat_deg * m_lat, spec.terrain_dlon_deg * m_lon)
+    # radials need not be denser than the coarser of the terrain and the output grid
+    px = max(
+        min(spec.terrain_dlat_deg * m_lat, spec.terrain_dlon_deg * m_lon),
+        min(spec.grid.dlat_deg * m_lat, spec.grid.dlon_deg * m_lon),
+    )
     arc = spec.fast.arc_px * px
     r_fake = _fake_radius(spec.site_lat_deg)
     step_fake = spec.step_m
@@ -388,18 +430,29 @@ def _fast(
             elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
             spec.terrain_dlon_deg, lat0, lon0, lay["r_fake"], lay["step_fake"], scales,
             lay["n_levels"], lay["k_start"], fs.k_exact, fs.kstep, fs.kdh, gamma_ref, p,
-            fs.refine, j_lo + a, n_az, dh_every, j_lo, dh_polar, polar[a:b], calls[a:b],
+            fs.refine, fs.jump, j_lo + a, n_az, dh_every, j_lo, dh_polar, polar[a:b], calls[a:b],
         )  # fmt: skip
         if progress is not None:
             progress(b, total)
     t1 = time.perf_counter()
     out = np.empty(g.shape, dtype=np.float32)
+    flag = np.empty(g.shape, dtype=np.int8)
     k.fast_fill(
         elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
         spec.terrain_dlon_deg, lat0, lon0, g.north_deg, g.west_deg, g.dlat_deg, g.dlon_deg,
         spec.radius_m, lay["r_fake"], lay["step_fake"], scales, lay["n_levels"], lay["k_start"],
-        fs.k_exact, spec.step_m, spec.min_distance_m, p, j_lo, polar, out,
+        fs.k_exact, p, j_lo, polar, out, flag,
     )  # fmt: skip
+    # nodes next to the site: exact mode; nodes near the radius: the exact geodesic decides
+    lats, lons = g.lats(), g.lons()
+    ii, jj = np.nonzero(flag == 1)
+    if ii.size:
+        out[ii, jj] = _exact_at(spec, elev, p, lats[ii], lons[jj])
+    ii, jj = np.nonzero(flag == 2)
+    if ii.size:
+        dist, _az = _node_geodesics(spec, lats[ii], lons[jj])
+        far = dist > spec.radius_m
+        out[ii[far], jj[far]] = np.nan
     if progress is not None:
         progress(total, total)
     _LAST_STATS["t_delta_h_s"] = t_dh - t0

@@ -103,6 +103,8 @@ def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
     for cc in sorted(summary.get("population_within_reach", {})):
         t = _country_totals(summary["population_within_reach"], cc)
         area = summary.get("area_km2", {}).get(cc, {})
+        if not any(t.values()) and not area:
+            continue  # listed places in the area, none served, no land labelled
         items.append(
             f"{cc}: {_fmt_int(t['sms'])} people in listed settlements can at least send SMS, "
             f"{_fmt_int(t['voice'])} can call, {_fmt_int(t['data'])} have data; "
@@ -188,10 +190,13 @@ def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
         if cov:
             lo = min(c["settlement_share_of_census"] for c in cov)
             hi = max(c["settlement_share_of_census"] for c in cov)
+            over = [c["province"] for c in cov if c["settlement_share_of_census"] > 1]
             b.append(_Block("p", (
                 f"Plainly: the settlement list holds {lo:.0%}–{hi:.0%} of each province's census "
                 "population; the rest lives in places GeoNames does not list or lists without a "
                 "population."
+                + (f" Above 100 % ({', '.join(over)}), GeoNames' figures describe a larger or later "
+                   "area than the census province." if over else "")
             )))
 
     # variants
@@ -239,19 +244,35 @@ def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
     b.append(_Block("h2", "Sanity: the model against what has been reported"))
     b.append(_Block("p", (
         "These comparisons use fixed criteria decided before running; no parameter was tuned to make "
-        "them agree. Where they disagree, the report says so."
+        "them agree. Where they disagree, the report says so. Protocol range limits bound any reach: "
+        "GSM timing advance ~35 km, LTE PRACH format 0 ~14.5 km (radio layer defaults)."
     )))
     checks = (pv.get("sanity") or {}).get("assessment") or []
     if checks:
         b.append(_Block("table", header=["reported", "model", "verdict", "criterion"], rows=[
             [c["reported"], c["model"], c["verdict"].upper(), c["criterion"]] for c in checks
         ]))
-        esc = (pv.get("sanity") or {}).get("jammer_escape") or []
-        if esc:
-            b.append(_Block("h3", "Distance from jammed town centres to the nearest served node"))
-            b.append(_Block("table", header=["town", "with jammers km", "without jammers km"], rows=[
-                [e["name"], _km(e.get("jammed_km")), _km(e.get("unjammed_km"))] for e in esc
-            ]))
+        jammed = [v for v in order if (variants[v].get("sanity") or {}).get("jammer_escape")]
+        if jammed:
+            b.append(_Block("h3", "Distance from jammed town centres to the nearest served node [km]"))
+            b.append(_Block("p", (
+                "Per variant with jammers, and in brackets the same handset without jammers; "
+                f"only nodes in {foreign or 'the foreign country'} count."
+            )))
+            towns = [e["name"] for e in variants[jammed[0]]["sanity"]["jammer_escape"]]
+            rows_e = []
+            for k, town in enumerate(towns):
+                row = [town]
+                for v in jammed:
+                    e = variants[v]["sanity"]["jammer_escape"][k]
+                    row.append(f"{_km(e.get('jammed_km'))} ({_km(e.get('unjammed_km'))})")
+                rows_e.append(row)
+            b.append(_Block("table", header=["town", *jammed], rows=rows_e))
+            others = [v for v in jammed if v != primary]
+            for v in others:
+                for c in (variants[v].get("sanity") or {}).get("assessment") or []:
+                    if c["claim"] == "jam_20km":
+                        b.append(_Block("p", f"Variant {v}: {c['model']}: {c['verdict'].upper()}."))
     else:
         b.append(_Block("p", "No sanity figures were computed for this scenario."))
 

@@ -11,11 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from yalu.errors import ValidityRangeWarning
+
 __all__ = ["ValidityRangeWarning", "warn_outside"]
-
-
-class ValidityRangeWarning(UserWarning):
-    """An input lies outside the range a model was derived for; the result is extrapolated."""
 
 
 def warn_outside(model: str, name: str, value: Any, lo: float, hi: float, unit: str = "") -> None:

@@ -313,6 +313,10 @@ class SitesCsv(_Model):
     skip_unknown_operators: bool = False
 
 
+def _all_technologies() -> list[Technology]:
+    return ["gsm", "umts", "lte", "nr"]
+
+
 class Handset(_Model):
     """A handset profile; unset values take the radio layer's cited defaults (yalu.radio.Handset):
     3GPP power classes (GSM 900 33 dBm, DCS 1800 30 dBm, UMTS 24 dBm, LTE/NR 23 dBm), antenna gain
@@ -320,7 +324,7 @@ class Handset(_Model):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     #: Technologies the handset uses.
-    technologies: list[Technology] = Field(default_factory=lambda: list(TECHNOLOGIES), min_length=1)
+    technologies: list[Technology] = Field(default_factory=_all_technologies, min_length=1)
     #: Maximum transmit power [dBm] by technology ("lte") or technology:band ("gsm:DCS1800").
     max_tx_power_dbm: dict[str, float] = Field(default_factory=dict)
     antenna_gain_dbi: float | None = Field(default=None, ge=-20, le=20)
@@ -584,7 +588,7 @@ def _num(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def _allowed(err: dict[str, Any], model_fields: list[str] | None) -> str:
+def _allowed(err: Any, model_fields: list[str] | None) -> str:
     t = err["type"]
     ctx = err.get("ctx") or {}
     if t == "greater_than":
@@ -703,9 +707,9 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], Any, str]]:
         for j, c in enumerate(s.carriers):
             if c.pattern_file is not None and not sc.resolve_path(c.pattern_file).is_file():
                 errs.append((("sites", i, "carriers", j, "pattern_file"), c.pattern_file, "must be an existing file"))
-    for i, c in enumerate(sc.sites_csv):
-        if not sc.resolve_path(c.path).is_file():
-            errs.append((("sites_csv", i, "path"), c.path, "must be an existing file"))
+    for i, csv_spec in enumerate(sc.sites_csv):
+        if not sc.resolve_path(csv_spec.path).is_file():
+            errs.append((("sites_csv", i, "path"), csv_spec.path, "must be an existing file"))
     if sc.terrain.source == "file" and sc.terrain.path and not sc.resolve_path(sc.terrain.path).exists():
         errs.append((("terrain", "path"), sc.terrain.path, "must be an existing file"))
     b = sc.analysis_area.within_km_of_border

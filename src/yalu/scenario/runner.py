@@ -61,8 +61,10 @@ CLIMATES = {
     "equatorial": 1, "continental_subtropical": 2, "maritime_subtropical": 3, "desert": 4,
     "continental_temperate": 5, "maritime_temperate_land": 6, "maritime_temperate_sea": 7,
 }
-#: Largest grid a run accepts (nodes); the per-site stacks are held in memory.
+#: Largest grid a run accepts (nodes): one float32 path-loss map per distinct transmitter is held.
 MAX_NODES = 4_000_000
+#: Link budgets run over row blocks of about this many (sector x node) elements.
+BLOCK_ELEMENTS = 2_000_000
 
 
 @dataclass
@@ -202,6 +204,7 @@ class _Sector:
 def _sectors(sites: list[Site]) -> list[_Sector]:
     from yalu.radio import MsiPattern, OmniPattern, SectorPattern
     from yalu.radio import Site as RadioSite
+    from yalu.radio import Technology as RadioTech
 
     out: list[_Sector] = []
     gsm_channel = 0
@@ -219,7 +222,7 @@ def _sectors(sites: list[Site]) -> list[_Sector]:
                     dl_k = band.dl_low_mhz + 0.2 + 0.2 * (gsm_channel % int((band.dl_high_mhz - band.dl_low_mhz) / 0.2 - 2))
                     gsm_channel += 1
                 if c.pattern_file is not None:
-                    pattern: Any = MsiPattern(path=c.pattern_file, azimuth_deg=az or 0.0,
+                    pattern: Any = MsiPattern(path=Path(c.pattern_file), azimuth_deg=az or 0.0,
                                               mechanical_tilt_deg=c.mechanical_tilt_deg)
                 elif az is None:
                     pattern = OmniPattern()
@@ -233,14 +236,14 @@ def _sectors(sites: list[Site]) -> list[_Sector]:
                 try:
                     radio = RadioSite(
                         id=rid, name=s.name or s.id, lat=s.lat_deg, lon=s.lon_deg, height_agl_m=s.height_m,
-                        operator=c.operator or s.operator or "", technology=c.technology, band=c.band,
+                        operator=c.operator or s.operator or "", technology=RadioTech(c.technology), band=c.band,
                         dl_frequency_mhz=dl_k, bandwidth_mhz=c.bandwidth_mhz, tx_power_dbm=c.tx_power_dbm,
                         antenna_gain_dbi=c.antenna_gain_dbi, feeder_loss_db=c.feeder_loss_db, pattern=pattern,
                         noise_figure_db=c.noise_figure_db, diversity_gain_db=c.diversity_gain_db,
                     )
                 except ParameterError as exc:
                     raise ScenarioError(f"site {s.id}, carrier {ci}: {exc}") from None
-                out.append(_Sector(radio, s, c.technology, float(radio.dl_frequency_mhz), float(radio.ul_frequency_mhz)))
+                out.append(_Sector(radio, s, c.technology, float(radio.dl_carrier_mhz), float(radio.ul_frequency_mhz)))
     return out
 
 
@@ -408,28 +411,9 @@ def run_scenario(
     prog("path loss maps", len(uniq), len(uniq))
     shape = grid.shape
     n = len(sectors)
-    dl = np.stack([cache[(s.site.lat_deg, s.site.lon_deg, s.site.height_m, round(s.dl_mhz, 6))] for s in sectors]) if n else np.zeros((0, *shape))
-    ul = np.stack([cache[(s.site.lat_deg, s.site.lon_deg, s.site.height_m, round(s.ul_mhz, 6))] for s in sectors]) if n else np.zeros((0, *shape))
-    dist_by_pos: dict[tuple[float, float], np.ndarray] = {}
-    for s in sectors:
-        pos = (s.site.lat_deg, s.site.lon_deg)
-        if pos not in dist_by_pos:
-            dist_by_pos[pos] = _haversine_m(pos[0], pos[1], lat2, lon2)
-    dist = np.stack([dist_by_pos[(s.site.lat_deg, s.site.lon_deg)] for s in sectors])
-    gain = np.empty_like(dist)
-    for i, s in enumerate(sectors):
-        az = _azimuth_deg(s.site.lat_deg, s.site.lon_deg, lat2, lon2)
-        el = np.degrees(np.arctan2(prop.receiver_height_m - s.site.height_m, np.maximum(dist[i], 1.0)))
-        gain[i] = s.radio.pattern_gain_db(az, el)
+    dl_keys = [(s.site.lat_deg, s.site.lon_deg, s.site.height_m, round(s.dl_mhz, 6)) for s in sectors]
+    ul_keys = [(s.site.lat_deg, s.site.lon_deg, s.site.height_m, round(s.ul_mhz, 6)) for s in sectors]
     jpl = np.stack([cache[(j.lat_deg, j.lon_deg, j.height_m, round(f, 6))] for j, _, f in jams]) if jams else None
-    jgain = None
-    if jams:
-        jgain = np.empty_like(jpl)
-        for k, (j, rj, _) in enumerate(jams):
-            d = _haversine_m(j.lat_deg, j.lon_deg, lat2, lon2)
-            az = _azimuth_deg(j.lat_deg, j.lon_deg, lat2, lon2)
-            el = np.degrees(np.arctan2(prop.receiver_height_m - j.height_m, np.maximum(d, 1.0)))
-            jgain[k] = rj.pattern_gain_db(az, el)
     # jammer -> site antenna (at each site's UL frequency)
     jspl = np.full((len(jams), n), np.inf)
     jsg = np.zeros((len(jams), n))
@@ -445,8 +429,8 @@ def run_scenario(
             if key not in pair_cache:
                 pair_cache[key] = _point_loss(terrain, key, radius_m, model, itm_kw, step_m)
             jspl[a, b] = pair_cache[key]
-            d = float(_haversine_m(j.lat_deg, j.lon_deg, np.array(s.site.lat_deg), np.array(s.site.lon_deg)))
-            el_js = math.degrees(math.atan2(s.site.height_m - j.height_m, max(d, 1.0)))
+            d_js = float(_haversine_m(j.lat_deg, j.lon_deg, np.array(s.site.lat_deg), np.array(s.site.lon_deg)))
+            el_js = math.degrees(math.atan2(s.site.height_m - j.height_m, max(d_js, 1.0)))
             az_js = float(_azimuth_deg(j.lat_deg, j.lon_deg, np.array(s.site.lat_deg), np.array(s.site.lon_deg)))
             jsg[a, b] = float(rj.pattern_gain_db(az_js, el_js))
             az_sj = float(_azimuth_deg(s.site.lat_deg, s.site.lon_deg, np.array(j.lat_deg), np.array(j.lon_deg)))
@@ -467,40 +451,74 @@ def run_scenario(
     countries = np.array(regions.countries + [UNKNOWN])
     node_country = countries[node_region]
     home, foreign = _home_and_foreign(sectors, regions, node_country, in_area)
-    lines = area.lines if isinstance(area, BorderBufferArea) else border_line()
+    lines = list(area.lines) if isinstance(area, BorderBufferArea) else border_line()
     border_km = _distance_raster(grid, lines)
-    outcomes: list[VariantOutcome] = []
-    for vi, v in enumerate(sc.variants):
-        prog("variants", vi, len(sc.variants))
+    # link budgets in row blocks: bounded memory whatever the grid size
+    plans = []
+    for v in sc.variants:
         h = sc.handset(v.handset)
         techs = set(v.technologies or h.technologies)
         sel = [i for i, s in enumerate(sectors) if s.technology in techs]
         if not sel:
             raise ScenarioError(f"variant {v.name}: no carrier of {', '.join(sorted(techs))} among the sites")
-        sub_jams = jams if v.jammers else []
-        jidx = list(range(len(jams))) if v.jammers else []
-        lb = link_budget(
-            [sectors[i].radio for i in sel], _handset(sc, v.handset), profiles,
-            dl[sel], ul[sel], dist[sel], site_gain_db=gain[sel],
-            jammers=[rj for _, rj, _ in sub_jams],
-            jammer_path_loss_db=jpl[jidx] if sub_jams and jpl is not None else None,
-            jammer_gain_db=jgain[jidx] if sub_jams and jgain is not None else None,
-            jammer_site_path_loss_db=jspl[np.ix_(jidx, sel)] if sub_jams else None,
-            jammer_site_gain_db=jsg[np.ix_(jidx, sel)] if sub_jams else None,
-            site_jammer_gain_db=sjg[np.ix_(jidx, sel)] if sub_jams else None,
-        )
-        level = np.asarray(lb.service_level).astype(np.int8)
-        sector_ids = list(lb.site_ids)
+        plans.append((v, sel, list(range(len(jams))) if v.jammers else [], _handset(sc, v.handset)))
+    layers_all: list[dict[str, np.ndarray]] = [{} for _ in plans]
+    sector_ids: list[list[str]] = [[] for _ in plans]
+    rows_per_block = max(1, int(BLOCK_ELEMENTS // max(1, n * shape[1])))
+    blocks = list(range(0, shape[0], rows_per_block))
+    for bi, r0 in enumerate(blocks):
+        prog("link budgets", bi, len(blocks))
+        r1 = min(r0 + rows_per_block, shape[0])
+        la, lo = lat2[r0:r1], lon2[r0:r1]
+        dist_b = np.empty((n, r1 - r0, shape[1]))
+        gain_b = np.empty_like(dist_b)
+        for i, sec in enumerate(sectors):
+            dist_b[i] = _haversine_m(sec.site.lat_deg, sec.site.lon_deg, la, lo)
+            az = _azimuth_deg(sec.site.lat_deg, sec.site.lon_deg, la, lo)
+            el = np.degrees(np.arctan2(prop.receiver_height_m - sec.site.height_m, np.maximum(dist_b[i], 1.0)))
+            gain_b[i] = sec.radio.pattern_gain_db(az, el)
+        jgain_b = None
+        if jams:
+            jgain_b = np.empty((len(jams), r1 - r0, shape[1]))
+            for k, (j, rj, _) in enumerate(jams):
+                d = _haversine_m(j.lat_deg, j.lon_deg, la, lo)
+                az = _azimuth_deg(j.lat_deg, j.lon_deg, la, lo)
+                el = np.degrees(np.arctan2(prop.receiver_height_m - j.height_m, np.maximum(d, 1.0)))
+                jgain_b[k] = rj.pattern_gain_db(az, el)
+        dl_b = np.stack([cache[k][r0:r1] for k in dl_keys])
+        ul_b = np.stack([cache[k][r0:r1] for k in ul_keys])
+        for pi, (_v, sel, jidx, handset) in enumerate(plans):
+            lb = link_budget(
+                [sectors[i].radio for i in sel], handset, profiles,
+                dl_b[sel], ul_b[sel], dist_b[sel], site_gain_db=gain_b[sel],
+                jammers=[jams[k][1] for k in jidx],
+                jammer_path_loss_db=jpl[jidx, r0:r1] if jidx and jpl is not None else None,
+                jammer_gain_db=jgain_b[jidx] if jidx and jgain_b is not None else None,
+                jammer_site_path_loss_db=jspl[np.ix_(jidx, sel)] if jidx else None,
+                jammer_site_gain_db=jsg[np.ix_(jidx, sel)] if jidx else None,
+                site_jammer_gain_db=sjg[np.ix_(jidx, sel)] if jidx else None,
+            )
+            sector_ids[pi] = list(lb.site_ids)
+            for name, arr in lb.layers().items():
+                a_ = np.asarray(arr)
+                if name not in layers_all[pi]:
+                    layers_all[pi][name] = np.empty(shape, dtype=np.float32 if a_.dtype.kind == "f" else a_.dtype)
+                layers_all[pi][name][r0:r1] = a_
+    prog("link budgets", len(blocks), len(blocks))
+    outcomes: list[VariantOutcome] = []
+    for pi, (v, sel, _, _) in enumerate(plans):
+        prog("population reach", pi, len(plans))
+        layers = layers_all[pi]
+        level = layers["service_level"].astype(np.int8)
         site_of = [sectors[i].site.id for i in sel]
         reach = population_reach(
             level, grid, settlements, regions, area,
-            best_server=np.asarray(lb.best_server), site_ids=site_of,
+            best_server=layers["best_server"], site_ids=site_of,
             population_raster=sc.resolve_path(sc.population.raster) if sc.population.raster else None,
             census=census, census_settlements=census_set, dedupe_km=sc.population.dedupe_km,
         )
-        layers = {k: np.asarray(a) for k, a in lb.layers().items()}
-        outcomes.append(VariantOutcome(v, level, reach, {}, layers, sector_ids))
-    prog("variants", len(sc.variants), len(sc.variants))
+        outcomes.append(VariantOutcome(v, level, reach, {}, layers, sector_ids[pi]))
+    prog("population reach", len(sc.variants), len(sc.variants))
     t0 = lap("link_budgets_and_reach", t0)
 
     # --- sanity -----------------------------------------------------------------------------
@@ -528,7 +546,7 @@ def run_scenario(
     t0 = lap("sanity", t0)
 
     # --- outputs ----------------------------------------------------------------------------
-    h = scenario_hash(sc)
+    sc_hash = scenario_hash(sc)
     terrain_info = {
         "source": sc.terrain.source, "description": terrain.description,
         "resolution_arcsec": round(terrain.resolution_deg[0] * 3600.0, 6),
@@ -541,7 +559,7 @@ def run_scenario(
                  "dlon_deg": grid.dlon_deg, "rows": grid.shape[0], "cols": grid.shape[1],
                  "resolution_arcsec": round(grid.dlat_deg * 3600, 6)},
         "analysis_area": area.describe(),
-        "scenario_hash": h,
+        "scenario_hash": sc_hash,
         "scenario_file": Path(sc.source_path).name if sc.source_path else None,
         "yalu_version": __version__,
         "settlements_source": settlements_src,
@@ -692,11 +710,12 @@ def _write_layers(tmp: Path, sc: Scenario, grid: Any, outcomes: list[VariantOutc
 
     lat1, lon1 = grid_nodes(grid)
     note = "COARSE 5' DEMO TERRAIN: not for analysis" if terrain_info.get("coarse") else ""
-    zones = []
+    zones: list[Any] = []
     for z in sc.restricted_zones:
         if z.polygon is not None:
             zones.append(PolygonZone(label=z.label, vertices=[(la, lo) for lo, la in z.polygon]))
         else:
+            assert z.lat_deg is not None and z.lon_deg is not None and z.radius_m is not None
             zones.append(CircleZone(label=z.label, lat=z.lat_deg, lon=z.lon_deg, radius_m=z.radius_m))
     restricted, _ = rasterize_zones(zones, lat1[:, None], lon1[None, :]) if zones else (np.zeros(grid.shape, bool), None)
     overlays_base = {

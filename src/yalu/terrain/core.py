@@ -25,6 +25,7 @@ from yalu.errors import (
     MissingTileError,
     ParameterError,
     TerrainFormatError,
+    YaluWarning,
     check_range,
     parse_choice,
 )
@@ -55,11 +56,20 @@ class MissingPolicy(enum.StrEnum):
     SEA_LEVEL = "sea-level"
 
 
-class VoidFillWarning(UserWarning):
+class VoidFillWarning(YaluWarning):
     """Void nodes (-32768 or the file's nodata) were filled by interpolation."""
 
 
-_ABSENT = object()  # a block known to be open sea (ocean tile absent upstream): 0 m
+_ABSENT = object()
+
+_ATTRIBUTION = {
+    "hgt": "SRTM, NASA/USGS (public domain)",
+    "copernicus": (
+        "Copernicus DEM: produced using Copernicus WorldDEM-30 (c) DLR e.V. 2010-2014 and "
+        "(c) Airbus Defence and Space GmbH 2014-2018 provided under COPERNICUS by the European "
+        "Union and ESA; all rights reserved"
+    ),
+}  # a block known to be open sea (ocean tile absent upstream): 0 m
 
 
 class _LRU:
@@ -100,6 +110,13 @@ class _LRU:
             self._d.clear()
             self.nbytes = 0
 
+    def __getstate__(self) -> dict[str, Any]:
+        # pickled (e.g. to dask workers) empty: blocks reload lazily on the other side
+        return {"max_bytes": self.max_bytes}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["max_bytes"])  # type: ignore[misc]
+
 
 # ------------------------------------------------------------------------------------- sources
 
@@ -120,6 +137,7 @@ class _Source:
     bounds: tuple[float, float, float, float]
     nodata: float | None = None
     description: str = ""
+    attribution: str | None = None
     tiles: list[str]
 
     def has(self, bi: int, bj: int) -> bool:
@@ -178,6 +196,7 @@ class _TileSource(_Source):
         if n_abs:
             self.description += f" (+{n_abs} ocean tile{'s' if n_abs != 1 else ''} at sea level)"
         self.tiles = [str(t.path) for t in sorted(self.files.values(), key=lambda t: str(t.path))]
+        self.attribution = _ATTRIBUTION.get(kind.name)
 
     def _resolution(self, present: list[fmt.TileFile]) -> tuple[int, int, str]:
         kind = self.kind
@@ -399,7 +418,7 @@ class Terrain:
         check_range("cache_mb", mb, 0, None, lo_inclusive=False)
         self._cache = _LRU(int(mb * 2**20))
         self.is_demo = is_demo
-        self.attribution = attribution
+        self.attribution = attribution if attribution is not None else source.attribution
         self.description = description or source.description
         self.voids_filled = 0
 
@@ -564,7 +583,7 @@ class Terrain:
         for code in np.unique(bi.astype(np.int64) * (1 << 32) + bj.astype(np.int64))[:6]:
             b_i, b_j = int(code >> 32), int(code & 0xFFFFFFFF)
             names.append(src.name(b_i, b_j))
-        detail = f"needed for {what}; pass missing='sea-level' to treat missing terrain as 0 m"
+        detail = f"needed for {what}; missing='sea-level' (--missing sea-level) reads it as 0 m"
         if len(names) > 1:
             detail = "also " + ", ".join(names[1:]) + "; " + detail
         return MissingTileError(names[0], detail)

@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from yalu.errors import ParameterError, check_range
+from yalu.errors import ParameterError, TerrainError, check_range
 from yalu.io.atomic import atomic_dir
+from yalu.terrain._kernels import bilinear_grid
 from yalu.terrain.core import Terrain, open_terrain
 from yalu.terrain.formats import sdf_name, write_sdf_tile
 
@@ -55,8 +56,8 @@ def write_sdf(
 ) -> list[Path]:
     """Write SPLAT! SDF tiles covering ``bbox`` into a new directory ``out_dir``.
 
-    Every SDF node is sampled from ``terrain`` (bilinear, see :meth:`Terrain.elevation_m`) and
-    rounded to whole metres. The directory appears only when every tile is complete.
+    Every SDF node is sampled from ``terrain`` (bilinear between the terrain's native nodes, as
+    :meth:`Terrain.elevation_m`) and rounded to whole metres. The directory appears only when every tile is complete.
 
     Parameters
     ----------
@@ -85,12 +86,29 @@ def write_sdf(
     names: list[str] = []
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
         for s, w in cells:
+            # the source nodes around this tile, then the bilinear kernel at every SDF node
+            win = t.read_window(s, w, s + 1 - 1 / ppd, w + 1 - 1 / ppd)
             z = np.empty((ppd, ppd), dtype=np.float64)
             lon = w + np.arange(ppd) / ppd
             for r0 in range(0, ppd, _CHUNK_ROWS):
                 r = np.arange(r0, min(ppd, r0 + _CHUNK_ROWS))
                 lat = s + 1 - (r + 1) / ppd
-                z[r0 : r0 + r.size] = t.elevation_m(lat[:, None], lon[None, :])
+                la = np.repeat(lat, ppd)
+                lo = np.tile(lon, r.size)
+                out = np.empty(la.size)
+                bilinear_grid(
+                    win.elevation_m,
+                    win.north_deg,
+                    win.west_deg,
+                    win.dlat_deg,
+                    win.dlon_deg,
+                    la,
+                    lo,
+                    out,
+                )
+                z[r0 : r0 + r.size] = out.reshape(r.size, ppd)
+            if np.isnan(z).any():  # pragma: no cover - the window always covers the tile
+                raise TerrainError(f"no terrain for part of SDF tile {s}, {w}")
             name = sdf_name(s, w, hd=resolution_arcsec == 1)
             write_sdf_tile(tmp / name, s, w, z)
             names.append(name)

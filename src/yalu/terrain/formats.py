@@ -62,10 +62,9 @@ def hgt_name(south: int, west: int) -> str:
 
 def sdf_name(south: int, west: int, hd: bool = False) -> str:
     """SPLAT! SDF name ``min_north:max_north:min_west:max_west.sdf`` (west longitudes 0-360)."""
+    # SPLAT! names the tile east of Greenwich ...:359:0 (checked with SPLAT! 1.4.2)
     max_west = (-west) % 360
     min_west = (max_west - 1) % 360
-    if max_west == 0:
-        max_west = 360
     return f"{south}:{south + 1}:{min_west}:{max_west}{'-hd' if hd else ''}.sdf"
 
 
@@ -255,8 +254,6 @@ def write_sdf_tile(
         raise ValueError(f"SDF grid must be 1200x1200 or 3600x3600, got {z.shape}")
     max_west = (-west) % 360
     min_west = (max_west - 1) % 360
-    if max_west == 0:
-        max_west = 360
     ints = np.rint(z[::-1, ::-1]).astype(np.int64).ravel()
     header = f"{max_west}\n{south}\n{min_west}\n{south + 1}\n"
     with open(path, "w", encoding="ascii") as f:
@@ -303,6 +300,14 @@ def raster_grid(
     dlat = float(-t.e)
     west = float(t.c) + dlon / 2
     north = float(t.f) - dlat / 2
+    south = north - (shape[0] - 1) * dlat
+    east = west + (shape[1] - 1) * dlon
+    if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 360):
+        # no CRS (e.g. an ESRI ASCII grid without .prj) is taken as lat/lon: check it can be
+        raise TerrainFormatError(
+            f"{p}: extent {south:g} to {north:g} N, {west:g} to {east:g} E is not a lat/lon grid "
+            "(valid: latitudes -90 to 90, longitudes -180 to 360)"
+        )
     return north, west, dlat, dlon, shape[0], shape[1], nodata
 
 

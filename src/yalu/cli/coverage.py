@@ -1,0 +1,145 @@
+"""``yalu coverage``: a path-loss map around one site, as GeoTIFF (and optionally PNG)."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from yalu.errors import ParameterError
+
+
+def _parse_site(value: str) -> tuple[float, float]:
+    valid = "LAT,LON in degrees (lat -89 to 89, lon -180 to 360)"
+    parts = [p.strip() for p in str(value).split(",")]
+    if len(parts) != 2:
+        raise ParameterError("--site", value, valid)
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise ParameterError("--site", value, valid) from None
+    if not (math.isfinite(lat) and -89 <= lat <= 89 and math.isfinite(lon) and -180 <= lon <= 360):
+        raise ParameterError("--site", value, valid)
+    return lat, lon
+
+
+class _Progress:
+    """A click progress bar on stderr fed by the engine's (done, total) callback."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="coverage", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@click.command("coverage")
+@click.option("--terrain", "terrain_path", required=True, type=click.Path(path_type=Path),
+              help="Terrain: a directory of tiles (SDF, .hgt, Copernicus) or a raster file.")
+@click.option("--site", required=True, help="Transmitter position LAT,LON [deg].")
+@click.option("--height-m", type=float, required=True, help="Transmitter antenna height above ground [m].")
+@click.option("--frequency-mhz", type=float, required=True, help="Frequency [MHz].")
+@click.option("--radius-km", type=float, required=True, help="Map radius [km].")
+@click.option("--rx-height-m", type=float, default=1.5, show_default=True,
+              help="Receiver height above ground [m].")
+@click.option("--model", default="itm", show_default=True,
+              type=click.Choice(["itm", "hata", "free-space"], case_sensitive=False))
+@click.option("--mode", default="fast", show_default=True,
+              type=click.Choice(["fast", "exact"], case_sensitive=False),
+              help="ITM map mode: fast (radial sweeps, stated error) or exact (one profile per node).")
+@click.option("--climate", default="5", show_default=True,
+              help="ITM radio climate 1-7 or name (e.g. continental-temperate).")
+@click.option("--n0", type=float, default=301.0, show_default=True, help="Surface refractivity [N-units].")
+@click.option("--epsilon", type=float, default=15.0, show_default=True, help="Ground relative permittivity.")
+@click.option("--sigma", type=float, default=0.005, show_default=True, help="Ground conductivity [S/m].")
+@click.option("--polarization", default="vertical", show_default=True, help="horizontal|vertical (or 0|1).")
+@click.option("--mdvar", default="12", show_default=True, help="ITM mode of variability (0-3, +10, +20).")
+@click.option("--time-pct", type=float, default=50.0, show_default=True)
+@click.option("--location-pct", type=float, default=50.0, show_default=True)
+@click.option("--situation-pct", type=float, default=50.0, show_default=True)
+@click.option("--hata-environment", default="urban", show_default=True,
+              help="Hata land use: urban, urban-large, suburban, open.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output GeoTIFF.")
+@click.option("--png", type=click.Path(path_type=Path), default=None, help="Also write a PNG map.")
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@click.option("--threads", type=int, default=None, help="Threads (default: all cores).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def coverage(
+    terrain_path: Path, site: str, height_m: float, frequency_mhz: float, radius_km: float,
+    rx_height_m: float, model: str, mode: str, climate: str, n0: float, epsilon: float,
+    sigma: float, polarization: str, mdvar: str, time_pct: float, location_pct: float,
+    situation_pct: float, hata_environment: str, output: Path, png: Path | None,
+    overwrite: bool, threads: int | None, quiet: bool,
+) -> None:  # fmt: skip
+    """Path loss [dB] from one site to every terrain node within a radius."""
+    from yalu.coverage import path_loss_map
+    from yalu.io.atomic import check_writable
+    from yalu.io.raster import write_geotiff
+    from yalu.terrain import open_terrain
+
+    lat, lon = _parse_site(site)
+    check_writable(output, overwrite)
+    if png is not None:
+        check_writable(png, overwrite)
+    if not (math.isfinite(radius_km) and radius_km > 0):
+        raise ParameterError("--radius-km", radius_km, "> 0 and <= 500")
+    terrain = open_terrain(terrain_path)
+    prog = _Progress(not quiet)
+    t0 = time.perf_counter()
+    try:
+        m = path_loss_map(
+            terrain, (lat, lon), radius_km * 1000.0, h_tx_m=height_m, h_rx_m=rx_height_m,
+            frequency_mhz=frequency_mhz, model=model, mode=mode,
+            climate=_int_or_name(climate), n0=n0, polarization=_int_or_name(polarization),
+            epsilon=epsilon, sigma=sigma, mdvar=_int_or_name(mdvar), time_pct=time_pct,
+            location_pct=location_pct, situation_pct=situation_pct,
+            hata_environment=hata_environment, threads=threads, progress=prog,
+        )  # fmt: skip
+    finally:
+        prog.close()
+    elapsed = time.perf_counter() - t0
+    write_geotiff(output, m, overwrite=overwrite)
+    if png is not None:
+        from yalu.io.maps import plot_map
+
+        title = (
+            f"path loss, {m.attrs['model']}"
+            + (f" ({m.attrs['mode']})" if m.attrs["model"] == "itm" else "")
+            + f", {frequency_mhz:g} MHz, tx {height_m:g} m, rx {rx_height_m:g} m, {radius_km:g} km"
+        )
+        plot_map(
+            png, m, title=title, units="basic transmission loss [dB]", sites=[(lat, lon)],
+            note=m.attrs.get("warning"), overwrite=overwrite,
+        )  # fmt: skip
+    finite = m.values[~(m.values != m.values)]
+    if not quiet:
+        click.echo(
+            f"wrote {output} ({m.shape[0]} x {m.shape[1]} nodes, {finite.size} in range, "
+            f"{elapsed:.2f} s)",
+            err=True,
+        )
+
+
+def _int_or_name(value: str) -> Any:
+    v = str(value).strip()
+    try:
+        return int(v)
+    except ValueError:
+        return v

@@ -1,0 +1,171 @@
+"""GeoTIFF output and input for yalu maps (rasterio/GDAL).
+
+Maps are point-registered lat/lon lattices (:class:`yalu.coverage.Grid`); as rasters, every node
+is the centre of a pixel, so the affine transform's corner lies half a step north-west of node
+(0, 0). Files are tiled (256 x 256), deflate-compressed, written under a temporary name and
+renamed into place when complete (:func:`yalu.io.atomic.atomic_output`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yalu.errors import InputError, ParameterError
+from yalu.io.atomic import atomic_output
+
+__all__ = ["write_geotiff", "read_geotiff"]
+
+_BLOCK = 256
+
+
+def _tag_value(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (bool, int, float, np.integer, np.floating)):
+        return repr(v.item() if hasattr(v, "item") else v)
+    try:
+        return json.dumps(v, default=str)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def write_geotiff(
+    path: str | os.PathLike[str],
+    data: Any,
+    *,
+    transform: Any = None,
+    crs: Any = None,
+    nodata: float | int | None = None,
+    tags: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    dtype: Any = None,
+    description: str | None = None,
+) -> Path:
+    """Write one band as a tiled, deflate-compressed GeoTIFF, atomically.
+
+    Parameters
+    ----------
+    path : path
+        Output file.
+    data : xarray.DataArray or 2-D array
+        Values, row 0 north. A DataArray supplies ``transform``, ``crs``, ``nodata`` and tags
+        from its attributes unless given here.
+    transform : affine tuple ``(a, b, c, d, e, f)`` or affine.Affine
+        Pixel-corner transform (required for plain arrays).
+    crs : str, optional
+        Default ``"EPSG:4326"``.
+    nodata : float or int, optional
+        Nodata value (NaN for float maps).
+    tags : dict, optional
+        Metadata (model, parameters ...), stored as GDAL metadata strings; non-strings as JSON.
+    overwrite : bool
+        Replace an existing file; otherwise :class:`yalu.errors.OutputExistsError`.
+    dtype : numpy dtype, optional
+        Default float32 for floating data, the data's own type otherwise.
+    description : str, optional
+        Band description (default the DataArray's name).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import rasterio
+    from affine import Affine
+
+    attrs: dict[str, Any] = dict(getattr(data, "attrs", {}) or {})
+    arr = np.asarray(getattr(data, "values", data))
+    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ParameterError("data", f"array of shape {arr.shape}", "a non-empty 2-D array")
+    if transform is None:
+        transform = attrs.get("transform")
+    if transform is None:
+        raise ParameterError("transform", None, "an affine transform (a, b, c, d, e, f)")
+    t = transform if isinstance(transform, Affine) else Affine(*tuple(transform)[:6])
+    if crs is None:
+        crs = attrs.get("crs", "EPSG:4326")
+    if nodata is None and "nodata" in attrs:
+        nodata = attrs["nodata"]
+    if dtype is None:
+        dtype = np.float32 if np.issubdtype(arr.dtype, np.floating) else arr.dtype
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        dtype = np.dtype(np.uint8)
+    out = arr.astype(dtype, copy=False)
+    all_tags = {k: _tag_value(v) for k, v in attrs.items() if k not in ("transform", "crs", "nodata")}
+    for k, v in (tags or {}).items():
+        all_tags[str(k)] = _tag_value(v)
+    h, w = out.shape
+    tiled = h >= _BLOCK and w >= _BLOCK
+    profile: dict[str, Any] = {
+        "driver": "GTiff",
+        "height": h,
+        "width": w,
+        "count": 1,
+        "dtype": dtype.name,
+        "crs": crs,
+        "transform": t,
+        "compress": "deflate",
+        "predictor": 3 if np.issubdtype(dtype, np.floating) else 2,
+        "zlevel": 6,
+    }
+    if tiled:
+        profile.update(tiled=True, blockxsize=_BLOCK, blockysize=_BLOCK)
+    if nodata is not None:
+        nd = float(nodata)
+        if not (math.isnan(nd) and not np.issubdtype(dtype, np.floating)):
+            profile["nodata"] = nd
+    name = description or getattr(data, "name", None)
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        with rasterio.open(tmp, "w", **profile) as ds:
+            ds.write(out, 1)
+            if all_tags:
+                ds.update_tags(**all_tags)
+            if name:
+                ds.set_band_description(1, str(name))
+    return Path(path)
+
+
+def read_geotiff(path: str | os.PathLike[str]) -> Any:
+    """Read band 1 of a GeoTIFF as an xarray.DataArray with dims ``("lat", "lon")``.
+
+    Coordinates are pixel centres. Attributes: ``transform`` (tuple), ``crs`` (string),
+    ``nodata`` and every GDAL metadata tag (strings as written).
+
+    Raises
+    ------
+    InputError
+        The file is missing or not a readable raster.
+    """
+    import rasterio
+    import xarray as xr
+    from rasterio.errors import RasterioIOError
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such raster file")
+    try:
+        with rasterio.open(p) as ds:
+            arr = ds.read(1)
+            t = ds.transform
+            crs = ds.crs.to_string() if ds.crs is not None else None
+            nodata = ds.nodata
+            tags = ds.tags()
+            name = ds.descriptions[0] if ds.descriptions else None
+    except RasterioIOError as exc:
+        raise InputError(f"{p}: unreadable raster ({exc})") from exc
+    h, w = arr.shape
+    lats = t.f + (np.arange(h) + 0.5) * t.e
+    lons = t.c + (np.arange(w) + 0.5) * t.a
+    attrs: dict[str, Any] = dict(tags)
+    attrs["transform"] = tuple(t)[:6]
+    attrs["crs"] = crs
+    attrs["nodata"] = nodata
+    return xr.DataArray(
+        arr, dims=("lat", "lon"), coords={"lat": lats, "lon": lons}, name=name, attrs=attrs
+    )

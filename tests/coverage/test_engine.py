@@ -1,0 +1,336 @@
+"""Coverage engine: exact mode against independent profiles, fast vs exact, analytic cases."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cov_synth import D3, SITE, flat, hilly, ridge, write_tif
+
+from yalu.coverage import (
+    FastSettings,
+    Grid,
+    best_server,
+    composite,
+    make_tile_spec,
+    path_loss_map,
+    tile_job,
+)
+from yalu.errors import ChoiceError, ITMError, ParameterError
+from yalu.geodesy import geodesic_inverse, profile
+from yalu.propagation import itm
+from yalu.terrain import open_terrain
+
+SHARED = Path(__file__).parents[2] / ".." / "shared"
+BENCH_TAR = SHARED / "bench" / "sdf_3arcsec_40-43N_22-26E.tar.xz"
+BENCH_SITE = (41.418, 24.178)
+
+ITM_KW = dict(climate=5, n0=301.0, polarization=1, epsilon=15.0, sigma=0.005, mdvar=12,
+              time_pct=50.0, location_pct=50.0, situation_pct=50.0)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def hilly_terrain(tmp_path_factory):
+    p = write_tif(tmp_path_factory.mktemp("hilly") / "hilly.tif", hilly())
+    return open_terrain(p)
+
+
+@pytest.fixture(scope="module")
+def hilly_maps(hilly_terrain):
+    kw = dict(h_tx_m=40.0, h_rx_m=1.5, frequency_mhz=900.0)
+    exact = path_loss_map(hilly_terrain, SITE, 8000.0, mode="exact", **kw)
+    fast = path_loss_map(hilly_terrain, SITE, 8000.0, mode="fast", **kw)
+    return exact, fast
+
+
+def _independent(terrain, site, lat, lon, step_m, h_tx, h_rx, f_mhz, min_d):
+    """ITM on a profile extracted by yalu.geodesy (pyproj) - independent of the engine."""
+    length = float(geodesic_inverse(site[0], site[1], lat, lon)[0])
+    if length < min_d:
+        z0 = float(terrain.elevation_m(site[0], site[1]))
+        z1 = float(terrain.elevation_m(lat, lon))
+        return itm.p2p([z0, z1], min_d, h_tx, h_rx, f_mhz, **ITM_KW).loss_db
+    prof = profile(terrain, site, (lat, lon), step_m)
+    return itm.p2p(prof.elevation_m, prof.step_m, h_tx, h_rx, f_mhz, **ITM_KW).loss_db
+
+
+def _check_exact_against_profiles(terrain, m, n_nodes, seed):
+    vals = m.values
+    ii, jj = np.nonzero(np.isfinite(vals))
+    assert ii.size > n_nodes
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(ii.size, n_nodes, replace=False)
+    lats = m.lat.values[ii[pick]]
+    lons = m.lon.values[jj[pick]]
+    a = m.attrs
+    got = vals[ii[pick], jj[pick]].astype(float)
+    ref = np.array([
+        _independent(terrain, (a["site_lat_deg"], a["site_lon_deg"]), la, lo, a["step_m"],
+                     a["h_tx_m"], a["h_rx_m"], a["frequency_mhz"], a["min_distance_m"])
+        for la, lo in zip(lats, lons, strict=True)
+    ])  # fmt: skip
+    diff = np.abs(got - ref)
+    # float32 output: 0.01 dB is far above its rounding (~2e-5 dB at 200 dB)
+    assert np.all(np.isfinite(ref))
+    assert diff.max() < 0.01, (diff.max(), lats[diff.argmax()], lons[diff.argmax()])
+    return diff
+
+
+def test_exact_matches_independent_profiles_500_nodes(hilly_terrain, hilly_maps):
+    exact, _ = hilly_maps
+    diff = _check_exact_against_profiles(hilly_terrain, exact, 500, seed=1)
+    assert np.median(diff) < 1e-3
+
+
+def test_fast_vs_exact_statistics_synthetic(hilly_maps):
+    exact, fast = hilly_maps
+    e, f = exact.values, fast.values
+    assert np.array_equal(np.isnan(e), np.isnan(f))
+    d = np.abs(f - e)[np.isfinite(e)]
+    assert np.median(d) <= 0.3
+    assert np.percentile(d, 95) <= 3.0
+    # not trivially equal: fast mode really is a different computation
+    assert np.mean(d > 1e-3) > 0.5
+
+
+def test_attrs_and_geometry(hilly_maps):
+    exact, _ = hilly_maps
+    a = exact.attrs
+    assert exact.dtype == np.float32
+    assert exact.dims == ("lat", "lon")
+    assert a["crs"] == "EPSG:4326"
+    assert a["model"] == "itm" and a["mode"] == "exact"
+    assert a["itm_mdvar"] == 12 and a["frequency_mhz"] == 900.0
+    t = a["transform"]
+    # pixel centres on the nodes
+    assert t[2] + 0.5 * t[0] == pytest.approx(float(exact.lon[0]), abs=1e-12)
+    assert t[5] + 0.5 * t[4] == pytest.approx(float(exact.lat[0]), abs=1e-12)
+    assert np.isnan(a["nodata"])
+    # nodata exactly beyond the radius
+    la, lo = np.meshgrid(exact.lat.values, exact.lon.values, indexing="ij")
+    dist = geodesic_inverse(SITE[0], SITE[1], la, lo)[0]
+    assert np.array_equal(np.isnan(exact.values), dist > 8000.0)
+
+
+def test_site_node_is_finite_and_defined(hilly_terrain, hilly_maps):
+    exact, fast = hilly_maps
+    i = int(np.argmin(np.abs(exact.lat.values - SITE[0])))
+    j = int(np.argmin(np.abs(exact.lon.values - SITE[1])))
+    assert exact.lat.values[i] == pytest.approx(SITE[0], abs=1e-9)
+    assert exact.lon.values[j] == pytest.approx(SITE[1], abs=1e-9)
+    z = float(hilly_terrain.elevation_m(*SITE))
+    ref = itm.p2p([z, z], exact.attrs["min_distance_m"], 40.0, 1.5, 900.0, **ITM_KW).loss_db
+    assert np.isfinite(exact.values[i, j])
+    assert exact.values[i, j] == pytest.approx(ref, abs=1e-3)
+    # fast mode computes the nodes next to the site exactly
+    assert fast.values[i, j] == exact.values[i, j]
+    assert np.array_equal(fast.values[i - 2 : i + 3, j - 2 : j + 3], exact.values[i - 2 : i + 3, j - 2 : j + 3])
+
+
+@pytest.fixture(scope="module")
+def flat_terrain(tmp_path_factory):
+    return open_terrain(write_tif(tmp_path_factory.mktemp("flat") / "flat.tif", flat(100.0)))
+
+
+# fast mode interpolates along radials: up to ~0.1 dB at the kink of the line-of-sight curve
+@pytest.mark.parametrize("mode, tol", [("exact", 1e-3), ("fast", 0.15)])
+def test_flat_earth_is_smooth_earth_itm_everywhere(flat_terrain, mode, tol):
+    m = path_loss_map(flat_terrain, SITE, 7000.0, h_tx_m=30.0, h_rx_m=2.0, frequency_mhz=1800.0,
+                      mode=mode)  # fmt: skip
+    la, lo = np.meshgrid(m.lat.values, m.lon.values, indexing="ij")
+    inside = np.isfinite(m.values)
+    dist = geodesic_inverse(SITE[0], SITE[1], la[inside], lo[inside])[0]
+    step = m.attrs["step_m"]
+    n = np.maximum(1, np.rint(dist / step)).astype(np.int64)
+    far = dist >= m.attrs["min_distance_m"]
+    n, dist = n[far], dist[far]
+    offsets = np.zeros(n.size + 1, dtype=np.int64)
+    np.cumsum(n + 1, out=offsets[1:])
+    ref = itm.p2p_batch(np.full(int(offsets[-1]), 100.0), offsets, dist / n, 30.0, 2.0, 1800.0, **ITM_KW)
+    got = m.values[inside][far].astype(float)
+    diff = np.abs(got - ref.loss_db)
+    assert diff.max() < tol, diff.max()
+    # and the loss grows with distance, as over a smooth earth it must (within rounding)
+    order = np.argsort(dist)
+    assert np.all(np.diff(np.asarray(ref.loss_db)[order]) > -1e-6)
+
+
+@pytest.fixture(scope="module")
+def ridge_maps(tmp_path_factory):
+    ridge_lon = SITE[1] + 0.06  # ~5 km east of the site
+    t = open_terrain(write_tif(tmp_path_factory.mktemp("ridge") / "ridge.tif", ridge(ridge_lon)))
+    kw = dict(h_tx_m=30.0, h_rx_m=1.5, frequency_mhz=900.0)
+    return ridge_lon, {m: path_loss_map(t, SITE, 9500.0, mode=m, **kw) for m in ("exact", "fast")}
+
+
+@pytest.mark.parametrize("mode", ["exact", "fast"])
+def test_ridge_casts_the_expected_shadow(ridge_maps, mode):
+    ridge_lon, maps = ridge_maps
+    m = maps[mode]
+    i = int(np.argmin(np.abs(m.lat.values - SITE[0])))
+    lons = m.lon.values
+    row = m.values[i].astype(float)
+
+    def at(dlon):
+        return row[int(np.argmin(np.abs(lons - (SITE[1] + dlon))))]
+
+    # in front of the ridge the terrain is symmetric: east and west agree
+    for d in (0.02, 0.035):
+        assert abs(at(d) - at(-d)) < 1.5
+    # behind the 400 m ridge (5 km away, 30 m mast) the east side is deep in its shadow
+    for d in (0.08, 0.09, 0.1):
+        assert at(d) - at(-d) > 20.0
+    # on the ridge top the path is clear: close to the symmetric value
+    assert at(ridge_lon - SITE[1]) - at(-(ridge_lon - SITE[1])) < 3.0
+    # the shadow deepens just behind the crest, then slowly fills in
+    assert at(0.075) > at(ridge_lon - SITE[1]) + 15.0
+
+
+def test_deterministic_across_threads_and_runs(hilly_terrain):
+    import numba
+
+    kw = dict(h_tx_m=25.0, frequency_mhz=900.0)
+    for mode in ("fast", "exact"):
+        a = path_loss_map(hilly_terrain, SITE, 5000.0, mode=mode, threads=1, **kw).values
+        b = path_loss_map(hilly_terrain, SITE, 5000.0, mode=mode,
+                          threads=numba.config.NUMBA_NUM_THREADS, **kw).values  # fmt: skip
+        c = path_loss_map(hilly_terrain, SITE, 5000.0, mode=mode, **kw).values
+        assert a.view(np.uint32).tobytes() == b.view(np.uint32).tobytes()
+        assert a.view(np.uint32).tobytes() == c.view(np.uint32).tobytes()
+
+
+def test_tile_job_is_picklable_and_tiles_reassemble(hilly_terrain):
+    spec = make_tile_spec(hilly_terrain, SITE, 6000.0, h_tx_m=40.0, frequency_mhz=900.0)
+    full = tile_job(spec)
+    spec2 = pickle.loads(pickle.dumps(spec))
+    g = spec.grid
+    out = np.full(g.shape, np.nan, dtype=np.float32)
+    r_mid, c_mid = g.n_rows // 3, g.n_cols // 2
+    for r0, r1 in ((0, r_mid), (r_mid, g.n_rows)):
+        for c0, c1 in ((0, c_mid), (c_mid, g.n_cols)):
+            sub = dataclasses.replace(spec2, grid=g.subgrid(r0, c0, r1 - r0, c1 - c0))
+            out[r0:r1, c0:c1] = tile_job(sub)
+    assert out.tobytes() == full.tobytes()
+
+
+def test_composite_and_best_server(hilly_terrain):
+    kw = dict(h_tx_m=30.0, frequency_mhz=900.0)
+    g = make_tile_spec(hilly_terrain, SITE, 6000.0, **kw).grid
+    sites = [SITE, (SITE[0] + 0.03, SITE[1] - 0.03), (SITE[0] - 0.02, SITE[1] + 0.04)]
+    maps = [path_loss_map(hilly_terrain, s, 6000.0, grid=g, **kw) for s in sites]
+    comp = composite(maps)
+    best = best_server(maps)
+    stack = np.stack([m.values for m in maps])
+    assert comp.attrs["transform"] == maps[0].attrs["transform"]
+    finite = np.isfinite(stack)
+    for i in range(len(maps)):
+        sel = best.values == i
+        assert sel.any()
+        assert np.array_equal(comp.values[sel], stack[i][sel])
+    none = ~finite.any(axis=0)
+    assert np.all(best.values[none] == -1) and np.all(np.isnan(comp.values[none]))
+    some = ~none
+    assert np.all(comp.values[some] == np.nanmin(np.where(finite, stack, np.inf), axis=0)[some])
+    # ties go to the lowest index
+    twin = best_server([maps[0], maps[0]])
+    assert set(np.unique(twin.values)) <= {-1, 0}
+    with pytest.raises(ParameterError):
+        composite([maps[0], maps[0].values[:-1]])
+    with pytest.raises(ParameterError):
+        composite([])
+
+
+def test_free_space_and_hata_maps(hilly_terrain):
+    from yalu.propagation import free_space_loss_db, hata_loss_db
+
+    m = path_loss_map(hilly_terrain, SITE, 6000.0, h_tx_m=30.0, frequency_mhz=900.0,
+                      model="free-space")  # fmt: skip
+    la, lo = np.meshgrid(m.lat.values, m.lon.values, indexing="ij")
+    inside = np.isfinite(m.values)
+    d = np.maximum(geodesic_inverse(SITE[0], SITE[1], la[inside], lo[inside])[0], m.attrs["min_distance_m"])
+    assert np.allclose(m.values[inside], free_space_loss_db(d, 900.0), atol=1e-3)
+    h = path_loss_map(hilly_terrain, SITE, 6000.0, h_tx_m=30.0, frequency_mhz=900.0, model="hata",
+                      hata_environment="suburban")  # fmt: skip
+    with pytest.warns(Warning):
+        ref = hata_loss_db(d, 900.0, 30.0, 1.5, "suburban")
+    assert np.allclose(h.values[inside], ref, atol=1e-3)
+    assert h.attrs["model"] == "hata" and h.attrs["hata_environment"] == "suburban"
+
+
+def test_custom_grid(hilly_terrain):
+    g = Grid(SITE[0] + 0.02, SITE[1] - 0.02, 0.002, 0.0025, 21, 17)
+    m = path_loss_map(hilly_terrain, SITE, 5000.0, h_tx_m=30.0, frequency_mhz=900.0, grid=g,
+                      mode="exact")  # fmt: skip
+    assert m.shape == (21, 17)
+    assert m.lat.values[0] == pytest.approx(SITE[0] + 0.02)
+    assert m.lon.values[-1] == pytest.approx(SITE[1] - 0.02 + 16 * 0.0025)
+    _check_exact_against_profiles(hilly_terrain, m, 50, seed=3)
+    f = path_loss_map(hilly_terrain, SITE, 5000.0, h_tx_m=30.0, frequency_mhz=900.0, grid=g)
+    assert np.array_equal(np.isnan(f.values), np.isnan(m.values))
+
+
+def test_bad_input(hilly_terrain):
+    kw = dict(h_tx_m=30.0, frequency_mhz=900.0)
+    with pytest.raises(ParameterError, match="radius_m"):
+        path_loss_map(hilly_terrain, SITE, -5.0, **kw)
+    with pytest.raises(ChoiceError, match="mode"):
+        path_loss_map(hilly_terrain, SITE, 5000.0, mode="quick", **kw)
+    with pytest.raises(ChoiceError, match="model"):
+        path_loss_map(hilly_terrain, SITE, 5000.0, model="okumura", **kw)
+    with pytest.raises(ParameterError, match="frequency_mhz"):
+        path_loss_map(hilly_terrain, SITE, 5000.0, h_tx_m=30.0, frequency_mhz=5.0)
+    with pytest.raises(ParameterError, match="site"):
+        path_loss_map(hilly_terrain, (45.0, 24.2), 5000.0, **kw)
+    with pytest.raises(ParameterError, match="site"):
+        path_loss_map(hilly_terrain, "41,24", 5000.0, **kw)
+    with pytest.raises(ITMError, match="climate"):
+        path_loss_map(hilly_terrain, SITE, 5000.0, climate=9, **kw)
+    with pytest.raises(ITMError):
+        path_loss_map(hilly_terrain, SITE, 5000.0, time_pct=0.0, **kw)
+    with pytest.raises(ParameterError, match="threads"):
+        path_loss_map(hilly_terrain, SITE, 5000.0, threads=0, **kw)
+    with pytest.raises(ParameterError, match="dh_every"):
+        path_loss_map(hilly_terrain, SITE, 5000.0, fast=FastSettings(dh_every=3), **kw)
+
+
+def test_void_terrain_gives_nodata_not_garbage(tmp_path):
+    z = hilly()
+    z[:, 300:310] = np.nan  # a void band east of the site (lon 24.25)
+    import rasterio
+
+    p = write_tif(tmp_path / "void.tif", z)
+    with rasterio.open(p, "r+") as ds:
+        ds.nodata = float("nan")
+    t = open_terrain(p)
+    m = path_loss_map(t, SITE, 6000.0, h_tx_m=30.0, frequency_mhz=900.0, mode="exact")
+    # the terrain layer fills voids on purpose; the map must stay finite and sane there
+    v = m.values[np.isfinite(m.values)]
+    assert v.size > 0 and np.all((v > 50) & (v < 400))
+
+
+@pytest.fixture(scope="module")
+def bench_terrain(tmp_path_factory):
+    if not BENCH_TAR.exists():
+        pytest.skip(f"shared bench terrain not found at {BENCH_TAR}")
+    import tarfile
+
+    d = tmp_path_factory.mktemp("bench")
+    with tarfile.open(BENCH_TAR) as tf:
+        tf.extractall(d, filter="data")
+    return open_terrain(d)
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_bench_terrain_exact_and_fast(bench_terrain):
+    kw = dict(h_tx_m=40.0, h_rx_m=1.5, frequency_mhz=900.0)
+    exact = path_loss_map(bench_terrain, BENCH_SITE, 25e3, mode="exact", **kw)
+    _check_exact_against_profiles(bench_terrain, exact, 500, seed=5)
+    fast = path_loss_map(bench_terrain, BENCH_SITE, 25e3, mode="fast", **kw)
+    d = np.abs(fast.values - exact.values)[np.isfinite(exact.values)]
+    assert np.median(d) <= 0.3
+    assert np.percentile(d, 95) <= 3.0
+    assert D3 == pytest.approx(float(exact.attrs["transform"][0]), rel=1e-9)
