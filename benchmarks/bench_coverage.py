@@ -55,8 +55,11 @@ def run_timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> d
     assert m, err[-2000:]
     wall = (int(m.group(1) or 0) * 60 + int(m.group(2))) * 60 + float(m.group(3))
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
-    assert rss
-    return {"wall_s": wall, "peak_mb": int(rss.group(1)) / 1024.0, "log": p.stdout + err}
+    user = re.search(r"User time \(seconds\): ([\d.]+)", err)
+    syst = re.search(r"System time \(seconds\): ([\d.]+)", err)
+    assert rss and user and syst
+    cpu = float(user.group(1)) + float(syst.group(1))
+    return {"wall_s": wall, "cpu_s": cpu, "peak_mb": int(rss.group(1)) / 1024.0, "log": p.stdout + err}
 
 
 def splat(sdf: Path, work: Path, radius_km: int) -> dict[str, Any]:
@@ -204,6 +207,7 @@ def main() -> int:
             best = runs[0]
             best["wall_s"] = statistics.median(r["wall_s"] for r in runs)
             best["compute_s"] = statistics.median(r["compute_s"] for r in runs)
+            best["cpu_s"] = statistics.median(r["cpu_s"] for r in runs)
             best["peak_mb"] = max(r["peak_mb"] for r in runs)
             best["walls"] = [r["wall_s"] for r in runs]
             res[tag] = best
@@ -217,9 +221,13 @@ def main() -> int:
                 agree["exact vs SPLAT!, 50 km"] = vs_splat(res["exact50_t2"]["tif"], res["splat50"]["ano"])
         res["agreement"] = agree
 
+    load = os.getloadavg()
     print("\n## Speed (wall = whole process incl. Python start-up, terrain read and GeoTIFF write)\n")
-    print("| job | wall s | compute s | peak MB | speed-up vs SPLAT! (same radius) |")
-    print("|---|---|---|---|---|")
+    print(f"machine: {os.cpu_count()} CPUs, load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
+    print("(cpu s = user + system time of the process; when cpu/wall is well below the thread count,")
+    print("the machine was shared and wall times are pessimistic)\n")
+    print("| job | wall s | cpu s | compute s | peak MB | speed-up vs SPLAT! (same radius) |")
+    print("|---|---|---|---|---|---|")
     rows = [
         ("SPLAT! 1.4.2 -olditm, 50 km", "splat50", None),
         ("SPLAT! 1.4.2 -olditm, 100 km", "splat100", None),
@@ -239,7 +247,7 @@ def main() -> int:
         if ref and ref in res:
             sp = f"{res[ref]['wall_s'] / r['wall_s']:.1f}x"
         comp_s = "" if comp != comp else f"{comp:.2f}"
-        print(f"| {label} | {r['wall_s']:.2f} | {comp_s} | {r['peak_mb']:.0f} | {sp} |")
+        print(f"| {label} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {comp_s} | {r['peak_mb']:.0f} | {sp} |")
     if "cold100" in res and "fast100_t2" in res:
         print(f"\nJIT warm-up (first run with an empty numba cache, minus a warm run): "
               f"{res['cold100']['wall_s'] - res['fast100_t2']['wall_s']:.1f} s")

@@ -69,3 +69,16 @@ def test_assess_verdicts():
     assert [a["verdict"] for a in bad] == ["disagrees", "disagrees", "disagrees"]
     common = assess({"reach_into": _ri(0.3, 10.0, 70.0, 0.4), "jammer_escape": []})
     assert [a["verdict"] for a in common] == ["partly", "not computed", "partly"]
+
+
+def test_assess_spill():
+    from yalu.analysis.sanity import assess
+
+    spill = [
+        {"name": "Tumen", "degraded": True, "jammed": "sms", "unjammed": "data"},
+        {"name": "Other", "degraded": False, "jammed": "data", "unjammed": "data"},
+    ]
+    (a,) = [x for x in assess({"jammer_spill": spill}) if x["claim"] == "spill"]
+    assert a["verdict"] == "agrees" and "1 of 2" in a["model"] and "Tumen (data -> sms)" in a["model"]
+    (b,) = [x for x in assess({"jammer_spill": spill[1:]}) if x["claim"] == "spill"]
+    assert b["verdict"] == "disagrees"

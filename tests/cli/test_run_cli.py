@@ -174,7 +174,7 @@ import re  # noqa: E402
 
 def test_sigint_leaves_existing_output_untouched(tmp_path):
     d = tmp_path
-    sc = _write_inputs(d, n_sites=40, res_arcsec=15)
+    sc = _write_inputs(d, n_sites=120, res_arcsec=15)  # several seconds of path-loss maps
     out = d / "out"
     out.mkdir()
     (out / "keep.txt").write_text("old result")
@@ -189,8 +189,7 @@ def test_sigint_leaves_existing_output_untouched(tmp_path):
         if "path loss maps [0/" in line or not line:
             break
     assert "path loss maps [0/" in seen, seen
-    time.sleep(0.5)
-    p.send_signal(signal.SIGINT)
+    p.send_signal(signal.SIGINT)  # during the path-loss maps, long before the outputs
     _, err = p.communicate(timeout=120)
     assert p.returncode == 130, err
     assert "Traceback" not in err
@@ -232,3 +231,38 @@ def test_demo_runs(tmp_path):
     assert set(s["variant_order"]) == {"jammers", "no-jammers", "jammers-gsm", "jammers-lte", "no-jammers-gsm", "no-jammers-lte"}
     assert "KP" in s["population_within_reach"]
     assert "COARSE TERRAIN" in (tmp_path / "demo" / "report.html").read_text()
+
+
+def test_bbox_free_space_csv_sites_run(tmp_path):
+    """Other branches of the glue: bbox area, free space, OpenCellID sites, NR, no jammers."""
+    _write_inputs(tmp_path)
+    (tmp_path / "cells.csv").write_text(
+        "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n"
+        f"NR,460,0,1,7,0,{LON0},{LAT0},1000,3,1,0,0,0\n"
+        f"GSM,460,0,1,8,0,{LON0},{LAT0 + 0.05},1000,3,1,0,0,0\n")
+    (tmp_path / "s2.yaml").write_text("""name: other branches
+terrain: {source: file, path: flat.tif}
+grid: {resolution_arcsec: 60}
+analysis_area:
+  bbox: {south_deg: 10.1, west_deg: 10.1, north_deg: 10.5, east_deg: 10.5}
+propagation: {model: free_space, max_distance_km: 40}
+population: {settlements_csv: towns.csv, regions: regions.geojson, census: null}
+sites_csv:
+  - path: cells.csv
+    operators:
+      - name: op
+        mcc: 460
+        height_m: 25
+        carriers:
+          nr: {band: n78, bandwidth_mhz: 100}
+          gsm: {band: GSM900}
+""")
+    r = CliRunner().invoke(cli, ["run", str(tmp_path / "s2.yaml"), "-o", str(tmp_path / "o2")])
+    assert r.exit_code == 0, r.output + repr(r.exception)
+    s = json.loads((tmp_path / "o2" / "summary.json").read_text())
+    assert s["variant_order"] == ["baseline"]
+    assert s["inputs"]["sector_carriers"] == 2 and s["inputs"]["propagation_model"] == "free_space"
+    assert s["variants"]["baseline"]["service_by_settlement"]["1"] != "none"
+    assert s["variants"]["baseline"]["sanity"]["assessment"][1]["verdict"] == "not computed"
+    best = {x["name"]: x["best_site"] for x in s["settlements"]}
+    assert best["Near"] in ("NR-460-0-1-7", "GSM-460-0-1-8")

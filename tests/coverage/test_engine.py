@@ -334,3 +334,16 @@ def test_bench_terrain_exact_and_fast(bench_terrain):
     assert np.median(d) <= 0.3
     assert np.percentile(d, 95) <= 3.0
     assert D3 == pytest.approx(float(exact.attrs["transform"][0]), rel=1e-9)
+
+
+def test_dask_tiles_equal_the_single_job(hilly_terrain):
+    pytest.importorskip("dask")
+    from yalu.coverage.dask import split_tiles, tile_map
+
+    spec = make_tile_spec(hilly_terrain, SITE, 5000.0, h_tx_m=40.0, frequency_mhz=900.0)
+    full = tile_job(spec)
+    assert len(split_tiles(spec, 50, 70)) == -(-spec.grid.n_rows // 50) * -(-spec.grid.n_cols // 70)
+    mosaic = tile_map(spec, 50, 70, scheduler="synchronous")
+    assert mosaic.tobytes() == full.tobytes()
+    with pytest.raises(ParameterError):
+        split_tiles(spec, 0, 10)

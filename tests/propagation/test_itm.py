@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from numba import njit
 
 from yalu.errors import ITMError, ParameterError
+from yalu.propagation import _itm_kernels as _k
 from yalu.propagation import itm
 
 DATA = Path(__file__).parents[1] / "data"
@@ -438,3 +440,190 @@ def test_batch_non_integer_options_get_codes() -> None:
 def test_batch_empty() -> None:
     res = itm.p2p_batch(np.zeros(0), np.array([0]), 100.0, 10.0, 2.0, 900.0)
     assert res.loss_db.shape == (0,)
+
+
+# ---------------------------------------------------------------------------------------------
+# kernel interface used by other numba code (coverage engine)
+
+
+@njit(cache=False)
+def _sweep(elev: np.ndarray, step: float, scratch: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Loss at every point of a radial, calling p2p_core on growing sub-profiles."""
+    n = elev.shape[0]
+    loss = np.empty(n - 1)
+    for k in range(1, n):
+        loss[k - 1] = _k.p2p_core(
+            elev, 0, k, step, 30.0, 2.0, 900.0, 5, 301.0, 1, 15.0, 0.005, 12, 50.0, 90.0, 50.0,
+            scratch, out,
+        )  # fmt: skip
+    return loss
+
+
+@pytest.mark.parametrize("scratch_len", [256, _k.SCRATCH_LEN])
+def test_p2p_core_from_numba_matches_public_api(scratch_len: int) -> None:
+    rng = np.random.default_rng(11)
+    elev = np.round(300 + np.cumsum(rng.normal(0, 12, 400)), 2)
+    out = np.empty(_k.OUT_LEN)
+    got = _sweep(elev, 90.0, np.empty(scratch_len), out)
+    for k in (1, 2, 5, 40, 150, 399):
+        ref = itm.p2p(elev[: k + 1], 90.0, 30.0, 2.0, 900.0, location_pct=90.0)
+        assert got[k - 1] == ref.loss_db
+    # the last call's intermediates are in ``out``
+    assert out[_k.OUT_RTN] in (0, 1)
+    assert out[_k.OUT_D_KM] == pytest.approx(399 * 90.0 / 1000)
+
+
+def test_p2p_core_offsets_into_a_larger_array() -> None:
+    rng = np.random.default_rng(5)
+    prof = np.round(100 + np.cumsum(rng.normal(0, 6, 200)), 2)
+    big = np.concatenate([np.full(37, np.nan), prof, np.full(11, np.nan)])
+    out = np.empty(_k.OUT_LEN)
+    loss = _k.p2p_core(
+        big, 37, 199, 250.0, 10.0, 3.0, 1800.0, 5, 301.0, 0, 15.0, 0.005, 2, 50.0, 50.0, 50.0,
+        np.empty(_k.SCRATCH_LEN), out,
+    )  # fmt: skip
+    assert loss == itm.p2p(prof, 250.0, 10.0, 3.0, 1800.0, polarization=0, mdvar=2).loss_db
+
+
+def test_decile_range_matches_sorting() -> None:
+    rng = np.random.default_rng(2)
+    for trial in range(400):
+        n = int(rng.integers(35, 246))
+        k = max(4, n // 10)
+        kind = trial % 4
+        if kind == 0:
+            a = rng.normal(0, 5, n)
+        elif kind == 1:
+            a = rng.standard_cauchy(n)  # heavy tails
+        elif kind == 2:
+            a = np.round(rng.normal(0, 1, n))  # many ties
+        else:
+            a = np.full(n, 3.0)  # all equal
+        expected = np.sort(a)[n - k] - np.sort(a)[k - 1]
+        for size in (n, 3 * n):  # without and with room for the fast path
+            buf = np.zeros(size)
+            buf[:n] = a
+            assert _k._decile_range(buf, n, k) == expected
+
+
+def _horizons_direct(
+    e: np.ndarray, step: float, a_e: float, h1: float, h2: float
+) -> tuple[float, float, float, float]:
+    """The horizon search written plainly (running distances, exact comparisons)."""
+    n = len(e) - 1
+    d = n * step
+    z1, z2 = e[0] + h1, e[n] + h2
+    th1 = (z2 - z1) / d - d / (2 * a_e)
+    th2 = -(z2 - z1) / d - d / (2 * a_e)
+    d1 = d2 = d
+    x1, x2 = 0.0, d
+    for k in range(1, n):
+        x1 += step
+        x2 -= step
+        t1 = (e[k] - z1) / x1 - x1 / (2 * a_e)
+        t2 = -(z2 - e[k]) / x2 - x2 / (2 * a_e)
+        if t1 > th1:
+            th1, d1 = t1, x1
+        if t2 > th2:
+            th2, d2 = t2, x2
+    return th1, th2, d1, d2
+
+
+def test_find_horizons_screen_is_exact() -> None:
+    rng = np.random.default_rng(9)
+    for _ in range(300):
+        n = int(rng.integers(1, 300))
+        e = np.round(rng.uniform(0, 50) + np.cumsum(rng.normal(0, rng.uniform(0, 30), n + 1)), 2)
+        if rng.random() < 0.3:
+            e[:] = e[0]  # flat: many exact ties
+        step = float(rng.uniform(10, 1000))
+        args = (step, float(rng.uniform(6e6, 1.2e7)), float(rng.uniform(0.5, 300)), 2.0)
+        assert _k.find_horizons(e, 0, n, *args) == _horizons_direct(e, *args)
+
+
+def _lsq_direct(z: np.ndarray, x_start: float, x_end: float, step: float) -> tuple[float, float]:
+    """Least-squares line with half-weight ends on whole samples, written plainly."""
+    n = len(z) - 1
+    lo = int(max(x_start / step, 0.0))
+    hi = n - int(max(n - x_end / step, 0.0))
+    if hi <= lo:
+        lo = int(max(lo - 1.0, 0.0))
+        hi = n - int(max(n - (hi + 1.0), 0.0))
+    width = float(hi - lo)
+    u = -0.5 * width
+    u_end = hi + u
+    s0 = 0.5 * (z[lo] + z[hi])
+    s1 = 0.5 * (z[lo] - z[hi]) * u
+    i = lo
+    for _ in range(2, int(width) + 1):
+        i += 1
+        u += 1.0
+        s0 += z[i]
+        s1 += z[i] * u
+    mean = s0 / width
+    slope = s1 * 12.0 / ((width * width + 2.0) * width)
+    return mean - slope * u_end, mean + slope * (n - u_end)
+
+
+def _delta_h_direct(e: np.ndarray, step: float, d_start: float, d_end: float) -> float:
+    """Terrain irregularity as the algorithm states it: resample by stepping one interval at a
+    time, fit, take the interdecile range by sorting, scale to an infinite path."""
+    n_int = len(e) - 1
+    x_lo, x_hi = d_start / step, d_end / step
+    if x_hi - x_lo < 2.0:
+        return 0.0
+    p10 = min(max(4, int(0.1 * (x_hi - x_lo + 8.0))), 25)
+    n = 10 * p10 - 5
+    dx = (x_hi - x_lo) / (n - 1)
+    k = int(x_lo)
+    x = x_lo - float(k + 1)
+    s = np.empty(n)
+    for j in range(n):
+        while x > 0.0 and k + 1 < n_int:
+            x -= 1.0
+            k += 1
+        s[j] = e[k + 1] + (e[k + 1] - e[k]) * x
+        x += dx
+    f0, f1 = _lsq_direct(s, 0.0, n - 1.0, 1.0)
+    slope = (f1 - f0) / (n - 1)
+    resid = np.empty(n)
+    line = f0
+    for j in range(n):
+        resid[j] = s[j] - line
+        line += slope
+    ordered = np.sort(resid)
+    return (ordered[n - p10] - ordered[p10 - 1]) / (1.0 - 0.8 * math.exp(-(d_end - d_start) / 50e3))
+
+
+def test_terrain_delta_h_and_fit_match_plain_algorithm() -> None:
+    rng = np.random.default_rng(21)
+    scratch = np.empty(_k.SCRATCH_LEN)
+    for trial in range(600):
+        n = int(rng.integers(2, 1200))
+        e = np.round(rng.uniform(0, 900) + np.cumsum(rng.normal(0, rng.uniform(0, 25), n + 1)), 2)
+        step = float(rng.choice([30.0, 90.0, 250.0, 1000.0 / 3.0, rng.uniform(5, 1000)]))
+        d = n * step
+        a, b = sorted(rng.uniform(0.0, d, 2))  # windows as ITM forms them: inside the path
+        if trial % 5 == 0:
+            a, b = 0.0, d  # the whole profile (window ends on samples)
+        if trial % 7 == 0:
+            a = step * int(rng.integers(0, n + 1))  # start exactly on a sample
+        got = _k.terrain_delta_h(e, 0, n, step, a, b, scratch)
+        assert got == _delta_h_direct(e, step, a, b), (trial, n, step, a, b)
+        assert _k.least_squares_line(e, 0, n, step, a, b) == _lsq_direct(e, a, b, step)
+
+
+def test_surface_refractivity_limits_from_path_height() -> None:
+    # N_s = N_0 exp(-h_sys / 9460 m) [TN101, Eq 4.3]: a high path drives it below 150 (1021),
+    # a path below sea level above 400 (1022); between 150 and 250 only a warning
+    high = np.full(101, 5000.0)  # 250 exp(-5000 / 9460) = 147.4
+    with pytest.raises(ITMError) as info:
+        itm.p2p(high, 100.0, 10.0, 2.0, 900.0, n0=250.0)
+    assert info.value.code == 1021 and info.value.name == "n0"
+    low = np.full(101, -420.0)  # 390 exp(420 / 9460) = 407.7
+    with pytest.raises(ITMError) as info:
+        itm.p2p(low, 100.0, 10.0, 2.0, 900.0, n0=390.0)
+    assert info.value.code == 1022
+    r = itm.p2p(np.full(101, 2000.0), 100.0, 10.0, 2.0, 900.0, n0=290.0)  # N_s = 234.8
+    assert itm.Warning.SURFACE_REFRACTIVITY in r.warnings
+    assert r.n_s == pytest.approx(290.0 * math.exp(-2000.0 / 9460.0), rel=1e-12)

@@ -121,6 +121,7 @@ BAD = [
     ("dl frequency out of band", "        tx_power_dbm: 46\n", "        tx_power_dbm: 46\n        dl_frequency_mhz: 2000\n", "sites[0].carriers[0]", r"dl_frequency_mhz 2000 must be inside band B3 \(1805-1880 MHz\)", "technology: lte"),
     ("handset power key", "    technologies: [gsm, lte]", "    technologies: [gsm, lte]\n    max_tx_power_dbm: {wifi: 20}", "handsets[0].max_tx_power_dbm", r"must be a technology", "max_tx_power_dbm"),
     ("missing csv file", "variants:", "sites_csv:\n  - path: nowhere.csv\n    operators: [{name: op, mcc: 460, carriers: {gsm: {band: GSM900}}}]\nvariants:", "sites_csv[0].path = 'nowhere.csv'", r"must be an existing file", "path: nowhere.csv"),
+    ("csv operator band of another technology", "variants:", "sites_csv:\n  - path: s.yaml\n    operators: [{name: op, mcc: 460, carriers: {gsm: {band: B3}}}]\nvariants:", "sites_csv[0].operators[0]", r"carriers.gsm.band = 'B3': unknown gsm band", "operators:"),
     ("terrain file without path", "variants:", "terrain: {source: file}\nvariants:", "terrain", r"terrain source 'file' needs a path", "terrain:"),
 ]
 

@@ -106,6 +106,7 @@ REPORTED = {
     "few_km": "Chinese service usable within a few kilometres of the border (reports from 2010)",
     "jam_20km": "from 2014, users must go ~20 km from jammed town centres to escape the jamming",
     "rare_60km": "a call reported from ~60 km inland (2017): rare deep reach",
+    "spill": "jamming spills into Chinese border towns (Tumen, Changbai)",
 }
 
 
@@ -178,6 +179,22 @@ def assess(sanity: dict[str, Any]) -> list[dict[str, Any]]:
             "claim": "rare_60km", "reported": REPORTED["rare_60km"], "model": model, "verdict": verdict,
             "criterion": "agrees if the farthest served node is 40-80 km away and < 10 % of the land "
                          "40-60 km away is served; partly if it is >= 25 km",
+        })
+    spill = sanity.get("jammer_spill")
+    if spill is not None:
+        hit = [x for x in spill if x["degraded"]]
+        if not spill:
+            verdict, model = "not computed", "no home-country settlement near a jammer"
+        else:
+            verdict = "agrees" if hit else "disagrees"
+            model = (
+                f"{len(hit)} of {len(spill)} home-country places within 15 km of a jammer lose service "
+                "level to the jammers"
+                + (": " + ", ".join(f"{x['name']} ({x['unjammed']} -> {x['jammed']})" for x in hit[:8]) if hit else "")
+            )
+        out.append({
+            "claim": "spill", "reported": REPORTED["spill"], "model": model, "verdict": verdict,
+            "criterion": "agrees if at least one home-country place within 15 km of a jammer loses a level",
         })
     return out
 

@@ -89,7 +89,15 @@ def coverage(
     overwrite: bool, threads: int | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Path loss [dB] from one site to every terrain node within a radius."""
-    from yalu.coverage import path_loss_map
+    import numpy as np
+
+    from yalu.coverage.engine import (
+        _threads,
+        coerce_itm_options,
+        make_tile_spec,
+        map_attrs,
+        tile_job,
+    )
     from yalu.io.atomic import check_writable
     from yalu.io.raster import write_geotiff
     from yalu.terrain import open_terrain
@@ -98,40 +106,51 @@ def coverage(
     check_writable(output, overwrite)
     if png is not None:
         check_writable(png, overwrite)
-    if not (math.isfinite(radius_km) and radius_km > 0):
+    if not (math.isfinite(radius_km) and 0 < radius_km <= 500):
         raise ParameterError("--radius-km", radius_km, "> 0 and <= 500")
-    terrain = open_terrain(terrain_path)
+    # the window is read once: a small block cache keeps memory down
+    terrain = open_terrain(terrain_path, cache_mb=8)
     prog = _Progress(not quiet)
     t0 = time.perf_counter()
+    itm = coerce_itm_options(
+        _int_or_name(climate), n0, _int_or_name(polarization), epsilon, sigma,
+        _int_or_name(mdvar), time_pct, location_pct, situation_pct,
+    )  # fmt: skip
+    spec = make_tile_spec(
+        terrain, (lat, lon), radius_km * 1000.0, h_tx_m=height_m, h_rx_m=rx_height_m,
+        frequency_mhz=frequency_mhz, model=model, mode=mode, itm=itm,
+        hata_environment=hata_environment,
+        elevation_dtype=np.float32 if mode.lower() == "fast" else np.float64,
+    )  # fmt: skip
     try:
-        m = path_loss_map(
-            terrain, (lat, lon), radius_km * 1000.0, h_tx_m=height_m, h_rx_m=rx_height_m,
-            frequency_mhz=frequency_mhz, model=model, mode=mode,
-            climate=_int_or_name(climate), n0=n0, polarization=_int_or_name(polarization),
-            epsilon=epsilon, sigma=sigma, mdvar=_int_or_name(mdvar), time_pct=time_pct,
-            location_pct=location_pct, situation_pct=situation_pct,
-            hata_environment=hata_environment, threads=threads, progress=prog,
-        )  # fmt: skip
+        with _threads(threads):
+            data = tile_job(spec, progress=prog)
     finally:
         prog.close()
     elapsed = time.perf_counter() - t0
-    write_geotiff(output, m, overwrite=overwrite)
+    attrs = map_attrs(spec, terrain)
+    transform = spec.grid.transform
+    del spec, terrain  # the terrain window is not needed any more: free it before writing
+    write_geotiff(output, data, transform=transform, crs="EPSG:4326",
+                  nodata=float("nan"), tags=attrs, overwrite=overwrite,
+                  description="path_loss_db")  # fmt: skip
     if png is not None:
         from yalu.io.maps import plot_map
 
         title = (
-            f"path loss, {m.attrs['model']}"
-            + (f" ({m.attrs['mode']})" if m.attrs["model"] == "itm" else "")
+            f"path loss, {attrs['model']}"
+            + (f" ({attrs['mode']})" if attrs["model"] == "itm" else "")
             + f", {frequency_mhz:g} MHz, tx {height_m:g} m, rx {rx_height_m:g} m, {radius_km:g} km"
         )
         plot_map(
-            png, m, title=title, units="basic transmission loss [dB]", sites=[(lat, lon)],
-            note=m.attrs.get("warning"), overwrite=overwrite,
+            png, data, transform=transform, title=title,
+            units="basic transmission loss [dB]", sites=[(lat, lon)], note=attrs.get("warning"),
+            overwrite=overwrite,
         )  # fmt: skip
-    finite = m.values[~(m.values != m.values)]
     if not quiet:
+        n_in = int(np.isfinite(data).sum())
         click.echo(
-            f"wrote {output} ({m.shape[0]} x {m.shape[1]} nodes, {finite.size} in range, "
+            f"wrote {output} ({data.shape[0]} x {data.shape[1]} nodes, {n_in} in range, "
             f"{elapsed:.2f} s)",
             err=True,
         )

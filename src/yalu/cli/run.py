@@ -72,6 +72,9 @@ def demo(outdir: Path, overwrite: bool, print_scenario: bool, threads: int | Non
     if print_scenario:
         click.echo(demo_scenario_text(), nl=False)
         return
+    from yalu.io.atomic import check_writable
+
+    check_writable(outdir, overwrite)  # fail before any banner or work
     banner = (
         "WARNING: yalu demo runs on the embedded COARSE terrain (ETOPO5, 5 arc-minutes, ~9 km).\n"
         "         River valleys and ridges are smoothed away: the numbers show how yalu works,\n"

@@ -30,6 +30,7 @@ a finite value close to the free-space loss at that distance, not NaN.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import math
 import time
@@ -51,13 +52,15 @@ __all__ = [
     "TileSpec",
     "tile_job",
     "make_tile_spec",
+    "map_attrs",
+    "coerce_itm_options",
     "path_loss_map",
 ]
 
 ProgressFn = Callable[[int, int], None]
 
 
-class PropagationModel(str, enum.Enum):
+class PropagationModel(enum.StrEnum):
     """Propagation model of a map."""
 
     ITM = "itm"
@@ -65,7 +68,7 @@ class PropagationModel(str, enum.Enum):
     FREE_SPACE = "free-space"
 
 
-class MapMode(str, enum.Enum):
+class MapMode(enum.StrEnum):
     """How ITM maps are computed (see module doc)."""
 
     FAST = "fast"
@@ -131,7 +134,7 @@ class FastSettings:
         azimuth between them.
     """
 
-    arc_px: float = 1.0
+    arc_px: float = 2.0
     kstep: int = 4
     kdh: int = 16
     refine: bool = True
@@ -178,9 +181,10 @@ def _threads(n: int | None) -> Iterator[None]:
     if n is None:
         yield
         return
+    n_max = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     if int(n) != n or n < 1:
-        raise ParameterError("threads", n, f"an integer from 1 to {numba.config.NUMBA_NUM_THREADS}")
-    n = min(int(n), int(numba.config.NUMBA_NUM_THREADS))
+        raise ParameterError("threads", n, f"an integer from 1 to {n_max}")
+    n = min(int(n), n_max)
     old = numba.get_num_threads()
     numba.set_num_threads(n)
     try:
@@ -235,8 +239,11 @@ def _check_itm(spec: TileSpec, p: np.ndarray) -> None:
         )
 
 
-def _f64(spec: TileSpec) -> np.ndarray:
-    return np.ascontiguousarray(spec.elevation_m, dtype=np.float64)
+def _elevation(spec: TileSpec) -> np.ndarray:
+    e = spec.elevation_m
+    if e.dtype not in (np.float32, np.float64) or not e.flags.c_contiguous:
+        e = np.ascontiguousarray(e, dtype=np.float64)
+    return e
 
 
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:
@@ -255,14 +262,30 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
     model = parse_choice(PropagationModel, spec.model, "model")
     mode = parse_choice(MapMode, spec.mode, "mode")
     g = spec.grid
+    _LAST_STATS.clear()
     if model is not PropagationModel.ITM:
         return _distance_model(spec, model)
     p = _itm_vector(spec)
     _check_itm(spec, p)
-    elev = _f64(spec)
+    elev = _elevation(spec)
     if mode is MapMode.EXACT:
         return _exact(spec, elev, p, progress)
-    return _fast(spec, elev, p, progress, g)
+    split = _site_inside(spec)
+    if split is None:
+        return _fast(spec, elev, p, progress)
+    # one azimuth sector per quadrant around the site: a quarter of the radial store in memory
+    r, c = split
+    out = np.empty(g.shape, dtype=np.float32)
+    quads = [(0, r + 1, 0, c + 1), (0, r + 1, c + 1, g.n_cols),
+             (r + 1, g.n_rows, 0, c + 1), (r + 1, g.n_rows, c + 1, g.n_cols)]  # fmt: skip
+    for q, (r0, r1, c0, c1) in enumerate(quads):
+        sub = dataclasses.replace(spec, grid=g.subgrid(r0, c0, r1 - r0, c1 - c0))
+        sub_prog = None
+        if progress is not None:
+            def sub_prog(done: int, total: int, q: int = q) -> None:
+                progress(q * total + done, 4 * total)
+        out[r0:r1, c0:c1] = _fast(sub, elev, p, sub_prog)
+    return out
 
 
 def _node_geodesics(
@@ -391,11 +414,12 @@ def fast_layout(spec: TileSpec) -> dict[str, Any]:
 
 
 def _fast(
-    spec: TileSpec, elev: np.ndarray, p: np.ndarray, progress: ProgressFn | None, g: Grid
+    spec: TileSpec, elev: np.ndarray, p: np.ndarray, progress: ProgressFn | None
 ) -> np.ndarray:
     from yalu.coverage import _kernels as k
     from yalu.propagation._itm_kernels import effective_curvature, surface_refractivity
 
+    g = spec.grid
     lay = fast_layout(spec)
     n_az = lay["n_az"]
     n_s = lay["n_samples"]
@@ -455,12 +479,13 @@ def _fast(
         out[ii[far], jj[far]] = np.nan
     if progress is not None:
         progress(total, total)
-    _LAST_STATS["t_delta_h_s"] = t_dh - t0
-    _LAST_STATS["t_radials_s"] = t1 - t_dh
-    _LAST_STATS["t_fill_s"] = time.perf_counter() - t1
-    _LAST_STATS["itm_calls"] = int(calls.sum())
-    _LAST_STATS["radials"] = int(n_rows_polar)
-    _LAST_STATS["n_az"] = int(n_az)
+    for key, val in (
+        ("t_delta_h_s", t_dh - t0), ("t_radials_s", t1 - t_dh),
+        ("t_fill_s", time.perf_counter() - t1), ("itm_calls", float(calls.sum())),
+        ("radials", float(n_rows_polar)),
+    ):  # fmt: skip
+        _LAST_STATS[key] = _LAST_STATS.get(key, 0.0) + val
+    _LAST_STATS["n_az"] = float(n_az)
     return out
 
 
@@ -468,39 +493,52 @@ def _fast(
 _LAST_STATS: dict[str, float] = {}
 
 
+def _site_inside(spec: TileSpec) -> tuple[int, int] | None:
+    """(row, col) splitting the grid into quadrants around the site, if the site is strictly
+    inside the grid's node box; else None. Row ``r`` is the last row at or north of the site."""
+    g = spec.grid
+    fi = (g.north_deg - spec.site_lat_deg) / g.dlat_deg
+    fj = (spec.site_lon_deg - g.west_deg) / g.dlon_deg
+    if not (0.0 < fi < g.n_rows - 1 and 0.0 < fj < g.n_cols - 1):
+        return None
+    return int(math.floor(fi + 1e-9)), int(math.floor(fj + 1e-9))
+
+
 def _sector(spec: TileSpec, lay: dict[str, Any]) -> tuple[int, int]:
-    """First finest-radial index and count of the azimuth sector that covers the tile."""
+    """First finest-radial index and count of the azimuth sector that covers the tile.
+
+    The sector is widened to whole coarsest-level spacings, so that every node's two bracketing
+    radials, at every level, are inside it.
+    """
     n_az = int(lay["n_az"])
     m0 = 2 ** (int(lay["n_levels"]) - 1)
     g = spec.grid
+    if _site_inside(spec) is not None:
+        return 0, n_az
     lat0, lon0 = math.radians(spec.site_lat_deg), spec.site_lon_deg
     lats = np.radians(g.lats())
     lons = g.lons()
-    # boundary nodes of the tile
+    # boundary nodes of the tile (the azimuth extremes of a box without the site lie on it)
     bl = np.concatenate([np.full(g.n_cols, lats[0]), np.full(g.n_cols, lats[-1]), lats, lats])
     bo = np.concatenate([lons, lons, np.full(g.n_rows, lons[0]), np.full(g.n_rows, lons[-1])])
-    contains = (
-        g.south_deg - g.dlat_deg <= spec.site_lat_deg <= g.north_deg + g.dlat_deg
-        and g.west_deg - g.dlon_deg <= spec.site_lon_deg <= g.east_deg + g.dlon_deg
-    )
-    if contains:
-        return 0, n_az
     dl = np.radians(bo - lon0)
+    h = np.sin(0.5 * (bl - lat0)) ** 2 + math.cos(lat0) * np.cos(bl) * np.sin(0.5 * dl) ** 2
+    away = h > 1e-16  # the site itself has no azimuth (it is computed exactly anyway)
+    if not away.any():
+        return 0, min(n_az, 2 * m0)
+    bl, dl = bl[away], dl[away]
     az = np.arctan2(
         np.sin(dl) * np.cos(bl),
         math.cos(lat0) * np.sin(bl) - math.sin(lat0) * np.cos(bl) * np.cos(dl),
     )
-    lat_c = math.radians(0.5 * (g.north_deg + g.south_deg))
-    dl_c = math.radians(0.5 * (g.west_deg + g.east_deg) - lon0)
-    az_c = math.atan2(
-        math.sin(dl_c) * math.cos(lat_c),
-        math.cos(lat0) * math.sin(lat_c) - math.sin(lat0) * math.cos(lat_c) * math.cos(dl_c),
-    )
+    az_c = float(np.angle(np.mean(np.exp(1j * az))))
     rel = np.angle(np.exp(1j * (az - az_c)))
-    u_lo = (az_c + rel.min()) / (2 * math.pi) * n_az
-    u_hi = (az_c + rel.max()) / (2 * math.pi) * n_az
-    j_lo = int(math.floor(u_lo / m0) - 1) * m0
-    j_hi = int(math.floor(u_hi / m0) + 2) * m0
+    if rel.max() - rel.min() > math.pi:  # pragma: no cover - cannot happen without the site
+        return 0, n_az
+    u_lo = (az_c + float(rel.min())) / (2 * math.pi) * n_az - 1e-6 * n_az
+    u_hi = (az_c + float(rel.max())) / (2 * math.pi) * n_az + 1e-6 * n_az
+    j_lo = int(math.floor(u_lo / m0)) * m0
+    j_hi = (int(math.floor(u_hi / m0)) + 1) * m0
     count = min(n_az, j_hi - j_lo + 1)
     return j_lo % n_az, count
 
@@ -509,12 +547,9 @@ def _sector(spec: TileSpec, lay: dict[str, Any]) -> tuple[int, int]:
 # public entry
 
 
-def _window_for(terrain: Any, lat: float, lon: float, radius_m: float) -> Any:
-    """Terrain window holding every geodesic from the site to the circle (plus margin)."""
-    from yalu.terrain import TerrainWindow
-
-    if isinstance(terrain, TerrainWindow):
-        return terrain
+def _box_for(terrain: Any, lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
+    """(south, west, north, east) holding every geodesic from the site to the circle, plus margin,
+    clipped to the terrain."""
     margin_m = 2000.0 + 0.01 * radius_m
     m_lat, _ = metres_per_degree(lat)
     half_lat = (radius_m + margin_m) / m_lat
@@ -523,9 +558,48 @@ def _window_for(terrain: Any, lat: float, lon: float, radius_m: float) -> Any:
     half_lon = (radius_m + margin_m) / m_lon
     s, w, n, e = terrain.bounds
     box = (max(s, lat - half_lat), max(w, lon - half_lon), min(n, lat + half_lat), min(e, lon + half_lon))
-    if box[0] > box[2] or box[1] > box[3]:
+    if box[0] > box[2] or box[1] > box[3] or not (s <= lat <= n and w <= lon <= e):
         raise ParameterError("site", (lat, lon), f"inside the terrain ({s}, {w}, {n}, {e})")
-    return terrain.read_window(*box)
+    return box
+
+
+def _read_box(
+    terrain: Any, box: tuple[float, float, float, float], dtype: Any
+) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """Terrain nodes covering ``box`` as ``dtype``, and (north, west, dlat, dlon).
+
+    float32 windows are read in bands of rows, so that the float64 copy never exists whole.
+    """
+    from yalu.terrain import TerrainWindow
+
+    if isinstance(terrain, TerrainWindow):
+        win = terrain
+        geo = (float(win.north_deg), float(win.west_deg), float(win.dlat_deg), float(win.dlon_deg))
+        return np.ascontiguousarray(win.elevation_m, dtype=dtype), geo
+    s, w, n, e = box
+    if np.dtype(dtype) == np.float64:
+        win = terrain.read_window(s, w, n, e)
+        geo = (float(win.north_deg), float(win.west_deg), float(win.dlat_deg), float(win.dlon_deg))
+        return win.elevation_m, geo
+    probe = terrain.read_window(n, w, n, w)
+    top, west = float(probe.north_deg), float(probe.west_deg)
+    dlat, dlon = float(probe.dlat_deg), float(probe.dlon_deg)
+    n_rows = int(math.ceil((top - s) / dlat - 1e-7)) + 1
+    n_cols = int(math.ceil((e - west) / dlon - 1e-7)) + 1
+    out = np.empty((n_rows, n_cols), dtype=dtype)
+    band = 256
+    for r0 in range(0, n_rows, band):
+        r1 = min(n_rows, r0 + band)
+        win = terrain.read_window(
+            top - (r1 - 1) * dlat, west, top - r0 * dlat, west + (n_cols - 1) * dlon
+        )
+        ro = int(round((win.north_deg - (top - r0 * dlat)) / dlat))
+        co = int(round((west - win.west_deg) / dlon))
+        part = win.elevation_m[ro : ro + (r1 - r0), co : co + n_cols]
+        if part.shape != (r1 - r0, n_cols):  # pragma: no cover - lattice mismatch
+            raise ParameterError("terrain", terrain, "a regular lattice of nodes")
+        out[r0:r1] = part
+    return out, (top, west, dlat, dlon)
 
 
 def make_tile_spec(
@@ -544,8 +618,14 @@ def make_tile_spec(
     min_distance_m: float | None = None,
     hata_environment: str = "urban",
     fast: FastSettings | None = None,
+    elevation_dtype: Any = np.float64,
 ) -> TileSpec:
-    """Validate inputs, read the terrain window and build the :class:`TileSpec` of a whole map."""
+    """Validate inputs, read the terrain window and build the :class:`TileSpec` of a whole map.
+
+    ``elevation_dtype=np.float32`` halves the window's memory; fast mode is unaffected for
+    integer-valued terrain (SDF, .hgt), exact mode keeps float64 for bit-agreement with
+    :mod:`yalu.geodesy` profiles.
+    """
     try:
         lat, lon = (float(v) for v in site)
     except (TypeError, ValueError):
@@ -567,12 +647,18 @@ def make_tile_spec(
             raise ParameterError(f"fast.{name}", v, "an integer >= 1")
     if fast.dh_every & (fast.dh_every - 1):
         raise ParameterError("fast.dh_every", fast.dh_every, "a power of 2")
-    win = _window_for(terrain, lat, lon, float(radius_m))
-    s, w, n, e = win.bounds
-    if not (s <= lat <= n and w <= lon <= e):
-        raise ParameterError("site", (lat, lon), f"inside the terrain ({s}, {w}, {n}, {e})")
+    from yalu.terrain import TerrainWindow
+
+    if isinstance(terrain, TerrainWindow):
+        s_, w_, n_, e_ = terrain.bounds
+        if not (s_ <= lat <= n_ and w_ <= lon <= e_):
+            raise ParameterError("site", (lat, lon), f"inside the terrain ({s_}, {w_}, {n_}, {e_})")
+        box = (s_, w_, n_, e_)
+    else:
+        box = _box_for(terrain, lat, lon, float(radius_m))
+    elev, geo = _read_box(terrain, box, elevation_dtype)
     m_lat, m_lon = metres_per_degree(lat)
-    native_m = min(win.dlat_deg * m_lat, win.dlon_deg * m_lon)
+    native_m = min(geo[2] * m_lat, geo[3] * m_lon)
     if step_m is None:
         step_m = native_m
     check_range("step_m", step_m, 1.0, 10000.0)
@@ -581,17 +667,17 @@ def make_tile_spec(
     check_range("min_distance_m", min_distance_m, 0.0, 10000.0, lo_inclusive=False)
     if grid is None:
         grid = grid_around(
-            lat, lon, float(radius_m), north_deg=win.north_deg, west_deg=win.west_deg,
-            dlat_deg=win.dlat_deg, dlon_deg=win.dlon_deg,
+            lat, lon, float(radius_m), north_deg=geo[0], west_deg=geo[1],
+            dlat_deg=geo[2], dlon_deg=geo[3],
         )  # fmt: skip
     elif not isinstance(grid, Grid):
         raise ParameterError("grid", grid, "a yalu.coverage.Grid or None")
     return TileSpec(
-        elevation_m=win.elevation_m,
-        terrain_north_deg=float(win.north_deg),
-        terrain_west_deg=float(win.west_deg),
-        terrain_dlat_deg=float(win.dlat_deg),
-        terrain_dlon_deg=float(win.dlon_deg),
+        elevation_m=elev,
+        terrain_north_deg=geo[0],
+        terrain_west_deg=geo[1],
+        terrain_dlat_deg=geo[2],
+        terrain_dlon_deg=geo[3],
         site_lat_deg=lat,
         site_lon_deg=lon,
         grid=grid,
@@ -609,7 +695,7 @@ def make_tile_spec(
     )
 
 
-def _coerce_itm(
+def coerce_itm_options(
     climate: Any, n0: Any, polarization: Any, epsilon: Any, sigma: Any, mdvar: Any,
     time_pct: Any, location_pct: Any, situation_pct: Any,
 ) -> ITMOptions:
@@ -626,6 +712,42 @@ def _coerce_itm(
         location_pct=_itm._real(location_pct, "location_pct"),
         situation_pct=_itm._real(situation_pct, "situation_pct"),
     )  # fmt: skip
+
+
+def map_attrs(spec: TileSpec, terrain: Any = None) -> dict[str, Any]:
+    """Attributes of a map computed from ``spec``: georeferencing and every parameter."""
+    from yalu import __version__
+
+    g = spec.grid
+    attrs: dict[str, Any] = {
+        "long_name": "basic transmission loss",
+        "units": "dB",
+        "crs": "EPSG:4326",
+        "transform": g.transform,
+        "nodata": float("nan"),
+        "model": spec.model,
+        "mode": spec.mode if spec.model == "itm" else "n/a",
+        "site_lat_deg": spec.site_lat_deg,
+        "site_lon_deg": spec.site_lon_deg,
+        "radius_m": spec.radius_m,
+        "h_tx_m": spec.h_tx_m,
+        "h_rx_m": spec.h_rx_m,
+        "frequency_mhz": spec.frequency_mhz,
+        "step_m": spec.step_m,
+        "min_distance_m": spec.min_distance_m,
+        "terrain": str(getattr(terrain, "description", type(terrain).__name__)),
+        "yalu_version": __version__,
+    }
+    if spec.model == "itm":
+        attrs.update({f"itm_{k}": v for k, v in asdict(spec.itm).items()})
+        if spec.mode == "fast":
+            attrs.update({f"fast_{k}": v for k, v in asdict(spec.fast).items()})
+    elif spec.model == "hata":
+        attrs["hata_environment"] = spec.hata_environment
+        attrs["note"] = "Hata is defined for 1-20 km; values outside are extrapolated"
+    if getattr(terrain, "is_demo", False):
+        attrs["warning"] = "computed on the coarse demo terrain: not for analysis"
+    return attrs
 
 
 def path_loss_map(
@@ -697,9 +819,7 @@ def path_loss_map(
     """
     import xarray as xr
 
-    from yalu import __version__
-
-    itm = _coerce_itm(
+    itm = coerce_itm_options(
         climate, n0, polarization, epsilon, sigma, mdvar, time_pct, location_pct, situation_pct
     )
     spec = make_tile_spec(
@@ -710,34 +830,7 @@ def path_loss_map(
     with _threads(threads):
         data = tile_job(spec, progress)
     g = spec.grid
-    attrs: dict[str, Any] = {
-        "long_name": "basic transmission loss",
-        "units": "dB",
-        "crs": "EPSG:4326",
-        "transform": g.transform,
-        "nodata": float("nan"),
-        "model": spec.model,
-        "mode": spec.mode if spec.model == "itm" else "n/a",
-        "site_lat_deg": spec.site_lat_deg,
-        "site_lon_deg": spec.site_lon_deg,
-        "radius_m": spec.radius_m,
-        "h_tx_m": spec.h_tx_m,
-        "h_rx_m": spec.h_rx_m,
-        "frequency_mhz": spec.frequency_mhz,
-        "step_m": spec.step_m,
-        "min_distance_m": spec.min_distance_m,
-        "terrain": str(getattr(terrain, "description", type(terrain).__name__)),
-        "yalu_version": __version__,
-    }
-    if spec.model == "itm":
-        attrs.update({f"itm_{k}": v for k, v in asdict(spec.itm).items()})
-        if spec.mode == "fast":
-            attrs.update({f"fast_{k}": v for k, v in asdict(spec.fast).items()})
-    elif spec.model == "hata":
-        attrs["hata_environment"] = spec.hata_environment
-        attrs["note"] = "Hata is defined for 1-20 km; values outside are extrapolated"
-    if getattr(terrain, "is_demo", False):
-        attrs["warning"] = "computed on the coarse demo terrain: not for analysis"
+    attrs = map_attrs(spec, terrain)
     return xr.DataArray(
         data,
         dims=("lat", "lon"),

@@ -111,7 +111,7 @@ class Grid:
         cls, transform: tuple[float, ...] | object, shape: tuple[int, int]
     ) -> Grid:
         """Inverse of :attr:`transform` for a north-up raster of ``shape`` (rows, cols)."""
-        t = tuple(transform)  # type: ignore[arg-type]
+        t: tuple[float, ...] = tuple(transform)  # type: ignore[arg-type]
         a, b, c, d, e, f = (float(x) for x in t[:6])
         if b != 0.0 or d != 0.0 or a <= 0.0 or e >= 0.0:
             raise ParameterError("transform", t[:6], "a north-up transform (no rotation)")

@@ -17,6 +17,12 @@ from yalu.errors import OutputExistsError
 __all__ = ["atomic_output", "atomic_dir", "check_writable"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def check_writable(path: str | os.PathLike[str], overwrite: bool) -> Path:
     """Return ``path`` as a Path; raise :class:`OutputExistsError` if it exists and not ``overwrite``."""
     p = Path(path)
@@ -39,6 +45,8 @@ def atomic_output(path: str | os.PathLike[str], overwrite: bool = False) -> Iter
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp makes the file private; the output gets the usual mode
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -60,6 +68,7 @@ def atomic_dir(path: str | os.PathLike[str], overwrite: bool = False) -> Iterato
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    os.chmod(tmp, 0o777 & ~_umask())
     old: Path | None = None
     if final.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))

@@ -22,6 +22,7 @@ from yalu.io.atomic import atomic_output
 __all__ = ["write_geotiff", "read_geotiff"]
 
 _BLOCK = 256
+_CACHE_MB = 16  # GDAL block cache while writing: bounded, so big maps stream to disk
 
 
 def _tag_value(v: Any) -> str:
@@ -77,6 +78,7 @@ def write_geotiff(
     """
     import rasterio
     from affine import Affine
+    from rasterio.windows import Window
 
     attrs: dict[str, Any] = dict(getattr(data, "attrs", {}) or {})
     arr = np.asarray(getattr(data, "values", data))
@@ -121,9 +123,13 @@ def write_geotiff(
         if not (math.isnan(nd) and not np.issubdtype(dtype, np.floating)):
             profile["nodata"] = nd
     name = description or getattr(data, "name", None)
-    with atomic_output(path, overwrite=overwrite) as tmp:
+    with atomic_output(path, overwrite=overwrite) as tmp, rasterio.Env(GDAL_CACHEMAX=_CACHE_MB):
         with rasterio.open(tmp, "w", **profile) as ds:
-            ds.write(out, 1)
+            # row bands of whole blocks: GDAL compresses and flushes as it goes
+            step = _BLOCK * 8
+            for r0 in range(0, h, step):
+                r1 = min(h, r0 + step)
+                ds.write(out[r0:r1], 1, window=Window(0, r0, w, r1 - r0))
             if all_tags:
                 ds.update_tags(**all_tags)
             if name:

@@ -271,7 +271,7 @@ def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
             others = [v for v in jammed if v != primary]
             for v in others:
                 for c in (variants[v].get("sanity") or {}).get("assessment") or []:
-                    if c["claim"] == "jam_20km":
+                    if c["claim"] in ("jam_20km", "spill"):
                         b.append(_Block("p", f"Variant {v}: {c['model']}: {c['verdict'].upper()}."))
     else:
         b.append(_Block("p", "No sanity figures were computed for this scenario."))
@@ -286,8 +286,11 @@ def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
     site_rows = []
     for s in ass.get("sites", []):
         carriers = "; ".join(
-            f"{c['technology'].upper()} {c['band']} {c['tx_power_dbm']:g} dBm, {c['antenna_gain_dbi']:g} dBi"
+            f"{c['technology'].upper()} {c['band']} {_num(c.get('tx_power_dbm'))} dBm, "
+            f"{_num(c.get('antenna_gain_dbi'))} dBi"
+            + (f", EIRP {_num(c.get('eirp_dbm'))} dBm" if c.get("eirp_dbm") is not None else "")
             + (f", {len(c['azimuths_deg'])} sectors" if c.get("azimuths_deg") else ", omni")
+            + (f" (radio-layer defaults: {', '.join(c['defaults_used'])})" if c.get("defaults_used") else "")
             for c in s.get("carriers", [])
         )
         site_rows.append([
@@ -340,6 +343,10 @@ def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
         "(NOAA NGDC, public domain) when the embedded terrain is used."
     )))
     return b
+
+
+def _num(v: Any) -> str:
+    return "default" if v is None else f"{float(v):g}"
 
 
 def _km(v: Any) -> str:

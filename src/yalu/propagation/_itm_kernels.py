@@ -22,9 +22,12 @@ Interface for other kernels (stable; the coverage engine calls it from its own `
   ``OUT_MODE`` (1 LOS, 2 diffraction, 3 troposcatter, 0 on error), ``OUT_WARN`` (bit mask),
   ``OUT_D_KM``, ``OUT_D_HZN_TX``/``OUT_D_HZN_RX`` (m), ``OUT_THETA_TX``/``OUT_THETA_RX`` (rad),
   ``OUT_H_E_TX``/``OUT_H_E_RX`` (m), ``OUT_DELTA_H`` (m), ``OUT_A_REF`` (dB), ``OUT_A_FS`` (dB),
-  ``OUT_N_S`` (N-units).
+  ``OUT_N_S`` (N-units), ``OUT_D_M`` (path length, m).
 - Returns the basic transmission loss (dB), or NaN when ``rtn >= 1000`` (then every
-  intermediate in ``out`` is NaN too). Never raises, never allocates.
+  intermediate in ``out`` is NaN too): the reference's codes 1000-1022, or ``ERR_PROFILE``
+  (1100, yalu's own) for fewer than 2 points, a bad step or NaN/infinite elevations.
+  Never raises, never allocates. As in the reference, a few extreme geometries (steep
+  foreground, flagged by horizon warnings) make Vogler's formulas yield NaN with rtn 0/1.
 
 Pieces a radial sweep may reuse (all ``@njit``): :func:`find_horizons`, :func:`terrain_delta_h`,
 :func:`least_squares_line`, :func:`mean_path_height`, :func:`profile_geometry` (QuickPfl: horizons,
@@ -351,9 +354,9 @@ def find_horizons(
     d_hzn_rx = d_m
     x_tx = 0.0
     x_rx = d_m
-    # Screen without divisions: theta = a / x - x / 2a_e beats the running maximum only if
-    # a - x^2 / 2a_e - theta_max x > 0 (x > 0). ``margin`` bounds the rounding of that test
-    # (1e-9 of the largest terms it can hold), so every point that could win is then decided
+    # Screen without divisions: theta = (z - z_t) / x - x / 2a_e beats the running maximum
+    # only if z > z_t + x (x / 2a_e + theta_max) (x > 0). ``margin`` (1e-9 of the largest terms
+    # the test can hold) exceeds its rounding, so every point that could win is then decided
     # by the exact formula, in the reference's order.
     z_lo = elev[i0]
     z_hi = elev[i0]
@@ -364,18 +367,21 @@ def find_horizons(
     inv_two_a = 1.0 / two_a
     span = (z_hi - z_lo) + max(h_tx_m, h_rx_m)
     theta_bound = max(abs(theta_tx), abs(theta_rx)) + span / step_m + d_m * inv_two_a
-    margin = 1e-9 * (span + d_m * d_m * inv_two_a + theta_bound * d_m)
+    margin = 1e-9 * (abs(z_lo) + abs(z_hi) + span + d_m * d_m * inv_two_a + theta_bound * d_m)
+    base_tx = z_tx - margin
+    base_rx = z_rx - margin
     for k in range(1, n_intervals):
         # running sums, not k * step: horizon ties resolve as in the reference
         x_tx = x_tx + step_m
         x_rx = x_rx - step_m
         z = elev[i0 + k]
-        if (z - z_tx) - x_tx * x_tx * inv_two_a - theta_tx * x_tx > -margin:
+        # z above the current horizon ray z_t + x (x / 2a_e + theta), less the margin
+        if z > base_tx + x_tx * (x_tx * inv_two_a + theta_tx):
             t_tx = (z - z_tx) / x_tx - x_tx / two_a
             if t_tx > theta_tx:
                 theta_tx = t_tx
                 d_hzn_tx = x_tx
-        if (z - z_rx) - x_rx * x_rx * inv_two_a - theta_rx * x_rx > -margin:
+        if z > base_rx + x_rx * (x_rx * inv_two_a + theta_rx):
             t_rx = -(z_rx - z) / x_rx - x_rx / two_a
             if t_rx > theta_rx:
                 theta_rx = t_rx
@@ -470,7 +476,7 @@ def _decile_range(a: np.ndarray, n: int, k: int) -> float:
     """k-th largest minus k-th smallest of a[0:n] (k <= n / 2); exact order statistics.
 
     Fast path (needs ``len(a) >= 3 n``): the elements beyond +-f standard deviations
-    (f = 0.9, then 0.3) are copied into a[n:2n] and a[2n:3n] in one branch-free pass; when each
+    (f = 1.05, then 0.5) are copied into a[n:2n] and a[2n:3n] in one branch-free pass; when each
     tail holds at least k elements the k-th largest / smallest lie inside it. Otherwise, a
     selection over the whole array.
     """
@@ -488,7 +494,7 @@ def _decile_range(a: np.ndarray, n: int, k: int) -> float:
         for j in range(m4, n):
             s0 += a[j] * a[j]
         sd = math.sqrt((s0 + s1 + s2 + s3) / n)
-        for f in (0.9, 0.3):
+        for f in (1.05, 0.5):
             cut = f * sd
             c_top = n
             c_bot = 2 * n
@@ -543,10 +549,30 @@ def terrain_delta_h(
     # [dx - 1, dx], ceil(x) is ceil(dx) - 1 or ceil(dx), found by one comparison.
     x += dx
     j_lo = math.ceil(dx) - 1.0
+    j_hi = j_lo + 1.0
     k_f = float(k)
     last = float(n_intervals - 1)
-    for j in range(1, n):
-        jump = j_lo + 1.0 if x > j_lo else j_lo
+    j = 1
+    if dx >= 0.5:
+        # Fast path. For dx >= 0.5 both dx - j_lo and dx - j_hi are exact, so the next offset
+        # fl((x - jump) + dx) equals fl(x + (dx - jump)): one rounded addition per sample
+        # instead of a subtract-then-add chain, with the same result.
+        c_lo = dx - j_lo
+        c_hi = dx - j_hi
+        while j < n:
+            up = x > j_lo
+            jump = j_hi if up else j_lo
+            if k_f + jump > last:
+                break  # the profile end is reached: finish below
+            offset = x - jump
+            x = (x + c_hi) if up else (x + c_lo)
+            k_f += jump
+            kk = int(k_f)
+            e1 = elev[i0 + kk + 1]
+            scratch[j] = e1 + (e1 - elev[i0 + kk]) * offset
+            j += 1
+    while j < n:
+        jump = j_hi if x > j_lo else j_lo
         if k_f + jump > last:
             jump = max(last - k_f, 0.0)
         x = x - jump
@@ -555,6 +581,7 @@ def terrain_delta_h(
         e1 = elev[i0 + kk + 1]
         scratch[j] = e1 + (e1 - elev[i0 + kk]) * x
         x += dx
+        j += 1
     fit_0, fit_1 = least_squares_line(scratch, 0, n - 1, 1.0, 0.0, n_gaps)
     slope = (fit_1 - fit_0) / n_gaps
     line = fit_0

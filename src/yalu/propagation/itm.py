@@ -364,7 +364,23 @@ def p2p(
     Raises
     ------
     yalu.errors.ITMError
-        For invalid input, with the reference's numeric code (``.code``) and the parameter name.
+        For invalid input, with the reference's numeric code (``.code``) and the parameter name;
+        code 1100 (yalu's own) for a profile with fewer than 2 points, a bad ``step_m`` or
+        NaN/void elevations.
+
+    Notes
+    -----
+    Warnings do not raise: they are in ``result.warnings`` (and ``rtn`` is 1). On a few extreme
+    geometries (a steep foreground a few steps from a terminal, always flagged by a horizon
+    warning) Vogler's smooth-earth formulas break down and the reference returns NaN; so does
+    yalu.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = p2p(np.full(101, 100.0), 100.0, 30.0, 2.0, 900.0)
+    >>> r.mode, round(r.d_km, 1)
+    (<Mode.LOS: 1>, 10.0)
     """
     elev = np.ascontiguousarray(profile_m, dtype=np.float64)
     if elev.ndim != 1:

@@ -1,7 +1,7 @@
-"""Raster and map outputs of a run: GeoTIFF layers and PNG maps with legends.
+"""PNG maps of a run for its report: layers with the border, sites, jammers, settlements, zones.
 
-GeoTIFFs are written with rasterio (EPSG:4326, pixel centres on the grid nodes, deflate). PNG maps
-are drawn with matplotlib's Agg backend, without timestamps, so that reruns give identical bytes.
+(GeoTIFFs are written by :func:`yalu.io.raster.write_geotiff`.) Maps are drawn with matplotlib's Agg
+backend, without timestamps, so that reruns give identical bytes.
 """
 
 from __future__ import annotations
@@ -15,53 +15,11 @@ import numpy as np
 
 from yalu.analysis.area import GridLike, grid_nodes
 
-__all__ = ["SERVICE_COLOURS", "write_geotiff", "write_layer_png", "write_service_png"]
+__all__ = ["SERVICE_COLOURS", "write_layer_png", "write_service_png"]
 
 #: Service level colours: none, SMS, voice, data.
 SERVICE_COLOURS = ("#ffffff00", "#fdd49e", "#fc8d59", "#b30000")
 SERVICE_LABELS = ("none", "SMS", "voice", "data")
-
-
-def _transform(grid: GridLike) -> Any:
-    from rasterio.transform import Affine
-
-    return Affine(grid.dlon_deg, 0.0, grid.west_deg - grid.dlon_deg / 2, 0.0, -grid.dlat_deg,
-                  grid.north_deg + grid.dlat_deg / 2)
-
-
-def write_geotiff(
-    path: str | os.PathLike[str],
-    data: np.ndarray,
-    grid: GridLike,
-    *,
-    nodata: float | int | None = None,
-    description: str = "",
-    tags: Mapping[str, Any] | None = None,
-) -> Path:
-    """Write one band on the grid's nodes (EPSG:4326) to ``path``."""
-    import rasterio
-
-    arr = np.asarray(data)
-    if arr.dtype == np.float64:
-        arr = arr.astype(np.float32)
-    if arr.dtype == bool:
-        arr = arr.astype(np.uint8)
-    if nodata is None and np.issubdtype(arr.dtype, np.floating):
-        nodata = float("nan")
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    profile = {
-        "driver": "GTiff", "height": arr.shape[0], "width": arr.shape[1], "count": 1,
-        "dtype": arr.dtype.name, "crs": "EPSG:4326", "transform": _transform(grid),
-        "compress": "deflate", "nodata": nodata,
-    }
-    with rasterio.open(p, "w", **profile) as dst:
-        dst.write(arr, 1)
-        if description:
-            dst.set_band_description(1, description)
-        if tags:
-            dst.update_tags(**{k: str(v) for k, v in tags.items()})
-    return p
 
 
 def _extent(grid: GridLike) -> tuple[float, float, float, float]:

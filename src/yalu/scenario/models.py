@@ -301,6 +301,15 @@ class OperatorDefaults(_Model):
     carriers: dict[Technology, CarrierDefaults] = Field(min_length=1)
     assumption: str | None = None
 
+    @model_validator(mode="after")
+    def _bands(self) -> OperatorDefaults:
+        for tech, d in self.carriers.items():
+            try:
+                d.band = str(_band_of(tech, d.band).name)
+            except ValueError as exc:
+                raise ValueError(f"carriers.{tech}.band = {d.band!r}: {exc}") from None
+        return self
+
 
 class SitesCsv(_Model):
     """Sites from an OpenCellID-format CSV: radio,mcc,net,area,cell,unit,lon,lat,range,samples,

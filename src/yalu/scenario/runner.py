@@ -98,10 +98,11 @@ class RunResult:
                 if country and cc != country:
                     continue
                 tot = {lv: sum(per[lv] for per in vv["population_within_reach"][cc].values()) for lv in LEVELS.values()}
-                area = vv["area_km2"].get(cc, {})
+                area = vv["area_km2"].get(cc)
+                area_txt = f"area SMS {area.get('sms', 0):,.0f} km²" if area else f"area n/a (no polygon of {cc})"
                 lines.append(
                     f"  {name:>14} {cc}: people within reach SMS {tot['sms']:,} / voice {tot['voice']:,} / "
-                    f"data {tot['data']:,}; area SMS {area.get('sms', 0):,.0f} km²"
+                    f"data {tot['data']:,}; {area_txt}"
                 )
         lines.append(f"  run time {self.seconds:.1f} s")
         return "\n".join(lines)
@@ -161,10 +162,13 @@ def _make_grid(sc: Scenario, area: AnalysisArea, terrain: Any) -> Any:
         dlat = dlon = sc.grid.resolution_arcsec / 3600.0
     else:
         dlat, dlon = terrain.resolution_deg
-    north = math.floor(n / dlat + 1e-9) * dlat
-    west = math.ceil(w / dlon - 1e-9) * dlon
-    nr = int(math.floor((north - s) / dlat + 1e-9)) + 1
-    nc = int(math.floor((e - west) / dlon + 1e-9)) + 1
+    def snap(x: float) -> float:  # absorb float noise: 22.8 / (30 / 3600) is 2736, not 2736.00000001
+        return float(round(x)) if abs(x - round(x)) < 1e-6 else x
+
+    north = math.floor(snap(n / dlat)) * dlat
+    west = math.ceil(snap(w / dlon)) * dlon
+    nr = int(math.floor(snap((north - s) / dlat))) + 1
+    nc = int(math.floor(snap((e - west) / dlon))) + 1
     if nr * nc > MAX_NODES:
         raise ParameterError(
             "grid.resolution_arcsec", sc.grid.resolution_arcsec,
@@ -180,6 +184,16 @@ def _haversine_m(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray) -> 
     la, lo = np.radians(lat), np.radians(lon)
     a = np.sin((la - p) / 2) ** 2 + np.cos(p) * np.cos(la) * np.sin((lo - q) / 2) ** 2
     return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1))))
+
+
+def _elevation_deg(h_from_m: Any, h_to_m: Any, distance_m: Any) -> np.ndarray:
+    """Elevation angle [deg] from a point at height ``h_from_m`` (above sea level) toward one at
+    ``h_to_m``, ``distance_m`` away, on an earth of effective radius 4/3 R (standard refraction)."""
+    from yalu.analysis.geo import EARTH_RADIUS_M
+
+    d = np.maximum(np.asarray(distance_m, dtype=float), 1.0)
+    drop = d * d / (2.0 * 4.0 / 3.0 * EARTH_RADIUS_M)
+    return np.asarray(np.degrees(np.arctan2(np.asarray(h_to_m) - np.asarray(h_from_m) - drop, d)))
 
 
 def _azimuth_deg(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -414,6 +428,15 @@ def run_scenario(
     dl_keys = [(s.site.lat_deg, s.site.lon_deg, s.site.height_m, round(s.dl_mhz, 6)) for s in sectors]
     ul_keys = [(s.site.lat_deg, s.site.lon_deg, s.site.height_m, round(s.ul_mhz, 6)) for s in sectors]
     jpl = np.stack([cache[(j.lat_deg, j.lon_deg, j.height_m, round(f, 6))] for j, _, f in jams]) if jams else None
+    ground_cache: dict[tuple[float, float], float] = {}
+
+    def ground(lat: float, lon: float) -> float:
+        """Terrain height [m] under a transmitter (0 where the terrain has none)."""
+        if (lat, lon) not in ground_cache:
+            v = float(np.asarray(terrain.elevation_m(lat, lon)).ravel()[0])
+            ground_cache[(lat, lon)] = v if math.isfinite(v) else 0.0
+        return ground_cache[(lat, lon)]
+
     # jammer -> site antenna (at each site's UL frequency)
     jspl = np.full((len(jams), n), np.inf)
     jsg = np.zeros((len(jams), n))
@@ -430,7 +453,8 @@ def run_scenario(
                 pair_cache[key] = _point_loss(terrain, key, radius_m, model, itm_kw, step_m)
             jspl[a, b] = pair_cache[key]
             d_js = float(_haversine_m(j.lat_deg, j.lon_deg, np.array(s.site.lat_deg), np.array(s.site.lon_deg)))
-            el_js = math.degrees(math.atan2(s.site.height_m - j.height_m, max(d_js, 1.0)))
+            el_js = float(_elevation_deg(ground(j.lat_deg, j.lon_deg) + j.height_m,
+                                         ground(s.site.lat_deg, s.site.lon_deg) + s.site.height_m, np.array(d_js)))
             az_js = float(_azimuth_deg(j.lat_deg, j.lon_deg, np.array(s.site.lat_deg), np.array(s.site.lon_deg)))
             jsg[a, b] = float(rj.pattern_gain_db(az_js, el_js))
             az_sj = float(_azimuth_deg(s.site.lat_deg, s.site.lon_deg, np.array(j.lat_deg), np.array(j.lon_deg)))
@@ -470,12 +494,14 @@ def run_scenario(
         prog("link budgets", bi, len(blocks))
         r1 = min(r0 + rows_per_block, shape[0])
         la, lo = lat2[r0:r1], lon2[r0:r1]
+        node_h = np.nan_to_num(terrain.elevation_m(la, lo), nan=0.0) + prop.receiver_height_m
         dist_b = np.empty((n, r1 - r0, shape[1]))
         gain_b = np.empty_like(dist_b)
         for i, sec in enumerate(sectors):
             dist_b[i] = _haversine_m(sec.site.lat_deg, sec.site.lon_deg, la, lo)
             az = _azimuth_deg(sec.site.lat_deg, sec.site.lon_deg, la, lo)
-            el = np.degrees(np.arctan2(prop.receiver_height_m - sec.site.height_m, np.maximum(dist_b[i], 1.0)))
+            el = _elevation_deg(ground(sec.site.lat_deg, sec.site.lon_deg) + sec.site.height_m,
+                                node_h, dist_b[i])
             gain_b[i] = sec.radio.pattern_gain_db(az, el)
         jgain_b = None
         if jams:
@@ -483,7 +509,7 @@ def run_scenario(
             for k, (j, rj, _) in enumerate(jams):
                 d = _haversine_m(j.lat_deg, j.lon_deg, la, lo)
                 az = _azimuth_deg(j.lat_deg, j.lon_deg, la, lo)
-                el = np.degrees(np.arctan2(prop.receiver_height_m - j.height_m, np.maximum(d, 1.0)))
+                el = _elevation_deg(ground(j.lat_deg, j.lon_deg) + j.height_m, node_h, d)
                 jgain_b[k] = rj.pattern_gain_db(az, el)
         dl_b = np.stack([cache[k][r0:r1] for k in dl_keys])
         ul_b = np.stack([cache[k][r0:r1] for k in ul_keys])
@@ -541,6 +567,8 @@ def run_scenario(
                     if twin is not None else None,
                 })
             san["jammer_escape"] = esc
+            if twin is not None and home is not None:
+                san["jammer_spill"] = _spill(oc, twin, sc, home)
         san["assessment"] = assess(san)
         oc.sanity = san
     t0 = lap("sanity", t0)
@@ -573,7 +601,16 @@ def run_scenario(
         "Uplink path loss: ITM from the site to the node at the UL frequency (ITM's loss is symmetric "
         "in its two terminals); TDD carriers use their DL map."
     )
-    notes.append("Antenna elevation angles assume flat ground between site and node; patterns use the radio layer's 3GPP TR 36.814 sector model.")
+    notes.append("Antenna elevation angles use the terrain heights of site and node and a 4/3 earth; patterns are the radio layer's (3GPP TR 36.814 sector model).")
+    notes.append(
+        f"Each settlement takes the service of its nearest grid node (step {grid.dlat_deg * 111.32:.1f} km "
+        "north-south): a town within half a step of the border may take a node on the other bank."
+    )
+    if np.mean(node_country[in_area] == UNKNOWN) > 0.5:
+        notes.append(
+            "Most of the analysis area lies outside the province polygons, so its area is counted "
+            "under 'unknown': give population.regions (GeoJSON with gn_a1_code) for areas by country."
+        )
     if any(s.technology == "gsm" for s in sectors):
         notes.append("GSM carriers without a given frequency get distinct 200 kHz channels: an ideal frequency plan with no co-channel interference.")
     if sc.jammers:
@@ -592,7 +629,7 @@ def run_scenario(
             "sanity": oc.sanity,
         }
     assumptions = {
-        "sites": [s.model_dump(mode="json", exclude_none=True) for s in sites],
+        "sites": _site_assumptions(sites, sectors),
         "jammers": [j.model_dump(mode="json", exclude_none=True) for j in sc.jammers],
         "restricted_zones": [z.model_dump(mode="json", exclude_none=True) for z in sc.restricted_zones],
         "propagation": prop.model_dump(mode="json"),
@@ -625,6 +662,29 @@ def run_scenario(
     return res
 
 
+def _site_assumptions(sites: list[Site], sectors: list[_Sector]) -> list[dict[str, Any]]:
+    """Every site with the values actually used (scenario values or the radio layer's defaults)."""
+    out = []
+    for st in sites:
+        d = st.model_dump(mode="json", exclude_none=True)
+        d["carriers"] = []
+        for c in st.carriers:
+            sec = next(x for x in sectors if x.site is st and x.technology == c.technology
+                       and x.radio.band == c.band)
+            r = sec.radio
+            d["carriers"].append({
+                "technology": c.technology, "band": c.band, "operator": r.operator,
+                "dl_mhz": sec.dl_mhz, "ul_mhz": sec.ul_mhz, "bandwidth_mhz": r.bandwidth_mhz,
+                "tx_power_dbm": r.tx_power_dbm, "antenna_gain_dbi": r.antenna_gain_dbi,
+                "feeder_loss_db": r.feeder_loss_db, "eirp_dbm": r.eirp_dbm,
+                "azimuths_deg": list(c.azimuths_deg),
+                "defaults_used": sorted(k for k in ("tx_power_dbm", "antenna_gain_dbi", "bandwidth_mhz")
+                                        if getattr(c, k) is None),
+            })
+        out.append(d)
+    return out
+
+
 def _home_and_foreign(sectors: list[_Sector], regions: Regions, node_country: np.ndarray, in_area: np.ndarray) -> tuple[str | None, str | None]:
     if not sectors:
         return None, None
@@ -638,6 +698,32 @@ def _home_and_foreign(sectors: list[_Sector], regions: Regions, node_country: np
         return home, None
     vals, counts = np.unique(np.asarray(others), return_counts=True)
     return home, str(vals[np.argmax(counts)])
+
+
+#: Home-country places this close to a jammer are checked for spill-over [km].
+SPILL_RADIUS_KM = 15.0
+
+
+def _spill(oc: VariantOutcome, twin: VariantOutcome, sc: Scenario, home: str) -> list[dict[str, Any]]:
+    """Home-country settlements near a jammer: service with and without the jammers."""
+    rank = {"none": 0, "sms": 1, "voice": 2, "data": 3}
+    twin_level = {r["geonameid"]: r["service_level"] for r in twin.reach.settlements}
+    out = []
+    for r in oc.reach.settlements:
+        if r["country"] != home or r["duplicate_of"] is not None:
+            continue
+        near = [
+            (float(_haversine_m(j.lat_deg, j.lon_deg, np.array(r["lat_deg"]), np.array(r["lon_deg"]))) / 1000, j)
+            for j in sc.jammers
+        ]
+        d, j = min(near, key=lambda t: t[0])
+        if d > SPILL_RADIUS_KM:
+            continue
+        free = twin_level.get(r["geonameid"], "none")
+        out.append({"name": r["name"], "population": r["population"], "jammer": j.name or j.id,
+                    "distance_km": d, "jammed": r["service_level"], "unjammed": free,
+                    "degraded": rank[r["service_level"]] < rank[free]})
+    return out
 
 
 def _unjammed_twin(oc: VariantOutcome, outcomes: list[VariantOutcome], sc: Scenario) -> VariantOutcome | None:
@@ -705,8 +791,17 @@ def _point_loss(terrain: Any, key: tuple[float, ...], radius_m: float, model: st
 def _write_layers(tmp: Path, sc: Scenario, grid: Any, outcomes: list[VariantOutcome], in_area: np.ndarray,
                   lines: list[np.ndarray], sites: list[Site], settlements: Settlements,
                   terrain_info: dict[str, Any]) -> dict[str, dict[str, Path]]:
+    from yalu.io.raster import write_geotiff as _write_tif
     from yalu.radio import CircleZone, PolygonZone, rasterize_zones
-    from yalu.scenario.maps import write_geotiff, write_layer_png, write_service_png
+    from yalu.scenario.maps import write_layer_png, write_service_png
+
+    def write_geotiff(path: Path, data: np.ndarray, grid: Any, *, nodata: Any = None,
+                      description: str = "", tags: dict[str, Any] | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if nodata is None and np.asarray(data).dtype.kind == "f":
+            nodata = float("nan")
+        _write_tif(path, data, transform=grid.transform, crs="EPSG:4326", nodata=nodata,
+                   tags=tags, description=description or None)
 
     lat1, lon1 = grid_nodes(grid)
     note = "COARSE 5' DEMO TERRAIN: not for analysis" if terrain_info.get("coarse") else ""

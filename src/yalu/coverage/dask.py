@@ -1,0 +1,62 @@
+"""Optional: run the tiles of a map (one site x one tile each) as Dask tasks.
+
+:func:`yalu.coverage.tile_job` is a pure function of a picklable :class:`~yalu.coverage.TileSpec`,
+so a map is the mosaic of independent tile jobs; the mosaic is bit-identical to a single
+``tile_job`` on the whole grid. Needs the ``dask`` extra (``pip install yalu[dask]``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from yalu.coverage.engine import TileSpec, tile_job
+from yalu.errors import ParameterError
+
+__all__ = ["split_tiles", "tile_map"]
+
+
+def split_tiles(spec: TileSpec, tile_rows: int = 512, tile_cols: int = 512) -> list[tuple[int, int, TileSpec]]:
+    """Cut ``spec.grid`` into tiles; return ``(row0, col0, tile_spec)`` for each."""
+    for name, v in (("tile_rows", tile_rows), ("tile_cols", tile_cols)):
+        if int(v) != v or v < 1:
+            raise ParameterError(name, v, "an integer >= 1")
+    g = spec.grid
+    out = []
+    for r0 in range(0, g.n_rows, tile_rows):
+        for c0 in range(0, g.n_cols, tile_cols):
+            nr = min(tile_rows, g.n_rows - r0)
+            nc = min(tile_cols, g.n_cols - c0)
+            out.append((r0, c0, dataclasses.replace(spec, grid=g.subgrid(r0, c0, nr, nc))))
+    return out
+
+
+def tile_map(
+    spec: TileSpec, tile_rows: int = 512, tile_cols: int = 512, scheduler: Any = None
+) -> np.ndarray:
+    """Compute ``tile_job(spec)`` as one Dask task per tile and assemble the result.
+
+    Parameters
+    ----------
+    spec : TileSpec
+        The whole map (see :func:`yalu.coverage.make_tile_spec`).
+    tile_rows, tile_cols : int
+        Tile size [nodes].
+    scheduler : optional
+        Passed to :func:`dask.compute` (e.g. ``"synchronous"``, ``"processes"`` or a
+        ``distributed.Client``); default Dask's.
+    """
+    try:
+        import dask
+    except ImportError as exc:  # pragma: no cover - optional extra
+        raise ImportError("yalu.coverage.dask needs dask: pip install 'yalu[dask]'") from exc
+    parts = split_tiles(spec, tile_rows, tile_cols)
+    tasks = [dask.delayed(tile_job, pure=True)(sub) for _r, _c, sub in parts]
+    kw = {} if scheduler is None else {"scheduler": scheduler}
+    results = dask.compute(*tasks, **kw)
+    out = np.empty(spec.grid.shape, dtype=np.float32)
+    for (r0, c0, sub), arr in zip(parts, results, strict=True):
+        out[r0 : r0 + sub.grid.n_rows, c0 : c0 + sub.grid.n_cols] = arr
+    return out

@@ -1,0 +1,166 @@
+"""``yalu coverage``: GeoTIFF/PNG outputs from GeoTIFF, .hgt and SDF terrain; refusals; errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from click.testing import CliRunner
+
+from yalu.cli.main import cli
+from yalu.coverage import path_loss_map
+from yalu.terrain import open_terrain
+
+SHARED = Path(__file__).parents[2] / ".." / "shared"
+BENCH_TAR = SHARED / "bench" / "sdf_3arcsec_40-43N_22-26E.tar.xz"
+
+
+def _field(lat, lon):
+    """Integer-valued smooth hills [m]."""
+    return np.rint(
+        400 + 250 * np.sin((lat - 41) * 40.0) * np.cos((lon - 24) * 33.0) + 80 * (lat - 41)
+    )
+
+
+def _write_hgt(d: Path) -> Path:
+    i = np.arange(1201)
+    lat = 42 - i / 1200
+    lon = 24 + i / 1200
+    z = _field(lat[:, None], lon[None, :])
+    p = d / "N41E024.hgt"
+    p.write_bytes(z.astype(">i2").tobytes())
+    return p
+
+
+def _write_sdf(d: Path) -> Path:
+    """One SPLAT! SDF tile (41-42 N, 24-25 E) in the layout of shared/bench/README.md."""
+    x = np.arange(1200)
+    lat = 41 + x / 1200  # outer loop, south to north
+    west = 335 + (x + 1) / 1200  # inner loop, east to west (west longitudes 0-360)
+    z = _field(lat[:, None], (360 - west)[None, :]).astype(np.int64)
+    lines = ["336", "41", "335", "42", *map(str, z.ravel().tolist())]
+    p = d / "41:42:335:336.sdf"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def _write_tif(d: Path) -> Path:
+    from affine import Affine
+
+    n = 481
+    step = 1 / 1200
+    lat = 41.7 - np.arange(n) * step
+    lon = 24.3 + np.arange(n) * step
+    z = _field(lat[:, None], lon[None, :]).astype(np.float32)
+    p = d / "dem.tif"
+    with rasterio.open(
+        p, "w", driver="GTiff", height=n, width=n, count=1, dtype="float32", crs="EPSG:4326",
+        transform=Affine(step, 0, 24.3 - step / 2, 0, -step, 41.7 + step / 2),
+    ) as ds:  # fmt: skip
+        ds.write(z, 1)
+    return p
+
+
+ARGS = ["--site", "41.5,24.5", "--height-m", "30", "--frequency-mhz", "900", "--radius-km", "3"]
+
+
+@pytest.mark.parametrize("kind", ["tif", "hgt", "sdf"])
+def test_coverage_writes_geotiff_matching_the_library(tmp_path, kind):
+    d = tmp_path / "terrain"
+    d.mkdir()
+    src = {"tif": _write_tif, "hgt": _write_hgt, "sdf": _write_sdf}[kind](d)
+    out = tmp_path / "out.tif"
+    png = tmp_path / "out.png"
+    r = CliRunner().invoke(cli, ["coverage", "--terrain", str(src if kind == "tif" else d), *ARGS,
+                                 "-o", str(out), "--png", str(png)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert png.stat().st_size > 10_000
+    with rasterio.open(out) as ds:
+        got = ds.read(1)
+        tags = ds.tags()
+        assert ds.crs.to_epsg() == 4326 and ds.profile["compress"] == "deflate"
+    assert tags["model"] == "itm" and tags["mode"] == "fast" and tags["h_tx_m"] == "30.0"
+    ref = path_loss_map(open_terrain(src if kind == "tif" else d), (41.5, 24.5), 3000.0,
+                        h_tx_m=30.0, frequency_mhz=900.0)  # fmt: skip
+    assert got.shape == ref.shape
+    # integer terrain: the CLI's float32 window gives the library's float64 result bit for bit
+    assert got.tobytes() == ref.values.tobytes()
+    finite = got[np.isfinite(got)]
+    assert finite.size > 1000 and np.all((finite > 60) & (finite < 300))
+
+
+def test_refuses_overwrite_and_modes(tmp_path):
+    src = _write_tif(tmp_path)
+    out = tmp_path / "o.tif"
+    runner = CliRunner()
+    r = runner.invoke(cli, ["coverage", "--terrain", str(src), *ARGS, "-o", str(out), "--mode", "exact"])
+    assert r.exit_code == 0, r.output
+    before = out.read_bytes()
+    r = runner.invoke(cli, ["coverage", "--terrain", str(src), *ARGS, "-o", str(out)])
+    assert r.exit_code == 2 and "--overwrite" in r.output
+    assert out.read_bytes() == before
+    r = runner.invoke(cli, ["coverage", "--terrain", str(src), *ARGS, "-o", str(out), "--overwrite",
+                            "--model", "free-space"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    with rasterio.open(out) as ds:
+        assert ds.tags()["model"] == "free-space"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dem.tif", "o.tif"]
+
+
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        (["--site", "abc"], "--site"),
+        (["--radius-km", "-1"], "--radius-km"),
+        (["--climate", "9"], "climate"),
+        (["--frequency-mhz", "5"], "frequency_mhz"),
+        (["--site", "10,10"], "site"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path, extra, needle):
+    src = _write_tif(tmp_path)
+    r = CliRunner().invoke(cli, ["coverage", "--terrain", str(src), *ARGS, *extra,
+                                 "-o", str(tmp_path / "x.tif")])  # fmt: skip
+    assert r.exit_code == 2
+    assert needle in r.output
+    assert not (tmp_path / "x.tif").exists()
+
+
+def test_subprocess_exit_code_and_no_traceback(tmp_path):
+    src = _write_tif(tmp_path)
+    p = subprocess.run(
+        [sys.executable, "-m", "yalu.cli.main", "coverage", "--terrain", str(src), *ARGS,
+         "--site", "95,24", "-o", str(tmp_path / "x.tif")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr
+    assert "--site" in p.stderr
+    p = subprocess.run(
+        [sys.executable, "-m", "yalu.cli.main", "coverage", "--terrain", str(tmp_path / "nope"),
+         *ARGS, "-o", str(tmp_path / "x.tif")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+
+
+@pytest.mark.shared
+def test_runs_on_the_shared_bench_sdf_tiles(tmp_path):
+    if not BENCH_TAR.exists():
+        pytest.skip(f"shared bench terrain not found at {BENCH_TAR}")
+    import tarfile
+
+    with tarfile.open(BENCH_TAR) as tf:
+        tf.extractall(tmp_path / "sdf", filter="data")
+    out = tmp_path / "bench.tif"
+    r = CliRunner().invoke(cli, ["coverage", "--terrain", str(tmp_path / "sdf"), "--site",
+                                 "41.418,24.178", "--height-m", "40", "--frequency-mhz", "900",
+                                 "--radius-km", "10", "-o", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    with rasterio.open(out) as ds:
+        v = ds.read(1)
+    assert np.isfinite(v).sum() > 40_000

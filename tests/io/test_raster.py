@@ -1,0 +1,89 @@
+"""GeoTIFF writer/reader: georeferencing, tiling, compression, tags, atomicity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+import xarray as xr
+
+from yalu.coverage.grid import Grid
+from yalu.errors import InputError, OutputExistsError, ParameterError
+from yalu.io.raster import read_geotiff, write_geotiff
+
+
+def _map(shape=(300, 420)):
+    g = Grid(41.5, 24.0, 1 / 1200, 1 / 1200, *shape)
+    rng = np.random.default_rng(0)
+    data = rng.normal(150, 20, shape).astype(np.float32)
+    data[:5, :7] = np.nan
+    return xr.DataArray(
+        data, dims=("lat", "lon"), coords={"lat": g.lats(), "lon": g.lons()}, name="path_loss_db",
+        attrs={"crs": "EPSG:4326", "transform": g.transform, "nodata": float("nan"), "model": "itm",
+               "frequency_mhz": 900.0, "itm_mdvar": 12, "fast_refine": True},
+    ), g  # fmt: skip
+
+
+def test_roundtrip_dataarray(tmp_path):
+    m, g = _map()
+    p = write_geotiff(tmp_path / "loss.tif", m)
+    with rasterio.open(p) as ds:
+        assert ds.dtypes == ("float32",)
+        assert ds.crs.to_epsg() == 4326
+        assert ds.profile["compress"] == "deflate"
+        assert ds.profile["tiled"] and ds.block_shapes[0] == (256, 256)
+        assert np.isnan(ds.nodata)
+        tags = ds.tags()
+        # pixel centre of (0, 0) is the first node
+        x, y = ds.transform * (0.5, 0.5)
+        assert x == pytest.approx(g.west_deg, abs=1e-12)
+        assert y == pytest.approx(g.north_deg, abs=1e-12)
+    assert tags["model"] == "itm" and tags["frequency_mhz"] == "900.0"
+    assert tags["itm_mdvar"] == "12" and tags["fast_refine"] == "True"
+    back = read_geotiff(p)
+    assert back.dims == ("lat", "lon")
+    np.testing.assert_array_equal(back.values, m.values)
+    np.testing.assert_allclose(back.lat.values, g.lats(), atol=1e-12)
+    np.testing.assert_allclose(back.lon.values, g.lons(), atol=1e-12)
+    assert back.attrs["model"] == "itm"
+    g2 = Grid.from_transform(back.attrs["transform"], back.shape)
+    assert g2.north_deg == pytest.approx(g.north_deg) and g2.n_cols == g.n_cols
+
+
+def test_plain_array_integer_and_small(tmp_path):
+    g = Grid(41.0, 24.0, 0.01, 0.01, 3, 4)
+    idx = np.array([[0, 1, -1, 2], [1, 1, 0, -1], [2, 2, 2, 0]], dtype=np.int16)
+    p = write_geotiff(tmp_path / "best.tif", idx, transform=g.transform, nodata=-1,
+                      tags={"sites": ["a", "b", "c"]})  # fmt: skip
+    with rasterio.open(p) as ds:
+        assert ds.dtypes == ("int16",)
+        assert ds.nodata == -1
+        np.testing.assert_array_equal(ds.read(1), idx)
+        assert ds.tags()["sites"] == '["a", "b", "c"]'
+
+
+def test_refuses_overwrite_and_is_atomic(tmp_path):
+    m, _ = _map((20, 30))
+    p = tmp_path / "a.tif"
+    write_geotiff(p, m)
+    before = p.read_bytes()
+    with pytest.raises(OutputExistsError):
+        write_geotiff(p, m)
+    # a failure while writing leaves the old file and no temporary behind
+    with pytest.raises(ParameterError):
+        write_geotiff(p, m.values, overwrite=True)  # no transform
+    assert p.read_bytes() == before
+    m2 = m.copy(data=m.values + 1)
+    write_geotiff(p, m2, overwrite=True)
+    assert read_geotiff(p).values[10, 10] == m2.values[10, 10]
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["a.tif"]
+
+
+def test_bad_input(tmp_path):
+    with pytest.raises(ParameterError, match="data"):
+        write_geotiff(tmp_path / "x.tif", np.zeros(5), transform=(1, 0, 0, 0, -1, 0))
+    with pytest.raises(InputError, match="no such"):
+        read_geotiff(tmp_path / "missing.tif")
+    (tmp_path / "junk.tif").write_bytes(b"not a tiff")
+    with pytest.raises(InputError, match="unreadable"):
+        read_geotiff(tmp_path / "junk.tif")
