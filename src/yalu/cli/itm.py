@@ -189,7 +189,13 @@ def itm() -> None:
 )
 @click.option("--overwrite", is_flag=True, help="Replace OUT.jsonl if it exists.")
 def run(input_path: Path, output_path: Path, overwrite: bool) -> None:
-    """Compute ITM for every case of IN.jsonl (point-to-point or area) into OUT.jsonl."""
+    """Compute ITM for every case of IN.jsonl into OUT.jsonl.
+
+    One JSON case per line in the ITM reference-vector schema: point-to-point when it has `pfl`,
+    area mode when `set` is "area" or it has `d_km`. Any `expected` object is ignored; each case
+    is written back with a `computed` object of the same shape. Invalid cases get their ITM
+    return code (>= 1000) and nulls.
+    """
     if not input_path.is_file():
         raise InputError(f"input {input_path} does not exist or is not a file")
     check_writable(output_path, overwrite)
