@@ -105,7 +105,9 @@ def read_ano(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             parts = line.split(",")
             if len(parts) < 5:
                 continue
-            la, wl, ls = float(parts[0]), float(parts[1]), float(parts[4])
+            # SPLAT! marks obstructed paths with a trailing '*'; the number is the loss either way
+            la, wl = float(parts[0]), float(parts[1])
+            ls = float(parts[4].replace("*", "").strip())
             lon_e = -wl
             if lon_e < -180:
                 lon_e += 360
@@ -167,6 +169,8 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--skip-splat", action="store_true", help="only yalu (no comparison)")
     ap.add_argument("--skip-exact", action="store_true")
+    ap.add_argument("--workdir", type=Path, default=None,
+                    help="keep the outputs (GeoTIFFs, .ano files) in this directory")
     args = ap.parse_args()
     tar = SHARED / "sdf_3arcsec_40-43N_22-26E.tar.xz"
     if not tar.exists():
@@ -177,13 +181,14 @@ def main() -> int:
         return 2
     res: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="yalu-bench-cov-") as tmp:
-        tmpd = Path(tmp)
+        tmpd = Path(tmp) if args.workdir is None else args.workdir
+        tmpd.mkdir(parents=True, exist_ok=True)
         with tarfile.open(tar) as tf:
             tf.extractall(tmpd / "unpacked", filter="data")
         sdf_files = list((tmpd / "unpacked").rglob("*.sdf"))
         sdf = sdf_files[0].parent
         work = tmpd / "work"
-        work.mkdir()
+        work.mkdir(exist_ok=True)
         cache = tmpd / "numba-cache"
         print(f"terrain: {len(sdf_files)} SDF tiles in {sdf}", flush=True)
         if not args.skip_splat:

@@ -11,7 +11,7 @@ import pytest
 import rasterio
 from click.testing import CliRunner
 
-from yalu.cli.main import cli
+from yalu.cli.main import cli, main
 from yalu.coverage import path_loss_map
 from yalu.terrain import open_terrain
 
@@ -119,14 +119,20 @@ def test_refuses_overwrite_and_modes(tmp_path):
         (["--climate", "9"], "climate"),
         (["--frequency-mhz", "5"], "frequency_mhz"),
         (["--site", "10,10"], "site"),
+        (["--mode", "quick"], "--mode"),
+        (["--mdvar", "99"], "mdvar"),
     ],
 )
-def test_bad_input_is_one_line_exit_2(tmp_path, extra, needle):
+def test_bad_input_is_one_line_exit_2(tmp_path, capsys, extra, needle):
     src = _write_tif(tmp_path)
-    r = CliRunner().invoke(cli, ["coverage", "--terrain", str(src), *ARGS, *extra,
-                                 "-o", str(tmp_path / "x.tif")])  # fmt: skip
-    assert r.exit_code == 2
-    assert needle in r.output
+    with pytest.raises(SystemExit) as ei:
+        main(["coverage", "--terrain", str(src), *ARGS, *extra, "-o", str(tmp_path / "x.tif")])
+    err = capsys.readouterr().err
+    assert ei.value.code == 2
+    # one error line (click's usage errors add the usage lines above it), no traceback
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("Error") and needle in last, err
+    assert "Traceback" not in err
     assert not (tmp_path / "x.tif").exists()
 
 

@@ -13,7 +13,6 @@ from click.testing import CliRunner
 
 from yalu.cli.main import cli, main
 from yalu.cli.profile import earth_bulge_m, fresnel_radius_m
-from yalu.errors import OutputExistsError
 from yalu.geodesy import geodesic_inverse
 
 
@@ -88,7 +87,7 @@ def test_profile_png_and_overwrite(terrain_dir: Path, tmp_path: Path) -> None:
     assert "Fresnel" in r.stderr
     assert (tmp_path / "p.csv").read_text().count("\n") > 10
     r = CliRunner().invoke(cli, args)
-    assert isinstance(r.exception, OutputExistsError)
+    assert r.exit_code == 2 and "--overwrite" in r.output
     assert CliRunner().invoke(cli, [*args, "--overwrite"]).exit_code == 0
 
 

@@ -16,7 +16,6 @@ import pytest
 from click.testing import CliRunner
 
 from yalu.cli.main import cli, main
-from yalu.errors import OutputExistsError
 from yalu.terrain import open_terrain
 
 
@@ -94,7 +93,7 @@ def test_to_sdf_round_trip_and_overwrite(tmp_path: Path) -> None:
     r = CliRunner().invoke(
         cli, ["terrain", "to-sdf", str(src), "--bbox", "41.2,124.2,41.8,124.5", "-o", str(out)]
     )
-    assert isinstance(r.exception, OutputExistsError)
+    assert r.exit_code == 2 and "--overwrite" in r.output
     r = CliRunner().invoke(
         cli,
         [

@@ -56,9 +56,9 @@ def ridge(lon_deg: float, height_m: float = 400.0, width_deg: float = 0.004) -> 
 
 def write_tif(path: Path, z: np.ndarray) -> Path:
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
 
-    t = from_origin(WEST - D3 / 2, NORTH + D3 / 2, D3, D3)
+    t = Affine(D3, 0.0, WEST - D3 / 2, 0.0, -D3, NORTH + D3 / 2)
     with rasterio.open(
         path, "w", driver="GTiff", height=z.shape[0], width=z.shape[1], count=1,
         dtype="float32", crs="EPSG:4326", transform=t,

@@ -304,9 +304,12 @@ def test_void_terrain_gives_nodata_not_garbage(tmp_path):
     p = write_tif(tmp_path / "void.tif", z)
     with rasterio.open(p, "r+") as ds:
         ds.nodata = float("nan")
+    from yalu.terrain import VoidFillWarning
+
     t = open_terrain(p)
-    m = path_loss_map(t, SITE, 6000.0, h_tx_m=30.0, frequency_mhz=900.0, mode="exact")
-    # the terrain layer fills voids on purpose; the map must stay finite and sane there
+    with pytest.warns(VoidFillWarning):
+        m = path_loss_map(t, SITE, 6000.0, h_tx_m=30.0, frequency_mhz=900.0, mode="exact")
+    # the terrain layer fills voids on purpose (and says so); the map stays finite and sane
     v = m.values[np.isfinite(m.values)]
     assert v.size > 0 and np.all((v > 50) & (v < 400))
 

@@ -108,6 +108,16 @@ def coverage(
         check_writable(png, overwrite)
     if not (math.isfinite(radius_km) and 0 < radius_km <= 500):
         raise ParameterError("--radius-km", radius_km, "> 0 and <= 500")
+    dtype = np.float32 if mode.lower() == "fast" else np.float64
+    # load the compiled kernels while the terrain is read (I/O and code loading overlap)
+    warm = None
+    if model.lower() == "itm":
+        import threading
+
+        from yalu.coverage.engine import warm_up
+
+        warm = threading.Thread(target=warm_up, args=(mode.lower(), dtype), daemon=True)
+        warm.start()
     # the window is read once: a small block cache keeps memory down
     terrain = open_terrain(terrain_path, cache_mb=8)
     prog = _Progress(not quiet)
@@ -119,9 +129,10 @@ def coverage(
     spec = make_tile_spec(
         terrain, (lat, lon), radius_km * 1000.0, h_tx_m=height_m, h_rx_m=rx_height_m,
         frequency_mhz=frequency_mhz, model=model, mode=mode, itm=itm,
-        hata_environment=hata_environment,
-        elevation_dtype=np.float32 if mode.lower() == "fast" else np.float64,
+        hata_environment=hata_environment, elevation_dtype=dtype,
     )  # fmt: skip
+    if warm is not None:
+        warm.join()
     try:
         with _threads(threads):
             data = tile_job(spec, progress=prog)

@@ -25,7 +25,21 @@ def register(name: str, target: str) -> None:
     COMMANDS[name] = target
 
 
+class YaluCLIError(click.ClickException):
+    """A :class:`YaluError` shown to the user: one line, exit code 2."""
+
+    exit_code = 2
+
+
 class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except YaluError as exc:
+            if (ctx.obj or {}).get("verbose"):
+                traceback.print_exc()
+            raise YaluCLIError(str(exc)) from exc
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
 

@@ -40,7 +40,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from yalu.coverage._geodesic import ANCHOR, inverse, profile_points
+from yalu.coverage._geodesic import inverse, profile_points
 from yalu.propagation._itm_kernels import (
     OUT_LEN,
     SCRATCH_LEN,
@@ -58,6 +58,8 @@ from yalu.terrain._kernels import bilinear_point
 
 DEG = math.pi / 180.0
 TWO_PI = 2.0 * math.pi
+# fast-mode radials: exact spherical points every ANCHOR samples, linear in between (< 1 cm off)
+ANCHOR = 8
 
 # index of parameters in the float64 ``itm`` array passed to kernels
 P_H_TX = 0
@@ -432,13 +434,15 @@ def _jump(itx: np.ndarray, irx: np.ndarray, obs: np.ndarray, ka: int, kb: int, j
 def _evaluate_radial(
     z: np.ndarray, c0: np.ndarray, c1: np.ndarray, itx: np.ndarray, irx: np.ndarray,
     obs: np.ndarray, n_end: int, step: float, k_first: int, kstep: int, kdh: int,
-    dh: np.ndarray, p: np.ndarray, refine: bool, jump: int, done: np.ndarray, row: np.ndarray,
+    dh: np.ndarray, p: np.ndarray, refine: bool, jump: int, tol_db: float, done: np.ndarray,
+    row: np.ndarray,
 ) -> int:
     """Excess loss into ``row[k_first..n_end]`` (see module doc); return the ITM calls made.
 
     ITM runs at every ``kstep``-th sample; with ``refine``, also on both sides of every abrupt
     change of the horizon geometry (line of sight <-> obstructed, or a horizon that moves by
-    more than ``jump`` samples). Samples in between are interpolated linearly.
+    more than ``jump`` samples), and at midpoints of gaps whose ends differ by more than
+    ``tol_db`` (recursively). Samples in between are interpolated linearly.
     """
     z_g = ground_impedance(p[P_F_MHZ], int(p[P_POL]), p[P_EPS], p[P_SIGMA])
     n_calls = 0
@@ -464,6 +468,23 @@ def _evaluate_radial(
                                 )  # fmt: skip
                                 done[q] = True
                                 n_calls += 1
+                # bisect gaps where the excess loss changes fast
+                changed = tol_db > 0.0
+                while changed:
+                    changed = False
+                    ka = k_prev
+                    for kk in range(k_prev + 1, k + 1):
+                        if kk == k or done[kk]:
+                            if kk - ka > 1 and abs(row[kk] - row[ka]) > tol_db:
+                                mid = (ka + kk) // 2
+                                row[mid] = _excess_at(
+                                    z, c0, c1, mid, step, p, itx[mid], irx[mid],
+                                    _dh_interp(dh, mid, kdh, n_end), z_g,
+                                )  # fmt: skip
+                                done[mid] = True
+                                n_calls += 1
+                                changed = True
+                            ka = kk
             # linear interpolation between evaluated samples
             ka = k_prev
             for kk in range(k_prev + 1, k + 1):
@@ -538,7 +559,8 @@ def fast_radials(
     elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
     lat0: float, lon0: float, r_fake: float, step_fake: float, scales: np.ndarray,
     n_levels: int, k_start: np.ndarray, k_exact: int, kstep: int, kdh: int,
-    gamma_ref: float, p: np.ndarray, refine: bool, jump: int, j_lo: int, n_az: int,
+    gamma_ref: float, p: np.ndarray, refine: bool, jump: int, tol_db: float, j_lo: int,
+    n_az: int,
     dh_every: int, dh_j_lo: int, dh_polar: np.ndarray, polar: np.ndarray, calls: np.ndarray,
 ) -> None:
     """Sweep radials ``j_lo + r`` (mod ``n_az``) into ``polar[r]``; level l starts at ``k_start[l]``.
@@ -589,7 +611,7 @@ def fast_radials(
         if n_end >= 1:
             calls[r] = _evaluate_radial(
                 z, c0, c1, itx, irx, obs, n_end, step, k_first, kstep, kdh, dh, p, refine,
-                jump, done, row,
+                jump, tol_db, done, row,
             )
         else:
             calls[r] = 0
@@ -618,21 +640,31 @@ def fast_fill(
     clat0 = math.cos(lat0 * DEG)
     f = p[P_F_MHZ]
     r_exact = k_exact * step_fake
+    # per-column terms of the haversine and azimuth formulas
+    sdl = np.empty(n_cols)
+    cdl = np.empty(n_cols)
+    hl2 = np.empty(n_cols)
+    for j in range(n_cols):
+        dl = (g_west + j * g_dlon - lon0) * DEG
+        sdl[j] = math.sin(dl)
+        cdl[j] = math.cos(dl)
+        h = math.sin(0.5 * dl)
+        hl2[j] = h * h
     for i in prange(n_rows):
         lat = g_north - i * g_dlat
         sl = math.sin(lat * DEG)
         cl = math.cos(lat * DEG)
         h_lat = math.sin(0.5 * (lat - lat0) * DEG)
         h_lat *= h_lat
+        cc = clat0 * cl
+        a_s = clat0 * sl
+        a_c = slat0 * cl
         for j in range(n_cols):
-            lon = g_west + j * g_dlon
-            dl = (lon - lon0) * DEG
-            h_lon = math.sin(0.5 * dl)
-            hav = h_lat + clat0 * cl * h_lon * h_lon
+            hav = h_lat + cc * hl2[j]
             hav = min(1.0, max(0.0, hav))
             c = 2.0 * math.asin(math.sqrt(hav))
             s_fake = c * r_fake
-            az = math.atan2(math.sin(dl) * cl, clat0 * sl - slat0 * cl * math.cos(dl))
+            az = math.atan2(sdl[j] * cl, a_s - a_c * cdl[j])
             if az < 0.0:
                 az += TWO_PI
             u = az / TWO_PI * n_az

@@ -129,6 +129,9 @@ class FastSettings:
     jump : int
         With ``refine``, a horizon that moves by more than ``jump`` samples between two end
         samples counts as an abrupt change (evaluated on both sides).
+    tol_db : float
+        With ``refine``, a gap between two evaluations whose excess losses differ by more than
+        this [dB] is bisected (0: never).
     dh_every : int
         delta_h is computed on every ``dh_every``-th radial (a power of 2) and interpolated in
         azimuth between them.
@@ -141,6 +144,7 @@ class FastSettings:
     k_exact: int = 8
     dh_every: int = 8
     jump: int = 2
+    tol_db: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -454,7 +458,8 @@ def _fast(
             elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
             spec.terrain_dlon_deg, lat0, lon0, lay["r_fake"], lay["step_fake"], scales,
             lay["n_levels"], lay["k_start"], fs.k_exact, fs.kstep, fs.kdh, gamma_ref, p,
-            fs.refine, fs.jump, j_lo + a, n_az, dh_every, j_lo, dh_polar, polar[a:b], calls[a:b],
+            fs.refine, fs.jump, float(fs.tol_db), j_lo + a, n_az, dh_every, j_lo, dh_polar,
+            polar[a:b], calls[a:b],
         )  # fmt: skip
         if progress is not None:
             progress(b, total)
@@ -541,6 +546,24 @@ def _sector(spec: TileSpec, lay: dict[str, Any]) -> tuple[int, int]:
     j_hi = (int(math.floor(u_hi / m0)) + 1) * m0
     count = min(n_az, j_hi - j_lo + 1)
     return j_lo % n_az, count
+
+
+def warm_up(mode: MapMode | str = MapMode.FAST, elevation_dtype: Any = np.float64) -> None:
+    """Load (or compile) the kernels of ``mode`` by running a tiny synthetic map.
+
+    The CLI runs this in a thread while it reads terrain, so that loading cached machine code
+    overlaps with I/O. Harmless to call more than once.
+    """
+    from yalu.terrain import TerrainWindow
+
+    n = 41
+    d = 1.0 / 1200.0
+    z = (100.0 + 10.0 * np.sin(np.arange(n * n) * 0.37)).reshape(n, n).astype(elevation_dtype)
+    win = TerrainWindow(elevation_m=z, north_deg=41.0 + 20 * d, west_deg=24.0 - 20 * d,
+                        dlat_deg=d, dlon_deg=d)  # fmt: skip
+    spec = make_tile_spec(win, (41.0, 24.0), 1200.0, h_tx_m=30.0, frequency_mhz=900.0, mode=mode,
+                          elevation_dtype=elevation_dtype)  # fmt: skip
+    tile_job(spec)
 
 
 # ---------------------------------------------------------------------------------------------

