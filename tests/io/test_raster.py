@@ -35,7 +35,7 @@ def test_roundtrip_dataarray(tmp_path):
         assert np.isnan(ds.nodata)
         tags = ds.tags()
         # pixel centre of (0, 0) is the first node
-        x, y = ds.transform * (0.5, 0.5)
+        x, y = ds.transform @ (0.5, 0.5)
         assert x == pytest.approx(g.west_deg, abs=1e-12)
         assert y == pytest.approx(g.north_deg, abs=1e-12)
     assert tags["model"] == "itm" and tags["frequency_mhz"] == "900.0"

@@ -16,9 +16,22 @@ Modes
     :func:`yalu.geodesy.profile` extracts (positions agree within 1 cm).
 ``fast`` (default)
     Radial sweeps with incremental horizons, O(1) least-squares fits from prefix sums, delta_h on
-    a coarse set of distances, ITM at a subset of distances and the excess loss interpolated
-    (see :mod:`yalu.coverage._kernels`). Measured against exact mode on the shared benchmark
-    terrain (3" SDF, 50 km, 900 MHz): see ``benchmarks/bench_coverage.py`` and the package docs.
+    a coarse set of distances and azimuths, ITM at a subset of distances and the excess loss over
+    free space interpolated (see :mod:`yalu.coverage._kernels`).
+
+    Stated error (fast minus exact, default :class:`FastSettings`), measured by
+    ``benchmarks/bench_coverage.py`` and the tests:
+
+    - shared bench terrain (3" SDF, TX 40 m, RX 1.5 m, 900 MHz, 50 km, 1.2 M nodes): median
+      |delta| 0.14 dB, P90 1.3 dB, P95 2.2 dB, P99 5.6 dB, bias -0.01 dB;
+    - the same on a 15" output grid: median 0.21 dB, P95 2.9 dB;
+    - flat earth: within 0.15 dB everywhere (the largest errors at the kink of ITM's
+      line-of-sight curve).
+
+    The error grows on terrain that is rough at the scale of one node (each node's own profile
+    then differs from the neighbouring radials' profiles): with an 8 m egg-crate ripple of 240 m
+    period added to smooth hills, median 1.4 dB and P95 17 dB. Use exact mode for such terrain or
+    for single-node answers.
 
 Both modes are deterministic: the output is bit-identical across runs and thread counts.
 
@@ -116,7 +129,7 @@ class FastSettings:
     ----------
     arc_px : float
         Largest arc between neighbouring radials, in terrain node spacings (the smaller of the
-        two spacings in metres).
+        two spacings in metres); on coarser output grids, half a grid spacing.
     kstep : int
         ITM is evaluated at every ``kstep``-th sample along a radial (and where the horizon
         geometry changes, when ``refine``).
@@ -386,12 +399,9 @@ def _fake_radius(lat_deg: float) -> float:
 def fast_layout(spec: TileSpec) -> dict[str, Any]:
     """Radial layout of fast mode for a spec: counts, levels, start samples (for reports)."""
     m_lat, m_lon = metres_per_degree(spec.site_lat_deg)
-    # radials need not be denser than the coarser of the terrain and the output grid
-    px = max(
-        min(spec.terrain_dlat_deg * m_lat, spec.terrain_dlon_deg * m_lon),
-        min(spec.grid.dlat_deg * m_lat, spec.grid.dlon_deg * m_lon),
-    )
-    arc = spec.fast.arc_px * px
+    # arc_px terrain spacings, or one output-grid spacing on grids coarser than that
+    px = min(spec.terrain_dlat_deg * m_lat, spec.terrain_dlon_deg * m_lon)
+    arc = max(spec.fast.arc_px * px, 0.5 * min(spec.grid.dlat_deg * m_lat, spec.grid.dlon_deg * m_lon))
     r_fake = _fake_radius(spec.site_lat_deg)
     step_fake = spec.step_m
     n_s = int(math.ceil(spec.radius_m * 1.01 / step_fake)) + 2
