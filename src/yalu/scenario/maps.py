@@ -129,10 +129,23 @@ def write_layer_png(
     """Continuous (colour bar) or categorical map of one layer; NaN left blank."""
     fig, ax = _figure(grid, width_px)
     arr = np.asarray(data, dtype=float)
+    cat_handles: list[Any] = []
     if categorical_labels is not None:
+        from matplotlib import colormaps
+        from matplotlib.patches import Patch
+
+        # categories cycle through 20 colours; the legend names those present (first 20)
         arr = np.where(arr < 0, np.nan, arr)
-        im = ax.imshow(arr, cmap="tab20", vmin=-0.5, vmax=19.5, extent=_extent(grid),
-                       interpolation="nearest", origin="upper", zorder=1)
+        cmap = colormaps["tab20"]
+        ax.imshow(np.mod(arr, 20), cmap=cmap, vmin=-0.5, vmax=19.5, extent=_extent(grid),
+                  interpolation="nearest", origin="upper", zorder=1)
+        present = np.unique(arr[np.isfinite(arr)]).astype(int)
+        cat_handles = [Patch(facecolor=cmap(int(i) % 20), edgecolor="#999999",
+                             label=str(categorical_labels[i]) if i < len(categorical_labels) else str(i))
+                       for i in present[:20]]
+        if present.size > 20:
+            cat_handles.append(Patch(facecolor="none", edgecolor="none",
+                                     label=f"+{present.size - 20} more (colours repeat)"))
     else:
         finite = arr[np.isfinite(arr)]
         lo = vmin if vmin is not None else (float(np.percentile(finite, 2)) if finite.size else 0.0)
@@ -142,8 +155,10 @@ def write_layer_png(
         cb = fig.colorbar(im, ax=ax, shrink=0.7)
         cb.set_label(units)
     _overlays(ax, overlays)
-    if overlays:
-        ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    if overlays or cat_handles:
+        h2, _ = ax.get_legend_handles_labels()
+        ax.legend(handles=cat_handles + h2, loc="lower right", fontsize=7 if cat_handles else 8,
+                  framealpha=0.9)
     ax.set_title(title, fontsize=10)
     if note:
         ax.text(0.01, 0.01, note, transform=ax.transAxes, fontsize=9, color="#a00000", weight="bold",

@@ -859,6 +859,16 @@ def _write_layers(tmp: Path, sc: Scenario, grid: Any, outcomes: list[VariantOutc
                     mp[lname] = write_layer_png(tmp / "maps" / f"{vname}_{lname}.png", arr, grid,
                                                 title=f"{oc.variant.name}: {lname}", units=units, overlays=ov,
                                                 width_px=width, vmin=lo, vmax=hi, note=note)
+                mp["best_server"] = write_layer_png(
+                    tmp / "maps" / f"{vname}_best_server.png", np.asarray(oc.layers["best_server"]),
+                    grid, title=f"{oc.variant.name}: best server (see best_server_sites.csv)",
+                    units="", overlays=ov, width_px=width, categorical_labels=list(oc.sector_ids),
+                    note=note)
+                mp["restricted"] = write_layer_png(
+                    tmp / "maps" / "restricted.png", np.where(restricted, 0.0, np.nan), grid,
+                    title=f"{sc.name}: restricted zones (use forbidden; physics unchanged)",
+                    units="", overlays=overlays_base, width_px=width,
+                    categorical_labels=["restricted"], note=note)
             maps[oc.variant.name] = mp
     return maps
 
