@@ -350,3 +350,14 @@ def test_dask_tiles_equal_the_single_job(hilly_terrain):
     assert mosaic.tobytes() == full.tobytes()
     with pytest.raises(ParameterError):
         split_tiles(spec, 0, 10)
+
+
+@pytest.mark.parametrize("mode", ["fast", "exact"])
+def test_progress_is_monotone_and_completes(hilly_terrain, mode):
+    seen = []
+    path_loss_map(hilly_terrain, SITE, 4000.0, h_tx_m=30.0, frequency_mhz=900.0, mode=mode,
+                  progress=lambda done, total: seen.append((done, total)))  # fmt: skip
+    assert seen
+    fractions = [d / t for d, t in seen]
+    assert all(b >= a for a, b in zip(fractions, fractions[1:], strict=False))
+    assert fractions[-1] == 1.0

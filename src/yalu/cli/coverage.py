@@ -116,32 +116,42 @@ def coverage(
 
         from yalu.coverage.engine import warm_up
 
-        warm = threading.Thread(target=warm_up, args=(mode.lower(), dtype), daemon=True)
+        def _warm() -> None:
+            try:
+                warm_up(mode.lower(), dtype)
+            except Exception:  # noqa: BLE001 - an optimisation only: the real run reports errors
+                pass
+
+        warm = threading.Thread(target=_warm, daemon=True)
         warm.start()
-    # the window is read once: a small block cache keeps memory down
-    terrain = open_terrain(terrain_path, cache_mb=8)
+    try:
+        # the window is read once: a small block cache keeps memory down
+        terrain = open_terrain(terrain_path, cache_mb=32)
+        t0 = time.perf_counter()
+        itm = coerce_itm_options(
+            _int_or_name(climate), n0, _int_or_name(polarization), epsilon, sigma,
+            _int_or_name(mdvar), time_pct, location_pct, situation_pct,
+        )  # fmt: skip
+        spec = make_tile_spec(
+            terrain, (lat, lon), radius_km * 1000.0, h_tx_m=height_m, h_rx_m=rx_height_m,
+            frequency_mhz=frequency_mhz, model=model, mode=mode, itm=itm,
+            hata_environment=hata_environment, elevation_dtype=dtype,
+        )  # fmt: skip
+        attrs = map_attrs(spec, terrain)
+        del terrain  # drops the tile cache: only the window is needed from here on
+    finally:
+        # also on errors: never leave the loader thread running while the process exits
+        if warm is not None:
+            warm.join()
     prog = _Progress(not quiet)
-    t0 = time.perf_counter()
-    itm = coerce_itm_options(
-        _int_or_name(climate), n0, _int_or_name(polarization), epsilon, sigma,
-        _int_or_name(mdvar), time_pct, location_pct, situation_pct,
-    )  # fmt: skip
-    spec = make_tile_spec(
-        terrain, (lat, lon), radius_km * 1000.0, h_tx_m=height_m, h_rx_m=rx_height_m,
-        frequency_mhz=frequency_mhz, model=model, mode=mode, itm=itm,
-        hata_environment=hata_environment, elevation_dtype=dtype,
-    )  # fmt: skip
-    if warm is not None:
-        warm.join()
     try:
         with _threads(threads):
             data = tile_job(spec, progress=prog)
     finally:
         prog.close()
     elapsed = time.perf_counter() - t0
-    attrs = map_attrs(spec, terrain)
     transform = spec.grid.transform
-    del spec, terrain  # the terrain window is not needed any more: free it before writing
+    del spec  # the terrain window is not needed any more: free it before writing
     write_geotiff(output, data, transform=transform, crs="EPSG:4326",
                   nodata=float("nan"), tags=attrs, overwrite=overwrite,
                   description="path_loss_db")  # fmt: skip

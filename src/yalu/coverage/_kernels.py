@@ -12,17 +12,21 @@ fast
     Terrain is sampled once along ``n_az`` radials from the site, every ``step`` metres. Along each
     radial, a sweep keeps, for the path that ends at sample k: the transmitter horizon (running
     maximum of elevation angles), the receiver horizon (tangent from the receiver to the upper
-    convex hull of the curvature-corrected profile, a binary search), and prefix sums that give
-    the mean path height and the least-squares lines of ITM's profile analysis in O(1). The
-    terrain irregularity delta_h (an interdecile range, O(n)) is computed at a coarse set of
-    distances and interpolated linearly in between. ITM's geometry-to-loss part runs at every
-    ``kstep``-th sample, and wherever the horizon geometry changes between two evaluations; the
-    excess loss over free space is interpolated linearly along the radial in between. The number
-    of radials doubles outwards (levels), so that the arc between neighbouring radials never
-    exceeds ``arc_m``. Raster nodes then take the excess loss interpolated bilinearly in
+    convex hull of the curvature-corrected profile ``z - x^2 / (2 a)``, built incrementally by
+    Andrew's monotone chain [A. M. Andrew, Inf. Proc. Letters 9(5), 216-219, 1979] and queried by
+    binary search), and prefix sums that give ITM's mean path height and least-squares lines
+    (``_itm_kernels.least_squares_line``) in O(1). The horizon candidates are found with a
+    reference curvature; their angles are then recomputed with each path's own curvature, as ITM
+    defines them. The terrain irregularity delta_h (an interdecile range, O(n)) is computed every
+    ``kdh`` samples on every ``dh_every``-th radial and interpolated linearly in distance and
+    azimuth. ITM's geometry-to-loss part (``reference_attenuation`` + ``variability_db``) runs at
+    every ``kstep``-th sample and on both sides of every abrupt change of the horizon geometry;
+    the excess loss over free space is interpolated linearly along the radial in between. The
+    number of radials doubles outwards (levels), so that the arc between neighbouring radials
+    never exceeds ``arc_m``. Raster nodes then take the excess loss interpolated bilinearly in
     (azimuth, distance) from the radials of the finest level active at their distance, plus the
     free-space loss at their own distance. Nodes within ``k_exact`` steps of the site are computed
-    as in exact mode.
+    as in exact mode by the caller.
 
 Radial geometry in fast mode: positions along radials are great circles on a sphere of radius
 ``r_fake`` in geodetic coordinates, and node azimuth/distance come from the same sphere, so that a

@@ -300,7 +300,8 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
         sub_prog = None
         if progress is not None:
             def sub_prog(done: int, total: int, q: int = q) -> None:
-                progress(q * total + done, 4 * total)
+                # monotone over the four quadrants, in thousandths
+                progress(int(250 * q + 250 * done / max(total, 1)), 1000)
         out[r0:r1, c0:c1] = _fast(sub, elev, p, sub_prog)
     return out
 
@@ -443,8 +444,8 @@ def _fast(
     k.radial_scales(lat0, lon0, n_az, lay["r_fake"], spec.radius_m, scales)
     # which radials this tile needs: an azimuth sector, whole levels' neighbours included
     j_lo, n_rows_polar = _sector(spec, lay)
-    finite = elev[np.isfinite(elev)]
-    h_mean = float(finite.mean()) if finite.size else 0.0
+    sample = elev[::7, ::7]  # the mean height only sets the reference curvature
+    h_mean = float(np.nanmean(sample)) if np.isfinite(sample).any() else 0.0
     gamma_ref = float(effective_curvature(surface_refractivity(spec.itm.n0, h_mean)))
     polar = np.empty((n_rows_polar, n_s + 1), dtype=np.float32)
     calls = np.zeros(n_rows_polar, dtype=np.int64)
@@ -620,9 +621,18 @@ def _read_box(
     n_rows = int(math.ceil((top - s) / dlat - 1e-7)) + 1
     n_cols = int(math.ceil((e - west) / dlon - 1e-7)) + 1
     out = np.empty((n_rows, n_cols), dtype=dtype)
-    band = 256
-    for r0 in range(0, n_rows, band):
-        r1 = min(n_rows, r0 + band)
+    # bands end on whole degrees of latitude: 1-degree tiles are then loaded once each
+    edges = [0]
+    for lat_edge in range(int(math.floor(top)), int(math.floor(s)), -1):
+        r = int(math.ceil((top - lat_edge) / dlat - 1e-7))  # first row at or south of the edge
+        if edges[-1] < r < n_rows:
+            edges.append(r)
+    edges.append(n_rows)
+    # and are cut further so that the float64 copies stay small (a cache of a tile row helps)
+    bands: list[tuple[int, int]] = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        bands.extend((r, min(b, r + 300)) for r in range(a, b, 300))
+    for r0, r1 in bands:
         win = terrain.read_window(
             top - (r1 - 1) * dlat, west, top - r0 * dlat, west + (n_cols - 1) * dlon
         )
