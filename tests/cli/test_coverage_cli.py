@@ -111,10 +111,27 @@ def test_refuses_overwrite_and_modes(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dem.tif", "o.tif"]
 
 
+def test_reverse_direction_matches_the_library(tmp_path):
+    src = _write_tif(tmp_path)
+    out = tmp_path / "rev.tif"
+    r = CliRunner().invoke(cli, ["coverage", "--terrain", str(src), *ARGS, "-o", str(out),
+                                 "--direction", "reverse", "--quiet"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    with rasterio.open(out) as ds:
+        got = ds.read(1)
+        assert ds.tags()["direction"] == "reverse"
+    kw = dict(h_tx_m=30.0, frequency_mhz=900.0)
+    ref = path_loss_map(open_terrain(src), (41.5, 24.5), 3000.0, direction="reverse", **kw)
+    assert got.tobytes() == ref.values.tobytes()
+    fwd = path_loss_map(open_terrain(src), (41.5, 24.5), 3000.0, **kw)
+    assert not np.array_equal(got, fwd.values, equal_nan=True)
+
+
 @pytest.mark.parametrize(
     "extra, needle",
     [
         (["--site", "abc"], "--site"),
+        (["--direction", "up"], "--direction"),
         (["--radius-km", "-1"], "--radius-km"),
         (["--climate", "9"], "climate"),
         (["--frequency-mhz", "5"], "frequency_mhz"),
@@ -170,3 +187,23 @@ def test_runs_on_the_shared_bench_sdf_tiles(tmp_path):
     with rasterio.open(out) as ds:
         v = ds.read(1)
     assert np.isfinite(v).sum() > 40_000
+
+
+def test_blas_probe_block_is_lifted_after_the_command(tmp_path):
+    """The CLI keeps numba from importing scipy.linalg at start-up; scipy must work afterwards."""
+    src = _write_tif(tmp_path)
+    out = tmp_path / "o.tif"
+    code = (
+        "import sys\n"
+        "from yalu.cli.main import cli\n"
+        f"cli.main({['coverage', '--terrain', str(src), *ARGS, '-o', str(out), '--quiet']!r}, "
+        "standalone_mode=False)\n"
+        "assert sys.modules.get('scipy.linalg.cython_blas', 0) is not None\n"
+        "import scipy.linalg.cython_blas\n"
+        "import scipy.linalg\n"
+        "print('ok', scipy.linalg.solve([[2.0]], [4.0])[0])\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok 2.0"
+    assert out.exists()

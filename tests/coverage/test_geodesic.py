@@ -87,3 +87,27 @@ def test_fast_mode_radials_stay_near_the_geodesic():
             lo_g, la_g, _ = WGS84.fwd(lon0, lat0, az_g, frac * d_g)
             worst = max(worst, WGS84.inv(lo, la, lo_g, la_g)[2])
     assert worst < 5.0
+
+
+def test_vectorised_inverse_and_circle_points_match_pyproj():
+    rng = np.random.default_rng(4)
+    lat0, lon0 = 41.4, 24.2
+    lats = lat0 + rng.uniform(-2, 2, 500)
+    lons = lon0 + rng.uniform(-2.5, 2.5, 500)
+    lats[0], lons[0] = lat0, lon0  # the site itself
+    dist = np.empty(500)
+    az = np.empty(500)
+    G.inverse_many(lat0, lon0, lats, lons, dist, az)
+    az_ref, _, d_ref = WGS84.inv(np.full(500, lon0), np.full(500, lat0), lons, lats)
+    assert np.max(np.abs(dist - d_ref)) < 1e-3
+    assert dist[0] == 0.0
+    da = np.angle(np.exp(1j * (az[1:] - np.radians(az_ref[1:]))))
+    assert np.max(np.abs(da)) < 1e-8
+    azs = np.arange(0.0, 360.0, 7.5)
+    la = np.empty(azs.size)
+    lo = np.empty(azs.size)
+    G.circle_points(lat0, lon0, 123_456.0, azs, la, lo)
+    lo_ref, la_ref, _ = WGS84.fwd(np.full(azs.size, lon0), np.full(azs.size, lat0), azs,
+                                  np.full(azs.size, 123_456.0))  # fmt: skip
+    _, _, err = WGS84.inv(lo, la, lo_ref, la_ref)
+    assert np.max(err) < 1e-3

@@ -64,6 +64,10 @@ class _Progress:
 @click.option("--mode", default="fast", show_default=True,
               type=click.Choice(["fast", "exact"], case_sensitive=False),
               help="ITM map mode: fast (radial sweeps, stated error) or exact (one profile per node).")
+@click.option("--direction", default="forward", show_default=True,
+              type=click.Choice(["forward", "reverse"], case_sensitive=False),
+              help="ITM: forward = the site transmits to each node; reverse = each node (at "
+                   "--rx-height-m) transmits to the site (uplink).")
 @click.option("--climate", default="5", show_default=True,
               help="ITM radio climate 1-7 or name (e.g. continental-temperate).")
 @click.option("--n0", type=float, default=301.0, show_default=True, help="Surface refractivity [N-units].")
@@ -83,13 +87,20 @@ class _Progress:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def coverage(
     terrain_path: Path, site: str, height_m: float, frequency_mhz: float, radius_km: float,
-    rx_height_m: float, model: str, mode: str, climate: str, n0: float, epsilon: float,
+    rx_height_m: float, model: str, mode: str, direction: str, climate: str, n0: float, epsilon: float,
     sigma: float, polarization: str, mdvar: str, time_pct: float, location_pct: float,
     situation_pct: float, hata_environment: str, output: Path, png: Path | None,
     overwrite: bool, threads: int | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Path loss [dB] from one site to every terrain node within a radius."""
+    import atexit
+    import gc
+
     import numpy as np
+
+    # Python's last garbage collection at exit walks numba's large object graph (~0.2 s); at
+    # exit nothing is left to free that the OS does not reclaim, so freeze the heap first
+    atexit.register(gc.freeze)
 
     from yalu.coverage.engine import (
         _threads,
@@ -111,6 +122,7 @@ def coverage(
     dtype = np.float32 if mode.lower() == "fast" else np.float64
     # load the compiled kernels while the terrain is read (I/O and code loading overlap)
     warm = None
+    no_blas = _block_numba_blas_probe()
     if model.lower() == "itm":
         import threading
 
@@ -135,7 +147,7 @@ def coverage(
         spec = make_tile_spec(
             terrain, (lat, lon), radius_km * 1000.0, h_tx_m=height_m, h_rx_m=rx_height_m,
             frequency_mhz=frequency_mhz, model=model, mode=mode, itm=itm,
-            hata_environment=hata_environment, elevation_dtype=dtype,
+            hata_environment=hata_environment, elevation_dtype=dtype, direction=direction,
         )  # fmt: skip
         attrs = map_attrs(spec, terrain)
         del terrain  # drops the tile cache: only the window is needed from here on
@@ -143,6 +155,7 @@ def coverage(
         # also on errors: never leave the loader thread running while the process exits
         if warm is not None:
             warm.join()
+        _unblock_numba_blas_probe(no_blas)
     prog = _Progress(not quiet)
     try:
         with _threads(threads):
@@ -175,6 +188,30 @@ def coverage(
             f"{elapsed:.2f} s)",
             err=True,
         )
+
+
+_BLAS_MODULE = "scipy.linalg.cython_blas"
+
+
+def _block_numba_blas_probe() -> bool:
+    """Make numba's start-up probe for BLAS fail fast, for this command only.
+
+    When numba first loads a kernel it imports ``numba.np.arraymath``, which imports
+    ``scipy.linalg`` (~0.15 s, a quarter of the CLI's fixed cost) only to learn whether BLAS
+    exists for ``np.cov``-like inner products. yalu's kernels use no BLAS. A ``None`` entry in
+    ``sys.modules`` makes that one import raise ImportError (numba then uses its plain loop);
+    it is removed as soon as the kernels are loaded, so any later import of scipy works. Does
+    nothing if scipy.linalg is already imported or numba already initialised.
+    """
+    if _BLAS_MODULE in sys.modules or "numba.np.arraymath" in sys.modules:
+        return False
+    sys.modules[_BLAS_MODULE] = None  # type: ignore[assignment]
+    return True
+
+
+def _unblock_numba_blas_probe(blocked: bool) -> None:
+    if blocked and sys.modules.get(_BLAS_MODULE, 0) is None:
+        del sys.modules[_BLAS_MODULE]
 
 
 def _int_or_name(value: str) -> Any:

@@ -8,6 +8,7 @@
 
 from yalu.coverage.composite import best_server, composite
 from yalu.coverage.engine import (
+    Direction,
     FastSettings,
     ITMOptions,
     MapMode,
@@ -20,6 +21,7 @@ from yalu.coverage.engine import (
 from yalu.coverage.grid import Grid, grid_around
 
 __all__ = [
+    "Direction",
     "FastSettings",
     "Grid",
     "ITMOptions",

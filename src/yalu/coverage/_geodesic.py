@@ -196,3 +196,23 @@ def profile_points(
         k0 = k1
         la0 = la1
         lo0 = lo1
+
+
+@nb.njit(cache=True)
+def circle_points(
+    lat1: float, lon1: float, s: float, az_deg: np.ndarray, lat_out: np.ndarray,
+    lon_out: np.ndarray,
+) -> None:
+    """Points at distance ``s`` [m] from (lat1, lon1) along each azimuth [deg] (:func:`direct`)."""
+    for i in range(az_deg.shape[0]):
+        lat_out[i], lon_out[i] = direct(lat1, lon1, az_deg[i] * DEG, s)
+
+
+@nb.njit(cache=True, parallel=True)
+def inverse_many(
+    lat1: float, lon1: float, lats: np.ndarray, lons: np.ndarray, dist: np.ndarray,
+    az: np.ndarray,
+) -> None:
+    """:func:`inverse` from (lat1, lon1) to every (lats[q], lons[q]) into ``dist``, ``az``."""
+    for q in nb.prange(lats.shape[0]):
+        dist[q], az[q] = inverse(lat1, lon1, lats[q], lons[q])

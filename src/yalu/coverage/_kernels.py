@@ -26,7 +26,7 @@ fast
     never exceeds ``arc_m``. Raster nodes then take the excess loss interpolated bilinearly in
     (azimuth, distance) from the radials of the finest level active at their distance, plus the
     free-space loss at their own distance. Nodes within ``k_exact`` steps of the site are computed
-    as in exact mode by the caller.
+    as in exact mode by the caller (on Vincenty geodesics, see ``engine._node_geodesics``).
 
 Radial geometry in fast mode: positions along radials are great circles on a sphere of radius
 ``r_fake`` in geodetic coordinates, and node azimuth/distance come from the same sphere, so that a
@@ -49,7 +49,6 @@ from yalu.propagation._itm_kernels import (
     OUT_LEN,
     SCRATCH_LEN,
     effective_curvature,
-    free_space_loss_db,
     ground_impedance,
     p2p_core,
     reference_attenuation,
@@ -78,7 +77,9 @@ P_SIT = 8
 P_CLIMATE = 9
 P_POL = 10
 P_MDVAR = 11
-P_LEN = 12
+# 0: the site is ITM's terminal 1 (forward); 1: every node is terminal 1 (reverse)
+P_REV = 12
+P_LEN = 13
 
 
 @njit(cache=True, inline="always")
@@ -90,8 +91,18 @@ def _fdim(x: float, y: float) -> float:
 def _itm(
     elev: np.ndarray, n: int, step: float, p: np.ndarray, scratch: np.ndarray, outv: np.ndarray
 ) -> float:
+    """ITM on the site-to-node profile ``elev[0..n]``; in reverse, on that profile reversed
+    (in place) with the node as terminal 1."""
+    h1 = p[P_H_TX]
+    h2 = p[P_H_RX]
+    if p[P_REV] != 0.0:
+        h1, h2 = h2, h1
+        for i in range((n + 1) // 2):
+            t = elev[i]
+            elev[i] = elev[n - i]
+            elev[n - i] = t
     return p2p_core(
-        elev, 0, n, step, p[P_H_TX], p[P_H_RX], p[P_F_MHZ], int(p[P_CLIMATE]), p[P_N0],
+        elev, 0, n, step, h1, h2, p[P_F_MHZ], int(p[P_CLIMATE]), p[P_N0],
         int(p[P_POL]), p[P_EPS], p[P_SIGMA], int(p[P_MDVAR]), p[P_TIME], p[P_LOC], p[P_SIT],
         scratch, outv,
     )  # fmt: skip
@@ -181,11 +192,13 @@ def radial_scales(
 
 @njit(cache=True)
 def _lsq_prefix(
-    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, n: int, step: float, x_start: float, x_end: float
+    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, n: int, step: float, x_start: float,
+    x_end: float, rev: bool,
 ) -> tuple[float, float]:
-    """``_itm_kernels.least_squares_line`` on z[0..n] in O(1) from prefix sums.
+    """``_itm_kernels.least_squares_line`` on z[0..n] (``rev``: on z[n..0]) in O(1).
 
-    ``c0[k] = sum(z[:k])``, ``c1[k] = sum(i * z[i] for i < k)``.
+    Uses prefix sums ``c0[k] = sum(z[:k])``, ``c1[k] = sum(i * z[i] for i < k)``. With ``rev``
+    the profile is ``z'[i] = z[n - i]`` and the result is at z''s ends (first: at z[n]).
     """
     k_lo = int(_fdim(x_start / step, 0.0))
     k_hi = n - int(_fdim(n, x_end / step))
@@ -195,11 +208,22 @@ def _lsq_prefix(
     width = float(k_hi - k_lo)
     centre = k_lo + 0.5 * width
     u_end = centre
-    s0 = 0.5 * (z[k_lo] + z[k_hi])
-    s1 = 0.5 * (z[k_lo] - z[k_hi]) * (-0.5 * width)
+    if rev:
+        z_lo = z[n - k_lo]
+        z_hi = z[n - k_hi]
+    else:
+        z_lo = z[k_lo]
+        z_hi = z[k_hi]
+    s0 = 0.5 * (z_lo + z_hi)
+    s1 = 0.5 * (z_lo - z_hi) * (-0.5 * width)
     if k_hi - k_lo >= 2:
-        a = c0[k_hi] - c0[k_lo + 1]
-        b = c1[k_hi] - c1[k_lo + 1]
+        if rev:
+            # sum over i = k_lo+1..k_hi-1 of z[n-i] and of i z[n-i] = (n - j) z[j]
+            a = c0[n - k_lo] - c0[n - k_hi + 1]
+            b = n * a - (c1[n - k_lo] - c1[n - k_hi + 1])
+        else:
+            a = c0[k_hi] - c0[k_lo + 1]
+            b = c1[k_hi] - c1[k_lo + 1]
         s0 += a
         s1 += b - centre * a
     mean = s0 / width
@@ -256,48 +280,57 @@ def _excess_at(
     z: np.ndarray, c0: np.ndarray, c1: np.ndarray, k: int, step: float, p: np.ndarray,
     itx: int, irx: int, delta_h: float, z_g: complex,
 ) -> float:
-    """ITM loss minus free-space loss for the radial path ending at sample k (NaN on error)."""
+    """ITM loss minus free-space loss for the radial path ending at sample k (NaN on error).
+
+    Forward: ITM's terminal 1 is the site (sample 0); reverse (``p[P_REV]``): the node at
+    sample k, on the reversed profile, as ``_itm`` computes it in exact mode.
+    """
     h_tx = p[P_H_TX]
     h_rx = p[P_H_RX]
     f = p[P_F_MHZ]
-    theta_tx, theta_rx, d_tx, d_rx, x_start, x_end, gamma_e, n_s, d = _geometry_at(
+    rev = p[P_REV] != 0.0
+    # site-side and node-side horizons (physical; the same in both directions)
+    th_s, th_n, d_s, d_n, _xs, _xe, gamma_e, n_s, d = _geometry_at(
         z, c0, c1, k, step, h_tx, h_rx, itx, irx, p[P_N0]
     )
     a_e = 1.0 / gamma_e
+    if rev:
+        h1, h2, th1, th2, d1, d2, e1, e2 = h_rx, h_tx, th_n, th_s, d_n, d_s, z[k], z[0]
+    else:
+        h1, h2, th1, th2, d1, d2, e1, e2 = h_tx, h_rx, th_s, th_n, d_s, d_n, z[0], z[k]
     # ITM v1.4 QuickPfl, as _itm_kernels.profile_geometry, with O(1) least squares
-    e_tx = z[0]
-    e_rx = z[k]
-    if d_tx + d_rx > 1.5 * d:
-        fit_tx, fit_rx = _lsq_prefix(z, c0, c1, k, step, x_start, x_end)
-        h_e_tx = h_tx + _fdim(e_tx, fit_tx)
-        h_e_rx = h_rx + _fdim(e_rx, fit_rx)
-        d_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
-        d_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
-        d_sum = d_tx + d_rx
+    x_start = min(15.0 * h1, 0.1 * d1)
+    x_end = d - min(15.0 * h2, 0.1 * d2)
+    if d1 + d2 > 1.5 * d:
+        fit1, fit2 = _lsq_prefix(z, c0, c1, k, step, x_start, x_end, rev)
+        h_e1 = h1 + _fdim(e1, fit1)
+        h_e2 = h2 + _fdim(e2, fit2)
+        d1 = _horizon_from_height(h_e1, a_e, delta_h)
+        d2 = _horizon_from_height(h_e2, a_e, delta_h)
+        d_sum = d1 + d2
         if d_sum <= d:
             ratio = d / d_sum
             q = ratio * ratio
-            h_e_tx = h_e_tx * q
-            d_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
-            h_e_rx = h_e_rx * q
-            d_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
-        d_ls = math.sqrt(2.0 * h_e_tx * a_e)
-        theta_tx = (0.65 * delta_h * (d_ls / d_tx - 1.0) - 2.0 * h_e_tx) / d_ls
-        d_ls = math.sqrt(2.0 * h_e_rx * a_e)
-        theta_rx = (0.65 * delta_h * (d_ls / d_rx - 1.0) - 2.0 * h_e_rx) / d_ls
+            h_e1 = h_e1 * q
+            d1 = _horizon_from_height(h_e1, a_e, delta_h)
+            h_e2 = h_e2 * q
+            d2 = _horizon_from_height(h_e2, a_e, delta_h)
+        d_ls = math.sqrt(2.0 * h_e1 * a_e)
+        th1 = (0.65 * delta_h * (d_ls / d1 - 1.0) - 2.0 * h_e1) / d_ls
+        d_ls = math.sqrt(2.0 * h_e2 * a_e)
+        th2 = (0.65 * delta_h * (d_ls / d2 - 1.0) - 2.0 * h_e2) / d_ls
     else:
-        fit_tx, _u = _lsq_prefix(z, c0, c1, k, step, x_start, 0.9 * d_tx)
-        h_e_tx = h_tx + _fdim(e_tx, fit_tx)
-        _u, fit_rx = _lsq_prefix(z, c0, c1, k, step, d - 0.9 * d_rx, x_end)
-        h_e_rx = h_rx + _fdim(e_rx, fit_rx)
+        fit1, _u = _lsq_prefix(z, c0, c1, k, step, x_start, 0.9 * d1, rev)
+        h_e1 = h1 + _fdim(e1, fit1)
+        _u, fit2 = _lsq_prefix(z, c0, c1, k, step, d - 0.9 * d2, x_end, rev)
+        h_e2 = h2 + _fdim(e2, fit2)
     rtn, _w, a_ref, _mode = reference_attenuation(
-        d, f, h_tx, h_rx, h_e_tx, h_e_rx, d_tx, d_rx, theta_tx, theta_rx, delta_h, gamma_e,
-        n_s, z_g, False,
+        d, f, h1, h2, h_e1, h_e2, d1, d2, th1, th2, delta_h, gamma_e, n_s, z_g, False,
     )  # fmt: skip
     if rtn != 0:
         return math.nan
     a_var, _w3 = variability_db(
-        p[P_TIME], p[P_LOC], p[P_SIT], h_e_tx, h_e_rx, delta_h, f, d, a_ref,
+        p[P_TIME], p[P_LOC], p[P_SIT], h_e1, h_e2, delta_h, f, d, a_ref,
         int(p[P_CLIMATE]), int(p[P_MDVAR]),
     )  # fmt: skip
     return a_var
@@ -305,10 +338,19 @@ def _excess_at(
 
 @njit(cache=True)
 def _delta_h_at(
-    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, k: int, step: float, p: np.ndarray,
-    itx: int, irx: int, scratch: np.ndarray,
+    z: np.ndarray, zr: np.ndarray, n_end: int, c0: np.ndarray, c1: np.ndarray, k: int,
+    step: float, p: np.ndarray, itx: int, irx: int, scratch: np.ndarray,
 ) -> float:
-    r = _geometry_at(z, c0, c1, k, step, p[P_H_TX], p[P_H_RX], itx, irx, p[P_N0])
+    """ITM's delta_h of the path ending at sample k; in reverse on the reversed profile, read
+    from ``zr`` (``zr[m] = z[n_end - m]``) at offset ``n_end - k``."""
+    h_tx = p[P_H_TX]
+    h_rx = p[P_H_RX]
+    r = _geometry_at(z, c0, c1, k, step, h_tx, h_rx, itx, irx, p[P_N0])
+    if p[P_REV] != 0.0:
+        d = r[8]
+        x_start = min(15.0 * h_rx, 0.1 * r[3])
+        x_end = d - min(15.0 * h_tx, 0.1 * r[2])
+        return terrain_delta_h(zr, n_end - k, k, step, x_start, x_end, scratch)
     return terrain_delta_h(z, 0, k, step, r[4], r[5], scratch)
 
 
@@ -318,7 +360,7 @@ def _sample_and_sweep(
     slat0: float, clat0: float, lon0: float, z_site: float, az: float, r_fake: float,
     step_fake: float, step: float, n_s: int, gamma_ref: float, h_tx: float, h_rx: float,
     z: np.ndarray, c0: np.ndarray, c1: np.ndarray, itx: np.ndarray, irx: np.ndarray,
-    hull: np.ndarray, obs: np.ndarray,
+    hull: np.ndarray, hull_y: np.ndarray, obs: np.ndarray,
 ) -> int:
     """Terrain, prefix sums and horizon candidates along one radial; return the last valid sample.
 
@@ -377,16 +419,12 @@ def _sample_and_sweep(
             lo = 0
             hi = n_hull - 1
             # first edge m where the query is on or above the line through hull[m], hull[m+1]
+            # (hull_y holds z - qc x^2 of the hull points; xb > xa, so no division is needed)
             while lo < hi:
                 mid = (lo + hi) // 2
-                ia = hull[mid]
-                ib = hull[mid + 1]
-                xa = ia * step
-                xb = ib * step
-                ya = z[ia] - qc * xa * xa
-                yb = z[ib] - qc * xb * xb
-                line = ya + (yb - ya) * (d - xa) / (xb - xa)
-                if y_q < line:
+                xa = hull[mid] * step
+                ya = hull_y[mid]
+                if (y_q - ya) * (hull[mid + 1] * step - xa) < (hull_y[mid + 1] - ya) * (d - xa):
                     lo = mid + 1
                 else:
                     hi = mid
@@ -399,17 +437,16 @@ def _sample_and_sweep(
             best_i = k
         y = z[k] - qc * x * x
         while n_hull >= 2:
-            ia = hull[n_hull - 2]
-            ib = hull[n_hull - 1]
-            xa = ia * step
-            xb = ib * step
-            ya = z[ia] - qc * xa * xa
-            yb = z[ib] - qc * xb * xb
+            xa = hull[n_hull - 2] * step
+            xb = hull[n_hull - 1] * step
+            ya = hull_y[n_hull - 2]
+            yb = hull_y[n_hull - 1]
             if (xb - xa) * (y - ya) - (yb - ya) * (x - xa) >= 0.0:
                 n_hull -= 1
             else:
                 break
         hull[n_hull] = k
+        hull_y[n_hull] = y
         n_hull += 1
     return n_end
 
@@ -542,20 +579,27 @@ def fast_delta_h(
         itx = np.empty(n_s + 1, dtype=np.int64)
         irx = np.empty(n_s + 1, dtype=np.int64)
         hull = np.empty(n_s + 1, dtype=np.int64)
+        hull_y = np.empty(n_s + 1)
         obs = np.empty(n_s + 1, dtype=np.bool_)
+        zr = np.empty(n_s + 1)
         scratch = np.empty(SCRATCH_LEN)
         step = step_fake * scales[j]
         n_end = _sample_and_sweep(
             elev2d, north, west, dlat, dlon, slat0, clat0, lon0, z_site, TWO_PI * j / n_az,
             r_fake, step_fake, step, n_s, gamma_ref, p[P_H_TX], p[P_H_RX],
-            z, c0, c1, itx, irx, hull, obs,
+            z, c0, c1, itx, irx, hull, hull_y, obs,
         )  # fmt: skip
+        if p[P_REV] != 0.0:
+            for m in range(n_end + 1):
+                zr[m] = z[n_end - m]
         for m in range(n_dh):
             if n_end < 1:
                 dh_polar[r, m] = math.nan
                 continue
             k = min(max(1, m * kdh), n_end)
-            dh_polar[r, m] = _delta_h_at(z, c0, c1, k, step, p, itx[k], irx[k], scratch)
+            dh_polar[r, m] = _delta_h_at(
+                z, zr, n_end, c0, c1, k, step, p, itx[k], irx[k], scratch
+            )
 
 
 @njit(cache=True, parallel=True)
@@ -585,6 +629,7 @@ def fast_radials(
         itx = np.empty(n_s + 1, dtype=np.int64)
         irx = np.empty(n_s + 1, dtype=np.int64)
         hull = np.empty(n_s + 1, dtype=np.int64)
+        hull_y = np.empty(n_s + 1)
         obs = np.empty(n_s + 1, dtype=np.bool_)
         done = np.empty(n_s + 1, dtype=np.bool_)
         dh = np.empty(n_dh)
@@ -610,7 +655,7 @@ def fast_radials(
         n_end = _sample_and_sweep(
             elev2d, north, west, dlat, dlon, slat0, clat0, lon0, z_site, TWO_PI * j / n_az,
             r_fake, step_fake, step, n_s, gamma_ref, p[P_H_TX], p[P_H_RX],
-            z, c0, c1, itx, irx, hull, obs,
+            z, c0, c1, itx, irx, hull, hull_y, obs,
         )  # fmt: skip
         if n_end >= 1:
             calls[r] = _evaluate_radial(
@@ -643,7 +688,11 @@ def fast_fill(
     slat0 = math.sin(lat0 * DEG)
     clat0 = math.cos(lat0 * DEG)
     f = p[P_F_MHZ]
+    # free_space_loss_db(d, f) = (32.45 + 20 log10 f) + 20 log10(d / 1000), same operation order
+    fsl0 = 32.45 + 20.0 * math.log10(f)
     r_exact = k_exact * step_fake
+    # nodes with s_fake * min(scales) beyond radius + 50 m are outside whatever their radial
+    s_out = (radius_m + 50.0) / scales.min()
     # per-column terms of the haversine and azimuth formulas
     sdl = np.empty(n_cols)
     cdl = np.empty(n_cols)
@@ -668,6 +717,10 @@ def fast_fill(
             hav = min(1.0, max(0.0, hav))
             c = 2.0 * math.asin(math.sqrt(hav))
             s_fake = c * r_fake
+            if s_fake > s_out:
+                out[i, j] = math.nan
+                flag[i, j] = 0
+                continue
             az = math.atan2(sdl[j] * cl, a_s - a_c * cdl[j])
             if az < 0.0:
                 az += TWO_PI
@@ -720,7 +773,7 @@ def fast_fill(
                 v = va if ta < 0.5 else vb
             else:
                 v = va + (vb - va) * ta
-            out[i, j] = v + free_space_loss_db(d_approx, f)
+            out[i, j] = v + (fsl0 + 20.0 * math.log10(d_approx / 1000.0))
 
 
 @njit(cache=True)
