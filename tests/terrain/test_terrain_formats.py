@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from terrain_synth import linear_field, write_sdf
 
+from yalu.errors import TerrainFormatError
 from yalu.terrain.formats import (
     classify_tile,
     copernicus_name,
@@ -70,3 +71,29 @@ def test_sdf_writer_matches_independent_writer(tmp_path: Path) -> None:
 def test_sdf_writer_rejects_bad_grid(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="1200x1200"):
         write_sdf_tile(tmp_path / "x.sdf", 41, 124, np.zeros((10, 10)))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("336\n41\n335\n42\n" + "12\n" * 100, "100 values|104 values"),
+        ("336\n41\n335\n42\n" + "12\n" * (1200 * 1200 - 1) + "1x\n", "not an integer"),
+        ("336\n41\n335\n42\n" + "12.5\n" * 10, "not an integer"),
+        ("336\n41\n335\n42\n" + "- 3\n", "not an integer"),
+        ("", "0 values"),
+    ],
+)
+def test_sdf_reader_rejects_corrupt_tiles(tmp_path: Path, text: str, message: str) -> None:
+    p = tmp_path / "41:42:335:336.sdf"
+    p.write_text(text)
+    with pytest.raises(TerrainFormatError, match=message):
+        read_sdf(p)
+
+
+def test_sdf_reader_parses_signs_and_crlf(tmp_path: Path) -> None:
+    vals = np.arange(1200 * 1200, dtype=np.int64) % 5000 - 2500
+    p = tmp_path / "41:42:335:336.sdf"
+    p.write_bytes(("336\r\n41\r\n335\r\n42\r\n" + "\r\n".join(map(str, vals)) + "\r\n").encode())
+    got = read_sdf(p, south=41)
+    want = vals.reshape(1200, 1200)[::-1, ::-1].astype(np.float32)
+    np.testing.assert_array_equal(got, want)

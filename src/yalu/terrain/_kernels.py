@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["bilinear_grid", "bilinear_point", "fill_voids"]
+__all__ = ["bilinear_grid", "bilinear_point", "fill_voids", "parse_int_text"]
 
 # A coordinate within this fraction of a grid step outside the node extent snaps onto the edge,
 # so that points computed exactly on an edge (with rounding) still interpolate.
@@ -139,3 +139,42 @@ def fill_voids(z):  # type: ignore[no-untyped-def]
             break
         remaining = w
     return n_void
+
+
+@njit(cache=True, nogil=True)
+def parse_int_text(buf, out):  # type: ignore[no-untyped-def]
+    """Parse whitespace-separated decimal integers from the bytes ``buf`` (uint8) into ``out``.
+
+    Returns ``(count, bad)``: the number of integers found, and the byte offset of the first
+    character that is neither a digit, a leading ``-``/``+`` nor ASCII whitespace (-1 if none).
+    Integers beyond ``len(out)`` are counted but not stored, so the caller can report the true
+    count. Runs without the GIL: SPLAT! SDF tiles are 1.44 M (3") or 13 M (1") lines of text.
+    """
+    n = buf.shape[0]
+    cap = out.shape[0]
+    count = 0
+    i = 0
+    while i < n:
+        c = buf[i]
+        if c == 32 or c == 10 or c == 13 or c == 9:
+            i += 1
+            continue
+        sign = 1
+        if c == 45 or c == 43:
+            if c == 45:
+                sign = -1
+            i += 1
+            if i >= n or buf[i] < 48 or buf[i] > 57:
+                return count, i - 1
+        elif c < 48 or c > 57:
+            return count, i
+        v = 0
+        while i < n and 48 <= buf[i] <= 57:
+            v = v * 10 + (buf[i] - 48)
+            i += 1
+        if i < n and not (buf[i] == 32 or buf[i] == 10 or buf[i] == 13 or buf[i] == 9):
+            return count, i
+        if count < cap:
+            out[count] = sign * v
+        count += 1
+    return count, -1

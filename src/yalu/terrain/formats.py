@@ -214,19 +214,28 @@ def read_sdf(
 
     The header is checked against ``south``/``west`` (the name) when given.
     """
+    from yalu.terrain._kernels import parse_int_text
+
     p = Path(path)
     try:
-        vals = np.loadtxt(p, dtype=np.int64)
-    except (OSError, ValueError) as exc:
+        raw = np.frombuffer(p.read_bytes(), dtype=np.uint8)
+    except OSError as exc:
         raise TerrainFormatError(f"{p}: unreadable SPLAT! SDF tile ({exc})") from exc
-    vals = np.atleast_1d(vals)
-    n = vals.size - 4
-    ppd = int(round(np.sqrt(max(n, 0))))
-    if n <= 0 or ppd * ppd != n or ppd not in (1200, 3600):
+    vals = np.empty(4 + 3600 * 3600 if raw.size > 12_000_000 else 4 + 1200 * 1200, dtype=np.int64)
+    count, bad = parse_int_text(raw, vals)
+    if bad >= 0:
+        snippet = bytes(raw[bad : bad + 12]).decode("ascii", "replace")
         raise TerrainFormatError(
-            f"{p}: {vals.size} values is not a SPLAT! SDF tile (valid: 4 header lines + 1200x1200 "
+            f"{p}: unreadable SPLAT! SDF tile (not an integer at byte {bad}: {snippet!r})"
+        )
+    n = count - 4
+    ppd = int(round(np.sqrt(max(n, 0))))
+    if n <= 0 or ppd * ppd != n or ppd not in (1200, 3600) or count > vals.size:
+        raise TerrainFormatError(
+            f"{p}: {count} values is not a SPLAT! SDF tile (valid: 4 header lines + 1200x1200 "
             f"or 3600x3600 values)"
         )
+    vals = vals[:count]
     max_west, min_north, min_west, max_north = (int(v) for v in vals[:4])
     if max_north != min_north + 1 or (min_west + 1) % 360 != max_west % 360:
         raise TerrainFormatError(f"{p}: inconsistent SDF header {vals[:4].tolist()}")
