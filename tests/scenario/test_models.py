@@ -122,6 +122,8 @@ BAD = [
     ("handset power key", "    technologies: [gsm, lte]", "    technologies: [gsm, lte]\n    max_tx_power_dbm: {wifi: 20}", "handsets[0].max_tx_power_dbm", r"must be a technology", "max_tx_power_dbm"),
     ("missing csv file", "variants:", "sites_csv:\n  - path: nowhere.csv\n    operators: [{name: op, mcc: 460, carriers: {gsm: {band: GSM900}}}]\nvariants:", "sites_csv[0].path = 'nowhere.csv'", r"must be an existing file", "path: nowhere.csv"),
     ("csv operator band of another technology", "variants:", "sites_csv:\n  - path: s.yaml\n    operators: [{name: op, mcc: 460, carriers: {gsm: {band: B3}}}]\nvariants:", "sites_csv[0].operators[0]", r"carriers.gsm.band = 'B3': unknown gsm band", "operators:"),
+    ("mdvar out of range", "variants:", "propagation: {mdvar: 4}\nvariants:", "propagation.mdvar = 4", r"must be 0-3, plus 10 and/or 20", "mdvar: 4"),
+    ("engine mode", "variants:", "propagation: {engine_mode: quick}\nvariants:", "propagation.engine_mode = 'quick'", r"must be one of 'exact' or 'fast'", "engine_mode: quick"),
     ("terrain file without path", "variants:", "terrain: {source: file}\nvariants:", "terrain", r"terrain source 'file' needs a path", "terrain:"),
 ]
 

@@ -177,10 +177,26 @@ class PropagationSpec(_Model):
     #: Ground relative permittivity and conductivity [S/m] ("average ground").
     ground_permittivity: float = Field(default=15.0, gt=1, le=100)
     ground_conductivity_s_per_m: float = Field(default=0.005, gt=0, le=10)
+    #: ITM mode of variability (NTIA ITM v1.4): 0 single message, 1 individual, 2 mobile,
+    #: 3 broadcast; +10 removes location variability, +20 situation variability. The default 12
+    #: (mobile, no location variability) is what SPLAT!'s legacy ITM hard-codes; use 2 to make
+    #: ``location_pct`` count.
+    mdvar: int = 12
+    #: Coverage engine mode: ``exact`` runs ITM on every node's own geodesic profile; ``fast``
+    #: shares work along radials (about 20x faster on native-resolution grids, but its error
+    #: grows on terrain that is rough at the scale of a few nodes: see yalu.coverage).
+    engine_mode: Literal["exact", "fast"] = "exact"
     #: Paths are evaluated up to this distance from each site and jammer [km].
     max_distance_km: float = Field(default=100.0, gt=0, le=500)
     #: Handset height above ground [m].
     receiver_height_m: float = Field(default=1.5, gt=0, le=100)
+
+    @field_validator("mdvar")
+    @classmethod
+    def _mdvar(cls, v: int) -> int:
+        if not (0 <= v % 10 <= 3 and 0 <= v // 10 <= 3):
+            raise ValueError("must be 0-3, plus 10 and/or 20 (0-3, 10-13, 20-23, 30-33)")
+        return v
 
 
 # ----------------------------------------------------------------------------------------------

@@ -417,6 +417,7 @@ def run_scenario(
         "polarization": 0 if prop.polarization == "horizontal" else 1,
         "epsilon": prop.ground_permittivity, "sigma": prop.ground_conductivity_s_per_m,
         "time_pct": prop.time_pct, "location_pct": prop.location_pct, "situation_pct": prop.situation_pct,
+        "mdvar": prop.mdvar, "mode": prop.engine_mode,
     }
     cache: dict[tuple[float, ...], np.ndarray] = {}
     keys: list[tuple[float, ...]] = []
@@ -605,6 +606,8 @@ def run_scenario(
         "sector_carriers": len(sectors),
         "path_loss_maps": len(uniq),
         "propagation_model": prop.model,
+        "engine_mode": prop.engine_mode if prop.model == "itm" else None,
+        "itm_mdvar": prop.mdvar if prop.model == "itm" else None,
     }
     notes = list(extra_notes or [])
     notes.append(
@@ -800,7 +803,8 @@ def _point_loss(terrain: Any, key: tuple[float, ...], radius_m: float, model: st
         return math.inf
     g = Grid(sl, so, 1e-4, 1e-4, 1, 1)
     m = path_loss_map(terrain, (jl, jo), max(radius_m, d + 1.0), h_tx_m=jh, h_rx_m=max(sh, 0.5),
-                      frequency_mhz=f, model=model, mode="exact", grid=g, step_m=step_m, **itm_kw)
+                      frequency_mhz=f, model=model, grid=g, step_m=step_m,
+                      **{**itm_kw, "mode": "exact"})
     v = float(np.asarray(m.values).ravel()[0])
     return v if math.isfinite(v) else math.inf
 
