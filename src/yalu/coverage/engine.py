@@ -34,8 +34,12 @@ Modes
     median 1.5 dB, P90 16 dB, P95 25 dB, P99 43 dB. Denser sampling does not cure it, because
     the error comes from sharing profiles between nodes at all: ITM at every sample
     (``kstep=1``) gives P95 25 dB, radials 4x denser (``arc_px=0.5``) with ``kstep=1`` P95 18 dB.
-    Real 3" terrain is far smoother at that scale (the bench figures above), but for terrain
-    that is rough at the node scale, or for single-node answers, use exact mode.
+    The bench terrain is GLOBE 30" resampled to 3", smoother than a real 3" DEM. With fractal
+    roughness (k^-3 spectrum, wavelengths < 2 km) added to it
+    (``benchmarks/bench_fast_mode_roughness.py``, 25 km): 5 m RMS, median 0.32 dB, P95 4.4 dB;
+    15 m RMS, median 0.80 dB, P95 7.8 dB. So on real 1"/3" DEMs fast mode is a screening tool;
+    for analysis, single-node answers or rough terrain use exact mode (the scenario runner's
+    default).
 
 Both modes are deterministic: the output is bit-identical across runs and thread counts.
 
