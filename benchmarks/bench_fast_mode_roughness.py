@@ -61,7 +61,7 @@ def main() -> None:
         print("| roughness RMS m | nodes | median | P90 | P95 | P99 | fast s | exact s |")
         print("|---|---|---|---|---|---|---|---|")
         for rms in args.rms:
-            z = w.elevation_m + (rough_noise(w.elevation_m.shape, dy, dx, rms, rng) if rms else 0.0)
+            z = w.grid_m + (rough_noise(w.grid_m.shape, dy, dx, rms, rng) if rms else 0.0)
             win = TerrainWindow(np.ascontiguousarray(z), w.north_deg, w.west_deg, w.dlat_deg,
                                 w.dlon_deg)
             t0 = time.perf_counter()

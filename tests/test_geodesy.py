@@ -121,8 +121,10 @@ def test_bad_points(plane_terrain) -> None:  # type: ignore[no-untyped-def]
         profiles(plane_terrain, (41.5, 124.5), np.zeros((3, 3)), step_m=90)
 
 
-def test_profile_on_default_terrain_when_none() -> None:
-    p = profile(None, (40.1, 124.4), (40.3, 124.8), step_m=1000)
+def test_profile_on_the_embedded_terrain() -> None:
+    from yalu.terrain import default_terrain
+
+    p = profile(default_terrain(), (40.1, 124.4), (40.3, 124.8), step_m=1000)
     assert p.elevation_m.size == p.n_intervals + 1 and np.isfinite(p.elevation_m).all()
 
 

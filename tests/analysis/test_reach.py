@@ -9,8 +9,8 @@ from rasterio.transform import from_origin
 from yalu.analysis.area import BBoxArea, BorderBufferArea, PolygonArea, Regions
 from yalu.analysis.reach import CensusRow, census_table, level_name, population_reach
 from yalu.analysis.settlements import Settlements
-from yalu.coverage.grid import Grid
 from yalu.errors import ParameterError
+from yalu.geodesy.grid import Grid
 
 GEOD = Geod(ellps="WGS84")
 GRID = Grid(north_deg=41.0, west_deg=124.0, dlat_deg=0.1, dlon_deg=0.1, n_rows=10, n_cols=10)

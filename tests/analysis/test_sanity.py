@@ -3,8 +3,8 @@ import pytest
 from pyproj import Geod
 
 from yalu.analysis.sanity import escape_distance_km, reach_into_country
-from yalu.coverage.grid import Grid
 from yalu.errors import ParameterError
+from yalu.geodesy.grid import Grid
 
 GEOD = Geod(ellps="WGS84")
 

@@ -88,7 +88,7 @@ def test_to_sdf_round_trip_and_overwrite(tmp_path: Path) -> None:
     assert sdf.description == "SPLAT! SDF 3 arc-second, 2 tiles"
     win = sdf.read_window(41.0, 124.0, 42 - 1 / 1200, 126 - 1 / 1200)
     lat, lon = np.meshgrid(win.lat_deg, win.lon_deg, indexing="ij")
-    np.testing.assert_allclose(win.elevation_m, np.rint(field(lat, lon)), atol=1e-6)
+    np.testing.assert_allclose(win.grid_m, np.rint(field(lat, lon)), atol=1e-6)
     # the output exists: refused without --overwrite, replaced with it
     r = CliRunner().invoke(
         cli, ["terrain", "to-sdf", str(src), "--bbox", "41.2,124.2,41.8,124.5", "-o", str(out)]

@@ -13,8 +13,8 @@ from cov_synth import D3, SITE, flat, hilly, ridge, write_tif
 from yalu.coverage import (
     FastSettings,
     Grid,
-    best_server,
     composite,
+    lowest_loss_index,
     make_tile_spec,
     path_loss_map,
     tile_job,
@@ -276,13 +276,13 @@ def test_tile_job_is_picklable_and_tiles_reassemble(hilly_terrain):
     assert out.tobytes() == full.tobytes()
 
 
-def test_composite_and_best_server(hilly_terrain):
+def test_composite_and_lowest_loss_index(hilly_terrain):
     kw = dict(h_tx_m=30.0, frequency_mhz=900.0)
     g = make_tile_spec(hilly_terrain, SITE, 6000.0, **kw).grid
     sites = [SITE, (SITE[0] + 0.03, SITE[1] - 0.03), (SITE[0] - 0.02, SITE[1] + 0.04)]
     maps = [path_loss_map(hilly_terrain, s, 6000.0, grid=g, **kw) for s in sites]
     comp = composite(maps)
-    best = best_server(maps)
+    best = lowest_loss_index(maps)
     stack = np.stack([m.values for m in maps])
     assert comp.attrs["transform"] == maps[0].attrs["transform"]
     finite = np.isfinite(stack)
@@ -295,7 +295,7 @@ def test_composite_and_best_server(hilly_terrain):
     some = ~none
     assert np.all(comp.values[some] == np.nanmin(np.where(finite, stack, np.inf), axis=0)[some])
     # ties go to the lowest index
-    twin = best_server([maps[0], maps[0]])
+    twin = lowest_loss_index([maps[0], maps[0]])
     assert set(np.unique(twin.values)) <= {-1, 0}
     with pytest.raises(ParameterError):
         composite([maps[0], maps[0].values[:-1]])
@@ -429,3 +429,35 @@ def test_progress_is_monotone_and_completes(hilly_terrain, mode):
     fractions = [d / t for d, t in seen]
     assert all(b >= a for a, b in zip(fractions, fractions[1:], strict=False))
     assert fractions[-1] == 1.0
+
+
+def test_numba_threads_sets_checks_and_restores():
+    import numba
+
+    from yalu.coverage.engine import numba_threads
+
+    before = numba.get_num_threads()
+    n_max = int(numba.config.NUMBA_NUM_THREADS)
+    with numba_threads(1):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+    with numba_threads(n_max + 5):  # capped to what numba started with
+        assert numba.get_num_threads() == n_max
+    with numba_threads(None):
+        assert numba.get_num_threads() == before
+    for bad in (0, -2, 1.5):
+        with pytest.raises(ParameterError, match="threads"):
+            with numba_threads(bad):  # type: ignore[arg-type]
+                pass
+    assert numba.get_num_threads() == before
+
+
+def test_coerce_itm_options_accepts_names_and_rejects_with_codes():
+    from yalu.coverage.engine import ITMOptions, coerce_itm_options
+
+    o = coerce_itm_options("desert", 301, "horizontal", 15, 0.005, "mobile", 50, 50, 50)
+    assert o == ITMOptions(climate=4, n0=301.0, polarization=0, epsilon=15.0, sigma=0.005,
+                           mdvar=2, time_pct=50.0, location_pct=50.0, situation_pct=50.0)  # fmt: skip
+    with pytest.raises(ITMError) as info:
+        coerce_itm_options(9.5, 301, 1, 15, 0.005, 12, 50, 50, 50)
+    assert info.value.code == 1002

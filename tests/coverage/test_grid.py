@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from yalu.coverage.grid import Grid, grid_around, metres_per_degree
 from yalu.errors import ParameterError
+from yalu.geodesy.grid import Grid, grid_around, metres_per_degree
 
 
 def test_nodes_and_transform_roundtrip():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from yalu.coverage.grid import Grid
 from yalu.errors import OutputExistsError, ParameterError
+from yalu.geodesy.grid import Grid
 from yalu.io.maps import nice_scale_km, plot_map
 
 
@@ -58,3 +58,70 @@ def test_bad_input(tmp_path):
         plot_map(tmp_path / "x.png", np.zeros(3), transform=(1, 0, 0, 0, -1, 0))
     with pytest.raises(ParameterError, match="transform"):
         plot_map(tmp_path / "x.png", np.zeros((3, 3)))
+
+
+# ---------------------------------------------------------------------------------------------
+# maps of a scenario run: layers on a grid with overlays
+
+
+def _hex(c):
+    return tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def _near(im, rgb, tol=12):
+    return (np.abs(im[..., :3] - np.array(rgb)) <= tol).all(axis=-1)
+
+
+@pytest.fixture
+def run_grid():
+    g = Grid(42.0, 124.0, 0.01, 0.01, 60, 80)
+    la, lo = np.meshgrid(g.lats(), g.lons(), indexing="ij")
+    dist = np.hypot(la - 41.7, (lo - 124.4) * 0.75)
+    return g, dist
+
+
+def test_service_map_colours_levels_and_leaves_none_blank(tmp_path, run_grid):
+    from yalu.io.maps import SERVICE_COLOURS, write_service_png
+
+    g, dist = run_grid
+    svc = np.select([dist < 0.08, dist < 0.16, dist < 0.24], [3, 2, 1], 0).astype(np.uint8)
+    overlays = {"sites": [(41.7, 124.4)], "jammers": [(41.5, 124.6)]}
+    p = write_service_png(
+        tmp_path / "m" / "svc.png", svc, g, title="service", width_px=700, overlays=overlays
+    )
+    im = np.asarray(Image.open(p).convert("RGB")).astype(int)
+    counts = [int(_near(im, _hex(c)).sum()) for c in SERVICE_COLOURS[1:]]
+    # areas grow outward: SMS ring > voice ring > data disc, each well drawn
+    assert counts[0] > counts[1] > counts[2] > 500, counts
+    assert _near(im, (0xF2, 0xF2, 0xF2), 2).sum() > 1000  # "none": the background shows
+    assert _near(im, (0xE3, 0x1A, 0x1C), 30).sum() > 10  # red site marker
+    with pytest.raises(OutputExistsError):
+        write_service_png(p, svc, g, title="service")
+    assert not list(p.parent.glob(".*part"))
+
+
+def test_layer_maps_are_reproducible_and_checked(tmp_path, run_grid):
+    from yalu.io.maps import write_layer_png
+
+    g, dist = run_grid
+    rsrp = np.where(dist < 0.3, -60 - 200 * dist, np.nan)
+    a = write_layer_png(tmp_path / "a.png", rsrp, g, title="rsrp", units="dBm", vmin=-130,
+                        vmax=-60, note="COARSE DEMO TERRAIN")  # fmt: skip
+    b = write_layer_png(tmp_path / "b.png", rsrp, g, title="rsrp", units="dBm", vmin=-130,
+                        vmax=-60, note="COARSE DEMO TERRAIN")  # fmt: skip
+    assert a.read_bytes() == b.read_bytes()  # no timestamp in the file
+    best = np.where(dist < 0.2, (dist * 40).astype(int), -1)
+    c = write_layer_png(tmp_path / "c.png", best, g, title="best", units="",
+                        categorical_labels=[f"s{i}" for i in range(10)])  # fmt: skip
+    im = np.asarray(Image.open(c).convert("RGB")).astype(int)
+    from matplotlib import colormaps
+
+    tab = colormaps["tab20"]
+    for i in (0, 3, 7):  # categories present take their tab20 colour
+        rgb = tuple(int(round(255 * v)) for v in tab(i)[:3])
+        assert _near(im, rgb, 3).sum() > 50, i
+    with pytest.raises(ParameterError, match="data"):
+        write_layer_png(tmp_path / "d.png", rsrp[:, :-1], g, title="x", units="dB")
+    a2 = write_layer_png(tmp_path / "a.png", rsrp, g, title="rsrp", units="dBm",
+                         overwrite=True)  # fmt: skip
+    assert a2.read_bytes() != b.read_bytes()  # default range differs, and it was replaced

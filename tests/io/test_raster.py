@@ -7,8 +7,8 @@ import pytest
 import rasterio
 import xarray as xr
 
-from yalu.coverage.grid import Grid
 from yalu.errors import InputError, OutputExistsError, ParameterError
+from yalu.geodesy.grid import Grid
 from yalu.io.raster import read_geotiff, write_geotiff
 
 

@@ -19,7 +19,7 @@ from yalu.io.summary import make_summary, round_floats, summary_text, write_summ
 def _reach():
     from yalu.analysis.area import border_regions
     from yalu.analysis.reach import population_reach
-    from yalu.coverage.grid import Grid
+    from yalu.geodesy.grid import Grid
 
     g = Grid(north_deg=41.6, west_deg=127.9, dlat_deg=0.05, dlon_deg=0.05, n_rows=8, n_cols=10)
     lv = np.zeros(g.shape, np.int8)

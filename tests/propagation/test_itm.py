@@ -6,7 +6,7 @@ real-terrain profiles thinned to the shorter ones; at least one case per warning
 ``tests/data/itm_area_vectors.jsonl`` all 300 area vectors, so that a fresh clone checks itself.
 When ``../shared/itm`` sits beside the repository, the full sets are checked too.
 
-Criteria (issue 3): |loss - ref| <= 0.001 dB (0.1 dB for the fp-sensitive id), identical rtn,
+Criteria: |loss - ref| <= 0.001 dB (0.1 dB for the fp-sensitive id), identical rtn,
 mode and warnings, intermediates within 1e-6 relative.
 """
 
@@ -627,3 +627,69 @@ def test_surface_refractivity_limits_from_path_height() -> None:
     r = itm.p2p(np.full(101, 2000.0), 100.0, 10.0, 2.0, 900.0, n0=290.0)  # N_s = 234.8
     assert itm.Warning.SURFACE_REFRACTIVITY in r.warnings
     assert r.n_s == pytest.approx(290.0 * math.exp(-2000.0 / 9460.0), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# reference-schema cases and option coercion (the public API of ``yalu itm run``)
+
+
+def test_reference_case_meets_the_reference_vectors() -> None:
+    for name in ("itm_p2p_subset.jsonl", "itm_area_vectors.jsonl"):
+        cases = _load(DATA / name)
+        got = [itm.reference_case(c) for c in cases]
+        assert all(tuple(g) == itm.REFERENCE_KEYS for g in got)
+        _check_all(cases, got)
+
+
+def test_reference_case_is_bit_identical_to_the_scalar_api() -> None:
+    cases = _load(DATA / "itm_p2p_subset.jsonl") + _load(DATA / "itm_area_vectors.jsonl")
+    n_valid = 0
+    for case in cases:
+        got, ref = itm.reference_case(case), _computed_single(case)
+        assert got["rtn"] == ref["rtn"], case["id"]
+        if got["rtn"] < 1000:
+            n_valid += 1
+            for key in ("A_db", "d_km", "delta_h_m", "A_ref_db", "A_fs_db", "N_s"):
+                assert got[key] == ref[key] or (math.isnan(got[key]) and math.isnan(ref[key]))
+            assert got["mode"] == ref["mode"] and got["warnings"] == ref["warnings"]
+    assert n_valid > 400
+
+
+@pytest.mark.parametrize(
+    ("edit", "code"),
+    [
+        ({"h_tx_m": True}, 1000),  # JSON true is no height
+        ({"h_rx_m": None}, 1001),
+        ({"f_MHz": "900"}, 1009),
+        ({"climate": 2.5}, 1002),  # not an integer: the kernel rejects it with the field's code
+        ({"mdvar": 4}, 1014),
+        ({"pfl": [3, 90.0, 1.0, 2.0]}, 1100),  # n_intervals + 3 values expected
+        ({"pfl": "100 m"}, 1100),
+        ({"pfl": [1, 90.0, 100.0, float("nan")]}, 1100),
+    ],
+)
+def test_reference_case_reports_codes_without_raising(edit: dict[str, Any], code: int) -> None:
+    case = next(c for c in _load(DATA / "itm_p2p_subset.jsonl") if c["expected"]["rtn"] < 1000)
+    got = itm.reference_case({**case, **edit})
+    assert got["rtn"] == code
+    assert all(got[k] is None for k in itm.REFERENCE_KEYS if k not in ("rtn", "warnings"))
+
+
+def test_reference_case_of_neither_mode() -> None:
+    assert itm.reference_case({"id": "x", "h_tx_m": 10.0})["rtn"] == 1100
+
+
+def test_coerce_options_names_values_and_errors() -> None:
+    got = itm.coerce_options(climate="desert", polarization=itm.Polarization.HORIZONTAL,
+                             mdvar="broadcast", n0=np.float32(310.0), time_pct=90)  # fmt: skip
+    assert got["climate"] == 4 and got["polarization"] == 0 and got["mdvar"] == 3
+    assert got["n0"] == 310.0 and got["time_pct"] == 90.0 and type(got["time_pct"]) is float
+    assert set(got) == {"climate", "n0", "polarization", "epsilon", "sigma", "mdvar",
+                        "time_pct", "location_pct", "situation_pct"}  # fmt: skip
+    for kw, code in (({"climate": "tropical"}, 1002), ({"polarization": 0.5}, 1010),
+                     ({"mdvar": "sometimes"}, 1014)):  # fmt: skip
+        with pytest.raises(ITMError) as info:
+            itm.coerce_options(**kw)
+        assert info.value.code == code
+    with pytest.raises(ParameterError, match="sigma"):
+        itm.coerce_options(sigma="wet")

@@ -41,9 +41,9 @@ def db_sum(*dbm):
 def lte_site(**kw):
     base = {
         "id": "A",
-        "lat": 40.0,
-        "lon": 124.0,
-        "height_agl_m": 30.0,
+        "lat_deg": 40.0,
+        "lon_deg": 124.0,
+        "height_m": 30.0,
         "operator": "op1",
         "technology": "lte",
         "band": "B3",
@@ -101,9 +101,9 @@ def test_single_gsm_node_levels_by_hand():
     # GSM900, 43 dBm, 11 dBi omni - 2 dB feeder: EIRP 52 dBm. RxLev = 52 - FSPL - 3.
     s = Site(
         id="G",
-        lat=40,
-        lon=124,
-        height_agl_m=30,
+        lat_deg=40,
+        lon_deg=124,
+        height_m=30,
         technology="gsm",
         band="GSM900",
         dl_frequency_mhz=947.4,
@@ -119,7 +119,7 @@ def test_single_gsm_node_levels_by_hand():
 
 def test_gsm_beyond_timing_advance_has_no_service():
     s = Site(
-        id="G", lat=40, lon=124, height_agl_m=30, technology="gsm", band="GSM900", tx_power_dbm=60.0
+        id="G", lat_deg=40, lon_deg=124, height_m=30, technology="gsm", band="GSM900", tx_power_dbm=60.0
     )
     d = np.array([[30e3, 34.8e3, 35.0e3, 36e3, 50e3]])
     strong = np.full(d.shape, 80.0)  # a very strong signal everywhere
@@ -158,7 +158,7 @@ def test_uplink_limited_by_handset_power():
 def jammer_case(jammer_distance_m, ranges=((1805.0, 1880.0),), site_kw=None):
     s = lte_site(**(site_kw or {}))
     j = Jammer(
-        id="J", lat=40.0, lon=124.1, height_agl_m=10.0, eirp_dbm=40.0, ranges_mhz=list(ranges)
+        id="J", lat_deg=40.0, lon_deg=124.1, height_m=10.0, eirp_dbm=40.0, ranges_mhz=list(ranges)
     )
     dj = np.asarray(jammer_distance_m, float)[None, :]
     node_d = np.full(dj.shape, 3000.0)
@@ -227,9 +227,9 @@ def test_uplink_jammer_at_tower():
     s = lte_site()
     j = Jammer(
         id="J",
-        lat=40,
-        lon=124.1,
-        height_agl_m=10,
+        lat_deg=40,
+        lon_deg=124.1,
+        height_m=10,
         eirp_dbm=40.0,
         ranges_mhz=[(1710.0, 1785.0)],
         duty_factor=0.25,
@@ -254,8 +254,8 @@ def test_uplink_jammer_at_tower():
 
 def test_co_channel_interference_same_operator_only():
     a = lte_site(id="A")
-    b = lte_site(id="B", lat=40.05)
-    c = lte_site(id="C", lat=40.05, operator="op2")
+    b = lte_site(id="B", lat_deg=40.05)
+    c = lte_site(id="C", lat_deg=40.05, operator="op2")
     d = np.array([[1000.0], [3000.0]])
     same = run([a, b], d)
     s_dbm = 59 - fspl(1000.0, 1842.5) - 3
@@ -270,9 +270,9 @@ def test_co_channel_interference_same_operator_only():
 
 def test_best_server_per_technology_and_combined():
     a = lte_site(id="A")
-    b = lte_site(id="B", lat=40.05)
+    b = lte_site(id="B", lat_deg=40.05)
     g = Site(
-        id="G", lat=40, lon=124, height_agl_m=30, technology="gsm", band="GSM900", operator="op1"
+        id="G", lat_deg=40, lon_deg=124, height_m=30, technology="gsm", band="GSM900", operator="op1"
     )
     d = np.array(
         [
@@ -325,7 +325,7 @@ def test_bad_input():
         link_budget([s], HANDSET, PROFILES, np.full((2, 3), 100.0), pl, pl)
     with pytest.raises(ParameterError, match="profiles"):
         link_budget([s], HANDSET, {}, pl, pl, pl)
-    j = Jammer(id="J", lat=40, lon=124, height_agl_m=1, eirp_dbm=30, ranges_mhz=[(1805, 1880)])
+    j = Jammer(id="J", lat_deg=40, lon_deg=124, height_m=1, eirp_dbm=30, ranges_mhz=[(1805, 1880)])
     with pytest.raises(ParameterError, match="jammer_path_loss_db"):
         link_budget([s], HANDSET, PROFILES, pl, pl, pl, jammers=[j])
     with pytest.raises(ParameterError, match="sites"):

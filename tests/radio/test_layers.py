@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from yalu.coverage.grid import Grid
+from yalu.geodesy.grid import Grid
 from yalu.radio import (
     CircleZone,
     Handset,
@@ -45,9 +45,9 @@ PROFILES = default_technology_profiles()
 def lte(**kw):
     base = {
         "id": "A",
-        "lat": 40.0,
-        "lon": 124.0,
-        "height_agl_m": 30.0,
+        "lat_deg": 40.0,
+        "lon_deg": 124.0,
+        "height_m": 30.0,
         "operator": "op",
         "technology": "lte",
         "band": "B3",
@@ -58,12 +58,12 @@ def lte(**kw):
 
 def test_matches_direct_budget_and_zone_layer():
     s = lte()
-    zone = CircleZone(label="monument", lat=40.02, lon=124.02, radius_m=600.0)
-    out = compute_layers(None, [s], Handset(), PROFILES, [], [zone], GRID, free_space)
-    d = distance_m(s.lat, s.lon, GRID)[None]
+    zone = CircleZone(label="monument", lat_deg=40.02, lon_deg=124.02, radius_m=600.0)
+    out = compute_layers([s], Handset(), PROFILES, [], [zone], GRID, free_space, detail=True)
+    d = distance_m(s.lat_deg, s.lon_deg, GRID)[None]
     direct = link_budget(
         [s], Handset(), PROFILES, free_space(40.0, 124.0, 30, 1.5, s.dl_carrier_mhz, GRID)[None],
-        free_space(40.0, 124.0, 30, 1.5, s.ul_frequency_mhz, GRID)[None], d,
+        free_space(40.0, 124.0, 30, 1.5, s.ul_carrier_mhz, GRID)[None], d,
     )  # fmt: skip
     np.testing.assert_allclose(out.budget.rsrp_dbm, direct.rsrp_dbm)
     np.testing.assert_allclose(out.budget.ul_sinr_db, direct.ul_sinr_db)
@@ -83,7 +83,7 @@ def test_matches_direct_budget_and_zone_layer():
 
 def test_sector_points_north():
     s = lte(pattern={"kind": "sector", "azimuth_deg": 0.0, "front_to_back_db": 25.0})
-    out = compute_layers(None, [s], Handset(), PROFILES, [], [], GRID, free_space)
+    out = compute_layers([s], Handset(), PROFILES, [], [], GRID, free_space, detail=True)
     r = out.budget.rsrp_dbm
     # the site sits at node (10, 10); nodes 5 km north and 5 km south (same distance +- 1 %)
     north, south = r[0, 10], r[20, 10]
@@ -94,17 +94,17 @@ def test_split_jammer_ranges_equal_unsplit():
     s = lte()
     j = Jammer(
         id="J",
-        lat=40.03,
-        lon=124.0,
-        height_agl_m=5.0,
+        lat_deg=40.03,
+        lon_deg=124.0,
+        height_m=5.0,
         eirp_dbm=45.0,
         ranges_mhz=[(925.0, 960.0), (1805.0, 1880.0)],
     )
-    out = compute_layers(None, [s], Handset(), PROFILES, [j], [], GRID, flat_loss)
-    d = distance_m(s.lat, s.lon, GRID)[None]
+    out = compute_layers([s], Handset(), PROFILES, [j], [], GRID, flat_loss, detail=True)
+    d = distance_m(s.lat_deg, s.lon_deg, GRID)[None]
     pl = flat_loss(40.0, 124.0, 0, 0, 0, GRID)[None]
-    jpl = flat_loss(j.lat, j.lon, 0, 0, 0, GRID)[None]
-    _, _, d_js = GEOD.inv(j.lon, j.lat, s.lon, s.lat)
+    jpl = flat_loss(j.lat_deg, j.lon_deg, 0, 0, 0, GRID)[None]
+    _, _, d_js = GEOD.inv(j.lon_deg, j.lat_deg, s.lon_deg, s.lat_deg)
     jspl = np.array([[60.0 + 20 * math.log10(d_js)]])
     direct = link_budget(
         [s],
@@ -130,9 +130,9 @@ def test_uplink_jammer_reaches_tower_through_point_call():
     s = lte()  # omni, 11 dBi, feeder 2 dB
     j = Jammer(
         id="J",
-        lat=40.01,
-        lon=124.01,
-        height_agl_m=5.0,
+        lat_deg=40.01,
+        lon_deg=124.01,
+        height_m=5.0,
         eirp_dbm=45.0,
         ranges_mhz=[(1710.0, 1785.0)],
     )
@@ -142,9 +142,9 @@ def test_uplink_jammer_reaches_tower_through_point_call():
         calls.append((lat, lon, h_rx, grid.shape))
         return flat_loss(lat, lon, h_tx, h_rx, f, grid)
 
-    out = compute_layers(None, [s], Handset(), PROFILES, [j], [], GRID, loss)
-    _, _, d_js = GEOD.inv(j.lon, j.lat, s.lon, s.lat)
+    out = compute_layers([s], Handset(), PROFILES, [j], [], GRID, loss, detail=True)
+    _, _, d_js = GEOD.inv(j.lon_deg, j.lat_deg, s.lon_deg, s.lat_deg)
     expected = 45.0 + 10 * math.log10(0.36 / 75.0) - (60 + 20 * math.log10(d_js)) + 11.0 - 2.0
     ul_j = out.budget.per_technology[Technology.LTE].ul_jammer_dbm
     np.testing.assert_allclose(ul_j[np.isfinite(ul_j)], expected, atol=1e-6)
-    assert (j.lat, j.lon, 30.0, (1, 1)) in calls  # jammer -> tower at the tower's height
+    assert (j.lat_deg, j.lon_deg, 30.0, (1, 1)) in calls  # jammer -> tower at the tower's height

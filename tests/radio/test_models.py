@@ -26,9 +26,9 @@ C = 299_792_458.0
 def site(**kw):
     base = {
         "id": "s1",
-        "lat": 40.1,
-        "lon": 124.4,
-        "height_agl_m": 30.0,
+        "lat_deg": 40.1,
+        "lon_deg": 124.4,
+        "height_m": 30.0,
         "technology": "lte",
         "band": "B3",
     }
@@ -76,7 +76,7 @@ def test_site_defaults():
         ({"band": None, "dl_frequency_mhz": 3000.0}, ParameterError, "dl_frequency_mhz"),
         ({"band": "B3", "dl_frequency_mhz": 2140.0}, ParameterError, "dl_frequency_mhz"),
         ({"bandwidth_mhz": -5.0}, ParameterError, "bandwidth_mhz"),
-        ({"lat": 95.0}, ParameterError, "lat"),
+        ({"lat_deg": 95.0}, ParameterError, "lat_deg"),
         (
             {"pattern": {"kind": "sector", "azimuth_deg": 400}},
             ParameterError,
@@ -100,9 +100,9 @@ def test_nested_in_scenario_model_keeps_validation_error():
         sites=[
             {
                 "id": "a",
-                "lat": 0,
-                "lon": 0,
-                "height_agl_m": 10,
+                "lat_deg": 0,
+                "lon_deg": 0,
+                "height_m": 10,
                 "technology": "gsm",
                 "band": "GSM900",
             }
@@ -114,9 +114,9 @@ def test_nested_in_scenario_model_keeps_validation_error():
             sites=[
                 {
                     "id": "a",
-                    "lat": 0,
-                    "lon": 0,
-                    "height_agl_m": 10,
+                    "lat_deg": 0,
+                    "lon_deg": 0,
+                    "height_m": 10,
                     "technology": "gsm",
                     "band": "B99",
                 }
@@ -173,9 +173,9 @@ def test_profile_overrides_and_order():
 def test_jammer_inband():
     j = Jammer(
         id="j",
-        lat=40,
-        lon=124,
-        height_agl_m=10,
+        lat_deg=40,
+        lon_deg=124,
+        height_m=10,
         eirp_dbm=50.0,
         ranges_mhz=[(925, 960), (1805, 1880)],
     )
@@ -187,26 +187,26 @@ def test_jammer_inband():
     assert j.inband_eirp_dbm(2140.0, 20.0) == -math.inf
     half = Jammer(
         id="j",
-        lat=40,
-        lon=124,
-        height_agl_m=10,
+        lat_deg=40,
+        lon_deg=124,
+        height_m=10,
         eirp_dbm=50.0,
         ranges_mhz=[(925, 960)],
         duty_factor=0.5,
     )
     assert half.inband_eirp_dbm(940.0, 0.2) == pytest.approx(50 + 10 * math.log10(0.2 / 35 * 0.5))
     merged = Jammer(
-        id="j", lat=0, lon=0, height_agl_m=1, eirp_dbm=30, ranges_mhz=[(900, 910), (905, 920)]
+        id="j", lat_deg=0, lon_deg=0, height_m=1, eirp_dbm=30, ranges_mhz=[(900, 910), (905, 920)]
     )
     assert merged.ranges_mhz == [(900, 920)]
     with pytest.raises(ParameterError, match=r"ranges_mhz\[0\]"):
-        Jammer(id="j", lat=0, lon=0, height_agl_m=1, eirp_dbm=30, ranges_mhz=[(960, 925)])
+        Jammer(id="j", lat_deg=0, lon_deg=0, height_m=1, eirp_dbm=30, ranges_mhz=[(960, 925)])
     with pytest.raises(ParameterError, match="duty_factor"):
         Jammer(
             id="j",
-            lat=0,
-            lon=0,
-            height_agl_m=1,
+            lat_deg=0,
+            lon_deg=0,
+            height_m=1,
             eirp_dbm=30,
             ranges_mhz=[(925, 960)],
             duty_factor=1.5,

@@ -17,11 +17,11 @@ def haversine_m(lat1, lon1, lat2, lon2, r=6_371_008.8):
 
 
 def test_circle_matches_great_circle_distance():
-    zone = CircleZone(label="monument", lat=39.0392, lon=125.7625, radius_m=300.0)
+    zone = CircleZone(label="monument", lat_deg=39.0392, lon_deg=125.7625, radius_m=300.0)
     lat = np.linspace(39.030, 39.048, 91)[:, None]
     lon = np.linspace(125.750, 125.775, 101)[None, :]
     inside, idx = rasterize_zones([zone], lat, lon)
-    d = haversine_m(zone.lat, zone.lon, lat, lon)
+    d = haversine_m(zone.lat_deg, zone.lon_deg, lat, lon)
     # ellipsoid vs sphere differ by < 0.5 %: compare away from the edge
     assert np.all(inside[d < 295.0]) and not np.any(inside[d > 305.0])
     assert inside.sum() > 0
@@ -32,7 +32,7 @@ def test_polygon_even_odd_and_index_order():
     square = PolygonZone(
         label="base", vertices=[(40.0, 124.0), (40.0, 124.1), (40.1, 124.1), (40.1, 124.0)]
     )
-    circle = CircleZone(label="c", lat=40.05, lon=124.05, radius_m=1000.0)
+    circle = CircleZone(label="c", lat_deg=40.05, lon_deg=124.05, radius_m=1000.0)
     lat = np.array([40.05, 40.05, 40.2, 40.099])
     lon = np.array([124.05, 124.09, 124.05, 124.001])
     inside, idx = rasterize_zones([circle, square], lat, lon)
@@ -47,9 +47,9 @@ def test_polygon_even_odd_and_index_order():
 
 def test_bad_zones():
     with pytest.raises(ParameterError, match="radius_m"):
-        CircleZone(lat=0, lon=0, radius_m=-5)
+        CircleZone(lat_deg=0, lon_deg=0, radius_m=-5)
     with pytest.raises(ParameterError, match=r"vertices\[1\]"):
         PolygonZone(vertices=[(0, 0), (95, 0), (1, 1)])
     with pytest.raises(ParameterError, match="vertices"):
         PolygonZone(vertices=[(0, 0), (1, 1)])
-    assert math.isfinite(CircleZone(lat=0, lon=0, radius_m=1).radius_m)
+    assert math.isfinite(CircleZone(lat_deg=0, lon_deg=0, radius_m=1).radius_m)

@@ -1,4 +1,4 @@
-"""Pieces of the scenario runner: grid, sectors, jammer split, geometry helpers."""
+"""Pieces of the scenario pipeline: grid, sectors, carrier frequencies, jammer split, geometry."""
 
 import math
 
@@ -6,15 +6,11 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from yalu.scenario import parse_scenario
-from yalu.scenario.runner import (
-    _azimuth_deg,
-    _elevation_deg,
-    _haversine_m,
-    _make_grid,
-    _radio_jammers,
-    _sectors,
-)
+from yalu.geodesy import azimuth_distance, elevation_angle_deg
+from yalu.radio import Handset
+from yalu.radio.layers import layer_requests, split_jammer_ranges
+from yalu.scenario import adapt, parse_scenario
+from yalu.scenario.runner import run_scenario
 
 GEOD = Geod(ellps="WGS84")
 
@@ -49,44 +45,80 @@ class _Terrain:
 
 def test_grid_snaps_to_the_resolution():
     sc = parse_scenario(BASE)
-    from yalu.scenario.runner import _area
-
-    g = _make_grid(sc, _area(sc), _Terrain())
+    g = adapt.make_grid(sc, adapt.analysis_area(sc), _Terrain())
     assert g.north_deg == pytest.approx(43.2) and g.west_deg == pytest.approx(22.8)
     assert g.shape == (121, 169)  # both edges are nodes: 1 deg / 30" + 1, 1.4 deg / 30" + 1
 
 
 def test_sectors_and_gsm_channels():
     sc = parse_scenario(BASE)
-    secs = _sectors(list(sc.sites))
+    secs = adapt.radio_sites(sc)
     assert [s.radio.id for s in secs] == ["a/gsm-GSM900/0", "a/gsm-GSM900/120", "a/gsm-GSM900/240",
                                           "a/lte-B3", "b/gsm-GSM900"]
     gsm = [s for s in secs if s.technology == "gsm"]
     # distinct 200 kHz channels inside the band, uplink 45 MHz below
-    assert len({s.dl_mhz for s in gsm}) == 4
-    assert all(925 < s.dl_mhz < 960 and s.dl_mhz - s.ul_mhz == pytest.approx(45) for s in gsm)
-    assert secs[3].radio.operator == "other" and secs[3].dl_mhz == pytest.approx(1842.5)
+    dl = [s.radio.dl_carrier_mhz for s in gsm]
+    ul = [s.radio.ul_carrier_mhz for s in gsm]
+    assert len(set(dl)) == 4
+    assert all(925 < f < 960 and f - u == pytest.approx(45) for f, u in zip(dl, ul, strict=True))
+    assert secs[3].radio.operator == "other" and secs[3].radio.dl_carrier_mhz == pytest.approx(1842.5)
     assert secs[0].radio.pattern.kind == "sector" and secs[3].radio.pattern.kind == "omni"
 
 
 def test_jammer_split_keeps_the_power_density():
     sc = parse_scenario(BASE)
-    parts = _radio_jammers(sc)
+    parts = split_jammer_ranges(adapt.radio_jammers(sc))
     # 1805-1880 and 1880-1920 merge into one range
-    assert [p.ranges_mhz for _, p, _ in parts] == [[(925.0, 960.0)], [(1805.0, 1920.0)]]
-    tot = sum(10 ** (p.eirp_dbm / 10) for _, p, _ in parts)
+    assert [p.ranges_mhz for p in parts] == [[(925.0, 960.0)], [(1805.0, 1920.0)]]
+    tot = sum(10 ** (p.eirp_dbm / 10) for p in parts)
     assert 10 * math.log10(tot) == pytest.approx(50.0)
-    dens = [p.eirp_dbm - 10 * math.log10(p.bandwidth_mhz) for _, p, _ in parts]
+    dens = [p.eirp_dbm - 10 * math.log10(p.bandwidth_mhz) for p in parts]
     assert dens[0] == pytest.approx(dens[1])
-    assert [f for _, _, f in parts] == [942.5, 1862.5]
+    jam_maps = [r for r in layer_requests([], parts, Handset()) if r[2] == "forward"]
+    assert [f for _, f, _, _ in jam_maps] == [942.5, 1862.5]
 
 
 def test_geometry_helpers_against_pyproj():
     lat = np.array([42.0, 42.5, 41.0])
     lon = np.array([23.5, 22.0, 23.3])
     az, _, d = GEOD.inv(np.full(3, 23.3), np.full(3, 42.5), lon, lat)
-    np.testing.assert_allclose(_haversine_m(42.5, 23.3, lat, lon), d, rtol=4e-3)
-    np.testing.assert_allclose(_azimuth_deg(42.5, 23.3, lat, lon), np.mod(az, 360), atol=0.3)
+    az2, d2 = azimuth_distance(42.5, 23.3, lat, lon)
+    np.testing.assert_allclose(d2, d, rtol=1e-12)
+    np.testing.assert_allclose(az2, np.mod(az, 360), atol=1e-9)
     # 100 m up over 10 km: 0.57 deg, less the 4/3-earth drop (10 km: 5.9 m)
-    el = _elevation_deg(0.0, 100.0, 10_000.0)
-    assert el == pytest.approx(math.degrees(math.atan2(100 - 1e8 / (2 * 4 / 3 * 6371007.181), 1e4)))
+    el = elevation_angle_deg(0.0, 100.0, 10_000.0)
+    assert el == pytest.approx(math.degrees(math.atan2(100 - 1e8 / (2 * 4 / 3 * 6371000.0), 1e4)))
+
+
+UL = """\
+name: ul
+analysis_area:
+  bbox: {south_deg: 40.9, west_deg: 125.0, north_deg: 41.1, east_deg: 125.3}
+grid: {resolution_arcsec: 120}
+propagation: {model: free_space, max_distance_km: 40}
+population: {census: null}
+output: {png: false, report_html: false, report_md: false}
+sites:
+  - id: a
+    lat_deg: 41.0
+    lon_deg: 125.15
+    height_m: 30
+    carriers:
+      - {technology: lte, band: B3, dl_frequency_mhz: 1815, UL_LINE}
+"""
+
+
+def test_uplink_runs_at_the_carriers_ul_frequency(tmp_path):
+    """B3 with dl=1815 and ul=1780: the uplink is computed at 1780 MHz, not 1815 - 95 = 1720."""
+    given = parse_scenario(UL.replace("UL_LINE", "ul_frequency_mhz: 1780"))
+    paired = parse_scenario(UL.replace(", UL_LINE", ""))
+    sec = adapt.radio_sites(given)[0].radio
+    assert sec.ul_carrier_mhz == 1780.0 and adapt.radio_sites(paired)[0].radio.ul_carrier_mhz == 1720.0
+    reverse = [r for r in layer_requests([sec], [], Handset()) if r[2] == "reverse"]
+    assert [f for _, f, _, _ in reverse] == [1780.0]
+    a = run_scenario(given, tmp_path / "a").variants[0].layers["ul_margin_db"]
+    b = run_scenario(paired, tmp_path / "b").variants[0].layers["ul_margin_db"]
+    ok = np.isfinite(a) & np.isfinite(b)
+    assert ok.sum() > 10
+    # free space: the uplink loss grows by 20 log10(1780 / 1720) everywhere
+    np.testing.assert_allclose((b - a)[ok], 20 * math.log10(1780 / 1720), atol=2e-5)

@@ -138,7 +138,7 @@ def test_read_window_covers_request_north_first(tmp_path: Path) -> None:
     s, w, n, e = 40.95012, 124.9, 41.0731, 125.10004
     win = t.read_window(s, w, n, e)
     assert isinstance(win, TerrainWindow)
-    z = win.elevation_m
+    z = win.grid_m
     assert z.dtype == np.float64 and z.flags.c_contiguous and z.ndim == 2
     ws, ww, wn, we = win.bounds
     tol = 1e-9
@@ -152,16 +152,16 @@ def test_read_window_covers_request_north_first(tmp_path: Path) -> None:
     # the window's own interpolation agrees with the terrain's
     rng = np.random.default_rng(4)
     la, lo = _random_points(rng, s, w, n, e, 300)
-    np.testing.assert_allclose(win.elevation_at(la, lo), t.elevation_m(la, lo), atol=1e-9)
-    assert np.isnan(win.elevation_at(wn + 0.01, we))
+    np.testing.assert_allclose(win.elevation_m(la, lo), t.elevation_m(la, lo), atol=1e-9)
+    assert np.isnan(win.elevation_m(wn + 0.01, we))
 
 
 def test_read_window_exact_on_nodes(tmp_path: Path) -> None:
     write_hgt(tmp_path, 41, 124)
     t = open_terrain(tmp_path)
     win = t.read_window(41.0, 124.0, 42.0, 125.0)
-    assert win.elevation_m.shape == (1201, 1201)
-    np.testing.assert_array_equal(win.elevation_m, np.rint(hgt_grid(41, 124, 1200)))
+    assert win.grid_m.shape == (1201, 1201)
+    np.testing.assert_array_equal(win.grid_m, np.rint(hgt_grid(41, 124, 1200)))
 
 
 # ---------------------------------------------------------------------------------------- SDF
@@ -183,7 +183,7 @@ def test_sdf_mosaic_exact_across_edges(tmp_path: Path) -> None:
     np.testing.assert_allclose(t.elevation_m(la, lo), linear_field(la, lo), atol=1e-6)
     win = t.read_window(40.99, 124.99, 41.01, 125.01)
     lat2, lon2 = np.meshgrid(win.lat_deg, win.lon_deg, indexing="ij")
-    np.testing.assert_allclose(win.elevation_m, linear_field(lat2, lon2), atol=1e-6)
+    np.testing.assert_allclose(win.grid_m, linear_field(lat2, lon2), atol=1e-6)
 
 
 def test_sdf_single_tile_gap_needs_neighbour(tmp_path: Path) -> None:
@@ -233,10 +233,10 @@ def test_sdf_reader_against_globe_source_grid() -> None:
         assert globe.resolution_deg == pytest.approx((1 / 120, 1 / 120))
         win = sdf.read_window(41.3, 23.5, 41.6, 24.4)  # spans both tiles
         lat, lon = np.meshgrid(win.lat_deg, win.lon_deg, indexing="ij")
-        diff = win.elevation_m - globe.elevation_m(lat, lon)
+        diff = win.grid_m - globe.elevation_m(lat, lon)
         assert np.abs(diff).max() <= 0.5 + 1e-3  # rounding to whole metres only
         # a one-node shift of the reader's layout would be far off
-        shifted = win.elevation_m - globe.elevation_m(lat, lon + 1 / 1200)
+        shifted = win.grid_m - globe.elevation_m(lat, lon + 1 / 1200)
         assert np.abs(shifted).max() > 5
 
 
@@ -349,9 +349,9 @@ def test_void_hole_and_nodata_geotiff(tmp_path: Path) -> None:
     with pytest.warns(VoidFillWarning, match=r"\b15 void nodes"):
         win = t.read_window(*t.bounds)
     ring = np.r_[z[19, 29:34], z[25, 29:34], z[20:25, 29], z[20:25, 33]]
-    hole = win.elevation_m[20:25, 30:33]
+    hole = win.grid_m[20:25, 30:33]
     assert np.all(hole >= ring.min() - 1e-3) and np.all(hole <= ring.max() + 1e-3)
-    assert not np.isnan(win.elevation_m).any()
+    assert not np.isnan(win.grid_m).any()
 
 
 # ------------------------------------------------------------------------------ missing tiles
@@ -371,7 +371,7 @@ def test_missing_tile_error_names_tile_and_sea_level_opt_in(tmp_path: Path) -> N
     assert z[1] == 0.0 and z[2] == 0.0
     assert z[0] == pytest.approx(float(linear_field(41.5, 124.5)))
     win = t2.read_window(40.9, 124.1, 41.1, 124.2)
-    assert (win.elevation_m[win.lat_deg < 41 - 1e-9] == 0).all()
+    assert (win.grid_m[win.lat_deg < 41 - 1e-9] == 0).all()
     with pytest.raises(ChoiceError, match="missing"):
         open_terrain(tmp_path, missing="zero")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -24,42 +24,19 @@ from yalu.analysis.geo import (
     points_in_polygon,
 )
 from yalu.errors import ParameterError, check_range
+from yalu.geodesy.grid import Grid, metres_per_degree
 
 __all__ = [
     "AnalysisArea",
     "BBoxArea",
     "BorderBufferArea",
-    "GridLike",
     "PolygonArea",
     "Regions",
     "border_line",
     "border_regions",
-    "grid_nodes",
 ]
 
 UNKNOWN = "unknown"
-
-
-class GridLike(Protocol):
-    """A regular latitude-longitude grid of nodes.
-
-    Node (i, j) lies at ``(north_deg - i * dlat_deg, west_deg + j * dlon_deg)``; ``shape`` is
-    (rows, columns). yalu's coverage grids satisfy this protocol.
-    """
-
-    north_deg: float
-    west_deg: float
-    dlat_deg: float
-    dlon_deg: float
-    shape: tuple[int, int]
-
-
-def grid_nodes(grid: GridLike) -> tuple[np.ndarray, np.ndarray]:
-    """1-D latitudes (north first) and longitudes [deg] of the grid nodes."""
-    nr, nc = (int(v) for v in grid.shape)
-    lat = grid.north_deg - grid.dlat_deg * np.arange(nr)
-    lon = grid.west_deg + grid.dlon_deg * np.arange(nc)
-    return lat, lon
 
 
 def _data_path(name: str) -> Path:
@@ -91,9 +68,9 @@ class AnalysisArea:
     def describe(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def grid_mask(self, grid: GridLike) -> np.ndarray:
+    def grid_mask(self, grid: Grid) -> np.ndarray:
         """Boolean raster: nodes of ``grid`` inside the area."""
-        lat, lon = grid_nodes(grid)
+        lat, lon = grid.lats(), grid.lons()
         la, lo = np.meshgrid(lat, lon, indexing="ij")
         return self.contains(la, lo)
 
@@ -184,9 +161,11 @@ class BorderBufferArea(AnalysisArea):
     def bounds(self) -> tuple[float, float, float, float]:
         allp = np.vstack(self.lines)
         s, n = float(allp[:, 1].min()), float(allp[:, 1].max())
-        dlat = self.distance_km / 111.0
-        coslat = max(np.cos(np.radians(max(abs(s), abs(n)) + dlat)), 0.05)
-        dlon = self.distance_km / (111.32 * coslat)
+        d_m = self.distance_km * 1000.0
+        # the shortest degrees on the band give a box that holds the whole buffer
+        dlat = d_m / metres_per_degree(0.0)[0]
+        far = min(max(abs(s), abs(n)) + dlat, 87.0)
+        dlon = d_m / metres_per_degree(far)[1]
         return (
             max(s - dlat, -90.0),
             max(float(allp[:, 0].min()) - dlon, -180.0),
@@ -243,9 +222,9 @@ class Regions:
             out[todo] = sub
         return out
 
-    def label_grid(self, grid: GridLike) -> np.ndarray:
+    def label_grid(self, grid: Grid) -> np.ndarray:
         """Region index of every grid node (int32 raster, -1 outside every region)."""
-        lat, lon = grid_nodes(grid)
+        lat, lon = grid.lats(), grid.lons()
         la, lo = np.meshgrid(lat, lon, indexing="ij")
         return self.label_points(la, lo)
 

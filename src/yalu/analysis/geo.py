@@ -19,6 +19,7 @@ from matplotlib.path import Path as MplPath
 
 from yalu.analysis import _kernels
 from yalu.errors import InputError, ParameterError, check_range
+from yalu.geodesy.constants import AUTHALIC_RADIUS_M, WGS84_A_M, WGS84_E2
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -31,13 +32,9 @@ __all__ = [
 ]
 
 #: Radius [m] of the sphere with the area of the WGS 84 ellipsoid (authalic radius).
-EARTH_RADIUS_M = 6371007.181
+EARTH_RADIUS_M = AUTHALIC_RADIUS_M
 
 Ring = np.ndarray  # (n, 2) lon, lat [deg]
-
-
-WGS84_A_M = 6378137.0
-WGS84_E2 = 0.0066943799901413165  # first eccentricity squared, f = 1/298.257223563
 
 
 def _q(lat_rad: np.ndarray) -> np.ndarray:

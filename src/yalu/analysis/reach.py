@@ -22,10 +22,12 @@ from typing import Any
 import numpy as np
 
 from yalu.analysis import _kernels
-from yalu.analysis.area import UNKNOWN, AnalysisArea, GridLike, Regions, grid_nodes
+from yalu.analysis.area import UNKNOWN, AnalysisArea, Regions
 from yalu.analysis.geo import cell_area_km2
 from yalu.analysis.settlements import Settlements, flag_duplicates
 from yalu.errors import InputError, ParameterError
+from yalu.geodesy.grid import Grid
+from yalu.radio.models import Service
 
 __all__ = [
     "LEVELS",
@@ -38,8 +40,8 @@ __all__ = [
 ]
 
 #: Service level names by their integer code (0 is "none").
-LEVELS: dict[int, str] = {1: "sms", 2: "voice", 3: "data"}
-_NAMES = {0: "none", **LEVELS}
+LEVELS: dict[int, str] = {int(s): s.key for s in Service if s}
+_NAMES = {int(s): s.key for s in Service}
 
 
 def level_name(code: int) -> str:
@@ -81,7 +83,7 @@ def census_table(path: str | os.PathLike[str] | None = None) -> list[CensusRow]:
 
 
 def settlement_nodes(
-    grid: GridLike, lat_deg: np.ndarray, lon_deg: np.ndarray
+    grid: Grid, lat_deg: np.ndarray, lon_deg: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row, col, inside) of the grid node nearest to each point."""
     row = np.rint((grid.north_deg - np.asarray(lat_deg, float)) / grid.dlat_deg).astype(np.int64)
@@ -138,7 +140,7 @@ class ReachResult:
         return d
 
 
-def _check_service(service_level: Any, grid: GridLike) -> np.ndarray:
+def _check_service(service_level: Any, grid: Grid) -> np.ndarray:
     sl = np.asarray(service_level)
     shape = tuple(int(v) for v in grid.shape)
     if sl.shape != shape:
@@ -151,7 +153,7 @@ def _check_service(service_level: Any, grid: GridLike) -> np.ndarray:
 
 def population_reach(
     service_level: Any,
-    grid: GridLike,
+    grid: Grid,
     settlements: Settlements,
     regions: Regions,
     area: AnalysisArea | None = None,
@@ -169,7 +171,7 @@ def population_reach(
     ----------
     service_level : (rows, cols) int array
         0 none, 1 SMS, 2 voice, 3 data; other values count as none.
-    grid : GridLike
+    grid : yalu.geodesy.Grid
         Node grid of ``service_level``.
     settlements : Settlements
         Places to count; those outside ``area`` or the grid are ignored. Country and province come
@@ -197,7 +199,7 @@ def population_reach(
     ReachResult
     """
     sl = _check_service(service_level, grid)
-    lat1, lon1 = grid_nodes(grid)
+    lat1, lon1 = grid.lats(), grid.lons()
     lat2, lon2 = np.meshgrid(lat1, lon1, indexing="ij")
     in_area = np.ones(sl.shape, bool) if area is None else area.grid_mask(grid)
     node_region = regions.label_grid(grid)
@@ -351,7 +353,7 @@ def _census_rows(
 
 def _raster_reach(
     path: str | os.PathLike[str],
-    grid: GridLike,
+    grid: Grid,
     sl: np.ndarray,
     in_area: np.ndarray,
     node_region: np.ndarray,
@@ -360,7 +362,7 @@ def _raster_reach(
     import rasterio
     from rasterio.windows import from_bounds
 
-    lat1, lon1 = grid_nodes(grid)
+    lat1, lon1 = grid.lats(), grid.lons()
     south = float(lat1[-1] - grid.dlat_deg / 2)
     north = float(lat1[0] + grid.dlat_deg / 2)
     west = float(lon1[0] - grid.dlon_deg / 2)

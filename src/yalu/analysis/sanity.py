@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from yalu.analysis.area import GridLike, grid_nodes
 from yalu.analysis.geo import EARTH_RADIUS_M
 from yalu.analysis.reach import LEVELS
 from yalu.errors import ParameterError
+from yalu.geodesy.grid import Grid
 
 __all__ = ["DISTANCE_BANDS_KM", "escape_distance_km", "reach_into_country"]
 
@@ -74,7 +74,7 @@ def reach_into_country(
 
 def escape_distance_km(
     service_level: np.ndarray,
-    grid: GridLike,
+    grid: Grid,
     lat_deg: float,
     lon_deg: float,
     level: int = 1,
@@ -92,7 +92,7 @@ def escape_distance_km(
         ok &= np.asarray(mask, bool)
     if not ok.any():
         return None
-    lat1, lon1 = grid_nodes(grid)
+    lat1, lon1 = grid.lats(), grid.lons()
     ii, jj = np.nonzero(ok)
     la = np.radians(lat1[ii])
     lo = np.radians(lon1[jj])

@@ -98,15 +98,15 @@ def coverage(
 
     import numpy as np
 
-    # Python's last garbage collection at exit walks numba's large object graph (~0.2 s); at
+    # Python's last garbage collection at exit walks numba's large object graph; at
     # exit nothing is left to free that the OS does not reclaim, so freeze the heap first
     atexit.register(gc.freeze)
 
     from yalu.coverage.engine import (
-        _threads,
         coerce_itm_options,
         make_tile_spec,
         map_attrs,
+        numba_threads,
         tile_job,
     )
     from yalu.io.atomic import check_writable
@@ -158,7 +158,7 @@ def coverage(
         _unblock_numba_blas_probe(no_blas)
     prog = _Progress(not quiet)
     try:
-        with _threads(threads):
+        with numba_threads(threads):
             data = tile_job(spec, progress=prog)
     finally:
         prog.close()
@@ -197,7 +197,7 @@ def _block_numba_blas_probe() -> bool:
     """Make numba's start-up probe for BLAS fail fast, for this command only.
 
     When numba first loads a kernel it imports ``numba.np.arraymath``, which imports
-    ``scipy.linalg`` (~0.15 s, a quarter of the CLI's fixed cost) only to learn whether BLAS
+    ``scipy.linalg`` (a large part of the CLI's fixed cost) only to learn whether BLAS
     exists for ``np.cov``-like inner products. yalu's kernels use no BLAS. A ``None`` entry in
     ``sys.modules`` makes that one import raise ImportError (numba then uses its plain loop);
     it is removed as soon as the kernels are loaded, so any later import of scipy works. Does

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import click
-import numpy as np
 
 from yalu.errors import ParameterError, check_range
-
-EARTH_RADIUS_M = 6_371_000.0  # mean earth radius
-K_FACTOR = 4.0 / 3.0  # effective earth radius factor of the standard atmosphere (ITU-R P.453)
-C_M_S = 299_792_458.0
 
 
 def parse_point(value: str, name: str) -> tuple[float, float]:
@@ -29,89 +23,6 @@ def parse_point(value: str, name: str) -> tuple[float, float]:
     if not (math.isfinite(lat) and -90 <= lat <= 90 and math.isfinite(lon) and -180 <= lon <= 360):
         raise ParameterError(name, value, valid)
     return lat, lon
-
-
-def earth_bulge_m(d_m: np.ndarray, length_m: float, k: float = K_FACTOR) -> np.ndarray:
-    """Height of the earth's bulge above the chord at ``d_m`` [m]: d (L - d) / (2 k a)."""
-    return d_m * (length_m - d_m) / (2.0 * k * EARTH_RADIUS_M)
-
-
-def fresnel_radius_m(d_m: np.ndarray, length_m: float, frequency_mhz: float) -> np.ndarray:
-    """First Fresnel zone radius [m]: sqrt(lambda d1 d2 / (d1 + d2)) (ITU-R P.530, eq. 2)."""
-    lam = C_M_S / (frequency_mhz * 1e6)
-    d2 = np.maximum(length_m - d_m, 0.0)
-    return np.sqrt(lam * d_m * d2 / max(length_m, 1e-9))
-
-
-def _plot(
-    prof: Any,
-    png: Path,
-    overwrite: bool,
-    h_tx_m: float,
-    h_rx_m: float,
-    frequency_mhz: float | None,
-    terrain_desc: str,
-    is_demo: bool,
-) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from yalu.io.atomic import atomic_output
-
-    d = prof.distance_m
-    L = prof.length_m
-    bulge = earth_bulge_m(d, L)
-    ground = prof.elevation_m + bulge
-    z_tx = prof.elevation_m[0] + h_tx_m
-    z_rx = prof.elevation_m[-1] + h_rx_m
-    los = z_tx + (z_rx - z_tx) * (d / L if L > 0 else 0.0)
-    clearance = los - ground
-    summary = f"min clearance of the line of sight: {clearance.min():.1f} m"
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    km = d / 1000.0
-    ax.fill_between(
-        km, ground, ground.min() - 10, color="#b08d57", alpha=0.6, label="terrain + earth bulge"
-    )
-    ax.plot(
-        km,
-        bulge + min(ground.min(), 0),
-        color="#555",
-        lw=0.8,
-        ls=":",
-        label="earth curvature (k = 4/3)",
-    )
-    ax.plot(km, los, color="C0", lw=1.2, label="line of sight")
-    if frequency_mhz is not None:
-        r1 = fresnel_radius_m(d, L, frequency_mhz)
-        ax.plot(
-            km,
-            los - r1,
-            color="C3",
-            lw=0.9,
-            ls="--",
-            label=f"1st Fresnel zone ({frequency_mhz:g} MHz)",
-        )
-        ax.plot(km, los + r1, color="C3", lw=0.9, ls="--")
-        f_clear = (clearance / np.where(r1 > 0, r1, np.inf))[1:-1]
-        if f_clear.size:
-            summary += f"; worst Fresnel clearance {f_clear.min() * 100:.0f} % of r1 (60 % is the usual criterion)"
-    ax.set_xlabel("distance [km]")
-    ax.set_ylabel("height [m]")
-    title = f"Profile {prof.lat_deg[0]:.4f},{prof.lon_deg[0]:.4f} -> {prof.lat_deg[-1]:.4f},{prof.lon_deg[-1]:.4f}"
-    ax.set_title(title + f"  (h_tx {h_tx_m:g} m, h_rx {h_rx_m:g} m)", fontsize=10)
-    note = f"terrain: {terrain_desc}; earth curvature drawn with a 4/3 effective earth radius"
-    if is_demo:
-        note = "COARSE 5' DEMO TERRAIN - " + note
-    fig.text(0.01, 0.01, note, fontsize=7, color="C3" if is_demo else "#333")
-    ax.legend(loc="best", fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    with atomic_output(png, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
-    return summary
 
 
 @click.command("profile", context_settings={"ignore_unknown_options": True})
@@ -230,7 +141,17 @@ def profile(
             err=True,
         )
     if png is not None:
-        summary = _plot(
-            prof, png, overwrite, h_tx_m, h_rx_m, frequency_mhz, t.description, t.is_demo
-        )
+        from yalu.io.plots import write_profile_png
+        from yalu.propagation.clearance import path_clearance
+
+        c = path_clearance(prof.distance_m, prof.elevation_m, h_tx_m, h_rx_m, frequency_mhz)
+        write_profile_png(png, prof, c, terrain_description=t.description, is_demo=t.is_demo,
+                          overwrite=overwrite)  # fmt: skip
+        summary = f"min clearance of the line of sight: {c.min_clearance_m:.1f} m"
+        fraction = c.min_fresnel_fraction
+        if fraction is not None:
+            summary += (
+                f"; worst Fresnel clearance {fraction * 100:.0f} % of r1 "
+                "(60 % is the usual criterion)"
+            )
         click.echo(f"wrote {png}: {summary}", err=True)

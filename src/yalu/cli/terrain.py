@@ -12,7 +12,7 @@ from yalu.errors import ParameterError
 
 def parse_bbox(value: str, name: str = "--bbox") -> tuple[float, float, float, float]:
     """Parse ``S,W,N,E`` [deg] into a validated tuple; ParameterError naming ``name``."""
-    from yalu.terrain.export import check_bbox
+    from yalu.geodesy import check_bbox
 
     parts = [p.strip() for p in str(value).split(",")]
     if len(parts) != 4:
@@ -109,8 +109,8 @@ def to_sdf(
 ) -> None:
     """Write SPLAT! SDF tiles of SOURCE covering --bbox into --out."""
     from yalu.io.atomic import check_writable
+    from yalu.io.sdf import sdf_cells, write_sdf
     from yalu.terrain import open_terrain
-    from yalu.terrain.export import sdf_cells, write_sdf
 
     box = parse_bbox(bbox)
     check_writable(out_dir, overwrite)
@@ -171,7 +171,7 @@ def fetch(
     backoff_s: float,
 ) -> None:
     """Download public elevation tiles covering --bbox into the cache (reused when present)."""
-    from yalu.terrain.export import sdf_cells
+    from yalu.io.sdf import sdf_cells
     from yalu.terrain.fetch import default_cache_dir, fetch_tiles
 
     box = parse_bbox(bbox)

@@ -1,4 +1,4 @@
-"""Coverage engine: path-loss maps around sites, composites and best-server maps.
+"""Coverage engine: path-loss maps around sites and their minimum-loss composites.
 
 >>> from yalu.terrain import open_terrain
 >>> from yalu.coverage import path_loss_map
@@ -6,7 +6,7 @@
 >>> m = path_loss_map(t, (41.418, 24.178), 50e3, h_tx_m=40, frequency_mhz=900)  # doctest: +SKIP
 """
 
-from yalu.coverage.composite import best_server, composite
+from yalu.coverage.composite import composite, lowest_loss_index
 from yalu.coverage.engine import (
     Direction,
     FastSettings,
@@ -18,7 +18,7 @@ from yalu.coverage.engine import (
     path_loss_map,
     tile_job,
 )
-from yalu.coverage.grid import Grid, grid_around
+from yalu.geodesy.grid import Grid, grid_around
 
 __all__ = [
     "Direction",
@@ -28,9 +28,9 @@ __all__ = [
     "MapMode",
     "PropagationModel",
     "TileSpec",
-    "best_server",
     "composite",
     "grid_around",
+    "lowest_loss_index",
     "make_tile_spec",
     "path_loss_map",
     "tile_job",

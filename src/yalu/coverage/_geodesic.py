@@ -19,9 +19,10 @@ import math
 import numba as nb
 import numpy as np
 
-A_M = 6378137.0
-F = 1.0 / 298.257223563
-B_M = A_M * (1.0 - F)
+from yalu.geodesy.constants import WGS84_A_M as A_M
+from yalu.geodesy.constants import WGS84_B_M as B_M
+from yalu.geodesy.constants import WGS84_F as F
+
 ANCHOR = 4
 DEG = math.pi / 180.0
 

@@ -5,7 +5,7 @@ Two ways to fill a raster with ITM point-to-point losses:
 exact
     For every node, the WGS84 geodesic from the site to the node is sampled at
     ``n = max(1, round(L / step))`` equal intervals (``_geodesic.profile_points``), terrain is
-    interpolated bilinearly at the samples, and ``_itm_kernels.p2p_core`` is called on that
+    interpolated bilinearly at the samples, and ``itm_kernels.p2p_core`` is called on that
     profile. One node, one independent computation.
 
 fast
@@ -15,7 +15,7 @@ fast
     convex hull of the curvature-corrected profile ``z - x^2 / (2 a)``, built incrementally by
     Andrew's monotone chain [A. M. Andrew, Inf. Proc. Letters 9(5), 216-219, 1979] and queried by
     binary search), and prefix sums that give ITM's mean path height and least-squares lines
-    (``_itm_kernels.least_squares_line``) in O(1). The horizon candidates are found with a
+    (``itm_kernels.least_squares_line``) in O(1). The horizon candidates are found with a
     reference curvature; their angles are then recomputed with each path's own curvature, as ITM
     defines them. The terrain irregularity delta_h (an interdecile range, O(n)) is computed every
     ``kdh`` samples on every ``dh_every``-th radial and interpolated linearly in distance and
@@ -45,7 +45,7 @@ import numpy as np
 from numba import njit, prange
 
 from yalu.coverage._geodesic import inverse, profile_points
-from yalu.propagation._itm_kernels import (
+from yalu.propagation.itm_kernels import (
     OUT_LEN,
     SCRATCH_LEN,
     effective_curvature,
@@ -57,7 +57,7 @@ from yalu.propagation._itm_kernels import (
     validate_inputs,
     variability_db,
 )
-from yalu.terrain._kernels import bilinear_point
+from yalu.terrain.kernels import bilinear_point
 
 DEG = math.pi / 180.0
 TWO_PI = 2.0 * math.pi
@@ -195,7 +195,7 @@ def _lsq_prefix(
     z: np.ndarray, c0: np.ndarray, c1: np.ndarray, n: int, step: float, x_start: float,
     x_end: float, rev: bool,
 ) -> tuple[float, float]:
-    """``_itm_kernels.least_squares_line`` on z[0..n] (``rev``: on z[n..0]) in O(1).
+    """``itm_kernels.least_squares_line`` on z[0..n] (``rev``: on z[n..0]) in O(1).
 
     Uses prefix sums ``c0[k] = sum(z[:k])``, ``c1[k] = sum(i * z[i] for i < k)``. With ``rev``
     the profile is ``z'[i] = z[n - i]`` and the result is at z''s ends (first: at z[n]).
@@ -298,7 +298,7 @@ def _excess_at(
         h1, h2, th1, th2, d1, d2, e1, e2 = h_rx, h_tx, th_n, th_s, d_n, d_s, z[k], z[0]
     else:
         h1, h2, th1, th2, d1, d2, e1, e2 = h_tx, h_rx, th_s, th_n, d_s, d_n, z[0], z[k]
-    # ITM v1.4 QuickPfl, as _itm_kernels.profile_geometry, with O(1) least squares
+    # ITM v1.4 QuickPfl, as itm_kernels.profile_geometry, with O(1) least squares
     x_start = min(15.0 * h1, 0.1 * d1)
     x_end = d - min(15.0 * h2, 0.1 * d2)
     if d1 + d2 > 1.5 * d:

@@ -1,4 +1,9 @@
-"""Many sites on one grid: the minimum-loss composite and the best-server index."""
+"""Many path-loss maps on one grid: the minimum-loss composite and the lowest-loss map index.
+
+These compare path loss only. The *best server* of a node, in yalu's one meaning (the server a
+handset uses, from received power, range limits and the uplink), is the radio layer's
+(:func:`yalu.radio.link_budget`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import numpy as np
 
 from yalu.errors import ParameterError
 
-__all__ = ["composite", "best_server"]
+__all__ = ["composite", "lowest_loss_index"]
 
 
 def _stack(maps: Sequence[Any]) -> tuple[np.ndarray, Any]:
@@ -59,8 +64,8 @@ def composite(maps: Sequence[Any]) -> Any:
                  {"units": "dB", "long_name": "minimum loss over sites", "nodata": float("nan")})
 
 
-def best_server(maps: Sequence[Any]) -> Any:
-    """Index of the site with the least loss at every node (int16; -1 where all maps are NaN).
+def lowest_loss_index(maps: Sequence[Any]) -> Any:
+    """Index of the map with the least loss at every node (int16; -1 where all maps are NaN).
 
     Ties go to the lowest index, so the result does not depend on evaluation order.
     """
@@ -69,4 +74,5 @@ def best_server(maps: Sequence[Any]) -> Any:
     filled = np.where(np.isnan(stack), np.inf, stack)
     idx = np.argmin(filled, axis=0).astype(np.int16)
     idx[allnan] = -1
-    return _wrap(idx, first, "best_server", {"long_name": "index of the best server", "nodata": -1})
+    return _wrap(idx, first, "lowest_loss_index",
+                 {"long_name": "index of the map with the least loss", "nodata": -1})

@@ -68,7 +68,6 @@ import contextlib
 import dataclasses
 import enum
 import math
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -76,8 +75,8 @@ from typing import Any
 import numba
 import numpy as np
 
-from yalu.coverage.grid import Grid, grid_around, metres_per_degree
 from yalu.errors import ParameterError, check_range, parse_choice
+from yalu.geodesy.grid import Grid, grid_around, metres_per_degree
 
 __all__ = [
     "PropagationModel",
@@ -90,6 +89,7 @@ __all__ = [
     "make_tile_spec",
     "map_attrs",
     "coerce_itm_options",
+    "numba_threads",
     "path_loss_map",
 ]
 
@@ -230,7 +230,17 @@ class TileSpec:
 
 
 @contextlib.contextmanager
-def _threads(n: int | None) -> Iterator[None]:
+def numba_threads(n: int | None) -> Iterator[None]:
+    """Run the enclosed numba kernels on ``n`` threads (None: numba's setting, all cores).
+
+    ``n`` above the number numba started with is reduced to it; the previous setting is
+    restored on exit.
+
+    Raises
+    ------
+    yalu.errors.ParameterError
+        If ``n`` is not an integer >= 1.
+    """
     if n is None:
         yield
         return
@@ -317,7 +327,6 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
     mode = parse_choice(MapMode, spec.mode, "mode")
     parse_choice(Direction, spec.direction, "direction")
     g = spec.grid
-    _LAST_STATS.clear()
     if model is not PropagationModel.ITM:
         return _distance_model(spec, model)
     p = _itm_vector(spec)
@@ -488,7 +497,7 @@ def _fast(
     spec: TileSpec, elev: np.ndarray, p: np.ndarray, progress: ProgressFn | None
 ) -> np.ndarray:
     from yalu.coverage import _kernels as k
-    from yalu.propagation._itm_kernels import effective_curvature, surface_refractivity
+    from yalu.propagation.itm_kernels import effective_curvature, surface_refractivity
 
     g = spec.grid
     lay = fast_layout(spec)
@@ -506,7 +515,6 @@ def _fast(
     polar = np.empty((n_rows_polar, n_s + 1), dtype=np.float32)
     calls = np.zeros(n_rows_polar, dtype=np.int64)
     total = n_rows_polar + 1
-    t0 = time.perf_counter()
     # delta_h on every dh_every-th radial of the sector
     dh_every = min(int(fs.dh_every), 2 ** (int(lay["n_levels"]) - 1))
     if n_rows_polar == n_az:
@@ -519,7 +527,6 @@ def _fast(
         spec.terrain_dlon_deg, lat0, lon0, lay["r_fake"], lay["step_fake"], scales, n_s,
         fs.kdh, gamma_ref, p, j_lo, n_az, dh_every, dh_polar,
     )  # fmt: skip
-    t_dh = time.perf_counter()
     for a, b in _chunks(n_rows_polar, 1024):
         k.fast_radials(
             elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
@@ -530,7 +537,6 @@ def _fast(
         )  # fmt: skip
         if progress is not None:
             progress(b, total)
-    t1 = time.perf_counter()
     out = np.empty(g.shape, dtype=np.float32)
     flag = np.empty(g.shape, dtype=np.int8)
     k.fast_fill(
@@ -551,13 +557,6 @@ def _fast(
         out[ii[far], jj[far]] = np.nan
     if progress is not None:
         progress(total, total)
-    for key, val in (
-        ("t_delta_h_s", t_dh - t0), ("t_radials_s", t1 - t_dh),
-        ("t_fill_s", time.perf_counter() - t1), ("itm_calls", float(calls.sum())),
-        ("radials", float(n_rows_polar)),
-    ):  # fmt: skip
-        _LAST_STATS[key] = _LAST_STATS.get(key, 0.0) + val
-    _LAST_STATS["n_az"] = float(n_az)
     return out
 
 
@@ -569,10 +568,6 @@ _POLAR_WHOLE_BYTES = 64 * 2**20
 def _polar_bytes(spec: TileSpec) -> int:
     lay = fast_layout(spec)
     return 4 * int(lay["n_az"]) * (int(lay["n_samples"]) + 1)
-
-
-# diagnostics of the last fast run in this process (benchmarks read it; not part of results)
-_LAST_STATS: dict[str, float] = {}
 
 
 def _site_inside(spec: TileSpec) -> tuple[int, int] | None:
@@ -636,7 +631,7 @@ def warm_up(mode: MapMode | str = MapMode.FAST, elevation_dtype: Any = np.float6
     n = 41
     d = 1.0 / 1200.0
     z = (100.0 + 10.0 * np.sin(np.arange(n * n) * 0.37)).reshape(n, n).astype(elevation_dtype)
-    win = TerrainWindow(elevation_m=z, north_deg=41.0 + 20 * d, west_deg=24.0 - 20 * d,
+    win = TerrainWindow(grid_m=z, north_deg=41.0 + 20 * d, west_deg=24.0 - 20 * d,
                         dlat_deg=d, dlon_deg=d)  # fmt: skip
     spec = make_tile_spec(win, (41.0, 24.0), 1200.0, h_tx_m=30.0, frequency_mhz=900.0, mode=mode,
                           elevation_dtype=elevation_dtype)  # fmt: skip
@@ -675,12 +670,12 @@ def _read_box(
     if isinstance(terrain, TerrainWindow):
         win = terrain
         geo = (float(win.north_deg), float(win.west_deg), float(win.dlat_deg), float(win.dlon_deg))
-        return np.ascontiguousarray(win.elevation_m, dtype=dtype), geo
+        return np.ascontiguousarray(win.grid_m, dtype=dtype), geo
     s, w, n, e = box
     if np.dtype(dtype) == np.float64:
         win = terrain.read_window(s, w, n, e)
         geo = (float(win.north_deg), float(win.west_deg), float(win.dlat_deg), float(win.dlon_deg))
-        return win.elevation_m, geo
+        return win.grid_m, geo
     probe = terrain.read_window(n, w, n, w)
     top, west = float(probe.north_deg), float(probe.west_deg)
     dlat, dlon = float(probe.dlat_deg), float(probe.dlon_deg)
@@ -704,7 +699,7 @@ def _read_box(
         )
         ro = int(round((win.north_deg - (top - r0 * dlat)) / dlat))
         co = int(round((west - win.west_deg) / dlon))
-        part = win.elevation_m[ro : ro + (r1 - r0), co : co + n_cols]
+        part = win.grid_m[ro : ro + (r1 - r0), co : co + n_cols]
         if part.shape != (r1 - r0, n_cols):  # pragma: no cover - lattice mismatch
             raise ParameterError("terrain", terrain, "a regular lattice of nodes")
         out[r0:r1] = part
@@ -811,19 +806,14 @@ def coerce_itm_options(
     climate: Any, n0: Any, polarization: Any, epsilon: Any, sigma: Any, mdvar: Any,
     time_pct: Any, location_pct: Any, situation_pct: Any,
 ) -> ITMOptions:
-    from yalu.propagation import itm as _itm
+    """:class:`ITMOptions` from enum members, values or names (see
+    :func:`yalu.propagation.itm.coerce_options`)."""
+    from yalu.propagation.itm import coerce_options
 
-    return ITMOptions(
-        climate=_itm._int_option(_itm.Climate, climate, "climate", 1002),
-        n0=_itm._real(n0, "n0"),
-        polarization=_itm._int_option(_itm.Polarization, polarization, "polarization", 1010),
-        epsilon=_itm._real(epsilon, "epsilon"),
-        sigma=_itm._real(sigma, "sigma"),
-        mdvar=_itm._mdvar(mdvar),
-        time_pct=_itm._real(time_pct, "time_pct"),
-        location_pct=_itm._real(location_pct, "location_pct"),
-        situation_pct=_itm._real(situation_pct, "situation_pct"),
-    )  # fmt: skip
+    return ITMOptions(**coerce_options(
+        climate=climate, n0=n0, polarization=polarization, epsilon=epsilon, sigma=sigma,
+        mdvar=mdvar, time_pct=time_pct, location_pct=location_pct, situation_pct=situation_pct,
+    ))  # fmt: skip
 
 
 def map_attrs(spec: TileSpec, terrain: Any = None) -> dict[str, Any]:
@@ -950,7 +940,7 @@ def path_loss_map(
         model=model, mode=mode, itm=itm, grid=grid, step_m=step_m, min_distance_m=min_distance_m,
         hata_environment=hata_environment, fast=fast, direction=direction,
     )  # fmt: skip
-    with _threads(threads):
+    with numba_threads(threads):
         data = tile_job(spec, progress)
     g = spec.grid
     attrs = map_attrs(spec, terrain)

@@ -1,8 +1,16 @@
-"""PNG maps of lat/lon rasters: colour bar or categorical legend, scale bar, site markers.
+"""PNG maps of lat/lon rasters, in one style for every map yalu draws.
 
-Rendering uses matplotlib's non-interactive Agg canvas (no display needed). The image keeps the
-raster's geometry: its aspect ratio is ``1 / cos(latitude)`` at the map centre so that distances
-look right, and the scale bar is measured on WGS84 at the centre latitude.
+- :func:`plot_map`: a raster with its affine transform (e.g. ``yalu coverage --png``);
+- :func:`write_layer_png`, :func:`write_service_png`: a layer on a grid of nodes, with the
+  overlays of a scenario run (border, analysis area, sites, jammers, settlements, restricted
+  zones).
+
+Every map keeps the raster's geometry (aspect ratio ``1 / cos(latitude)`` at the map centre, so
+that distances look right), has a scale bar measured on WGS84 at the centre latitude, leaves NaN
+transparent, and shows continuous values with a colour bar and categories with a legend. Maps
+are drawn on matplotlib's non-interactive Agg canvas without timestamps (reruns give identical
+bytes), written under a temporary name and renamed into place (:mod:`yalu.io.atomic`). The
+terrain profile chart of ``yalu profile`` shares the style (:mod:`yalu.io.plots`).
 """
 
 from __future__ import annotations
@@ -11,14 +19,54 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from yalu.errors import ParameterError
-from yalu.io.atomic import atomic_output
+from yalu.io._style import (
+    AREA,
+    BACKGROUND,
+    BORDER,
+    CMAP,
+    DPI,
+    JAMMER,
+    LEGEND_SIZE,
+    SITE,
+    TITLE_SIZE,
+    TOWN,
+    ZONE,
+    note_text,
+    save_png,
+)
 
-__all__ = ["plot_map", "nice_scale_km"]
+__all__ = [
+    "SERVICE_COLOURS",
+    "GridNodes",
+    "nice_scale_km",
+    "plot_map",
+    "write_layer_png",
+    "write_service_png",
+]
+
+#: Service level colours by level (none, SMS, voice, data); "none" is transparent.
+SERVICE_COLOURS = ("#ffffff00", "#c6dbef", "#6baed6", "#08519c")
+
+
+class GridNodes(Protocol):
+    """A regular lat/lon grid of nodes: node (i, j) at ``(north_deg - i * dlat_deg,
+    west_deg + j * dlon_deg)``; ``shape`` is (rows, columns). :class:`yalu.geodesy.Grid` is one."""
+
+    @property
+    def north_deg(self) -> float: ...
+    @property
+    def west_deg(self) -> float: ...
+    @property
+    def dlat_deg(self) -> float: ...
+    @property
+    def dlon_deg(self) -> float: ...
+    @property
+    def shape(self) -> tuple[int, int]: ...
 
 
 def nice_scale_km(width_km: float) -> float:
@@ -34,14 +82,173 @@ def nice_scale_km(width_km: float) -> float:
     return best
 
 
-def _extent(data: Any, transform: Any, shape: tuple[int, int]) -> tuple[float, float, float, float]:
+# ---------------------------------------------------------------------------------------------
+# the shared drawing steps
+
+Extent = tuple[float, float, float, float]  # left, right, bottom, top [deg]
+
+
+def _transform_extent(data: Any, transform: Any, shape: tuple[int, int]) -> Extent:
     if transform is None:
         transform = getattr(data, "attrs", {}).get("transform")
     if transform is None:
         raise ParameterError("transform", None, "an affine transform (a, b, c, d, e, f)")
     a, _b, c, _d, e, f = (float(v) for v in tuple(transform)[:6])
     h, w = shape
-    return c, c + a * w, f + e * h, f  # left, right, bottom, top
+    return c, c + a * w, f + e * h, f
+
+
+def _grid_nodes(grid: GridNodes) -> tuple[np.ndarray, np.ndarray]:
+    nr, nc = (int(v) for v in grid.shape)
+    return (grid.north_deg - grid.dlat_deg * np.arange(nr),
+            grid.west_deg + grid.dlon_deg * np.arange(nc))  # fmt: skip
+
+
+def _grid_extent(grid: GridNodes) -> Extent:
+    lat, lon = _grid_nodes(grid)
+    return (float(lon[0] - grid.dlon_deg / 2), float(lon[-1] + grid.dlon_deg / 2),
+            float(lat[-1] - grid.dlat_deg / 2), float(lat[0] + grid.dlat_deg / 2))  # fmt: skip
+
+
+def _figure(extent: Extent, width_px: int) -> tuple[Any, Any]:
+    from matplotlib.figure import Figure
+
+    w, e, s, n = extent
+    stretch = 1.0 / max(0.05, math.cos(math.radians(0.5 * (n + s))))
+    aspect = (n - s) * stretch / max(e - w, 1e-9)
+    wi = width_px / DPI
+    fig = Figure(figsize=(wi, max(2.5, min(wi * aspect * 0.85 + 0.6, 3 * wi))), dpi=DPI)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_facecolor(BACKGROUND)
+    ax.set_aspect(stretch)
+    ax.set_xlim(w, e)
+    ax.set_ylim(s, n)
+    ax.set_xlabel("longitude [°E]")
+    ax.set_ylabel("latitude [°N]")
+    return fig, ax
+
+
+def _continuous(fig: Any, ax: Any, arr: np.ndarray, extent: Extent, units: str | None,
+                cmap: str, vmin: float | None, vmax: float | None) -> None:  # fmt: skip
+    vals = np.asarray(arr, dtype=float)
+    finite = vals[np.isfinite(vals)]
+    lo = vmin if vmin is not None else (float(np.percentile(finite, 2)) if finite.size else 0.0)
+    hi = vmax if vmax is not None else (float(np.percentile(finite, 98)) if finite.size else 1.0)
+    if hi <= lo:
+        hi = lo + 1.0
+    im = ax.imshow(vals, extent=extent, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest",
+                   origin="upper", aspect=ax.get_aspect(), zorder=1)  # fmt: skip
+    cb = fig.colorbar(im, ax=ax, shrink=0.7)
+    if units:
+        cb.set_label(units)
+
+
+def _categories(ax: Any, arr: np.ndarray, extent: Extent,
+                categories: Mapping[int, tuple[str, str]]) -> list[Any]:  # fmt: skip
+    """Fixed categories value -> (label, colour); other values transparent. Legend handles."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    keys = sorted(int(k) for k in categories)
+    lut = ListedColormap([categories[k][1] for k in keys])
+    norm = BoundaryNorm([k - 0.5 for k in keys] + [keys[-1] + 0.5], lut.N)
+    shown = np.where(np.isin(arr, keys), arr, np.nan).astype(float)
+    ax.imshow(shown, extent=extent, cmap=lut, norm=norm, interpolation="nearest",
+              origin="upper", aspect=ax.get_aspect(), zorder=1)  # fmt: skip
+    return [Patch(facecolor=categories[k][1], edgecolor="#999999", label=categories[k][0])
+            for k in keys]  # fmt: skip
+
+
+def _indexed(ax: Any, arr: np.ndarray, extent: Extent, labels: Sequence[str]) -> list[Any]:
+    """Many categories 0..n-1 (e.g. best server), cycling through 20 colours; < 0 blank."""
+    from matplotlib import colormaps
+    from matplotlib.patches import Patch
+
+    vals = np.where(np.asarray(arr, dtype=float) < 0, np.nan, np.asarray(arr, dtype=float))
+    cmap = colormaps["tab20"]
+    ax.imshow(
+        np.mod(vals, 20), cmap=cmap, vmin=-0.5, vmax=19.5, extent=extent,
+        interpolation="nearest", origin="upper", aspect=ax.get_aspect(), zorder=1,
+    )  # fmt: skip
+    present = np.unique(vals[np.isfinite(vals)]).astype(int)
+    handles = [Patch(facecolor=cmap(int(i) % 20), edgecolor="#999999",
+                     label=str(labels[i]) if i < len(labels) else str(i))
+               for i in present[:20]]  # fmt: skip
+    if present.size > 20:
+        handles.append(Patch(facecolor="none", edgecolor="none",
+                             label=f"+{present.size - 20} more (colours repeat)"))  # fmt: skip
+    return handles
+
+
+def _overlays(ax: Any, overlays: Mapping[str, Any] | None) -> None:
+    if not overlays:
+        return
+    for line in overlays.get("border", []):
+        ax.plot(line[:, 0], line[:, 1], **BORDER)
+    area = overlays.get("area_mask")
+    grid = overlays.get("grid")
+    if area is not None and grid is not None:
+        lat, lon = _grid_nodes(grid)
+        ax.contour(lon, lat, np.asarray(area, dtype=float), levels=[0.5], **AREA)
+    sites = overlays.get("sites") or []
+    if sites:
+        ax.scatter([s[1] for s in sites], [s[0] for s in sites], label="sites", **SITE)
+        for s in sites:
+            if len(s) > 2 and s[2]:
+                ax.annotate(str(s[2]), (s[1], s[0]), xytext=(4, 4), textcoords="offset points",
+                            fontsize=LEGEND_SIZE, zorder=9)  # fmt: skip
+    jams = overlays.get("jammers") or []
+    if jams:
+        ax.scatter([j[1] for j in jams], [j[0] for j in jams], label="jammers", **JAMMER)
+    towns = overlays.get("towns") or []
+    if towns:
+        ax.scatter([t[1] for t in towns], [t[0] for t in towns], label="settlements", **TOWN)
+    zones = overlays.get("zones") or []
+    if zones:
+        ax.scatter([z[1] for z in zones], [z[0] for z in zones],
+                   label="restricted zones (300 m, not to scale)", **ZONE)  # fmt: skip
+
+
+def _scale_bar(ax: Any, extent: Extent) -> None:
+    from yalu.geodesy import metres_per_degree
+
+    left, right, bottom, top = extent
+    _, m_per_deg_lon = metres_per_degree(0.5 * (top + bottom))
+    bar_km = nice_scale_km((right - left) * m_per_deg_lon / 1000.0)
+    x0 = left + 0.05 * (right - left)
+    x1 = x0 + bar_km * 1000.0 / m_per_deg_lon
+    y = bottom + 0.05 * (top - bottom)
+    ax.plot([x0, x1], [y, y], color="k", linewidth=3, solid_capstyle="butt", zorder=9)
+    ax.text(0.5 * (x0 + x1), y + 0.015 * (top - bottom), f"{bar_km:g} km", ha="center",
+            va="bottom", fontsize=LEGEND_SIZE, zorder=9)  # fmt: skip
+
+
+def _finish(ax: Any, handles: list[Any], title: str | None, note: str | None) -> None:
+    overlay_handles, _ = ax.get_legend_handles_labels()
+    if handles or overlay_handles:
+        ax.legend(handles=handles + overlay_handles, loc="lower right",
+                  fontsize=LEGEND_SIZE - 1 if len(handles) > 6 else LEGEND_SIZE,
+                  framealpha=0.9)  # fmt: skip
+    if title:
+        ax.set_title(title, fontsize=TITLE_SIZE)
+    if note:
+        note_text(ax, note)
+
+
+def _as_2d(data: Any, name: str = "data") -> np.ndarray:
+    arr = np.asarray(getattr(data, "values", data))
+    if arr.ndim != 2 or arr.size == 0:
+        raise ParameterError(name, f"array of shape {arr.shape}", "a non-empty 2-D array")
+    return arr
+
+
+def _check_grid_shape(arr: np.ndarray, grid: GridNodes, name: str) -> None:
+    if tuple(arr.shape) != tuple(int(v) for v in grid.shape):
+        raise ParameterError(name, f"shape {arr.shape}", f"the grid's shape {tuple(grid.shape)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# public maps
 
 
 def plot_map(
@@ -73,14 +280,69 @@ def plot_map(
     title, units : str, optional
         Title, and colour-bar label.
     cmap, vmin, vmax
-        Continuous colouring (default: 2nd to 98th percentile of the finite values).
+        Continuous colouring (default: 2nd to 98th percentile of the finite values; the
+        reversed colour map puts low losses in the bright colours).
     sites : sequence of (lat, lon) or (lat, lon, label)
         Markers (site positions) [deg].
     categories : mapping value -> (label, colour), optional
         Categorical layer (e.g. service level): a legend instead of a colour bar; values not in
         the mapping are transparent.
     note : str, optional
-        Small text under the map (e.g. a demo-terrain warning).
+        A warning on the map (e.g. demo terrain).
+    overwrite : bool
+        Replace an existing file.
+    dpi : int
+        Resolution: the image is about 8 inches wide.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    arr = _as_2d(data)
+    extent = _transform_extent(data, transform, arr.shape)
+    fig, ax = _figure(extent, int(round(8 * dpi)))
+    handles: list[Any] = []
+    if categories:
+        handles = _categories(ax, arr, extent, categories)
+    else:
+        _continuous(fig, ax, arr, extent, units, cmap, vmin, vmax)
+    _overlays(ax, {"sites": list(sites)})
+    _scale_bar(ax, extent)
+    _finish(ax, handles, title, note)
+    return save_png(fig, path, overwrite)
+
+
+def write_service_png(
+    path: str | os.PathLike[str],
+    service_level: np.ndarray,
+    grid: GridNodes,
+    *,
+    title: str,
+    overlays: Mapping[str, Any] | None = None,
+    width_px: int = 1400,
+    note: str = "",
+    overwrite: bool = False,
+) -> Path:
+    """Categorical map of the service level (none, SMS, voice, data) with a legend.
+
+    Parameters
+    ----------
+    path : path
+        Output PNG.
+    service_level : 2-D array of int
+        :class:`yalu.radio.Service` values on ``grid`` (row 0 north); "none" is transparent.
+    grid : GridNodes
+        The nodes of the raster (e.g. :class:`yalu.geodesy.Grid`).
+    title : str
+        Title.
+    overlays : mapping, optional
+        ``border`` (list of (n, 2) lon/lat lines), ``area_mask`` with ``grid`` (the analysis
+        area, boolean on the grid), ``sites``, ``jammers``, ``towns``, ``zones`` (lists of
+        (lat, lon[, label]) [deg]).
+    width_px : int
+        Image width [px].
+    note : str
+        A warning on the map (e.g. demo terrain).
     overwrite : bool
         Replace an existing file.
 
@@ -88,68 +350,69 @@ def plot_map(
     -------
     pathlib.Path
     """
-    from matplotlib.colors import BoundaryNorm, ListedColormap
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
+    from yalu.radio.models import Service
 
-    arr = np.asarray(getattr(data, "values", data))
-    if arr.ndim != 2 or arr.size == 0:
-        raise ParameterError("data", f"array of shape {arr.shape}", "a non-empty 2-D array")
-    left, right, bottom, top = _extent(data, transform, arr.shape)
-    lat_c = 0.5 * (top + bottom)
-    aspect = 1.0 / max(0.05, math.cos(math.radians(lat_c)))
-    fig = Figure(figsize=(8.0, 7.0), dpi=dpi)
-    ax = fig.add_subplot(1, 1, 1)
-    ax.set_facecolor("#f2f2f2")
-    if categories:
-        keys = sorted(int(k) for k in categories)
-        colours = [categories[k][1] for k in keys]
-        lut = ListedColormap(colours)
-        bounds = [k - 0.5 for k in keys] + [keys[-1] + 0.5]
-        norm = BoundaryNorm(bounds, lut.N)
-        shown = np.where(np.isin(arr, keys), arr, np.nan).astype(float)
-        ax.imshow(shown, extent=(left, right, bottom, top), cmap=lut, norm=norm,
-                  interpolation="nearest", aspect=aspect)  # fmt: skip
-        handles = [Patch(facecolor=categories[k][1], edgecolor="k", label=categories[k][0]) for k in keys]
-        ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.85)
+    arr = _as_2d(service_level, "service_level")
+    _check_grid_shape(arr, grid, "service_level")
+    extent = _grid_extent(grid)
+    fig, ax = _figure(extent, width_px)
+    cats = {int(s): (s.name if s is Service.SMS else s.name.lower(), SERVICE_COLOURS[int(s)])
+            for s in Service if s is not Service.NONE}  # fmt: skip
+    handles = _categories(ax, arr, extent, cats)
+    _overlays(ax, overlays)
+    _scale_bar(ax, extent)
+    _finish(ax, handles, title, note)
+    return save_png(fig, path, overwrite)
+
+
+def write_layer_png(
+    path: str | os.PathLike[str],
+    data: np.ndarray,
+    grid: GridNodes,
+    *,
+    title: str,
+    units: str,
+    overlays: Mapping[str, Any] | None = None,
+    width_px: int = 1400,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    categorical_labels: Sequence[str] | None = None,
+    note: str = "",
+    cmap: str = CMAP,
+    overwrite: bool = False,
+) -> Path:
+    """Continuous (colour bar) or categorical map of one layer on a grid; NaN left blank.
+
+    Parameters
+    ----------
+    path, grid, title, overlays, width_px, note, overwrite
+        As in :func:`write_service_png`.
+    data : 2-D array
+        Values on ``grid`` (row 0 north).
+    units : str
+        Colour-bar label.
+    vmin, vmax : float, optional
+        Colour range (default: 2nd to 98th percentile of the finite values).
+    categorical_labels : sequence of str, optional
+        The layer holds category indices (e.g. best server; < 0 blank): colours cycle through
+        20, and the legend names the first 20 categories present.
+    cmap : str
+        Colour map of continuous layers.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    arr = _as_2d(data)
+    _check_grid_shape(arr, grid, "data")
+    extent = _grid_extent(grid)
+    fig, ax = _figure(extent, width_px)
+    handles: list[Any] = []
+    if categorical_labels is not None:
+        handles = _indexed(ax, arr, extent, categorical_labels)
     else:
-        vals = arr.astype(float)
-        finite = vals[np.isfinite(vals)]
-        lo = vmin if vmin is not None else (float(np.percentile(finite, 2)) if finite.size else 0.0)
-        hi = vmax if vmax is not None else (float(np.percentile(finite, 98)) if finite.size else 1.0)
-        if hi <= lo:
-            hi = lo + 1.0
-        im = ax.imshow(vals, extent=(left, right, bottom, top), cmap=cmap, vmin=lo, vmax=hi,
-                       interpolation="nearest", aspect=aspect)  # fmt: skip
-        cb = fig.colorbar(im, ax=ax, shrink=0.8)
-        if units:
-            cb.set_label(units)
-    for s in sites:
-        lat, lon = float(s[0]), float(s[1])
-        ax.plot([lon], [lat], marker="^", color="red", markeredgecolor="k", markersize=9, zorder=5)
-        if len(s) > 2 and s[2]:
-            ax.annotate(str(s[2]), (lon, lat), xytext=(4, 4), textcoords="offset points", fontsize=8)
-    # scale bar along the bottom-right, measured at the centre latitude
-    from yalu.coverage.grid import metres_per_degree
-
-    _, m_per_deg_lon = metres_per_degree(lat_c)
-    width_km = (right - left) * m_per_deg_lon / 1000.0
-    bar_km = nice_scale_km(width_km)
-    bar_deg = bar_km * 1000.0 / m_per_deg_lon
-    x1 = right - 0.05 * (right - left)
-    x0 = x1 - bar_deg
-    y = bottom + 0.05 * (top - bottom)
-    ax.plot([x0, x1], [y, y], color="k", linewidth=3, solid_capstyle="butt", zorder=6)
-    ax.text(0.5 * (x0 + x1), y + 0.015 * (top - bottom), f"{bar_km:g} km", ha="center",
-            va="bottom", fontsize=8, zorder=6)  # fmt: skip
-    ax.set_xlabel("longitude [deg]")
-    ax.set_ylabel("latitude [deg]")
-    ax.set_xlim(left, right)
-    ax.set_ylim(bottom, top)
-    if title:
-        ax.set_title(title, fontsize=10)
-    if note:
-        fig.text(0.01, 0.01, note, fontsize=7, color="#a00000")
-    with atomic_output(path, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, format="png")
-    return Path(path)
+        _continuous(fig, ax, arr, extent, units, cmap, vmin, vmax)
+    _overlays(ax, overlays)
+    _scale_bar(ax, extent)
+    _finish(ax, handles, title, note)
+    return save_png(fig, path, overwrite)

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from yalu.io.atomic import atomic_output
+from yalu.radio.models import Service
 
 __all__ = ["report_html", "report_markdown", "write_report_html", "write_report_md"]
 
-LEVELS = ("sms", "voice", "data")
+LEVELS = tuple(s.key for s in Service if s)
 Maps = Mapping[str, Mapping[str, "str | os.PathLike[str]"]]
 
 

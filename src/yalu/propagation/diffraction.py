@@ -24,8 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from yalu.errors import ParameterError, check_range
+from yalu.geodesy.constants import MEAN_EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S
 from yalu.propagation import _diffraction_kernels as _k
-from yalu.propagation.free_space import SPEED_OF_LIGHT_M_S
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 #: mean earth radius [m] used with the k factor (ITU-R P.452 / P.834 use 6371 km)
-EARTH_RADIUS_M = 6_371_000.0
+EARTH_RADIUS_M = MEAN_EARTH_RADIUS_M
 
 _Arr = npt.NDArray[np.float64]
 

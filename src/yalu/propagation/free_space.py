@@ -7,6 +7,11 @@ links: eq. (3) ``L_bf = 20 log(4 pi d / lambda)`` and its practical form eq. (4)
 ``L_bf = 32.4 + 20 log f + 20 log d`` [dB] with f in MHz and d in km. The constant is
 ``20 log10(4 pi 1e9 / c) = 32.448`` dB, which P.525 prints rounded to 32.4; yalu uses the exact
 value so that both forms agree to machine precision.
+
+ITU-R Recommendation P.526-15 (2019), "Propagation by diffraction", §2.1: the radius of the n-th
+Fresnel ellipsoid between the two ends of a path, eq. (2) ``R_n = sqrt(n lambda d1 d2 / (d1 +
+d2))`` (practical form eq. (3), ``550 sqrt(n d1 d2 / ((d1 + d2) f))`` with d in km and f in MHz).
+ITU-R P.530-18 §2.2.2 plans line-of-sight links on the clearance of the first zone.
 """
 
 from __future__ import annotations
@@ -16,12 +21,17 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from yalu.errors import check_range
+from yalu.errors import ParameterError, check_range
+from yalu.geodesy.constants import SPEED_OF_LIGHT_M_S
 from yalu.propagation._validity import warn_outside
 
-__all__ = ["free_space_loss_db", "SPEED_OF_LIGHT_M_S", "FREE_SPACE_CONSTANT_DB"]
+__all__ = [
+    "free_space_loss_db",
+    "fresnel_radius_m",
+    "SPEED_OF_LIGHT_M_S",
+    "FREE_SPACE_CONSTANT_DB",
+]
 
-SPEED_OF_LIGHT_M_S = 299_792_458.0
 #: 20 log10(4 pi / c) with f in MHz and d in km (P.525-4 eq. (4) rounds it to 32.4 dB)
 FREE_SPACE_CONSTANT_DB = 20.0 * math.log10(4.0 * math.pi * 1e9 / SPEED_OF_LIGHT_M_S)
 
@@ -64,3 +74,52 @@ def free_space_loss_db(
     if loss.ndim == 0:
         return float(loss)
     return loss
+
+
+def fresnel_radius_m(
+    d1_m: npt.ArrayLike, d2_m: npt.ArrayLike, frequency_mhz: npt.ArrayLike, n: int = 1
+) -> npt.NDArray[np.float64] | float:
+    """Radius of the n-th Fresnel ellipsoid at a point of a path.
+
+    Parameters
+    ----------
+    d1_m, d2_m : array_like
+        Distances from the point to the two ends of the path [m], >= 0. Broadcast together.
+    frequency_mhz : array_like
+        Frequency [MHz], > 0. Broadcasts against the distances.
+    n : int
+        Zone number, >= 1 (1: the first Fresnel zone).
+
+    Returns
+    -------
+    radius_m : ndarray or float
+        ``R_n = sqrt(n lambda d1 d2 / (d1 + d2))`` [m], ITU-R P.526-15 eq. (2); 0 at either end
+        (and for a path of zero length).
+
+    Raises
+    ------
+    ParameterError
+        If a distance is negative or not finite, the frequency is not finite and positive, or
+        ``n`` is not an integer >= 1.
+
+    Examples
+    --------
+    >>> round(fresnel_radius_m(5_000.0, 5_000.0, 900.0), 2)  # mid-point of a 10 km path
+    28.86
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ParameterError("n", n, "an integer >= 1")
+    d1 = np.asarray(d1_m, dtype=float)
+    d2 = np.asarray(d2_m, dtype=float)
+    f = np.asarray(frequency_mhz, dtype=float)
+    check_range("d1_m", d1, 0.0, None)
+    check_range("d2_m", d2, 0.0, None)
+    check_range("frequency_mhz", f, 0.0, None, lo_inclusive=False)
+    wavelength_m = SPEED_OF_LIGHT_M_S / (f * 1e6)
+    total = d1 + d2
+    # d1 d2 / (d1 + d2), 0 where the path has no length
+    reduced = np.divide(d1 * d2, total, out=np.zeros(np.broadcast(d1, d2).shape), where=total > 0)
+    radius = np.sqrt(int(n) * wavelength_m * reduced)
+    if radius.ndim == 0:
+        return float(radius)
+    return radius

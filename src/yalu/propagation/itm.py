@@ -15,8 +15,9 @@ The model is written from its published description:
   (1000 and up) and the warning bits.
 
 Results agree with the NTIA reference vectors to rounding (see ``tests/propagation/test_itm.py``).
-The numba kernels live in :mod:`yalu.propagation._itm_kernels`; its ``p2p_core`` can be called from
-other numba code.
+Other numba code calls the kernels (``p2p_core`` and its pieces) through
+:mod:`yalu.propagation.itm_kernels`. :func:`reference_case` evaluates one case of the reference's
+own test-vector schema and reports errors as codes, as the reference does.
 
 Units: heights and distances in metres unless named ``_km``; frequency in MHz; refractivity in
 N-units; conductivity ``sigma`` in S/m; percentages in percent (0 < p < 100, exclusive). Loss is
@@ -30,6 +31,7 @@ from __future__ import annotations
 import enum
 import math
 import operator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +55,10 @@ __all__ = [
     "p2p_pfl",
     "p2p_batch",
     "area",
+    "coerce_options",
     "error_for_code",
+    "reference_case",
+    "REFERENCE_KEYS",
 ]
 
 
@@ -290,6 +295,56 @@ def _real(value: Any, name: str) -> float:
         raise ParameterError(name, value, "a real number") from None
 
 
+def coerce_options(
+    *,
+    climate: Climate | int | str = 5,
+    n0: Any = 301.0,
+    polarization: Polarization | int | str = 1,
+    epsilon: Any = 15.0,
+    sigma: Any = 0.005,
+    mdvar: Any = 12,
+    time_pct: Any = 50.0,
+    location_pct: Any = 50.0,
+    situation_pct: Any = 50.0,
+) -> dict[str, Any]:
+    """The ITM options shared by every mode as plain numbers, checked for type only.
+
+    ``climate``, ``polarization`` and ``mdvar`` accept an enum member, its integer value or its
+    name (``"continental_temperate"``, ``"vertical"``, ``"mobile"``); the others must be real
+    numbers. Ranges are checked by the model itself, which reports them with the reference's
+    error codes.
+
+    Returns
+    -------
+    dict
+        Keys ``climate``, ``polarization``, ``mdvar`` (int) and ``n0``, ``epsilon``, ``sigma``,
+        ``time_pct``, ``location_pct``, ``situation_pct`` (float), in that order of checking.
+
+    Raises
+    ------
+    yalu.errors.ITMError
+        A climate, polarization or mdvar that is no valid choice (codes 1002, 1010, 1014).
+    yalu.errors.ParameterError
+        Another option that is not a real number.
+
+    Examples
+    --------
+    >>> coerce_options(climate="maritime_temperate_land", mdvar="mobile")["climate"]
+    6
+    """
+    return {
+        "climate": _int_option(Climate, climate, "climate", 1002),
+        "n0": _real(n0, "n0"),
+        "polarization": _int_option(Polarization, polarization, "polarization", 1010),
+        "epsilon": _real(epsilon, "epsilon"),
+        "sigma": _real(sigma, "sigma"),
+        "mdvar": _mdvar(mdvar),
+        "time_pct": _real(time_pct, "time_pct"),
+        "location_pct": _real(location_pct, "location_pct"),
+        "situation_pct": _real(situation_pct, "situation_pct"),
+    }
+
+
 def _result_from_out(out: np.ndarray) -> ITMResult:
     return ITMResult(
         loss_db=float(out[_k.OUT_LOSS]),
@@ -450,15 +505,11 @@ def _p2p_checked(
         "h_tx_m": _real(h_tx_m, "h_tx_m"),
         "h_rx_m": _real(h_rx_m, "h_rx_m"),
         "frequency_mhz": _real(frequency_mhz, "frequency_mhz"),
-        "climate": _int_option(Climate, climate, "climate", 1002),
-        "n0": _real(n0, "n0"),
-        "polarization": _int_option(Polarization, polarization, "polarization", 1010),
-        "epsilon": _real(epsilon, "epsilon"),
-        "sigma": _real(sigma, "sigma"),
-        "mdvar": _mdvar(mdvar),
-        "time_pct": _real(time_pct, "time_pct"),
-        "location_pct": _real(location_pct, "location_pct"),
-        "situation_pct": _real(situation_pct, "situation_pct"),
+        **coerce_options(
+            climate=climate, n0=n0, polarization=polarization, epsilon=epsilon, sigma=sigma,
+            mdvar=mdvar, time_pct=time_pct, location_pct=location_pct,
+            situation_pct=situation_pct,
+        ),
     }
     out = np.empty(_k.OUT_LEN)
     scratch = np.empty(_k.SCRATCH_LEN)
@@ -653,15 +704,11 @@ def area(
         "tx_siting": _int_option(SitingCriteria, tx_siting, "tx_siting", 1019),
         "rx_siting": _int_option(SitingCriteria, rx_siting, "rx_siting", 1020),
         "frequency_mhz": _real(frequency_mhz, "frequency_mhz"),
-        "climate": _int_option(Climate, climate, "climate", 1002),
-        "n0": _real(n0, "n0"),
-        "polarization": _int_option(Polarization, polarization, "polarization", 1010),
-        "epsilon": _real(epsilon, "epsilon"),
-        "sigma": _real(sigma, "sigma"),
-        "mdvar": _mdvar(mdvar),
-        "time_pct": _real(time_pct, "time_pct"),
-        "location_pct": _real(location_pct, "location_pct"),
-        "situation_pct": _real(situation_pct, "situation_pct"),
+        **coerce_options(
+            climate=climate, n0=n0, polarization=polarization, epsilon=epsilon, sigma=sigma,
+            mdvar=mdvar, time_pct=time_pct, location_pct=location_pct,
+            situation_pct=situation_pct,
+        ),
     }
     out = np.empty(_k.OUT_LEN)
     _k.area_core(
@@ -674,3 +721,155 @@ def area(
     if rtn >= 1000:
         raise error_for_code(rtn, values)
     return _result_from_out(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# cases in the reference-vector schema
+
+#: Keys of the ``computed`` object of :func:`reference_case`, in the reference's order.
+REFERENCE_KEYS = (
+    "rtn", "A_db", "warnings", "mode", "d_km", "d_hzn_m", "theta_hzn_rad", "h_e_m", "delta_h_m",
+    "A_ref_db", "A_fs_db", "N_s",
+)  # fmt: skip
+
+
+class _BadField(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def _case_real(case: Mapping[str, Any], key: str, code: int) -> float:
+    v = case.get(key)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise _BadField(code)
+    return float(v)
+
+
+def _case_int(case: Mapping[str, Any], key: str, code: int) -> int:
+    v = case.get(key)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise _BadField(code)
+    if isinstance(v, float) and not (math.isfinite(v) and v == int(v)):
+        return -1  # rejected by the kernel with the field's code
+    return int(v)
+
+
+def _case_pfl(case: Mapping[str, Any]) -> tuple[np.ndarray, int, float]:
+    pfl = case.get("pfl")
+    if not isinstance(pfl, list) or len(pfl) < 4:
+        raise _BadField(_k.ERR_PROFILE)
+    try:
+        arr = np.array(pfl, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _BadField(_k.ERR_PROFILE) from None
+    n = arr[0]
+    if arr.ndim != 1 or not (math.isfinite(n) and n == int(n) and n >= 1):
+        raise _BadField(_k.ERR_PROFILE)
+    if arr.shape[0] != int(n) + 3:
+        raise _BadField(_k.ERR_PROFILE)
+    return arr, int(n), float(arr[1])
+
+
+def _null_case(rtn: int, warnings: int) -> dict[str, Any]:
+    out: dict[str, Any] = dict.fromkeys(REFERENCE_KEYS)
+    out["rtn"] = rtn
+    out["warnings"] = warnings
+    return out
+
+
+def reference_case(case: Mapping[str, Any]) -> dict[str, Any]:
+    """ITM on one case of the NTIA reference-vector schema, as the reference reports it.
+
+    The schema is that of ``shared/itm/README.md``: the reference's own parameter names
+    (``h_tx_m``, ``h_rx_m``, ``f_MHz``, ``climate``, ``N_0``, ``polarization``, ``epsilon``,
+    ``sigma``, ``mdvar``, ``time_pct``, ``location_pct``, ``situation_pct``), plus ``pfl``
+    (``[n_intervals, step_m, e0, ..., e_n]``) for point-to-point mode, or ``d_km``,
+    ``delta_h_m``, ``tx_siting`` and ``rx_siting`` for area mode (``set == "area"`` or a
+    ``d_km`` key). Other keys (``id``, ``expected``) are ignored.
+
+    Unlike :func:`p2p_pfl` and :func:`area` this never raises on bad case content: like the
+    reference it returns the error code.
+
+    Parameters
+    ----------
+    case : mapping
+        One decoded JSON object.
+
+    Returns
+    -------
+    dict
+        The keys of :data:`REFERENCE_KEYS`: ``rtn``, ``A_db`` [dB], ``warnings`` (bit mask),
+        ``mode``, ``d_km``, ``d_hzn_m`` [m] and ``theta_hzn_rad`` [rad] and ``h_e_m`` [m] as
+        (tx, rx) lists, ``delta_h_m`` [m], ``A_ref_db`` and ``A_fs_db`` [dB], ``N_s``
+        [N-units]. For an invalid case (``rtn`` >= 1000: the reference's code of the first bad
+        field, 1100 for an unusable profile or a case of neither mode) all but ``rtn`` and
+        ``warnings`` are None.
+
+    Examples
+    --------
+    >>> r = reference_case({"set": "area", "d_km": 10.0, "delta_h_m": 90.0, "h_tx_m": 30.0,
+    ...     "h_rx_m": 2.0, "tx_siting": 0, "rx_siting": 0, "f_MHz": 900.0, "climate": 5,
+    ...     "N_0": 301.0, "polarization": 1, "epsilon": 15.0, "sigma": 0.005, "mdvar": 12,
+    ...     "time_pct": 50.0, "location_pct": 50.0, "situation_pct": 50.0})
+    >>> r["rtn"], r["mode"]
+    (0, 1)
+    >>> reference_case({"set": "area", "d_km": "far"})["rtn"]
+    1000
+    """
+    is_p2p = case.get("pfl") is not None
+    if not is_p2p and not (case.get("set") == "area" or "d_km" in case):
+        return _null_case(_k.ERR_PROFILE, 0)
+    out = np.empty(_k.OUT_LEN)
+    try:
+        common: list[Any] = [
+            _case_real(case, "h_tx_m", 1000),
+            _case_real(case, "h_rx_m", 1001),
+            _case_real(case, "f_MHz", 1009),
+            _case_int(case, "climate", 1002),
+            _case_real(case, "N_0", 1008),
+            _case_int(case, "polarization", 1010),
+            _case_real(case, "epsilon", 1011),
+            _case_real(case, "sigma", 1012),
+            _case_int(case, "mdvar", 1014),
+            _case_real(case, "time_pct", 1003),
+            _case_real(case, "location_pct", 1004),
+            _case_real(case, "situation_pct", 1005),
+        ]
+        if is_p2p:
+            arr, n, step = _case_pfl(case)
+            _P2P_CORE(arr, 2, n, step, *common, np.empty(_k.SCRATCH_LEN), out)
+        else:
+            _AREA_CORE(
+                _case_real(case, "d_km", 1017),
+                _case_real(case, "delta_h_m", 1018),
+                common[0],
+                common[1],
+                _case_int(case, "tx_siting", 1019),
+                _case_int(case, "rx_siting", 1020),
+                *common[2:],
+                out,
+            )
+    except _BadField as bad:
+        return _null_case(bad.code, 0)
+    rtn = int(out[_k.OUT_RTN])
+    if rtn >= 1000:
+        return _null_case(rtn, int(out[_k.OUT_WARN]))
+    return {
+        "rtn": rtn,
+        "A_db": float(out[_k.OUT_LOSS]),
+        "warnings": int(out[_k.OUT_WARN]),
+        "mode": int(out[_k.OUT_MODE]),
+        "d_km": float(out[_k.OUT_D_KM]),
+        "d_hzn_m": [float(out[_k.OUT_D_HZN_TX]), float(out[_k.OUT_D_HZN_RX])],
+        "theta_hzn_rad": [float(out[_k.OUT_THETA_TX]), float(out[_k.OUT_THETA_RX])],
+        "h_e_m": [float(out[_k.OUT_H_E_TX]), float(out[_k.OUT_H_E_RX])],
+        "delta_h_m": float(out[_k.OUT_DELTA_H]),
+        "A_ref_db": float(out[_k.OUT_A_REF]),
+        "A_fs_db": float(out[_k.OUT_A_FS]),
+        "N_s": float(out[_k.OUT_N_S]),
+    }
+
+
+# the dispatchers take positional arguments of mixed types; keep mypy out of them
+_P2P_CORE: Any = _k.p2p_core
+_AREA_CORE: Any = _k.area_core

@@ -71,6 +71,9 @@ class Band:
     def contains_dl(self, frequency_mhz: float) -> bool:
         return self.dl_low_mhz <= frequency_mhz <= self.dl_high_mhz
 
+    def contains_ul(self, frequency_mhz: float) -> bool:
+        return self.ul_low_mhz <= frequency_mhz <= self.ul_high_mhz
+
     def ul_of_dl_mhz(self, dl_frequency_mhz: float) -> float:
         """Uplink frequency paired with a downlink frequency (same for TDD)."""
         return dl_frequency_mhz - self.duplex_spacing_mhz
@@ -176,17 +179,19 @@ def resolve_carrier(
     band: str | None,
     dl_frequency_mhz: float | None,
     prefix: str = "",
+    ul_frequency_mhz: float | None = None,
 ) -> tuple[Band, float, float]:
     """Band, DL and UL carrier frequency [MHz] of a carrier.
 
     The DL frequency defaults to the band centre; with no band, the band is found from the DL
-    frequency. The UL frequency follows from the duplex spacing (FDD) or equals DL (TDD).
+    frequency. The UL frequency, unless given, follows from the duplex spacing (FDD) or equals DL
+    (TDD); a given one must lie in the band's uplink range.
 
     Raises
     ------
     ParameterError, ChoiceError
-        Unknown band or a DL frequency outside the band (or outside every band), naming
-        ``prefix + "band"`` or ``prefix + "dl_frequency_mhz"``.
+        Unknown band or a DL/UL frequency outside the band (or outside every band), naming
+        ``prefix + "band"``, ``prefix + "dl_frequency_mhz"`` or ``prefix + "ul_frequency_mhz"``.
     """
     if band is None and dl_frequency_mhz is None:
         raise ParameterError(prefix + "band", None, "a band name or a dl_frequency_mhz")
@@ -202,4 +207,27 @@ def resolve_carrier(
             dl_frequency_mhz,
             f"inside the {b.name} downlink range {b.dl_low_mhz:g} to {b.dl_high_mhz:g} MHz",
         )
-    return b, f, b.ul_of_dl_mhz(f)
+    if ul_frequency_mhz is None:
+        return b, f, b.ul_of_dl_mhz(f)
+    ul = float(ul_frequency_mhz)
+    if not b.contains_ul(ul):
+        raise ParameterError(
+            prefix + "ul_frequency_mhz",
+            ul_frequency_mhz,
+            f"inside the {b.name} uplink range {b.ul_low_mhz:g} to {b.ul_high_mhz:g} MHz",
+        )
+    return b, f, ul
+
+
+def gsm_channel_plan_mhz(band: Band, index: int) -> float:
+    """Downlink frequency [MHz] of the ``index``-th carrier of an ideal GSM frequency plan.
+
+    Carriers take distinct 200 kHz channels (TS 45.005 §2: ARFCN spacing 200 kHz) from the bottom
+    of the band, skipping the band-edge channel at each end, and wrap around when the band is
+    full. Used for GSM carriers whose frequency a scenario does not give: the plan assumes no
+    co-channel interference between them.
+    """
+    if index < 0:
+        raise ParameterError("index", index, ">= 0")
+    n_channels = int((band.dl_high_mhz - band.dl_low_mhz) / 0.2 - 2)
+    return band.dl_low_mhz + 0.2 + 0.2 * (index % n_channels)

@@ -108,7 +108,7 @@ class LinkBudget:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def layers(self) -> dict[str, npt.NDArray[Any]]:
-        """The map layers of issue 5, by name (``best_server`` indexes ``site_ids``)."""
+        """The map layers by name (``best_server`` indexes ``site_ids``)."""
         return {
             "rsrp_dbm": self.rsrp_dbm,
             "ul_margin_db": self.ul_margin_db,
@@ -270,7 +270,7 @@ def link_budget(
         for k, s in enumerate(sites):
             alloc = min(profs[s.technology].ul_noise_bandwidth_mhz, s.noise_bandwidth_mhz)
             for i, j in enumerate(jammers):
-                ov = j.overlap_mhz(s.ul_frequency_mhz, s.noise_bandwidth_mhz)
+                ov = j.overlap_mhz(s.ul_carrier_mhz, s.noise_bandwidth_mhz)
                 frac = ov / s.noise_bandwidth_mhz * alloc / j.bandwidth_mhz * j.duty_factor
                 e_ul[i, k] = j.eirp_dbm + 10 * np.log10(frac) if frac > 0 else -np.inf
         ant = np.array([s.gain_dbi - s.feeder_loss_db for s in sites])

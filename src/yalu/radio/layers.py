@@ -1,118 +1,151 @@
-"""Map layers for a scenario: path-loss maps through a callable, then :func:`link_budget`.
+"""Radio layers of a network on a grid: the one place that turns sites, jammers and path loss
+into link budgets.
 
-:func:`compute_layers` does the geometry (distance, azimuth and elevation between every site,
-jammer and node), asks ``path_loss_fn`` for each map, and runs the link budget. It does not
-depend on the coverage engine's internals: any propagation model fits behind ``path_loss_fn``.
+:func:`compute_layers` asks a :class:`PathLossProvider` two questions and never looks behind it:
 
-``path_loss_fn(lat_deg, lon_deg, h_tx_m, h_rx_m, frequency_mhz, grid) -> ndarray``
-    Basic transmission loss [dB] from a transmitter at (lat, lon), ``h_tx_m`` above ground, to
-    every node of ``grid`` (a :class:`yalu.coverage.grid.Grid` or anything with ``shape``,
-    ``lats()`` and ``lons()``), receivers ``h_rx_m`` above ground; NaN where not computed. With
-    the coverage engine: ``lambda la, lo, ht, hr, f, g: path_loss_map(terrain, (la, lo), radius,
-    h_tx_m=ht, h_rx_m=hr, frequency_mhz=f, grid=g).values``.
+- a **grid map**: basic transmission loss between one antenna and every node of a grid, at one
+  frequency, in one direction: ``"forward"`` (the antenna transmits: downlink, jammers) or
+  ``"reverse"`` (every node transmits to the antenna: uplink; ITM is not exactly reciprocal, so
+  the uplink is evaluated on the node-to-site path at the uplink frequency);
+- a **point loss**: basic transmission loss from one antenna to another (jammer to tower).
 
-Calls made: per site, a DL map at the DL frequency and, for FDD, an UL map at the UL frequency
-(site as transmitter: the engine works outward from a site, so the UL loss is evaluated on the
-reversed path at the UL frequency; for ITM this is the usual approximation of the reverse link);
-per jammer range, one map to the nodes at the range's centre frequency, and one 1x1-node call
-per site for the jammer -> tower path (receiver at the site's antenna height).
-
-Geometry: WGS 84 geodesics (pyproj); elevation angles from the height difference of the two
-antennas over the geodesic distance (flat-earth angle; the earth bulge at 10 km is < 6 m).
+Per site (one sector, one carrier) it asks for the downlink map at the DL carrier and the uplink
+map at the UL carrier; per jammer range (a jammer spreads its EIRP evenly over its ranges, so
+splitting keeps the power density) one forward map at the range's centre; per (jammer range,
+site) whose frequencies overlap the site's UL channel, the point loss at the site's UL carrier.
+Geometry (distance, azimuth, antenna elevation angles over the 4/3 effective earth) comes from
+:mod:`yalu.geodesy`; the link budget from :func:`yalu.radio.budget.link_budget`, run over row
+blocks so that memory stays bounded whatever the grid.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from pyproj import Geod
 
 from yalu.errors import ParameterError
+from yalu.geodesy import Grid, azimuth_distance, elevation_angle_deg
 from yalu.radio.budget import LinkBudget, link_budget
 from yalu.radio.models import Handset, Jammer, Site, TechnologyProfile
 from yalu.radio.zones import rasterize_zones
 
-__all__ = ["RadioLayers", "compute_layers", "PathLossFn"]
+if TYPE_CHECKING:
+    from yalu.terrain import TerrainLike
 
-PathLossFn = Callable[[float, float, float, float, float, Any], npt.ArrayLike]
-_GEOD = Geod(ellps="WGS84")
+__all__ = [
+    "Antenna",
+    "FunctionPathLoss",
+    "PathLossProvider",
+    "RadioLayers",
+    "compute_layers",
+    "layer_requests",
+    "split_jammer_ranges",
+]
 
-
-@dataclass(frozen=True)
-class _Point1:
-    """A 1x1-node grid at a point (same interface as yalu.coverage.grid.Grid)."""
-
-    north_deg: float
-    west_deg: float
-    dlat_deg: float = 1e-6
-    dlon_deg: float = 1e-6
-    n_rows: int = 1
-    n_cols: int = 1
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (1, 1)
-
-    def lats(self) -> np.ndarray:
-        return np.array([self.north_deg])
-
-    def lons(self) -> np.ndarray:
-        return np.array([self.west_deg])
+#: Link budgets run over row blocks of about this many (site x node) elements.
+BLOCK_ELEMENTS = 2_000_000
 
 
-def _point_grid(grid: Any, lat: float, lon: float) -> Any:
-    try:
-        from yalu.coverage.grid import Grid
+class Antenna(NamedTuple):
+    """An antenna position: latitude and longitude [deg], height above ground [m]."""
 
-        if isinstance(grid, Grid):
-            return Grid(lat, lon, grid.dlat_deg, grid.dlon_deg, 1, 1)
-    except ImportError:  # pragma: no cover - coverage package absent
-        pass
-    return _Point1(lat, lon)
+    lat_deg: float
+    lon_deg: float
+    height_m: float
+
+
+class PathLossProvider(Protocol):
+    """What :func:`compute_layers` needs from a propagation engine."""
+
+    def grid_loss_db(
+        self, antenna: Antenna, frequency_mhz: float, direction: str, grid: Grid, node_height_m: float
+    ) -> npt.ArrayLike:
+        """Basic transmission loss [dB] between ``antenna`` and every node of ``grid`` (nodes
+        ``node_height_m`` above ground), shape ``grid.shape``; NaN where not computed (out of
+        range). ``direction``: ``"forward"`` (antenna transmits) or ``"reverse"`` (nodes do)."""
+        ...
+
+    def point_loss_db(self, tx: Antenna, rx: Antenna, frequency_mhz: float) -> float:
+        """Basic transmission loss [dB] from ``tx`` to ``rx``; inf where out of range."""
+        ...
+
+
+GridLossFn = Callable[[float, float, float, float, float, Grid], npt.ArrayLike]
+
+
+@dataclass
+class FunctionPathLoss:
+    """A :class:`PathLossProvider` from one reciprocal function (models, tests, notebooks).
+
+    ``fn(lat_deg, lon_deg, h_tx_m, h_rx_m, frequency_mhz, grid) -> loss_db`` of shape
+    ``grid.shape``; a point loss is the function on a one-node grid at the receiver. The function
+    is taken to be the same in both directions.
+    """
+
+    fn: GridLossFn
+
+    def grid_loss_db(
+        self, antenna: Antenna, frequency_mhz: float, direction: str, grid: Grid, node_height_m: float
+    ) -> npt.ArrayLike:
+        return self.fn(
+            antenna.lat_deg, antenna.lon_deg, antenna.height_m, node_height_m, frequency_mhz, grid
+        )
+
+    def point_loss_db(self, tx: Antenna, rx: Antenna, frequency_mhz: float) -> float:
+        g = Grid(rx.lat_deg, rx.lon_deg, 1e-4, 1e-4, 1, 1)
+        v = float(np.asarray(self.fn(tx.lat_deg, tx.lon_deg, tx.height_m, rx.height_m,
+                                     frequency_mhz, g), dtype=float).ravel()[0])
+        return v if math.isfinite(v) else math.inf
 
 
 @dataclass(frozen=True)
 class RadioLayers:
-    """Budget, zones and the grid they are on."""
+    """The radio layers of one network and handset on a grid.
 
-    grid: Any
-    budget: LinkBudget
+    Attributes
+    ----------
+    grid : Grid
+    site_ids : list of str
+        ``best_server`` values index this list (-1: no server).
+    layers : dict of str to numpy.ndarray
+        ``rsrp_dbm`` (RSRP, or RxLev for GSM), ``ul_margin_db``, ``dl_sinr_db``, ``ul_sinr_db``
+        (float32), ``best_server`` (int32), ``service_level`` (uint8,
+        :class:`yalu.radio.Service`), each of ``grid.shape``.
+    restricted : numpy.ndarray of bool
+        Nodes inside a restricted zone.
+    zone_index : numpy.ndarray of int16
+        Index of the zone holding each node (-1: none).
+    budget : LinkBudget or None
+        The full per-technology budget, kept only with ``detail=True``.
+    """
+
+    grid: Grid
+    site_ids: list[str]
+    layers: dict[str, npt.NDArray[Any]]
     restricted: npt.NDArray[np.bool_]
     zone_index: npt.NDArray[np.int16]
+    budget: LinkBudget | None = field(default=None, repr=False)
+
+    @property
+    def service_level(self) -> npt.NDArray[np.uint8]:
+        return self.layers["service_level"]
 
     def arrays(self) -> dict[str, npt.NDArray[Any]]:
-        """All layers of issue 5 by name (``best_server`` indexes ``budget.site_ids``)."""
-        out = self.budget.layers()
-        out["restricted"] = self.restricted
-        return out
+        """Every layer by name, with ``restricted``."""
+        return {**self.layers, "restricted": self.restricted}
 
 
-def _elevation(terrain: Any, lat: npt.ArrayLike, lon: npt.ArrayLike) -> np.ndarray:
-    lat_a = np.asarray(lat, float)
-    if terrain is None:
-        return np.zeros(lat_a.shape)
-    for name in ("elevation_m", "elevation_at"):
-        fn = getattr(terrain, name, None)
-        if fn is not None:
-            return np.asarray(fn(lat, lon), dtype=float).reshape(lat_a.shape)
-    raise ParameterError("terrain", type(terrain).__name__, "None or an object with elevation_m()")
+def split_jammer_ranges(jammers: Sequence[Jammer]) -> list[Jammer]:
+    """One jammer per frequency range, each with its share of the EIRP by width.
 
-
-def _loss(fn: PathLossFn, grid: Any, *args: float) -> np.ndarray:
-    arr = np.asarray(fn(args[0], args[1], args[2], args[3], args[4], grid), dtype=float)
-    if arr.shape != tuple(grid.shape):
-        raise ParameterError(
-            "path_loss_fn", f"returned shape {arr.shape}", f"grid shape {grid.shape}"
-        )
-    return arr
-
-
-def _split_ranges(jammers: Sequence[Jammer]) -> list[Jammer]:
-    # one jammer per range, EIRP shared by width: exact under the flat-density model
+    Exact under the flat power-density model of :class:`yalu.radio.Jammer`; lets each range
+    propagate at its own frequency. A jammer with one range keeps its id; others get ``id#k``.
+    """
     out = []
     for j in jammers:
         for k, (lo, hi) in enumerate(j.ranges_mhz):
@@ -121,7 +154,7 @@ def _split_ranges(jammers: Sequence[Jammer]) -> list[Jammer]:
                 j.model_copy(
                     update={
                         "id": j.id if len(j.ranges_mhz) == 1 else f"{j.id}#{k}",
-                        "eirp_dbm": j.eirp_dbm + 10 * np.log10(share),
+                        "eirp_dbm": j.eirp_dbm + 10 * math.log10(share),
                         "ranges_mhz": [(lo, hi)],
                     }
                 )
@@ -129,97 +162,184 @@ def _split_ranges(jammers: Sequence[Jammer]) -> list[Jammer]:
     return out
 
 
+def layer_requests(
+    sites: Sequence[Site], jammers: Sequence[Jammer], handset: Handset
+) -> list[tuple[Antenna, float, str, float]]:
+    """The grid maps :func:`compute_layers` asks for: (antenna, frequency [MHz], direction,
+    node height [m]) for each site's downlink and uplink and each jammer range."""
+    h = float(handset.height_m)
+    out: list[tuple[Antenna, float, str, float]] = []
+    for s in sites:
+        a = Antenna(s.lat_deg, s.lon_deg, s.height_m)
+        out.append((a, s.dl_carrier_mhz, "forward", h))
+        out.append((a, s.ul_carrier_mhz, "reverse", h))
+    for j in split_jammer_ranges(jammers):
+        lo, hi = j.ranges_mhz[0]
+        out.append((Antenna(j.lat_deg, j.lon_deg, j.height_m), 0.5 * (lo + hi), "forward", h))
+    return out
+
+
+def _ground_m(terrain: TerrainLike | None, lat: Any, lon: Any) -> np.ndarray:
+    """Terrain height [m] (0 where there is no terrain or it is void)."""
+    lat_a = np.asarray(lat, float)
+    if terrain is None:
+        return np.zeros(lat_a.shape)
+    z = np.asarray(terrain.elevation_m(lat, lon), dtype=float).reshape(lat_a.shape)
+    return np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _grid_loss(
+    provider: PathLossProvider,
+    antenna: Antenna,
+    frequency_mhz: float,
+    direction: str,
+    grid: Grid,
+    node_height_m: float,
+) -> npt.NDArray[np.floating[Any]]:
+    # kept in the provider's dtype: no copy of cached maps
+    arr = np.asarray(provider.grid_loss_db(antenna, frequency_mhz, direction, grid, node_height_m))
+    if arr.shape != grid.shape:
+        raise ParameterError("path_loss.grid_loss_db", f"returned shape {arr.shape}",
+                             f"the grid's shape {grid.shape}")
+    return arr
+
+
 def compute_layers(
-    terrain: Any,
     sites: Sequence[Site],
     handset: Handset,
     tech_profiles: Mapping[Any, TechnologyProfile],
     jammers: Sequence[Jammer],
     zones: Sequence[Any],
-    grid: Any,
-    path_loss_fn: PathLossFn,
+    grid: Grid,
+    path_loss: PathLossProvider | GridLossFn,
+    *,
+    terrain: TerrainLike | None = None,
+    detail: bool = False,
+    block_elements: int = BLOCK_ELEMENTS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RadioLayers:
-    """Compute every radio layer on ``grid``.
+    """Downlink and uplink budgets, SINR and service level of a network on ``grid``.
 
     Parameters
     ----------
-    terrain : yalu.terrain.Terrain, TerrainWindow or None
-        Ground heights for the elevation angles (None: flat ground at 0 m).
-    sites, handset, tech_profiles, jammers
-        Radio objects (see :mod:`yalu.radio.models`).
+    sites : sequence of Site
+        Sector-carriers (one sector, one carrier each); at least one.
+    handset : Handset
+        The handset (its ``height_m`` is the node height).
+    tech_profiles : mapping Technology -> TechnologyProfile
+        Thresholds and range limits of every technology of ``sites``.
+    jammers : sequence of Jammer
+        Active jammers (split per range internally, see :func:`split_jammer_ranges`).
     zones : sequence of CircleZone / PolygonZone
-    grid : yalu.coverage.grid.Grid
+        Restricted zones (a layer of its own; physics unchanged).
+    grid : Grid
         Output nodes.
-    path_loss_fn : callable
-        See the module doc.
+    path_loss : PathLossProvider or callable
+        The propagation engine (a plain function is wrapped in :class:`FunctionPathLoss`).
+    terrain : yalu.terrain.TerrainLike, optional
+        Ground heights for antenna elevation angles (None: flat ground at 0 m).
+    detail : bool
+        Keep the full per-technology :class:`LinkBudget` (one block: memory grows with
+        sites x nodes x every intermediate).
+    block_elements : int
+        Row-block size, in (site x node) elements, when not ``detail``.
+    progress : callable(done, total), optional
+        Called after each row block.
+
+    Returns
+    -------
+    RadioLayers
     """
-    lats = np.asarray(grid.lats(), float)
-    lons = np.asarray(grid.lons(), float)
-    lat2, lon2 = np.meshgrid(lats, lons, indexing="ij")
-    ground = _elevation(terrain, lat2, lon2)
-    h_ue = handset.height_m
+    if not sites:
+        raise ParameterError("sites", "[]", "at least one site")
+    provider: PathLossProvider
+    if callable(path_loss) and not hasattr(path_loss, "grid_loss_db"):
+        provider = FunctionPathLoss(path_loss)
+    else:
+        provider = path_loss  # type: ignore[assignment]
+    h_ue = float(handset.height_m)
     n = len(sites)
-    shape = lat2.shape
-
-    def geometry(lat: float, lon: float, h_abs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        az, _, dist = _GEOD.inv(np.full(shape, lon), np.full(shape, lat), lon2, lat2)
-        dist = np.asarray(dist, float)
-        elev = np.degrees(np.arctan2(ground + h_ue - h_abs, np.maximum(dist, 1.0)))
-        return np.mod(np.asarray(az, float), 360.0), elev, dist
-
-    site_ground = [float(_elevation(terrain, s.lat, s.lon)) for s in sites]
-    dl = np.empty((n,) + shape)
-    ul = np.empty((n,) + shape)
-    dist = np.empty((n,) + shape)
-    gain = np.empty((n,) + shape)
-    for i, s in enumerate(sites):
-        az, el, d = geometry(s.lat, s.lon, site_ground[i] + s.height_agl_m)
-        dist[i] = d
-        gain[i] = s.pattern_gain_db(az, el)
-        dl[i] = _loss(path_loss_fn, grid, s.lat, s.lon, s.height_agl_m, h_ue, s.dl_carrier_mhz)
-        if s.ul_frequency_mhz == s.dl_carrier_mhz:
-            ul[i] = dl[i]
-        else:
-            ul[i] = _loss(
-                path_loss_fn, grid, s.lat, s.lon, s.height_agl_m, h_ue, s.ul_frequency_mhz
-            )
-
-    parts = _split_ranges(jammers)
+    ants = [Antenna(s.lat_deg, s.lon_deg, s.height_m) for s in sites]
+    parts = split_jammer_ranges(jammers)
     m = len(parts)
-    kw: dict[str, Any] = {}
-    if m:
-        jpl = np.empty((m,) + shape)
-        jg = np.empty((m,) + shape)
-        jspl = np.empty((m, n))
-        jsg = np.empty((m, n))
-        sjg = np.empty((m, n))
-        for k, j in enumerate(parts):
-            lo, hi = j.ranges_mhz[0]
-            f = 0.5 * (lo + hi)
-            jz = float(_elevation(terrain, j.lat, j.lon)) + j.height_agl_m
-            az, el, _ = geometry(j.lat, j.lon, jz)
-            jg[k] = j.pattern_gain_db(az, el)
-            jpl[k] = _loss(path_loss_fn, grid, j.lat, j.lon, j.height_agl_m, h_ue, f)
-            for i, s in enumerate(sites):
-                sz = site_ground[i] + s.height_agl_m
-                az_js, _, d_js = _GEOD.inv(j.lon, j.lat, s.lon, s.lat)
-                az_sj = (float(az_js) + 180.0) % 360.0
-                el_js = float(np.degrees(np.arctan2(sz - jz, max(float(d_js), 1.0))))
-                jsg[k, i] = float(j.pattern_gain_db(float(az_js) % 360.0, el_js))
-                sjg[k, i] = float(s.pattern_gain_db(az_sj, -el_js))
-                pg = _point_grid(grid, s.lat, s.lon)
-                jspl[k, i] = float(
-                    _loss(path_loss_fn, pg, j.lat, j.lon, j.height_agl_m, s.height_agl_m, f)[0, 0]
-                )
-        jspl = np.where(np.isnan(jspl), np.inf, jspl)  # not computed: out of reach
-        kw = {
-            "jammers": parts,
-            "jammer_path_loss_db": jpl,
-            "jammer_gain_db": jg,
-            "jammer_site_path_loss_db": jspl,
-            "jammer_site_gain_db": jsg,
-            "site_jammer_gain_db": sjg,
-        }
-    budget = link_budget(sites, handset, tech_profiles, dl, ul, dist, gain, **kw)
-    restricted, index = rasterize_zones(list(zones), lat2, lon2)
-    return RadioLayers(grid=grid, budget=budget, restricted=restricted, zone_index=index)
+    j_ants = [Antenna(j.lat_deg, j.lon_deg, j.height_m) for j in parts]
+    maps = [_grid_loss(provider, a, f, d, grid, h)
+            for a, f, d, h in layer_requests(sites, jammers, handset)]
+    dl, ul, jpl = maps[0 : 2 * n : 2], maps[1 : 2 * n : 2], maps[2 * n :]
+    site_z = _ground_m(terrain, [a.lat_deg for a in ants], [a.lon_deg for a in ants]) + [
+        a.height_m for a in ants
+    ]
+    jam_z = _ground_m(terrain, [a.lat_deg for a in j_ants], [a.lon_deg for a in j_ants]) + [
+        a.height_m for a in j_ants
+    ]
+    # jammer -> tower, where the jammer's range reaches the site's UL channel
+    jspl = np.full((m, n), np.inf)
+    jsg = np.zeros((m, n))
+    sjg = np.zeros((m, n))
+    for k, (j, ja) in enumerate(zip(parts, j_ants, strict=True)):
+        for i, (s, sa) in enumerate(zip(sites, ants, strict=True)):
+            if j.overlap_mhz(s.ul_carrier_mhz, s.noise_bandwidth_mhz) <= 0.0:
+                continue
+            jspl[k, i] = provider.point_loss_db(ja, sa, s.ul_carrier_mhz)
+            az_js, d_js = azimuth_distance(ja.lat_deg, ja.lon_deg, sa.lat_deg, sa.lon_deg)
+            az_sj, _ = azimuth_distance(sa.lat_deg, sa.lon_deg, ja.lat_deg, ja.lon_deg)
+            el_js = float(elevation_angle_deg(jam_z[k], site_z[i], d_js))
+            el_sj = float(elevation_angle_deg(site_z[i], jam_z[k], d_js))
+            jsg[k, i] = float(np.asarray(j.pattern_gain_db(float(az_js), el_js)))
+            sjg[k, i] = float(np.asarray(s.pattern_gain_db(float(az_sj), el_sj)))
+
+    lat1, lon1 = grid.lats(), grid.lons()
+    nr, nc = grid.shape
+    rows = nr if detail else max(1, int(block_elements // max(1, (n + m) * nc)))
+    layers: dict[str, npt.NDArray[Any]] = {}
+    budget: LinkBudget | None = None
+    site_ids: list[str] = []
+    # geometry per distinct antenna position, gains per antenna
+    positions = list(dict.fromkeys((a.lat_deg, a.lon_deg) for a in ants + j_ants))
+    blocks = list(range(0, nr, rows))
+    for bi, r0 in enumerate(blocks):
+        r1 = min(r0 + rows, nr)
+        la, lo = np.meshgrid(lat1[r0:r1], lon1, indexing="ij")
+        node_z = _ground_m(terrain, la, lo) + h_ue
+        geo = {p: azimuth_distance(p[0], p[1], la, lo) for p in positions}
+        dist_b = np.stack([geo[(a.lat_deg, a.lon_deg)][1] for a in ants])
+        gain_b = np.stack([
+            s.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
+                              elevation_angle_deg(site_z[i], node_z, dist_b[i]))
+            for i, (s, a) in enumerate(zip(sites, ants, strict=True))
+        ])
+        kw: dict[str, Any] = {}
+        if m:
+            jgain = np.stack([
+                j.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
+                                  elevation_angle_deg(jam_z[k], node_z,
+                                                      geo[(a.lat_deg, a.lon_deg)][1]))
+                for k, (j, a) in enumerate(zip(parts, j_ants, strict=True))
+            ])
+            kw = {
+                "jammers": parts,
+                "jammer_path_loss_db": np.stack([x[r0:r1] for x in jpl]),
+                "jammer_gain_db": jgain,
+                "jammer_site_path_loss_db": jspl,
+                "jammer_site_gain_db": jsg,
+                "site_jammer_gain_db": sjg,
+            }
+        lb = link_budget(
+            sites, handset, tech_profiles,
+            np.stack([x[r0:r1] for x in dl]), np.stack([x[r0:r1] for x in ul]),
+            dist_b, site_gain_db=gain_b, **kw,
+        )  # fmt: skip
+        site_ids = list(lb.site_ids)
+        if detail:
+            budget = lb
+        for name, arr in lb.layers().items():
+            a_ = np.asarray(arr)
+            if name not in layers:
+                dt = np.float32 if a_.dtype.kind == "f" else a_.dtype
+                layers[name] = np.empty(grid.shape, dtype=dt)
+            layers[name][r0:r1] = a_
+        if progress is not None:
+            progress(bi + 1, len(blocks))
+    la, lo = np.meshgrid(lat1, lon1, indexing="ij")
+    restricted, index = rasterize_zones(list(zones), la, lo)
+    return RadioLayers(grid, site_ids, layers, restricted, index, budget)

@@ -43,12 +43,29 @@ _G, _U, _L, _N = Technology.GSM, Technology.UMTS, Technology.LTE, Technology.NR
 
 
 class Service(enum.IntEnum):
-    """Service levels, ordered: a level needs every lower level to be available too."""
+    """Service levels, ordered: a level needs every lower level to be available too.
+
+    The one vocabulary of service levels: rasters store the integer, summaries use :attr:`key`,
+    maps and reports :attr:`label`.
+
+    >>> [s.key for s in Service if s]
+    ['sms', 'voice', 'data']
+    """
 
     NONE = 0
     SMS = 1
     VOICE = 2
     DATA = 3
+
+    @property
+    def key(self) -> str:
+        """Lower-case name used in summaries (``"none"``, ``"sms"``, ``"voice"``, ``"data"``)."""
+        return self.name.lower()
+
+    @property
+    def label(self) -> str:
+        """Name for people (``"SMS"``, ``"voice"``, ...)."""
+        return "SMS" if self is Service.SMS else self.key
 
 
 def _tech(v: Any, name: str = "technology") -> Technology:
@@ -226,13 +243,15 @@ class Site(RadioModel):
 
     id: str = Field(min_length=1)
     name: str = ""
-    lat: float = Field(ge=-90.0, le=90.0)
-    lon: float = Field(ge=-180.0, le=180.0)
-    height_agl_m: float = Field(ge=0.0, le=1000.0)
+    lat_deg: float = Field(ge=-90.0, le=90.0)
+    lon_deg: float = Field(ge=-180.0, le=180.0)
+    height_m: float = Field(ge=0.0, le=1000.0)
     operator: str = ""
     technology: Technology
     band: str | None = None
     dl_frequency_mhz: float | None = Field(default=None, gt=0.0)
+    #: Uplink carrier [MHz]; default: paired with the DL by the band's duplex spacing (TDD: DL).
+    ul_frequency_mhz: float | None = Field(default=None, gt=0.0)
     bandwidth_mhz: float | None = Field(default=None, gt=0.0)
     #: NR subcarrier spacing [kHz]; default 30 kHz for TDD bands, 15 kHz for FDD (common
     #: choices in TS 38.101-1 Table 5.3.5-1); LTE is always 15 kHz.
@@ -250,7 +269,6 @@ class Site(RadioModel):
     reference_signal_offset_db: float | None = Field(default=None, le=0.0)
 
     _band: Band = PrivateAttr()
-    _ul_mhz: float = PrivateAttr()
 
     @field_validator("technology", mode="before")
     @classmethod
@@ -259,7 +277,9 @@ class Site(RadioModel):
 
     @model_validator(mode="after")
     def _resolve(self) -> Site:
-        band, dl, ul = resolve_carrier(self.technology, self.band, self.dl_frequency_mhz)
+        band, dl, ul = resolve_carrier(
+            self.technology, self.band, self.dl_frequency_mhz, ul_frequency_mhz=self.ul_frequency_mhz
+        )
         bw = self.bandwidth_mhz or DEFAULT_BANDWIDTH_MHZ[self.technology]
         scs = self.subcarrier_spacing_khz
         if self.technology is _N:
@@ -277,6 +297,7 @@ class Site(RadioModel):
         fill = {
             "band": band.name,
             "dl_frequency_mhz": dl,
+            "ul_frequency_mhz": ul,
             "bandwidth_mhz": bw,
             "subcarrier_spacing_khz": scs,
             "tx_power_dbm": self.tx_power_dbm
@@ -292,7 +313,6 @@ class Site(RadioModel):
         for k, v in fill.items():
             object.__setattr__(self, k, v)
         self._band = band
-        self._ul_mhz = ul
         return self
 
     # the validator fills these, so they are never None after construction
@@ -301,9 +321,10 @@ class Site(RadioModel):
         return self._band
 
     @property
-    def ul_frequency_mhz(self) -> float:
-        """Uplink carrier frequency [MHz] (FDD duplex spacing; TDD: the DL frequency)."""
-        return self._ul_mhz
+    def ul_carrier_mhz(self) -> float:
+        """Uplink carrier frequency [MHz] (given, or paired by the duplex spacing; TDD: DL)."""
+        assert self.ul_frequency_mhz is not None
+        return self.ul_frequency_mhz
 
     @property
     def dl_carrier_mhz(self) -> float:
@@ -543,9 +564,9 @@ class Jammer(RadioModel):
 
     id: str = Field(min_length=1)
     name: str = ""
-    lat: float = Field(ge=-90.0, le=90.0)
-    lon: float = Field(ge=-180.0, le=180.0)
-    height_agl_m: float = Field(ge=0.0, le=1000.0)
+    lat_deg: float = Field(ge=-90.0, le=90.0)
+    lon_deg: float = Field(ge=-180.0, le=180.0)
+    height_m: float = Field(ge=0.0, le=1000.0)
     eirp_dbm: float = Field(ge=-50.0, le=120.0)
     pattern: AntennaPattern = Field(default_factory=OmniPattern)
     ranges_mhz: list[tuple[float, float]] = Field(min_length=1)

@@ -17,14 +17,12 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import numpy.typing as npt
 from pydantic import Field, field_validator
-from pyproj import Geod
 
 from yalu.errors import ParameterError
+from yalu.geodesy.paths import WGS84
 from yalu.radio._base import RadioModel
 
 __all__ = ["CircleZone", "PolygonZone", "RestrictedZone", "rasterize_zones"]
-
-_GEOD = Geod(ellps="WGS84")
 
 
 class CircleZone(RadioModel):
@@ -32,13 +30,13 @@ class CircleZone(RadioModel):
 
     kind: Literal["circle"] = "circle"
     label: str = ""
-    lat: float = Field(ge=-90.0, le=90.0)
-    lon: float = Field(ge=-180.0, le=180.0)
+    lat_deg: float = Field(ge=-90.0, le=90.0)
+    lon_deg: float = Field(ge=-180.0, le=180.0)
     radius_m: float = Field(gt=0.0)
 
     def contains(self, lat_deg: npt.ArrayLike, lon_deg: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         lat, lon = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
-        _, _, dist = _GEOD.inv(np.full(lat.shape, self.lon), np.full(lat.shape, self.lat), lon, lat)
+        _, _, dist = WGS84.inv(np.full(lat.shape, self.lon_deg), np.full(lat.shape, self.lat_deg), lon, lat)
         return np.asarray(dist, dtype=float) <= self.radius_m
 
 

@@ -8,6 +8,7 @@
 from yalu.terrain.core import (
     MissingPolicy,
     Terrain,
+    TerrainLike,
     TerrainWindow,
     VoidFillWarning,
     default_terrain,
@@ -17,6 +18,7 @@ from yalu.terrain.core import (
 __all__ = [
     "MissingPolicy",
     "Terrain",
+    "TerrainLike",
     "TerrainWindow",
     "VoidFillWarning",
     "default_terrain",

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -36,6 +36,7 @@ __all__ = [
     "MissingPolicy",
     "VoidFillWarning",
     "Terrain",
+    "TerrainLike",
     "TerrainWindow",
     "open_terrain",
     "default_terrain",
@@ -303,6 +304,24 @@ class _RasterSource(_Source):
 # ------------------------------------------------------------------------------------- windows
 
 
+@runtime_checkable
+class TerrainLike(Protocol):
+    """What yalu needs of any elevation source: its extent and bilinear sampling.
+
+    :class:`Terrain` (a lazy mosaic of tiles) and :class:`TerrainWindow` (one grid in memory)
+    both satisfy it, with the same method name.
+    """
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(south, west, north, east) [deg]."""
+        ...
+
+    def elevation_m(self, lat_deg: Any, lon_deg: Any) -> np.ndarray:
+        """Elevation [m] at points, broadcasting ``lat_deg`` and ``lon_deg``."""
+        ...
+
+
 @dataclass
 class TerrainWindow:
     """A point-registered elevation grid covering a requested box.
@@ -312,15 +331,15 @@ class TerrainWindow:
 
     Attributes
     ----------
-    elevation_m : numpy.ndarray
-        2-D float64, C-contiguous [m].
+    grid_m : numpy.ndarray
+        2-D float64 elevations, C-contiguous [m].
     north_deg, west_deg : float
         Latitude of row 0, longitude of column 0 [deg].
     dlat_deg, dlon_deg : float
         Node spacing [deg].
     """
 
-    elevation_m: np.ndarray
+    grid_m: np.ndarray
     north_deg: float
     west_deg: float
     dlat_deg: float
@@ -329,17 +348,17 @@ class TerrainWindow:
     @property
     def lat_deg(self) -> np.ndarray:
         """Latitude of each row [deg], north first."""
-        return self.north_deg - np.arange(self.elevation_m.shape[0]) * self.dlat_deg
+        return self.north_deg - np.arange(self.grid_m.shape[0]) * self.dlat_deg
 
     @property
     def lon_deg(self) -> np.ndarray:
         """Longitude of each column [deg], west first."""
-        return self.west_deg + np.arange(self.elevation_m.shape[1]) * self.dlon_deg
+        return self.west_deg + np.arange(self.grid_m.shape[1]) * self.dlon_deg
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """(south, west, north, east) of the node extent [deg]."""
-        nr, nc = self.elevation_m.shape
+        nr, nc = self.grid_m.shape
         return (
             self.north_deg - (nr - 1) * self.dlat_deg,
             self.west_deg,
@@ -347,12 +366,12 @@ class TerrainWindow:
             self.west_deg + (nc - 1) * self.dlon_deg,
         )
 
-    def elevation_at(self, lat_deg: Any, lon_deg: Any) -> np.ndarray:
+    def elevation_m(self, lat_deg: Any, lon_deg: Any) -> np.ndarray:
         """Bilinear elevation at points [m]; NaN outside the window. Broadcasts its inputs."""
         lat, lon = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
         out = np.empty(lat.size, dtype=np.float64)
         bilinear_grid(
-            self.elevation_m,
+            self.grid_m,
             float(self.north_deg),
             float(self.west_deg),
             float(self.dlat_deg),
@@ -433,11 +452,10 @@ class Terrain:
 
     @property
     def resolution_m(self) -> tuple[float, float]:
-        from pyproj import Geod
+        from yalu.geodesy.paths import WGS84 as g
 
         s, w, n, e = self.bounds
         lat_c, lon_c = (s + n) / 2, (w + e) / 2
-        g = Geod(ellps="WGS84")
         dy = g.inv(lon_c, lat_c - self._src.dlat / 2, lon_c, lat_c + self._src.dlat / 2)[2]
         dx = g.inv(lon_c - self._src.dlon / 2, lat_c, lon_c + self._src.dlon / 2, lat_c)[2]
         return (float(dy), float(dx))
@@ -731,7 +749,7 @@ class Terrain:
                 )
             out[ii, jj] = vals
         return TerrainWindow(
-            elevation_m=np.ascontiguousarray(out),
+            grid_m=np.ascontiguousarray(out),
             north_deg=float(src.node_lat(i_top)),
             west_deg=float(src.node_lon(j_l)),
             dlat_deg=float(src.dlat),

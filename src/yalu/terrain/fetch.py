@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from yalu.errors import DownloadError, TerrainFormatError, check_range, parse_choice
+from yalu.geodesy.grid import check_bbox, degree_cells
 from yalu.terrain import formats as fmt
-from yalu.terrain.export import check_bbox, sdf_cells
 
 __all__ = [
     "FetchSource",
@@ -183,7 +183,7 @@ def fetch_tiles(
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     base = (base_url or DEFAULT_BASE_URLS[src]).rstrip("/")
     report = FetchReport(cache_dir=root)
-    for s, w in sdf_cells(box):
+    for s, w in degree_cells(box):
         rel = tile_relpath(src, s, w)
         final = root / rel
         marker = final.with_name(final.name + fmt.ABSENT_SUFFIX)

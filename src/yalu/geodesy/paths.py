@@ -18,6 +18,7 @@ from yalu.errors import ParameterError, check_range
 
 __all__ = [
     "WGS84",
+    "azimuth_distance",
     "geodesic_inverse",
     "geodesic_points",
     "Profile",
@@ -73,6 +74,37 @@ def geodesic_inverse(
         np.asarray(dist, float).reshape(shape),
         np.asarray(az12, float).reshape(shape),
         np.asarray(az21, float).reshape(shape),
+    )
+
+
+def azimuth_distance(
+    lat0_deg: float, lon0_deg: float, lat_deg: Any, lon_deg: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Azimuth and distance from one point to many on WGS84 (no range checks: trusted nodes).
+
+    Parameters
+    ----------
+    lat0_deg, lon0_deg : float
+        The common start [deg].
+    lat_deg, lon_deg : array_like
+        The ends [deg], broadcast together.
+
+    Returns
+    -------
+    azimuth_deg : numpy.ndarray
+        Azimuth at the start toward each end, clockwise from north, in [0, 360) [deg].
+    distance_m : numpy.ndarray
+        Geodesic distance [m].
+    """
+    la, lo = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
+    shape = la.shape
+    n = la.size
+    az, _, dist = WGS84.inv(
+        np.full(n, float(lon0_deg)), np.full(n, float(lat0_deg)), lo.ravel(), la.ravel()
+    )
+    return (
+        np.mod(np.asarray(az, float), 360.0).reshape(shape),
+        np.asarray(dist, float).reshape(shape),
     )
 
 
@@ -168,23 +200,13 @@ class RaggedProfiles:
         )
 
 
-def _terrain(terrain: Any) -> Any:
-    from yalu.terrain import Terrain, default_terrain, open_terrain
-
-    if terrain is None:
-        return default_terrain()
-    if isinstance(terrain, Terrain):
-        return terrain
-    return open_terrain(terrain)
-
-
 def profiles(terrain: Any, start: Any, ends: Any, step_m: float) -> RaggedProfiles:
     """Terrain profiles from one start to many ends along WGS84 geodesics (vectorized).
 
     Parameters
     ----------
-    terrain : Terrain, path or None
-        Terrain to sample (None: the embedded demo terrain).
+    terrain : yalu.terrain.TerrainLike
+        Terrain to sample (anything with ``elevation_m(lat_deg, lon_deg)``).
     start : (lat_deg, lon_deg)
         Common start point [deg].
     ends : array_like, shape (N, 2)
@@ -218,8 +240,7 @@ def profiles(terrain: Any, start: Any, ends: Any, step_m: float) -> RaggedProfil
     last = offsets[1:] - 1
     lat[last] = lat2
     lon[last] = np.where(lon2 > 180, lon2 - 360, lon2)
-    t = _terrain(terrain)
-    elev = np.asarray(t.elevation_m(lat, lon), dtype=np.float64)
+    elev = np.asarray(terrain.elevation_m(lat, lon), dtype=np.float64)
     return RaggedProfiles(
         elevation_m=elev,
         offsets=offsets,
@@ -236,8 +257,8 @@ def profile(terrain: Any, start: Any, end: Any, step_m: float) -> Profile:
 
     Parameters
     ----------
-    terrain : Terrain, path or None
-        Terrain to sample (None: the embedded demo terrain).
+    terrain : yalu.terrain.TerrainLike
+        Terrain to sample (anything with ``elevation_m(lat_deg, lon_deg)``).
     start, end : (lat_deg, lon_deg)
         Path ends [deg].
     step_m : float

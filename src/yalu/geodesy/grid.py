@@ -1,4 +1,4 @@
-"""Output grids: point-registered lat/lon lattices on which maps are computed.
+"""Map grids: point-registered lat/lon lattices on which maps are computed.
 
 A :class:`Grid` is a lattice of nodes: node (i, j) lies at ``lat = north_deg - i * dlat_deg``,
 ``lon = west_deg + j * dlon_deg`` (row 0 is the northern row). The same convention is used by
@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from yalu.errors import ParameterError, check_range
+from yalu.geodesy.constants import WGS84_A_M, WGS84_E2
 
-__all__ = ["Grid", "grid_around", "metres_per_degree"]
-
-WGS84_A_M = 6378137.0
-WGS84_F = 1.0 / 298.257223563
+__all__ = ["Grid", "check_bbox", "degree_cells", "grid_around", "metres_per_degree"]
 
 
 def metres_per_degree(lat_deg: float) -> tuple[float, float]:
@@ -32,7 +31,7 @@ def metres_per_degree(lat_deg: float) -> tuple[float, float]:
         Meridional and prime-vertical arc lengths of one degree [m], from the radii of curvature
         M and N of the ellipsoid (e.g. Torge & Mueller, *Geodesy*, 4th ed., eq. 4.15-4.16).
     """
-    e2 = WGS84_F * (2.0 - WGS84_F)
+    e2 = WGS84_E2
     s = math.sin(math.radians(lat_deg))
     w = math.sqrt(1.0 - e2 * s * s)
     m = WGS84_A_M * (1.0 - e2) / (w * w * w)
@@ -143,16 +142,21 @@ def grid_around(
 
     The reference lattice is given by one of its nodes (``north_deg``, ``west_deg``) and its
     spacing; the result's nodes are nodes of it. The circle's extent comes from WGS84 geodesics
-    (Vincenty's direct solution, sub-millimetre against pyproj) every 2 degrees of azimuth,
-    widened by 0.1 % and one node on each side.
+    (:data:`yalu.geodesy.WGS84`) every 2 degrees of azimuth, widened by 0.1 % and one node on each
+    side.
     """
-    from yalu.coverage._geodesic import circle_points
+    from yalu.geodesy.paths import WGS84
 
     check_range("radius_m", radius_m, 0.0, 2.0e6, lo_inclusive=False)
     az = np.arange(0.0, 360.0, 2.0)
-    lat_c = np.empty(az.size)
-    lon_c = np.empty(az.size)
-    circle_points(float(site_lat_deg), float(site_lon_deg), float(radius_m) * 1.001, az, lat_c, lon_c)
+    lon_f, lat_f, _ = WGS84.fwd(
+        np.full(az.size, float(site_lon_deg)),
+        np.full(az.size, float(site_lat_deg)),
+        az,
+        np.full(az.size, float(radius_m) * 1.001),
+    )
+    lat_c = np.asarray(lat_f, dtype=float)
+    lon_c = np.asarray(lon_f, dtype=float)
     lon_c = site_lon_deg + (lon_c - site_lon_deg + 180.0) % 360.0 - 180.0
     n = max(float(np.max(lat_c)), site_lat_deg)
     s = min(float(np.min(lat_c)), site_lat_deg)
@@ -170,3 +174,28 @@ def grid_around(
         i1 - i0 + 1,
         j1 - j0 + 1,
     )
+
+
+def check_bbox(bbox: Any, name: str = "bbox") -> tuple[float, float, float, float]:
+    """Validate (south, west, north, east) [deg]; raise ParameterError naming ``name``."""
+    try:
+        s, w, n, e = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise ParameterError(name, bbox, "S,W,N,E in degrees") from None
+    check_range(f"{name} south", s, -90, 90)
+    check_range(f"{name} north", n, -90, 90)
+    check_range(f"{name} west", w, -180, 360)
+    check_range(f"{name} east", e, -180, 360)
+    if s > n:
+        raise ParameterError(name, f"{s},{w},{n},{e}", "S,W,N,E with S <= N")
+    if w > e:
+        raise ParameterError(name, f"{s},{w},{n},{e}", "S,W,N,E with W <= E")
+    return s, w, n, e
+
+
+def degree_cells(bbox: Any) -> list[tuple[int, int]]:
+    """(south, west) of the whole-degree cells that cover a box (longitudes in -180..179)."""
+    s, w, n, e = check_bbox(bbox)
+    s0, n0 = math.floor(s), max(math.ceil(n), math.floor(s) + 1)
+    w0, e0 = math.floor(w), max(math.ceil(e), math.floor(w) + 1)
+    return [(la, ((lo + 180) % 360) - 180) for la in range(s0, n0) for lo in range(w0, e0)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -10,40 +9,19 @@ from typing import Any
 
 import numpy as np
 
-from yalu.errors import ParameterError, TerrainError, check_range
+from yalu.errors import ParameterError, TerrainError
+from yalu.geodesy.grid import degree_cells
 from yalu.io.atomic import atomic_dir
-from yalu.terrain._kernels import bilinear_grid
 from yalu.terrain.core import Terrain, open_terrain
 from yalu.terrain.formats import sdf_name, write_sdf_tile
+from yalu.terrain.kernels import bilinear_grid
 
 __all__ = ["sdf_cells", "write_sdf"]
 
+#: The SDF tiles covering a box are its whole-degree cells.
+sdf_cells = degree_cells
+
 _CHUNK_ROWS = 300
-
-
-def check_bbox(bbox: Any, name: str = "bbox") -> tuple[float, float, float, float]:
-    """Validate (south, west, north, east) [deg]; raise ParameterError naming ``name``."""
-    try:
-        s, w, n, e = (float(v) for v in bbox)
-    except (TypeError, ValueError):
-        raise ParameterError(name, bbox, "S,W,N,E in degrees") from None
-    check_range(f"{name} south", s, -90, 90)
-    check_range(f"{name} north", n, -90, 90)
-    check_range(f"{name} west", w, -180, 360)
-    check_range(f"{name} east", e, -180, 360)
-    if s > n:
-        raise ParameterError(name, f"{s},{w},{n},{e}", "S,W,N,E with S <= N")
-    if w > e:
-        raise ParameterError(name, f"{s},{w},{n},{e}", "S,W,N,E with W <= E")
-    return s, w, n, e
-
-
-def sdf_cells(bbox: Any) -> list[tuple[int, int]]:
-    """(south, west) of the 1-degree cells that cover the box."""
-    s, w, n, e = check_bbox(bbox)
-    s0, n0 = math.floor(s), max(math.ceil(n), math.floor(s) + 1)
-    w0, e0 = math.floor(w), max(math.ceil(e), math.floor(w) + 1)
-    return [(la, ((lo + 180) % 360) - 180) for la in range(s0, n0) for lo in range(w0, e0)]
 
 
 def write_sdf(
@@ -81,7 +59,7 @@ def write_sdf(
     if resolution_arcsec not in (1, 3):
         raise ParameterError("resolution_arcsec", resolution_arcsec, "3 or 1")
     t = terrain if isinstance(terrain, Terrain) else open_terrain(terrain)
-    cells = sdf_cells(bbox)
+    cells = degree_cells(bbox)
     ppd = 3600 // resolution_arcsec
     names: list[str] = []
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
@@ -97,7 +75,7 @@ def write_sdf(
                 lo = np.tile(lon, r.size)
                 out = np.empty(la.size)
                 bilinear_grid(
-                    win.elevation_m,
+                    win.grid_m,
                     win.north_deg,
                     win.west_deg,
                     win.dlat_deg,

