@@ -39,14 +39,28 @@ def validate(scenario: Path) -> None:
               required=True, help="Output directory (created atomically).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 @click.option("--threads", type=int, default=None, help="Numba threads (default: all cores).")
-def run(scenario: Path, outdir: Path, overwrite: bool, threads: int | None) -> None:
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Compute the path-loss maps on this running Dask scheduler (tcp://host:8786).")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None,
+              help="Compute the path-loss maps on a local Dask cluster of N worker processes.")
+def run(scenario: Path, outdir: Path, overwrite: bool, threads: int | None,
+        scheduler: str | None, workers: int | None) -> None:
     """Run SCENARIO: maps, GeoTIFFs, summary.json, report.md and report.html into OUTDIR."""
+    from yalu.errors import ParameterError
     from yalu.scenario import load_scenario
     from yalu.scenario.runner import run_scenario
 
+    if scheduler is not None and workers is not None:
+        raise ParameterError("--workers", workers, "not given together with --scheduler")
     sc = load_scenario(scenario)
-    res = run_scenario(sc, outdir, overwrite=overwrite, progress=_progress, threads=threads)
+    res = run_scenario(sc, outdir, overwrite=overwrite, progress=_progress, threads=threads,
+                       scheduler=scheduler, workers=workers)
     click.echo(res.headline(), err=False)
+    if res.execution.get("tasks"):
+        ex = res.execution
+        where = ex["scheduler"] or f"a local cluster of {ex['workers']} workers"
+        click.echo(f"Path-loss maps: {ex['tasks']} Dask tasks on {where}, "
+                   f"{ex['bytes_sent'] / 1e6:.1f} MB of terrain sent")
     click.echo(f"Wrote {outdir}/ (report.html, report.md, summary.json, maps/, rasters/)")
 
 

@@ -1,4 +1,4 @@
-"""Optional: run the tiles of a map (one site x one tile each) as Dask tasks.
+"""Optional: run coverage work as Dask tasks, on a local cluster or an existing one.
 
 :func:`yalu.coverage.tile_job` is a pure function of a picklable :class:`~yalu.coverage.TileSpec`,
 so a map is the mosaic of independent tile jobs; the mosaic is bit-identical to a single
@@ -8,6 +8,8 @@ so a map is the mosaic of independent tile jobs; the mosaic is bit-identical to 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -15,7 +17,7 @@ import numpy as np
 from yalu.coverage.engine import TileSpec, tile_job
 from yalu.errors import ParameterError
 
-__all__ = ["split_tiles", "tile_map"]
+__all__ = ["connect", "split_tiles", "tile_map"]
 
 
 def split_tiles(spec: TileSpec, tile_rows: int = 512, tile_cols: int = 512) -> list[tuple[int, int, TileSpec]]:
@@ -60,3 +62,43 @@ def tile_map(
     for (r0, c0, sub), arr in zip(parts, results, strict=True):
         out[r0 : r0 + sub.grid.n_rows, c0 : c0 + sub.grid.n_cols] = arr
     return out
+
+
+@contextmanager
+def connect(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
+    """A ``distributed.Client`` for the duration of the block, or None when neither is given.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``); the cluster is left running.
+    workers : int, optional
+        Start a local cluster of this many worker processes (one thread each), closed on exit.
+    """
+    if scheduler is None and workers is None:
+        yield None
+        return
+    if scheduler is not None and workers is not None:
+        raise ParameterError("workers", workers, "not given together with a scheduler address")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - optional extra
+        raise ImportError("distributed runs need dask.distributed: pip install 'yalu[dask]'") from exc
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            from yalu.errors import InputError
+
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    assert workers is not None
+    if int(workers) != workers or not 1 <= workers <= 1024:
+        raise ParameterError("workers", workers, "an integer from 1 to 1024")
+    with LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client

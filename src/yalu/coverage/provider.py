@@ -6,6 +6,10 @@ within the provider's radius (NaN beyond), and point losses on the one geodesic 
 the two antennas (:func:`yalu.geodesy.profile`, then the model), so that a jammer-to-tower value
 reads only the terrain under its path. Each distinct map and point is computed once and cached:
 the radio layers of several variants share them.
+
+Maps are pure functions of their :class:`~yalu.coverage.TileSpec` (:func:`~yalu.coverage.tile_job`),
+so :meth:`EnginePathLoss.prefetch` can compute them on a Dask cluster (``client``): the terrain
+window is read here, each map is one task, and the result is bit-identical to the local run.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ from yalu.coverage.engine import (
     ITMOptions,
     MapMode,
     PropagationModel,
-    path_loss_map,
+    TileSpec,
+    make_tile_spec,
+    numba_threads,
+    tile_job,
 )
 from yalu.errors import check_range, parse_choice
 from yalu.geodesy import Grid, azimuth_distance, grid_around, profile
@@ -33,6 +40,12 @@ __all__ = ["EnginePathLoss", "MapRequest"]
 
 #: (antenna, frequency [MHz], direction, node height [m]): one grid map.
 MapRequest = tuple[Antenna, float, str, float]
+
+
+def _tile_job_on(spec: TileSpec, threads: int | None) -> np.ndarray:
+    """:func:`tile_job` on ``threads`` numba threads (the task a Dask worker runs)."""
+    with numba_threads(threads):
+        return tile_job(spec)
 
 
 class EnginePathLoss:
@@ -53,7 +66,11 @@ class EnginePathLoss:
     hata_environment : str
         Okumura-Hata environment, for ``model="hata"``.
     threads : int, optional
-        Threads for the engine.
+        Threads for the engine (local computation).
+    client : distributed.Client, optional
+        Compute the maps of :meth:`prefetch` as tasks on this Dask cluster.
+    worker_threads : int
+        numba threads per task on the cluster (default 1: one core per Dask worker thread).
     """
 
     def __init__(
@@ -67,6 +84,8 @@ class EnginePathLoss:
         step_m: float | None = None,
         hata_environment: str = "urban",
         threads: int | None = None,
+        client: Any = None,
+        worker_threads: int = 1,
     ) -> None:
         check_range("radius_m", radius_m, 0.0, 500e3, lo_inclusive=False)
         self.terrain = terrain
@@ -77,6 +96,12 @@ class EnginePathLoss:
         self.step_m = step_m
         self.hata_environment = hata_environment
         self.threads = threads
+        self.client = client
+        self.worker_threads = worker_threads
+        #: Bytes of terrain windows sent to, and of maps received from, the cluster.
+        self.bytes_sent = 0
+        self.bytes_received = 0
+        self.tasks = 0
         self._maps: dict[tuple[Any, ...], np.ndarray] = {}
         self._points: dict[tuple[Any, ...], float] = {}
 
@@ -103,15 +128,96 @@ class EnginePathLoss:
         grid: Grid,
         progress: Callable[[int, int], None] | None = None,
     ) -> int:
-        """Compute every distinct map of ``requests`` on ``grid``; returns how many there are."""
+        """Compute every distinct map of ``requests`` on ``grid``; returns how many there are.
+
+        With a ``client``, at most ``2 x workers`` maps are in flight at a time, so the terrain
+        windows held here stay bounded.
+        """
         keys = list(dict.fromkeys(self._map_key(a, f, d, grid, h) for a, f, d, h in requests))
-        for k, (ant, f, d, _g, h) in enumerate(keys):
-            if progress is not None:
-                progress(k, len(keys))
-            self.grid_loss_db(Antenna(*ant), f, d, grid, h)
+        todo = [k for k in keys if k not in self._maps]
+        done = len(keys) - len(todo)
         if progress is not None:
-            progress(len(keys), len(keys))
+            progress(done, len(keys))
+        if self.client is None:
+            for key in todo:
+                self._compute(key)
+                done += 1
+                if progress is not None:
+                    progress(done, len(keys))
+            return len(keys)
+        from distributed import as_completed
+
+        n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        pending = iter(todo)
+        futures: dict[Any, tuple[tuple[Any, ...], tuple[int, int, int, int]]] = {}
+
+        def submit_next() -> bool:
+            for key in pending:
+                job = self._job(key)
+                if job is None:
+                    self._maps[key] = np.full(key[3].shape, np.nan, dtype=np.float32)
+                    continue
+                spec, box = job
+                self.bytes_sent += int(spec.elevation_m.nbytes)
+                self.tasks += 1
+                fut = self.client.submit(_tile_job_on, spec, self.worker_threads, pure=False)
+                futures[fut] = (key, box)
+                queue.add(fut)
+                return True
+            return False
+
+        queue = as_completed()
+        for _ in range(2 * n_workers):
+            if not submit_next():
+                break
+        for fut in queue:
+            key, box = futures.pop(fut)
+            arr = fut.result()
+            self.bytes_received += int(arr.nbytes)
+            self._place(key, box, arr)
+            done += 1
+            if progress is not None:
+                progress(done, len(keys))
+            submit_next()
         return len(keys)
+
+    def _job(self, key: tuple[Any, ...]) -> tuple[TileSpec, tuple[int, int, int, int]] | None:
+        """The tile spec of a map's part inside ``grid`` (None: the map misses the grid)."""
+        ant, f, d, grid, h = Antenna(*key[0]), key[1], key[2], key[3], key[4]
+        sub = grid_around(ant.lat_deg, ant.lon_deg, self.radius_m,
+                          north_deg=grid.north_deg, west_deg=grid.west_deg,
+                          dlat_deg=grid.dlat_deg, dlon_deg=grid.dlon_deg)  # fmt: skip
+        r0 = int(round((grid.north_deg - sub.north_deg) / grid.dlat_deg))
+        c0 = int(round((sub.west_deg - grid.west_deg) / grid.dlon_deg))
+        ra, ca = max(r0, 0), max(c0, 0)
+        rb = min(r0 + sub.shape[0], grid.shape[0])
+        cb = min(c0 + sub.shape[1], grid.shape[1])
+        if ra >= rb or ca >= cb:
+            return None
+        spec = make_tile_spec(
+            self.terrain, (ant.lat_deg, ant.lon_deg), self.radius_m, h_tx_m=ant.height_m,
+            h_rx_m=h, frequency_mhz=f, model=self.model, mode=self.mode, itm=self.itm,
+            grid=grid.subgrid(ra, ca, rb - ra, cb - ca), step_m=self.step_m, direction=d,
+            hata_environment=self.hata_environment,
+        )  # fmt: skip
+        return spec, (ra, rb, ca, cb)
+
+    def _place(self, key: tuple[Any, ...], box: tuple[int, int, int, int], arr: Any) -> np.ndarray:
+        out = np.full(key[3].shape, np.nan, dtype=np.float32)
+        ra, rb, ca, cb = box
+        out[ra:rb, ca:cb] = np.asarray(arr, dtype=np.float32)
+        self._maps[key] = out
+        return out
+
+    def _compute(self, key: tuple[Any, ...]) -> np.ndarray:
+        job = self._job(key)
+        if job is None:
+            out = np.full(key[3].shape, np.nan, dtype=np.float32)
+            self._maps[key] = out
+            return out
+        spec, box = job
+        with numba_threads(self.threads):
+            return self._place(key, box, tile_job(spec))
 
     def grid_loss_db(
         self, antenna: Antenna, frequency_mhz: float, direction: str, grid: Grid, node_height_m: float
@@ -122,28 +228,7 @@ class EnginePathLoss:
         """
         key = self._map_key(antenna, frequency_mhz, direction, grid, node_height_m)
         hit = self._maps.get(key)
-        if hit is not None:
-            return hit
-        out = np.full(grid.shape, np.nan, dtype=np.float32)
-        sub = grid_around(antenna.lat_deg, antenna.lon_deg, self.radius_m,
-                          north_deg=grid.north_deg, west_deg=grid.west_deg,
-                          dlat_deg=grid.dlat_deg, dlon_deg=grid.dlon_deg)  # fmt: skip
-        r0 = int(round((grid.north_deg - sub.north_deg) / grid.dlat_deg))
-        c0 = int(round((sub.west_deg - grid.west_deg) / grid.dlon_deg))
-        ra, ca = max(r0, 0), max(c0, 0)
-        rb = min(r0 + sub.shape[0], grid.shape[0])
-        cb = min(c0 + sub.shape[1], grid.shape[1])
-        if ra < rb and ca < cb:
-            m = path_loss_map(
-                self.terrain, (antenna.lat_deg, antenna.lon_deg), self.radius_m,
-                h_tx_m=antenna.height_m, h_rx_m=node_height_m, frequency_mhz=key[1],
-                model=self.model, mode=self.mode, grid=grid.subgrid(ra, ca, rb - ra, cb - ca),
-                step_m=self.step_m, threads=self.threads, direction=key[2],
-                hata_environment=self.hata_environment, **dataclasses.asdict(self.itm),
-            )  # fmt: skip
-            out[ra:rb, ca:cb] = np.asarray(m.values, dtype=np.float32)
-        self._maps[key] = out
-        return out
+        return hit if hit is not None else self._compute(key)
 
     def point_loss_db(self, tx: Antenna, rx: Antenna, frequency_mhz: float) -> float:
         """Loss [dB] from ``tx`` to ``rx`` on their geodesic profile; inf beyond the radius.

@@ -455,6 +455,21 @@ class OutputSpec(_Model):
     map_width_px: int = Field(default=1400, ge=200, le=8000)
 
 
+class ExecutionSpec(_Model):
+    """Where the path-loss maps are computed (results are the same bits everywhere)."""
+
+    #: Address of a running Dask scheduler (``tcp://host:8786``); maps become tasks on it.
+    scheduler: str | None = Field(default=None, min_length=1)
+    #: Start a local Dask cluster of this many worker processes instead (one thread each).
+    workers: int | None = Field(default=None, ge=1, le=1024)
+
+    @model_validator(mode="after")
+    def _one(self) -> ExecutionSpec:
+        if self.scheduler is not None and self.workers is not None:
+            raise ValueError("give either scheduler or workers, not both")
+        return self
+
+
 class Variant(_Model):
     """A variant of the scenario, run in the same command and compared in the report."""
 
@@ -484,6 +499,7 @@ class Scenario(_Model):
     propagation: PropagationSpec = Field(default_factory=PropagationSpec)
     population: PopulationSpec = Field(default_factory=PopulationSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
+    execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
     variants: list[Variant] = Field(default_factory=lambda: [Variant(name="baseline")], min_length=1)
 
     # set by the loader (not part of the file)
@@ -807,9 +823,13 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
 
 
 def scenario_hash(sc: Scenario) -> str:
-    """SHA-256 of the validated scenario (canonical JSON) and of the files it reads (CSV sites)."""
+    """SHA-256 of the validated scenario (canonical JSON) and of the files it reads (CSV sites).
+
+    Where the run executes (``execution``) does not change its results and is left out.
+    """
     h = hashlib.sha256()
-    h.update(json.dumps(sc.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode())
+    body = sc.model_dump(mode="json", exclude={"execution"})
+    h.update(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
     for c in sc.sites_csv:
         h.update(sc.resolve_path(c.path).read_bytes())
     return h.hexdigest()

@@ -28,6 +28,7 @@ import numpy as np
 from yalu.analysis.area import UNKNOWN, BorderBufferArea, border_line
 from yalu.analysis.geo import distance_to_lines_km
 from yalu.analysis.reach import LEVELS, census_table, population_reach
+from yalu.coverage.dask import connect
 from yalu.errors import ScenarioError
 from yalu.io.atomic import atomic_dir, check_writable
 from yalu.radio import default_technology_profiles
@@ -50,6 +51,8 @@ class RunResult:
     summary: dict[str, Any]
     variants: list[VariantOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    #: Where the maps were computed: ``scheduler``, ``workers``, ``tasks``, ``bytes_sent``, ...
+    execution: dict[str, Any] = field(default_factory=dict)
 
     def headline(self) -> str:
         s = self.summary
@@ -87,8 +90,14 @@ def run_scenario(
     progress: Progress | None = None,
     threads: int | None = None,
     extra_notes: list[str] | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> RunResult:
     """Compute every layer of a scenario and write the outputs into ``outdir`` atomically.
+
+    ``scheduler`` (a Dask scheduler address) or ``workers`` (a local cluster of that many worker
+    processes) compute the path-loss maps as Dask tasks, overriding the scenario's
+    ``execution``; the outputs are bit-identical to a local run.
 
     Raises
     ------
@@ -129,7 +138,14 @@ def run_scenario(
 
     requests = [r for _v, sel, jams, h in plans
                 for r in layer_requests([s.radio for s in sel], jams, h)]  # fmt: skip
-    n_maps = provider.prefetch(requests, grid, lambda d, n: prog("path loss maps", d, n))
+    if scheduler is None and workers is None:
+        scheduler, workers = sc.execution.scheduler, sc.execution.workers
+    with connect(scheduler, workers) as client:
+        provider.client = client
+        n_maps = provider.prefetch(requests, grid, lambda d, n: prog("path loss maps", d, n))
+        provider.client = None
+    execution = {"scheduler": scheduler, "workers": workers, "tasks": provider.tasks,
+                 "bytes_sent": provider.bytes_sent, "bytes_received": provider.bytes_received}
     lap("path_loss")
 
     profiles = default_technology_profiles()
@@ -188,7 +204,7 @@ def run_scenario(
         )  # fmt: skip
         write_summary_and_reports(tmp, sc, summary, maps)
         prog("writing outputs", 1, 1)
-    return RunResult(Path(out), summary, outcomes, time.perf_counter() - t_start)
+    return RunResult(Path(out), summary, outcomes, time.perf_counter() - t_start, execution)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,0 +1,77 @@
+"""Speed-up of `yalu run` from one to two Dask worker processes, and the bytes moved per map.
+
+Runs the flagship scenario (embedded terrain, exact ITM) as whole `yalu run` processes, with the
+path-loss maps on a local cluster of 1 and of 2 worker processes (one thread each), and, side by
+side, locally on 1 numba thread. Prints the median wall time of each, the speed-up from 1 to 2
+workers and the bytes of terrain sent per task (from the run's own report line).
+
+    python benchmarks/bench_dask.py [--runs 3] [--grid-arcsec 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _scenario(tmp: Path, grid_arcsec: int) -> Path:
+    import yaml
+
+    from yalu.scenario import parse_scenario
+    from yalu.scenario.runner import demo_scenario_text
+
+    sc = parse_scenario(demo_scenario_text())
+    sc.grid.resolution_arcsec = grid_arcsec
+    sc.output.png = sc.output.report_html = sc.output.report_md = False
+    path = tmp / "flagship.yaml"
+    path.write_text(yaml.safe_dump(sc.model_dump(mode="json", exclude_none=True)), encoding="utf-8")
+    return path
+
+
+def _run(scenario: Path, out: Path, extra: list[str]) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    r = subprocess.run(["yalu", "run", str(scenario), "-o", str(out), "--overwrite", *extra],
+                       capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit(f"yalu run {' '.join(extra)} failed:\n{r.stderr[-2000:]}")
+    return wall, r.stdout
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--grid-arcsec", type=int, default=120)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        sc = _scenario(tmp, a.grid_arcsec)
+        configs = {"local, 1 thread": ["--threads", "1"], "1 worker": ["--workers", "1"],
+                   "2 workers": ["--workers", "2"]}
+        _run(sc, tmp / "warm", ["--workers", "2"])  # numba caches warm in every process
+        times: dict[str, list[float]] = {k: [] for k in configs}
+        per_task = ""
+        for _ in range(a.runs):
+            for name, extra in configs.items():
+                wall, out = _run(sc, tmp / "out", extra)
+                times[name].append(wall)
+                m = re.search(r"(\d+) Dask tasks .*?, ([\d.]+) MB of terrain sent", out)
+                if m:
+                    per_task = f"{float(m.group(2)) / int(m.group(1)) * 1e3:.1f} kB/task ({m.group(1)} tasks)"
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"flagship, embedded terrain, {a.grid_arcsec}\" grid, exact ITM; medians of {a.runs} "
+          "whole `yalu run` processes")
+    for k, v in med.items():
+        print(f"  {k:>16}: {v:7.2f} s  (runs: {', '.join(f'{x:.2f}' for x in times[k])})")
+    print(f"  speed-up 1 -> 2 workers: {med['1 worker'] / med['2 workers']:.2f}x")
+    print(f"  terrain sent: {per_task}")
+
+
+if __name__ == "__main__":
+    main()
