@@ -232,6 +232,65 @@ def test_full_shared_area_vectors() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# NaN semantics of the reference's clamps (issue 11, section 6)
+
+
+def _knife_edge_24m() -> np.ndarray:
+    """A 24 m path, 100 intervals of 0.24 m, across a 1.5 km knife edge next to terminal 1."""
+    prof = np.zeros(101)
+    prof[1] = 1500.0
+    return prof
+
+
+@pytest.mark.parametrize("frequency_mhz", [54.0, 100.0])
+def test_knife_edge_24m_path_clamps_nan_like_the_reference(frequency_mhz: float) -> None:
+    # The ridge puts the smooth-earth distance of Vogler's method below zero: log10 of it is NaN,
+    # so the diffraction line (A_d0, M_d) is NaN. The reference's MAX(x, y) = x > y ? x : y then
+    # returns its second argument: d_1 = MAX(NaN, d_ML / 4) = d_ML / 4 and finally
+    # A_ref = MAX(NaN, 0) = 0, where Python's max(NaN, 0) kept NaN (A_db null).
+    # With no location or situation variability (mdvar + 30) and 50 % time, the variability is
+    # -V_med, ~1e-9 dB at 24 m, so the loss is free space, computed here from its formula.
+    r = itm.p2p(
+        _knife_edge_24m(), 0.24, 1.5, 1.5, frequency_mhz, climate=5, n0=301.0,
+        polarization=1, epsilon=15.0, sigma=0.005, mdvar=31, time_pct=50.0,
+        location_pct=50.0, situation_pct=50.0,
+    )  # fmt: skip
+    assert r.rtn == 1 and r.mode is itm.Mode.LOS
+    assert r.a_ref_db == 0.0
+    fspl = 32.45 + 20 * math.log10(frequency_mhz) + 20 * math.log10(0.024)
+    assert math.isfinite(r.loss_db) and abs(r.loss_db - fspl) < 1e-3
+    assert itm.Warning.TX_HORIZON_ANGLE in r.warnings  # far outside the model's range, flagged
+
+
+def test_knife_edge_24m_path_finite_with_variability_and_in_batch() -> None:
+    prof = _knife_edge_24m()
+    single = itm.p2p(prof, 0.24, 10.0, 1.5, 100.0, time_pct=90.0, location_pct=90.0)
+    assert math.isfinite(single.loss_db) and single.a_ref_db == 0.0
+    res = itm.p2p_batch(
+        prof, np.array([0, prof.size]), np.array([0.24]), np.array([10.0]), np.array([1.5]),
+        np.array([100.0]), time_pct=np.array([90.0]), location_pct=np.array([90.0]),
+    )  # fmt: skip
+    assert res.loss_db[0] == single.loss_db
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "cmax", "cmin"),
+    [
+        (math.nan, 0.0, 0.0, 0.0),  # either NaN: the second argument, as the C macros
+        (0.0, math.nan, math.nan, math.nan),
+        (1.0, 2.0, 2.0, 1.0),
+        (2.0, 1.0, 2.0, 1.0),
+    ],
+)
+def test_reference_clamp_semantics(x: float, y: float, cmax: float, cmin: float) -> None:
+    for fn, want in ((_k._cmax, cmax), (_k._cmin, cmin)):
+        got = fn(x, y)
+        assert got == want or (math.isnan(got) and math.isnan(want))
+    assert _k._fdim(math.nan, 1.0) == 0.0  # DIM macro
+    assert math.isnan(_k._c_fdim(math.nan, 1.0)) and _k._c_fdim(3.0, 1.0) == 2.0  # C fdim
+
+
+# ---------------------------------------------------------------------------------------------
 # API behaviour
 
 FLAT = np.full(101, 100.0)

@@ -26,8 +26,9 @@ Interface for other kernels (stable; the coverage engine calls it from its own `
 - Returns the basic transmission loss (dB), or NaN when ``rtn >= 1000`` (then every
   intermediate in ``out`` is NaN too): the reference's codes 1000-1022, or ``ERR_PROFILE``
   (1100, yalu's own) for fewer than 2 points, a bad step or NaN/infinite elevations.
-  Never raises, never allocates. As in the reference, a few extreme geometries (steep
-  foreground, flagged by horizon warnings) make Vogler's formulas yield NaN with rtn 0/1.
+  Never raises, never allocates. Far outside the model's range (steep foreground, flagged by
+  horizon warnings) Vogler's formulas can yield NaN intermediates; the reference's clamps
+  (its MAX/MIN macros, see ``_cmax``) then turn them into the same numbers it returns.
 
 Pieces a radial sweep may reuse (all ``@njit``): :func:`find_horizons`, :func:`terrain_delta_h`,
 :func:`least_squares_line`, :func:`mean_path_height`, :func:`profile_geometry` (QuickPfl: horizons,
@@ -205,8 +206,37 @@ _H0_B = np.array([24.0, 45.0, 68.0, 80.0, 105.0])
 # Small helpers
 
 
+# The reference clamps with the macros MAX(x, y) = x > y ? x : y and MIN(x, y) = x < y ? x : y
+# (and DIM(x, y) = x > y ? x - y : 0). When either argument is NaN their comparison is false and
+# they return the SECOND argument, where Python's and numba's max/min return the first. Far
+# outside ITM's range (e.g. a few metres past a tall ridge: a negative Vogler distance gives
+# log10 < 0 = NaN) that decides whether the loss is NaN or the reference's clamped value, so
+# every clamp here keeps the reference's argument order and these semantics.
+
+
+@njit(cache=True, inline="always")
+def _cmax(x: float, y: float) -> float:
+    """The reference's MAX(x, y): y unless x > y (so y when either is NaN)."""
+    return x if x > y else y
+
+
+@njit(cache=True, inline="always")
+def _cmin(x: float, y: float) -> float:
+    """The reference's MIN(x, y): y unless x < y (so y when either is NaN)."""
+    return x if x < y else y
+
+
 @njit(cache=True, inline="always")
 def _fdim(x: float, y: float) -> float:
+    """The reference's DIM(x, y) macro: x - y when x > y, else 0 (also 0 when either is NaN)."""
+    return x - y if x > y else 0.0
+
+
+@njit(cache=True, inline="always")
+def _c_fdim(x: float, y: float) -> float:
+    """C's fdim(x, y) (used by the reference's QuickPfl): NaN when either is NaN."""
+    if x != x or y != y:
+        return math.nan
     return x - y if x > y else 0.0
 
 
@@ -596,7 +626,7 @@ def terrain_delta_h(
 @njit(cache=True)
 def _horizon_from_height(h_e_m: float, a_e_m: float, delta_h_m: float) -> float:
     """Horizon distance over irregular terrain [Alg, Eq 3.3]: d_Ls exp(-0.07 sqrt(dh / he))."""
-    return math.sqrt(2.0 * h_e_m * a_e_m) * math.exp(-0.07 * math.sqrt(delta_h_m / max(h_e_m, 5.0)))
+    return math.sqrt(2.0 * h_e_m * a_e_m) * math.exp(-0.07 * math.sqrt(delta_h_m / _cmax(h_e_m, 5.0)))
 
 
 @njit(cache=True)
@@ -622,15 +652,15 @@ def profile_geometry(
     theta_tx, theta_rx, d_hzn_tx, d_hzn_rx = find_horizons(
         elev, i0, n_intervals, step_m, a_e, h_tx_m, h_rx_m
     )
-    x_start = min(15.0 * h_tx_m, 0.1 * d_hzn_tx)
-    x_end = d_m - min(15.0 * h_rx_m, 0.1 * d_hzn_rx)
+    x_start = _cmin(15.0 * h_tx_m, 0.1 * d_hzn_tx)
+    x_end = d_m - _cmin(15.0 * h_rx_m, 0.1 * d_hzn_rx)
     delta_h = terrain_delta_h(elev, i0, n_intervals, step_m, x_start, x_end, scratch)
     e_tx = elev[i0]
     e_rx = elev[i0 + n_intervals]
     if d_hzn_tx + d_hzn_rx > 1.5 * d_m:
         fit_tx, fit_rx = least_squares_line(elev, i0, n_intervals, step_m, x_start, x_end)
-        h_e_tx = h_tx_m + _fdim(e_tx, fit_tx)
-        h_e_rx = h_rx_m + _fdim(e_rx, fit_rx)
+        h_e_tx = h_tx_m + _c_fdim(e_tx, fit_tx)
+        h_e_rx = h_rx_m + _c_fdim(e_rx, fit_rx)
         d_hzn_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
         d_hzn_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
         d_sum = d_hzn_tx + d_hzn_rx
@@ -648,11 +678,11 @@ def profile_geometry(
         theta_rx = (0.65 * delta_h * (d_ls / d_hzn_rx - 1.0) - 2.0 * h_e_rx) / d_ls
     else:
         fit_tx, _unused = least_squares_line(elev, i0, n_intervals, step_m, x_start, 0.9 * d_hzn_tx)
-        h_e_tx = h_tx_m + _fdim(e_tx, fit_tx)
+        h_e_tx = h_tx_m + _c_fdim(e_tx, fit_tx)
         _unused, fit_rx = least_squares_line(
             elev, i0, n_intervals, step_m, d_m - 0.9 * d_hzn_rx, x_end
         )
-        h_e_rx = h_rx_m + _fdim(e_rx, fit_rx)
+        h_e_rx = h_rx_m + _c_fdim(e_rx, fit_rx)
     return theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h
 
 
@@ -670,9 +700,9 @@ def area_geometry(
         b = 4.0 if siting == 1 else 9.0
         if h_m < 5.0:
             b = b * math.sin(0.1 * _PI * h_m)
-        h_e = h_m + (1.0 + b) * math.exp(-min(20.0, 2.0 * h_m / max(1e-3, delta_h_m)))
+        h_e = h_m + (1.0 + b) * math.exp(-_cmin(20.0, 2.0 * h_m / _cmax(1e-3, delta_h_m)))
     d_ls = math.sqrt(2.0 * h_e / gamma_e)
-    d_hzn = d_ls * math.exp(-0.07 * math.sqrt(delta_h_m / max(h_e, 5.0)))
+    d_hzn = d_ls * math.exp(-0.07 * math.sqrt(delta_h_m / _cmax(h_e, 5.0)))
     theta = (0.65 * delta_h_m * (d_ls / d_hzn - 1.0) - 2.0 * h_e) / d_ls
     return h_e, d_hzn, theta
 
@@ -754,7 +784,7 @@ def _diffraction_terms(
     g1 = _height_gain_db(x1, k1)
     g2 = _height_gain_db(x2, k2)
     sig_h = _sigma_h(_roughness_at(d_sml_m, delta_h_m))
-    a_clutter = min(15.0, 5 * math.log10(1.0 + 1e-5 * h_tx_m * h_rx_m * frequency_mhz * sig_h))
+    a_clutter = _cmin(15.0, 5 * math.log10(1.0 + 1e-5 * h_tx_m * h_rx_m * frequency_mhz * sig_h))
     # C ~ 10 m^2 for point-to-point [ERL79, p 3-8]
     hh = h_tx_m * h_rx_m
     qk = h_e_tx * h_e_rx - hh
@@ -798,7 +828,7 @@ def _diffraction_db(
     a_smooth = 0.05751 * x0 - 10.0 * math.log10(x0) - g1 - g2 - 20
     # weighting by terrain roughness
     dh_d = _roughness_at(d_m, delta_h_m)
-    q = (root + (-theta_los * a_e_m + d_ml) / d_m) * min(dh_d * frequency_mhz / 47.7, 6283.2)
+    q = (root + (-theta_los * a_e_m + d_ml) / d_m) * _cmin(dh_d * frequency_mhz / 47.7, 6283.2)
     w = 25.1 / (25.1 + math.sqrt(q))
     return w * a_smooth + (1.0 - w) * a_knife + a_clutter
 
@@ -821,7 +851,7 @@ def _los_db(
     wn = frequency_mhz / 47.7
     h_sum = h_e_tx + h_e_rx
     sin_psi = h_sum / math.sqrt(d_m * d_m + h_sum * h_sum)
-    r_e = (sin_psi - z_g) / (sin_psi + z_g) * math.exp(-min(10.0, wn * sig_h * sin_psi))
+    r_e = (sin_psi - z_g) / (sin_psi + z_g) * math.exp(-_cmin(10.0, wn * sig_h * sin_psi))
     mag2 = r_e.real * r_e.real + r_e.imag * r_e.imag
     if mag2 < 0.25 or mag2 < sin_psi:
         r_e = r_e * math.sqrt(sin_psi / mag2)
@@ -831,7 +861,7 @@ def _los_db(
     rr = complex(math.cos(dphi), -math.sin(dphi)) + r_e
     a_two_ray = -10 * math.log10(rr.real * rr.real + rr.imag * rr.imag)
     a_diff = slope_d * d_m + intercept_d
-    w = 1 / (1 + frequency_mhz * delta_h_m / max(10e3, d_sml_m))
+    w = 1 / (1 + frequency_mhz * delta_h_m / _cmax(10e3, d_sml_m))
     return w * a_two_ray + (1 - w) * a_diff
 
 
@@ -845,7 +875,7 @@ def _h0_curve(j: int, r: float) -> float:
 @njit(cache=True)
 def _h0_db(r: float, eta_s: float) -> float:
     """Frequency gain function H_0(r, eta_s), linear in eta_s between curves [Alg, Eq 6.12]."""
-    eta = min(max(eta_s, 1.0), 5.0)
+    eta = _cmin(_cmax(eta_s, 1.0), 5.0)
     i = int(eta)
     frac = eta - i
     h = _h0_curve(i - 1, r)
@@ -889,19 +919,19 @@ def _scatter_db(
         if r1 < 0.2 and r2 < 0.2:
             return 1001.0, h0_prev
         s = (d_m - asym) / (d_m + asym)
-        q = min(max(0.1, ratio / s), 10.0)
-        s = max(0.1, s)
+        q = _cmin(_cmax(0.1, ratio / s), 10.0)
+        s = _cmax(0.1, s)
         h_cross = (
             (d_m - asym) * (d_m + asym) * theta * 0.25 / d_m
         )  # crossover height [Alg, Eq 4.66]
         eta_s = (h_cross / 1.7556e3) * (
             1.0
             + (0.031 - n_s * 2.32e-3 + n_s * n_s * 5.67e-6)
-            * math.exp(-(min(1.7, h_cross / 8.0e3) ** 6.0))
+            * math.exp(-(_cmin(1.7, h_cross / 8.0e3) ** 6.0))
         )
         h00 = (_h0_db(r1, eta_s) + _h0_db(r2, eta_s)) / 2
-        dh0 = min(h00, 6.0 * (0.6 - math.log10(max(eta_s, 1.0))) * math.log10(s) * math.log10(q))
-        h0 = max(h00 + dh0, 0.0)
+        dh0 = _cmin(h00, 6.0 * (0.6 - math.log10(_cmax(eta_s, 1.0))) * math.log10(s) * math.log10(q))
+        h0 = _cmax(h00 + dh0, 0.0)
         if eta_s < 1.0:
             h0 = eta_s * h0 + (1.0 - eta_s) * 10 * math.log10(
                 ((1.0 + _SQRT2 / r1) * (1.0 + _SQRT2 / r2)) ** 2
@@ -958,7 +988,7 @@ def reference_attenuation(
     d_ls_rx = math.sqrt(2.0 * h_e_rx * a_e)
     d_sml = d_ls_tx + d_ls_rx
     d_ml = d_hzn_tx + d_hzn_rx
-    theta_los = -max(theta_tx + theta_rx, -d_ml / a_e)
+    theta_los = -_cmax(theta_tx + theta_rx, -d_ml / a_e)
     if abs(theta_tx) > 200e-3:
         warn |= W_TX_HORIZON_ANGLE
     if abs(theta_rx) > 200e-3:
@@ -985,7 +1015,7 @@ def reference_attenuation(
 
     # diffraction line through two points far beyond the horizons [Alg, Eq 4.7-4.9]
     scale = (a_e**2.0 / frequency_mhz) ** (1.0 / 3.0)
-    d3 = max(d_sml, d_ml + 5.0 * scale)
+    d3 = _cmax(d_sml, d_ml + 5.0 * scale)
     d4 = d3 + 10.0 * scale
     terms = _diffraction_terms(
         frequency_mhz, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, h_tx_m, h_rx_m, delta_h_m, z_abs,
@@ -1014,10 +1044,10 @@ def reference_attenuation(
         a_sml = d_sml * m_d + a_d0
         d0 = 0.04 * frequency_mhz * h_e_tx * h_e_rx
         if a_d0 >= 0.0:
-            d0 = min(d0, 0.5 * d_ml)
+            d0 = _cmin(d0, 0.5 * d_ml)
             d1 = d0 + 0.25 * (d_ml - d0)
         else:
-            d1 = max(-a_d0 / m_d, 0.25 * d_ml)
+            d1 = _cmax(-a_d0 / m_d, 0.25 * d_ml)
         a1 = _los_db(d1, frequency_mhz, h_e_tx, h_e_rx, z_g, delta_h_m, m_d, a_d0, d_sml)
         use_log = False
         k1 = 0.0
@@ -1025,7 +1055,7 @@ def reference_attenuation(
         if d0 < d1:
             a0 = _los_db(d0, frequency_mhz, h_e_tx, h_e_rx, z_g, delta_h_m, m_d, a_d0, d_sml)
             q = math.log(d_sml / d0)
-            k2 = max(
+            k2 = _cmax(
                 0.0,
                 ((d_sml - d0) * (a1 - a0) - (d1 - d0) * (a_sml - a0))
                 / ((d_sml - d0) * math.log(d1 / d0) - (d1 - d0) * q),
@@ -1060,8 +1090,8 @@ def reference_attenuation(
         )  # fmt: skip
         if a5 < 1000.0:
             m_s = (a6 - a5) / 200e3
-            d_x = max(
-                max(d_sml, d_ml + 1.088 * scale * math.log(frequency_mhz)),
+            d_x = _cmax(
+                _cmax(d_sml, d_ml + 1.088 * scale * math.log(frequency_mhz)),
                 (a5 - a_d0 - m_s * d5) / (m_d - m_s),
             )
             a_s0 = (m_d - m_s) * d_x + a_d0
@@ -1075,7 +1105,7 @@ def reference_attenuation(
         else:
             a_ref = m_d * d_m + a_d0
             mode = MODE_DIFFRACTION
-    return RTN_SUCCESS, warn, max(a_ref, 0.0), mode
+    return RTN_SUCCESS, warn, _cmax(a_ref, 0.0), mode
 
 
 # ---------------------------------------------------------------------------------------------
