@@ -261,3 +261,20 @@ def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.delenv("YALU_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
     assert default_cache_dir() == tmp_path / "x" / "yalu" / "terrain"
+
+
+def test_offline_fails_fast_without_retries(tmp_path: Path) -> None:
+    # a closed port on 127.0.0.1: connection refused, as with no network; no retry, no wait
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.perf_counter()
+    with pytest.raises(DownloadError, match="unreachable"):
+        fetch_tiles(
+            (41.0, 124.0, 43.0, 126.0), "srtm-skadi", tmp_path, f"http://127.0.0.1:{port}",
+            retries=4, backoff_s=5.0,
+        )  # fmt: skip
+    assert time.perf_counter() - t0 < 2.0
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]

@@ -9,29 +9,24 @@ Sources (real public buckets, HTTPS):
 - ``srtm-skadi``: SRTM 1" tiles in the Skadi layout of the AWS terrain tiles,
   ``https://elevation-tiles-prod.s3.amazonaws.com/skadi/N41/N41E024.hgt.gz``.
 
-The cache mirrors the upstream layout. Each tile is downloaded to a temporary name, checked (HTTP
-length, then the format: gzip + SRTM size, or a readable geographic GeoTIFF of the right grid whose
-pixels all decode), and only then renamed into place, so a truncated or corrupt tile never stays.
-A 404 is recorded as ``<tile>.absent`` (open sea: :func:`open_terrain` reads it as 0 m). Tiles
-already in the cache are reused.
+The cache mirrors the upstream layout. The download machinery (retries, atomic renames, 404
+markers, failing fast offline) is :func:`yalu.download.download_files`; this module adds the
+layouts and the format check of each tile (gzip + SRTM size, or a readable geographic GeoTIFF of
+the right grid whose pixels all decode). A 404 is recorded as ``<tile>.absent`` (open sea:
+:func:`open_terrain` reads it as 0 m). Tiles already in the cache are reused.
 """
 
 from __future__ import annotations
 
 import enum
 import gzip
-import http.client
 import os
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from yalu.errors import DownloadError, TerrainFormatError, check_range, parse_choice
+from yalu.download import DownloadReport, download_files
+from yalu.errors import TerrainFormatError, parse_choice
 from yalu.geodesy.grid import check_bbox, degree_cells
 from yalu.terrain import formats as fmt
 
@@ -57,9 +52,6 @@ DEFAULT_BASE_URLS = {
     FetchSource.SRTM_SKADI: "https://elevation-tiles-prod.s3.amazonaws.com/skadi",
 }
 
-USER_AGENT = "yalu-terrain-fetch (+https://github.com/) urllib"
-
-
 def default_cache_dir() -> Path:
     """``$YALU_CACHE_DIR/terrain``, else ``$XDG_CACHE_HOME/yalu/terrain``, else ``~/.cache/yalu/terrain``."""
     if os.environ.get("YALU_CACHE_DIR"):
@@ -79,17 +71,8 @@ def tile_relpath(source: FetchSource | str, south: int, west: int) -> str:
     return f"{name[:-4]}/{name}"
 
 
-@dataclass
-class FetchReport:
-    """Outcome of :func:`fetch_tiles`: tile paths relative to the cache, by what happened."""
-
-    cache_dir: Path
-    downloaded: list[str] = field(default_factory=list)
-    reused: list[str] = field(default_factory=list)
-    absent: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    retries: int = 0
-    bytes_downloaded: int = 0
+#: outcome of :func:`fetch_tiles` (the shared :class:`yalu.download.DownloadReport`)
+FetchReport = DownloadReport
 
 
 def _validate(path: Path, source: FetchSource, south: int, west: int) -> None:
@@ -121,23 +104,6 @@ def _validate(path: Path, source: FetchSource, south: int, west: int) -> None:
         raise TerrainFormatError(f"first node ({north}, {west_n}) does not match the tile name")
     if not np.isfinite(z).any():
         raise TerrainFormatError("no valid elevation")
-
-
-def _download_once(url: str, dest: Path, timeout_s: float) -> int:
-    req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    with urllib.request.urlopen(req, timeout=timeout_s) as resp:
-        expected = resp.headers.get("Content-Length")
-        n = 0
-        with open(dest, "wb") as f:
-            while True:
-                chunk = resp.read(1 << 16)
-                if not chunk:
-                    break
-                f.write(chunk)
-                n += len(chunk)
-    if expected is not None and n != int(expected):
-        raise TerrainFormatError(f"truncated body: {n} of {expected} bytes")
-    return n
 
 
 def fetch_tiles(
@@ -177,81 +143,13 @@ def fetch_tiles(
     """
     box = check_bbox(bbox)
     src = parse_choice(FetchSource, source, "source")
-    check_range("retries", retries, 0, 100)
-    check_range("timeout_s", timeout_s, 0, None, lo_inclusive=False)
-    check_range("backoff_s", backoff_s, 0, None)
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    base = (base_url or DEFAULT_BASE_URLS[src]).rstrip("/")
-    report = FetchReport(cache_dir=root)
-    for s, w in degree_cells(box):
-        rel = tile_relpath(src, s, w)
-        final = root / rel
-        marker = final.with_name(final.name + fmt.ABSENT_SUFFIX)
-        if final.exists():
-            report.reused.append(rel)
-            status = "reused"
-        elif marker.exists():
-            report.absent.append(rel)
-            status = "absent"
-        else:
-            status = _fetch_one(
-                f"{base}/{rel}", final, marker, src, s, w, retries, backoff_s, timeout_s, report
-            )
-        if progress is not None:
-            progress(rel, status)
-    if report.failed:
-        first = next(iter(report.failed.items()))
-        raise DownloadError(
-            f"{len(report.failed)} tile(s) failed after {retries + 1} attempts, e.g. {first[0]}: "
-            f"{first[1]} (from {base}); tiles already fetched stay in {root}"
-        )
-    return report
+    cells = {tile_relpath(src, s, w): (s, w) for s, w in degree_cells(box)}
 
+    def validate(rel: str, path: Path) -> None:
+        _validate(path, src, *cells[rel])
 
-def _fetch_one(
-    url: str,
-    final: Path,
-    marker: Path,
-    src: FetchSource,
-    s: int,
-    w: int,
-    retries: int,
-    backoff_s: float,
-    timeout_s: float,
-    report: FetchReport,
-) -> str:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    last = ""
-    for attempt in range(retries + 1):
-        if attempt:
-            report.retries += 1
-            time.sleep(backoff_s * 2 ** (attempt - 1))
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            n = _download_once(url, tmp, timeout_s)
-            _validate(tmp, src, s, w)
-            os.replace(tmp, final)
-            report.downloaded.append(str(final.relative_to(report.cache_dir)))
-            report.bytes_downloaded += n
-            return "downloaded"
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                marker.write_text(f"404 {url}\n")
-                report.absent.append(str(final.relative_to(report.cache_dir)))
-                return "absent"
-            last = f"HTTP {exc.code}"
-        except (
-            urllib.error.URLError,
-            TimeoutError,
-            ConnectionError,
-            http.client.HTTPException,
-        ) as exc:
-            last = f"{type(exc).__name__}: {exc}"
-        except TerrainFormatError as exc:
-            last = f"invalid tile: {exc}"
-        finally:
-            tmp.unlink(missing_ok=True)
-    report.failed[str(final.relative_to(report.cache_dir))] = last
-    return "failed"
+    return download_files(
+        list(cells), base_url or DEFAULT_BASE_URLS[src], root, validate, retries=retries,
+        backoff_s=backoff_s, timeout_s=timeout_s, progress=progress, what="tile",
+    )  # fmt: skip
