@@ -3,6 +3,6 @@
 import sys
 from pathlib import Path
 
-_HERE = str(Path(__file__).parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
+for _dir in (Path(__file__).parent, Path(__file__).parents[1] / "helpers"):  # writers, server
+    if str(_dir) not in sys.path:
+        sys.path.insert(0, str(_dir))

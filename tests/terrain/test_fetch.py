@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import gzip
-import http.server
-import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from loopback_http import TileServer
 from terrain_synth import hgt_grid, linear_field, write_geotiff
 
 from yalu.errors import DownloadError, ParameterError
@@ -24,57 +22,6 @@ GLO90_N41E124 = (
 GLO90_N41E125 = (
     "Copernicus_DSM_COG_30_N41_00_E125_00_DEM/Copernicus_DSM_COG_30_N41_00_E125_00_DEM.tif"
 )
-
-
-class TileServer:
-    """Scripted responses per path: each request takes the next action; the last one repeats."""
-
-    def __init__(self) -> None:
-        self.script: dict[str, list[tuple]] = {}
-        self.hits: dict[str, int] = defaultdict(int)
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):  # type: ignore[no-untyped-def]
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                path = self.path.lstrip("/")
-                server.hits[path] += 1
-                actions = server.script.get(path, [("status", 404)])
-                action = actions.pop(0) if len(actions) > 1 else actions[0]
-                kind = action[0]
-                try:
-                    if kind == "sleep":
-                        time.sleep(action[1])
-                        kind, action = "ok", ("ok", action[2])
-                    if kind == "status":
-                        self.send_response(action[1])
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                        return
-                    body = action[1]
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    if kind == "truncated":
-                        self.wfile.write(body[: len(body) // 2])
-                        self.wfile.flush()
-                        self.close_connection = True
-                        return
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

@@ -101,6 +101,7 @@ register("validate", "yalu.cli.run:validate")
 register("run", "yalu.cli.run:run")
 register("demo", "yalu.cli.run:demo")
 register("coverage", "yalu.cli.coverage:coverage")
+register("landcover", "yalu.cli.landcover:landcover")
 
 if __name__ == "__main__":  # pragma: no cover
     main()
