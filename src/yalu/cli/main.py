@@ -102,6 +102,7 @@ register("run", "yalu.cli.run:run")
 register("demo", "yalu.cli.run:demo")
 register("coverage", "yalu.cli.coverage:coverage")
 register("landcover", "yalu.cli.landcover:landcover")
+register("calibrate", "yalu.cli.calibrate:calibrate")
 
 if __name__ == "__main__":  # pragma: no cover
     main()
