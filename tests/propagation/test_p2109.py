@@ -118,3 +118,22 @@ def test_map_function_is_pure() -> None:
     assert loss[0] == 100.0 and np.isnan(out[1])
     bel = p2109.building_entry_loss_db(900.0, 50.0, "thermally-efficient")
     np.testing.assert_allclose(out[[0, 2]], loss[[0, 2]] + bel)
+
+
+def test_mix_of_building_types() -> None:
+    from scipy.optimize import brentq
+
+    f, p = 1800.0, 70.0
+    tr = p2109.building_entry_loss_db(f, p, "traditional")
+    te = p2109.building_entry_loss_db(f, p, "thermally-efficient")
+    assert p2109.building_entry_loss_mix_db(f, p, 0.0) == tr
+    assert p2109.building_entry_loss_mix_db(f, p, 1.0) == te
+    mix = p2109.building_entry_loss_mix_db(f, p, 0.3)
+    assert tr < mix < te
+
+    # independently: the probability that each class's loss stays below x, by root finding
+    def cdf(x: float, cls: str) -> float:
+        return brentq(lambda q: _by_hand(f / 1000, q, cls, 0.0) - x, 1e-10, 100 - 1e-10) / 100
+
+    got = 0.7 * cdf(mix, "traditional") + 0.3 * cdf(mix, "thermally-efficient")
+    assert got == pytest.approx(p / 100, abs=2e-4)

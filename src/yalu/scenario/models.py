@@ -190,6 +190,15 @@ class PropagationSpec(_Model):
     max_distance_km: float = Field(default=100.0, gt=0, le=500)
     #: Handset height above ground [m].
     receiver_height_m: float = Field(default=1.5, gt=0, le=100)
+    #: Optional clutter correction of every map: ``p2108-statistical`` adds ITU-R P.2108 §3.2
+    #: terrestrial statistical clutter loss at the handset end (0.5-67 GHz carriers; paths
+    #: shorter than 0.25 km unchanged), not exceeded at ``clutter_location_pct`` % of locations.
+    clutter: Literal["none", "p2108-statistical"] = "none"
+    clutter_location_pct: float = Field(default=50.0, gt=0, lt=100)
+    #: A calibration file written by ``yalu calibrate`` (CAL.json, same model): its offset and
+    #: slope in log distance are added to every site's path loss (class offsets need land cover
+    #: and are not applied).
+    calibration: str | None = None
 
     @field_validator("mdvar")
     @classmethod
@@ -355,6 +364,16 @@ class Handset(_Model):
     antenna_gain_dbi: float | None = Field(default=None, ge=-20, le=20)
     body_loss_db: float | None = Field(default=None, ge=0, le=30)
     noise_figure_db: float | None = Field(default=None, ge=0, le=30)
+    #: The handset is inside buildings: ITU-R P.2109 building entry loss is added to every path
+    #: (both directions, at each carrier's frequency), so a variant using it counts the people
+    #: with service indoors.
+    indoor: bool = False
+    #: P.2109 building class, and the share of thermally-efficient buildings (0-1) when the
+    #: buildings are a mix (the loss is then the mix's loss not exceeded with the probability).
+    building_type: Literal["traditional", "thermally-efficient"] = "traditional"
+    thermally_efficient_share: float | None = Field(default=None, ge=0, le=1)
+    #: Probability [%] that the building entry loss is not exceeded (50: the median building).
+    building_entry_probability_pct: float = Field(default=50.0, gt=0, lt=100)
 
     @field_validator("max_tx_power_dbm")
     @classmethod

@@ -1,0 +1,122 @@
+"""Scenario corrections (issue 11): indoor handsets (P.2109), a calibration file, P.2108 clutter.
+
+Runs the synthetic flat-terrain scenario of tests/cli/test_run_cli.py with and without each
+correction and checks the RSRP rasters differ by exactly the correction.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from click.testing import CliRunner
+
+from yalu.cli.main import cli
+from yalu.propagation.p2108 import terrestrial_clutter_loss_db
+from yalu.propagation.p2109 import building_entry_loss_db, building_entry_loss_mix_db
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "cli"))
+import test_run_cli as base  # noqa: E402
+
+LTE_B3_DL_MHZ = 1842.5  # centre of band 3 downlink (1805-1880 MHz), the runner's default channel
+
+
+def _scenario(d: Path, propagation_extra: str = "", indoor: bool = False) -> Path:
+    sc = base._write_inputs(d)
+    text = sc.read_text()
+    text = text.replace(
+        "handsets: [{name: phone, technologies: [lte]}]",
+        "handsets:\n  - {name: phone, technologies: [lte]}\n"
+        "  - {name: inside, technologies: [lte], indoor: true, thermally_efficient_share: 0.25,"
+        " building_entry_probability_pct: 70}",
+    )
+    variants = "variants:\n  - name: free\n    jammers: false\n"
+    if indoor:
+        variants += "  - name: indoors\n    jammers: false\n    handset: inside\n"
+    text = text[: text.index("variants:")] + variants
+    text = text.replace(
+        "propagation: {model: itm, max_distance_km: 30}",
+        "propagation: {model: itm, max_distance_km: 30" + propagation_extra + "}",
+    )
+    sc.write_text(text)
+    return sc
+
+
+def _run(sc: Path, out: Path) -> dict:
+    r = CliRunner().invoke(cli, ["run", str(sc), "-o", str(out)])
+    assert r.exit_code == 0, r.output + str(r.exception)
+    return json.loads((out / "summary.json").read_text())
+
+
+def _rsrp(out: Path, variant: str) -> np.ndarray:
+    with rasterio.open(out / "rasters" / variant / "rsrp_dbm.tif") as src:
+        a = src.read(1).astype(float)
+        if src.nodata is not None:
+            a[a == src.nodata] = np.nan
+        return a
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    d = tmp_path_factory.mktemp("plain")
+    s = _run(_scenario(d, indoor=True), d / "out")
+    return d / "out", s
+
+
+def _distance_km(out: Path) -> np.ndarray:
+    with rasterio.open(out / "rasters" / "free" / "rsrp_dbm.tif") as src:
+        rows, cols = np.mgrid[0 : src.height, 0 : src.width]
+        xs, ys = rasterio.transform.xy(src.transform, rows.ravel(), cols.ravel())
+        shape = (src.height, src.width)
+    lon, lat = np.asarray(xs).reshape(shape), np.asarray(ys).reshape(shape)
+    from pyproj import Geod
+
+    _, _, d = Geod(ellps="WGS84").inv(
+        np.full(lon.size, base.LON0), np.full(lat.size, base.LAT0), lon.ravel(), lat.ravel()
+    )
+    return d.reshape(lon.shape) / 1000.0
+
+
+def test_indoor_handset_loses_the_building_entry_loss(plain: tuple[Path, dict]) -> None:
+    out, s = plain
+    out_rsrp, in_rsrp = _rsrp(out, "free"), _rsrp(out, "indoors")
+    both = np.isfinite(out_rsrp) & np.isfinite(in_rsrp)
+    assert both.sum() > 100
+    bel = building_entry_loss_mix_db(LTE_B3_DL_MHZ, 70.0, 0.25)
+    assert building_entry_loss_db(LTE_B3_DL_MHZ, 70.0) < bel  # the mix loses more than brick
+    np.testing.assert_allclose((out_rsrp - in_rsrp)[both], bel, atol=0.01)  # float32 rasters
+    outdoor = s["variants"]["free"]["population_within_reach"]["AA"]["Aprov"]["sms"]
+    indoor = s["variants"]["indoors"]["population_within_reach"]["AA"]["Aprov"]["sms"]
+    assert indoor <= outdoor
+    assert any("counts people with service indoors" in n for n in s["notes"])
+
+
+def test_calibration_file_shifts_every_path(plain: tuple[Path, dict], tmp_path: Path) -> None:
+    cal = {"format": "yalu-calibration/1", "model": "itm",
+           "parameters": {"offset_db": 4.0, "slope_db_per_decade": 3.0, "class_offset_db": {}}}  # fmt: skip
+    (tmp_path / "CAL.json").write_text(json.dumps(cal))
+    sc = _scenario(tmp_path, ", calibration: CAL.json")
+    s = _run(sc, tmp_path / "out")
+    ref, got = _rsrp(plain[0], "free"), _rsrp(tmp_path / "out", "free")
+    d = _distance_km(tmp_path / "out")
+    ok = np.isfinite(ref) & np.isfinite(got) & (d > 0.5)
+    np.testing.assert_allclose((ref - got)[ok], (4.0 + 3.0 * np.log10(d))[ok], atol=0.05)
+    assert s["inputs"]["calibration"]["offset_db"] == 4.0
+    bad = dict(cal, model="hata")
+    (tmp_path / "CAL.json").write_text(json.dumps(bad))
+    r = CliRunner().invoke(cli, ["run", str(sc), "-o", str(tmp_path / "out2")])
+    assert r.exit_code == 2 and "calibrates hata" in r.output
+
+
+def test_p2108_clutter_option(plain: tuple[Path, dict], tmp_path: Path) -> None:
+    sc = _scenario(tmp_path, ", clutter: p2108-statistical, clutter_location_pct: 50")
+    _run(sc, tmp_path / "out")
+    ref, got = _rsrp(plain[0], "free"), _rsrp(tmp_path / "out", "free")
+    d = _distance_km(tmp_path / "out")
+    ok = np.isfinite(ref) & np.isfinite(got) & (d > 0.5)
+    want = np.asarray(terrestrial_clutter_loss_db(LTE_B3_DL_MHZ, d[ok], 50.0))
+    np.testing.assert_allclose((ref - got)[ok], want, atol=0.05)
