@@ -207,3 +207,48 @@ def test_blas_probe_block_is_lifted_after_the_command(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok 2.0"
     assert out.exists()
+
+
+def test_optional_corrections_hata_and_itm(tmp_path):
+    """--clutter, --indoor and --calibration add exactly the P.2108 / P.2109 / CAL.json terms."""
+    import json
+
+    from pyproj import Geod
+
+    from yalu.propagation.p2108 import terrestrial_clutter_loss_db
+    from yalu.propagation.p2109 import building_entry_loss_db
+
+    src = _write_tif(tmp_path)
+    cal = tmp_path / "CAL.json"
+    cal.write_text(json.dumps({"format": "yalu-calibration/1", "model": "hata", "parameters": {
+        "offset_db": -3.0, "slope_db_per_decade": 2.0, "class_offset_db": {}}}))  # fmt: skip
+    base = ["coverage", "--terrain", str(src), *ARGS, "--model", "hata"]
+    r = CliRunner().invoke(cli, [*base, "-o", str(tmp_path / "a.tif")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, [*base, "-o", str(tmp_path / "b.tif"), "--clutter",
+                                 "p2108-statistical", "--indoor", "thermally-efficient",
+                                 "--calibration", str(cal)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    with rasterio.open(tmp_path / "a.tif") as ds:
+        a = ds.read(1).astype(float)
+        rows, cols = np.mgrid[0 : ds.height, 0 : ds.width]
+        xs, ys = rasterio.transform.xy(ds.transform, rows.ravel(), cols.ravel())
+    with rasterio.open(tmp_path / "b.tif") as ds:
+        b = ds.read(1).astype(float)
+        assert "P.2109" in ds.tags()["indoor"] and "calibration" in ds.tags()
+    _, _, d = Geod(ellps="WGS84").inv(np.full(len(xs), 24.5), np.full(len(xs), 41.5), xs, ys)
+    d_km = (np.asarray(d) / 1000).reshape(a.shape)
+    ok = np.isfinite(a) & (d_km > 0.3)
+    want = (
+        -3.0 + 2.0 * np.log10(d_km[ok]) + terrestrial_clutter_loss_db(900.0, d_km[ok])
+        + building_entry_loss_db(900.0, 50.0, "thermally-efficient")
+    )  # fmt: skip
+    np.testing.assert_allclose((b - a)[ok], want, atol=1e-3)
+    # a calibration of another model is refused before any work
+    r = CliRunner().invoke(cli, ["coverage", "--terrain", str(src), *ARGS, "-o",
+                                 str(tmp_path / "c.tif"), "--calibration", str(cal)])  # fmt: skip
+    assert r.exit_code == 2 and "a calibration of itm" in r.output
+    assert not (tmp_path / "c.tif").exists()
+    r = CliRunner().invoke(cli, [*base, "-o", str(tmp_path / "d.tif"), "--clutter",
+                                 "p2108-statistical", "--frequency-mhz", "450"])  # fmt: skip
+    assert r.exit_code == 2 and "--frequency-mhz" in r.output

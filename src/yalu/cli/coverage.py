@@ -80,6 +80,20 @@ class _Progress:
 @click.option("--situation-pct", type=float, default=50.0, show_default=True)
 @click.option("--hata-environment", default="urban", show_default=True,
               help="Hata land use: urban, urban-large, suburban, open.")
+@click.option("--clutter", default="none", show_default=True,
+              type=click.Choice(["none", "p2108-statistical"], case_sensitive=False),
+              help="Add ITU-R P.2108 §3.2 statistical clutter loss at the handset end "
+                   "(0.5-67 GHz; nodes nearer than 0.25 km unchanged).")
+@click.option("--clutter-location-pct", type=float, default=50.0, show_default=True,
+              help="P.2108: percentage of locations [%].")
+@click.option("--indoor", default=None,
+              type=click.Choice(["traditional", "thermally-efficient"], case_sensitive=False),
+              help="Add ITU-R P.2109 building entry loss for a handset in this kind of building.")
+@click.option("--indoor-probability-pct", type=float, default=50.0, show_default=True,
+              help="P.2109: probability that the building entry loss is not exceeded [%].")
+@click.option("--calibration", type=click.Path(path_type=Path), default=None,
+              help="CAL.json from `yalu calibrate` (same model): add its offset and "
+                   "distance slope.")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output GeoTIFF.")
 @click.option("--png", type=click.Path(path_type=Path), default=None, help="Also write a PNG map.")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
@@ -89,8 +103,9 @@ def coverage(
     terrain_path: Path, site: str, height_m: float, frequency_mhz: float, radius_km: float,
     rx_height_m: float, model: str, mode: str, direction: str, climate: str, n0: float, epsilon: float,
     sigma: float, polarization: str, mdvar: str, time_pct: float, location_pct: float,
-    situation_pct: float, hata_environment: str, output: Path, png: Path | None,
-    overwrite: bool, threads: int | None, quiet: bool,
+    situation_pct: float, hata_environment: str, clutter: str, clutter_location_pct: float,
+    indoor: str | None, indoor_probability_pct: float, calibration: Path | None, output: Path,
+    png: Path | None, overwrite: bool, threads: int | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Path loss [dB] from one site to every terrain node within a radius."""
     import atexit
@@ -119,6 +134,10 @@ def coverage(
         check_writable(png, overwrite)
     if not (math.isfinite(radius_km) and 0 < radius_km <= 500):
         raise ParameterError("--radius-km", radius_km, "> 0 and <= 500")
+    corrections = _Corrections(
+        model.lower(), frequency_mhz, clutter.lower(), clutter_location_pct, indoor,
+        indoor_probability_pct, calibration,
+    )  # fmt: skip
     dtype = np.float32 if mode.lower() == "fast" else np.float64
     # load the compiled kernels while the terrain is read (I/O and code loading overlap)
     warm = None
@@ -162,6 +181,7 @@ def coverage(
             data = tile_job(spec, progress=prog)
     finally:
         prog.close()
+    data = corrections.apply(data, spec.grid, lat, lon, attrs)
     elapsed = time.perf_counter() - t0
     transform = spec.grid.transform
     del spec  # the terrain window is not needed any more: free it before writing
@@ -188,6 +208,68 @@ def coverage(
             f"{elapsed:.2f} s)",
             err=True,
         )
+
+
+class _Corrections:
+    """Optional corrections of the map (checked before the map is computed)."""
+
+    def __init__(
+        self, model: str, frequency_mhz: float, clutter: str, clutter_pct: float,
+        indoor: str | None, indoor_pct: float, calibration: Path | None,
+    ) -> None:  # fmt: skip
+        from yalu.errors import check_range
+
+        self.f = frequency_mhz
+        self.clutter = clutter
+        self.clutter_pct = clutter_pct
+        self.indoor = indoor
+        self.indoor_pct = indoor_pct
+        self.cal: Any = None
+        self.cal_path = calibration
+        if clutter != "none":
+            check_range("--frequency-mhz", frequency_mhz, 500.0, 67000.0)
+            check_range("--clutter-location-pct", clutter_pct, 0, 100, lo_inclusive=False,
+                        hi_inclusive=False)  # fmt: skip
+        if indoor is not None:
+            check_range("--frequency-mhz", frequency_mhz, 80.0, 100000.0)
+            check_range("--indoor-probability-pct", indoor_pct, 0, 100, lo_inclusive=False,
+                        hi_inclusive=False)  # fmt: skip
+        if calibration is not None:
+            from yalu.analysis.calibration import load_calibration
+
+            cal_model, self.cal = load_calibration(calibration)
+            if cal_model.value != model:
+                raise ParameterError(
+                    "--calibration", str(calibration),
+                    f"a calibration of {model} (it calibrates {cal_model.value})",
+                )  # fmt: skip
+
+    def apply(self, data: Any, grid: Any, lat: float, lon: float, attrs: dict[str, Any]) -> Any:
+        import numpy as np
+
+        if self.clutter == "none" and self.indoor is None and self.cal is None:
+            return data
+        from pyproj import Geod
+
+        la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
+        _, _, d_m = Geod(ellps="WGS84").inv(np.full(la.shape, lon), np.full(la.shape, lat), lo, la)
+        d_km = np.maximum(np.asarray(d_m), 1.0) / 1000.0
+        out = np.asarray(data, dtype=float)
+        if self.cal is not None:
+            out = self.cal.apply(out, d_km)
+            attrs["calibration"] = f"{self.cal_path}: {self.cal.offset_db:+.3f} dB, " \
+                f"{self.cal.slope_db_per_decade:+.3f} dB/decade"  # fmt: skip
+        if self.clutter == "p2108-statistical":
+            from yalu.propagation.p2108 import apply_terrestrial_clutter_loss_db
+
+            out = apply_terrestrial_clutter_loss_db(out, self.f, d_km, self.clutter_pct)
+            attrs["clutter"] = f"ITU-R P.2108 3.2 statistical, {self.clutter_pct:g} % of locations"
+        if self.indoor is not None:
+            from yalu.propagation.p2109 import apply_building_entry_loss_db
+
+            out = apply_building_entry_loss_db(out, self.f, self.indoor_pct, self.indoor)
+            attrs["indoor"] = f"ITU-R P.2109 {self.indoor}, P = {self.indoor_pct:g} %"
+        return out.astype(np.asarray(data).dtype)
 
 
 _BLAS_MODULE = "scipy.linalg.cython_blas"
