@@ -148,7 +148,7 @@ def _sample_file(
             ii = np.nonzero(inside)[0]
             key = (row[ii] // _BLOCK) * ((ds.width + _BLOCK - 1) // _BLOCK) + col[ii] // _BLOCK
             order = np.argsort(key, kind="stable")
-            keys, starts = np.unique(key[order], return_index=True)
+            _, starts = np.unique(key[order], return_index=True)
             bounds = [*starts[1:], order.size]
             for start, stop in zip(starts, bounds, strict=True):
                 sel = ii[order[start:stop]]
@@ -162,7 +162,6 @@ def _sample_file(
                 if nodata is not None:
                     v = np.where(v == nodata, WORLDCOVER_NODATA, v)
                 vals[sel] = np.clip(v, 0, 255).astype(np.uint8)
-            del keys
             return vals, inside
     except RasterioError as exc:
         raise TerrainFormatError(f"{path}: unreadable land-cover raster ({exc})") from exc
