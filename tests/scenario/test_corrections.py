@@ -104,7 +104,7 @@ def test_calibration_file_shifts_every_path(plain: tuple[Path, dict], tmp_path: 
     ref, got = _rsrp(plain[0], "free"), _rsrp(tmp_path / "out", "free")
     d = _distance_km(tmp_path / "out")
     ok = np.isfinite(ref) & np.isfinite(got) & (d > 0.5)
-    np.testing.assert_allclose((ref - got)[ok], (4.0 + 3.0 * np.log10(d))[ok], atol=0.05)
+    np.testing.assert_allclose((ref - got)[ok], 4.0 + 3.0 * np.log10(d[ok]), atol=0.05)
     assert s["inputs"]["calibration"]["offset_db"] == 4.0
     bad = dict(cal, model="hata")
     (tmp_path / "CAL.json").write_text(json.dumps(bad))
@@ -120,3 +120,35 @@ def test_p2108_clutter_option(plain: tuple[Path, dict], tmp_path: Path) -> None:
     ok = np.isfinite(ref) & np.isfinite(got) & (d > 0.5)
     want = np.asarray(terrestrial_clutter_loss_db(LTE_B3_DL_MHZ, d[ok], 50.0))
     np.testing.assert_allclose((ref - got)[ok], want, atol=0.05)
+
+
+def test_calibration_class_offsets_with_scenario_land_cover(
+    plain: tuple[Path, dict], tmp_path: Path
+) -> None:
+    from rasterio.transform import from_origin
+
+    # land cover: built-up (50) north of the site's latitude, cropland (40) south of it
+    lc = tmp_path / "lc.tif"
+    cover = np.full((80, 80), 40, dtype=np.uint8)
+    cover[:40, :] = 50
+    with rasterio.open(
+        lc, "w", driver="GTiff", width=80, height=80, count=1, dtype="uint8", crs="EPSG:4326",
+        transform=from_origin(9.9, base.LAT0 + 0.4, 0.01, 0.01), nodata=0,
+    ) as ds:  # fmt: skip
+        ds.write(cover, 1)
+    cal = {"format": "yalu-calibration/1", "model": "itm",
+           "parameters": {"offset_db": 1.0, "slope_db_per_decade": 0.0,
+                          "class_offset_db": {"50": 7.0, "40": -1.0}}}  # fmt: skip
+    (tmp_path / "CAL.json").write_text(json.dumps(cal))
+    sc = _scenario(tmp_path, ", calibration: CAL.json, landcover: lc.tif")
+    s = _run(sc, tmp_path / "out")
+    assert s["inputs"]["landcover"] and not any("not applied" in n for n in s["notes"])
+    ref, got = _rsrp(plain[0], "free"), _rsrp(tmp_path / "out", "free")
+    with rasterio.open(tmp_path / "out" / "rasters" / "free" / "rsrp_dbm.tif") as src:
+        lat = np.array([src.xy(r, 0)[1] for r in range(src.height)])
+    ok = np.isfinite(ref) & np.isfinite(got)
+    north = (lat > base.LAT0 + 0.01)[:, None] & ok
+    south = (lat < base.LAT0 - 0.01)[:, None] & ok
+    assert north.sum() > 50 and south.sum() > 50
+    np.testing.assert_allclose((ref - got)[north], 8.0, atol=0.01)
+    np.testing.assert_allclose((ref - got)[south], 0.0, atol=0.01)

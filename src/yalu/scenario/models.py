@@ -196,9 +196,12 @@ class PropagationSpec(_Model):
     clutter: Literal["none", "p2108-statistical"] = "none"
     clutter_location_pct: float = Field(default=50.0, gt=0, lt=100)
     #: A calibration file written by ``yalu calibrate`` (CAL.json, same model): its offset and
-    #: slope in log distance are added to every site's path loss (class offsets need land cover
-    #: and are not applied).
+    #: slope in log distance are added to every site's path loss, and its land-cover class
+    #: offsets too when ``landcover`` is given.
     calibration: str | None = None
+    #: Land cover at the grid nodes: a WorldCover cache (``yalu landcover fetch``) or a
+    #: land-cover GeoTIFF with WorldCover class codes.
+    landcover: str | None = None
 
     @field_validator("mdvar")
     @classmethod
