@@ -260,6 +260,8 @@ def test_knife_edge_24m_path_clamps_nan_like_the_reference(frequency_mhz: float)
     fspl = 32.45 + 20 * math.log10(frequency_mhz) + 20 * math.log10(0.024)
     assert math.isfinite(r.loss_db) and abs(r.loss_db - fspl) < 1e-3
     assert itm.Warning.TX_HORIZON_ANGLE in r.warnings  # far outside the model's range, flagged
+    if frequency_mhz == 54.0:
+        assert round(r.loss_db, 1) == 34.7  # the NTIA reference's figure quoted in issue 11
 
 
 def test_knife_edge_24m_path_finite_with_variability_and_in_batch() -> None:
