@@ -7,10 +7,11 @@ SRC = Path(__file__).parents[1] / "src" / "yalu"
 
 #: Low to high. A package may import from its own layer or any layer below it.
 LAYERS = [
-    {"errors", "__init__"},
+    {"errors", "__init__", "download"},
     {"geodesy"},
     {"terrain"},
     {"propagation"},
+    {"landcover"},
     {"radio"},
     {"coverage"},
     {"analysis"},

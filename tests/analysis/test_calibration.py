@@ -21,7 +21,9 @@ from rasterio.transform import from_origin
 from yalu.analysis import calibration as cal
 from yalu.errors import InputError, OutputExistsError, ParameterError
 from yalu.geodesy import geodesic_points, profile
+from yalu.io.calibration import write_calibration
 from yalu.propagation import itm
+from yalu.terrain import open_terrain
 
 SITES = [
     ("A", 41.20, 124.20, 30.0, 900.0),
@@ -103,7 +105,7 @@ def test_predictions_are_itm_on_the_geodesic_profile(tmp_path: Path, terrain: Pa
     sites = {s[0]: s for s in SITES}
     for (sid, la, lo), got in zip(pts, pr.loss_db, strict=True):
         _, sla, slo, h, f = sites[sid]
-        p = profile(terrain, (sla, slo), (la, lo), 30.0)
+        p = profile(open_terrain(terrain), (sla, slo), (la, lo), 30.0)
         ref = itm.p2p(p.elevation_m, p.step_m, h, 1.5, f).loss_db
         assert got == ref
 
@@ -217,7 +219,7 @@ def test_writes_json_and_plots_atomically(tmp_path: Path, terrain: Path) -> None
     m = _write_meas(tmp_path / "m.csv", pts, "loss_db", pr.loss_db + 3.0)
     res = cal.calibrate(m, _write_sites(tmp_path / "s.csv"), terrain, folds=2)
     out = tmp_path / "out" / "CAL.json"
-    written = cal.write_calibration(res, out)
+    written = write_calibration(res, out)
     obj = json.loads(out.read_text())
     for key in ("before", "after"):
         assert set(obj[key]) == {"rmse_db", "mean_error_db", "std_db", "n"}
@@ -225,7 +227,7 @@ def test_writes_json_and_plots_atomically(tmp_path: Path, terrain: Path) -> None
     for p in written[1:]:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(OutputExistsError):
-        cal.write_calibration(res, out)
+        write_calibration(res, out)
     model, corr = cal.load_calibration(out)
     assert model is cal.CalibrationModel.ITM and corr.offset_db == pytest.approx(3.0, abs=1e-6)
     assert corr.apply([100.0], [2.0])[0] == pytest.approx(100.0 + corr.correction_db(2.0))

@@ -78,8 +78,8 @@ def calibrate(
 ) -> None:
     """Calibrate MODEL on MEASUREMENTS.csv: offset, slope in log distance, class offsets."""
     from yalu.analysis.calibration import calibrate as run
-    from yalu.analysis.calibration import plot_paths, write_calibration
     from yalu.io.atomic import check_writable
+    from yalu.io.calibration import plot_paths, write_calibration
 
     for p in (out, *plot_paths(out)):  # refuse before the (slow) predictions
         check_writable(p, overwrite)

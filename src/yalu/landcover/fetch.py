@@ -90,7 +90,7 @@ def tile_relpath(version: WorldCoverVersion | str, south: int, west: int) -> str
 
 def tile_cells(bbox: Any) -> list[tuple[int, int]]:
     """(south, west) corners of the 3-degree tiles that cover ``bbox`` (S, W, N, E)."""
-    from yalu.terrain.export import check_bbox
+    from yalu.geodesy.grid import check_bbox
 
     s, w, n, e = check_bbox(bbox)
     s0 = math.floor(s / TILE_DEG) * TILE_DEG

@@ -320,3 +320,173 @@ def census_settlements(sc: Scenario, regs: Regions, codes: set[str]) -> Settleme
     n = max(b[3] for b in boxes)
     return settlements_in_bbox(s, w, n, e, min_population=sc.population.min_population,
                                dataset=sc.population.geonames_dataset)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------
+# optional path-loss corrections (issue 11)
+
+
+@dataclass
+class CorrectedPathLoss:
+    """A path-loss provider that adds the scenario's optional corrections to every grid map
+    (site downlink/uplink and jammer maps: all end at the handset):
+
+    - a calibration (:class:`yalu.analysis.calibration.Correction`): offset + slope in log
+      distance, + the land-cover class offset at each node when ``classes`` is given;
+    - ITU-R P.2108 §3.2 statistical clutter loss at the handset end (maps at 0.5-67 GHz; paths
+      shorter than 0.25 km unchanged);
+    - ITU-R P.2109 building entry loss for an indoor handset (mix of building types).
+
+    Point losses (jammer to tower) do not involve the handset and pass through unchanged.
+    """
+
+    inner: Any
+    grid: Grid
+    calibration: Any = None
+    classes: Any = None
+    clutter_location_pct: float | None = None
+    indoor: tuple[float, float] | None = None  # (thermally-efficient share, probability [%])
+
+    def grid_loss_db(
+        self, antenna: Any, frequency_mhz: float, direction: str, grid: Grid, node_height_m: float
+    ) -> Any:
+        import numpy as np
+
+        base = np.asarray(
+            self.inner.grid_loss_db(antenna, frequency_mhz, direction, grid, node_height_m)
+        )
+        clutter = self.clutter_location_pct is not None and 500.0 <= frequency_mhz <= 67000.0
+        if self.calibration is None and not clutter and self.indoor is None:
+            return base
+        out = base.astype(float)
+        if self.calibration is not None or clutter:
+            from yalu.geodesy import azimuth_distance
+
+            la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
+            _, d_m = azimuth_distance(antenna.lat_deg, antenna.lon_deg, la, lo)
+            d_km = np.maximum(np.asarray(d_m, dtype=float), 1.0) / 1000.0
+            if self.calibration is not None:
+                cls = self.classes if grid.shape == self.grid.shape else None
+                out = self.calibration.apply(out, d_km, cls)
+            if clutter:
+                from yalu.propagation.p2108 import apply_terrestrial_clutter_loss_db
+
+                assert self.clutter_location_pct is not None
+                out = apply_terrestrial_clutter_loss_db(
+                    out, frequency_mhz, d_km, self.clutter_location_pct
+                )
+        if self.indoor is not None:
+            from yalu.propagation.p2109 import building_entry_loss_mix_db
+
+            share, prob = self.indoor
+            out = out + building_entry_loss_mix_db(frequency_mhz, prob, share)
+        return out.astype(base.dtype)
+
+    def point_loss_db(self, tx: Any, rx: Any, frequency_mhz: float) -> float:
+        return float(self.inner.point_loss_db(tx, rx, frequency_mhz))
+
+
+class PathCorrections:
+    """The scenario's optional corrections: loads the calibration file and the land cover once,
+    wraps the provider per handset, and describes itself for the summary."""
+
+    def __init__(self, sc: Scenario, grid: Grid) -> None:
+        prop = sc.propagation
+        self.sc = sc
+        self.grid = grid
+        self.calibration: Any = None
+        self.cal_path: str | None = None
+        self.classes: Any = None
+        self.landcover: str | None = None
+        self.nodata_share = 0.0
+        if prop.calibration is not None:
+            from yalu.analysis.calibration import load_calibration
+
+            path = sc.resolve_path(prop.calibration)
+            model, self.calibration = load_calibration(path)
+            want = "itm" if prop.model == "itm" else "free-space"
+            if model.value != want:
+                raise ScenarioError(
+                    f"propagation.calibration: {path} calibrates {model.value}, the scenario "
+                    f"uses {prop.model}"
+                )
+            self.cal_path = str(path)
+        if prop.landcover is not None:
+            import warnings
+
+            import numpy as np
+
+            from yalu.landcover import open_landcover
+
+            lc = open_landcover(sc.resolve_path(prop.landcover))
+            la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
+            with warnings.catch_warnings():  # counted in the notes instead
+                warnings.simplefilter("ignore")
+                self.classes = lc.codes_at(la, lo)
+            self.landcover = lc.description
+            self.nodata_share = float(np.mean(self.classes == 0))
+
+    def provider(self, inner: Any, handset_name: str | None) -> Any:
+        """``inner`` with the corrections of the scenario and of this handset."""
+        h = self.sc.handset(handset_name)
+        prop = self.sc.propagation
+        indoor = None
+        if h.indoor:
+            share = h.thermally_efficient_share
+            if share is None:
+                share = 1.0 if h.building_type == "thermally-efficient" else 0.0
+            indoor = (share, h.building_entry_probability_pct)
+        clutter = prop.clutter_location_pct if prop.clutter == "p2108-statistical" else None
+        if self.calibration is None and clutter is None and indoor is None:
+            return inner
+        return CorrectedPathLoss(inner, self.grid, self.calibration, self.classes, clutter, indoor)
+
+    def describe(self) -> dict[str, Any]:
+        c = self.calibration
+        return {
+            "calibration": None if c is None else {
+                "file": self.cal_path, "offset_db": c.offset_db,
+                "slope_db_per_decade": c.slope_db_per_decade,
+                "class_offset_db": {str(k): v for k, v in c.class_offset_db.items()},
+            },
+            "clutter": self.sc.propagation.clutter,
+            "landcover": self.landcover,
+        }  # fmt: skip
+
+    def notes(self, variants: list[Variant], frequencies_mhz: list[float]) -> list[str]:
+        out = []
+        for v in variants:
+            h = self.sc.handset(v.handset)
+            if h.indoor:
+                mix = h.thermally_efficient_share
+                kind = (f"{mix:.0%} thermally-efficient buildings" if mix is not None
+                        else f"{h.building_type} buildings")  # fmt: skip
+                out.append(
+                    f"Variant {v.name} uses the indoor handset {h.name}: its reach counts people "
+                    f"with service indoors (ITU-R P.2109 building entry loss, {kind}, not "
+                    f"exceeded in {h.building_entry_probability_pct:g} % of buildings, added to "
+                    "every path to the handset, jammers' included)."
+                )
+        c = self.calibration
+        if c is not None and c.class_offset_db:
+            if self.classes is None:
+                out.append(
+                    "The calibration's land-cover class offsets are not applied (no "
+                    "propagation.landcover); its offset and distance slope are."
+                )
+            elif self.nodata_share > 0:
+                out.append(f"Land cover is missing at {self.nodata_share:.1%} of the nodes: no "
+                           "class offset there.")  # fmt: skip
+        if self.sc.propagation.clutter != "none":
+            out.append(
+                "ITU-R P.2108 §3.2 statistical clutter loss is added at the handset end of every "
+                f"path longer than 0.25 km ({self.sc.propagation.clutter_location_pct:g} % of "
+                "locations)."
+            )
+            outside = sorted({f for f in frequencies_mhz if not 500.0 <= f <= 67000.0})
+            if outside:
+                out.append(
+                    "P.2108 §3.2 covers 0.5-67 GHz: no clutter loss on the maps at "
+                    + ", ".join(f"{f:g}" for f in outside) + " MHz."
+                )
+        return out

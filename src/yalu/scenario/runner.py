@@ -125,6 +125,7 @@ def run_scenario(
     jammers = adapt.radio_jammers(sc)
     zones = adapt.radio_zones(sc)
     provider = adapt.path_loss_provider(sc, terrain, grid, threads)
+    corrections = adapt.PathCorrections(sc, grid)
     plans = []
     for v in sc.variants:
         techs = set(adapt.variant_technologies(sc, v))
@@ -160,8 +161,8 @@ def run_scenario(
     restricted = np.zeros(grid.shape, dtype=bool)
     for pi, (v, sel, jams, handset) in enumerate(plans):
         prog("link budgets and reach", pi, len(plans))
-        rl = compute_layers([s.radio for s in sel], handset, profiles, jams, zones, grid, provider,
-                            terrain=terrain)  # fmt: skip
+        rl = compute_layers([s.radio for s in sel], handset, profiles, jams, zones, grid,
+                            corrections.provider(provider, v.handset), terrain=terrain)  # fmt: skip
         restricted = rl.restricted
         level = rl.service_level.astype(np.int8)
         reach = population_reach(
@@ -188,7 +189,10 @@ def run_scenario(
                       else sc.population.census)  # fmt: skip
     ctx = RunContext(sc, terrain, grid, area, in_area, node_country, lines, sites, sectors,
                      settlements, settlements_src, census_src, n_maps, restricted)  # fmt: skip
-    described = describe_run(ctx, outcomes, list(extra_notes or []))
+    freqs = [f for _a, f, _d, _h in requests]
+    described = describe_run(ctx, outcomes, list(extra_notes or [])
+                             + corrections.notes(list(sc.variants), freqs))  # fmt: skip
+    described["inputs"].update(corrections.describe())
     from yalu.io.summary import make_summary
 
     with atomic_dir(out, overwrite=overwrite) as tmp:
