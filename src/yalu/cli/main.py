@@ -103,6 +103,7 @@ register("demo", "yalu.cli.run:demo")
 register("coverage", "yalu.cli.coverage:coverage")
 register("landcover", "yalu.cli.landcover:landcover")
 register("calibrate", "yalu.cli.calibrate:calibrate")
+register("p1812", "yalu.cli.p1812:p1812")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -163,14 +163,13 @@ def read_sg3_csv(path: str | os.PathLike[str]) -> Sg3Path:
                     if len(datasets) >= _MAX_DATASETS:
                         raise InputError(f"{p}: more than {_MAX_DATASETS} datasets")
 
-                    def cell(key: str, cells: list[str] = cells, ln: int = i + 1) -> float:
-                        assert cols is not None
-                        j = cols[key]
-                        return _num(cells[j] if j < len(cells) else "", p, ln, _MEAS_COLUMNS[key])
-
+                    v = {
+                        key: _num(cells[j] if j < len(cells) else "", p, i + 1, _MEAS_COLUMNS[key])
+                        for key, j in cols.items()
+                    }
                     datasets.append(Sg3Dataset(
-                        cell("frequency"), cell("h_tx"), cell("h_rx"), cell("pol"), cell("erp"),
-                        cell("time"), cell("e"), cell("pl"),
+                        v["frequency"], v["h_tx"], v["h_rx"], v["pol"], v["erp"], v["time"],
+                        v["e"], v["pl"],
                     ))  # fmt: skip
                 i += 1
         else:
