@@ -185,7 +185,8 @@ def read_sg3_csv(path: str | os.PathLike[str]) -> Sg3Path:
     def hdr(key: str, required: bool) -> float:
         if key not in header or not header[key][0]:
             if required:
-                raise InputError(f"{p}: header {key!r} missing or empty")
+                shown = key.replace("tx", "Tx").replace("rx", "Rx").replace("lat", "LAT")
+                raise InputError(f"{p}: header '{shown.replace('lon', 'LON')}:' missing or empty")
             return math.nan
         value, ln = header[key]
         return _num(value, p, ln, key)
