@@ -200,34 +200,14 @@ def beta0_pct(phi_deg: float, dtm_km: float, dlm_km: float) -> float:
 
 
 @njit(cache=True)
-def bullington_db(
-    d: np.ndarray,
-    h: np.ndarray,
-    r: np.ndarray,
-    i0: int,
-    n: int,
-    smooth: bool,
-    hts: float,
-    hrs: float,
-    ap: float,
-    lam: float,
-) -> float:
-    """Bullington loss Lbull, §4.3.1, Eqs (13)-(21).
-
-    Intermediate heights are terrain plus clutter (§3.2.1); with ``smooth`` every height is 0
-    (the smooth path of §4.3.4).
-    """
-    ce = 1.0 / ap
+def _bullington_from_slopes(
+    d: np.ndarray, h: np.ndarray, r: np.ndarray, i0: int, n: int, smooth: bool, hts: float,
+    hrs: float, ce: float, lam: float, stim: float, srim: float,
+) -> float:  # fmt: skip
+    """Lbull, Eqs (14)-(21), given the largest slopes Stim and Srim of Eqs (13), (17)."""
     dtot = d[i0 + n - 1] - d[i0]
-    stim = -math.inf
-    for i in range(1, n - 1):
-        di = d[i0 + i] - d[i0]
-        gi = 0.0 if smooth else h[i0 + i] + r[i0 + i]
-        s = (gi + 500.0 * ce * di * (dtot - di) - hts) / di  # Eq (13)
-        stim = max(stim, s)
-    str_ = (hrs - hts) / dtot  # Eq (14)
-    if stim < str_:
-        numax = -math.inf  # line of sight, Eq (15)
+    if stim < (hrs - hts) / dtot:  # Eq (14): line of sight
+        numax = -math.inf  # Eq (15)
         for i in range(1, n - 1):
             di = d[i0 + i] - d[i0]
             gi = 0.0 if smooth else h[i0 + i] + r[i0 + i]
@@ -237,18 +217,47 @@ def bullington_db(
             numax = max(numax, nu)
         luc = knife_edge_db(numax)  # Eq (16)
     else:
-        srim = -math.inf  # trans-horizon, Eq (17)
-        for i in range(1, n - 1):
-            di = d[i0 + i] - d[i0]
-            gi = 0.0 if smooth else h[i0 + i] + r[i0 + i]
-            s = (gi + 500.0 * ce * di * (dtot - di) - hrs) / (dtot - di)
-            srim = max(srim, s)
         dbp = (hrs - hts + srim * dtot) / (stim + srim)  # Eq (18)
         nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) * math.sqrt(
             0.002 * dtot / (lam * dbp * (dtot - dbp))
         )  # Eq (19)
         luc = knife_edge_db(nub)  # Eq (20)
     return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)  # Eq (21)
+
+
+@njit(cache=True)
+def bullington_pair_db(
+    d: np.ndarray, h: np.ndarray, r: np.ndarray, i0: int, n: int, smooth: bool, hts: float,
+    hrs: float, ae: float, ab: float, lam: float,
+) -> tuple[float, float]:  # fmt: skip
+    """Bullington loss Lbull, §4.3.1, Eqs (13)-(21), for the effective earth radii ae and ab.
+
+    Intermediate heights are terrain plus clutter (§3.2.1); with ``smooth`` every height is 0
+    (the smooth path of §4.3.4). The slopes of Eqs (13) and (17) for both radii come from one
+    pass over the profile.
+    """
+    cea = 1.0 / ae
+    ceb = 1.0 / ab
+    dtot = d[i0 + n - 1] - d[i0]
+    stim_a = -math.inf
+    stim_b = -math.inf
+    srim_a = -math.inf
+    srim_b = -math.inf
+    for i in range(1, n - 1):
+        di = d[i0 + i] - d[i0]
+        gi = 0.0 if smooth else h[i0 + i] + r[i0 + i]
+        q = 500.0 * di * (dtot - di)
+        ga = gi + q * cea
+        gb = gi + q * ceb
+        inv_t = 1.0 / di
+        inv_r = 1.0 / (dtot - di)
+        stim_a = max(stim_a, (ga - hts) * inv_t)  # Eq (13)
+        stim_b = max(stim_b, (gb - hts) * inv_t)
+        srim_a = max(srim_a, (ga - hrs) * inv_r)  # Eq (17)
+        srim_b = max(srim_b, (gb - hrs) * inv_r)
+    la = _bullington_from_slopes(d, h, r, i0, n, smooth, hts, hrs, cea, lam, stim_a, srim_a)
+    lb = _bullington_from_slopes(d, h, r, i0, n, smooth, hts, hrs, ceb, lam, stim_b, srim_b)
+    return la, lb
 
 
 @njit(cache=True)
@@ -352,20 +361,25 @@ def spherical_earth_db(
 @njit(cache=True)
 def delta_bullington_db(
     d: np.ndarray, h: np.ndarray, r: np.ndarray, i0: int, n: int, hts: float, hrs: float,
-    hstd: float, hsrd: float, ap: float, f: float, lam: float, omega: float, vertical: int,
-    lbulls_method: int,
-) -> tuple[float, float, float, float]:  # fmt: skip
-    """Delta-Bullington loss, §4.3.4, Eqs (37)-(39): (Ld, Lbulla, Lbulls, Ldsph)."""
+    hstd: float, hsrd: float, ae: float, ab: float, f: float, lam: float, omega: float,
+    vertical: int, lbulls_method: int,
+) -> tuple[float, float, float, float, float]:  # fmt: skip
+    """Delta-Bullington loss, §4.3.4, Eqs (37)-(39), for the radii ae and ab:
+    (Ld at ae, Ld at ab, and Lbulla, Lbulls, Ldsph at ab)."""
     dtot = d[i0 + n - 1] - d[i0]
-    lbulla = bullington_db(d, h, r, i0, n, False, hts, hrs, ap, lam)
+    lbulla_a, lbulla_b = bullington_pair_db(d, h, r, i0, n, False, hts, hrs, ae, ab, lam)
     hts1 = hts - hstd  # Eq (37a)
     hrs1 = hrs - hsrd  # Eq (37b)
     if lbulls_method == 1:
-        lbulls = bullington_smooth_att4_db(dtot, hts1, hrs1, ap, lam)
+        lbulls_a = bullington_smooth_att4_db(dtot, hts1, hrs1, ae, lam)
+        lbulls_b = bullington_smooth_att4_db(dtot, hts1, hrs1, ab, lam)
     else:
-        lbulls = bullington_db(d, h, r, i0, n, True, hts1, hrs1, ap, lam)
-    ldsph = spherical_earth_db(dtot, hts1, hrs1, ap, f, lam, omega, vertical)  # Eq (38)
-    return lbulla + max(ldsph - lbulls, 0.0), lbulla, lbulls, ldsph  # Eq (39)
+        lbulls_a, lbulls_b = bullington_pair_db(d, h, r, i0, n, True, hts1, hrs1, ae, ab, lam)
+    ldsph_a = spherical_earth_db(dtot, hts1, hrs1, ae, f, lam, omega, vertical)  # Eq (38)
+    ldsph_b = spherical_earth_db(dtot, hts1, hrs1, ab, f, lam, omega, vertical)
+    ld_a = lbulla_a + max(ldsph_a - lbulls_a, 0.0)  # Eq (39)
+    ld_b = lbulla_b + max(ldsph_b - lbulls_b, 0.0)
+    return ld_a, ld_b, lbulla_b, lbulls_b, ldsph_b
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,15 +400,17 @@ def profile_analysis(
     dtot = d[i0 + n - 1] - d[i0]
     h0 = h[i0]
     hn = h[i0 + n - 1]
-    # transmitter horizon, Eqs (76)-(78)
-    theta_max = -math.inf
+    # transmitter horizon, Eqs (76)-(78); atan is increasing, so the largest argument gives
+    # the largest angle (one atan per path instead of one per point)
+    arg_max = -math.inf
     lt = 1
     for i in range(1, n - 1):
         di = d[i0 + i] - d[i0]
-        th = 1000.0 * math.atan((h[i0 + i] - hts) / (1000.0 * di) - di / (2.0 * ae))
-        if th > theta_max:
-            theta_max = th
+        a = (h[i0 + i] - hts) / (1000.0 * di) - di / (2.0 * ae)
+        if a > arg_max:
+            arg_max = a
             lt = i
+    theta_max = 1000.0 * math.atan(arg_max)
     theta_td = 1000.0 * math.atan((hrs - hts) / (1000.0 * dtot) - dtot / (2.0 * ae))
     theta_rd = 1000.0 * math.atan((hts - hrs) / (1000.0 * dtot) - dtot / (2.0 * ae))
     transhorizon = theta_max > theta_td
@@ -402,14 +418,15 @@ def profile_analysis(
         theta_t = theta_max
         dlt = d[i0 + lt] - d[i0]
         # receiver horizon, Eqs (79)-(81)
-        theta_r = -math.inf
+        arg_max = -math.inf
         lr = n - 2
         for i in range(1, n - 1):
             dr = dtot - (d[i0 + i] - d[i0])
-            th = 1000.0 * math.atan((h[i0 + i] - hrs) / (1000.0 * dr) - dr / (2.0 * ae))
-            if th >= theta_r:  # the last point of highest angle
-                theta_r = th
+            a = (h[i0 + i] - hrs) / (1000.0 * dr) - dr / (2.0 * ae)
+            if a >= arg_max:  # the last point of highest angle
+                arg_max = a
                 lr = i
+        theta_r = 1000.0 * math.atan(arg_max)
         dlr = dtot - (d[i0 + lr] - d[i0])
     else:
         theta_t = theta_td
@@ -601,11 +618,8 @@ def p1812_core(
     lb0b = lbfs + mp * math.log10(b0 / 50.0)
 
     # diffraction, §4.3.5: median (ae) and beta0 (ab) effective earth radii, Eqs (40)-(43)
-    ld50, _a, _s, _sph = delta_bullington_db(
-        d, h, r, i0, n, hts, hrs, hstd, hsrd, ae, f, lam, omega, vertical, lbulls_method
-    )
-    ldb, lbulla, lbulls, ldsph = delta_bullington_db(
-        d, h, r, i0, n, hts, hrs, hstd, hsrd, ab, f, lam, omega, vertical, lbulls_method
+    ld50, ldb, lbulla, lbulls, ldsph = delta_bullington_db(
+        d, h, r, i0, n, hts, hrs, hstd, hsrd, ae, ab, f, lam, omega, vertical, lbulls_method
     )
     fi = 1.0
     if p > b0:
@@ -669,6 +683,45 @@ def p1812_core(
     out[OUT_FJ] = fj
     out[OUT_FK] = fk
     return lb
+
+
+# codes of check_profiles
+BAD_NONE = 0
+BAD_DISTANCE = 1  # not finite
+BAD_HEIGHT = 2
+BAD_CLUTTER = 3  # not finite or negative
+BAD_ZONE = 4
+BAD_FEW_POINTS = 5
+BAD_FIRST = 6  # first distance not 0
+BAD_ORDER = 7  # not strictly increasing
+
+
+@njit(cache=True)
+def check_profiles(
+    d: np.ndarray, h: np.ndarray, r: np.ndarray, zone: np.ndarray, offsets: np.ndarray
+) -> tuple[int, int, int]:
+    """(code, profile, point) of the first invalid point in profile order, (0, -1, -1) if none."""
+    for k in range(offsets.shape[0] - 1):
+        a = offsets[k]
+        b = offsets[k + 1]
+        if b - a < 3:
+            return BAD_FEW_POINTS, k, b - a
+        for i in range(a, b):
+            if not math.isfinite(d[i]):
+                return BAD_DISTANCE, k, i - a
+            if not math.isfinite(h[i]):
+                return BAD_HEIGHT, k, i - a
+            if not (r[i] >= 0.0 and math.isfinite(r[i])):
+                return BAD_CLUTTER, k, i - a
+            z = zone[i]
+            if z != ZONE_SEA and z != ZONE_COASTAL and z != ZONE_INLAND:
+                return BAD_ZONE, k, i - a
+            if i == a:
+                if d[i] != 0.0:
+                    return BAD_FIRST, k, 0
+            elif not d[i] > d[i - 1]:
+                return BAD_ORDER, k, i - a
+    return BAD_NONE, -1, -1
 
 
 @njit(cache=True, parallel=True)

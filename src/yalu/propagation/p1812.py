@@ -491,40 +491,28 @@ def _polarization_code(value: Any) -> int:
 
 def _check_profiles(d: _Arr, h: _Arr, r: _Arr, zone: np.ndarray, offs: np.ndarray,
                     batch: bool) -> None:  # fmt: skip
-    def where(i: int) -> str:
-        k = int(np.searchsorted(offs, i, side="right") - 1)
-        return f"[{k}][{i - offs[k]}]" if batch else f"[{i}]"
-
-    for name, arr in (("distance_km", d), ("height_m", h), ("clutter_height_m", r)):
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ParameterError(name + where(i), float(arr[i]), "finite (no voids)")
-    if (r < 0).any():
-        i = int(np.argmax(r < 0))
-        raise ParameterError("clutter_height_m" + where(i), float(r[i]), ">= 0")
-    okz = (zone == 1) | (zone == 3) | (zone == 4)
-    if not okz.all():
-        i = int(np.argmin(okz))
-        raise ParameterError("zone" + where(i), int(zone[i]), "1 (sea), 3 (coastal land) or 4 (inland)")
-    n_pts = np.diff(offs)
-    if (n_pts < 3).any():
-        k = int(np.argmax(n_pts < 3))
+    code, k, i = _k.check_profiles(d, h, r, zone, offs)
+    if code == _k.BAD_NONE:
+        return
+    where = f"[{k}][{i}]" if batch else f"[{i}]"
+    j = int(offs[k]) + i
+    zones = "1 (sea), 3 (coastal land) or 4 (inland)"
+    if code == _k.BAD_FEW_POINTS:
         label = f"profile {k}" if batch else "distance_km"
-        raise ParameterError(label, f"{int(n_pts[k])} points", "at least 3 points")
-    starts = offs[:-1]
-    if (d[starts] != 0.0).any():
-        k = int(np.argmax(d[starts] != 0.0))
-        raise ParameterError("distance_km" + where(int(starts[k])), float(d[starts[k]]),
+        raise ParameterError(label, f"{i} points", "at least 3 points")
+    if code == _k.BAD_DISTANCE:
+        raise ParameterError("distance_km" + where, float(d[j]), "finite")
+    if code == _k.BAD_HEIGHT:
+        raise ParameterError("height_m" + where, float(h[j]), "finite (no voids)")
+    if code == _k.BAD_CLUTTER:
+        raise ParameterError("clutter_height_m" + where, float(r[j]), ">= 0")
+    if code == _k.BAD_ZONE:
+        raise ParameterError("zone" + where, int(zone[j]), zones)
+    if code == _k.BAD_FIRST:
+        raise ParameterError("distance_km" + where, float(d[j]),
                              "0 at the first point (the transmitter)")  # fmt: skip
-    step = np.diff(d)
-    inner = np.ones(step.shape, dtype=bool)
-    inner[offs[1:-1] - 1] = False  # boundaries between profiles
-    bad = inner & ~(step > 0.0)
-    if bad.any():
-        i = int(np.argmax(bad)) + 1
-        raise ParameterError("distance_km" + where(i), float(d[i]),
-                             f"> {float(d[i - 1]):g} (strictly increasing)")  # fmt: skip
+    raise ParameterError("distance_km" + where, float(d[j]),
+                         f"> {float(d[j - 1]):g} (strictly increasing)")  # fmt: skip
 
 
 def _run(
@@ -560,6 +548,8 @@ def _run(
         pols = np.asarray(polarization)
         if pols.ndim == 0:
             vert = np.full(n_prof, _polarization_code(pols.item()), dtype=np.int64)
+        elif pols.dtype.kind in "iu" and pols.shape == (n_prof,) and np.isin(pols, (0, 1)).all():
+            vert = np.ascontiguousarray(pols, dtype=np.int64)
         else:
             vert = np.array([_polarization_code(v) for v in pols.tolist()], dtype=np.int64)
             if vert.shape != (n_prof,):
