@@ -57,6 +57,8 @@ from yalu.propagation.itm_kernels import (
     validate_inputs,
     variability_db,
 )
+from yalu.propagation.p1812_kernels import OUT_LEN as P1812_OUT_LEN
+from yalu.propagation.p1812_kernels import p1812_core
 from yalu.terrain.kernels import bilinear_point
 
 DEG = math.pi / 180.0
@@ -155,6 +157,101 @@ def exact_nodes(
             out[q] = _node_exact(
                 elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lats[q], lons[q],
                 lengths[q], azs[q], step, min_d, p, plat, plon, pz, scratch, outv,
+            )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# exact mode with ITU-R P.1812-8
+
+# index of parameters in the float64 ``q`` array of exact_nodes_p1812
+Q_H_TX = 0
+Q_H_RX = 1
+Q_F_GHZ = 2
+Q_TIME = 3
+Q_VERTICAL = 4
+Q_DELTA_N = 5
+Q_N0 = 6
+Q_LOC = 7
+Q_SIGMA_L = 8
+Q_CLUTTER = 9
+Q_ZONE = 10
+Q_REV = 11
+Q_LEN = 12
+
+
+@njit(cache=True)
+def _node_p1812(
+    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
+    lat0: float, lon0: float, z_site: float, lat: float, lon: float, length: float, az: float,
+    step: float, min_d: float, q: np.ndarray, plat: np.ndarray, plon: np.ndarray,
+    pz: np.ndarray, pd: np.ndarray, pr: np.ndarray, pzone: np.ndarray, outv: np.ndarray,
+) -> float:  # fmt: skip
+    """P.1812-8 loss on the geodesic profile from the site to one node.
+
+    The profile is sampled as in ITM's exact mode, with at least 2 intervals (P.1812 needs an
+    intermediate point). Nodes closer than ``min_d`` get a 2-interval profile of length ``min_d``
+    between the two ground heights. The path-centre latitude is that of the profile's middle.
+    """
+    z_node = bilinear_point(elev2d, north, west, dlat, dlon, lat, lon)
+    if length < min_d:
+        n = 2
+        length = min_d
+        pz[0] = z_site
+        pz[1] = 0.5 * (z_site + z_node)
+        pz[2] = z_node
+        phi = 0.5 * (lat0 + lat)
+    else:
+        n = max(2, round(length / step))
+        if n + 1 > pz.shape[0]:
+            return math.nan
+        profile_points(lat0, lon0, lat, lon, n, az, length, plat, plon)
+        pz[0] = z_site
+        for k in range(1, n + 1):
+            pz[k] = bilinear_point(elev2d, north, west, dlat, dlon, plat[k], plon[k])
+        half = n // 2
+        phi = plat[half] if n % 2 == 0 else 0.5 * (plat[half] + plat[half + 1])
+    dk = length / n / 1000.0
+    for k in range(n + 1):
+        pd[k] = k * dk
+        pr[k] = q[Q_CLUTTER]
+        pzone[k] = int(q[Q_ZONE])
+    h1 = q[Q_H_TX]
+    h2 = q[Q_H_RX]
+    if q[Q_REV] != 0.0:
+        h1, h2 = h2, h1
+        for i in range((n + 1) // 2):
+            t = pz[i]
+            pz[i] = pz[n - i]
+            pz[n - i] = t
+    return p1812_core(
+        pd, pz, pr, pzone, 0, n + 1, q[Q_F_GHZ], q[Q_TIME], h1, h2, int(q[Q_VERTICAL]), phi,
+        q[Q_DELTA_N], q[Q_N0], 500.0, 500.0, q[Q_LOC], q[Q_SIGMA_L], 0, outv,
+    )  # fmt: skip
+
+
+@njit(cache=True, parallel=True)
+def exact_nodes_p1812(
+    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
+    lat0: float, lon0: float, lats: np.ndarray, lons: np.ndarray, lengths: np.ndarray,
+    azs: np.ndarray, step: float, min_d: float, q: np.ndarray, n_max: int, out: np.ndarray,
+) -> None:  # fmt: skip
+    """P.1812-8 loss at nodes (lats[i], lons[i]) given their geodesic length and azimuth."""
+    z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
+    n_nodes = lats.shape[0]
+    chunk = 64
+    size = max(n_max, 2) + 1
+    for c in prange((n_nodes + chunk - 1) // chunk):
+        plat = np.empty(size)
+        plon = np.empty(size)
+        pz = np.empty(size)
+        pd = np.empty(size)
+        pr = np.empty(size)
+        pzone = np.empty(size, dtype=np.int64)
+        outv = np.empty(P1812_OUT_LEN)
+        for i in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
+            out[i] = _node_p1812(
+                elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lats[i], lons[i],
+                lengths[i], azs[i], step, min_d, q, plat, plon, pz, pd, pr, pzone, outv,
             )  # fmt: skip
 
 

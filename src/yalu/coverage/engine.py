@@ -43,6 +43,16 @@ Modes
 
 Both modes are deterministic: the output is bit-identical across runs and thread counts.
 
+ITU-R P.1812-8
+--------------
+``model="p1812"`` evaluates :mod:`yalu.propagation.p1812` on every node's own profile, sampled as
+in exact mode (at least 2 intervals; nodes closer than ``min_distance_m`` get a 2-interval
+profile of that length between the two ground heights), with the path-centre latitude of the
+profile's middle point. It has no fast mode. Without land cover every profile point carries the
+same representative clutter height and radio-climatic zone (:class:`P1812Options`, default open
+inland ground: R = 0 m, zone 4). ``direction="reverse"`` evaluates the reversed profile with the
+node as transmitter.
+
 Direction
 ---------
 ``direction="forward"`` makes the site ITM's terminal 1 (transmitter, height ``h_tx_m``) and each
@@ -83,6 +93,7 @@ __all__ = [
     "MapMode",
     "Direction",
     "ITMOptions",
+    "P1812Options",
     "FastSettings",
     "TileSpec",
     "tile_job",
@@ -100,6 +111,7 @@ class PropagationModel(enum.StrEnum):
     """Propagation model of a map."""
 
     ITM = "itm"
+    P1812 = "p1812"
     HATA = "hata"
     FREE_SPACE = "free-space"
 
@@ -154,6 +166,64 @@ class ITMOptions:
     time_pct: float = 50.0
     location_pct: float = 50.0
     situation_pct: float = 50.0
+
+
+@dataclass(frozen=True)
+class P1812Options:
+    """ITU-R P.1812-8 parameters of a map (``model="p1812"``; see :mod:`yalu.propagation.p1812`).
+
+    Without land cover, every profile point gets the same representative clutter height and
+    radio-climatic zone. The default is open inland ground (R = 0 m, zone 4): P.1812 adds R to
+    the terrain at every point between the terminals, and with R above the handset's antenna the
+    loss depends on how close to the handset the first profile point falls (i.e. on
+    ``step_m``), because the clutter then acts as an obstacle right next to the antenna.
+
+    Parameters
+    ----------
+    time_pct : float
+        Percentage of time the loss is not exceeded, 1 to 50.
+    location_pct : float
+        Percentage of locations, 1 to 99.
+    location_sigma_db : float
+        Location variability standard deviation [dB] (§4.7), >= 0.
+    polarization : int
+        0 horizontal, 1 vertical.
+    delta_n : float
+        Average refractivity lapse rate [N-units/km] (DN50 map value), in (0, 157).
+    n0 : float
+        Sea-level surface refractivity [N-units] (N050 map value), 150 to 500.
+    clutter_height_m : float
+        Representative clutter height R [m] at every profile point, >= 0.
+    zone : int
+        Radio-climatic zone of every point: 1 sea, 3 coastal land, 4 inland.
+    """
+
+    time_pct: float = 50.0
+    location_pct: float = 50.0
+    location_sigma_db: float = 0.0
+    polarization: int = 1
+    delta_n: float = 45.0
+    n0: float = 325.0
+    clutter_height_m: float = 0.0
+    zone: int = 4
+
+
+def check_p1812_options(o: P1812Options, frequency_mhz: float, h_tx_m: float,
+                        h_rx_m: float) -> None:  # fmt: skip
+    """Raise :class:`ParameterError` (naming the field) unless a P.1812 map can use ``o``."""
+    check_range("frequency_mhz", frequency_mhz, 30.0, 6000.0)
+    check_range("h_tx_m", h_tx_m, 1.0, 3000.0)
+    check_range("h_rx_m", h_rx_m, 1.0, 3000.0)
+    check_range("p1812.time_pct", o.time_pct, 1.0, 50.0)
+    check_range("p1812.location_pct", o.location_pct, 1.0, 99.0)
+    check_range("p1812.location_sigma_db", o.location_sigma_db, 0.0, None)
+    if o.polarization not in (0, 1):
+        raise ParameterError("p1812.polarization", o.polarization, "0 (horizontal) or 1 (vertical)")
+    check_range("p1812.delta_n", o.delta_n, 0.0, 157.0, lo_inclusive=False, hi_inclusive=False)
+    check_range("p1812.n0", o.n0, 150.0, 500.0)
+    check_range("p1812.clutter_height_m", o.clutter_height_m, 0.0, 1000.0)
+    if o.zone not in (1, 3, 4):
+        raise ParameterError("p1812.zone", o.zone, "1 (sea), 3 (coastal land) or 4 (inland)")
 
 
 @dataclass(frozen=True)
@@ -223,6 +293,7 @@ class TileSpec:
     hata_environment: str = "urban"
     fast: FastSettings = field(default_factory=FastSettings)
     direction: str = "forward"
+    p1812: P1812Options = field(default_factory=P1812Options)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,6 +348,27 @@ def _itm_vector(spec: TileSpec) -> np.ndarray:
     return p
 
 
+def _p1812_vector(spec: TileSpec) -> np.ndarray:
+    from yalu.coverage import _kernels as k
+
+    o = spec.p1812
+    check_p1812_options(o, spec.frequency_mhz, spec.h_tx_m, spec.h_rx_m)
+    q = np.empty(k.Q_LEN)
+    q[k.Q_H_TX] = spec.h_tx_m
+    q[k.Q_H_RX] = spec.h_rx_m
+    q[k.Q_F_GHZ] = spec.frequency_mhz / 1000.0
+    q[k.Q_TIME] = o.time_pct
+    q[k.Q_VERTICAL] = o.polarization
+    q[k.Q_DELTA_N] = o.delta_n
+    q[k.Q_N0] = o.n0
+    q[k.Q_LOC] = o.location_pct
+    q[k.Q_SIGMA_L] = o.location_sigma_db
+    q[k.Q_CLUTTER] = o.clutter_height_m
+    q[k.Q_ZONE] = o.zone
+    q[k.Q_REV] = 1.0 if spec.direction == Direction.REVERSE.value else 0.0
+    return q
+
+
 def _check_itm(spec: TileSpec, p: np.ndarray) -> None:
     from yalu.coverage import _kernels as k
     from yalu.propagation.itm import error_for_code
@@ -327,6 +419,8 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
     mode = parse_choice(MapMode, spec.mode, "mode")
     parse_choice(Direction, spec.direction, "direction")
     g = spec.grid
+    if model is PropagationModel.P1812:
+        return _exact(spec, _elevation(spec), _p1812_vector(spec), progress, p1812=True)
     if model is not PropagationModel.ITM:
         return _distance_model(spec, model)
     p = _itm_vector(spec)
@@ -420,10 +514,10 @@ def _distance_model(spec: TileSpec, model: PropagationModel) -> np.ndarray:
 
 def _exact_at(
     spec: TileSpec, elev: np.ndarray, p: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-    pyproj: bool = True,
+    pyproj: bool = True, p1812: bool = False,
 ) -> np.ndarray:
     """Exact-mode loss at nodes (NaN beyond the radius), float64 (``pyproj``: see
-    :func:`_node_geodesics`)."""
+    :func:`_node_geodesics`); ``p1812``: ``p`` is the P.1812 vector and P.1812 is evaluated."""
     from yalu.coverage import _kernels as k
 
     dist, az = _node_geodesics(spec, lat, lon, pyproj)
@@ -432,7 +526,8 @@ def _exact_at(
     if inside.any():
         n_max = int(math.ceil(float(dist[inside].max()) / spec.step_m)) + 2
         sub = np.empty(int(inside.sum()))
-        k.exact_nodes(
+        kernel = k.exact_nodes_p1812 if p1812 else k.exact_nodes
+        kernel(
             elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
             spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg,
             np.ascontiguousarray(lat[inside]), np.ascontiguousarray(lon[inside]),
@@ -444,13 +539,14 @@ def _exact_at(
 
 
 def _exact(
-    spec: TileSpec, elev: np.ndarray, p: np.ndarray, progress: ProgressFn | None
-) -> np.ndarray:
+    spec: TileSpec, elev: np.ndarray, p: np.ndarray, progress: ProgressFn | None,
+    p1812: bool = False,
+) -> np.ndarray:  # fmt: skip
     g = spec.grid
     out = np.empty(g.shape, dtype=np.float32)
     for a, b in _row_bands(g):
         la, lo = _row_nodes(g, a, b)
-        out[a:b] = _exact_at(spec, elev, p, la, lo).reshape(b - a, g.n_cols)
+        out[a:b] = _exact_at(spec, elev, p, la, lo, p1812=p1812).reshape(b - a, g.n_cols)
         if progress is not None:
             progress(b, g.n_rows)
     return out
@@ -724,12 +820,14 @@ def make_tile_spec(
     fast: FastSettings | None = None,
     elevation_dtype: Any = np.float64,
     direction: Direction | str = Direction.FORWARD,
+    p1812: P1812Options | None = None,
 ) -> TileSpec:
     """Validate inputs, read the terrain window and build the :class:`TileSpec` of a whole map.
 
     ``elevation_dtype=np.float32`` halves the window's memory; fast mode is unaffected for
     integer-valued terrain (SDF, .hgt), exact mode keeps float64 for bit-agreement with
-    :mod:`yalu.geodesy` profiles.
+    :mod:`yalu.geodesy` profiles. P.1812 maps are always exact (one profile per node):
+    ``mode`` is recorded as ``"exact"`` for them.
     """
     try:
         lat, lon = (float(v) for v in site)
@@ -745,6 +843,11 @@ def make_tile_spec(
     mode_e = parse_choice(MapMode, mode, "mode")
     direction_e = parse_choice(Direction, direction, "direction")
     itm = itm or ITMOptions()
+    p1812 = p1812 or P1812Options()
+    if model_e is PropagationModel.P1812:
+        check_p1812_options(p1812, frequency_mhz, h_tx_m, h_rx_m)
+        mode_e = MapMode.EXACT
+        elevation_dtype = np.float64
     fast = fast or FastSettings()
     check_range("fast.arc_px", fast.arc_px, 0.1, 20.0)
     for name in ("kstep", "kdh", "k_exact", "dh_every"):
@@ -799,6 +902,7 @@ def make_tile_spec(
         hata_environment=hata_environment,
         fast=fast,
         direction=direction_e.value,
+        p1812=p1812,
     )
 
 
@@ -828,7 +932,7 @@ def map_attrs(spec: TileSpec, terrain: Any = None) -> dict[str, Any]:
         "transform": g.transform,
         "nodata": float("nan"),
         "model": spec.model,
-        "mode": spec.mode if spec.model == "itm" else "n/a",
+        "mode": spec.mode if spec.model in ("itm", "p1812") else "n/a",
         "direction": spec.direction,
         "site_lat_deg": spec.site_lat_deg,
         "site_lon_deg": spec.site_lon_deg,
@@ -845,6 +949,9 @@ def map_attrs(spec: TileSpec, terrain: Any = None) -> dict[str, Any]:
         attrs.update({f"itm_{k}": v for k, v in asdict(spec.itm).items()})
         if spec.mode == "fast":
             attrs.update({f"fast_{k}": v for k, v in asdict(spec.fast).items()})
+    elif spec.model == "p1812":
+        attrs.update({f"p1812_{k}": v for k, v in asdict(spec.p1812).items()})
+        attrs["note"] = "ITU-R P.1812-8, uniform clutter height and zone along every profile"
     elif spec.model == "hata":
         attrs["hata_environment"] = spec.hata_environment
         attrs["note"] = "Hata is defined for 1-20 km; values outside are extrapolated"
@@ -880,6 +987,7 @@ def path_loss_map(
     threads: int | None = None,
     progress: ProgressFn | None = None,
     direction: Direction | str = Direction.FORWARD,
+    p1812: P1812Options | None = None,
 ) -> Any:
     """Basic transmission loss [dB] from a site to every raster node within ``radius_m``.
 
@@ -897,9 +1005,10 @@ def path_loss_map(
         Antenna height above ground [m] at every node (the handset), whichever way the link goes.
     frequency_mhz : float
         Carrier frequency [MHz].
-    model : {"itm", "hata", "free-space"}
-        ITM point-to-point over terrain (default); Okumura-Hata/COST-231 (``hata_environment``) or
-        free space on the geodesic distance.
+    model : {"itm", "p1812", "hata", "free-space"}
+        ITM point-to-point over terrain (default); ITU-R P.1812-8 over terrain (``p1812``
+        options; always one profile per node, as ITM's exact mode); Okumura-Hata/COST-231
+        (``hata_environment``) or free space on the geodesic distance.
     mode : {"fast", "exact"}
         ITM only; see the module doc for what each computes and the error of fast mode.
     climate, n0, polarization, epsilon, sigma, mdvar, time_pct, location_pct, situation_pct
@@ -923,6 +1032,9 @@ def path_loss_map(
         always the site) and give the same map in both directions.
     progress : callable(done, total), optional
         Called as work completes.
+    p1812 : P1812Options, optional
+        P.1812 only. Default: ``time_pct``, ``location_pct`` and ``polarization`` of the
+        arguments above, the other fields at their defaults (see :class:`P1812Options`).
 
     Returns
     -------
@@ -935,10 +1047,13 @@ def path_loss_map(
     itm = coerce_itm_options(
         climate, n0, polarization, epsilon, sigma, mdvar, time_pct, location_pct, situation_pct
     )
+    if p1812 is None:
+        p1812 = P1812Options(time_pct=itm.time_pct, location_pct=itm.location_pct,
+                             polarization=itm.polarization)  # fmt: skip
     spec = make_tile_spec(
         terrain, site, radius_m, h_tx_m=h_tx_m, h_rx_m=h_rx_m, frequency_mhz=frequency_mhz,
         model=model, mode=mode, itm=itm, grid=grid, step_m=step_m, min_distance_m=min_distance_m,
-        hata_environment=hata_environment, fast=fast, direction=direction,
+        hata_environment=hata_environment, fast=fast, direction=direction, p1812=p1812,
     )  # fmt: skip
     with numba_threads(threads):
         data = tile_job(spec, progress)
