@@ -220,3 +220,42 @@ def test_subprocess_entry_point(tmp_path: Path) -> None:
         [*run[:5], str(out), "-o", str(out)], capture_output=True, text=True, timeout=300
     )
     assert same.returncode == 2 and "also an input" in same.stderr
+
+
+def test_coverage_command_with_p1812(tmp_path: Path) -> None:
+    import rasterio
+    from affine import Affine
+
+    from yalu.coverage import P1812Options, path_loss_map
+    from yalu.terrain import open_terrain
+
+    n, step = 241, 1 / 1200
+    lat = 41.6 - np.arange(n) * step
+    lon = 24.4 + np.arange(n) * step
+    z = np.rint(400 + 250 * np.sin((lat[:, None] - 41) * 40.0) * np.cos((lon[None, :] - 24) * 33.0))
+    src = tmp_path / "dem.tif"
+    with rasterio.open(
+        src, "w", driver="GTiff", height=n, width=n, count=1, dtype="float32", crs="EPSG:4326",
+        transform=Affine(step, 0, 24.4 - step / 2, 0, -step, 41.6 + step / 2),
+    ) as ds:  # fmt: skip
+        ds.write(z.astype(np.float32), 1)
+    out = tmp_path / "p1812.tif"
+    args = ["coverage", "--terrain", str(src), "--site", "41.5,24.5", "--height-m", "30",
+            "--frequency-mhz", "900", "--radius-km", "2", "--model", "p1812", "--time-pct", "10",
+            "--clutter-m", "5", "--delta-n", "50", "--quiet", "-o", str(out)]  # fmt: skip
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    with rasterio.open(out) as ds:
+        got = ds.read(1)
+        tags = ds.tags()
+    assert tags["model"] == "p1812" and tags["mode"] == "exact"
+    assert tags["p1812_clutter_height_m"] == "5.0" and tags["p1812_n0"] == "325.0"
+    ref = path_loss_map(
+        open_terrain(src), (41.5, 24.5), 2000.0, h_tx_m=30.0, frequency_mhz=900.0,
+        model="p1812", p1812=P1812Options(time_pct=10.0, clutter_height_m=5.0, delta_n=50.0),
+    )  # fmt: skip
+    assert got.tobytes() == ref.values.tobytes()
+    assert np.isfinite(got).sum() > 1000
+    bad = CliRunner().invoke(cli, [*args[:-2], "--frequency-mhz", "7000", "-o",
+                                   str(tmp_path / "x.tif")])  # fmt: skip
+    assert bad.exit_code == 2 and "frequency_mhz = 7000.0" in bad.output

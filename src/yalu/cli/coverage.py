@@ -60,17 +60,30 @@ class _Progress:
 @click.option("--rx-height-m", type=float, default=1.5, show_default=True,
               help="Receiver height above ground [m].")
 @click.option("--model", default="itm", show_default=True,
-              type=click.Choice(["itm", "hata", "free-space"], case_sensitive=False))
+              type=click.Choice(["itm", "p1812", "hata", "free-space"], case_sensitive=False),
+              help="itm (Longley-Rice), p1812 (ITU-R P.1812-8, always one profile per node), "
+                   "hata or free-space.")
 @click.option("--mode", default="fast", show_default=True,
               type=click.Choice(["fast", "exact"], case_sensitive=False),
-              help="ITM map mode: fast (radial sweeps, stated error) or exact (one profile per node).")
+              help="ITM map mode: fast (radial sweeps, stated error) or exact (one profile per node); "
+                   "P.1812 maps are always exact.")
 @click.option("--direction", default="forward", show_default=True,
               type=click.Choice(["forward", "reverse"], case_sensitive=False),
               help="ITM: forward = the site transmits to each node; reverse = each node (at "
                    "--rx-height-m) transmits to the site (uplink).")
 @click.option("--climate", default="5", show_default=True,
               help="ITM radio climate 1-7 or name (e.g. continental-temperate).")
-@click.option("--n0", type=float, default=301.0, show_default=True, help="Surface refractivity [N-units].")
+@click.option("--n0", type=float, default=None,
+              help="Surface refractivity [N-units] (ITM, default 301) or sea-level surface "
+                   "refractivity N0 (P.1812, default 325).")
+@click.option("--delta-n", type=float, default=45.0, show_default=True,
+              help="P.1812: average refractivity lapse rate dN [N-units/km] (ITU-R DN50 map).")
+@click.option("--clutter-m", type=float, default=0.0, show_default=True,
+              help="P.1812: representative clutter height R [m] along every profile.")
+@click.option("--zone", type=click.Choice(["1", "3", "4"]), default="4", show_default=True,
+              help="P.1812: radio-climatic zone along every profile (1 sea, 3 coastal, 4 inland).")
+@click.option("--location-sigma-db", type=float, default=0.0, show_default=True,
+              help="P.1812: location variability sigma_L [dB].")
 @click.option("--epsilon", type=float, default=15.0, show_default=True, help="Ground relative permittivity.")
 @click.option("--sigma", type=float, default=0.005, show_default=True, help="Ground conductivity [S/m].")
 @click.option("--polarization", default="vertical", show_default=True, help="horizontal|vertical (or 0|1).")
@@ -101,7 +114,8 @@ class _Progress:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def coverage(
     terrain_path: Path, site: str, height_m: float, frequency_mhz: float, radius_km: float,
-    rx_height_m: float, model: str, mode: str, direction: str, climate: str, n0: float, epsilon: float,
+    rx_height_m: float, model: str, mode: str, direction: str, climate: str, n0: float | None,
+    delta_n: float, clutter_m: float, zone: str, location_sigma_db: float, epsilon: float,
     sigma: float, polarization: str, mdvar: str, time_pct: float, location_pct: float,
     situation_pct: float, hata_environment: str, clutter: str, clutter_location_pct: float,
     indoor: str | None, indoor_probability_pct: float, calibration: Path | None, output: Path,
@@ -118,6 +132,7 @@ def coverage(
     atexit.register(gc.freeze)
 
     from yalu.coverage.engine import (
+        P1812Options,
         coerce_itm_options,
         make_tile_spec,
         map_attrs,
@@ -134,6 +149,8 @@ def coverage(
         check_writable(png, overwrite)
     if not (math.isfinite(radius_km) and 0 < radius_km <= 500):
         raise ParameterError("--radius-km", radius_km, "> 0 and <= 500")
+    if model.lower() == "p1812":
+        mode = "exact"
     corrections = _Corrections(
         model.lower(), frequency_mhz, clutter.lower(), clutter_location_pct, indoor,
         indoor_probability_pct, calibration,
@@ -160,13 +177,19 @@ def coverage(
         terrain = open_terrain(terrain_path, cache_mb=32)
         t0 = time.perf_counter()
         itm = coerce_itm_options(
-            _int_or_name(climate), n0, _int_or_name(polarization), epsilon, sigma,
-            _int_or_name(mdvar), time_pct, location_pct, situation_pct,
+            _int_or_name(climate), 301.0 if n0 is None else n0, _int_or_name(polarization),
+            epsilon, sigma, _int_or_name(mdvar), time_pct, location_pct, situation_pct,
+        )  # fmt: skip
+        p1812 = P1812Options(
+            time_pct=time_pct, location_pct=location_pct, location_sigma_db=location_sigma_db,
+            polarization=itm.polarization, delta_n=delta_n, n0=325.0 if n0 is None else n0,
+            clutter_height_m=clutter_m, zone=int(zone),
         )  # fmt: skip
         spec = make_tile_spec(
             terrain, (lat, lon), radius_km * 1000.0, h_tx_m=height_m, h_rx_m=rx_height_m,
             frequency_mhz=frequency_mhz, model=model, mode=mode, itm=itm,
             hata_environment=hata_environment, elevation_dtype=dtype, direction=direction,
+            p1812=p1812,
         )  # fmt: skip
         attrs = map_attrs(spec, terrain)
         del terrain  # drops the tile cache: only the window is needed from here on
@@ -193,7 +216,7 @@ def coverage(
 
         title = (
             f"path loss, {attrs['model']}"
-            + (f" ({attrs['mode']})" if attrs["model"] == "itm" else "")
+            + (f" ({attrs['mode']})" if attrs["model"] in ("itm", "p1812") else "")
             + f", {frequency_mhz:g} MHz, tx {height_m:g} m, rx {rx_height_m:g} m, {radius_km:g} km"
         )
         plot_map(
