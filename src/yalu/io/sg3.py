@@ -125,6 +125,9 @@ def read_sg3_csv(path: str | os.PathLike[str]) -> Sg3Path:
         if line.startswith("{Begin of Profile"):
             i += 1
             while i < len(lines) and not lines[i].strip().startswith("{End of Profile"):
+                if lines[i].lstrip().startswith(("{", "#")):
+                    raise InputError(f"{p}: {{Begin of Profile}} at line {lineno} is never ended "
+                                     f"(line {i + 1} starts another block)")  # fmt: skip
                 cells = lines[i].split(",")
                 if cells[0].strip().lower().startswith("number of points"):
                     v = _num(cells[1] if len(cells) > 1 else "", p, i + 1, "Number of Points")
