@@ -102,3 +102,10 @@ def test_p1812_map_bad_input(hilly_terrain):
     with pytest.raises(ParameterError, match=r"p1812.zone = 2"):
         path_loss_map(hilly_terrain, SITE, 2000.0, model="p1812", p1812=P1812Options(zone=2),
                       **KW)  # fmt: skip
+
+
+def test_p1812_map_is_thread_independent(hilly_terrain):
+    kw = dict(model="p1812", p1812=P1812Options(time_pct=5.0), **KW)
+    one = path_loss_map(hilly_terrain, SITE, 2500.0, threads=1, **kw)
+    two = path_loss_map(hilly_terrain, SITE, 2500.0, threads=2, **kw)
+    assert one.values.tobytes() == two.values.tobytes()

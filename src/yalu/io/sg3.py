@@ -165,14 +165,13 @@ def read_sg3_csv(path: str | os.PathLike[str]) -> Sg3Path:
                 if lines[i].strip() and sum(1 for c in cells if c.strip()) > 1:
                     if len(datasets) >= _MAX_DATASETS:
                         raise InputError(f"{p}: more than {_MAX_DATASETS} datasets")
-
-                    v = {
+                    row = {
                         key: _num(cells[j] if j < len(cells) else "", p, i + 1, _MEAS_COLUMNS[key])
                         for key, j in cols.items()
                     }
                     datasets.append(Sg3Dataset(
-                        v["frequency"], v["h_tx"], v["h_rx"], v["pol"], v["erp"], v["time"],
-                        v["e"], v["pl"],
+                        row["frequency"], row["h_tx"], row["h_rx"], row["pol"], row["erp"],
+                        row["time"], row["e"], row["pl"],
                     ))  # fmt: skip
                 i += 1
         else:
