@@ -46,14 +46,20 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
     return [c for c in cases if c["category"].startswith("real_terrain") and len(c["pfl"]) >= 5]
 
 
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    result = fn()  # warm-up (compilation or cache load)
+def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
+    """Median wall and CPU time over ``repeats`` calls after a warm-up (compilation or cache
+    load). CPU time is robust to other load on a shared machine for 1-thread runs; on more
+    threads it sums the threads and is not a speed."""
+    result = fn()
     wall = []
+    cpu = []
     for _ in range(repeats):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         result = fn()
         wall.append(time.perf_counter() - t0)
-    return statistics.median(wall), result
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), statistics.median(cpu), result
 
 
 def runners(cases: list[dict[str, Any]], clutter_m: float, threads: int) -> dict[str, Callable[[], np.ndarray]]:
@@ -135,14 +141,19 @@ def main(argv: list[str] | None = None) -> int:
     n_threads = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     print(f"{n} real-terrain profiles, {points} points in all; numba {numba.__version__}, "
           f"{n_threads} threads")  # fmt: skip
-    print(f"{'run':34s} {'evals/s':>10s} {'us/eval':>8s} {'P.1812/ITM':>10s}")
+    print(f"{'run':34s} {'evals/s':>10s} {'us/eval':>8s} {'P.1812/ITM':>10s} {'CPU us/eval':>11s}"
+          f" {'P.1812/ITM (CPU)':>16s}")  # fmt: skip
     for threads in sorted({1, n_threads}):
         r = runners(cases, args.clutter_m, threads)
-        t_itm, loss_itm = timed(r["itm"], args.repeats)
-        t_p, loss_p = timed(r["p1812"], args.repeats)
-        for name, t in (("ITM p2p_batch", t_itm), ("P.1812 batch", t_p)):
-            ratio = f"{t_itm / t:10.3f}" if name.startswith("P.1812") else ""
-            print(f"{name + f', {threads} thread(s)':34s} {n / t:10.0f} {1e6 * t / n:8.1f} {ratio}")
+        t_itm, c_itm, loss_itm = timed(r["itm"], args.repeats)
+        t_p, c_p, loss_p = timed(r["p1812"], args.repeats)
+        for name, t, c in (("ITM p2p_batch", t_itm, c_itm), ("P.1812 batch", t_p, c_p)):
+            is_p = name.startswith("P.1812")
+            ratio = f"{t_itm / t:10.3f}" if is_p else " " * 10
+            cpu = f"{1e6 * c / n:11.1f}" if threads == 1 else " " * 11
+            cratio = f"{c_itm / c:16.3f}" if is_p and threads == 1 else ""
+            print(f"{name + f', {threads} thread(s)':34s} {n / t:10.0f} {1e6 * t / n:8.1f} {ratio}"
+                  f" {cpu} {cratio}")  # fmt: skip
         ok = np.isfinite(loss_p)
         print(f"  P.1812 finite {ok.sum()}/{n}; median P.1812 - ITM "
               f"{np.nanmedian(loss_p - loss_itm):+.1f} dB")  # fmt: skip

@@ -199,30 +199,20 @@ def beta0_pct(phi_deg: float, dtm_km: float, dlm_km: float) -> float:
 # diffraction (§4.3)
 
 
-@njit(cache=True)
-def _bullington_from_slopes(
-    d: np.ndarray, h: np.ndarray, r: np.ndarray, i0: int, n: int, smooth: bool, hts: float,
-    hrs: float, ce: float, lam: float, stim: float, srim: float,
-) -> float:  # fmt: skip
-    """Lbull, Eqs (14)-(21), given the largest slopes Stim and Srim of Eqs (13), (17)."""
-    dtot = d[i0 + n - 1] - d[i0]
-    if stim < (hrs - hts) / dtot:  # Eq (14): line of sight
-        numax = -math.inf  # Eq (15)
-        for i in range(1, n - 1):
-            di = d[i0 + i] - d[i0]
-            gi = 0.0 if smooth else h[i0 + i] + r[i0 + i]
-            nu = (gi + 500.0 * ce * di * (dtot - di) - (hts * (dtot - di) + hrs * di) / dtot) * (
-                math.sqrt(0.002 * dtot / (lam * di * (dtot - di)))
-            )
-            numax = max(numax, nu)
-        luc = knife_edge_db(numax)  # Eq (16)
-    else:
-        dbp = (hrs - hts + srim * dtot) / (stim + srim)  # Eq (18)
-        nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) * math.sqrt(
-            0.002 * dtot / (lam * dbp * (dtot - dbp))
-        )  # Eq (19)
-        luc = knife_edge_db(nub)  # Eq (20)
+@njit(cache=True, inline="always")
+def _bullington_finish(luc: float, dtot: float) -> float:
     return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)  # Eq (21)
+
+
+@njit(cache=True)
+def _bullington_th(hts: float, hrs: float, dtot: float, lam: float, stim: float,
+                   srim: float) -> float:  # fmt: skip
+    """Trans-horizon Bullington loss from the slopes, Eqs (18)-(21)."""
+    dbp = (hrs - hts + srim * dtot) / (stim + srim)  # Eq (18)
+    nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) * math.sqrt(
+        0.002 * dtot / (lam * dbp * (dtot - dbp))
+    )  # Eq (19)
+    return _bullington_finish(knife_edge_db(nub), dtot)  # Eq (20)
 
 
 @njit(cache=True)
@@ -234,7 +224,8 @@ def bullington_pair_db(
 
     Intermediate heights are terrain plus clutter (§3.2.1); with ``smooth`` every height is 0
     (the smooth path of §4.3.4). The slopes of Eqs (13) and (17) for both radii come from one
-    pass over the profile.
+    pass over the profile, and the diffraction parameters of Eq (15) (line-of-sight paths) from
+    at most one more.
     """
     cea = 1.0 / ae
     ceb = 1.0 / ab
@@ -255,8 +246,29 @@ def bullington_pair_db(
         stim_b = max(stim_b, (gb - hts) * inv_t)
         srim_a = max(srim_a, (ga - hrs) * inv_r)  # Eq (17)
         srim_b = max(srim_b, (gb - hrs) * inv_r)
-    la = _bullington_from_slopes(d, h, r, i0, n, smooth, hts, hrs, cea, lam, stim_a, srim_a)
-    lb = _bullington_from_slopes(d, h, r, i0, n, smooth, hts, hrs, ceb, lam, stim_b, srim_b)
+    str_ = (hrs - hts) / dtot  # Eq (14)
+    los_a = stim_a < str_
+    los_b = stim_b < str_
+    numax_a = -math.inf
+    numax_b = -math.inf
+    if los_a or los_b:
+        # Eq (15): the Fresnel factor is common to both radii, only the earth bulge differs
+        for i in range(1, n - 1):
+            di = d[i0 + i] - d[i0]
+            gi = 0.0 if smooth else h[i0 + i] + r[i0 + i]
+            q = 500.0 * di * (dtot - di)
+            base = gi - (hts * (dtot - di) + hrs * di) / dtot
+            fres = math.sqrt(0.002 * dtot / (lam * di * (dtot - di)))
+            numax_a = max(numax_a, (base + q * cea) * fres)
+            numax_b = max(numax_b, (base + q * ceb) * fres)
+    if los_a:
+        la = _bullington_finish(knife_edge_db(numax_a), dtot)  # Eqs (16), (21)
+    else:
+        la = _bullington_th(hts, hrs, dtot, lam, stim_a, srim_a)
+    if los_b:
+        lb = _bullington_finish(knife_edge_db(numax_b), dtot)
+    else:
+        lb = _bullington_th(hts, hrs, dtot, lam, stim_b, srim_b)
     return la, lb
 
 
@@ -400,33 +412,51 @@ def profile_analysis(
     dtot = d[i0 + n - 1] - d[i0]
     h0 = h[i0]
     hn = h[i0 + n - 1]
-    # transmitter horizon, Eqs (76)-(78); atan is increasing, so the largest argument gives
-    # the largest angle (one atan per path instead of one per point)
-    arg_max = -math.inf
+    # One pass for: the transmitter and receiver horizons, Eqs (76)-(81) (atan is increasing,
+    # so the largest argument gives the largest angle: one atan per path, not per point); the
+    # least-squares sums v1, v2, Eqs (85)-(86); the obstruction heights of Eq (89).
+    arg_t = -math.inf
+    arg_r = -math.inf
     lt = 1
+    lr = n - 2
+    v1 = 0.0
+    v2 = 0.0
+    hobs = -math.inf
+    aobt = -math.inf
+    aobr = -math.inf
     for i in range(1, n - 1):
         di = d[i0 + i] - d[i0]
-        a = (h[i0 + i] - hts) / (1000.0 * di) - di / (2.0 * ae)
-        if a > arg_max:
-            arg_max = a
+        dr = dtot - di
+        hi = h[i0 + i]
+        a = (hi - hts) / (1000.0 * di) - di / (2.0 * ae)
+        if a > arg_t:  # the first point of highest angle
+            arg_t = a
             lt = i
-    theta_max = 1000.0 * math.atan(arg_max)
+        a = (hi - hrs) / (1000.0 * dr) - dr / (2.0 * ae)
+        if a >= arg_r:  # the last point of highest angle
+            arg_r = a
+            lr = i
+        da = d[i0 + i - 1] - d[i0]
+        ha = h[i0 + i - 1]
+        v1 += (di - da) * (hi + ha)
+        v2 += (di - da) * (hi * (2.0 * di + da) + ha * (di + 2.0 * da))
+        hh = hi - (hts * (dtot - di) + hrs * di) / dtot
+        hobs = max(hobs, hh)
+        aobt = max(aobt, hh / di)
+        aobr = max(aobr, hh / (dtot - di))
+    da = d[i0 + n - 2] - d[i0]
+    ha = h[i0 + n - 2]
+    v1 += (dtot - da) * (hn + ha)
+    v2 += (dtot - da) * (hn * (2.0 * dtot + da) + ha * (dtot + 2.0 * da))
+
+    theta_max = 1000.0 * math.atan(arg_t)
     theta_td = 1000.0 * math.atan((hrs - hts) / (1000.0 * dtot) - dtot / (2.0 * ae))
     theta_rd = 1000.0 * math.atan((hts - hrs) / (1000.0 * dtot) - dtot / (2.0 * ae))
     transhorizon = theta_max > theta_td
     if transhorizon:
         theta_t = theta_max
         dlt = d[i0 + lt] - d[i0]
-        # receiver horizon, Eqs (79)-(81)
-        arg_max = -math.inf
-        lr = n - 2
-        for i in range(1, n - 1):
-            dr = dtot - (d[i0 + i] - d[i0])
-            a = (h[i0 + i] - hrs) / (1000.0 * dr) - dr / (2.0 * ae)
-            if a >= arg_max:  # the last point of highest angle
-                arg_max = a
-                lr = i
-        theta_r = 1000.0 * math.atan(arg_max)
+        theta_r = 1000.0 * math.atan(arg_r)
         dlr = dtot - (d[i0 + lr] - d[i0])
     else:
         theta_t = theta_td
@@ -451,31 +481,13 @@ def profile_analysis(
     out[OUT_THETA] = 1e3 * dtot / ae + theta_t + theta_r  # Eq (82)
     out[OUT_TRANSHORIZON] = 1.0 if transhorizon else 0.0
 
-    # least-squares smooth-earth surface, Eqs (85)-(88)
-    v1 = 0.0
-    v2 = 0.0
-    for i in range(1, n):
-        da = d[i0 + i - 1] - d[i0]
-        db = d[i0 + i] - d[i0]
-        ha = h[i0 + i - 1]
-        hb = h[i0 + i]
-        v1 += (db - da) * (hb + ha)
-        v2 += (db - da) * (hb * (2.0 * db + da) + ha * (db + 2.0 * da))
+    # least-squares smooth-earth surface, Eqs (87)-(88)
     hst = (2.0 * v1 * dtot - v2) / (dtot * dtot)
     hsr = (v2 - v1 * dtot) / (dtot * dtot)
     out[OUT_HST_LS] = hst
     out[OUT_HSR_LS] = hsr
 
     # smooth-surface heights for the diffraction model, Eqs (89)-(91)
-    hobs = -math.inf
-    aobt = -math.inf
-    aobr = -math.inf
-    for i in range(1, n - 1):
-        di = d[i0 + i] - d[i0]
-        hh = h[i0 + i] - (hts * (dtot - di) + hrs * di) / dtot
-        hobs = max(hobs, hh)
-        aobt = max(aobt, hh / di)
-        aobr = max(aobr, hh / (dtot - di))
     if hobs <= 0.0:
         hstp = hst
         hsrp = hsr
