@@ -109,3 +109,26 @@ def test_p1812_map_is_thread_independent(hilly_terrain):
     one = path_loss_map(hilly_terrain, SITE, 2500.0, threads=1, **kw)
     two = path_loss_map(hilly_terrain, SITE, 2500.0, threads=2, **kw)
     assert one.values.tobytes() == two.values.tobytes()
+
+
+def test_provider_points_agree_with_its_maps(hilly_terrain):
+    from yalu.coverage.provider import EnginePathLoss
+    from yalu.geodesy import grid_around
+    from yalu.radio.layers import Antenna
+
+    opts = P1812Options(time_pct=20.0, clutter_height_m=3.0)
+    prov = EnginePathLoss(hilly_terrain, radius_m=3000.0, model="p1812", p1812=opts)
+    assert not prov.reciprocal
+    site = Antenna(SITE[0], SITE[1], 40.0)
+    grid = grid_around(SITE[0], SITE[1], 3000.0, north_deg=41.30, west_deg=24.00,
+                       dlat_deg=1 / 1200, dlon_deg=1 / 1200)  # fmt: skip
+    m = prov.grid_loss_db(site, 900.0, "forward", grid, 1.5)
+    ref = path_loss_map(hilly_terrain, SITE, 3000.0, h_tx_m=40.0, h_rx_m=1.5,
+                        frequency_mhz=900.0, model="p1812", p1812=opts, grid=grid)  # fmt: skip
+    assert m.tobytes() == ref.values.astype(np.float32).tobytes()
+    ii, jj = np.nonzero(np.isfinite(m))
+    rng = np.random.default_rng(3)
+    lats, lons = grid.lats(), grid.lons()
+    for k in rng.choice(ii.size, 25, replace=False):
+        node = Antenna(float(lats[ii[k]]), float(lons[jj[k]]), 1.5)
+        assert abs(prov.point_loss_db(site, node, 900.0) - float(m[ii[k], jj[k]])) < 0.01

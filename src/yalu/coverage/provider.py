@@ -26,6 +26,7 @@ from yalu.coverage.engine import (
     Direction,
     ITMOptions,
     MapMode,
+    P1812Options,
     PropagationModel,
     TileSpec,
     make_tile_spec,
@@ -57,10 +58,12 @@ class EnginePathLoss:
         Elevation source.
     radius_m : float
         Largest distance computed [m]; beyond it maps are NaN and point losses inf.
-    model : {"itm", "hata", "free-space"}
+    model : {"itm", "p1812", "hata", "free-space"}
     mode : {"fast", "exact"}
-        ITM map mode (point losses are always exact).
+        ITM map mode (point losses are always exact; P.1812 maps are always exact).
     itm : ITMOptions, optional
+    p1812 : P1812Options, optional
+        ITU-R P.1812-8 options, for ``model="p1812"``.
     step_m : float, optional
         Profile step [m] (default: the engine's, the terrain's native spacing).
     hata_environment : str
@@ -86,6 +89,7 @@ class EnginePathLoss:
         threads: int | None = None,
         client: Any = None,
         worker_threads: int = 1,
+        p1812: P1812Options | None = None,
     ) -> None:
         check_range("radius_m", radius_m, 0.0, 500e3, lo_inclusive=False)
         self.terrain = terrain
@@ -93,6 +97,7 @@ class EnginePathLoss:
         self.model = parse_choice(PropagationModel, model, "model")
         self.mode = parse_choice(MapMode, mode, "mode")
         self.itm = itm or ITMOptions()
+        self.p1812 = p1812 or P1812Options()
         self.step_m = step_m
         self.hata_environment = hata_environment
         self.threads = threads
@@ -107,8 +112,8 @@ class EnginePathLoss:
 
     @property
     def reciprocal(self) -> bool:
-        """Whether both directions give the same loss (Hata, free space; not ITM)."""
-        return self.model is not PropagationModel.ITM
+        """Whether both directions give the same loss (Hata, free space; not ITM, P.1812)."""
+        return self.model not in (PropagationModel.ITM, PropagationModel.P1812)
 
     def _map_key(
         self, antenna: Antenna, frequency_mhz: float, direction: str, grid: Grid, h: float
@@ -198,7 +203,7 @@ class EnginePathLoss:
             self.terrain, (ant.lat_deg, ant.lon_deg), self.radius_m, h_tx_m=ant.height_m,
             h_rx_m=h, frequency_mhz=f, model=self.model, mode=self.mode, itm=self.itm,
             grid=grid.subgrid(ra, ca, rb - ra, cb - ca), step_m=self.step_m, direction=d,
-            hata_environment=self.hata_environment,
+            hata_environment=self.hata_environment, p1812=self.p1812,
         )  # fmt: skip
         return spec, (ra, rb, ca, cb)
 
@@ -256,6 +261,8 @@ class EnginePathLoss:
                 warnings.simplefilter("ignore")  # outside Hata's 1-20 km on purpose, as maps
                 value = float(hata_loss_db(max(d, step), frequency_mhz, tx.height_m, rx.height_m,
                                            self.hata_environment))
+        elif self.model is PropagationModel.P1812:
+            value = self._p1812_point(tx, rx, d, step, frequency_mhz)
         else:
             from yalu.propagation import itm
 
@@ -272,3 +279,30 @@ class EnginePathLoss:
             value = math.inf
         self._points[key] = value
         return value
+
+    def _p1812_point(self, tx: Antenna, rx: Antenna, d: float, step: float, f: float) -> float:
+        """P.1812-8 on the geodesic profile, sampled as the engine's P.1812 maps sample it."""
+        from yalu.propagation import p1812
+
+        o = self.p1812
+        if d < step:
+            # as map nodes next to a site: 2 intervals of step / 2 between the ground heights
+            z = self.terrain.elevation_m([tx.lat_deg, rx.lat_deg], [tx.lon_deg, rx.lon_deg])
+            z0, z1 = np.nan_to_num(np.asarray(z, float))
+            elev = np.array([z0, 0.5 * (z0 + z1), z1])
+            dist_km = np.array([0.0, 0.5, 1.0]) * step / 1000.0
+            phi = 0.5 * (tx.lat_deg + rx.lat_deg)
+        else:
+            n = max(2, round(d / step))
+            p = profile(self.terrain, (tx.lat_deg, tx.lon_deg), (rx.lat_deg, rx.lon_deg), d / n)
+            elev, dist_km = p.elevation_m, p.distance_m / 1000.0
+            k = elev.shape[0] - 1
+            phi = float(p.lat_deg[k // 2] if k % 2 == 0
+                        else 0.5 * (p.lat_deg[k // 2] + p.lat_deg[k // 2 + 1]))  # fmt: skip
+        res = p1812.basic_transmission_loss(
+            dist_km, elev, frequency_mhz=f, time_pct=o.time_pct, h_tx_m=tx.height_m,
+            h_rx_m=rx.height_m, path_center_lat_deg=phi, clutter_height_m=o.clutter_height_m,
+            zone=o.zone, polarization=o.polarization, delta_n=o.delta_n, n0=o.n0,
+            location_pct=o.location_pct, location_sigma_db=o.location_sigma_db,
+        )  # fmt: skip
+        return float(res.loss_db)
