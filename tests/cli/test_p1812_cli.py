@@ -256,6 +256,17 @@ def test_coverage_command_with_p1812(tmp_path: Path) -> None:
     )  # fmt: skip
     assert got.tobytes() == ref.values.tobytes()
     assert np.isfinite(got).sum() > 1000
+    # dN and N0 from user-supplied ITU-R maps (synthetic here) at the site
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    np.savetxt(maps / "DN50.TXT", np.full((121, 241), 50.0))
+    np.savetxt(maps / "N050.TXT", np.full((121, 241), 310.0))
+    out2 = tmp_path / "maps.tif"
+    no_dn = [a for a in args[:-2] if a not in ("--delta-n", "50")]
+    r = CliRunner().invoke(cli, [*no_dn, "--p1812-maps", str(maps), "-o", str(out2)])
+    assert r.exit_code == 0, r.output
+    with rasterio.open(out2) as ds:
+        assert ds.tags()["p1812_delta_n"] == "50.0" and ds.tags()["p1812_n0"] == "310.0"
     bad = CliRunner().invoke(cli, [*args[:-2], "--frequency-mhz", "7000", "-o",
                                    str(tmp_path / "x.tif")])  # fmt: skip
     assert bad.exit_code == 2 and "frequency_mhz = 7000.0" in bad.output

@@ -76,8 +76,13 @@ class _Progress:
 @click.option("--n0", type=float, default=None,
               help="Surface refractivity [N-units] (ITM, default 301) or sea-level surface "
                    "refractivity N0 (P.1812, default 325).")
-@click.option("--delta-n", type=float, default=45.0, show_default=True,
-              help="P.1812: average refractivity lapse rate dN [N-units/km] (ITU-R DN50 map).")
+@click.option("--delta-n", type=float, default=None,
+              help="P.1812: average refractivity lapse rate dN [N-units/km] (default: from "
+                   "--p1812-maps at the site, else 45).")
+@click.option("--p1812-maps", "p1812_maps", type=click.Path(file_okay=False, path_type=Path),
+              default=None,
+              help="P.1812: directory with the ITU-R maps DN50.TXT and N050.TXT (not shipped with "
+                   "yalu); dN and N0 are read at the site unless --delta-n/--n0 are given.")
 @click.option("--clutter-m", type=float, default=0.0, show_default=True,
               help="P.1812: representative clutter height R [m] along every profile.")
 @click.option("--zone", type=click.Choice(["1", "3", "4"]), default="4", show_default=True,
@@ -115,7 +120,7 @@ class _Progress:
 def coverage(
     terrain_path: Path, site: str, height_m: float, frequency_mhz: float, radius_km: float,
     rx_height_m: float, model: str, mode: str, direction: str, climate: str, n0: float | None,
-    delta_n: float, clutter_m: float, zone: str, location_sigma_db: float, epsilon: float,
+    delta_n: float | None, p1812_maps: Path | None, clutter_m: float, zone: str, location_sigma_db: float, epsilon: float,
     sigma: float, polarization: str, mdvar: str, time_pct: float, location_pct: float,
     situation_pct: float, hata_environment: str, clutter: str, clutter_location_pct: float,
     indoor: str | None, indoor_probability_pct: float, calibration: Path | None, output: Path,
@@ -180,10 +185,15 @@ def coverage(
             _int_or_name(climate), 301.0 if n0 is None else n0, _int_or_name(polarization),
             epsilon, sigma, _int_or_name(mdvar), time_pct, location_pct, situation_pct,
         )  # fmt: skip
+        dn_p, n0_p = 45.0, 325.0
+        if p1812_maps is not None and model.lower() == "p1812":
+            from yalu.propagation.p1812 import RefractivityMaps
+
+            dn_p, n0_p = RefractivityMaps.from_directory(p1812_maps).at(lat, lon)
         p1812 = P1812Options(
             time_pct=time_pct, location_pct=location_pct, location_sigma_db=location_sigma_db,
-            polarization=itm.polarization, delta_n=delta_n, n0=325.0 if n0 is None else n0,
-            clutter_height_m=clutter_m, zone=int(zone),
+            polarization=itm.polarization, delta_n=dn_p if delta_n is None else delta_n,
+            n0=n0_p if n0 is None else n0, clutter_height_m=clutter_m, zone=int(zone),
         )  # fmt: skip
         spec = make_tile_spec(
             terrain, (lat, lon), radius_km * 1000.0, h_tx_m=height_m, h_rx_m=rx_height_m,
