@@ -297,14 +297,10 @@ def _smallest_clearance(d: float, hte: float, hre: float, ap: float) -> tuple[fl
     """(dse1, hse): where and by how much the ray clears the smooth earth, Eqs (23)-(24)."""
     c = (hte - hre) / (hte + hre)  # Eq (24d)
     m = 250.0 * d * d / (ap * (hte + hre))  # Eq (24e)
-    b = (
-        2.0
-        * math.sqrt((m + 1.0) / (3.0 * m))
-        * math.cos(
-            math.pi / 3.0
-            + math.acos(1.5 * c * math.sqrt(3.0 * m / (m + 1.0) ** 3)) / 3.0
-        )
-    )  # Eq (24c)
+    # |arg| <= 1 in exact arithmetic; rounding must not turn acos into NaN
+    arg = min(1.0, max(-1.0, 1.5 * c * math.sqrt(3.0 * m / (m + 1.0) ** 3)))
+    b = 2.0 * math.sqrt((m + 1.0) / (3.0 * m)) * math.cos(math.pi / 3.0 + math.acos(arg) / 3.0)
+    # Eq (24c)
     dse1 = 0.5 * d * (1.0 + b)  # Eq (24a)
     dse2 = d - dse1  # Eq (24b)
     hse = ((hte - 500.0 * dse1 * dse1 / ap) * dse2 + (hre - 500.0 * dse2 * dse2 / ap) * dse1) / d
