@@ -1,7 +1,8 @@
-"""Speed of yalu's ITU-R P.1812-8 against yalu's ITM, on the same 1,400 real terrain profiles.
+"""Speed of yalu's ITU-R P.1812-8 against yalu's ITM, on the same real terrain profiles.
 
-The profiles are the real-terrain cases with at least 3 points of ``shared/itm/p2p_vectors.jsonl`` (categories
-real_terrain_90m / real_terrain_900m). Each is evaluated by
+The profiles are the real-terrain cases with at least 3 points of
+``shared/itm/p2p_vectors.jsonl`` (categories real_terrain_90m / real_terrain_900m). Each is
+evaluated by
 
 - ITM: ``yalu.propagation.itm.p2p_batch`` with the case's own parameters;
 - P.1812-8: ``yalu.propagation.p1812.basic_transmission_loss_batch`` on the same elevations,
@@ -62,14 +63,18 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
     return statistics.median(wall), statistics.median(cpu), result
 
 
-def runners(cases: list[dict[str, Any]], clutter_m: float, threads: int) -> dict[str, Callable[[], np.ndarray]]:
+def runners(
+    cases: list[dict[str, Any]], clutter_m: float, threads: int
+) -> dict[str, Callable[[], np.ndarray]]:
     from yalu.propagation import itm, p1812
 
     elev = np.concatenate([np.asarray(c["pfl"][2:], dtype=np.float64) for c in cases])
     counts = np.array([len(c["pfl"]) - 2 for c in cases])
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     steps = np.array([float(c["pfl"][1]) for c in cases])
-    dist_km = np.concatenate([np.arange(n) * s / 1000.0 for n, s in zip(counts, steps, strict=True)])
+    dist_km = np.concatenate(
+        [np.arange(n) * s / 1000.0 for n, s in zip(counts, steps, strict=True)]
+    )
 
     def col(key: str, dtype: type = np.float64) -> np.ndarray:
         return np.array([c[key] for c in cases], dtype=dtype)
@@ -84,7 +89,8 @@ def runners(cases: list[dict[str, Any]], clutter_m: float, threads: int) -> dict
     p_kw = dict(
         frequency_mhz=np.clip(f, 30.0, 6000.0), time_pct=np.clip(col("time_pct"), 1.0, 50.0),
         h_tx_m=np.clip(h_tx, 1.0, 3000.0), h_rx_m=np.clip(h_rx, 1.0, 3000.0),
-        path_center_lat_deg=40.0, clutter_height_m=clutter_m, polarization=col("polarization", np.int64),
+        path_center_lat_deg=40.0, clutter_height_m=clutter_m,
+        polarization=col("polarization", np.int64),
     )  # fmt: skip
 
     def run_itm() -> np.ndarray:

@@ -282,8 +282,6 @@ def test_bad_options(tmp_path: Path, terrain: Path) -> None:
         cal.calibrate(m, s, terrain, folds=9)
     with pytest.raises(ParameterError, match="model"):
         cal.calibrate(m, s, terrain, "okumura")
-    with pytest.raises(InputError, match="p1812 is not available"):
-        cal.calibrate(m, s, terrain, "p1812")
     one = _write_meas(tmp_path / "one.csv", [p for p in pts if p[0] == "A"], "loss_db",
                       np.full(sum(p[0] == "A" for p in pts), 120.0))  # fmt: skip
     with pytest.raises(InputError, match=">= 2 sites"):
@@ -298,3 +296,24 @@ def test_hata_model_runs(tmp_path: Path, terrain: Path) -> None:
     res = cal.calibrate(m, _write_sites(tmp_path / "s.csv"), terrain, "hata", folds=2)
     assert res.correction.offset_db == pytest.approx(-2.0, abs=1e-6)
     assert math.isclose(res.after.rmse_db, 0.0, abs_tol=1e-6)
+
+
+def test_p1812_model_is_p1812_on_the_geodesic_profile(tmp_path: Path, terrain: Path) -> None:
+    from yalu.propagation import p1812
+
+    pts = _points(4, seed=21)[:6]
+    pr = _model_loss(tmp_path, pts, terrain, "p1812")
+    sites = {s[0]: s for s in SITES}
+    for (sid, la, lo), got in zip(pts, pr.loss_db, strict=True):
+        _, sla, slo, h, f = sites[sid]
+        p = profile(open_terrain(terrain), (sla, slo), (la, lo), 30.0)
+        n = p.elevation_m.size - 1
+        mid = p.lat_deg[n // 2] if n % 2 == 0 else 0.5 * (p.lat_deg[n // 2] + p.lat_deg[n // 2 + 1])
+        ref = p1812.basic_transmission_loss(
+            p.distance_m / 1000.0, p.elevation_m, frequency_mhz=f, time_pct=50.0, h_tx_m=h,
+            h_rx_m=1.5, path_center_lat_deg=mid,
+        ).loss_db  # fmt: skip
+        assert got == pytest.approx(ref, abs=1e-9)
+    m = _write_meas(tmp_path / "m.csv", pts, "loss_db", pr.loss_db + 3.0)
+    res = cal.calibrate(m, _write_sites(tmp_path / "s.csv"), terrain, "p1812", folds=2)
+    assert res.correction.offset_db == pytest.approx(3.0, abs=1e-6)

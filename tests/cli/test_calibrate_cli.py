@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 from click.testing import CliRunner
 
 from yalu.cli.main import cli
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "analysis"))
 import test_calibration as tc  # noqa: E402
+
+from yalu.analysis import calibration as cal  # noqa: E402
 
 terrain = tc.terrain
 
@@ -55,13 +56,22 @@ def test_calibrate_bad_csv_is_one_line(tmp_path: Path, terrain: Path) -> None:
     assert len(err) <= 2 and "m.csv line 2 loss_db = 'abc'" in r.output
 
 
-@pytest.mark.parametrize("model", ["p1812"])
-def test_calibrate_model_not_yet_available(tmp_path: Path, terrain: Path, model: str) -> None:
-    pts = tc._points(3, seed=13)
-    m = tc._write_meas(tmp_path / "m.csv", pts, "loss_db", np.full(len(pts), 120.0))
+def test_calibrate_with_p1812(tmp_path: Path, terrain: Path) -> None:
+    pts = tc._points(6, seed=13)
+    sites = cal.read_sites(tc._write_sites(tmp_path / "s0.csv"))
+    meas = cal.read_measurements(
+        tc._write_meas(tmp_path / "m0.csv", pts, "loss_db", np.zeros(len(pts))), sites
+    )
+    pr = cal.predict_loss_db(meas, sites, terrain, "p1812")
+    assert np.all(np.isfinite(pr.loss_db))
+    m = tc._write_meas(tmp_path / "m.csv", pts, "loss_db", pr.loss_db - 4.0)
     s = tc._write_sites(tmp_path / "s.csv")
+    out = tmp_path / "c.json"
     r = CliRunner().invoke(
         cli, ["calibrate", str(m), "--sites", str(s), "--terrain", str(terrain), "--model",
-              model, "-o", str(tmp_path / "c.json")],
+              "p1812", "--folds", "2", "-o", str(out)],
     )  # fmt: skip
-    assert r.exit_code == 2 and "not available" in r.output
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text())
+    assert doc["model"] == "p1812"
+    assert doc["after"]["rmse_db"] < 1e-6 < doc["before"]["rmse_db"]

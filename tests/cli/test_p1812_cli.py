@@ -267,6 +267,9 @@ def test_coverage_command_with_p1812(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     with rasterio.open(out2) as ds:
         assert ds.tags()["p1812_delta_n"] == "50.0" and ds.tags()["p1812_n0"] == "310.0"
+    double = CliRunner().invoke(cli, [*args[:-2], "--clutter", "p2108-statistical", "-o",
+                                      str(tmp_path / "y.tif")])  # fmt: skip
+    assert double.exit_code == 2 and "--clutter = 'p2108-statistical'" in double.output
     bad = CliRunner().invoke(cli, [*args[:-2], "--frequency-mhz", "7000", "-o",
                                    str(tmp_path / "x.tif")])  # fmt: skip
     assert bad.exit_code == 2 and "frequency_mhz = 7000.0" in bad.output

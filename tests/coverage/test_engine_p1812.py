@@ -41,7 +41,8 @@ def independent(terrain, lat, lon, attrs, reverse):
     if reverse:
         z = z[::-1]
         h_tx, h_rx = h_rx, h_tx
-    mid = prof.lat_deg[n // 2] if n % 2 == 0 else 0.5 * (prof.lat_deg[n // 2] + prof.lat_deg[n // 2 + 1])
+    lat = prof.lat_deg
+    mid = lat[n // 2] if n % 2 == 0 else 0.5 * (lat[n // 2] + lat[n // 2 + 1])
     return p1812.basic_transmission_loss(
         prof.distance_m / 1000.0, z, frequency_mhz=attrs["frequency_mhz"],
         time_pct=attrs["p1812_time_pct"], h_tx_m=h_tx, h_rx_m=h_rx, path_center_lat_deg=mid,

@@ -184,7 +184,8 @@ def run_cases(found: list[tuple[Path, Path, int]]) -> list[str]:
         assert kw["clutter_height_m"][-2] == log[("Rn-1 (m)", 0)]
         assert kw["dct_km"] == log[("dct (km)", 0)] and kw["dcr_km"] == log[("dcr (km)", 0)]
         res = p1812.basic_transmission_loss(path.distance_km, path.height_m, **kw)
-        problems += [f"{log_path.name}: {p}" for p in check_against_log(res, log, power_kw(path, k))]
+        found_here = check_against_log(res, log, power_kw(path, k))
+        problems += [f"{log_path.name}: {p}" for p in found_here]
     return problems
 
 

@@ -344,7 +344,39 @@ def _predict_hata(rp: Any, site: CalibrationSite, rx_height_m: float, **kw: Any)
 
 
 def _predict_p1812(rp: Any, site: CalibrationSite, rx_height_m: float, **kw: Any) -> _Arr:
-    raise InputError("model p1812 is not available yet in this version of yalu (use itm or hata)")
+    """ITU-R P.1812-8 (50% time and locations, open inland ground: R = 0, zone 4, the
+    yalu.propagation.p1812 defaults for dN and N0) on the same profiles as ITM."""
+    from yalu.propagation import p1812
+
+    counts = np.diff(rp.offsets)
+    elev, dist, lat = rp.elevation_m, rp.distance_m, rp.lat_deg
+    offsets = rp.offsets
+    if (counts < 3).any():
+        # P.1812 needs an intermediate point: a profile of 2 points gets its midpoint
+        e_parts, d_parts, l_parts = [], [], []
+        for i in range(len(rp)):
+            a, b = rp.offsets[i], rp.offsets[i + 1]
+            e, d, la = elev[a:b], dist[a:b], lat[a:b]
+            if b - a < 3:
+                length = max(float(rp.length_m[i]), 1.0)
+                e = np.array([e[0], 0.5 * (e[0] + e[-1]), e[-1]])
+                d = np.array([0.0, 0.5 * length, length])
+                la = np.array([la[0], 0.5 * (la[0] + la[-1]), la[-1]])
+            e_parts.append(e)
+            d_parts.append(d)
+            l_parts.append(la)
+        elev, dist, lat = (np.concatenate(x) for x in (e_parts, d_parts, l_parts))
+        offsets = np.concatenate([[0], np.cumsum([x.size for x in e_parts])]).astype(np.int64)
+    k = np.diff(offsets) - 1  # intervals per profile
+    mid = offsets[:-1] + k // 2
+    phi = np.where(k % 2 == 0, lat[mid], 0.5 * (lat[mid] + lat[np.minimum(mid + 1, lat.size - 1)]))
+    n = len(rp)
+    res = p1812.basic_transmission_loss_batch(
+        dist / 1000.0, elev, offsets, frequency_mhz=np.full(n, site.frequency_mhz),
+        time_pct=50.0, h_tx_m=np.full(n, site.height_m), h_rx_m=np.full(n, rx_height_m),
+        path_center_lat_deg=phi,
+    )  # fmt: skip
+    return np.asarray(res.loss_db, dtype=float)
 
 
 _PREDICTORS: dict[CalibrationModel, PredictFn] = {

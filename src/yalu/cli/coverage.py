@@ -65,8 +65,8 @@ class _Progress:
                    "hata or free-space.")
 @click.option("--mode", default="fast", show_default=True,
               type=click.Choice(["fast", "exact"], case_sensitive=False),
-              help="ITM map mode: fast (radial sweeps, stated error) or exact (one profile per node); "
-                   "P.1812 maps are always exact.")
+              help="ITM map mode: fast (radial sweeps, stated error) or exact (one profile per "
+                   "node); P.1812 maps are always exact.")
 @click.option("--direction", default="forward", show_default=True,
               type=click.Choice(["forward", "reverse"], case_sensitive=False),
               help="ITM: forward = the site transmits to each node; reverse = each node (at "
@@ -120,7 +120,8 @@ class _Progress:
 def coverage(
     terrain_path: Path, site: str, height_m: float, frequency_mhz: float, radius_km: float,
     rx_height_m: float, model: str, mode: str, direction: str, climate: str, n0: float | None,
-    delta_n: float | None, p1812_maps: Path | None, clutter_m: float, zone: str, location_sigma_db: float, epsilon: float,
+    delta_n: float | None, p1812_maps: Path | None, clutter_m: float, zone: str,
+    location_sigma_db: float, epsilon: float,
     sigma: float, polarization: str, mdvar: str, time_pct: float, location_pct: float,
     situation_pct: float, hata_environment: str, clutter: str, clutter_location_pct: float,
     indoor: str | None, indoor_probability_pct: float, calibration: Path | None, output: Path,
@@ -259,6 +260,9 @@ class _Corrections:
         self.indoor_pct = indoor_pct
         self.cal: Any = None
         self.cal_path = calibration
+        if clutter != "none" and model == "p1812":
+            # P.1812 has its own clutter (heights along the profile): no double counting
+            raise ParameterError("--clutter", clutter, "none with --model p1812 (use --clutter-m)")
         if clutter != "none":
             check_range("--frequency-mhz", frequency_mhz, 500.0, 67000.0)
             check_range("--clutter-location-pct", clutter_pct, 0, 100, lo_inclusive=False,

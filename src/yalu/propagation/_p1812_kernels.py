@@ -21,10 +21,10 @@ Sources
 -------
 Recommendation ITU-R P.1812-8 (09/2025), "A path-specific propagation prediction method for
 point-to-area terrestrial services in the frequency range 30 MHz to 6 000 MHz", Annex 1 (sections
-and equations cited as "§n" and "Eq (n)"), its Attachment 1 (path profile analysis, §5), Attachment
-2 (inverse complementary cumulative normal distribution) and Attachment 4 (smooth-path Bullington
-loss without a profile). The wavelength uses c = 2.998e8 m/s, as ITU-R P.2001 and the ITU-R WP 3M
-validation software do.
+and equations cited as "§n" and "Eq (n)"), its Attachment 1 (path profile analysis, §5),
+Attachment 2 (inverse complementary cumulative normal distribution) and Attachment 4 (smooth-path
+Bullington loss without a profile). The wavelength uses c = 2.998e8 m/s, as ITU-R P.2001 and the
+ITU-R WP 3M validation software do.
 """
 
 from __future__ import annotations

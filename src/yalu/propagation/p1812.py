@@ -321,8 +321,9 @@ def path_center_deg(
     radius 6371 km (the Recommendation's mean earth radius). ``distance_km`` defaults to the
     great-circle length; pass the profile length to place the centre as the profile does.
     """
-    for name, v, lim in (("tx_lat_deg", tx_lat_deg, 90.0), ("rx_lat_deg", rx_lat_deg, 90.0),
-                         ("tx_lon_deg", tx_lon_deg, 360.0), ("rx_lon_deg", rx_lon_deg, 360.0)):  # fmt: skip
+    limits = (("tx_lat_deg", tx_lat_deg, 90.0), ("rx_lat_deg", rx_lat_deg, 90.0),
+              ("tx_lon_deg", tx_lon_deg, 360.0), ("rx_lon_deg", rx_lon_deg, 360.0))  # fmt: skip
+    for name, v, lim in limits:
         check_range(name, v, -lim, lim)
     p1, p2 = math.radians(tx_lat_deg), math.radians(rx_lat_deg)
     dlon = math.radians(rx_lon_deg - tx_lon_deg)
@@ -553,7 +554,9 @@ def _run(
         else:
             vert = np.array([_polarization_code(v) for v in pols.tolist()], dtype=np.int64)
             if vert.shape != (n_prof,):
-                raise ParameterError("polarization", f"shape {pols.shape}", f"scalar or ({n_prof},)")
+                raise ParameterError(
+                    "polarization", f"shape {pols.shape}", f"scalar or ({n_prof},)"
+                )
     else:
         vert = np.full(n_prof, _polarization_code(polarization), dtype=np.int64)
     method = parse_choice(SmoothPathMethod, smooth_path, "smooth_path")
