@@ -116,7 +116,7 @@ BAD = [
     ("duplicate variant", "  - name: without", "  - name: with", "variants[1].name = 'with'", r"must be unique", "  - name: with\n    jammers"),
     ("duplicate site id", "sites:\n  - id: s1", "sites:\n  - id: s0\n    lat_deg: 40\n    lon_deg: 124\n    height_m: 10\n    carriers: [{technology: gsm, band: GSM900}]\n  - id: s0", "sites[1].id = 's0'", r"must be unique", "  - id: s0\n    lat_deg: 40.5"),
     ("bad site id", "  - id: s1", "  - id: 's 1'", "sites[0].id = 's 1'", r"must use only letters", "id: 's 1'"),
-    ("propagation model", "variants:", "propagation: {model: okumura}\nvariants:", "propagation.model = 'okumura'", r"must be one of 'itm' or 'free_space'", "model: okumura"),
+    ("propagation model", "variants:", "propagation: {model: okumura}\nvariants:", "propagation.model = 'okumura'", r"must be one of 'itm', 'p1812' or 'free_space'", "model: okumura"),
     ("time percent 100", "variants:", "propagation: {time_pct: 100}\nvariants:", "propagation.time_pct = 100", r"must be < 100", "time_pct: 100"),
     ("dl frequency out of band", "        tx_power_dbm: 46\n", "        tx_power_dbm: 46\n        dl_frequency_mhz: 2000\n", "sites[0].carriers[0]", r"dl_frequency_mhz 2000 must be inside band B3 \(1805-1880 MHz\)", "technology: lte"),
     ("handset power key", "    technologies: [gsm, lte]", "    technologies: [gsm, lte]\n    max_tx_power_dbm: {wifi: 20}", "handsets[0].max_tx_power_dbm", r"must be a technology", "max_tx_power_dbm"),

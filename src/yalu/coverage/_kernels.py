@@ -185,15 +185,19 @@ def _node_p1812(
     lat0: float, lon0: float, z_site: float, lat: float, lon: float, length: float, az: float,
     step: float, min_d: float, q: np.ndarray, plat: np.ndarray, plon: np.ndarray,
     pz: np.ndarray, pd: np.ndarray, pr: np.ndarray, pzone: np.ndarray, outv: np.ndarray,
+    clutter2d: np.ndarray,
 ) -> float:  # fmt: skip
     """P.1812-8 loss on the geodesic profile from the site to one node.
 
     The profile is sampled as in ITM's exact mode, with at least 2 intervals (P.1812 needs an
     intermediate point). Nodes closer than ``min_d`` get a 2-interval profile of length ``min_d``
     between the two ground heights. The path-centre latitude is that of the profile's middle.
+    Clutter heights come from ``clutter2d`` (same lattice as ``elev2d``, nearest node) when it
+    is not empty, else ``q[Q_CLUTTER]`` everywhere.
     """
     z_node = bilinear_point(elev2d, north, west, dlat, dlon, lat, lon)
-    if length < min_d:
+    short = length < min_d
+    if short:
         n = 2
         length = min_d
         pz[0] = z_site
@@ -211,9 +215,18 @@ def _node_p1812(
         half = n // 2
         phi = plat[half] if n % 2 == 0 else 0.5 * (plat[half] + plat[half + 1])
     dk = length / n / 1000.0
+    nr, nc = clutter2d.shape
     for k in range(n + 1):
         pd[k] = k * dk
         pr[k] = q[Q_CLUTTER]
+        if nr > 0:
+            if short:  # no profile points: the site's cell, then the node's
+                la_k, lo_k = (lat0, lon0) if k == 0 else (lat, lon)
+            else:
+                la_k, lo_k = plat[k], plon[k]
+            i = min(max(int(round((north - la_k) / dlat)), 0), nr - 1)
+            j = min(max(int(round((lo_k - west) / dlon)), 0), nc - 1)
+            pr[k] = clutter2d[i, j]
         pzone[k] = int(q[Q_ZONE])
     h1 = q[Q_H_TX]
     h2 = q[Q_H_RX]
@@ -234,8 +247,10 @@ def exact_nodes_p1812(
     elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
     lat0: float, lon0: float, lats: np.ndarray, lons: np.ndarray, lengths: np.ndarray,
     azs: np.ndarray, step: float, min_d: float, q: np.ndarray, n_max: int, out: np.ndarray,
+    clutter2d: np.ndarray,
 ) -> None:  # fmt: skip
-    """P.1812-8 loss at nodes (lats[i], lons[i]) given their geodesic length and azimuth."""
+    """P.1812-8 loss at nodes (lats[i], lons[i]) given their geodesic length and azimuth
+    (``clutter2d``: clutter heights on the terrain lattice, or empty; see :func:`_node_p1812`)."""
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
     n_nodes = lats.shape[0]
     chunk = 64
@@ -252,6 +267,7 @@ def exact_nodes_p1812(
             out[i] = _node_p1812(
                 elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lats[i], lons[i],
                 lengths[i], azs[i], step, min_d, q, plat, plon, pz, pd, pr, pzone, outv,
+                clutter2d,
             )  # fmt: skip
 
 

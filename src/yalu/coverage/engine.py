@@ -294,6 +294,9 @@ class TileSpec:
     fast: FastSettings = field(default_factory=FastSettings)
     direction: str = "forward"
     p1812: P1812Options = field(default_factory=P1812Options)
+    #: P.1812 representative clutter height R [m] at each node of the terrain window (land
+    #: cover, nearest node); empty: ``p1812.clutter_height_m`` everywhere.
+    clutter_m: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -526,14 +529,17 @@ def _exact_at(
     if inside.any():
         n_max = int(math.ceil(float(dist[inside].max()) / spec.step_m)) + 2
         sub = np.empty(int(inside.sum()))
-        kernel = k.exact_nodes_p1812 if p1812 else k.exact_nodes
-        kernel(
+        args = (
             elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
             spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg,
             np.ascontiguousarray(lat[inside]), np.ascontiguousarray(lon[inside]),
             np.ascontiguousarray(dist[inside]), np.ascontiguousarray(az[inside]),
             spec.step_m, spec.min_distance_m, p, n_max, sub,
         )  # fmt: skip
+        if p1812:
+            k.exact_nodes_p1812(*args, np.ascontiguousarray(spec.clutter_m, dtype=np.float64))
+        else:
+            k.exact_nodes(*args)
         vals[inside] = sub
     return vals
 
@@ -821,6 +827,7 @@ def make_tile_spec(
     elevation_dtype: Any = np.float64,
     direction: Direction | str = Direction.FORWARD,
     p1812: P1812Options | None = None,
+    landcover: Any = None,
 ) -> TileSpec:
     """Validate inputs, read the terrain window and build the :class:`TileSpec` of a whole map.
 
@@ -903,7 +910,26 @@ def make_tile_spec(
         fast=fast,
         direction=direction_e.value,
         p1812=p1812,
+        clutter_m=(_window_clutter_m(landcover, geo, elev.shape, p1812.clutter_height_m)
+                   if landcover is not None and model_e is PropagationModel.P1812
+                   else np.zeros((0, 0))),
     )
+
+
+def _window_clutter_m(
+    landcover: Any, geo: tuple[float, float, float, float], shape: tuple[int, ...], default_m: float
+) -> np.ndarray:
+    """P.1812 clutter heights R [m] at the nodes of a terrain window, from land-cover classes
+    (:data:`yalu.landcover.classes.WORLDCOVER_CLUTTER`, ``p1812_height_m``); ``default_m`` where
+    the land cover has no data."""
+    from yalu.landcover.classes import clutter_for_codes
+
+    north, west, dlat, dlon = geo
+    lat = north - dlat * np.arange(shape[0])
+    lon = west + dlon * np.arange(shape[1])
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    _types, heights = clutter_for_codes(landcover.codes_at(la, lo), which="p1812_height_m")
+    return np.ascontiguousarray(np.where(np.isfinite(heights), heights, default_m))
 
 
 def coerce_itm_options(

@@ -90,6 +90,7 @@ class EnginePathLoss:
         client: Any = None,
         worker_threads: int = 1,
         p1812: P1812Options | None = None,
+        landcover: Any = None,
     ) -> None:
         check_range("radius_m", radius_m, 0.0, 500e3, lo_inclusive=False)
         self.terrain = terrain
@@ -98,6 +99,7 @@ class EnginePathLoss:
         self.mode = parse_choice(MapMode, mode, "mode")
         self.itm = itm or ITMOptions()
         self.p1812 = p1812 or P1812Options()
+        self.landcover = landcover
         self.step_m = step_m
         self.hata_environment = hata_environment
         self.threads = threads
@@ -203,7 +205,7 @@ class EnginePathLoss:
             self.terrain, (ant.lat_deg, ant.lon_deg), self.radius_m, h_tx_m=ant.height_m,
             h_rx_m=h, frequency_mhz=f, model=self.model, mode=self.mode, itm=self.itm,
             grid=grid.subgrid(ra, ca, rb - ra, cb - ca), step_m=self.step_m, direction=d,
-            hata_environment=self.hata_environment, p1812=self.p1812,
+            hata_environment=self.hata_environment, p1812=self.p1812, landcover=self.landcover,
         )  # fmt: skip
         return spec, (ra, rb, ca, cb)
 
@@ -292,6 +294,8 @@ class EnginePathLoss:
             elev = np.array([z0, 0.5 * (z0 + z1), z1])
             dist_km = np.array([0.0, 0.5, 1.0]) * step / 1000.0
             phi = 0.5 * (tx.lat_deg + rx.lat_deg)
+            pts_lat = np.array([tx.lat_deg, tx.lat_deg, rx.lat_deg])
+            pts_lon = np.array([tx.lon_deg, tx.lon_deg, rx.lon_deg])
         else:
             n = max(2, round(d / step))
             p = profile(self.terrain, (tx.lat_deg, tx.lon_deg), (rx.lat_deg, rx.lon_deg), d / n)
@@ -299,9 +303,17 @@ class EnginePathLoss:
             k = elev.shape[0] - 1
             phi = float(p.lat_deg[k // 2] if k % 2 == 0
                         else 0.5 * (p.lat_deg[k // 2] + p.lat_deg[k // 2 + 1]))  # fmt: skip
+            pts_lat, pts_lon = p.lat_deg, p.lon_deg
+        clutter: Any = o.clutter_height_m
+        if self.landcover is not None:
+            from yalu.landcover.classes import clutter_for_codes
+
+            _t, r = clutter_for_codes(self.landcover.codes_at(pts_lat, pts_lon),
+                                      which="p1812_height_m")  # fmt: skip
+            clutter = np.where(np.isfinite(r), r, o.clutter_height_m)
         res = p1812.basic_transmission_loss(
             dist_km, elev, frequency_mhz=f, time_pct=o.time_pct, h_tx_m=tx.height_m,
-            h_rx_m=rx.height_m, path_center_lat_deg=phi, clutter_height_m=o.clutter_height_m,
+            h_rx_m=rx.height_m, path_center_lat_deg=phi, clutter_height_m=clutter,
             zone=o.zone, polarization=o.polarization, delta_n=o.delta_n, n0=o.n0,
             location_pct=o.location_pct, location_sigma_db=o.location_sigma_db,
         )  # fmt: skip

@@ -268,10 +268,26 @@ def path_loss_provider(sc: Scenario, terrain: Any, grid: Grid, threads: int | No
         mdvar=prop.mdvar, time_pct=prop.time_pct, location_pct=prop.location_pct,
         situation_pct=prop.situation_pct,
     )  # fmt: skip
+    p1812 = landcover = None
+    if prop.model == "p1812":
+        from yalu.coverage.engine import P1812Options
+
+        o = prop.p1812
+        p1812 = P1812Options(
+            time_pct=prop.time_pct, location_pct=prop.location_pct,
+            location_sigma_db=o.location_sigma_db, polarization=itm.polarization,
+            delta_n=o.delta_n, n0=o.n0, clutter_height_m=o.clutter_height_m,
+            zone={"sea": 1, "coastal_land": 3, "inland": 4}[o.zone],
+        )  # fmt: skip
+        if prop.landcover is not None:
+            from yalu.landcover import open_landcover
+
+            landcover = open_landcover(sc.resolve_path(prop.landcover))
     return EnginePathLoss(
         terrain, radius_m=prop.max_distance_km * 1000.0,
         model="free-space" if prop.model == "free_space" else prop.model,
-        mode=prop.engine_mode, itm=itm, step_m=step_m, threads=threads,
+        mode=prop.engine_mode, itm=itm, step_m=step_m, threads=threads, p1812=p1812,
+        landcover=landcover,
     )  # fmt: skip
 
 
@@ -404,7 +420,7 @@ class PathCorrections:
 
             path = sc.resolve_path(prop.calibration)
             model, self.calibration = load_calibration(path)
-            want = "itm" if prop.model == "itm" else "free-space"
+            want = "free-space" if prop.model == "free_space" else prop.model
             if model.value != want:
                 raise ScenarioError(
                     f"propagation.calibration: {path} calibrates {model.value}, the scenario "

@@ -154,10 +154,31 @@ class GridSpec(_Model):
     resolution_arcsec: float | None = Field(default=None, gt=0, le=3600)
 
 
+class P1812Spec(_Model):
+    """ITU-R P.1812-8 options (``propagation.model: p1812``; see yalu.propagation.p1812)."""
+
+    #: Average radio-refractive index lapse-rate through the lowest 1 km [N-units/km]: the ITU
+    #: DN50 map value at the path centre (not shipped; 45 is a mid-latitude continental value).
+    delta_n: float = Field(default=45.0, gt=0, lt=157)
+    #: Sea-level surface refractivity [N-units]: the ITU N050 map value (325: mid-latitude land).
+    n0: float = Field(default=325.0, ge=150, le=500)
+    #: Representative clutter height R at every profile point [m] where there is no land cover
+    #: (``propagation.landcover`` gives R per point from its classes).
+    clutter_height_m: float = Field(default=0.0, ge=0, le=1000)
+    #: Radio-climatic zone of every point.
+    zone: Literal["sea", "coastal_land", "inland"] = "inland"
+    #: Location variability standard deviation [dB] (§4.7), used when location_pct != 50.
+    location_sigma_db: float = Field(default=0.0, ge=0, le=30)
+
+
 class PropagationSpec(_Model):
     """Propagation model options (ITM: NTIA Report TR-82-100 / ITM v1.4 parameters)."""
 
-    model: Literal["itm", "free_space"] = "itm"
+    #: ``itm`` (Longley-Rice ITM v1.4), ``p1812`` (ITU-R P.1812-8 with land-cover clutter when
+    #: ``landcover`` is given) or ``free_space``.
+    model: Literal["itm", "p1812", "free_space"] = "itm"
+    #: P.1812 options (``model: p1812``).
+    p1812: P1812Spec = Field(default_factory=P1812Spec)
     #: ITM reliability: time, location and situation variabilities [%].
     time_pct: float = Field(default=50.0, gt=0, lt=100)
     location_pct: float = Field(default=50.0, gt=0, lt=100)
@@ -766,6 +787,13 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], Any, str]]:
             errs.append((("variants", i, "handset"), v.handset, f"must be one of {', '.join(names)}"))
     if not sc.sites and not sc.sites_csv:
         errs.append((("sites",), [], "give at least one site (sites or sites_csv)"))
+    prop = sc.propagation
+    if prop.model == "p1812":
+        if not 1 <= prop.time_pct <= 50:
+            errs.append((("propagation", "time_pct"), prop.time_pct, "1 to 50 with model p1812"))
+        if prop.clutter != "none":
+            errs.append((("propagation", "clutter"), prop.clutter,
+                         "none with model p1812 (P.1812 has its own clutter)"))
     for i, s in enumerate(sc.sites):
         for j, c in enumerate(s.carriers):
             if c.pattern_file is not None and not sc.resolve_path(c.pattern_file).is_file():
