@@ -45,12 +45,15 @@ def test_direct_matches_pyproj():
         assert err < 1e-3
 
 
-def test_profile_points_within_a_centimetre_of_pyproj():
-    lat1, lon1, lat2, lon2 = _random_pairs(60, 3, spread_deg=0.9)
+@pytest.mark.parametrize(("spread_deg", "step_m"), [(0.9, 70.0), (4.0, 30.0), (0.01, 90.0)])
+def test_profile_points_within_a_tenth_of_a_millimetre_of_pyproj(spread_deg, step_m):
+    """Cubic Hermite between Vincenty anchors: short paths (one segment), 100 km paths and
+    400 km paths at up to 80 degrees of latitude, every point against Karney's direct solution."""
+    lat1, lon1, lat2, lon2 = _random_pairs(60, 3, spread_deg=spread_deg)
     worst = 0.0
     for k in range(lat1.size):
         d, az = G.inverse(lat1[k], lon1[k], lat2[k], lon2[k])
-        n = max(1, round(d / 70.0))
+        n = max(1, round(d / step_m))
         la = np.empty(n + 1)
         lo = np.empty(n + 1)
         G.profile_points(lat1[k], lon1[k], lat2[k], lon2[k], n, az, d, la, lo)
@@ -58,7 +61,8 @@ def test_profile_points_within_a_centimetre_of_pyproj():
                                    initial_idx=0, terminus_idx=0, return_back_azimuth=True)  # fmt: skip
         _, _, err = WGS84.inv(lo, la, np.array(r.lons), np.array(r.lats))
         worst = max(worst, float(err.max()))
-    assert worst < 0.01
+        assert la[-1] == lat2[k] and lo[-1] == pytest.approx(lon2[k], abs=1e-12)
+    assert worst < 1e-4
 
 
 def test_fast_mode_radials_stay_near_the_geodesic():
