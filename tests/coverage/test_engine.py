@@ -17,7 +17,9 @@ from yalu.coverage import (
     lowest_loss_index,
     make_tile_spec,
     path_loss_map,
+    path_loss_maps,
     tile_job,
+    tile_job_multi,
 )
 from yalu.errors import ChoiceError, ITMError, ParameterError
 from yalu.geodesy import geodesic_inverse, profile
@@ -260,6 +262,55 @@ def test_deterministic_across_threads_and_runs(hilly_terrain):
         c = path_loss_map(hilly_terrain, SITE, 5000.0, mode=mode, **kw).values
         assert a.view(np.uint32).tobytes() == b.view(np.uint32).tobytes()
         assert a.view(np.uint32).tobytes() == c.view(np.uint32).tobytes()
+
+
+@pytest.mark.parametrize("mode", ["exact", "fast"])
+def test_multi_frequency_maps_equal_separate_maps_bit_for_bit(hilly_terrain, mode):
+    """One call for 3 frequencies x 2 directions (exact: one profile and one geometry per node
+    and direction) gives the very bits of six separate calls, on 1 and 2 threads."""
+    freqs = [450.0, 900.0, 2600.0]
+    kw = dict(h_tx_m=30.0, h_rx_m=1.5, mode=mode, epsilon=12.0)
+    maps = path_loss_maps(hilly_terrain, SITE, 5000.0, frequencies_mhz=freqs,
+                          directions=["forward", "reverse"], threads=1, **kw)  # fmt: skip
+    assert len(maps) == 6
+    i = 0
+    for d in ("forward", "reverse"):
+        for f in freqs:
+            one = path_loss_map(hilly_terrain, SITE, 5000.0, frequency_mhz=f, direction=d, **kw)
+            assert maps[i].attrs["frequency_mhz"] == f and maps[i].attrs["direction"] == d
+            assert np.isfinite(one.values).sum() > 1000
+            assert maps[i].values.tobytes() == one.values.tobytes(), (d, f)
+            i += 1
+    # frequencies differ, so a bug that reuses one frequency's loss would show
+    assert np.nanmedian(maps[2].values - maps[0].values) > 10.0
+    # and 2 threads give the same bits
+    spec = make_tile_spec(hilly_terrain, SITE, 5000.0, h_tx_m=30.0, frequency_mhz=900.0,
+                          mode=mode)  # fmt: skip
+    import numba
+
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a = tile_job_multi(spec, freqs, ["reverse", "forward"])
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        b = tile_job_multi(spec, freqs, ["reverse", "forward"])
+    finally:
+        numba.set_num_threads(old)
+    assert a.shape == (6, *spec.grid.shape)
+    assert a.tobytes() == b.tobytes()
+
+
+def test_multi_frequency_bad_input(hilly_terrain):
+    kw = dict(h_tx_m=30.0, mode="exact")
+    with pytest.raises(ParameterError, match="frequencies_mhz"):
+        path_loss_maps(hilly_terrain, SITE, 3000.0, frequencies_mhz=[], **kw)
+    with pytest.raises(ParameterError, match="frequencies_mhz"):
+        path_loss_maps(hilly_terrain, SITE, 3000.0, frequencies_mhz=[900.0, 5.0], **kw)
+    with pytest.raises(ChoiceError, match="directions"):
+        path_loss_maps(hilly_terrain, SITE, 3000.0, frequencies_mhz=[900.0],
+                       directions=["sideways"], **kw)  # fmt: skip
+    with pytest.raises(ParameterError, match="itm option"):
+        path_loss_maps(hilly_terrain, SITE, 3000.0, frequencies_mhz=[900.0], colour=3, **kw)
 
 
 def test_tile_job_is_picklable_and_tiles_reassemble(hilly_terrain):

@@ -17,7 +17,9 @@ from yalu.coverage.engine import (
     TileSpec,
     make_tile_spec,
     path_loss_map,
+    path_loss_maps,
     tile_job,
+    tile_job_multi,
 )
 from yalu.geodesy.grid import Grid, grid_around
 
@@ -35,5 +37,7 @@ __all__ = [
     "lowest_loss_index",
     "make_tile_spec",
     "path_loss_map",
+    "path_loss_maps",
     "tile_job",
+    "tile_job_multi",
 ]

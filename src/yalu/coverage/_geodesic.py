@@ -23,10 +23,10 @@ import numpy as np
 
 from yalu.geodesy.constants import WGS84_A_M as A_M
 from yalu.geodesy.constants import WGS84_B_M as B_M
+from yalu.geodesy.constants import WGS84_E2 as E2
 from yalu.geodesy.constants import WGS84_F as F
 
 ANCHOR = 48
-E2 = F * (2.0 - F)
 DEG = math.pi / 180.0
 
 

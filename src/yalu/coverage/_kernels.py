@@ -5,8 +5,11 @@ Two ways to fill a raster with ITM point-to-point losses:
 exact
     For every node, the WGS84 geodesic from the site to the node is sampled at
     ``n = max(1, round(L / step))`` equal intervals (``_geodesic.profile_points``), terrain is
-    interpolated bilinearly at the samples, and ``itm_kernels.p2p_core`` is called on that
-    profile. One node, one independent computation.
+    interpolated bilinearly at the samples, and ITM runs on that profile as
+    ``itm_kernels.p2p_core`` does, in two parts: the frequency-independent geometry
+    (``p2p_geometry``: horizons, effective heights, delta_h) once per node and terminal heights,
+    then the attenuation (``p2p_from_geometry``) for every frequency of a multi-job call. One
+    node, one independent computation.
 
 fast
     Terrain is sampled once along ``n_az`` radials from the site, every ``step`` metres. Along each
@@ -46,11 +49,13 @@ from numba import njit, prange
 
 from yalu.coverage._geodesic import inverse, profile_points
 from yalu.propagation.itm_kernels import (
+    G_LEN,
     OUT_LEN,
     SCRATCH_LEN,
     effective_curvature,
     ground_impedance,
-    p2p_core,
+    p2p_from_geometry,
+    p2p_geometry,
     reference_attenuation,
     surface_refractivity,
     terrain_delta_h,
@@ -90,35 +95,20 @@ def _fdim(x: float, y: float) -> float:
 
 
 @njit(cache=True)
-def _itm(
-    elev: np.ndarray, n: int, step: float, p: np.ndarray, scratch: np.ndarray, outv: np.ndarray
-) -> float:
-    """ITM on the site-to-node profile ``elev[0..n]``; in reverse, on that profile reversed
-    (in place) with the node as terminal 1."""
-    h1 = p[P_H_TX]
-    h2 = p[P_H_RX]
-    if p[P_REV] != 0.0:
-        h1, h2 = h2, h1
-        for i in range((n + 1) // 2):
-            t = elev[i]
-            elev[i] = elev[n - i]
-            elev[n - i] = t
-    return p2p_core(
-        elev, 0, n, step, h1, h2, p[P_F_MHZ], int(p[P_CLIMATE]), p[P_N0],
-        int(p[P_POL]), p[P_EPS], p[P_SIGMA], int(p[P_MDVAR]), p[P_TIME], p[P_LOC], p[P_SIT],
-        scratch, outv,
-    )  # fmt: skip
-
-
-@njit(cache=True)
 def _node_exact(
     elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
     lat0: float, lon0: float, z_site: float, lat: float, lon: float, length: float, az: float,
-    step: float, min_d: float, p: np.ndarray,
-    plat: np.ndarray, plon: np.ndarray, pz: np.ndarray, scratch: np.ndarray, outv: np.ndarray,
-) -> float:
-    """ITM loss on the geodesic profile from the site to one node (see module doc).
+    step: float, min_d: float, jobs: np.ndarray,
+    plat: np.ndarray, plon: np.ndarray, pz: np.ndarray, pr: np.ndarray, scratch: np.ndarray,
+    geom: np.ndarray, outv: np.ndarray, res: np.ndarray,
+) -> None:
+    """ITM loss on the geodesic profile from the site to one node for every job (row of
+    ``jobs``, a parameter vector) into ``res`` (see module doc).
 
+    The profile is built once. Its geometry (``p2p_geometry``) is computed once per run of
+    consecutive jobs with the same heights, direction and ``n0``, and each job's attenuation
+    comes from it (``p2p_from_geometry``): the same operations as ``p2p_core`` on that profile,
+    so the same bits as one job at a time. Reverse jobs use the profile walked the other way.
     ``length`` [m] and ``az`` [rad] are the geodesic's length and initial azimuth.
     """
     if length < min_d:
@@ -126,38 +116,76 @@ def _node_exact(
         # heights (the node at the site itself gets a flat min_d path)
         pz[0] = z_site
         pz[1] = bilinear_point(elev2d, north, west, dlat, dlon, lat, lon)
-        return _itm(pz, 1, min_d, p, scratch, outv)
-    n = max(1, round(length / step))
-    if n + 1 > pz.shape[0]:
-        return math.nan
-    profile_points(lat0, lon0, lat, lon, n, az, length, plat, plon)
-    pz[0] = z_site
-    for k in range(1, n + 1):
-        pz[k] = bilinear_point(elev2d, north, west, dlat, dlon, plat[k], plon[k])
-    return _itm(pz, n, length / n, p, scratch, outv)
+        n = 1
+        st = min_d
+    else:
+        n = max(1, round(length / step))
+        if n + 1 > pz.shape[0]:
+            for j in range(jobs.shape[0]):
+                res[j] = math.nan
+            return
+        profile_points(lat0, lon0, lat, lon, n, az, length, plat, plon)
+        pz[0] = z_site
+        for k in range(1, n + 1):
+            pz[k] = bilinear_point(elev2d, north, west, dlat, dlon, plat[k], plon[k])
+        st = length / n
+    reversed_ready = False
+    for j in range(jobs.shape[0]):
+        p = jobs[j]
+        rev = p[P_REV] != 0.0
+        h1 = p[P_H_TX]
+        h2 = p[P_H_RX]
+        if rev:
+            h1, h2 = h2, h1
+        same = j > 0
+        if same:
+            q = jobs[j - 1]
+            same = (q[P_H_TX] == p[P_H_TX] and q[P_H_RX] == p[P_H_RX]
+                    and q[P_REV] == p[P_REV] and q[P_N0] == p[P_N0])  # fmt: skip
+        if not same:
+            if rev:
+                if not reversed_ready:
+                    for i in range(n + 1):
+                        pr[i] = pz[n - i]
+                    reversed_ready = True
+                p2p_geometry(pr, 0, n, st, h1, h2, p[P_N0], scratch, geom)
+            else:
+                p2p_geometry(pz, 0, n, st, h1, h2, p[P_N0], scratch, geom)
+        res[j] = p2p_from_geometry(
+            geom, n, st, h1, h2, p[P_F_MHZ], int(p[P_CLIMATE]), p[P_N0], int(p[P_POL]),
+            p[P_EPS], p[P_SIGMA], int(p[P_MDVAR]), p[P_TIME], p[P_LOC], p[P_SIT], outv,
+        )  # fmt: skip
 
 
 @njit(cache=True, parallel=True)
 def exact_nodes(
     elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
     lat0: float, lon0: float, lats: np.ndarray, lons: np.ndarray, lengths: np.ndarray,
-    azs: np.ndarray, step: float, min_d: float, p: np.ndarray, n_max: int, out: np.ndarray,
+    azs: np.ndarray, step: float, min_d: float, jobs: np.ndarray, n_max: int, out: np.ndarray,
 ) -> None:
-    """Exact ITM loss at nodes (lats[q], lons[q]) given their geodesic length and azimuth [rad]."""
+    """Exact ITM loss at nodes (lats[q], lons[q]) given their geodesic length and azimuth [rad],
+    for every job (row of ``jobs``) into ``out[job, q]``."""
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
     n_nodes = lats.shape[0]
+    n_jobs = jobs.shape[0]
     chunk = 64
     for c in prange((n_nodes + chunk - 1) // chunk):
         plat = np.empty(n_max + 1)
         plon = np.empty(n_max + 1)
         pz = np.empty(n_max + 1)
+        pr = np.empty(n_max + 1)
         scratch = np.empty(SCRATCH_LEN)
+        geom = np.empty(G_LEN)
         outv = np.empty(OUT_LEN)
+        res = np.empty(n_jobs)
         for q in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
-            out[q] = _node_exact(
+            _node_exact(
                 elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lats[q], lons[q],
-                lengths[q], azs[q], step, min_d, p, plat, plon, pz, scratch, outv,
+                lengths[q], azs[q], step, min_d, jobs, plat, plon, pz, pr, scratch, geom, outv,
+                res,
             )  # fmt: skip
+            for j in range(n_jobs):
+                out[j, q] = res[j]
 
 
 # ---------------------------------------------------------------------------------------------

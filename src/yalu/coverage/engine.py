@@ -97,6 +97,8 @@ __all__ = [
     "FastSettings",
     "TileSpec",
     "tile_job",
+    "tile_job_multi",
+    "path_loss_maps",
     "make_tile_spec",
     "map_attrs",
     "coerce_itm_options",
@@ -423,14 +425,15 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
     parse_choice(Direction, spec.direction, "direction")
     g = spec.grid
     if model is PropagationModel.P1812:
-        return _exact(spec, _elevation(spec), _p1812_vector(spec), progress, p1812=True)
+        return _exact(spec, _elevation(spec), _p1812_vector(spec)[None, :], progress,
+                      p1812=True)[0]
     if model is not PropagationModel.ITM:
         return _distance_model(spec, model)
     p = _itm_vector(spec)
     _check_itm(spec, p)
     elev = _elevation(spec)
     if mode is MapMode.EXACT:
-        return _exact(spec, elev, p, progress)
+        return _exact(spec, elev, p[None, :], progress)[0]
     split = _site_inside(spec)
     if split is None or _polar_bytes(spec) <= _POLAR_WHOLE_BYTES:
         return _fast(spec, elev, p, progress)
@@ -447,6 +450,65 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
                 # monotone over the four quadrants, in thousandths
                 progress(int(250 * q + 250 * done / max(total, 1)), 1000)
         out[r0:r1, c0:c1] = _fast(sub, elev, p, sub_prog)
+    return out
+
+
+def _job_specs(
+    spec: TileSpec, frequencies_mhz: Any, directions: Any
+) -> list[TileSpec]:
+    """One spec per (direction, frequency), directions outer, validated."""
+    freqs = np.atleast_1d(np.asarray(frequencies_mhz, dtype=np.float64))
+    if freqs.ndim != 1 or freqs.size == 0:
+        raise ParameterError("frequencies_mhz", frequencies_mhz, "a non-empty list of frequencies")
+    for f in freqs:
+        check_range("frequencies_mhz", float(f), 20.0, 20000.0)
+    if isinstance(directions, str | Direction):
+        directions = [directions]
+    dirs = [parse_choice(Direction, d, "directions") for d in directions]
+    if not dirs:
+        raise ParameterError("directions", directions, "a non-empty list of 'forward'/'reverse'")
+    return [
+        dataclasses.replace(spec, frequency_mhz=float(f), direction=d.value)
+        for d in dirs
+        for f in freqs
+    ]
+
+
+def tile_job_multi(
+    spec: TileSpec,
+    frequencies_mhz: Any,
+    directions: Any = (Direction.FORWARD,),
+    progress: ProgressFn | None = None,
+) -> np.ndarray:
+    """Loss [dB] at every node of ``spec.grid`` for every (direction, frequency), sharing work.
+
+    Returns float32 ``(len(directions) * len(frequencies_mhz), n_rows, n_cols)``, directions
+    outer: map ``i`` is ``tile_job(spec)`` with ``frequency_mhz = frequencies_mhz[i % n_f]`` and
+    ``direction = directions[i // n_f]``, bit for bit. ``spec.frequency_mhz`` and
+    ``spec.direction`` are ignored.
+
+    Exact ITM builds each node's profile once and computes ITM's frequency-independent geometry
+    (horizons, effective heights, delta_h) once per direction, then the attenuation at every
+    frequency; the reverse direction walks the same profile the other way. Fast mode, Hata and
+    free space share the terrain window and run one sweep per map.
+    """
+    specs = _job_specs(spec, frequencies_mhz, directions)
+    model = parse_choice(PropagationModel, spec.model, "model")
+    mode = parse_choice(MapMode, spec.mode, "mode")
+    g = spec.grid
+    if model is PropagationModel.ITM and mode is MapMode.EXACT:
+        _LAST_STATS.clear()
+        jobs = np.stack([_itm_vector(s) for s in specs])
+        for s, row in zip(specs, jobs, strict=True):
+            _check_itm(s, row)
+        return _exact(spec, _elevation(spec), jobs, progress)
+    out = np.empty((len(specs), *g.shape), dtype=np.float32)
+    for i, s in enumerate(specs):
+        sub_prog = None
+        if progress is not None:
+            def sub_prog(done: int, total: int, i: int = i) -> None:
+                progress(int(1000 * i + 1000 * done / max(total, 1)), 1000 * len(specs))
+        out[i] = tile_job(s, sub_prog)
     return out
 
 
@@ -516,43 +578,46 @@ def _distance_model(spec: TileSpec, model: PropagationModel) -> np.ndarray:
 
 
 def _exact_at(
-    spec: TileSpec, elev: np.ndarray, p: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+    spec: TileSpec, elev: np.ndarray, jobs: np.ndarray, lat: np.ndarray, lon: np.ndarray,
     pyproj: bool = True, p1812: bool = False,
 ) -> np.ndarray:
-    """Exact-mode loss at nodes (NaN beyond the radius), float64 (``pyproj``: see
-    :func:`_node_geodesics`); ``p1812``: ``p`` is the P.1812 vector and P.1812 is evaluated."""
+    """Exact-mode loss at nodes for every job (row of ``jobs``, a parameter vector), float64,
+    shape ``(n_jobs,) + lat.shape``, NaN beyond the radius (``pyproj``: see
+    :func:`_node_geodesics`); ``p1812``: ``jobs`` holds one row, the P.1812 vector, and P.1812
+    is evaluated."""
     from yalu.coverage import _kernels as k
 
     dist, az = _node_geodesics(spec, lat, lon, pyproj)
     inside = dist <= spec.radius_m
-    vals = np.full(lat.shape, np.nan)
+    vals = np.full((jobs.shape[0], *lat.shape), np.nan)
     if inside.any():
         n_max = int(math.ceil(float(dist[inside].max()) / spec.step_m)) + 2
-        sub = np.empty(int(inside.sum()))
+        sub = np.empty((jobs.shape[0], int(inside.sum())))
         args = (
             elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
             spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg,
             np.ascontiguousarray(lat[inside]), np.ascontiguousarray(lon[inside]),
             np.ascontiguousarray(dist[inside]), np.ascontiguousarray(az[inside]),
-            spec.step_m, spec.min_distance_m, p, n_max, sub,
+            spec.step_m, spec.min_distance_m,
         )  # fmt: skip
         if p1812:
-            k.exact_nodes_p1812(*args, np.ascontiguousarray(spec.clutter_m, dtype=np.float64))
+            k.exact_nodes_p1812(*args, jobs[0], n_max, sub[0],
+                                np.ascontiguousarray(spec.clutter_m, dtype=np.float64))  # fmt: skip
         else:
-            k.exact_nodes(*args)
-        vals[inside] = sub
+            k.exact_nodes(*args, jobs, n_max, sub)
+        vals[:, inside] = sub
     return vals
 
 
 def _exact(
-    spec: TileSpec, elev: np.ndarray, p: np.ndarray, progress: ProgressFn | None,
+    spec: TileSpec, elev: np.ndarray, jobs: np.ndarray, progress: ProgressFn | None,
     p1812: bool = False,
 ) -> np.ndarray:  # fmt: skip
     g = spec.grid
-    out = np.empty(g.shape, dtype=np.float32)
+    out = np.empty((jobs.shape[0], *g.shape), dtype=np.float32)
     for a, b in _row_bands(g):
         la, lo = _row_nodes(g, a, b)
-        out[a:b] = _exact_at(spec, elev, p, la, lo, p1812=p1812).reshape(b - a, g.n_cols)
+        out[:, a:b] = _exact_at(spec, elev, jobs, la, lo, p1812=p1812).reshape(-1, b - a, g.n_cols)
         if progress is not None:
             progress(b, g.n_rows)
     return out
@@ -651,7 +716,7 @@ def _fast(
     lats, lons = g.lats(), g.lons()
     ii, jj = np.nonzero(flag == 1)
     if ii.size:
-        out[ii, jj] = _exact_at(spec, elev, p, lats[ii], lons[jj], pyproj=False)
+        out[ii, jj] = _exact_at(spec, elev, p[None, :], lats[ii], lons[jj], pyproj=False)[0]
     ii, jj = np.nonzero(flag == 2)
     if ii.size:
         dist, _az = _node_geodesics(spec, lats[ii], lons[jj], pyproj=False)
@@ -1092,3 +1157,64 @@ def path_loss_map(
         name="path_loss_db",
         attrs=attrs,
     )
+
+
+def path_loss_maps(
+    terrain: Any,
+    site: tuple[float, float],
+    radius_m: float,
+    *,
+    h_tx_m: float,
+    h_rx_m: float = 1.5,
+    frequencies_mhz: Any,
+    directions: Any = (Direction.FORWARD,),
+    model: PropagationModel | str = PropagationModel.ITM,
+    mode: MapMode | str = MapMode.FAST,
+    grid: Grid | None = None,
+    step_m: float | None = None,
+    min_distance_m: float | None = None,
+    hata_environment: str = "urban",
+    fast: FastSettings | None = None,
+    threads: int | None = None,
+    progress: ProgressFn | None = None,
+    **itm_options: Any,
+) -> list[Any]:
+    """:func:`path_loss_map` for several frequencies and directions of one site, sharing work.
+
+    Parameters are those of :func:`path_loss_map`, except ``frequencies_mhz`` (a list of carrier
+    frequencies [MHz]) and ``directions`` (a list of ``"forward"``/``"reverse"``); ITM options
+    (``climate``, ``n0``, ...) are keyword arguments as there.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One map per (direction, frequency), directions outer, each equal bit for bit to
+        :func:`path_loss_map` with that frequency and direction (see :func:`tile_job_multi`
+        for what is shared).
+    """
+    import xarray as xr
+
+    defaults = asdict(ITMOptions())
+    unknown = set(itm_options) - set(defaults)
+    if unknown:
+        raise ParameterError("itm option", sorted(unknown)[0], f"one of {sorted(defaults)}")
+    itm = coerce_itm_options(**{**defaults, **itm_options})
+    freqs = np.atleast_1d(np.asarray(frequencies_mhz, dtype=np.float64))
+    if freqs.size == 0:
+        raise ParameterError("frequencies_mhz", frequencies_mhz, "a non-empty list of frequencies")
+    spec = make_tile_spec(
+        terrain, site, radius_m, h_tx_m=h_tx_m, h_rx_m=h_rx_m, frequency_mhz=float(freqs[0]),
+        model=model, mode=mode, itm=itm, grid=grid, step_m=step_m, min_distance_m=min_distance_m,
+        hata_environment=hata_environment, fast=fast,
+    )  # fmt: skip
+    specs = _job_specs(spec, freqs, directions)
+    with numba_threads(threads):
+        data = tile_job_multi(spec, freqs, directions, progress)
+    g = spec.grid
+    return [
+        xr.DataArray(
+            data[i], dims=("lat", "lon"), coords={"lat": g.lats(), "lon": g.lons()},
+            name="path_loss_db", attrs=map_attrs(s, terrain),
+        )  # fmt: skip
+        for i, s in enumerate(specs)
+    ]

@@ -1303,6 +1303,124 @@ def profile_ok(elev: np.ndarray, i0: int, n_intervals: int, step_m: float) -> bo
     return s0 + s1 + s2 + s3 == 0.0
 
 
+# frequency-independent geometry of a profile, as p2p_geometry returns it in a float64 array
+G_OK = 0
+G_D_M = 1
+G_N_S = 2
+G_GAMMA_E = 3
+G_THETA_TX = 4
+G_THETA_RX = 5
+G_D_HZN_TX = 6
+G_D_HZN_RX = 7
+G_H_E_TX = 8
+G_H_E_RX = 9
+G_DELTA_H = 10
+G_LEN = 11
+
+
+@njit(cache=True)
+def p2p_geometry(
+    elev: np.ndarray,
+    i0: int,
+    n_intervals: int,
+    step_m: float,
+    h_tx_m: float,
+    h_rx_m: float,
+    n0: float,
+    scratch: np.ndarray,
+    geom: np.ndarray,
+) -> bool:
+    """The frequency-independent part of :func:`p2p_core` into ``geom`` (indices ``G_*``).
+
+    Path length, surface refractivity and effective curvature [Alg, Eqs 1.1-1.2], horizons,
+    effective heights and delta_h (QuickPfl, :func:`profile_geometry`). None of them depends on
+    frequency, polarization, ground constants or quantiles, so one geometry serves every
+    frequency of the same terminals (:func:`p2p_from_geometry`). Returns False (and
+    ``geom[G_OK] = 0``) when the profile is unusable (:func:`profile_ok`).
+    """
+    if not profile_ok(elev, i0, n_intervals, step_m):
+        geom[G_OK] = 0.0
+        return False
+    h_sys = mean_path_height(elev, i0, n_intervals)
+    n_s = surface_refractivity(n0, h_sys)
+    gamma_e = effective_curvature(n_s)
+    theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h = profile_geometry(
+        elev, i0, n_intervals, step_m, h_tx_m, h_rx_m, gamma_e, scratch
+    )
+    # written only now: ``geom`` may be the tail of ``scratch`` (see p2p_core)
+    geom[G_OK] = 1.0
+    geom[G_D_M] = n_intervals * step_m
+    geom[G_N_S] = n_s
+    geom[G_GAMMA_E] = gamma_e
+    geom[G_THETA_TX] = theta_tx
+    geom[G_THETA_RX] = theta_rx
+    geom[G_D_HZN_TX] = d_hzn_tx
+    geom[G_D_HZN_RX] = d_hzn_rx
+    geom[G_H_E_TX] = h_e_tx
+    geom[G_H_E_RX] = h_e_rx
+    geom[G_DELTA_H] = delta_h
+    return True
+
+
+@njit(cache=True)
+def p2p_from_geometry(
+    geom: np.ndarray,
+    n_intervals: int,
+    step_m: float,
+    h_tx_m: float,
+    h_rx_m: float,
+    frequency_mhz: float,
+    climate: int,
+    n0: float,
+    polarization: int,
+    epsilon: float,
+    sigma: float,
+    mdvar: int,
+    time_pct: float,
+    location_pct: float,
+    situation_pct: float,
+    out: np.ndarray,
+) -> float:
+    """:func:`p2p_core` given the profile's geometry from :func:`p2p_geometry` (same terminal
+    heights and ``n0``): the same operations in the same order, so the same bits."""
+    rtn, warn = validate_inputs(
+        h_tx_m, h_rx_m, climate, n0, frequency_mhz, polarization, epsilon, sigma, mdvar,
+        time_pct, location_pct, situation_pct,
+    )  # fmt: skip
+    if rtn != RTN_SUCCESS:
+        return _fail(out, rtn, warn)
+    if geom[G_OK] == 0.0:
+        return _fail(out, ERR_PROFILE, warn)
+    d_m = geom[G_D_M]
+    n_s = geom[G_N_S]
+    gamma_e = geom[G_GAMMA_E]
+    theta_tx = geom[G_THETA_TX]
+    theta_rx = geom[G_THETA_RX]
+    d_hzn_tx = geom[G_D_HZN_TX]
+    d_hzn_rx = geom[G_D_HZN_RX]
+    h_e_tx = geom[G_H_E_TX]
+    h_e_rx = geom[G_H_E_RX]
+    delta_h = geom[G_DELTA_H]
+    z_g = ground_impedance(frequency_mhz, polarization, epsilon, sigma)
+    rtn, w2, a_ref, mode = reference_attenuation(
+        d_m, frequency_mhz, h_tx_m, h_rx_m, h_e_tx, h_e_rx, d_hzn_tx, d_hzn_rx,
+        theta_tx, theta_rx, delta_h, gamma_e, n_s, z_g, False,
+    )  # fmt: skip
+    warn |= w2
+    if rtn != RTN_SUCCESS:
+        return _fail(out, rtn, warn)
+    a_fs = free_space_loss_db(d_m, frequency_mhz)
+    a_var, w3 = variability_db(
+        time_pct, location_pct, situation_pct, h_e_tx, h_e_rx, delta_h, frequency_mhz, d_m,
+        a_ref, climate, mdvar,
+    )  # fmt: skip
+    warn |= w3
+    return _finish(
+        out, warn, a_var + a_fs, mode, d_m, d_hzn_tx, d_hzn_rx, theta_tx, theta_rx,
+        h_e_tx, h_e_rx, delta_h, a_ref, a_fs, n_s, (n_intervals * step_m) / 1000,
+    )  # fmt: skip
+
+
 @njit(cache=True)
 def p2p_core(
     elev: np.ndarray,
@@ -1324,39 +1442,23 @@ def p2p_core(
     scratch: np.ndarray,
     out: np.ndarray,
 ) -> float:
-    """ITM point-to-point with time/location/situation variability (ITM_P2P_TLS). See module doc."""
+    """ITM point-to-point with time/location/situation variability (ITM_P2P_TLS). See module doc.
+
+    :func:`p2p_geometry` then :func:`p2p_from_geometry`. The geometry is kept in the last
+    ``G_LEN`` elements of ``scratch``: delta_h uses at most 245 elements (>= 256 required), and
+    its fast selection (3 n elements) may reach the tail only before the geometry is written.
+    """
     rtn, warn = validate_inputs(
         h_tx_m, h_rx_m, climate, n0, frequency_mhz, polarization, epsilon, sigma, mdvar,
         time_pct, location_pct, situation_pct,
     )  # fmt: skip
     if rtn != RTN_SUCCESS:
         return _fail(out, rtn, warn)
-    if not profile_ok(elev, i0, n_intervals, step_m):
-        return _fail(out, ERR_PROFILE, warn)
-    d_m = n_intervals * step_m
-    h_sys = mean_path_height(elev, i0, n_intervals)
-    n_s = surface_refractivity(n0, h_sys)
-    gamma_e = effective_curvature(n_s)
-    z_g = ground_impedance(frequency_mhz, polarization, epsilon, sigma)
-    theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h = profile_geometry(
-        elev, i0, n_intervals, step_m, h_tx_m, h_rx_m, gamma_e, scratch
-    )
-    rtn, w2, a_ref, mode = reference_attenuation(
-        d_m, frequency_mhz, h_tx_m, h_rx_m, h_e_tx, h_e_rx, d_hzn_tx, d_hzn_rx,
-        theta_tx, theta_rx, delta_h, gamma_e, n_s, z_g, False,
-    )  # fmt: skip
-    warn |= w2
-    if rtn != RTN_SUCCESS:
-        return _fail(out, rtn, warn)
-    a_fs = free_space_loss_db(d_m, frequency_mhz)
-    a_var, w3 = variability_db(
-        time_pct, location_pct, situation_pct, h_e_tx, h_e_rx, delta_h, frequency_mhz, d_m,
-        a_ref, climate, mdvar,
-    )  # fmt: skip
-    warn |= w3
-    return _finish(
-        out, warn, a_var + a_fs, mode, d_m, d_hzn_tx, d_hzn_rx, theta_tx, theta_rx,
-        h_e_tx, h_e_rx, delta_h, a_ref, a_fs, n_s, (n_intervals * step_m) / 1000,
+    geom = scratch[scratch.shape[0] - G_LEN :]
+    p2p_geometry(elev, i0, n_intervals, step_m, h_tx_m, h_rx_m, n0, scratch, geom)
+    return p2p_from_geometry(
+        geom, n_intervals, step_m, h_tx_m, h_rx_m, frequency_mhz, climate, n0, polarization,
+        epsilon, sigma, mdvar, time_pct, location_pct, situation_pct, out,
     )  # fmt: skip
 
 

@@ -4,12 +4,24 @@
 is itself compiled with numba, such as the radial sweeps of the coverage engine, calls these
 kernels directly from its own ``@njit`` functions: they trust their input, never raise and never
 allocate. Their contracts (arguments, the ``out`` slots ``OUT_*``, ``SCRATCH_LEN``, the return
-codes) are documented in :mod:`yalu.propagation._itm_kernels`, which implements them; everything
+codes, the geometry slots ``G_*`` of ``p2p_geometry``/``p2p_from_geometry``) are documented in :mod:`yalu.propagation._itm_kernels`, which implements them; everything
 else there is private and may change.
 """
 
 from yalu.propagation._itm_kernels import (
     ERR_PROFILE,
+    G_D_HZN_RX,
+    G_D_HZN_TX,
+    G_D_M,
+    G_DELTA_H,
+    G_GAMMA_E,
+    G_H_E_RX,
+    G_H_E_TX,
+    G_LEN,
+    G_N_S,
+    G_OK,
+    G_THETA_RX,
+    G_THETA_TX,
     OUT_A_FS,
     OUT_A_REF,
     OUT_D_HZN_RX,
@@ -35,6 +47,8 @@ from yalu.propagation._itm_kernels import (
     least_squares_line,
     mean_path_height,
     p2p_core,
+    p2p_from_geometry,
+    p2p_geometry,
     profile_geometry,
     reference_attenuation,
     surface_refractivity,
@@ -45,6 +59,18 @@ from yalu.propagation._itm_kernels import (
 
 __all__ = [
     "ERR_PROFILE",
+    "G_DELTA_H",
+    "G_D_HZN_RX",
+    "G_D_HZN_TX",
+    "G_D_M",
+    "G_GAMMA_E",
+    "G_H_E_RX",
+    "G_H_E_TX",
+    "G_LEN",
+    "G_N_S",
+    "G_OK",
+    "G_THETA_RX",
+    "G_THETA_TX",
     "OUT_A_FS",
     "OUT_A_REF",
     "OUT_DELTA_H",
@@ -70,6 +96,8 @@ __all__ = [
     "least_squares_line",
     "mean_path_height",
     "p2p_core",
+    "p2p_from_geometry",
+    "p2p_geometry",
     "profile_geometry",
     "reference_attenuation",
     "surface_refractivity",
