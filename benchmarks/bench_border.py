@@ -1,0 +1,241 @@
+"""The flagship scenario on 3" synthetic border terrain: wall time, memory, throughput, accuracy.
+
+Runs ``src/yalu/data/sino-korean-border.yaml`` with its terrain replaced by the synthetic 3"
+GeoTIFF of ``synthetic_terrain.py`` (written first if absent) and its grid set by
+``--grid-arcsec``, through the scenario API (:func:`yalu.scenario.run_scenario`), each run a
+separate process timed by GNU time (whole process: start-up, terrain, maps, outputs). Reports:
+
+- wall time (median of ``--repeats``), user+system CPU, peak resident memory;
+- per-phase times (the run's ``summary.json`` ``timings_s``);
+- the number of path-loss maps, grid nodes and nodes/s of the path-loss phase (map nodes
+  computed per second);
+- a check of the run's own path-loss values against exact ITM: the child process records every
+  map that the runner asks :func:`yalu.coverage.path_loss_map` for, keeps ``--sample`` random
+  nodes of each of ``--check-maps`` maps, and recomputes them independently with
+  :func:`yalu.geodesy.profile` (pyproj geodesics) and :func:`yalu.propagation.itm.p2p`.
+  Exact mode should agree within 0.01 dB; fast mode gives its error on this terrain.
+
+Usage: python benchmarks/bench_border.py [--grid-arcsec 60] [--mode exact|fast] [--repeats 3]
+       [--terrain PATH] [--rms-m 15] [--threads N] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAGSHIP = ROOT / "src" / "yalu" / "data" / "sino-korean-border.yaml"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _scenario_text(terrain: Path, grid_arcsec: float, mode: str) -> str:
+    """The flagship YAML with terrain, grid and engine mode replaced (line by line, so that the
+    rest of the file, comments included, stays as shipped)."""
+    out = []
+    section = ""
+    for line in FLAGSHIP.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^(\w[\w-]*):", line)
+        if m:
+            section = m.group(1)
+        if section == "terrain" and re.match(r"^\s+source:", line):
+            line = f"  source: file\n  path: {terrain}"
+        elif section == "grid" and re.match(r"^\s+resolution_arcsec:", line):
+            line = f"  resolution_arcsec: {grid_arcsec:g}"
+        elif section == "propagation" and re.match(r"^\s+engine_mode:", line):
+            line = f"  engine_mode: {mode}"
+        out.append(line)
+    text = "\n".join(out) + "\n"
+    for need in (f"path: {terrain}", f"resolution_arcsec: {grid_arcsec:g}", f"engine_mode: {mode}"):
+        if need not in text:
+            raise RuntimeError(f"could not set {need!r} in {FLAGSHIP}")
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# child: one run in this process
+
+
+def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_maps: int,
+          result: Path) -> None:  # fmt: skip
+    import yalu.coverage as cov
+    from yalu.scenario.models import load_scenario
+    from yalu.scenario.runner import run_scenario
+
+    t_start = time.perf_counter()
+    calls: list[dict[str, Any]] = []
+    real = cov.path_loss_map
+    rng = np.random.default_rng(7)
+
+    def recording(terrain: Any, site: Any, radius_m: float, **kw: Any) -> Any:
+        t0 = time.perf_counter()
+        m = real(terrain, site, radius_m, **kw)
+        dt = time.perf_counter() - t0
+        vals = np.asarray(m.values)
+        rec: dict[str, Any] = {"s": dt, "nodes": int(vals.size), "finite": int(np.isfinite(vals).sum())}
+        # keep samples of the first maps that are grids (not the 1-node jammer-to-site calls)
+        kept = sum(1 for c in calls if "sample" in c)
+        if vals.size > 100 and kept < check_maps:
+            ii, jj = np.nonzero(np.isfinite(vals))
+            if ii.size:
+                pick = rng.choice(ii.size, min(sample, ii.size), replace=False)
+                rec["sample"] = {
+                    "lat": m.lat.values[ii[pick]].tolist(), "lon": m.lon.values[jj[pick]].tolist(),
+                    "loss_db": vals[ii[pick], jj[pick]].astype(float).tolist(),
+                    "attrs": {k: v for k, v in m.attrs.items() if isinstance(v, int | float | str)},
+                }  # fmt: skip
+        calls.append(rec)
+        return m
+
+    cov.path_loss_map = recording
+    try:
+        sc = load_scenario(scenario)
+        res = run_scenario(sc, outdir, overwrite=True, threads=threads)
+    finally:
+        cov.path_loss_map = real
+    t_run = time.perf_counter() - t_start
+    grid_maps = [c for c in calls if c["nodes"] > 100]
+    out = {
+        "run_s": t_run,
+        "timings_s": res.summary.get("timings_s", {}),
+        "maps": len(grid_maps),
+        "point_calls": len(calls) - len(grid_maps),
+        "map_nodes": sum(c["nodes"] for c in grid_maps),
+        "map_finite_nodes": sum(c["finite"] for c in grid_maps),
+        "map_s": sum(c["s"] for c in grid_maps),
+        "samples": [c["sample"] for c in calls if "sample" in c],
+    }
+    result.write_text(json.dumps(out))
+
+
+# ---------------------------------------------------------------------------------------------
+# parent
+
+
+def run_timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
+    p = subprocess.run(["/usr/bin/time", "-v", *cmd], env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+    err = p.stderr
+    m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", err)
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
+    user = re.search(r"User time \(seconds\): ([\d.]+)", err)
+    syst = re.search(r"System time \(seconds\): ([\d.]+)", err)
+    if not (m and rss and user and syst):
+        raise RuntimeError(f"no GNU time figures in:\n{err[-2000:]}")
+    wall = (int(m.group(1) or 0) * 60 + int(m.group(2))) * 60 + float(m.group(3))
+    return {"wall_s": wall, "cpu_s": float(user.group(1)) + float(syst.group(1)),
+            "peak_mb": int(rss.group(1)) / 1024.0}  # fmt: skip
+
+
+def check_samples(terrain_path: Path, samples: list[dict[str, Any]]) -> dict[str, float]:
+    """|run - independent exact ITM| over the recorded samples [dB]."""
+    from yalu.geodesy import geodesic_inverse, profile
+    from yalu.propagation import itm
+    from yalu.terrain import open_terrain
+
+    terrain = open_terrain(terrain_path)
+    diffs = []
+    for s in samples:
+        a = s["attrs"]
+        site = (a["site_lat_deg"], a["site_lon_deg"])
+        kw = {k[4:]: a[k] for k in a if k.startswith("itm_")}
+        rev = a["direction"] == "reverse"
+        h1, h2 = (a["h_rx_m"], a["h_tx_m"]) if rev else (a["h_tx_m"], a["h_rx_m"])
+        for lat, lon, got in zip(s["lat"], s["lon"], s["loss_db"], strict=True):
+            d = float(geodesic_inverse(site[0], site[1], lat, lon)[0])
+            if d < 2 * a["min_distance_m"]:
+                continue
+            ends = ((lat, lon), site) if rev else (site, (lat, lon))
+            p = profile(terrain, ends[0], ends[1], a["step_m"])
+            ref = itm.p2p(p.elevation_m, p.step_m, h1, h2, a["frequency_mhz"], **kw).loss_db
+            diffs.append(got - ref)
+    d = np.abs(np.asarray(diffs))
+    if d.size == 0:
+        return {"n": 0}
+    return {"n": int(d.size), "median_abs_db": float(np.median(d)), "p95_abs_db": float(np.percentile(d, 95)),
+            "max_abs_db": float(d.max()), "bias_db": float(np.median(diffs))}  # fmt: skip
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--grid-arcsec", type=float, default=60.0)
+    ap.add_argument("--mode", choices=["exact", "fast"], default="exact")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--terrain", type=Path, default=None,
+                    help="synthetic terrain GeoTIFF (default: synthetic_terrain.py's, written if absent)")
+    ap.add_argument("--rms-m", type=float, default=15.0, help="roughness when the terrain is written")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--sample", type=int, default=40, help="nodes checked per recorded map")
+    ap.add_argument("--check-maps", type=int, default=6, help="maps whose samples are checked")
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--child", nargs=3, metavar=("SCENARIO", "OUTDIR", "RESULT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(Path(args.child[0]), Path(args.child[1]), args.threads, args.sample, args.check_maps,
+              Path(args.child[2]))  # fmt: skip
+        return 0
+    import synthetic_terrain as st
+
+    terrain = args.terrain or st.DEFAULT_OUT.with_name(f"border_3s_rough{args.rms_m:g}.tif")
+    if not terrain.exists():
+        print(f"writing the synthetic terrain {terrain} ...", flush=True)
+        st.write_terrain(terrain, args.rms_m, seed=1)
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="yalu-bench-border-") as tmp:
+        tmpd = Path(tmp)
+        scen = tmpd / "border.yaml"
+        scen.write_text(_scenario_text(terrain.resolve(), args.grid_arcsec, args.mode), encoding="utf-8")
+        env = dict(os.environ)
+        for k in range(args.repeats):
+            result = tmpd / f"result{k}.json"
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(scen),
+                   str(tmpd / f"out{k}"), str(result), "--sample", str(args.sample),
+                   "--check-maps", str(args.check_maps if k == 0 else 0)]  # fmt: skip
+            if args.threads:
+                cmd += ["--threads", str(args.threads)]
+            print(f"run {k + 1}/{args.repeats}: grid {args.grid_arcsec:g}\", {args.mode} ...", flush=True)
+            r = run_timed(cmd, env)
+            r.update(json.loads(result.read_text()))
+            runs.append(r)
+            print(f"  wall {r['wall_s']:.1f} s, peak {r['peak_mb']:.0f} MB, "
+                  f"path loss {r['timings_s'].get('path_loss', float('nan')):.1f} s", flush=True)
+    first = runs[0]
+    med = {k: statistics.median(r[k] for r in runs) for k in ("wall_s", "cpu_s", "map_s")}
+    phases = sorted({p for r in runs for p in r["timings_s"]})
+    phase_med = {p: statistics.median(r["timings_s"].get(p, float("nan")) for r in runs) for p in phases}
+    print(f"\n## Flagship on synthetic 3\" terrain ({terrain.name}), grid {args.grid_arcsec:g}\", "
+          f"{args.mode} mode, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}\n")
+    print("| runs | wall s (median) | walls | cpu s | peak MB | maps | map nodes | nodes/s (path loss) |")
+    print("|---|---|---|---|---|---|---|---|")
+    walls = ", ".join(f"{r['wall_s']:.1f}" for r in runs)
+    print(f"| {len(runs)} | {med['wall_s']:.1f} | {walls} | "
+          f"{med['cpu_s']:.1f} | {max(r['peak_mb'] for r in runs):.0f} | {first['maps']} | "
+          f"{first['map_nodes']:,} | {first['map_nodes'] / med['map_s']:,.0f} |")
+    print("\nper phase (median s): " + ", ".join(f"{p} {v:.1f}" for p, v in phase_med.items()))
+    chk = check_samples(terrain, first["samples"]) if first["samples"] else {"n": 0}
+    if chk["n"]:
+        print(f"\nrun vs independent exact ITM (geodesy.profile + itm.p2p), {chk['n']} nodes of "
+              f"{len(first['samples'])} maps: median |delta| {chk['median_abs_db']:.4f} dB, "
+              f"P95 {chk['p95_abs_db']:.4f} dB, max {chk['max_abs_db']:.4f} dB")
+    if args.json:
+        args.json.write_text(json.dumps({"runs": [{k: v for k, v in r.items() if k != "samples"} for r in runs],
+                                         "median": med, "phases": phase_med, "check": chk,
+                                         "grid_arcsec": args.grid_arcsec, "mode": args.mode,
+                                         "terrain": str(terrain)}, indent=2))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
