@@ -12,6 +12,7 @@ from cov_synth import D3, SITE, flat, hilly, ridge, write_tif
 
 from yalu.coverage import (
     FastSettings,
+    ITMOptions,
     Grid,
     composite,
     lowest_loss_index,
@@ -285,19 +286,24 @@ def test_multi_frequency_maps_equal_separate_maps_bit_for_bit(hilly_terrain, mod
     assert np.nanmedian(maps[2].values - maps[0].values) > 10.0
     # and 2 threads give the same bits
     spec = make_tile_spec(hilly_terrain, SITE, 5000.0, h_tx_m=30.0, frequency_mhz=900.0,
-                          mode=mode)  # fmt: skip
+                          mode=mode, itm=ITMOptions(epsilon=12.0))  # fmt: skip
     import numba
 
     old = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        a = tile_job_multi(spec, freqs, ["reverse", "forward"])
+        jobs = [(900.0, "reverse"), (450.0, "forward"), (900.0, "forward"), (2600.0, "reverse")]
+        a = tile_job_multi(spec, jobs)
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        b = tile_job_multi(spec, freqs, ["reverse", "forward"])
+        b = tile_job_multi(spec, jobs)
     finally:
         numba.set_num_threads(old)
-    assert a.shape == (6, *spec.grid.shape)
+    assert a.shape == (4, *spec.grid.shape)
     assert a.tobytes() == b.tobytes()
+    # explicit jobs in any order: each map is its job's map
+    assert a[0].tobytes() == maps[4].values.tobytes()
+    assert a[1].tobytes() == maps[0].values.tobytes()
+    assert a[3].tobytes() == maps[5].values.tobytes()
 
 
 def test_multi_frequency_bad_input(hilly_terrain):
@@ -309,6 +315,11 @@ def test_multi_frequency_bad_input(hilly_terrain):
     with pytest.raises(ChoiceError, match="directions"):
         path_loss_maps(hilly_terrain, SITE, 3000.0, frequencies_mhz=[900.0],
                        directions=["sideways"], **kw)  # fmt: skip
+    with pytest.raises(ParameterError, match="frequencies_mhz"):
+        path_loss_maps(hilly_terrain, SITE, 3000.0, frequencies_mhz=[900.0],
+                       jobs=[(900.0, "forward")], **kw)  # fmt: skip
+    with pytest.raises(ParameterError, match="jobs"):
+        path_loss_maps(hilly_terrain, SITE, 3000.0, jobs=[900.0], **kw)
     with pytest.raises(ParameterError, match="itm option"):
         path_loss_maps(hilly_terrain, SITE, 3000.0, frequencies_mhz=[900.0], colour=3, **kw)
 

@@ -453,55 +453,79 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
     return out
 
 
-def _job_specs(
-    spec: TileSpec, frequencies_mhz: Any, directions: Any
-) -> list[TileSpec]:
-    """One spec per (direction, frequency), directions outer, validated."""
+def _job_pairs(frequencies_mhz: Any, directions: Any) -> list[tuple[float, str]]:
+    """(frequency, direction) pairs, directions outer, validated."""
     freqs = np.atleast_1d(np.asarray(frequencies_mhz, dtype=np.float64))
     if freqs.ndim != 1 or freqs.size == 0:
         raise ParameterError("frequencies_mhz", frequencies_mhz, "a non-empty list of frequencies")
-    for f in freqs:
-        check_range("frequencies_mhz", float(f), 20.0, 20000.0)
     if isinstance(directions, str | Direction):
         directions = [directions]
     dirs = [parse_choice(Direction, d, "directions") for d in directions]
     if not dirs:
         raise ParameterError("directions", directions, "a non-empty list of 'forward'/'reverse'")
+    return [(float(f), d.value) for d in dirs for f in freqs]
+
+
+def _check_jobs(jobs: Any) -> list[tuple[float, str]]:
+    """Validated (frequency_mhz, direction) pairs."""
+    try:
+        pairs = [(float(f), d) for f, d in jobs]
+    except (TypeError, ValueError):
+        raise ParameterError("jobs", jobs, "a list of (frequency_mhz, direction) pairs") from None
+    if not pairs:
+        raise ParameterError("jobs", jobs, "a non-empty list of (frequency_mhz, direction) pairs")
+    out = []
+    for f, d in pairs:
+        check_range("frequencies_mhz", f, 20.0, 20000.0)
+        out.append((f, parse_choice(Direction, d, "directions").value))
+    return out
+
+
+def _job_specs(spec: TileSpec, jobs: Any) -> list[TileSpec]:
+    """One spec per (frequency_mhz, direction) job."""
     return [
-        dataclasses.replace(spec, frequency_mhz=float(f), direction=d.value)
-        for d in dirs
-        for f in freqs
+        dataclasses.replace(spec, frequency_mhz=f, direction=d) for f, d in _check_jobs(jobs)
     ]
 
 
 def tile_job_multi(
-    spec: TileSpec,
-    frequencies_mhz: Any,
-    directions: Any = (Direction.FORWARD,),
-    progress: ProgressFn | None = None,
+    spec: TileSpec, jobs: Any, progress: ProgressFn | None = None
 ) -> np.ndarray:
-    """Loss [dB] at every node of ``spec.grid`` for every (direction, frequency), sharing work.
+    """Loss [dB] at every node of ``spec.grid`` for several (frequency, direction) jobs at once.
 
-    Returns float32 ``(len(directions) * len(frequencies_mhz), n_rows, n_cols)``, directions
-    outer: map ``i`` is ``tile_job(spec)`` with ``frequency_mhz = frequencies_mhz[i % n_f]`` and
-    ``direction = directions[i // n_f]``, bit for bit. ``spec.frequency_mhz`` and
-    ``spec.direction`` are ignored.
+    Parameters
+    ----------
+    spec : TileSpec
+        The site, grid and options; its ``frequency_mhz`` and ``direction`` are ignored.
+    jobs : sequence of (frequency_mhz, direction)
+        Carrier frequency [MHz] and ``"forward"``/``"reverse"`` of each map.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(len(jobs), n_rows, n_cols)``: map ``i`` equals, bit for bit,
+        ``tile_job(spec)`` with job ``i``'s frequency and direction.
 
     Exact ITM builds each node's profile once and computes ITM's frequency-independent geometry
     (horizons, effective heights, delta_h) once per direction, then the attenuation at every
     frequency; the reverse direction walks the same profile the other way. Fast mode, Hata and
     free space share the terrain window and run one sweep per map.
     """
-    specs = _job_specs(spec, frequencies_mhz, directions)
+    specs = _job_specs(spec, jobs)
     model = parse_choice(PropagationModel, spec.model, "model")
     mode = parse_choice(MapMode, spec.mode, "mode")
     g = spec.grid
     if model is PropagationModel.ITM and mode is MapMode.EXACT:
         _LAST_STATS.clear()
-        jobs = np.stack([_itm_vector(s) for s in specs])
-        for s, row in zip(specs, jobs, strict=True):
-            _check_itm(s, row)
-        return _exact(spec, _elevation(spec), jobs, progress)
+        # same-direction jobs next to each other: the kernel reuses the geometry between them
+        order = sorted(range(len(specs)), key=lambda i: specs[i].direction)
+        vec = np.stack([_itm_vector(specs[i]) for i in order])
+        for i, row in zip(order, vec, strict=True):
+            _check_itm(specs[i], row)
+        res = _exact(spec, _elevation(spec), vec, progress)
+        out = np.empty_like(res)
+        out[order] = res
+        return out
     out = np.empty((len(specs), *g.shape), dtype=np.float32)
     for i, s in enumerate(specs):
         sub_prog = None
@@ -1166,8 +1190,9 @@ def path_loss_maps(
     *,
     h_tx_m: float,
     h_rx_m: float = 1.5,
-    frequencies_mhz: Any,
+    frequencies_mhz: Any = None,
     directions: Any = (Direction.FORWARD,),
+    jobs: Any = None,
     model: PropagationModel | str = PropagationModel.ITM,
     mode: MapMode | str = MapMode.FAST,
     grid: Grid | None = None,
@@ -1181,16 +1206,17 @@ def path_loss_maps(
 ) -> list[Any]:
     """:func:`path_loss_map` for several frequencies and directions of one site, sharing work.
 
-    Parameters are those of :func:`path_loss_map`, except ``frequencies_mhz`` (a list of carrier
-    frequencies [MHz]) and ``directions`` (a list of ``"forward"``/``"reverse"``); ITM options
-    (``climate``, ``n0``, ...) are keyword arguments as there.
+    Parameters are those of :func:`path_loss_map`, except the maps asked for: either
+    ``frequencies_mhz`` (a list of carrier frequencies [MHz]) with ``directions`` (a list of
+    ``"forward"``/``"reverse"``), every combination, directions outer; or ``jobs``, a list of
+    ``(frequency_mhz, direction)`` pairs. ITM options (``climate``, ``n0``, ...) are keyword
+    arguments as there.
 
     Returns
     -------
     list of xarray.DataArray
-        One map per (direction, frequency), directions outer, each equal bit for bit to
-        :func:`path_loss_map` with that frequency and direction (see :func:`tile_job_multi`
-        for what is shared).
+        One map per job, each equal bit for bit to :func:`path_loss_map` with that frequency and
+        direction (see :func:`tile_job_multi` for what is shared).
     """
     import xarray as xr
 
@@ -1199,17 +1225,19 @@ def path_loss_maps(
     if unknown:
         raise ParameterError("itm option", sorted(unknown)[0], f"one of {sorted(defaults)}")
     itm = coerce_itm_options(**{**defaults, **itm_options})
-    freqs = np.atleast_1d(np.asarray(frequencies_mhz, dtype=np.float64))
-    if freqs.size == 0:
-        raise ParameterError("frequencies_mhz", frequencies_mhz, "a non-empty list of frequencies")
+    if (frequencies_mhz is None) == (jobs is None):
+        raise ParameterError("frequencies_mhz", frequencies_mhz, "given, or jobs given, not both")
+    if jobs is None:
+        jobs = _job_pairs(frequencies_mhz, directions)
+    pairs = _check_jobs(jobs)
     spec = make_tile_spec(
-        terrain, site, radius_m, h_tx_m=h_tx_m, h_rx_m=h_rx_m, frequency_mhz=float(freqs[0]),
+        terrain, site, radius_m, h_tx_m=h_tx_m, h_rx_m=h_rx_m, frequency_mhz=pairs[0][0],
         model=model, mode=mode, itm=itm, grid=grid, step_m=step_m, min_distance_m=min_distance_m,
         hata_environment=hata_environment, fast=fast,
     )  # fmt: skip
-    specs = _job_specs(spec, freqs, directions)
+    specs = _job_specs(spec, pairs)
     with numba_threads(threads):
-        data = tile_job_multi(spec, freqs, directions, progress)
+        data = tile_job_multi(spec, pairs, progress)
     g = spec.grid
     return [
         xr.DataArray(
