@@ -13,7 +13,12 @@ Modes
     Every node gets ITM point-to-point (``yalu.propagation.itm``, NTIA ITM v1.4) on its own WGS84
     geodesic profile from the site, sampled every ``step_m`` (``n = max(1, round(L / step_m))``
     intervals of ``L / n``), terrain interpolated bilinearly: the same profile that
-    :func:`yalu.geodesy.profile` extracts (positions agree within 1 cm).
+    :func:`yalu.geodesy.profile` extracts (positions agree within 0.1 mm; lengths, hence
+    steps, are pyproj's own, because ITM's window edges such as ``0.9 d_hzn`` can fall exactly
+    on a sample, where a length differing in the 12th digit moves the loss by hundredths of a
+    dB). Profiles and terrain sampling are compiled code; several frequencies and both
+    directions of one site share each node's profile and ITM geometry
+    (:func:`tile_job_multi`, :func:`path_loss_maps`).
 ``fast`` (default)
     Radial sweeps with incremental horizons, O(1) least-squares fits from prefix sums, delta_h on
     a coarse set of distances and azimuths, ITM at a subset of distances and the excess loss over
