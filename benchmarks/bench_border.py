@@ -111,6 +111,7 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
         "timings_s": res.summary.get("timings_s", {}),
         "maps": len(grid_maps),
         "point_calls": len(calls) - len(grid_maps),
+        "point_s": sum(c["s"] for c in calls if c["nodes"] <= 100),
         "map_nodes": sum(c["nodes"] for c in grid_maps),
         "map_finite_nodes": sum(c["finite"] for c in grid_maps),
         "map_s": sum(c["s"] for c in grid_maps),
@@ -224,6 +225,8 @@ def main() -> int:
           f"{med['cpu_s']:.1f} | {max(r['peak_mb'] for r in runs):.0f} | {first['maps']} | "
           f"{first['map_nodes']:,} | {first['map_nodes'] / med['map_s']:,.0f} |")
     print("\nper phase (median s): " + ", ".join(f"{p} {v:.1f}" for p, v in phase_med.items()))
+    print(f"time in yalu.coverage (run 1): maps {first['map_s']:.1f} s, {first['point_calls']} "
+          f"single-node calls (jammer to site) {first['point_s']:.1f} s")
     chk = check_samples(terrain, first["samples"]) if first["samples"] else {"n": 0}
     if chk["n"]:
         print(f"\nrun vs independent exact ITM (geodesy.profile + itm.p2p), {chk['n']} nodes of "
