@@ -7,11 +7,12 @@ separate process timed by GNU time (whole process: start-up, terrain, maps, outp
 
 - wall time (median of ``--repeats``), user+system CPU, peak resident memory;
 - per-phase times (the run's ``summary.json`` ``timings_s``);
-- the number of path-loss maps, grid nodes and nodes/s of the path-loss phase (map nodes
-  computed per second);
+- the number of path-loss maps, their nodes and nodes/s of the engine (map nodes per second
+  of engine time);
 - a check of the run's own path-loss values against exact ITM: the child process records every
-  map that the runner asks :func:`yalu.coverage.path_loss_map` for, keeps ``--sample`` random
-  nodes of each of ``--check-maps`` maps, and recomputes them independently with
+  engine call of the run's path-loss provider (:func:`yalu.coverage.tile_job_multi`, the maps
+  of one antenna), keeps ``--sample`` random nodes of each of the first ``--check-maps`` maps,
+  and recomputes them independently with
   :func:`yalu.geodesy.profile` (pyproj geodesics) and :func:`yalu.propagation.itm.p2p`.
   Exact mode should agree within 0.01 dB; fast mode gives its error on this terrain.
 
@@ -69,53 +70,59 @@ def _scenario_text(terrain: Path, grid_arcsec: float, mode: str) -> str:
 
 def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_maps: int,
           result: Path) -> None:  # fmt: skip
-    import yalu.coverage as cov
+    import dataclasses
+
+    import yalu.coverage.provider as prov
+    from yalu.coverage.engine import map_attrs
     from yalu.scenario.models import load_scenario
     from yalu.scenario.runner import run_scenario
 
     t_start = time.perf_counter()
     calls: list[dict[str, Any]] = []
-    real = cov.path_loss_map
+    real = prov.tile_job_multi
     rng = np.random.default_rng(7)
 
-    def recording(terrain: Any, site: Any, radius_m: float, **kw: Any) -> Any:
+    def recording(spec: Any, jobs: Any, progress: Any = None) -> Any:
+        """The provider's engine call, timed; samples of its first maps kept for the check."""
         t0 = time.perf_counter()
-        m = real(terrain, site, radius_m, **kw)
-        dt = time.perf_counter() - t0
-        vals = np.asarray(m.values)
-        rec: dict[str, Any] = {"s": dt, "nodes": int(vals.size), "finite": int(np.isfinite(vals).sum())}
-        # keep samples of the first maps that are grids (not the 1-node jammer-to-site calls)
-        kept = sum(1 for c in calls if "sample" in c)
-        if vals.size > 100 and kept < check_maps:
+        arr = real(spec, jobs, progress)
+        rec: dict[str, Any] = {"s": time.perf_counter() - t0, "maps": len(jobs),
+                               "nodes": int(arr.size), "finite": int(np.isfinite(arr).sum())}
+        lats, lons = spec.grid.lats(), spec.grid.lons()
+        samples = []
+        kept = sum(len(c["samples"]) for c in calls)
+        for (f, d), vals in zip(jobs, arr, strict=True):
+            if kept + len(samples) >= check_maps:
+                break
             ii, jj = np.nonzero(np.isfinite(vals))
             if ii.size:
                 pick = rng.choice(ii.size, min(sample, ii.size), replace=False)
-                rec["sample"] = {
-                    "lat": m.lat.values[ii[pick]].tolist(), "lon": m.lon.values[jj[pick]].tolist(),
+                attrs = map_attrs(dataclasses.replace(spec, frequency_mhz=f, direction=d))
+                samples.append({
+                    "lat": lats[ii[pick]].tolist(), "lon": lons[jj[pick]].tolist(),
                     "loss_db": vals[ii[pick], jj[pick]].astype(float).tolist(),
-                    "attrs": {k: v for k, v in m.attrs.items() if isinstance(v, int | float | str)},
-                }  # fmt: skip
+                    "attrs": {k: v for k, v in attrs.items() if isinstance(v, int | float | str)},
+                })  # fmt: skip
+        rec["samples"] = samples
         calls.append(rec)
-        return m
+        return arr
 
-    cov.path_loss_map = recording
+    prov.tile_job_multi = recording
     try:
         sc = load_scenario(scenario)
         res = run_scenario(sc, outdir, overwrite=True, threads=threads)
     finally:
-        cov.path_loss_map = real
+        prov.tile_job_multi = real
     t_run = time.perf_counter() - t_start
-    grid_maps = [c for c in calls if c["nodes"] > 100]
     out = {
         "run_s": t_run,
         "timings_s": res.summary.get("timings_s", {}),
-        "maps": len(grid_maps),
-        "point_calls": len(calls) - len(grid_maps),
-        "point_s": sum(c["s"] for c in calls if c["nodes"] <= 100),
-        "map_nodes": sum(c["nodes"] for c in grid_maps),
-        "map_finite_nodes": sum(c["finite"] for c in grid_maps),
-        "map_s": sum(c["s"] for c in grid_maps),
-        "samples": [c["sample"] for c in calls if "sample" in c],
+        "engine_calls": len(calls),
+        "maps": sum(c["maps"] for c in calls),
+        "map_nodes": sum(c["nodes"] for c in calls),
+        "map_finite_nodes": sum(c["finite"] for c in calls),
+        "map_s": sum(c["s"] for c in calls),
+        "samples": [smp for c in calls for smp in c["samples"]],
     }
     result.write_text(json.dumps(out))
 
@@ -225,8 +232,8 @@ def main() -> int:
           f"{med['cpu_s']:.1f} | {max(r['peak_mb'] for r in runs):.0f} | {first['maps']} | "
           f"{first['map_nodes']:,} | {first['map_nodes'] / med['map_s']:,.0f} |")
     print("\nper phase (median s): " + ", ".join(f"{p} {v:.1f}" for p, v in phase_med.items()))
-    print(f"time in yalu.coverage (run 1): maps {first['map_s']:.1f} s, {first['point_calls']} "
-          f"single-node calls (jammer to site) {first['point_s']:.1f} s")
+    print(f"engine (run 1): {first['maps']} maps in {first['engine_calls']} calls (one per antenna), "
+          f"{first['map_s']:.1f} s")
     chk = check_samples(terrain, first["samples"]) if first["samples"] else {"n": 0}
     if chk["n"]:
         print(f"\nrun vs independent exact ITM (geodesy.profile + itm.p2p), {chk['n']} nodes of "

@@ -8,8 +8,9 @@ over the same profiles:
 - node geodesics (Vincenty inverse, numba; pyproj as exact mode uses, vectorized);
 - profile points along the geodesic (``_geodesic.profile_points``);
 - terrain sampling (bilinear, ``bilinear_point``);
-- ITM's profile analysis: validity pass, mean path height, horizons, delta_h, least-squares
-  fits (``_itm_kernels``), and the frequency-dependent rest (``p2p_from_geometry``);
+- ITM's profile analysis: mean path height, horizons, delta_h, least-squares fits
+  (``itm_kernels``), all of it (``p2p_geometry``, which also checks the profile), and the
+  frequency-dependent rest (``p2p_from_geometry``);
 
 then prints microseconds per node, nanoseconds per profile sample, and the wall time these
 costs imply for all nodes of the map on ``--threads`` threads, next to the stage's share. The
@@ -34,9 +35,9 @@ from numba import njit
 
 from yalu.coverage import engine as E
 from yalu.coverage._geodesic import inverse_many, profile_points
-from yalu.propagation import _itm_kernels as I
+from yalu.propagation import itm_kernels as I
 from yalu.terrain import open_terrain
-from yalu.terrain._kernels import bilinear_point
+from yalu.terrain.kernels import bilinear_point
 
 ROOT = Path(__file__).resolve().parents[1]
 TAR = ROOT / ".." / "shared" / "bench" / "sdf_3arcsec_40-43N_22-26E.tar.xz"
@@ -66,9 +67,7 @@ def _stages(elev, north, west, dlat, dlon, lats, lons, dist, az, step, p, stage)
             pz[0] = z_site
             for k in range(1, n + 1):
                 pz[k] = bilinear_point(elev, north, west, dlat, dlon, plat[k], plon[k])
-        if stage == 2:
-            acc += I.profile_ok(pz, 0, n, st)
-        elif stage == 3:
+        if stage == 3:
             acc += I.mean_path_height(pz, 0, n)
         elif stage == 4:
             acc += I.find_horizons(pz, 0, n, st, a_e, h1, h2)[0]
@@ -122,7 +121,7 @@ def main() -> None:
     elev = spec.elevation_m
     p = np.array([40.0, 1.5, 301.0])
     geo = (spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg, spec.terrain_dlon_deg)
-    names = ["profile points", "terrain (bilinear)", "validity pass", "mean path height",
+    names = ["profile points", "terrain (bilinear)", "(unused)", "mean path height",
              "horizons", "delta_h", "least squares (one fit)", "ITM geometry (all of it)",
              "ITM attenuation + variability"]  # fmt: skip
     times = []
@@ -146,6 +145,8 @@ def main() -> None:
     rows = [("node geodesic, pyproj (exact mode)", t_pyproj), ("node geodesic, Vincenty numba", t_vin)]
     rows += list(zip(names, own, strict=True))
     for name, tt in rows:
+        if name == "(unused)":
+            continue
         share = "" if name.startswith("node geodesic, Vincenty") else f"{100 * tt / total:.0f}%"
         print(f"| {name} | {tt * 1e6:.2f} | {tt * 1e9 / samples:.1f} | {share} | "
               f"{tt * n_inside / args.threads:.1f} |")

@@ -12,8 +12,8 @@ from cov_synth import D3, SITE, flat, hilly, ridge, write_tif
 
 from yalu.coverage import (
     FastSettings,
-    ITMOptions,
     Grid,
+    ITMOptions,
     composite,
     lowest_loss_index,
     make_tile_spec,

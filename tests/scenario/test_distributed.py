@@ -68,7 +68,8 @@ def _assert_same(a, b):
 def test_local_cluster_of_two_worker_processes_is_bit_identical(local_run, tmp_path):
     res = run_scenario(parse_scenario(SCENARIO), tmp_path / "out", workers=2)
     ex = res.execution
-    assert ex["workers"] == 2 and ex["tasks"] == res.summary["inputs"]["path_loss_maps"] > 0
+    # one task per antenna (its maps computed together): fewer tasks than maps here
+    assert ex["workers"] == 2 and 0 < ex["tasks"] < res.summary["inputs"]["path_loss_maps"]
     assert ex["bytes_sent"] > 0 and ex["bytes_received"] > 0
     _assert_same(local_run, tmp_path / "out")
 

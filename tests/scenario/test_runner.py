@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
+from yalu.errors import ParameterError
 from yalu.geodesy import azimuth_distance, elevation_angle_deg
 from yalu.radio import Handset
 from yalu.radio.layers import layer_requests, split_jammer_ranges
@@ -48,6 +49,26 @@ def test_grid_snaps_to_the_resolution():
     g = adapt.make_grid(sc, adapt.analysis_area(sc), _Terrain())
     assert g.north_deg == pytest.approx(43.2) and g.west_deg == pytest.approx(22.8)
     assert g.shape == (121, 169)  # both edges are nodes: 1 deg / 30" + 1, 1.4 deg / 30" + 1
+
+
+def test_a_grid_too_large_for_memory_is_refused_with_its_cost(monkeypatch):
+    """No fixed node limit: a 3" grid of the whole box passes the default bound with 5 maps; with
+    a 0.5 GiB bound it is refused, and the message says the nodes, maps and memory it needs."""
+    sc = parse_scenario(BASE.replace("resolution_arcsec: 30", "resolution_arcsec: 3"))
+    g = adapt.make_grid(sc, adapt.analysis_area(sc), _Terrain())
+    assert g.shape == (1201, 1681)  # 2.0 M nodes
+    monkeypatch.delenv("YALU_MAX_RUN_GB", raising=False)
+    adapt.check_run_memory(sc, g, 5)
+    monkeypatch.setenv("YALU_MAX_RUN_GB", "0.5")
+    with pytest.raises(ParameterError) as exc:
+        adapt.check_run_memory(sc, g, 150)
+    msg = str(exc.value)
+    need = 1201 * 1681 * (4 * 150 + 24 + 24 * len(sc.variants)) / 2**30
+    assert "grid.resolution_arcsec" in msg and "2,018,881 nodes" in msg and "150 path-loss maps" in msg
+    assert f"{need:.1f} GiB" in msg and "0.5 GiB" in msg
+    monkeypatch.setenv("YALU_MAX_RUN_GB", "lots")
+    with pytest.raises(ParameterError, match="YALU_MAX_RUN_GB"):
+        adapt.check_run_memory(sc, g, 5)
 
 
 def test_sectors_and_gsm_channels():

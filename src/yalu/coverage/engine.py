@@ -521,7 +521,6 @@ def tile_job_multi(
     mode = parse_choice(MapMode, spec.mode, "mode")
     g = spec.grid
     if model is PropagationModel.ITM and mode is MapMode.EXACT:
-        _LAST_STATS.clear()
         # same-direction jobs next to each other: the kernel reuses the geometry between them
         order = sorted(range(len(specs)), key=lambda i: specs[i].direction)
         vec = np.stack([_itm_vector(specs[i]) for i in order])

@@ -9,7 +9,10 @@ the radio layers of several variants share them.
 
 Maps are pure functions of their :class:`~yalu.coverage.TileSpec` (:func:`~yalu.coverage.tile_job`),
 so :meth:`EnginePathLoss.prefetch` can compute them on a Dask cluster (``client``): the terrain
-window is read here, each map is one task, and the result is bit-identical to the local run.
+window is read here, and the result is bit-identical to the local run. :meth:`~EnginePathLoss.prefetch`
+computes the maps of one antenna (position and height) on one grid together, locally or as one
+task (:func:`~yalu.coverage.tile_job_multi`): one terrain window, and in exact mode one profile
+per node and one ITM geometry per direction for all their frequencies.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from yalu.coverage.engine import (
     make_tile_spec,
     numba_threads,
     tile_job,
+    tile_job_multi,
 )
 from yalu.errors import check_range, parse_choice
 from yalu.geodesy import Grid, azimuth_distance, grid_around, profile
@@ -43,10 +47,12 @@ __all__ = ["EnginePathLoss", "MapRequest"]
 MapRequest = tuple[Antenna, float, str, float]
 
 
-def _tile_job_on(spec: TileSpec, threads: int | None) -> np.ndarray:
-    """:func:`tile_job` on ``threads`` numba threads (the task a Dask worker runs)."""
+def _tile_jobs_on(
+    spec: TileSpec, jobs: list[tuple[float, str]], threads: int | None
+) -> np.ndarray:
+    """:func:`tile_job_multi` on ``threads`` numba threads (the task a Dask worker runs)."""
     with numba_threads(threads):
-        return tile_job(spec)
+        return tile_job_multi(spec, jobs)
 
 
 class EnginePathLoss:
@@ -129,6 +135,18 @@ class EnginePathLoss:
     def maps_computed(self) -> int:
         return len(self._maps)
 
+    def distinct_maps(self, requests: Iterable[MapRequest], grid: Grid) -> int:
+        """How many distinct maps ``requests`` ask for on ``grid`` (computed or not)."""
+        return len({self._map_key(a, f, d, grid, h) for a, f, d, h in requests})
+
+    @staticmethod
+    def _groups(keys: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
+        """Keys of the same antenna, grid and node height together (first-seen order)."""
+        groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+        for k in keys:
+            groups.setdefault((k[0], k[3], k[4]), []).append(k)
+        return list(groups.values())
+
     def prefetch(
         self,
         requests: Iterable[MapRequest],
@@ -137,38 +155,42 @@ class EnginePathLoss:
     ) -> int:
         """Compute every distinct map of ``requests`` on ``grid``; returns how many there are.
 
-        With a ``client``, at most ``2 x workers`` maps are in flight at a time, so the terrain
-        windows held here stay bounded.
+        The maps of one antenna are computed together (see the module doc). With a ``client``,
+        each antenna's maps are one task, and at most ``2 x workers`` tasks are in flight at a
+        time, so the terrain windows held here stay bounded.
         """
         keys = list(dict.fromkeys(self._map_key(a, f, d, grid, h) for a, f, d, h in requests))
         todo = [k for k in keys if k not in self._maps]
         done = len(keys) - len(todo)
         if progress is not None:
             progress(done, len(keys))
+        groups = self._groups(todo)
         if self.client is None:
-            for key in todo:
-                self._compute(key)
-                done += 1
+            for group in groups:
+                self._compute_group(group)
+                done += len(group)
                 if progress is not None:
                     progress(done, len(keys))
             return len(keys)
         from distributed import as_completed
 
         n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
-        pending = iter(todo)
-        futures: dict[Any, tuple[tuple[Any, ...], tuple[int, int, int, int]]] = {}
+        pending = iter(groups)
+        futures: dict[Any, tuple[list[tuple[Any, ...]], tuple[int, int, int, int]]] = {}
 
         def submit_next() -> bool:
-            for key in pending:
-                job = self._job(key)
+            for group in pending:
+                job = self._job(group[0])
                 if job is None:
-                    self._maps[key] = np.full(key[3].shape, np.nan, dtype=np.float32)
+                    for key in group:
+                        self._maps[key] = np.full(key[3].shape, np.nan, dtype=np.float32)
                     continue
                 spec, box = job
                 self.bytes_sent += int(spec.elevation_m.nbytes)
                 self.tasks += 1
-                fut = self.client.submit(_tile_job_on, spec, self.worker_threads, pure=False)
-                futures[fut] = (key, box)
+                jobs = [(k[1], k[2]) for k in group]
+                fut = self.client.submit(_tile_jobs_on, spec, jobs, self.worker_threads, pure=False)
+                futures[fut] = (group, box)
                 queue.add(fut)
                 return True
             return False
@@ -178,15 +200,29 @@ class EnginePathLoss:
             if not submit_next():
                 break
         for fut in queue:
-            key, box = futures.pop(fut)
+            group, box = futures.pop(fut)
             arr = fut.result()
             self.bytes_received += int(arr.nbytes)
-            self._place(key, box, arr)
-            done += 1
+            for key, a in zip(group, arr, strict=True):
+                self._place(key, box, a)
+            done += len(group)
             if progress is not None:
                 progress(done, len(keys))
             submit_next()
         return len(keys)
+
+    def _compute_group(self, group: list[tuple[Any, ...]]) -> None:
+        """The maps of one antenna, grid and node height in one engine call."""
+        job = self._job(group[0])
+        if job is None:
+            for key in group:
+                self._maps[key] = np.full(key[3].shape, np.nan, dtype=np.float32)
+            return
+        spec, box = job
+        with numba_threads(self.threads):
+            arr = tile_job_multi(spec, [(k[1], k[2]) for k in group])
+        for key, a in zip(group, arr, strict=True):
+            self._place(key, box, a)
 
     def _job(self, key: tuple[Any, ...]) -> tuple[TileSpec, tuple[int, int, int, int]] | None:
         """The tile spec of a map's part inside ``grid`` (None: the map misses the grid)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,11 @@ from yalu.radio.bands import gsm_channel_plan_mhz
 from yalu.scenario.models import Scenario, Site, Variant, resolve_sites
 
 __all__ = [
-    "MAX_NODES",
+    "MAX_RUN_GB",
     "SectorCarrier",
     "analysis_area",
     "census_settlements",
+    "check_run_memory",
     "load_settlements",
     "make_grid",
     "open_scenario_terrain",
@@ -58,8 +60,10 @@ __all__ = [
     "variant_technologies",
 ]
 
-#: Largest grid a run accepts (nodes): one float32 path-loss map per distinct transmitter is held.
-MAX_NODES = 4_000_000
+#: Memory a run may hold [GiB] (default; ``YALU_MAX_RUN_GB`` overrides): one float32 path-loss
+#: map per distinct transmitter, frequency and direction is held over the whole grid, plus
+#: per-node layers.
+MAX_RUN_GB = 16.0
 
 
 @dataclass(frozen=True)
@@ -134,12 +138,31 @@ def make_grid(sc: Scenario, area: AnalysisArea, terrain: Any) -> Grid:
     west = math.ceil(snap(w / dlon)) * dlon
     nr = int(math.floor(snap((north - s) / dlat))) + 1
     nc = int(math.floor(snap((e - west) / dlon))) + 1
-    if nr * nc > MAX_NODES:
+    return Grid(round(north, 10), round(west, 10), dlat, dlon, nr, nc)
+
+
+def check_run_memory(sc: Scenario, grid: Grid, n_maps: int) -> None:
+    """Refuse a run whose whole-grid arrays would not fit, saying what it would cost.
+
+    There is no fixed limit on nodes: the bound is memory, ``YALU_MAX_RUN_GB`` GiB (default
+    :data:`MAX_RUN_GB`), estimated as ``n_maps`` float32 maps plus node coordinates, masks and
+    about six float32 layers per variant over the whole grid.
+    """
+    nodes = int(grid.shape[0]) * int(grid.shape[1])
+    need = nodes * (4 * n_maps + 24 + 24 * max(1, len(sc.variants)))
+    raw = os.environ.get("YALU_MAX_RUN_GB", str(MAX_RUN_GB))
+    try:
+        limit_gb = float(raw)
+    except ValueError:
+        raise ParameterError("YALU_MAX_RUN_GB", raw, "a number of GiB") from None
+    if need > limit_gb * 2**30:
         raise ParameterError(
             "grid.resolution_arcsec", sc.grid.resolution_arcsec,
-            f"coarse enough for at most {MAX_NODES:,} nodes (this grid: {nr} x {nc})",
+            f"coarse enough to fit in {limit_gb:g} GiB (YALU_MAX_RUN_GB): this grid "
+            f"({grid.shape[0]} x {grid.shape[1]} = {nodes:,} nodes) with {n_maps} path-loss maps "
+            f"would hold about {need / 2**30:.1f} GiB (and compute up to {n_maps * nodes:,} map "
+            "nodes)",
         )  # fmt: skip
-    return Grid(round(north, 10), round(west, 10), dlat, dlon, nr, nc)
 
 
 def _pattern(c: Any, az: float | None) -> Any:

@@ -141,6 +141,7 @@ def run_scenario(
                 for r in layer_requests([s.radio for s in sel], jams, h)]  # fmt: skip
     if scheduler is None and workers is None:
         scheduler, workers = sc.execution.scheduler, sc.execution.workers
+    adapt.check_run_memory(sc, grid, provider.distinct_maps(requests, grid))
     with connect(scheduler, workers) as client:
         provider.client = client
         n_maps = provider.prefetch(requests, grid, lambda d, n: prog("path loss maps", d, n))
