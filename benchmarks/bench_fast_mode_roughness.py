@@ -7,7 +7,12 @@ This script adds synthetic fractal roughness (a surface with a k^-3 power spectr
 shorter than 2 km only, at a given RMS) to the bench terrain around the bench site and compares
 fast with exact mode at 25 km. Installs nothing; expects ``../shared/bench`` beside the repo.
 
+``--terrain`` runs the comparison on another terrain instead (e.g. ``synthetic_terrain.py``'s,
+roughness included: ``--rms 0``) around ``--site``; ``--dense`` adds fast mode at its densest
+settings, whose remaining error is that of sharing radial profiles between nodes.
+
 Usage: python benchmarks/bench_fast_mode_roughness.py [--rms 0 5 15] [--radius-km 25]
+       [--terrain PATH --site LAT LON] [--dense]
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from yalu.coverage import path_loss_map
+from yalu.coverage import FastSettings, path_loss_map
 from yalu.terrain import TerrainWindow, open_terrain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,33 +53,54 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rms", type=float, nargs="+", default=[0.0, 5.0, 15.0])
     ap.add_argument("--radius-km", type=float, default=25.0)
+    ap.add_argument("--terrain", type=Path, default=None,
+                    help="another terrain (e.g. synthetic_terrain.py's, roughness included: "
+                         "use --rms 0) instead of the bench terrain")  # fmt: skip
+    ap.add_argument("--site", type=float, nargs=2, default=SITE, metavar=("LAT", "LON"))
+    ap.add_argument("--dense", action="store_true",
+                    help="also fast mode at its densest (radials 4x denser, ITM and delta_h at "
+                         "every sample on every radial): what is left is the error of sharing "
+                         "radial profiles between nodes")  # fmt: skip
     args = ap.parse_args()
+    site = (float(args.site[0]), float(args.site[1]))
     with tempfile.TemporaryDirectory() as tmp:
-        with tarfile.open(TAR) as tf:
-            tf.extractall(tmp, filter="data")
-        sdf = next(Path(tmp).rglob("*.sdf")).parent
-        terrain = open_terrain(sdf)
-        pad = args.radius_km / 100.0 + 0.02
-        w = terrain.read_window(SITE[0] - pad, SITE[1] - pad * 1.35, SITE[0] + pad, SITE[1] + pad * 1.35)
-        dy, dx = terrain.resolution_m
-        rng = np.random.default_rng(1)
-        print(f"bench terrain around {SITE}, radius {args.radius_km} km, fast vs exact |delta| [dB]")
-        print("| roughness RMS m | nodes | median | P90 | P95 | P99 | fast s | exact s |")
-        print("|---|---|---|---|---|---|---|---|")
-        for rms in args.rms:
-            z = w.grid_m + (rough_noise(w.grid_m.shape, dy, dx, rms, rng) if rms else 0.0)
-            win = TerrainWindow(np.ascontiguousarray(z), w.north_deg, w.west_deg, w.dlat_deg,
-                                w.dlon_deg)
+        if args.terrain is None:
+            with tarfile.open(TAR) as tf:
+                tf.extractall(tmp, filter="data")
+            terrain = open_terrain(next(Path(tmp).rglob("*.sdf")).parent)
+        else:
+            terrain = open_terrain(args.terrain)
+        compare(terrain, site, args.rms, args.radius_km, args.dense)
+
+
+def compare(terrain: Any, site: tuple[float, float], rms_list: list[float], radius_km: float,
+            dense: bool = False) -> None:  # fmt: skip
+    """Print fast-vs-exact statistics around ``site`` for each added roughness RMS."""
+    pad = radius_km / 100.0 + 0.02
+    w = terrain.read_window(site[0] - pad, site[1] - pad * 1.35, site[0] + pad, site[1] + pad * 1.35)
+    dy, dx = terrain.resolution_m
+    rng = np.random.default_rng(1)
+    print(f"{terrain.description} around {site}, radius {radius_km} km, fast vs exact |delta| [dB]")
+    print("| roughness RMS m | fast settings | nodes | median | P90 | P95 | P99 | fast s | exact s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    settings = [("default", FastSettings())]
+    if dense:
+        settings.append(("dense", FastSettings(arc_px=0.5, kstep=1, kdh=1, dh_every=1)))
+    for rms in rms_list:
+        z = w.grid_m + (rough_noise(w.grid_m.shape, dy, dx, rms, rng) if rms else 0.0)
+        win = TerrainWindow(np.ascontiguousarray(z), w.north_deg, w.west_deg, w.dlat_deg, w.dlon_deg)
+        t1 = time.perf_counter()
+        exact = path_loss_map(win, site, radius_km * 1e3, mode="exact", **ITM).values
+        t2 = time.perf_counter()
+        for name, fs in settings:
             t0 = time.perf_counter()
-            fast = path_loss_map(win, SITE, args.radius_km * 1e3, mode="fast", **ITM).values
-            t1 = time.perf_counter()
-            exact = path_loss_map(win, SITE, args.radius_km * 1e3, mode="exact", **ITM).values
-            t2 = time.perf_counter()
+            fast = path_loss_map(win, site, radius_km * 1e3, mode="fast", fast=fs, **ITM).values
+            dt = time.perf_counter() - t0
             d = np.abs(fast - exact)
             d = d[np.isfinite(d)]
             q = np.percentile(d, [50, 90, 95, 99])
-            print(f"| {rms:g} | {d.size} | {q[0]:.2f} | {q[1]:.2f} | {q[2]:.2f} | {q[3]:.2f} "
-                  f"| {t1 - t0:.1f} | {t2 - t1:.1f} |")
+            print(f"| {rms:g} | {name} | {d.size} | {q[0]:.2f} | {q[1]:.2f} | {q[2]:.2f} | {q[3]:.2f} "
+                  f"| {dt:.1f} | {t2 - t1:.1f} |")
 
 
 if __name__ == "__main__":
