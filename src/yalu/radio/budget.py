@@ -211,6 +211,19 @@ def _overlap(c1: float, b1: float, c2: float, b2: float) -> float:
     return max(0.0, min(c1 + b1 / 2, c2 + b2 / 2) - max(c1 - b1 / 2, c2 - b2 / 2))
 
 
+def _overlap_weights(sites: Sequence[Site], noise_bw: _Arr) -> _Arr:
+    """Co-channel weights ``w[b, q]``: the share of site q's DL power inside site b's channel,
+    same operator only (0 on the diagonal)."""
+    k = len(sites)
+    w = np.zeros((k, k))
+    for a, sa in enumerate(sites):
+        for q, sq in enumerate(sites):
+            if a != q and sa.operator == sq.operator:
+                ov = _overlap(sa.dl_carrier_mhz, noise_bw[a], sq.dl_carrier_mhz, noise_bw[q])
+                w[a, q] = ov / noise_bw[q]
+    return w
+
+
 def _pick(stack: _Arr, idx: npt.NDArray[np.intp]) -> _Arr:
     return np.take_along_axis(stack, idx[None, ...], axis=0)[0]
 
@@ -490,15 +503,7 @@ def _technology_budget(
     sub = [sites[i] for i in idx]
     k = len(idx)
     expand = (slice(None),) + (None,) * (meas.ndim - 1)
-    # co-channel weights: share of site q's power inside site b's channel, same operator only
-    w = np.zeros((k, k))
-    for a, sa in enumerate(sub):
-        for q, sq in enumerate(sub):
-            if a != q and sa.operator == sq.operator:
-                ov = _overlap(
-                    sa.dl_carrier_mhz, noise_bw[idx[a]], sq.dl_carrier_mhz, noise_bw[idx[q]]
-                )
-                w[a, q] = ov / noise_bw[idx[q]]
+    w = _overlap_weights(sub, noise_bw[idx])
     i_co = np.tensordot(w, p_dl_mw[idx], axes=(1, 0))  # (k, *grid)
 
     # every candidate server's budget: (k, *grid)
