@@ -151,6 +151,7 @@ def describe_run(
                          "technologies": variant_technologies(sc, oc.variant)},
             "reach": oc.reach.to_dict(),
             "sanity": oc.sanity,
+            **oc.extra,
         }
         for oc in outcomes
     }  # fmt: skip
