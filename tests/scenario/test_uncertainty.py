@@ -87,10 +87,30 @@ def test_bands_are_ordered_and_not_degenerate(runs):
                 assert b["p10"] <= b["p50"] <= b["p90"]
     assert spread > 0  # the assumptions move the answer
     bars = u["sensitivity"]["bars"]
-    assert [b["swing"] for b in bars] == sorted((b["swing"] for b in bars), reverse=True)
+    keys = [(b["swing"], b["area_swing"]) for b in bars]
+    assert keys == sorted(keys, reverse=True)
+    assert max(b["area_swing"] for b in bars) > 0
     text = (runs[0].outdir / "report.md").read_text()
     assert "Uncertainty of the assumptions" in text and "P10" in text
     assert "P10 / P50 / P90" in runs[0].headline()
+
+
+def test_probability_of_service_and_limits_in_the_summary(runs):
+    s = runs[0].summary
+    assert "sigma_db" in s["probability"] and s["probability"]["sigma_db"] == 8.0  # free space
+    for name, v in s["variants"].items():
+        exp = v["expected_population_within_reach"]
+        n50 = v["population_within_reach"]
+        tot = sum(p["sms"] for per in exp.values() for p in per.values())
+        listed = sum(p for per in v["population_in_area"].values() for p in per.values())
+        assert 0 < tot <= listed
+        for cc, per in exp.items():
+            for prov, lv in per.items():
+                assert lv["sms"] >= lv["voice"] - 1e-6 >= lv["data"] - 2e-6
+        assert sum(sum(x.values()) for x in v["service_limits"].values()) > 0
+        assert n50  # the 50 % answer stays beside it
+    assert "expected people" in runs[0].headline()
+    assert "Probability of service" in (runs[0].outdir / "report.md").read_text()
 
 
 def test_band_collapses_when_distributions_are_degenerate(tmp_path):
@@ -106,7 +126,7 @@ def test_band_collapses_when_distributions_are_degenerate(tmp_path):
         for cc, per in vu["area_km2"].items():
             for lv, b in per.items():
                 assert b["p10"] == b["p90"] == pytest.approx(area[cc][lv], rel=1e-5)
-    assert all(b["swing"] == 0 for b in u["sensitivity"]["bars"])
+    assert all(b["swing"] == 0 and b["area_swing"] == 0 for b in u["sensitivity"]["bars"])
 
 
 def test_quantiles_against_scipy():

@@ -106,45 +106,53 @@ def write_profile_png(
 def write_tornado_png(
     path: str | os.PathLike[str],
     bars: list[dict[str, Any]],
-    baseline: float,
+    panels: list[tuple[str, float, str, str]],
     *,
     title: str = "",
-    xlabel: str = "",
     overwrite: bool = False,
-    width_px: int = 1100,
+    width_px: int = 1300,
 ) -> Path:
-    """A tornado chart: one bar per assumption from the headline at its P10 to that at its P90.
+    """A tornado chart: per assumption, a bar from the headline at its P10 to that at its P90.
 
     Parameters
     ----------
     path : path
-        Output PNG.
+        Output PNG (written atomically).
     bars : list of dict
-        ``{"name", "at_p10", "at_p90", "p10_value", "p90_value"}``, largest swing first.
-    baseline : float
-        The headline with every assumption at its P50 (the vertical line).
+        One per assumption, in the order drawn from the top: ``name``, ``p10_value``,
+        ``p90_value`` and the keys the panels name.
+    panels : list of (xlabel, baseline, key at P10, key at P90)
+        One panel per headline figure; ``baseline`` (every assumption at its P50) is the
+        vertical line.
     """
     from matplotlib.figure import Figure
 
     dpi = 120
     n = max(1, len(bars))
-    fig = Figure(figsize=(width_px / dpi, (1.4 + 0.45 * n)), dpi=dpi)
-    ax = fig.add_subplot(1, 1, 1)
-    for k, b in enumerate(bars):
-        y = n - 1 - k
-        lo, hi = float(b["at_p10"]), float(b["at_p90"])
-        ax.barh(y, lo - baseline, left=baseline, color="#6baed6", edgecolor="#2171b5",
-                label="assumption at its P10" if k == 0 else None)  # fmt: skip
-        ax.barh(y, hi - baseline, left=baseline, color="#fd8d3c", edgecolor="#d94801",
-                label="assumption at its P90" if k == 0 else None)  # fmt: skip
-    ax.set_yticks(range(n))
-    ax.set_yticklabels([
-        f"{b['name']} ({float(b['p10_value']):.3g} .. {float(b['p90_value']):.3g})" for b in bars[::-1]
-    ], fontsize=LEGEND_SIZE)  # fmt: skip
-    ax.axvline(baseline, color="#333333", lw=1.0)
-    ax.set_xlabel(xlabel or "headline")
-    ax.set_title(title, fontsize=TITLE_SIZE)
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=LEGEND_SIZE)
+    fig = Figure(figsize=(width_px / dpi, (1.6 + 0.45 * n)), dpi=dpi)
+    for pi, (xlabel, baseline, k_lo, k_hi) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), pi + 1)
+        for k, b in enumerate(bars):
+            y = n - 1 - k
+            lo, hi = float(b[k_lo]), float(b[k_hi])
+            ax.barh(y, lo - baseline, left=baseline, color="#6baed6", edgecolor="#2171b5",
+                    label="assumption at its P10" if k == 0 else None)  # fmt: skip
+            ax.barh(y, hi - baseline, left=baseline, color="#fd8d3c", edgecolor="#d94801",
+                    label="assumption at its P90" if k == 0 else None)  # fmt: skip
+        ax.set_yticks(range(n))
+        if pi == 0:
+            ax.set_yticklabels([
+                f"{b['name']} ({float(b['p10_value']):.3g} .. {float(b['p90_value']):.3g})"
+                for b in bars[::-1]
+            ], fontsize=LEGEND_SIZE)  # fmt: skip
+        else:
+            ax.set_yticklabels([])
+        ax.axvline(baseline, color="#333333", lw=1.0)
+        ax.set_xlabel(xlabel, fontsize=LEGEND_SIZE)
+        ax.grid(axis="x", alpha=0.3)
+        ax.ticklabel_format(axis="x", style="plain", useOffset=False)
+        if pi == len(panels) - 1:
+            ax.legend(loc="lower right", fontsize=LEGEND_SIZE)
+    fig.suptitle(title, fontsize=TITLE_SIZE)
     fig.tight_layout()
     return save_png(fig, path, overwrite)

@@ -522,13 +522,18 @@ def _uncertainty_blocks(summary: Mapping[str, Any], foreign: str | None) -> list
         out.append(_Block("h3", "Which assumption moves the headline most"))
         out.append(_Block("p", (
             f"One at a time, each assumption at its P10 and its P90 with the others at their P50 "
-            f"(variant {sens['variant']}; {sens.get('metric', 'headline')}; all at P50: "
-            f"{_fmt_int(sens['baseline'])}). The tornado chart is among the maps."
+            f"(variant {sens['variant']}; {sens.get('metric', 'headline')}, all at P50: "
+            f"{_fmt_int(sens['baseline'])}"
+            + (f"; {sens.get('area_metric', 'area')}, all at P50: {_fmt_km2(sens['area_baseline'])}"
+               if "area_baseline" in sens else "")
+            + "). Ranked by the swing in people, then in area. The tornado chart is among the maps."
         )))
-        out.append(_Block("table", header=["assumption", "P10 .. P90 value", "headline at P10",
-                                           "headline at P90", "swing"], rows=[
+        out.append(_Block("table", header=["assumption", "P10 .. P90 value", "people at P10",
+                                           "people at P90", "swing", "km² at P10", "km² at P90",
+                                           "swing km²"], rows=[
             [x["name"], f"{x['p10_value']:.3g} .. {x['p90_value']:.3g}", _fmt_int(x["at_p10"]),
-             _fmt_int(x["at_p90"]), _fmt_int(x["swing"])] for x in sens["bars"]]))
+             _fmt_int(x["at_p90"]), _fmt_int(x["swing"]), _fmt_km2(x.get("area_at_p10")),
+             _fmt_km2(x.get("area_at_p90")), _fmt_km2(x.get("area_swing"))] for x in sens["bars"]]))
     cost = unc.get("cost")
     if cost:
         out.append(_Block("p", (

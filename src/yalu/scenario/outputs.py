@@ -331,8 +331,11 @@ def write_tornado(tmp: Path, sc: Scenario, unc: dict[str, Any], foreign: str | N
     if not sens.get("bars"):
         return None
     (tmp / "maps").mkdir(parents=True, exist_ok=True)
+    panels = [(str(sens.get("metric", "headline")), float(sens["baseline"]), "at_p10", "at_p90")]
+    if "area_baseline" in sens:
+        panels.append((str(sens.get("area_metric", "area")), float(sens["area_baseline"]),
+                       "area_at_p10", "area_at_p90"))
     return write_tornado_png(
-        tmp / "maps" / "sensitivity_tornado.png", sens["bars"], float(sens["baseline"]),
+        tmp / "maps" / "sensitivity_tornado.png", sens["bars"], panels,
         title=f"{sc.name}: which assumption moves the headline most ({sens['variant']})",
-        xlabel=str(sens.get("metric", "headline")),
     )  # fmt: skip

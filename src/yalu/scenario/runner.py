@@ -137,10 +137,15 @@ def _uncertainty(sc: Scenario, plans: list[Any], jammers: list[Any], profiles: A
         sel = [i for i, g in enumerate(groups) if foreign is None or g[0] == foreign]
         return float(people[sel, 0].sum())
 
-    res = ur.run(headline, lambda d, n: prog("uncertainty samples", d, n))
+    def area_headline(_v: str, _people: np.ndarray, area: np.ndarray) -> float:
+        sel = [i for i, c in enumerate(tally.countries) if foreign is None or c == foreign]
+        return float(area[sel, 0].sum())
+
+    res = ur.run(headline, lambda d, n: prog("uncertainty samples", d, n), area_headline)
     out = ur.summarize(res)
-    out["sensitivity"]["metric"] = (f"people in listed settlements of {foreign} with at least SMS"
-                                    if foreign else "people in listed settlements with at least SMS")
+    where = f" of {foreign}" if foreign else ""
+    out["sensitivity"]["metric"] = f"people in listed settlements{where} with at least SMS"
+    out["sensitivity"]["area_metric"] = f"area{where} with at least SMS [km²]"
     return out
 
 

@@ -330,9 +330,14 @@ class UncertaintyRun:
     def run(
         self, headline: Callable[[str, np.ndarray, np.ndarray], float],
         progress: Callable[[int, int], None] | None = None,
+        area_headline: Callable[[str, np.ndarray, np.ndarray], float] | None = None,
     ) -> dict[str, Any]:
-        """Samples, bands and sensitivity; ``headline(variant, people, area)`` is the figure the
-        tornado ranks (for the first variant)."""
+        """Samples, bands and sensitivity; ``headline(variant, people, area)`` and
+        ``area_headline`` are the figures the tornado ranks (for the first variant): people
+        first, area to break ties."""
+        if area_headline is None:
+            def area_headline(_v: str, _p: np.ndarray, a: np.ndarray) -> float:
+                return float(a[:, 0].sum())
         t0, c0 = time.perf_counter(), time.process_time()
         draws = self.draws()
         combos = [tuple(int(d[i]) for i in self.geo_idx) for d in draws]
@@ -348,15 +353,16 @@ class UncertaintyRun:
                 area[vp.name][k] = self.tally.area(g)
             if progress is not None:
                 progress(done + 1, total)
-        # sensitivity, first variant
+        # sensitivity, first variant: the headline's people and area
         vp0 = self.variants[0]
         med = self.medians()
 
-        def figure(values: np.ndarray) -> float:
+        def figures(values: np.ndarray) -> tuple[float, float]:
             g = self.evaluate(vp0, values)
-            return float(headline(vp0.name, self.tally.people(g), self.tally.area(g)))
+            pe, ar = self.tally.people(g), self.tally.area(g)
+            return float(headline(vp0.name, pe, ar)), float(area_headline(vp0.name, pe, ar))
 
-        base = figure(med)
+        base = figures(med)
         bars = []
         for i, p in enumerate(self.params):
             lo_v, hi_v = med.copy(), med.copy()
@@ -364,16 +370,19 @@ class UncertaintyRun:
                 lo_v[i], hi_v[i] = 0, 2
             else:
                 lo_v[i], hi_v[i] = quantile(p.distribution, 0.1), quantile(p.distribution, 0.9)
-            f_lo, f_hi = figure(lo_v), figure(hi_v)
+            f_lo, f_hi = figures(lo_v), figures(hi_v)
             pl = _p_levels(p.distribution)
             bars.append({"name": p.name, "what": p.what, "p10_value": pl[0], "p90_value": pl[2],
-                         "at_p10": f_lo, "at_p90": f_hi, "swing": abs(f_hi - f_lo)})
+                         "at_p10": f_lo[0], "at_p90": f_hi[0], "swing": abs(f_hi[0] - f_lo[0]),
+                         "area_at_p10": f_lo[1], "area_at_p90": f_hi[1],
+                         "area_swing": abs(f_hi[1] - f_lo[1])})  # fmt: skip
             if progress is not None:
                 progress(self.samples + 2 * (i + 1), total)
-        bars.sort(key=lambda b: -b["swing"])
+        bars.sort(key=lambda b: (-b["swing"], -b["area_swing"]))
         return {
             "draws": draws, "people": people, "area": area,
-            "sensitivity": {"variant": vp0.name, "baseline": base, "bars": bars},
+            "sensitivity": {"variant": vp0.name, "baseline": base[0], "area_baseline": base[1],
+                            "bars": bars},
             "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
             "geometries": len(set(combos)),
         }
