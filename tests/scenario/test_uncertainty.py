@@ -98,14 +98,14 @@ def test_bands_are_ordered_and_not_degenerate(runs):
 def test_probability_of_service_and_limits_in_the_summary(runs):
     s = runs[0].summary
     assert "sigma_db" in s["probability"] and s["probability"]["sigma_db"] == 8.0  # free space
-    for name, v in s["variants"].items():
+    for v in s["variants"].values():
         exp = v["expected_population_within_reach"]
         n50 = v["population_within_reach"]
         tot = sum(p["sms"] for per in exp.values() for p in per.values())
         listed = sum(p for per in v["population_in_area"].values() for p in per.values())
         assert 0 < tot <= listed
-        for cc, per in exp.items():
-            for prov, lv in per.items():
+        for per in exp.values():
+            for lv in per.values():
                 assert lv["sms"] >= lv["voice"] - 1e-6 >= lv["data"] - 2e-6
         assert sum(sum(x.values()) for x in v["service_limits"].values()) > 0
         assert n50  # the 50 % answer stays beside it

@@ -433,7 +433,7 @@ def _service_level_blocks(summary: Mapping[str, Any], order: list[str], foreign:
         v = variants[vname]
         lim = v.get("service_limits") or {}
         pops = v.get("population_within_reach", {})
-        ccs = [foreign] if foreign in pops else sorted(pops)
+        ccs = [foreign] if foreign is not None and foreign in pops else sorted(pops)
         for lo, hi in (("sms", "voice"), ("voice", "data")):
             same = all(_country_totals(pops, cc)[lo] == _country_totals(pops, cc)[hi] for cc in ccs)
             if not same:

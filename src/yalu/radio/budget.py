@@ -501,7 +501,6 @@ def _technology_budget(
 ) -> TechnologyBudget:
     idx = np.array([i for i, s in enumerate(sites) if s.technology is tech])
     sub = [sites[i] for i in idx]
-    k = len(idx)
     expand = (slice(None),) + (None,) * (meas.ndim - 1)
     w = _overlap_weights(sub, noise_bw[idx])
     i_co = np.tensordot(w, p_dl_mw[idx], axes=(1, 0))  # (k, *grid)
@@ -591,7 +590,7 @@ def _technology_budget(
         ul_sinr_db=nan_where_none(_pick(sinr_ul_k, local)),
         ul_margin_db=nan_where_none(ul_margin),
         distance_m=nan_where_none(_pick(d_k, local)),
-        in_range=_pick(in_range_k, local) & has,
+        in_range=_pick(in_range_k, local).astype(bool) & has,
         service_level=level,
         service_limit=lim,
         candidates=idx,

@@ -180,7 +180,7 @@ class BudgetEnsemble:
             in_range = (D[idx] <= prof.max_range_m) if prof.max_range_m is not None else has
             usable = has & in_range
             cols = np.flatnonzero(usable.any(axis=0))
-            alloc = np.array([min(prof.ul_noise_bandwidth_mhz, noise_bw[i]) for i in idx])
+            alloc_t = np.array([min(prof.ul_noise_bandwidth_mhz, noise_bw[i]) for i in idx])
             self.techs.append(_Tech(
                 idx=idx, cols=cols, usable=usable[:, cols], meas_offset=meas_off,
                 p_dl=P_dl[idx][:, cols], p_ul=P_ul[idx][:, cols], jam_gain_mw=JG[:, cols],
@@ -188,7 +188,7 @@ class BudgetEnsemble:
                 n_dl_mw=_db_to_mw([thermal_noise_dbm(bandwidth_mhz=noise_bw[i],
                                                      noise_figure_db=handset.noise_figure_db)
                                    for i in idx]),
-                n_ul_mw=_db_to_mw([thermal_noise_dbm(bandwidth_mhz=alloc[a],
+                n_ul_mw=_db_to_mw([thermal_noise_dbm(bandwidth_mhz=alloc_t[a],
                                                      noise_figure_db=sites[i].noise_figure_db)
                                    for a, i in enumerate(idx)]),
                 e_dl_dbm=e_dl[:, idx], tower_jam_dbm=tower[:, idx], prof=prof,

@@ -33,8 +33,8 @@ from yalu.errors import ScenarioError
 from yalu.io.atomic import atomic_dir, check_writable
 from yalu.io.summary import round_floats
 from yalu.radio import default_technology_profiles
-from yalu.radio.models import service_level_table
 from yalu.radio.layers import compute_layers, layer_requests
+from yalu.radio.models import service_level_table
 from yalu.scenario import adapt
 from yalu.scenario.checks import VariantOutcome, home_and_foreign, sanity_checks
 from yalu.scenario.models import Scenario, parse_scenario, resolve_sites

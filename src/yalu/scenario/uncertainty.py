@@ -363,7 +363,7 @@ class UncertaintyRun:
             return float(headline(vp0.name, pe, ar)), float(area_headline(vp0.name, pe, ar))
 
         base = figures(med)
-        bars = []
+        bars: list[dict[str, Any]] = []
         for i, p in enumerate(self.params):
             lo_v, hi_v = med.copy(), med.copy()
             if p.what in GEOMETRIC:
@@ -415,7 +415,7 @@ class UncertaintyRun:
         params = []
         for p in self.params:
             d = p.distribution.model_dump(exclude_none=True)
-            e = {"name": p.name, "what": p.what, "distribution": d, "ids": list(p.ids) or "all",
+            e: dict[str, Any] = {"name": p.name, "what": p.what, "distribution": d, "ids": list(p.ids) or "all",
                  "source": p.source}
             if p.what in GEOMETRIC:
                 e["levels"] = list(_p_levels(p.distribution))
