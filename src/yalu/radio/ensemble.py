@@ -120,7 +120,8 @@ class BudgetEnsemble:
     ) -> None:
         mask = np.asarray(nodes, dtype=bool)
         if mask.shape != inputs.grid.shape:
-            raise ParameterError("nodes", f"shape {mask.shape}", f"the grid's shape {inputs.grid.shape}")
+            raise ParameterError("nodes", f"shape {mask.shape}",
+                                 f"the grid's shape {inputs.grid.shape}")
         profs = {parse_choice(Technology, k, "profiles"): v for k, v in profiles.items()}
         self.sites = list(sites)
         self.n_jammer_ranges = len(inputs.parts)
@@ -152,7 +153,9 @@ class BudgetEnsemble:
                 jgn = kw["jammer_gain_db"].reshape(m, -1)[:, sel]
                 with np.errstate(invalid="ignore"):
                     jg.append(np.where(np.isfinite(jpl), jgn - jpl + ue, -np.inf))
-        cat = (lambda xs, rows: np.concatenate(xs, axis=1) if xs else np.zeros((rows, 0)))  # noqa: E731
+        def cat(xs: list[Any], rows: int) -> Any:
+            return np.concatenate(xs, axis=1) if xs else np.zeros((rows, 0))
+
         P_dl, P_ul, D = cat(p_dl, n), cat(p_ul, n), cat(dist, n)
         JG = _db_to_mw(cat(jg, m)) if m else np.zeros((0, P_dl.shape[1]))
         noise_bw = np.array([s.noise_bandwidth_mhz for s in sites])
@@ -198,7 +201,9 @@ class BudgetEnsemble:
     def n_nodes(self) -> int:
         return int(self.node_index.size)
 
-    def levels(self, offsets: Offsets | None = None, *, jammers: bool = True) -> npt.NDArray[np.uint8]:
+    def levels(
+        self, offsets: Offsets | None = None, *, jammers: bool = True
+    ) -> npt.NDArray[np.uint8]:
         """Service level (0-3) of every ensemble node under ``offsets`` (None: nominal).
 
         ``jammers=False`` evaluates the network without its jammers.
@@ -256,4 +261,5 @@ def shifted_sites(sites: Sequence[Site], offsets: Offsets) -> list[Site]:
 
 def shifted_handset(handset: Handset, offsets: Offsets) -> Handset:
     """The handset with ``handset_db`` applied as an antenna-gain change (tests)."""
-    return handset.model_copy(update={"antenna_gain_dbi": handset.antenna_gain_dbi + offsets.handset_db})
+    gain = handset.antenna_gain_dbi + offsets.handset_db
+    return handset.model_copy(update={"antenna_gain_dbi": gain})

@@ -86,17 +86,18 @@ class RunResult:
                 )
         unc = s.get("uncertainty")
         if unc:
-            lines.append(f"  uncertainty ({unc['samples']} samples, seed {unc['seed']}): P10 / P50 / P90")
+            lines.append(f"  uncertainty ({unc['samples']} samples, seed {unc['seed']}): "
+                         "P10 / P50 / P90")
             for name, vu in unc["variants"].items():
                 for cc, per in sorted(vu["population_within_reach"].items()):
                     if country and cc != country:
                         continue
                     b = per["sms"]
                     a = vu["area_km2"].get(cc, {}).get("sms")
-                    area_txt = (f"; area SMS {a['p10']:,.0f} / {a['p50']:,.0f} / {a['p90']:,.0f} km²"
-                                if a else "")  # fmt: skip
-                    lines.append(f"  {name:>14} {cc}: people SMS {b['p10']:,.0f} / {b['p50']:,.0f} / "
-                                 f"{b['p90']:,.0f}{area_txt}")
+                    area_txt = (f"; area SMS {a['p10']:,.0f} / {a['p50']:,.0f} / "
+                                f"{a['p90']:,.0f} km²" if a else "")  # fmt: skip
+                    lines.append(f"  {name:>14} {cc}: people SMS {b['p10']:,.0f} / "
+                                 f"{b['p50']:,.0f} / {b['p90']:,.0f}{area_txt}")
         exp = v.get("expected_population_within_reach") or {}
         if exp:
             for cc in sorted(exp):

@@ -289,7 +289,8 @@ class UncertaintyRun:
                 jams = [j.model_copy(update={"height_m": max(1.0, j.height_m + value)})
                         if not ids or j.id in ids else j for j in jams]  # fmt: skip
         parts = split_jammer_ranges(jams)
-        inputs = LayerInputs(sites, vp.handset, parts, self.grid, self.provider, terrain=self.terrain)
+        inputs = LayerInputs(sites, vp.handset, parts, self.grid, self.provider,
+                             terrain=self.terrain)
         ens = BudgetEnsemble(sites, vp.handset, self.profiles, inputs, self.mask)
         # keep memory to the ensembles of one geometry at a time
         self._ens = {k: v for k, v in self._ens.items() if k[2] == combo}
@@ -393,7 +394,8 @@ class UncertaintyRun:
         """The ``uncertainty`` section of ``summary.json``."""
         def band(x: np.ndarray) -> dict[str, float]:
             p10, p50, p90 = np.percentile(x, [10, 50, 90])
-            return {"p10": float(p10), "p50": float(p50), "p90": float(p90), "mean": float(np.mean(x))}
+            return {"p10": float(p10), "p50": float(p50), "p90": float(p90),
+                    "mean": float(np.mean(x))}
 
         lv = list(LEVELS.values())
         variants: dict[str, Any] = {}
@@ -415,8 +417,8 @@ class UncertaintyRun:
         params = []
         for p in self.params:
             d = p.distribution.model_dump(exclude_none=True)
-            e: dict[str, Any] = {"name": p.name, "what": p.what, "distribution": d, "ids": list(p.ids) or "all",
-                 "source": p.source}
+            e: dict[str, Any] = {"name": p.name, "what": p.what, "distribution": d,
+                                 "ids": list(p.ids) or "all", "source": p.source}
             if p.what in GEOMETRIC:
                 e["levels"] = list(_p_levels(p.distribution))
                 e["level_weights"] = list(SWANSON_WEIGHTS)
