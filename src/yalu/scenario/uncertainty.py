@@ -289,7 +289,7 @@ class UncertaintyRun:
                 jams = [j.model_copy(update={"height_m": max(1.0, j.height_m + value)})
                         if not ids or j.id in ids else j for j in jams]  # fmt: skip
         parts = split_jammer_ranges(jams)
-        inputs = LayerInputs(sites, vp.handset, parts, self.grid, self.provider,
+        inputs = LayerInputs(sites, vp.handset, parts, self.grid, vp.provider or self.provider,
                              terrain=self.terrain)
         ens = BudgetEnsemble(sites, vp.handset, self.profiles, inputs, self.mask)
         # keep memory to the ensembles of one geometry at a time
