@@ -139,6 +139,9 @@ def write_tornado_png(
                     label="assumption at its P10" if k == 0 else None)  # fmt: skip
             ax.barh(y, hi - baseline, left=baseline, color="#fd8d3c", edgecolor="#d94801",
                     label="assumption at its P90" if k == 0 else None)  # fmt: skip
+        vals = [baseline] + [float(b[k]) for b in bars for k in (k_lo, k_hi)]
+        pad = 0.08 * (max(vals) - min(vals)) or max(1.0, 0.01 * abs(baseline))
+        ax.set_xlim(min(vals) - pad, max(vals) + pad)
         ax.set_yticks(range(n))
         if pi == 0:
             ax.set_yticklabels([
