@@ -549,6 +549,10 @@ def location_sigma(
     if prop.location_sigma_db is not None:
         v = float(prop.location_sigma_db)
         return np.full(n, v), {"sigma_db": v, "source": "scenario (propagation.location_sigma_db)"}
+    if prop.model == "p1812" and prop.p1812.location_sigma_db > 0:
+        v = float(prop.p1812.location_sigma_db)
+        return np.full(n, v), {"sigma_db": v, "source": "P.1812 location sigma of the scenario "
+                                                         "(propagation.p1812.location_sigma_db)"}
     if prop.model != "itm":
         return np.full(n, SHADOWING_SIGMA_DB), {
             "sigma_db": SHADOWING_SIGMA_DB,

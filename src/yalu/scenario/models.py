@@ -225,8 +225,8 @@ class PropagationSpec(_Model):
     landcover: str | None = None
     #: Location variability of a path [dB] for the probability of service; default ITM's
     #: sigma_L (Hufford, The ITM Algorithm, Eq 5.9) at each carrier's frequency and the area's
-    #: terrain irregularity, or 8 dB log-normal shadowing for free space (3GPP TR 36.814
-    #: Table A.2.1.1-1, macro cells).
+    #: terrain irregularity; for P.1812 its ``p1812.location_sigma_db`` when > 0; else 8 dB
+    #: log-normal shadowing (3GPP TR 36.814 Table A.2.1.1-1, macro cells).
     location_sigma_db: float | None = Field(default=None, ge=0, le=30)
 
     @field_validator("mdvar")
