@@ -231,6 +231,16 @@ def test_demo_runs(tmp_path):
     assert set(s["variant_order"]) == {"jammers", "no-jammers", "jammers-gsm", "jammers-lte", "no-jammers-gsm", "no-jammers-lte"}
     assert "KP" in s["population_within_reach"]
     assert "COARSE TERRAIN" in (tmp_path / "demo" / "report.html").read_text()
+    # the flagship declares its unknowns: its headline is a band, with and without jammers
+    u = s["uncertainty"]
+    assert u["samples"] == 200 and set(u["variants"]) == {"jammers", "no-jammers"}
+    for vu in u["variants"].values():
+        b = vu["population_within_reach"]["KP"]["sms"]
+        a = vu["area_km2"]["KP"]["sms"]
+        assert b["p10"] <= b["p50"] <= b["p90"] and a["p10"] < a["p90"]
+    assert u["cost"]["ratio_cpu"] > 1.0
+    assert (tmp_path / "demo" / "maps" / "sensitivity_tornado.png").is_file()
+    assert "P10 / P50 / P90" in r.stdout + r.stderr
 
 
 def test_bbox_free_space_csv_sites_run(tmp_path):

@@ -297,6 +297,7 @@ def test_best_server_per_technology_and_combined():
         "ul_sinr_db",
         "best_server",
         "service_level",
+        "service_limit",
     }
 
 

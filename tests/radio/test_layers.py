@@ -75,6 +75,7 @@ def test_matches_direct_budget_and_zone_layer():
         "ul_sinr_db",
         "best_server",
         "service_level",
+        "service_limit",
         "restricted",
     }
     assert all(v.shape == GRID.shape for v in layers.values())

@@ -1,4 +1,5 @@
-"""Charts other than maps, in the style of :mod:`yalu.io.maps`: the terrain profile of a path."""
+"""Charts other than maps, in the style of :mod:`yalu.io.maps`: the terrain profile of a path and
+the tornado chart of a sensitivity ranking."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from yalu.io._style import (
     save_png,
 )
 
-__all__ = ["write_profile_png"]
+__all__ = ["write_profile_png", "write_tornado_png"]
 
 _TERRAIN = "#b08d57"
 _RAY = "#1f4e9c"
@@ -99,4 +100,62 @@ def write_profile_png(
     ax.legend(loc="best", fontsize=LEGEND_SIZE)
     ax.grid(alpha=0.3)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return save_png(fig, path, overwrite)
+
+
+def write_tornado_png(
+    path: str | os.PathLike[str],
+    bars: list[dict[str, Any]],
+    panels: list[tuple[str, float, str, str]],
+    *,
+    title: str = "",
+    overwrite: bool = False,
+    width_px: int = 1300,
+) -> Path:
+    """A tornado chart: per assumption, a bar from the headline at its P10 to that at its P90.
+
+    Parameters
+    ----------
+    path : path
+        Output PNG (written atomically).
+    bars : list of dict
+        One per assumption, in the order drawn from the top: ``name``, ``p10_value``,
+        ``p90_value`` and the keys the panels name.
+    panels : list of (xlabel, baseline, key at P10, key at P90)
+        One panel per headline figure; ``baseline`` (every assumption at its P50) is the
+        vertical line.
+    """
+    from matplotlib.figure import Figure
+
+    dpi = 120
+    n = max(1, len(bars))
+    fig = Figure(figsize=(width_px / dpi, (1.6 + 0.45 * n)), dpi=dpi)
+    for pi, (xlabel, baseline, k_lo, k_hi) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), pi + 1)
+        for k, b in enumerate(bars):
+            y = n - 1 - k
+            lo, hi = float(b[k_lo]), float(b[k_hi])
+            ax.barh(y, lo - baseline, left=baseline, color="#6baed6", edgecolor="#2171b5",
+                    label="assumption at its P10" if k == 0 else None)  # fmt: skip
+            ax.barh(y, hi - baseline, left=baseline, color="#fd8d3c", edgecolor="#d94801",
+                    label="assumption at its P90" if k == 0 else None)  # fmt: skip
+        vals = [baseline] + [float(b[k]) for b in bars for k in (k_lo, k_hi)]
+        pad = 0.08 * (max(vals) - min(vals)) or max(1.0, 0.01 * abs(baseline))
+        ax.set_xlim(min(vals) - pad, max(vals) + pad)
+        ax.set_yticks(range(n))
+        if pi == 0:
+            ax.set_yticklabels([
+                f"{b['name']} ({float(b['p10_value']):.3g} .. {float(b['p90_value']):.3g})"
+                for b in bars[::-1]
+            ], fontsize=LEGEND_SIZE)  # fmt: skip
+        else:
+            ax.set_yticklabels([])
+        ax.axvline(baseline, color="#333333", lw=1.0)
+        ax.set_xlabel(xlabel, fontsize=LEGEND_SIZE)
+        ax.grid(axis="x", alpha=0.3)
+        ax.ticklabel_format(axis="x", style="plain", useOffset=False)
+        if pi == len(panels) - 1:
+            ax.legend(loc="lower right", fontsize=LEGEND_SIZE)
+    fig.suptitle(title, fontsize=TITLE_SIZE)
+    fig.tight_layout()
     return save_png(fig, path, overwrite)

@@ -115,6 +115,36 @@ def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
         )
     b.append(_Block("p", f"Primary variant: {primary} — {pv.get('description', '')}"))
     b.append(_Block("ul", items=items or ["no settlement within reach"]))
+    band_items = _band_items(summary, foreign)
+    if band_items:
+        unc = summary["uncertainty"]
+        b.append(_Block("p", (
+            f"With the scenario's unknowns as distributions ({unc['samples']} samples, seed "
+            f"{unc['seed']}), P10 / P50 / P90 of people with at least SMS and of the area with SMS:"
+        )))
+        b.append(_Block("ul", items=band_items))
+    exp = pv.get("expected_population_within_reach") or {}
+    if exp:
+        e_items = []
+        for cc in sorted(exp):
+            t = {lv: sum(p.get(lv, 0.0) for p in exp[cc].values()) for lv in LEVELS}
+            if not any(t.values()):
+                continue
+            n50 = _country_totals(pv.get("population_within_reach", {}), cc)
+            e_items.append(
+                f"{cc}: expected people (location variability) SMS {_fmt_int(t['sms'])}, voice "
+                f"{_fmt_int(t['voice'])}, data {_fmt_int(t['data'])}; the 50 % answer: "
+                f"{_fmt_int(n50['sms'])} / {_fmt_int(n50['voice'])} / {_fmt_int(n50['data'])}"
+            )
+        if e_items:
+            b.append(_Block("ul", items=e_items))
+    bad = [c for c in (pv.get("sanity") or {}).get("assessment") or [] if c["verdict"] == "disagrees"]
+    if bad:
+        b.append(_Block("warn", (
+            f"{len(bad)} sanity check(s) DISAGREE with what is reported: "
+            + "; ".join(f"{c['reported']} — model: {c['model']}" for c in bad)
+            + ". See the Sanity section."
+        )))
 
     # maps
     if maps:
@@ -166,6 +196,10 @@ def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
         arows.append([cc, _fmt_km2(pv.get("analysis_area_km2", {}).get(cc)),
                       *(_fmt_km2(a.get(lv)) for lv in LEVELS)])
     b.append(_Block("table", header=["country", "analysis area km²", "SMS km²", "voice km²", "data km²"], rows=arows))
+
+    b.extend(_service_level_blocks(summary, order, foreign))
+    b.extend(_probability_blocks(summary, order))
+    b.extend(_uncertainty_blocks(summary, foreign))
 
     # census coverage
     census = pv.get("census") or []
@@ -344,6 +378,171 @@ def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
         "(NOAA NGDC, public domain) when the embedded terrain is used."
     )))
     return b
+
+
+def _band_items(summary: Mapping[str, Any], foreign: str | None) -> list[str]:
+    unc = summary.get("uncertainty")
+    if not unc:
+        return []
+    items = []
+    for name, vu in unc["variants"].items():
+        for cc in sorted(vu["population_within_reach"]):
+            if foreign and cc != foreign:
+                continue
+            p = vu["population_within_reach"][cc]["sms"]
+            a = vu.get("area_km2", {}).get(cc, {}).get("sms")
+            items.append(
+                f"{name}, {cc}: {_fmt_int(p['p10'])} / {_fmt_int(p['p50'])} / {_fmt_int(p['p90'])} "
+                "people"
+                + (f"; {_fmt_km2(a['p10'])} / {_fmt_km2(a['p50'])} / {_fmt_km2(a['p90'])} km²" if a else "")
+            )
+    return items
+
+
+def _dbm(v: Any) -> str:
+    return "–" if v is None else f"{float(v):g}"
+
+
+def _service_level_blocks(summary: Mapping[str, Any], order: list[str], foreign: str | None) -> list[_Block]:
+    table = summary.get("service_levels")
+    if not table:
+        return []
+    out = [_Block("h2", "Service levels: what each level needs")]
+    out.append(_Block("p", (
+        "A level needs, at the serving carrier, the downlink measured power, the downlink SINR and "
+        "the uplink SINR above its thresholds, the node within the technology's range limit, and "
+        "every lower level. The server is the strongest usable carrier: the one giving the highest "
+        "level, then the strongest signal (a carrier beyond its range limit, or whose uplink does not "
+        "close, does not serve)."
+    )))
+    rows = []
+    for tech, t in table.items():
+        for lv in LEVELS:
+            th = t["levels"][lv]
+            rows.append([tech.upper(), lv, _dbm(th["dl_min_power_dbm"]), _dbm(th["dl_min_sinr_db"]),
+                         _dbm(th["ul_min_sinr_db"]), _dbm(th.get("ul_min_power_dbm")), th["source"]])
+        rng = t.get("max_range_m")
+        rows.append([tech.upper(), "range", "", "", "", "",
+                     (f"{float(rng) / 1000:.1f} km: " if rng else "") + str(t.get("range_source", ""))])
+    out.append(_Block("table", header=["technology", "level", "DL power min [dBm]", "DL SINR min [dB]",
+                                       "UL SINR min [dB]", "UL power min [dBm]", "source"], rows=rows))
+    out.append(_Block("p", "; ".join(f"{k.upper()}: {t['quantity']}" for k, t in table.items()) + "."))
+    why = []
+    variants = summary["variants"]
+    for vname in order:
+        v = variants[vname]
+        lim = v.get("service_limits") or {}
+        pops = v.get("population_within_reach", {})
+        ccs = [foreign] if foreign is not None and foreign in pops else sorted(pops)
+        for lo, hi in (("sms", "voice"), ("voice", "data")):
+            same = all(_country_totals(pops, cc)[lo] == _country_totals(pops, cc)[hi] for cc in ccs)
+            if not same:
+                continue
+            at_lo = sum((lim.get(lo) or {}).values())
+            ends = lim.get("none") or {}
+            ends_txt = ", ".join(f"{k} {n:,}" for k, n in sorted(ends.items(), key=lambda x: -x[1]))
+            why.append(
+                f"{vname}: {lo} = {hi} people because "
+                + (f"no node of the area has {lo} without {hi}" if at_lo == 0 else
+                   f"only {at_lo:,} nodes have {lo} without {hi} (limits: "
+                   + ", ".join(f"{k} {n:,}" for k, n in (lim.get(lo) or {}).items()) + "), none at a settlement")
+                + f"; what stops SMS at the strongest carrier of each unserved node: {ends_txt or 'nothing'}"
+                + (" — coverage mostly ends at the timing-advance / PRACH distance, not at a power "
+                   "or SINR threshold" if ends and max(ends, key=lambda k: ends[k]).startswith("range")
+                   else "")
+            )
+    if why:
+        out.append(_Block("h3", "Where levels coincide, and why"))
+        out.append(_Block("ul", items=why))
+    return out
+
+
+def _probability_blocks(summary: Mapping[str, Any], order: list[str]) -> list[_Block]:
+    prob = summary.get("probability")
+    variants = summary["variants"]
+    if not prob or not any(variants[v].get("expected_population_within_reach") for v in order):
+        return []
+    out = [_Block("h2", "Probability of service")]
+    sig = (f"{prob['sigma_db']:g} dB" if "sigma_db" in prob else
+           f"{prob.get('sigma_db_min', 0):.1f}-{prob.get('sigma_db_max', 0):.1f} dB"
+           + (f" (terrain irregularity dh = {prob['delta_h_m']:.0f} m)" if prob.get("delta_h_m") else ""))
+    out.append(_Block("p", (
+        f"Each level closes with probability Phi(margin / sigma), sigma = {sig}: {prob.get('source', '')}. "
+        f"{prob.get('correlation', '')}. Expected people: {prob.get('expected', '')}; beside them the 50 % "
+        "answer (service where the median signal closes). Maps of P(at least SMS / voice / data) are "
+        "the p_sms, p_voice, p_data rasters."
+    )))
+    rows = []
+    for vname in order:
+        v = variants[vname]
+        exp = v.get("expected_population_within_reach") or {}
+        ea = v.get("expected_area_km2") or {}
+        for cc in sorted(exp):
+            t = {lv: sum(p.get(lv, 0.0) for p in exp[cc].values()) for lv in LEVELS}
+            n50 = _country_totals(v.get("population_within_reach", {}), cc)
+            a50 = v.get("area_km2", {}).get(cc, {})
+            rows.append([vname, cc, *(f"{_fmt_int(n50[lv])} / {_fmt_int(t[lv])}" for lv in LEVELS),
+                         *(f"{_fmt_km2(a50.get(lv))} / {_fmt_km2(ea.get(cc, {}).get(lv))}" for lv in LEVELS)])
+    out.append(_Block("table", header=["variant", "country", "people SMS (50 % / expected)", "people voice",
+                                       "people data", "km² SMS (50 % / expected)", "km² voice", "km² data"],
+                      rows=rows))
+    return out
+
+
+def _uncertainty_blocks(summary: Mapping[str, Any], foreign: str | None) -> list[_Block]:
+    unc = summary.get("uncertainty")
+    if not unc:
+        return []
+    out = [_Block("h2", "Uncertainty of the assumptions")]
+    out.append(_Block("p", f"{unc['samples']} samples, seed {unc['seed']}. {unc.get('method', '')}"))
+    prow = []
+    for p in unc.get("parameters", []):
+        d = p["distribution"]
+        dtxt = d["kind"] + " " + ", ".join(f"{k} {v:g}" for k, v in d.items() if k != "kind")
+        extra = (f"; levels {', '.join(f'{x:.3g}' for x in p['levels'])}" if p.get("levels") else "")
+        tg = p["ids"] if isinstance(p["ids"], str) else ", ".join(p["ids"])
+        if p.get("technologies"):
+            tg += f" ({', '.join(p['technologies'])})"
+        if p.get("band_mhz"):
+            tg += f" ({p['band_mhz'][0]:g}-{p['band_mhz'][1]:g} MHz)"
+        prow.append([p["name"], p["what"], dtxt + extra, tg, p.get("source", "")])
+    out.append(_Block("table", header=["assumption", "what", "distribution", "applies to", "source"], rows=prow))
+    rows = []
+    for name, vu in unc["variants"].items():
+        for cc in sorted(vu["population_within_reach"]):
+            for lv in LEVELS:
+                p = vu["population_within_reach"][cc][lv]
+                a = vu.get("area_km2", {}).get(cc, {}).get(lv)
+                rows.append([name, cc, lv, _fmt_int(p["p10"]), _fmt_int(p["p50"]), _fmt_int(p["p90"]),
+                             *((_fmt_km2(a["p10"]), _fmt_km2(a["p50"]), _fmt_km2(a["p90"])) if a else ("–",) * 3)])
+    out.append(_Block("table", header=["variant", "country", "level", "people P10", "people P50",
+                                       "people P90", "km² P10", "km² P50", "km² P90"], rows=rows))
+    sens = unc.get("sensitivity") or {}
+    if sens.get("bars"):
+        out.append(_Block("h3", "Which assumption moves the headline most"))
+        out.append(_Block("p", (
+            f"One at a time, each assumption at its P10 and its P90 with the others at their P50 "
+            f"(variant {sens['variant']}; {sens.get('metric', 'headline')}, all at P50: "
+            f"{_fmt_int(sens['baseline'])}"
+            + (f"; {sens.get('area_metric', 'area')}, all at P50: {_fmt_km2(sens['area_baseline'])}"
+               if "area_baseline" in sens else "")
+            + "). Ranked by the swing in people, then in area. The tornado chart is among the maps."
+        )))
+        out.append(_Block("table", header=["assumption", "P10 .. P90 value", "people at P10",
+                                           "people at P90", "swing", "km² at P10", "km² at P90",
+                                           "swing km²"], rows=[
+            [x["name"], f"{x['p10_value']:.3g} .. {x['p90_value']:.3g}", _fmt_int(x["at_p10"]),
+             _fmt_int(x["at_p90"]), _fmt_int(x["swing"]), _fmt_km2(x.get("area_at_p10")),
+             _fmt_km2(x.get("area_at_p90")), _fmt_km2(x.get("area_swing"))] for x in sens["bars"]]))
+    cost = unc.get("cost")
+    if cost:
+        out.append(_Block("p", (
+            f"Cost: the run took {cost['run_seconds']:.1f} s ({cost['run_cpu_seconds']:.1f} s CPU) before "
+            f"its outputs, the uncertainty {cost['uncertainty_seconds']:.1f} s "
+            f"({cost['uncertainty_cpu_seconds']:.1f} s CPU) over {unc.get('geometries', '?')} geometries: "
+            f"{cost['ratio_wall']:.2f}x one run ({cost['ratio_cpu']:.2f}x in CPU time)."
+        )))
+    return out
 
 
 def _num(v: Any) -> str:

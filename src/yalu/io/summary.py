@@ -18,6 +18,16 @@ Schema (``"schema": "yalu.summary/1"``)::
                                scenario_hash, yalu_version, settlements_source, census_source}
     assumptions              {sites, jammers, restricted_zones, propagation}
     timings_s                {step: seconds}
+    service_levels           {technology: {quantity, max_range_m, range_source,
+                               levels {sms|voice|data: {dl_min_power_dbm, dl_min_sinr_db,
+                               ul_min_sinr_db, ul_min_power_dbm, source}}}}
+    probability              {sigma (how chosen), correlation, expected people and km² of the
+                               primary variant}; per variant expected_population_within_reach,
+                               expected_area_km2 and service_limits (nodes by level and limit)
+    uncertainty              {samples, seed, method, parameters, variants {name:
+                               {population_within_reach {cc: {level: {p10, p50, p90, mean}}},
+                               population_within_reach_by_province, area_km2}}, sensitivity,
+                               cost}   (only with the scenario's uncertainty section)
 """
 
 from __future__ import annotations
@@ -66,6 +76,7 @@ def make_summary(
     assumptions: Mapping[str, Any],
     timings_s: Mapping[str, float],
     notes: list[str] | None = None,
+    sections: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the summary.
 
@@ -80,6 +91,9 @@ def make_summary(
         in the scenario's order.
     primary : str
         The variant reported at the top level.
+    sections : mapping, optional
+        Further top-level sections (``service_levels``, ``probability``, ``uncertainty``).
+        Variant entries may hold further keys too; they are copied as they are.
     """
     if primary not in variants:
         raise KeyError(primary)
@@ -95,6 +109,7 @@ def make_summary(
                 str(s["geonameid"]): s["service_level"] for s in settlements
             },
             **reach,
+            **{k: x for k, x in v.items() if k not in ("description", "settings", "sanity", "reach")},
         }
         out_variants[name] = entry
     prim = variants[primary]["reach"]
@@ -115,6 +130,7 @@ def make_summary(
         "assumptions": dict(assumptions),
         "notes": list(notes or []),
         "timings_s": {k: round(float(v), 3) for k, v in timings_s.items()},
+        **dict(sections or {}),
     }
     return round_floats(summary)  # type: ignore[no-any-return]
 

@@ -59,6 +59,7 @@ __all__ = [
     "error_for_code",
     "reference_case",
     "REFERENCE_KEYS",
+    "location_sigma_db",
 ]
 
 
@@ -873,3 +874,35 @@ def reference_case(case: Mapping[str, Any]) -> dict[str, Any]:
 # the dispatchers take positional arguments of mixed types; keep mypy out of them
 _P2P_CORE: Any = _k.p2p_core
 _AREA_CORE: Any = _k.area_core
+
+
+def location_sigma_db(
+    frequency_mhz: Any, delta_h_m: Any, distance_m: Any = None
+) -> np.ndarray:
+    """ITM's location variability, the standard deviation sigma_L [dB].
+
+    ``sigma_L = 10 k dh(d) / (k dh(d) + 13)`` with the wave number ``k = f / 47.7 MHz`` [1/m]
+    (Hufford, *The ITM Algorithm*, Eq 1.4 and Eq 5.9) and the terrain irregularity at distance
+    d ``dh(d) = dh (1 - 0.8 exp(-d / 50 km))`` (Eq 3.9); ``distance_m=None`` takes the limit of
+    long paths, ``dh(d) = dh``. At UHF it approaches 10 dB for any real terrain.
+
+    Parameters
+    ----------
+    frequency_mhz : array_like
+        Carrier frequency [MHz], > 0.
+    delta_h_m : array_like
+        Terrain irregularity parameter dh [m], >= 0.
+    distance_m : array_like, optional
+        Path length [m].
+    """
+    f = np.asarray(frequency_mhz, dtype=float)
+    dh = np.asarray(delta_h_m, dtype=float)
+    if np.any(~(f > 0)):
+        raise ParameterError("frequency_mhz", frequency_mhz, "> 0 MHz")
+    if np.any(~(dh >= 0)):
+        raise ParameterError("delta_h_m", delta_h_m, ">= 0 m")
+    if distance_m is not None:
+        d = np.asarray(distance_m, dtype=float)
+        dh = dh * (1.0 - 0.8 * np.exp(-d / 50e3))
+    q = f / 47.7 * dh
+    return np.asarray(10.0 * q / (q + 13.0))

@@ -13,8 +13,7 @@ For a node (handset at a map point) and a site s:
 - Measured quantity ``P_dl + offset_s``: RxLev (GSM, offset 0), RSCP (UMTS, CPICH -10 dB), RSRP
   (LTE/NR, per resource element: ``RSRP = P_dl - 10 log10(12 N_RB)``, power spread evenly over
   the ``12 N_RB`` subcarriers; TS 36.214 §5.1.1, TS 38.215 §5.1.1).
-- Best server per technology: the site of that technology with the largest measured quantity
-  (any operator).
+- Server per technology: the **strongest usable server** (below), any operator.
 - DL SINR at the best server b, all terms over b's noise bandwidth ``B_b`` (GSM 200 kHz, UMTS
   3.84 MHz, LTE/NR ``12 N_RB scs``): ``S / (N + I_co + I_jam)`` with ``N = kT0 B_b NF_ue``,
   ``I_co`` the power of the same operator's other sites of the same technology, each weighted by
@@ -26,11 +25,44 @@ For a node (handset at a map point) and a site s:
   (jammer density x allocation width x fraction of b's UL channel covered). Interference from
   other handsets is not modelled.
 - UL margin = UL received power - noise-limited voice sensitivity (``N_ul + voice.ul_min_sinr``).
-- Service level (NONE 0 < SMS 1 < VOICE 2 < DATA 3): a service needs, at the best server, the DL
+- Service level (NONE 0 < SMS 1 < VOICE 2 < DATA 3): a service needs, at the server, the DL
   measured power and DL SINR, the UL SINR (and UL power when the profile sets one) all above its
   thresholds, and the node within the technology's range limit; a level also needs every lower
   level. The overall level is the best over technologies (ties: the larger DL margin over the
-  SMS threshold).
+  SMS threshold). ``service_limit`` says what keeps a node from the next level at its server
+  (no signal, range limit, DL power, DL SINR or uplink).
+
+The strongest usable server
+---------------------------
+A carrier can serve a node only if the node is within the technology's range limit and the
+level's thresholds, uplink included, close there. The server of a node is the candidate of the
+technology that gives the **highest service level; among equals, the strongest measured
+quantity** (RxLev / RSCP / RSRP). Carriers that do not serve still count as co-channel
+interference (same operator, overlapping channel) wherever they share the serving channel.
+
+The behaviour behind the choice:
+
+- *Cell selection and reselection.* A GSM handset camps only on a *suitable* cell: C1 > 0, i.e.
+  received level above RXLEV_ACCESS_MIN and its own maximum power enough for
+  MS_TXPWR_MAX_CCH (TS 45.008 §6.4, path-loss criterion C1), and ranks the suitable cells by
+  C2 (§6.6.2). LTE: the S-criterion Srxlev > 0 and Squal > 0 (TS 36.304 §5.2.3.2, with
+  Pcompensation for a handset weaker than P-Max) makes a cell suitable, and the R-criterion
+  ranks suitable cells by RSRP plus offsets (§5.2.4.6). A stronger cell that cannot be used is
+  never chosen over a usable one.
+- *Timing advance.* A GSM MS beyond TA 63 (34.9 km, TS 45.010 §5.5) cannot keep its bursts
+  inside the time slot: the BSS rejects or drops it (access bursts beyond the guard are not
+  decoded), and the network's handover algorithms (TS 45.008 Annex A: handover on level,
+  quality and MS-BS distance) move it to a nearer cell. LTE: a preamble whose round trip exceeds the
+  PRACH guard time (TS 36.211 Table 5.7.1-1; format 0: 14.5 km) is not detected, so random
+  access fails.
+- *Uplink.* A link whose uplink does not close fails at random access or call set-up
+  (GSM C1 accounts for the MS power, LTE Srxlev for P-Max), and the network hands the
+  connection to a cell where it closes (TS 45.008 Annex A: uplink level and quality handover).
+
+Ranking usable candidates by the level they give, before signal strength, is the idealised end
+of this behaviour: the node is counted at the best that any carrier can give it, as a network
+that hands over on quality and distance achieves. It makes coverage monotone: with
+interference-free carriers, adding a site never lowers any node's level (a property test).
 
 Reciprocity: downlink and uplink path losses are inputs of their own. The bands differ (FDD
 duplex spacing up to 190 MHz) and ITM is not reciprocal in its inputs (the UL path runs from the
@@ -54,7 +86,14 @@ from yalu.radio.bands import Technology
 from yalu.radio.models import Handset, Jammer, Service, Site, TechnologyProfile
 from yalu.radio.noise import thermal_noise_dbm
 
-__all__ = ["TechnologyBudget", "LinkBudget", "link_budget", "LAYER_NAMES"]
+__all__ = [
+    "LAYER_NAMES",
+    "LIMIT_NAMES",
+    "LinkBudget",
+    "TechnologyBudget",
+    "link_budget",
+    "service_probability",
+]
 
 _Arr = npt.NDArray[np.float64]
 
@@ -66,7 +105,19 @@ LAYER_NAMES = (
     "ul_sinr_db",
     "best_server",
     "service_level",
+    "service_limit",
 )
+
+#: ``service_limit`` codes: what keeps a node from the next level at its server
+LIMIT_NONE, LIMIT_NO_SIGNAL, LIMIT_RANGE, LIMIT_DL_POWER, LIMIT_DL_SINR, LIMIT_UL = range(6)
+LIMIT_NAMES = {
+    LIMIT_NONE: "none (data closes)",
+    LIMIT_NO_SIGNAL: "no signal",
+    LIMIT_RANGE: "range limit (timing advance / PRACH)",
+    LIMIT_DL_POWER: "downlink power",
+    LIMIT_DL_SINR: "downlink SINR",
+    LIMIT_UL: "uplink",
+}
 
 
 @dataclass(frozen=True)
@@ -89,6 +140,14 @@ class TechnologyBudget:
     distance_m: _Arr
     in_range: npt.NDArray[np.bool_]
     service_level: npt.NDArray[np.uint8]
+    #: what keeps the node from the next level at its server (``LIMIT_*`` codes)
+    service_limit: npt.NDArray[np.uint8]
+    #: indices (into the sites) of this technology's candidate servers
+    candidates: npt.NDArray[np.intp]
+    #: margin of each level at each candidate, shape (3, n_candidates, *grid) [dB]: the smallest
+    #: of the level's (and the lower levels') DL power, DL SINR and UL margins; -inf where the
+    #: candidate has no signal or is beyond the range limit
+    candidate_margin_db: _Arr
 
 
 @dataclass(frozen=True)
@@ -105,18 +164,27 @@ class LinkBudget:
     dl_sinr_db: _Arr
     ul_margin_db: _Arr
     ul_sinr_db: _Arr
+    service_limit: npt.NDArray[np.uint8]
+    #: probability that each level closes, ``{"sms": P, "voice": P, "data": P}`` (only with
+    #: ``location_sigma_db``)
+    probability: dict[str, _Arr] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def layers(self) -> dict[str, npt.NDArray[Any]]:
-        """The map layers by name (``best_server`` indexes ``site_ids``)."""
-        return {
+        """The map layers by name (``best_server`` indexes ``site_ids``; ``p_sms``, ``p_voice``,
+        ``p_data`` with probabilities)."""
+        out: dict[str, npt.NDArray[Any]] = {
             "rsrp_dbm": self.rsrp_dbm,
             "ul_margin_db": self.ul_margin_db,
             "dl_sinr_db": self.dl_sinr_db,
             "ul_sinr_db": self.ul_sinr_db,
             "best_server": self.best_server,
             "service_level": self.service_level,
+            "service_limit": self.service_limit,
         }
+        for k, v in self.probability.items():
+            out[f"p_{k}"] = v
+        return out
 
 
 def _stack(name: str, value: npt.ArrayLike, first: int, shape: tuple[int, ...] | None) -> _Arr:
@@ -143,6 +211,19 @@ def _overlap(c1: float, b1: float, c2: float, b2: float) -> float:
     return max(0.0, min(c1 + b1 / 2, c2 + b2 / 2) - max(c1 - b1 / 2, c2 - b2 / 2))
 
 
+def _overlap_weights(sites: Sequence[Site], noise_bw: _Arr) -> _Arr:
+    """Co-channel weights ``w[b, q]``: the share of site q's DL power inside site b's channel,
+    same operator only (0 on the diagonal)."""
+    k = len(sites)
+    w = np.zeros((k, k))
+    for a, sa in enumerate(sites):
+        for q, sq in enumerate(sites):
+            if a != q and sa.operator == sq.operator:
+                ov = _overlap(sa.dl_carrier_mhz, noise_bw[a], sq.dl_carrier_mhz, noise_bw[q])
+                w[a, q] = ov / noise_bw[q]
+    return w
+
+
 def _pick(stack: _Arr, idx: npt.NDArray[np.intp]) -> _Arr:
     return np.take_along_axis(stack, idx[None, ...], axis=0)[0]
 
@@ -161,6 +242,7 @@ def link_budget(
     jammer_site_path_loss_db: npt.ArrayLike | None = None,
     jammer_site_gain_db: npt.ArrayLike | None = None,
     site_jammer_gain_db: npt.ArrayLike | None = None,
+    location_sigma_db: npt.ArrayLike | None = None,
 ) -> LinkBudget:
     """Downlink and uplink budgets, SINR and service level for every node.
 
@@ -187,6 +269,10 @@ def link_budget(
         Loss jammer -> site antenna [dB]; required when jammers are given (inf: out of reach).
     jammer_site_gain_db, site_jammer_gain_db : array_like, shape (m, n), optional
         Relative pattern gains jammer -> site and site -> jammer [dB]; default 0.
+    location_sigma_db : float or array_like, shape (n,), optional
+        Standard deviation of the serving path's location variability, per site [dB]; when
+        given, the result holds the probability that each level closes
+        (:func:`service_probability`).
 
     Returns
     -------
@@ -313,6 +399,12 @@ def link_budget(
 
     best = sel("best_server", -1).astype(np.int32)
     serving = np.where(best >= 0, choice, -1).astype(np.int8)
+    prob: dict[str, _Arr] = {}
+    if location_sigma_db is not None:
+        sig = np.broadcast_to(np.asarray(location_sigma_db, dtype=float), (n,))
+        if not np.all(np.isfinite(sig)) or np.any(sig < 0):
+            raise ParameterError("location_sigma_db", location_sigma_db, "finite values >= 0 dB")
+        prob = service_probability(per, sites, sig)
     return LinkBudget(
         site_ids=[s.id for s in sites],
         technologies=techs,
@@ -324,7 +416,73 @@ def link_budget(
         dl_sinr_db=sel("dl_sinr_db", np.nan),
         ul_margin_db=sel("ul_margin_db", np.nan),
         ul_sinr_db=sel("ul_sinr_db", np.nan),
+        service_limit=sel("service_limit", 0).astype(np.uint8),
+        probability=prob,
     )
+
+
+def service_probability(
+    per_technology: Mapping[Technology, TechnologyBudget],
+    sites: Sequence[Site],
+    location_sigma_db: npt.ArrayLike,
+) -> dict[str, _Arr]:
+    """Probability that each service level closes at each node [0-1].
+
+    The level's margin ``m`` at a candidate server (the smallest of its DL power, DL SINR and
+    UL margins, over the level and the lower ones) moves with the serving path's location
+    variability ``X ~ N(0, sigma)``: the level closes there with probability ``Phi(m / sigma)``.
+
+    Correlation assumptions:
+
+    - downlink and uplink of one path share ``X`` (correlation 1: the same terrain and clutter
+      on a reciprocal path, the duplex gap being small beside the obstacles), so the joint
+      probability that both close is ``Phi(min margin / sigma)``, not a product;
+    - carriers and sectors of one mast (same latitude and longitude) share ``X`` too: the best of
+      them counts;
+    - different masts are independent (their paths cross different obstacles), so
+      ``P = 1 - prod_masts (1 - max_carriers Phi(m / sigma))``: any one mast that closes serves
+      (a network serving from the strongest usable server, see :func:`link_budget`);
+    - interferers' and jammers' paths are held at their median (the SINR spread is then that of
+      the wanted signal alone; independent shadowing of a dominant interferer would widen it by
+      up to sqrt 2).
+
+    Range limits are deterministic: a candidate beyond them has ``m = -inf``. With
+    ``sigma = 0``, P is 1 where the level closes and 0 where it does not.
+
+    Parameters
+    ----------
+    per_technology : mapping Technology -> TechnologyBudget
+    sites : sequence of Site
+    location_sigma_db : array_like, shape (n_sites,)
+        Location variability of each site's path [dB].
+
+    Returns
+    -------
+    dict
+        ``{"sms": P, "voice": P, "data": P}``, arrays of the grid's shape (float32).
+    """
+    from yalu.radio._kernels import normal_cdf
+
+    sig = np.asarray(location_sigma_db, dtype=float)
+    masts: dict[tuple[float, float], int] = {}
+    mast_of = np.array([masts.setdefault((s.lat_deg, s.lon_deg), len(masts)) for s in sites])
+    out: dict[str, _Arr] = {}
+    shape = next(iter(per_technology.values())).service_level.shape
+    for li, service in enumerate((Service.SMS, Service.VOICE, Service.DATA)):
+        best = np.zeros((len(masts),) + shape)
+        for b in per_technology.values():
+            for c, site_i in enumerate(b.candidates):
+                m_ = b.candidate_margin_db[li, c]
+                s_ = float(sig[site_i])
+                if s_ > 0:
+                    with np.errstate(invalid="ignore"):
+                        p = normal_cdf(np.where(np.isneginf(m_), -np.inf, m_ / s_))
+                else:
+                    p = (m_ >= 0).astype(float)
+                g = mast_of[site_i]
+                np.maximum(best[g], p, out=best[g])
+        out[service.key] = (1.0 - np.prod(1.0 - best, axis=0)).astype(np.float32)
+    return out
 
 
 def _technology_budget(
@@ -343,35 +501,20 @@ def _technology_budget(
 ) -> TechnologyBudget:
     idx = np.array([i for i, s in enumerate(sites) if s.technology is tech])
     sub = [sites[i] for i in idx]
-    k = len(idx)
-    # co-channel weights: share of site q's power inside site b's channel, same operator only
-    w = np.zeros((k, k))
-    for a, sa in enumerate(sub):
-        for q, sq in enumerate(sub):
-            if a != q and sa.operator == sq.operator:
-                ov = _overlap(
-                    sa.dl_carrier_mhz, noise_bw[idx[a]], sq.dl_carrier_mhz, noise_bw[idx[q]]
-                )
-                w[a, q] = ov / noise_bw[idx[q]]
+    expand = (slice(None),) + (None,) * (meas.ndim - 1)
+    w = _overlap_weights(sub, noise_bw[idx])
     i_co = np.tensordot(w, p_dl_mw[idx], axes=(1, 0))  # (k, *grid)
 
-    local = np.argmax(meas[idx], axis=0)
-    has = np.isfinite(_pick(meas[idx], local))
-    best = np.where(has, idx[local], -1).astype(np.int32)
-
-    s_dbm = _pick(p_dl[idx], local)
-    sig = _pick(meas[idx], local)
+    # every candidate server's budget: (k, *grid)
+    sig_k = meas[idx]
+    has_k = np.isfinite(sig_k)
     n_dl = np.array(
         [
             thermal_noise_dbm(bandwidth_mhz=noise_bw[i], noise_figure_db=handset.noise_figure_db)
             for i in idx
         ]
     )
-    n_dl_node = n_dl[local]
-    i_node = _pick(i_co, local)
-    j_node = _pick(jam_dl_mw[idx], local)
-    sinr_dl = s_dbm - _mw_to_db(_db_to_mw(n_dl_node) + i_node + j_node)
-
+    sinr_dl_k = p_dl[idx] - _mw_to_db(_db_to_mw(n_dl)[expand] + i_co + jam_dl_mw[idx])
     alloc = np.array([min(prof.ul_noise_bandwidth_mhz, noise_bw[i]) for i in idx])
     n_ul = np.array(
         [
@@ -379,30 +522,55 @@ def _technology_budget(
             for a, s in enumerate(sub)
         ]
     )
+    n_ul_tot = _mw_to_db(_db_to_mw(n_ul) + jam_ul_mw[idx])  # (k,)
+    ul_rx_k = p_ul[idx]
+    sinr_ul_k = ul_rx_k - n_ul_tot[expand]
+    d_k = dist[idx]
+    in_range_k = d_k <= prof.max_range_m if prof.max_range_m is not None else np.ones_like(has_k)
+    usable_k = has_k & in_range_k
+
+    # margins of each level (cumulative: a level needs the lower ones) and what limits it
+    margin = np.empty((3,) + sig_k.shape)
+    limit_k = np.full((3,) + sig_k.shape, LIMIT_NONE, dtype=np.uint8)  # limit of level L+1
+    limit_k[0] = np.where(has_k, np.where(in_range_k, LIMIT_NONE, LIMIT_RANGE), LIMIT_NO_SIGNAL)
+    cum = np.full(sig_k.shape, np.inf)
+    cum_why = np.full(sig_k.shape, LIMIT_NONE, dtype=np.uint8)
+    with np.errstate(invalid="ignore"):
+        for li, service in enumerate((Service.SMS, Service.VOICE, Service.DATA)):
+            th = prof.thresholds(service)
+            terms = [
+                (sig_k - th.dl_min_power_dbm, LIMIT_DL_POWER),
+                (sinr_dl_k - th.dl_min_sinr_db, LIMIT_DL_SINR),
+                (sinr_ul_k - th.ul_min_sinr_db, LIMIT_UL),
+            ]
+            if th.ul_min_power_dbm is not None:
+                terms.append((ul_rx_k - th.ul_min_power_dbm, LIMIT_UL))
+            for m_, why in terms:
+                m_ = np.where(np.isnan(m_), -np.inf, m_)
+                lower = m_ < cum
+                cum_why = np.where(lower, why, cum_why)
+                cum = np.where(lower, m_, cum)
+            margin[li] = np.where(usable_k, cum, -np.inf)
+            limit_k[li] = np.where(usable_k, np.where(cum < 0, cum_why, LIMIT_NONE), limit_k[0])
+    level_k = (margin >= 0).sum(axis=0).astype(np.uint8)
+
+    # the strongest usable server: the highest level, then the strongest measured quantity
+    key = level_k * 1e4 + np.clip(np.nan_to_num(sig_k, nan=-1e3, neginf=-1e3), -1e3, 1e3)
+    local = np.argmax(np.where(has_k, key, -1e6), axis=0)
+    has = _pick(has_k, local)
+    best = np.where(has, idx[local], -1).astype(np.int32)
+    level = _pick(level_k, local).astype(np.uint8)
+    lim = np.take_along_axis(
+        np.take_along_axis(limit_k, np.minimum(level, 2)[None, None, ...], axis=0)[0],
+        local[None, ...], axis=0,
+    )[0]  # fmt: skip
+    lim = np.where(level >= 3, LIMIT_NONE, lim).astype(np.uint8)
+
+    s_dbm = _pick(p_dl[idx], local)
+    ul_rx = _pick(ul_rx_k, local)
     n_ul_node = n_ul[local]
     j_ul_node = jam_ul_mw[idx][local]
-    ul_rx = _pick(p_ul[idx], local)
-    sinr_ul = ul_rx - _mw_to_db(_db_to_mw(n_ul_node) + j_ul_node)
     ul_margin = ul_rx - (n_ul_node + prof.voice.ul_min_sinr_db)
-    d_node = _pick(dist[idx], local)
-    in_range = (
-        d_node <= prof.max_range_m if prof.max_range_m is not None else np.ones(d_node.shape, bool)
-    )
-
-    level = np.zeros(best.shape, dtype=np.uint8)
-    ok_all = has & in_range
-    for service in (Service.SMS, Service.VOICE, Service.DATA):
-        th = prof.thresholds(service)
-        with np.errstate(invalid="ignore"):
-            ok = (
-                (sig >= th.dl_min_power_dbm)
-                & (sinr_dl >= th.dl_min_sinr_db)
-                & (sinr_ul >= th.ul_min_sinr_db)
-            )
-            if th.ul_min_power_dbm is not None:
-                ok &= ul_rx >= th.ul_min_power_dbm
-        ok_all = ok_all & ok
-        level[ok_all] = int(service)
 
     def nan_where_none(x: _Arr) -> _Arr:
         return np.where(has, x, np.nan)
@@ -411,17 +579,20 @@ def _technology_budget(
         technology=tech,
         best_server=best,
         dl_rx_power_dbm=nan_where_none(s_dbm),
-        dl_signal_dbm=nan_where_none(sig),
-        dl_noise_dbm=nan_where_none(n_dl_node),
-        dl_interference_dbm=nan_where_none(_mw_to_db(i_node)),
-        dl_jammer_dbm=nan_where_none(_mw_to_db(j_node)),
-        dl_sinr_db=nan_where_none(sinr_dl),
+        dl_signal_dbm=nan_where_none(_pick(sig_k, local)),
+        dl_noise_dbm=nan_where_none(n_dl[local]),
+        dl_interference_dbm=nan_where_none(_mw_to_db(_pick(i_co, local))),
+        dl_jammer_dbm=nan_where_none(_mw_to_db(_pick(jam_dl_mw[idx], local))),
+        dl_sinr_db=nan_where_none(_pick(sinr_dl_k, local)),
         ul_rx_power_dbm=nan_where_none(ul_rx),
         ul_noise_dbm=nan_where_none(n_ul_node),
         ul_jammer_dbm=nan_where_none(_mw_to_db(j_ul_node)),
-        ul_sinr_db=nan_where_none(sinr_ul),
+        ul_sinr_db=nan_where_none(_pick(sinr_ul_k, local)),
         ul_margin_db=nan_where_none(ul_margin),
-        distance_m=nan_where_none(d_node),
-        in_range=in_range & has,
+        distance_m=nan_where_none(_pick(d_k, local)),
+        in_range=_pick(in_range_k, local).astype(bool) & has,
         service_level=level,
+        service_limit=lim,
+        candidates=idx,
+        candidate_margin_db=margin,
     )

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Antenna",
     "FunctionPathLoss",
+    "LayerInputs",
     "PathLossProvider",
     "RadioLayers",
     "compute_layers",
@@ -217,6 +218,7 @@ def compute_layers(
     detail: bool = False,
     block_elements: int = BLOCK_ELEMENTS,
     progress: Callable[[int, int], None] | None = None,
+    location_sigma_db: npt.ArrayLike | None = None,
 ) -> RadioLayers:
     """Downlink and uplink budgets, SINR and service level of a network on ``grid``.
 
@@ -245,89 +247,26 @@ def compute_layers(
         Row-block size, in (site x node) elements, when not ``detail``.
     progress : callable(done, total), optional
         Called after each row block.
+    location_sigma_db : float or array_like (n_sites,), optional
+        Location variability of each site's path [dB]: adds the layers ``p_sms``, ``p_voice``,
+        ``p_data`` (:func:`yalu.radio.budget.service_probability`).
 
     Returns
     -------
     RadioLayers
     """
-    if not sites:
-        raise ParameterError("sites", "[]", "at least one site")
-    provider: PathLossProvider
-    if callable(path_loss) and not hasattr(path_loss, "grid_loss_db"):
-        provider = FunctionPathLoss(path_loss)
-    else:
-        provider = path_loss  # type: ignore[assignment]
-    h_ue = float(handset.height_m)
-    n = len(sites)
-    ants = [Antenna(s.lat_deg, s.lon_deg, s.height_m) for s in sites]
-    parts = split_jammer_ranges(jammers)
-    m = len(parts)
-    j_ants = [Antenna(j.lat_deg, j.lon_deg, j.height_m) for j in parts]
-    maps = [_grid_loss(provider, a, f, d, grid, h)
-            for a, f, d, h in layer_requests(sites, jammers, handset)]
-    dl, ul, jpl = maps[0 : 2 * n : 2], maps[1 : 2 * n : 2], maps[2 * n :]
-    site_z = _ground_m(terrain, [a.lat_deg for a in ants], [a.lon_deg for a in ants]) + [
-        a.height_m for a in ants
-    ]
-    jam_z = _ground_m(terrain, [a.lat_deg for a in j_ants], [a.lon_deg for a in j_ants]) + [
-        a.height_m for a in j_ants
-    ]
-    # jammer -> tower, where the jammer's range reaches the site's UL channel
-    jspl = np.full((m, n), np.inf)
-    jsg = np.zeros((m, n))
-    sjg = np.zeros((m, n))
-    for k, (j, ja) in enumerate(zip(parts, j_ants, strict=True)):
-        for i, (s, sa) in enumerate(zip(sites, ants, strict=True)):
-            if j.overlap_mhz(s.ul_carrier_mhz, s.noise_bandwidth_mhz) <= 0.0:
-                continue
-            jspl[k, i] = provider.point_loss_db(ja, sa, s.ul_carrier_mhz)
-            az_js, d_js = azimuth_distance(ja.lat_deg, ja.lon_deg, sa.lat_deg, sa.lon_deg)
-            az_sj, _ = azimuth_distance(sa.lat_deg, sa.lon_deg, ja.lat_deg, ja.lon_deg)
-            el_js = float(elevation_angle_deg(jam_z[k], site_z[i], d_js))
-            el_sj = float(elevation_angle_deg(site_z[i], jam_z[k], d_js))
-            jsg[k, i] = float(np.asarray(j.pattern_gain_db(float(az_js), el_js)))
-            sjg[k, i] = float(np.asarray(s.pattern_gain_db(float(az_sj), el_sj)))
-
-    lat1, lon1 = grid.lats(), grid.lons()
+    inputs = LayerInputs(sites, handset, jammers, grid, path_loss, terrain=terrain)
     nr, nc = grid.shape
-    rows = nr if detail else max(1, int(block_elements // max(1, (n + m) * nc)))
+    rows = nr if detail else max(1, int(block_elements // max(1, inputs.width * nc)))
     layers: dict[str, npt.NDArray[Any]] = {}
     budget: LinkBudget | None = None
     site_ids: list[str] = []
-    # geometry per distinct antenna position, gains per antenna
-    positions = list(dict.fromkeys((a.lat_deg, a.lon_deg) for a in ants + j_ants))
     blocks = list(range(0, nr, rows))
     for bi, r0 in enumerate(blocks):
         r1 = min(r0 + rows, nr)
-        la, lo = np.meshgrid(lat1[r0:r1], lon1, indexing="ij")
-        node_z = _ground_m(terrain, la, lo) + h_ue
-        geo = {p: azimuth_distance(p[0], p[1], la, lo) for p in positions}
-        dist_b = np.stack([geo[(a.lat_deg, a.lon_deg)][1] for a in ants])
-        gain_b = np.stack([
-            s.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
-                              elevation_angle_deg(site_z[i], node_z, dist_b[i]))
-            for i, (s, a) in enumerate(zip(sites, ants, strict=True))
-        ])
-        kw: dict[str, Any] = {}
-        if m:
-            jgain = np.stack([
-                j.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
-                                  elevation_angle_deg(jam_z[k], node_z,
-                                                      geo[(a.lat_deg, a.lon_deg)][1]))
-                for k, (j, a) in enumerate(zip(parts, j_ants, strict=True))
-            ])
-            kw = {
-                "jammers": parts,
-                "jammer_path_loss_db": np.stack([x[r0:r1] for x in jpl]),
-                "jammer_gain_db": jgain,
-                "jammer_site_path_loss_db": jspl,
-                "jammer_site_gain_db": jsg,
-                "site_jammer_gain_db": sjg,
-            }
         lb = link_budget(
-            sites, handset, tech_profiles,
-            np.stack([x[r0:r1] for x in dl]), np.stack([x[r0:r1] for x in ul]),
-            dist_b, site_gain_db=gain_b, **kw,
+            sites, handset, tech_profiles, **inputs.block(r0, r1),
+            location_sigma_db=location_sigma_db,
         )  # fmt: skip
         site_ids = list(lb.site_ids)
         if detail:
@@ -340,6 +279,113 @@ def compute_layers(
             layers[name][r0:r1] = a_
         if progress is not None:
             progress(bi + 1, len(blocks))
+    lat1, lon1 = grid.lats(), grid.lons()
     la, lo = np.meshgrid(lat1, lon1, indexing="ij")
     restricted, index = rasterize_zones(list(zones), la, lo)
     return RadioLayers(grid, site_ids, layers, restricted, index, budget)
+
+
+class LayerInputs:
+    """What :func:`yalu.radio.budget.link_budget` needs, for any row block of a grid.
+
+    Asks the provider for every map once (at construction) and computes, per row block, the
+    geometry (distances, antenna pattern gains toward each node) over the 4/3 effective earth.
+    :func:`compute_layers` and :class:`yalu.radio.ensemble.BudgetEnsemble` both build their
+    budgets from it, so that there is one place turning sites, jammers and path loss into
+    budget inputs.
+    """
+
+    def __init__(
+        self,
+        sites: Sequence[Site],
+        handset: Handset,
+        jammers: Sequence[Jammer],
+        grid: Grid,
+        path_loss: PathLossProvider | GridLossFn,
+        *,
+        terrain: TerrainLike | None = None,
+    ) -> None:
+        if not sites:
+            raise ParameterError("sites", "[]", "at least one site")
+        provider: PathLossProvider
+        if callable(path_loss) and not hasattr(path_loss, "grid_loss_db"):
+            provider = FunctionPathLoss(path_loss)
+        else:
+            provider = path_loss  # type: ignore[assignment]
+        self.sites = list(sites)
+        self.grid = grid
+        self.terrain = terrain
+        self.h_ue = float(handset.height_m)
+        n = len(sites)
+        self.ants = [Antenna(s.lat_deg, s.lon_deg, s.height_m) for s in sites]
+        self.parts = split_jammer_ranges(jammers)
+        m = len(self.parts)
+        self.j_ants = [Antenna(j.lat_deg, j.lon_deg, j.height_m) for j in self.parts]
+        maps = [_grid_loss(provider, a, f, d, grid, h)
+                for a, f, d, h in layer_requests(sites, jammers, handset)]
+        self.dl, self.ul, self.jpl = maps[0 : 2 * n : 2], maps[1 : 2 * n : 2], maps[2 * n :]
+        ants, j_ants = self.ants, self.j_ants
+        self.site_z = _ground_m(terrain, [a.lat_deg for a in ants], [a.lon_deg for a in ants]) + [
+            a.height_m for a in ants
+        ]
+        self.jam_z = _ground_m(
+            terrain, [a.lat_deg for a in j_ants], [a.lon_deg for a in j_ants]
+        ) + [a.height_m for a in j_ants]
+        # jammer -> tower, where the jammer's range reaches the site's UL channel
+        self.jspl = np.full((m, n), np.inf)
+        self.jsg = np.zeros((m, n))
+        self.sjg = np.zeros((m, n))
+        for k, (j, ja) in enumerate(zip(self.parts, j_ants, strict=True)):
+            for i, (s, sa) in enumerate(zip(sites, ants, strict=True)):
+                if j.overlap_mhz(s.ul_carrier_mhz, s.noise_bandwidth_mhz) <= 0.0:
+                    continue
+                self.jspl[k, i] = provider.point_loss_db(ja, sa, s.ul_carrier_mhz)
+                az_js, d_js = azimuth_distance(ja.lat_deg, ja.lon_deg, sa.lat_deg, sa.lon_deg)
+                az_sj, _ = azimuth_distance(sa.lat_deg, sa.lon_deg, ja.lat_deg, ja.lon_deg)
+                el_js = float(elevation_angle_deg(self.jam_z[k], self.site_z[i], d_js))
+                el_sj = float(elevation_angle_deg(self.site_z[i], self.jam_z[k], d_js))
+                self.jsg[k, i] = float(np.asarray(j.pattern_gain_db(float(az_js), el_js)))
+                self.sjg[k, i] = float(np.asarray(s.pattern_gain_db(float(az_sj), el_sj)))
+        # geometry per distinct antenna position
+        self.positions = list(dict.fromkeys((a.lat_deg, a.lon_deg) for a in ants + j_ants))
+
+    @property
+    def width(self) -> int:
+        """Maps per node (sites and jammer ranges)."""
+        return len(self.sites) + len(self.parts)
+
+    def block(self, r0: int, r1: int) -> dict[str, Any]:
+        """Keyword arguments of :func:`yalu.radio.budget.link_budget` for rows ``r0:r1``."""
+        sites, parts, ants, j_ants = self.sites, self.parts, self.ants, self.j_ants
+        lat1, lon1 = self.grid.lats(), self.grid.lons()
+        la, lo = np.meshgrid(lat1[r0:r1], lon1, indexing="ij")
+        node_z = _ground_m(self.terrain, la, lo) + self.h_ue
+        geo = {p: azimuth_distance(p[0], p[1], la, lo) for p in self.positions}
+        dist_b = np.stack([geo[(a.lat_deg, a.lon_deg)][1] for a in ants])
+        gain_b = np.stack([
+            s.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
+                              elevation_angle_deg(self.site_z[i], node_z, dist_b[i]))
+            for i, (s, a) in enumerate(zip(sites, ants, strict=True))
+        ])
+        kw: dict[str, Any] = {
+            "dl_path_loss_db": np.stack([x[r0:r1] for x in self.dl]),
+            "ul_path_loss_db": np.stack([x[r0:r1] for x in self.ul]),
+            "distance_m": dist_b,
+            "site_gain_db": gain_b,
+        }
+        if parts:
+            jgain = np.stack([
+                j.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
+                                  elevation_angle_deg(self.jam_z[k], node_z,
+                                                      geo[(a.lat_deg, a.lon_deg)][1]))
+                for k, (j, a) in enumerate(zip(parts, j_ants, strict=True))
+            ])
+            kw.update({
+                "jammers": parts,
+                "jammer_path_loss_db": np.stack([x[r0:r1] for x in self.jpl]),
+                "jammer_gain_db": jgain,
+                "jammer_site_path_loss_db": self.jspl,
+                "jammer_site_gain_db": self.jsg,
+                "site_jammer_gain_db": self.sjg,
+            })
+        return kw

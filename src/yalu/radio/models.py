@@ -32,6 +32,8 @@ __all__ = [
     "Jammer",
     "default_technology_profile",
     "default_technology_profiles",
+    "service_level_table",
+    "THRESHOLD_SOURCES",
     "gsm_max_range_m",
     "prach_max_range_m",
     "resource_blocks",
@@ -477,8 +479,12 @@ def _t(dl_p: float, dl_s: float, ul_s: float) -> dict[str, float]:
 # Default thresholds. Sources:
 # GSM  voice: MS reference sensitivity -102 dBm (TS 45.005 §6.2) and reference interference
 #      ratio C/Ic = 9 dB (TS 45.005 §6.3), both directions. SMS (SDCCH, more robust) 2 dB / 3 dB
-#      below voice and data (EGPRS mid MCS) -95 dBm / 13 dB: planning values.
-#      Range: timing advance, 34.9 km (TS 45.010 §5.5). UL noise bandwidth: the 200 kHz channel.
+#      below voice: planning values. Data: GPRS CS-2 (rate-2/3 convolutional code, 13.4 kb/s per
+#      time slot, TS 45.003 §5.1.2), the usual default coding scheme: input level -104 dBm and
+#      C/Ic 13 dB for 10 % BLER on PDTCH/CS-2 (TS 45.005 §6.2 Table 1c and §6.3 Table 2a, TU50
+#      no FH, GSM 900); the level also needs voice, so voice's -102 dBm binds the DL power and
+#      the C/I separates data from voice. Range: timing advance, 34.9 km (TS 45.010 §5.5).
+#      UL noise bandwidth: the 200 kHz channel.
 # UMTS voice: RSCP -110 dBm, SMS -115 dBm (usual Qrxlevmin, TS 25.304 §5.2.3.1.2 S-criterion),
 #      data -100 dBm (planning values). DL SINR = total carrier power over N+I; with CPICH at 10 %
 #      the CPICH Ec/(N+I) is 10 dB lower: -16/-14/-12 dB Ec/No for SMS/voice/data (planning
@@ -498,7 +504,7 @@ _DEFAULTS: dict[Technology, dict[str, Any]] = {
     _G: {
         "sms": _t(-104.0, 6.0, 6.0),
         "voice": _t(-102.0, 9.0, 9.0),
-        "data": _t(-95.0, 13.0, 13.0),
+        "data": _t(-104.0, 13.0, 13.0),
         "max_range_m": gsm_max_range_m(),
         "ul_noise_bandwidth_mhz": 0.2,
     },
@@ -524,6 +530,77 @@ _DEFAULTS: dict[Technology, dict[str, Any]] = {
         "ul_noise_bandwidth_mhz": 0.36,
     },
 }
+
+
+#: where each default threshold comes from, by technology and level (shown in reports)
+THRESHOLD_SOURCES: dict[Technology, dict[str, str]] = {
+    _G: {
+        "quantity": "RxLev (whole 200 kHz carrier); SINR = C/I over 200 kHz",
+        "sms": "planning value: SDCCH is more robust than TCH/FS, 2 dB (level) and 3 dB (C/I) "
+               "below voice",
+        "voice": "spec: MS reference sensitivity -102 dBm (TS 45.005 §6.2), reference interference "
+                 "ratio C/Ic 9 dB (TS 45.005 §6.3), both directions",
+        "data": "spec: GPRS CS-2 at 10 % BLER, -104 dBm and C/Ic 13 dB (TS 45.005 §6.2 Table 1c, "
+                "§6.3 Table 2a, TU50 no FH); needs voice too, so voice's -102 dBm binds the power",
+        "range": "timing advance 0-63 x 553.5 m = 34.9 km (TS 45.010 §5.5)",
+    },
+    _U: {
+        "quantity": "CPICH RSCP (CPICH = 10 % of the carrier); SINR over 3.84 Mcps",
+        "sms": "spec/planning: RSCP -115 dBm (usual Qrxlevmin, TS 25.304 §5.2.3.1.2); SINR "
+               "planning values",
+        "voice": "spec: UL from the BS reference sensitivity -121 dBm for 12.2 kb/s (TS 25.104 "
+                 "§7.2); DL RSCP -110 dBm and SINR: planning values",
+        "data": "planning value: 64 kb/s (RSCP -100 dBm, UL SNR -15 dB)",
+        "range": "no protocol limit modelled",
+    },
+    _L: {
+        "quantity": "RSRP (per resource element); SINR over 12 N_RB x 15 kHz",
+        "sms": "spec/planning: RSRP -124 dBm (usual q-RxLevMin, TS 36.304 §5.2.3.2); SINR "
+               "planning values",
+        "voice": "planning value anchored on the TS 36.101 §7.3 / TS 36.104 §7.2 reference "
+                 "sensitivities (SNR ~ -1 dB): RSRP -120 dBm, DL SINR -3 dB, UL SINR -1 dB over "
+                 "2 PRB",
+        "data": "planning value: RSRP -110 dBm, DL SINR 0 dB, UL SINR 3 dB",
+        "range": "PRACH format 0 guard time, 14.5 km (TS 36.211 Table 5.7.1-1)",
+    },
+    _N: {
+        "quantity": "SS-RSRP (TS 38.215 §5.1.1); SINR over 12 N_RB x SCS",
+        "sms": "as LTE (planning values)",
+        "voice": "as LTE (planning values)",
+        "data": "as LTE (planning values)",
+        "range": "PRACH long format 0 (TS 38.211 Table 6.3.3.1-1), 14.5 km",
+    },
+}
+
+
+def service_level_table(
+    profiles: dict[Technology, TechnologyProfile] | None = None,
+    technologies: list[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Per technology: the measured quantity, range limit and, per level, the thresholds and
+    their sources (``default`` marks a profile left at yalu's default)."""
+    profs = profiles or default_technology_profiles()
+    out: dict[str, dict[str, Any]] = {}
+    for t, p in profs.items():
+        if technologies is not None and t.value not in technologies:
+            continue
+        src = THRESHOLD_SOURCES[t]
+        default = p == default_technology_profile(t)
+        entry: dict[str, Any] = {
+            "quantity": src["quantity"],
+            "max_range_m": p.max_range_m,
+            "range_source": src["range"],
+            "ul_noise_bandwidth_mhz": p.ul_noise_bandwidth_mhz,
+            "levels": {},
+        }
+        for svc in (Service.SMS, Service.VOICE, Service.DATA):
+            th = p.thresholds(svc)
+            entry["levels"][svc.key] = {
+                **th.model_dump(),
+                "source": src[svc.key] if default else "scenario profile",
+            }
+        out[t.value] = entry
+    return out
 
 
 def default_technology_profile(technology: Technology | str, **overrides: Any) -> TechnologyProfile:

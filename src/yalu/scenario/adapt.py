@@ -48,6 +48,8 @@ __all__ = [
     "analysis_area",
     "census_settlements",
     "check_run_memory",
+    "location_sigma",
+    "terrain_irregularity_m",
     "load_settlements",
     "make_grid",
     "open_scenario_terrain",
@@ -529,3 +531,65 @@ class PathCorrections:
                     + ", ".join(f"{f:g}" for f in outside) + " MHz."
                 )
         return out
+
+
+#: log-normal shadowing standard deviation of macro cells [dB] (3GPP TR 36.814 Table A.2.1.1-1)
+SHADOWING_SIGMA_DB = 8.0
+
+
+def terrain_irregularity_m(terrain: Any, grid: Grid, in_area: Any) -> float | None:
+    """ITM's terrain irregularity dh of the analysis area [m]: the interdecile range of the
+    terrain heights along each grid row inside the area after removing a linear trend
+    (Longley & Rice, ESSA ERL 79-ITS 67, §2: dh is the interdecile range of heights along the
+    path), the median over rows of at least 10 nodes. None when the area has no such row."""
+    import numpy as np
+
+    la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
+    z = np.asarray(terrain.elevation_m(la, lo), dtype=float).reshape(grid.shape)
+    vals = []
+    for r in range(grid.shape[0]):
+        sel = np.asarray(in_area[r], bool) & np.isfinite(z[r])
+        if sel.sum() < 10:
+            continue
+        x = np.flatnonzero(sel).astype(float)
+        y = z[r][sel]
+        resid = y - np.polyval(np.polyfit(x, y, 1), x)
+        p10, p90 = np.percentile(resid, [10, 90])
+        vals.append(p90 - p10)
+    return float(np.median(vals)) if vals else None
+
+
+def location_sigma(
+    sc: Scenario, terrain: Any, grid: Grid, in_area: Any, radios: list[RadioSite]
+) -> tuple[Any, dict[str, Any]]:
+    """Location variability of each radio site's path [dB] and how it was chosen."""
+    import numpy as np
+
+    from yalu.propagation.itm import location_sigma_db
+
+    prop = sc.propagation
+    n = len(radios)
+    if prop.location_sigma_db is not None:
+        v = float(prop.location_sigma_db)
+        return np.full(n, v), {"sigma_db": v, "source": "scenario (propagation.location_sigma_db)"}
+    if prop.model == "p1812" and prop.p1812.location_sigma_db > 0:
+        v = float(prop.p1812.location_sigma_db)
+        return np.full(n, v), {"sigma_db": v, "source": "P.1812 location sigma of the scenario "
+                                                         "(propagation.p1812.location_sigma_db)"}
+    if prop.model != "itm":
+        return np.full(n, SHADOWING_SIGMA_DB), {
+            "sigma_db": SHADOWING_SIGMA_DB,
+            "source": "log-normal shadowing of macro cells, 8 dB (3GPP TR 36.814 Table A.2.1.1-1)",
+        }
+    dh = terrain_irregularity_m(terrain, grid, in_area)
+    if dh is None:
+        dh = 90.0  # ITM's "average terrain" (Longley-Rice, TN 101 / ERL 79)
+    sig = location_sigma_db([s.dl_carrier_mhz for s in radios], dh)
+    return sig, {
+        "sigma_db_min": float(sig.min()), "sigma_db_max": float(sig.max()), "delta_h_m": dh,
+        "source": ("ITM location variability sigma_L = 10 k dh / (k dh + 13), k = f / 47.7 MHz "
+                   "(Hufford, The ITM Algorithm, Eq 5.9), at each carrier's DL frequency and the "
+                   "area's terrain irregularity dh (long-path limit)"),
+        "note": ("the maps are ITM medians over locations only when mdvar includes +10 (location "
+                 "variability removed) or location_pct = 50"),
+    }  # fmt: skip

@@ -8,7 +8,7 @@ unjammed twins and finds the home and foreign countries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,8 @@ class VariantOutcome:
     sanity: dict[str, Any]
     layers: dict[str, np.ndarray]
     sector_ids: list[str]
+    #: further summary entries of the variant (expected reach, service limits)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def home_and_foreign(

@@ -223,6 +223,11 @@ class PropagationSpec(_Model):
     #: Land cover at the grid nodes: a WorldCover cache (``yalu landcover fetch``) or a
     #: land-cover GeoTIFF with WorldCover class codes.
     landcover: str | None = None
+    #: Location variability of a path [dB] for the probability of service; default ITM's
+    #: sigma_L (Hufford, The ITM Algorithm, Eq 5.9) at each carrier's frequency and the area's
+    #: terrain irregularity; for P.1812 its ``p1812.location_sigma_db`` when > 0; else 8 dB
+    #: log-normal shadowing (3GPP TR 36.814 Table A.2.1.1-1, macro cells).
+    location_sigma_db: float | None = Field(default=None, ge=0, le=30)
 
     @field_validator("mdvar")
     @classmethod
@@ -526,6 +531,87 @@ class Variant(_Model):
     technologies: list[Technology] | None = None
 
 
+class Distribution(_Model):
+    """A distribution of an assumed value: ``uniform`` (low, high), ``triangular`` (low, mode,
+    high) or ``normal`` (mean, sd; optional low / high truncate it)."""
+
+    kind: Literal["uniform", "triangular", "normal"]
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Distribution:
+        k = self.kind
+        if k in ("uniform", "triangular") and (self.low is None or self.high is None):
+            raise ValueError(f"a {k} distribution needs low and high")
+        if k == "triangular" and self.mode is None:
+            raise ValueError("a triangular distribution needs mode")
+        if k == "normal" and (self.mean is None or self.sd is None):
+            raise ValueError("a normal distribution needs mean and sd")
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be < high ({self.high})")
+        if k == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
+            raise ValueError(f"mode ({self.mode}) must be within [low, high]")
+        if k == "normal":
+            for b in (self.low, self.high):
+                if b is not None and abs(b - self.mean) > 8 * self.sd:  # type: ignore[operator]
+                    raise ValueError(f"bound {b} must be within 8 sd of the mean")
+        return self
+
+
+#: What an uncertain parameter changes. ``*_offset_*`` are added to the scenario's values;
+#: the others replace them.
+UncertainWhat = Literal[
+    "site_height_offset_m",
+    "site_tx_power_offset_db",
+    "site_antenna_gain_offset_db",
+    "site_tilt_deg",
+    "jammer_eirp_offset_db",
+    "jammer_duty_factor",
+    "jammer_height_offset_m",
+    "handset_body_loss_db",
+]
+
+
+class UncertainParameter(_Model):
+    """One assumption nobody publishes, as a distribution.
+
+    One draw per sample applies to every target (the same assumption, fully correlated);
+    declare one parameter per site or jammer (``ids``) for independent draws.
+    """
+
+    name: str = Field(min_length=1)
+    what: UncertainWhat
+    distribution: Distribution
+    #: Site or jammer ids it applies to; empty = all.
+    ids: list[str] = Field(default_factory=list)
+    #: Site parameters: only carriers of these technologies (default all).
+    technologies: list[Technology] | None = None
+    #: Jammer parameters: only the ranges overlapping [low, high] MHz (default all).
+    band_mhz: tuple[float, float] | None = None
+    #: Where the range comes from.
+    source: str = ""
+
+
+class UncertaintySpec(_Model):
+    """Monte Carlo over the declared assumptions: P10/P50/P90 of people and area per level.
+
+    Additive parameters (powers, gains, losses, duty) are drawn continuously and shift the link
+    budgets; geometric ones (heights, tilt) take three levels, the P10, P50 and P90 of their
+    distribution, with probabilities 0.3 / 0.4 / 0.3 (Swanson's rule), so that their path-loss
+    maps are computed once per level.
+    """
+
+    samples: int = Field(default=200, ge=2, le=100_000)
+    seed: int = Field(default=0, ge=0)
+    #: Variants to sample (default all).
+    variants: list[str] | None = None
+    parameters: list[UncertainParameter] = Field(default_factory=list)
+
+
 class Scenario(_Model):
     """A complete scenario."""
 
@@ -544,6 +630,8 @@ class Scenario(_Model):
     output: OutputSpec = Field(default_factory=OutputSpec)
     execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
     variants: list[Variant] = Field(default_factory=lambda: [Variant(name="baseline")], min_length=1)
+    #: Distributions of the unknown assumptions (Monte Carlo); none: a single answer.
+    uncertainty: UncertaintySpec | None = None
 
     # set by the loader (not part of the file)
     source_path: str | None = Field(default=None, exclude=True)
@@ -656,7 +744,8 @@ def _get(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
 _MODEL_NAMES = {
     "BBox", "BorderBuffer", "AnalysisAreaSpec", "TerrainSpec", "GridSpec", "PropagationSpec",
     "Carrier", "Site", "CarrierDefaults", "OperatorDefaults", "SitesCsv", "Handset", "Jammer", "Zone",
-    "PopulationSpec", "OutputSpec", "Variant", "Scenario",
+    "PopulationSpec", "OutputSpec", "Variant", "Scenario", "Distribution", "UncertainParameter",
+    "UncertaintySpec",
 }
 
 
@@ -785,6 +874,29 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], Any, str]]:
     for i, v in enumerate(sc.variants):
         if v.handset is not None and v.handset not in names:
             errs.append((("variants", i, "handset"), v.handset, f"must be one of {', '.join(names)}"))
+    if sc.uncertainty is not None:
+        vnames = [v.name for v in sc.variants]
+        for i, name in enumerate(sc.uncertainty.variants or []):
+            if name not in vnames:
+                errs.append((("uncertainty", "variants", i), name, f"must be one of {', '.join(vnames)}"))
+        site_ids = {s.id for s in sc.sites}
+        jam_ids = {j.id for j in sc.jammers}
+        for i, prm in enumerate(sc.uncertainty.parameters):
+            pool = site_ids if prm.what.startswith("site_") else jam_ids
+            for k, x in enumerate(prm.ids):
+                if x not in pool and not (prm.what.startswith("site_") and sc.sites_csv):
+                    errs.append((("uncertainty", "parameters", i, "ids", k), x,
+                                 "must be the id of a " + ("site" if prm.what.startswith("site_") else "jammer")))
+            d = prm.distribution
+            if prm.what == "jammer_duty_factor" and ((d.low is None or d.low <= 0) or (d.high is None or d.high > 1)):
+                errs.append((("uncertainty", "parameters", i, "distribution"), d.kind,
+                             "a duty factor needs low > 0 and high <= 1"))
+            if prm.what == "handset_body_loss_db" and (d.low is None or d.low < 0):
+                errs.append((("uncertainty", "parameters", i, "distribution"), d.kind,
+                             "a body loss needs low >= 0"))
+            if prm.what == "site_tilt_deg" and (d.low is None or d.high is None or d.low < -90 or d.high > 90):
+                errs.append((("uncertainty", "parameters", i, "distribution"), d.kind,
+                             "a tilt needs low >= -90 and high <= 90"))
     if not sc.sites and not sc.sites_csv:
         errs.append((("sites",), [], "give at least one site (sites or sites_csv)"))
     prop = sc.propagation

@@ -20,7 +20,14 @@ from yalu.scenario.adapt import SectorCarrier, radio_handset, variant_technologi
 from yalu.scenario.checks import VariantOutcome
 from yalu.scenario.models import Scenario, Site, scenario_hash, slug
 
-__all__ = ["RunContext", "describe_run", "write_layers", "write_summary_and_reports"]
+__all__ = [
+    "RunContext",
+    "describe_run",
+    "probability_and_limits",
+    "write_layers",
+    "write_summary_and_reports",
+    "write_tornado",
+]
 
 
 @dataclass
@@ -144,6 +151,7 @@ def describe_run(
                          "technologies": variant_technologies(sc, oc.variant)},
             "reach": oc.reach.to_dict(),
             "sanity": oc.sanity,
+            **oc.extra,
         }
         for oc in outcomes
     }  # fmt: skip
@@ -199,6 +207,9 @@ _LAYER_MAPS = (
     ("ul_margin_db", "dB", -20, 40),
     ("dl_sinr_db", "dB", -10, 30),
     ("ul_sinr_db", "dB", -10, 30),
+    ("p_sms", "probability (location variability)", 0, 1),
+    ("p_voice", "probability (location variability)", 0, 1),
+    ("p_data", "probability (location variability)", 0, 1),
 )
 
 
@@ -231,6 +242,8 @@ def _write_maps(
         )  # fmt: skip
         if k == 0:
             for lname, units, lo, hi in _LAYER_MAPS:
+                if lname not in oc.layers:
+                    continue
                 mp[lname] = write_layer_png(
                     tmp / "maps" / f"{vname}_{lname}.png", np.asarray(oc.layers[lname], dtype=float),
                     grid, title=f"{oc.variant.name}: {lname}", units=units, overlays=ov,
@@ -271,3 +284,58 @@ def write_summary_and_reports(
         write_report_md(tmp / "report.md", summary, maps)
     if sc.output.report_html:
         write_report_html(tmp / "report.html", summary, maps)
+
+
+def probability_and_limits(oc: VariantOutcome, tally: Any, in_area: np.ndarray) -> dict[str, Any]:
+    """Expected people and area (sum of people or km² x P) and the service limits of a variant.
+
+    ``service_limits``: nodes of the analysis area by their level and what keeps them from the
+    next one (:data:`yalu.radio.budget.LIMIT_NAMES`).
+    """
+    from yalu.analysis.reach import LEVELS
+    from yalu.radio.budget import LIMIT_NAMES
+
+    out: dict[str, Any] = {}
+    levels = list(LEVELS.values())
+    if all(f"p_{lv}" in oc.layers for lv in levels):
+        exp: dict[str, dict[str, dict[str, float]]] = {}
+        area: dict[str, dict[str, float]] = {}
+        for lv in levels:
+            people = tally.expected_people(oc.layers[f"p_{lv}"])
+            for (cc, prov), x in zip(tally.groups, people, strict=True):
+                exp.setdefault(cc, {}).setdefault(prov, {})[lv] = float(x)
+            for cc, x in zip(tally.countries, tally.expected_area(oc.layers[f"p_{lv}"]), strict=True):
+                if cc != UNKNOWN:
+                    area.setdefault(cc, {})[lv] = float(x)
+        out["expected_population_within_reach"] = exp
+        out["expected_area_km2"] = area
+    lim = oc.layers.get("service_limit")
+    if lim is not None:
+        sl = np.asarray(oc.service_level)[in_area]
+        li = np.asarray(lim)[in_area]
+        tab: dict[str, dict[str, int]] = {}
+        for k, name in enumerate(["none", *levels[:2]]):
+            sel = sl == k
+            if sel.any():
+                codes, counts = np.unique(li[sel], return_counts=True)
+                tab[name] = {LIMIT_NAMES[int(c)]: int(n) for c, n in zip(codes, counts, strict=True)}
+        out["service_limits"] = tab
+    return out
+
+
+def write_tornado(tmp: Path, sc: Scenario, unc: dict[str, Any], foreign: str | None) -> Path | None:
+    """The sensitivity ranking of the uncertainty run as a tornado chart PNG."""
+    from yalu.io.plots import write_tornado_png
+
+    sens = unc.get("sensitivity") or {}
+    if not sens.get("bars"):
+        return None
+    (tmp / "maps").mkdir(parents=True, exist_ok=True)
+    panels = [(str(sens.get("metric", "headline")), float(sens["baseline"]), "at_p10", "at_p90")]
+    if "area_baseline" in sens:
+        panels.append((str(sens.get("area_metric", "area")), float(sens["area_baseline"]),
+                       "area_at_p10", "area_at_p90"))
+    return write_tornado_png(
+        tmp / "maps" / "sensitivity_tornado.png", sens["bars"], panels,
+        title=f"{sc.name}: which assumption moves the headline most ({sens['variant']})",
+    )  # fmt: skip

@@ -31,12 +31,22 @@ from yalu.analysis.reach import LEVELS, census_table, population_reach
 from yalu.coverage.dask import connect
 from yalu.errors import ScenarioError
 from yalu.io.atomic import atomic_dir, check_writable
+from yalu.io.summary import round_floats
 from yalu.radio import default_technology_profiles
 from yalu.radio.layers import compute_layers, layer_requests
+from yalu.radio.models import service_level_table
 from yalu.scenario import adapt
 from yalu.scenario.checks import VariantOutcome, home_and_foreign, sanity_checks
 from yalu.scenario.models import Scenario, parse_scenario, resolve_sites
-from yalu.scenario.outputs import RunContext, describe_run, write_layers, write_summary_and_reports
+from yalu.scenario.outputs import (
+    RunContext,
+    describe_run,
+    probability_and_limits,
+    write_layers,
+    write_summary_and_reports,
+    write_tornado,
+)
+from yalu.scenario.uncertainty import Tally, UncertaintyRun, VariantPlan
 
 __all__ = ["RunResult", "VariantOutcome", "demo_scenario_text", "run_demo", "run_scenario"]
 
@@ -74,12 +84,70 @@ class RunResult:
                     f"  {name:>14} {cc}: people within reach SMS {tot['sms']:,} / "
                     f"voice {tot['voice']:,} / data {tot['data']:,}; {area_txt}"
                 )
+        unc = s.get("uncertainty")
+        if unc:
+            lines.append(f"  uncertainty ({unc['samples']} samples, seed {unc['seed']}): "
+                         "P10 / P50 / P90")
+            for name, vu in unc["variants"].items():
+                for cc, per in sorted(vu["population_within_reach"].items()):
+                    if country and cc != country:
+                        continue
+                    b = per["sms"]
+                    a = vu["area_km2"].get(cc, {}).get("sms")
+                    area_txt = (f"; area SMS {a['p10']:,.0f} / {a['p50']:,.0f} / "
+                                f"{a['p90']:,.0f} km²" if a else "")  # fmt: skip
+                    lines.append(f"  {name:>14} {cc}: people SMS {b['p10']:,.0f} / "
+                                 f"{b['p50']:,.0f} / {b['p90']:,.0f}{area_txt}")
+        exp = v.get("expected_population_within_reach") or {}
+        if exp:
+            for cc in sorted(exp):
+                if country and cc != country:
+                    continue
+                t = {lv: sum(p[lv] for p in exp[cc].values()) for lv in LEVELS.values()}
+                lines.append(f"  expected people ({prim}, {cc}, location variability): SMS "
+                             f"{t['sms']:,.0f} / voice {t['voice']:,.0f} / data {t['data']:,.0f}")
+        bad = [c for c in (v.get("sanity") or {}).get("assessment") or []
+               if c.get("verdict") == "disagrees"]
+        if bad:
+            lines.append("  sanity checks that DISAGREE with reports: "
+                         + "; ".join(f"{c['claim']} ({c['model']})" for c in bad))
         lines.append(f"  run time {self.seconds:.1f} s")
         return "\n".join(lines)
 
 
 def _noop(step: str, done: int, total: int) -> None:
     pass
+
+
+def _uncertainty(sc: Scenario, plans: list[Any], jammers: list[Any], profiles: Any, grid: Any,
+                 provider: Any, terrain: Any, tally: Tally, foreign: str | None,
+                 prog: Progress, corrections: Any = None) -> dict[str, Any]:  # fmt: skip
+    """Run the scenario's Monte Carlo; the ``uncertainty`` section of the summary."""
+    spec = sc.uncertainty
+    assert spec is not None
+    names = spec.variants or [v.name for v in sc.variants]
+    vplans = [VariantPlan(v.name, sel, h, bool(v.jammers and jammers),
+                          corrections.provider(provider, v.handset) if corrections else None)
+              for v, sel, _j, h in plans if v.name in names]  # fmt: skip
+    vplans.sort(key=lambda p: names.index(p.name))
+    ur = UncertaintyRun(spec.parameters, spec.samples, spec.seed, vplans, jammers, profiles, grid,
+                        provider, terrain, tally)  # fmt: skip
+    groups = tally.groups
+
+    def headline(_v: str, people: np.ndarray, _area: np.ndarray) -> float:
+        sel = [i for i, g in enumerate(groups) if foreign is None or g[0] == foreign]
+        return float(people[sel, 0].sum())
+
+    def area_headline(_v: str, _people: np.ndarray, area: np.ndarray) -> float:
+        sel = [i for i, c in enumerate(tally.countries) if foreign is None or c == foreign]
+        return float(area[sel, 0].sum())
+
+    res = ur.run(headline, lambda d, n: prog("uncertainty samples", d, n), area_headline)
+    out = ur.summarize(res)
+    where = f" of {foreign}" if foreign else ""
+    out["sensitivity"]["metric"] = f"people in listed settlements{where} with at least SMS"
+    out["sensitivity"]["area_metric"] = f"area{where} with at least SMS [km²]"
+    return out
 
 
 def run_scenario(
@@ -107,6 +175,7 @@ def run_scenario(
     prog = progress or _noop
     out = check_writable(outdir, overwrite)
     t_start = t0 = time.perf_counter()
+    cpu_start = time.process_time()
     timings: dict[str, float] = {}
 
     def lap(name: str) -> None:
@@ -158,12 +227,16 @@ def run_scenario(
         census = census_table(None if embedded else sc.resolve_path(sc.population.census))
         census_set = adapt.census_settlements(sc, regions, {c for r in census for c in r.codes})
     raster = sc.resolve_path(sc.population.raster) if sc.population.raster else None
+    sigma_all, sigma_info = adapt.location_sigma(sc, terrain, grid, in_area,
+                                                 [s.radio for s in sectors])  # fmt: skip
+    sigma_of = {s.radio.id: float(x) for s, x in zip(sectors, sigma_all, strict=True)}
     outcomes: list[VariantOutcome] = []
     restricted = np.zeros(grid.shape, dtype=bool)
     for pi, (v, sel, jams, handset) in enumerate(plans):
         prog("link budgets and reach", pi, len(plans))
         rl = compute_layers([s.radio for s in sel], handset, profiles, jams, zones, grid,
-                            corrections.provider(provider, v.handset), terrain=terrain)  # fmt: skip
+                            corrections.provider(provider, v.handset), terrain=terrain,
+                            location_sigma_db=[sigma_of[s.radio.id] for s in sel])  # fmt: skip
         restricted = rl.restricted
         level = rl.service_level.astype(np.int8)
         reach = population_reach(
@@ -177,12 +250,45 @@ def run_scenario(
 
     node_country = np.array(regions.countries + [UNKNOWN])[regions.label_grid(grid)]
     home, foreign = home_and_foreign(sectors, regions, node_country, in_area)
+    tally = Tally(grid, outcomes[0].reach.settlements, node_country, in_area)
+    for oc in outcomes:
+        oc.extra.update(probability_and_limits(oc, tally, in_area))
+    lap("probability")
     lines = list(area.lines) if isinstance(area, BorderBufferArea) else border_line()
     if foreign:
         la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
         sanity_checks(outcomes, sc, grid, (node_country == foreign) & in_area,
                       distance_to_lines_km(la, lo, lines), foreign, home)  # fmt: skip
     lap("sanity")
+
+    sections: dict[str, Any] = {
+        "service_levels": service_level_table(
+            profiles, sorted({t for v in sc.variants for t in adapt.variant_technologies(sc, v)})),
+        "probability": {
+            **sigma_info,
+            "correlation": (
+                "DL and UL of one path share its location variability (correlation 1); carriers "
+                "and sectors of one mast share it too; different masts are independent; "
+                "interferers and jammers are held at their median"),
+            "expected": "sum over settlements of people x P(level closes); area: sum of cell "
+                        "area x P",
+        },
+    }
+    if sc.uncertainty is not None:
+        u_start = time.perf_counter()
+        u_cpu = time.process_time()
+        run_s, run_cpu = u_start - t_start, u_cpu - cpu_start
+        sections["uncertainty"] = _uncertainty(sc, plans, jammers, profiles, grid, provider,
+                                               terrain, tally, foreign, prog,
+                                               corrections)  # fmt: skip
+        mc_s, mc_cpu = time.perf_counter() - u_start, time.process_time() - u_cpu
+        sections["uncertainty"]["cost"] = {
+            "run_seconds": run_s, "run_cpu_seconds": run_cpu,
+            "uncertainty_seconds": mc_s, "uncertainty_cpu_seconds": mc_cpu,
+            "ratio_wall": (run_s + mc_s) / run_s, "ratio_cpu": (run_cpu + mc_cpu) / run_cpu,
+            "note": "ratio = (run + uncertainty) / run, before writing outputs",
+        }  # fmt: skip
+        lap("uncertainty")
 
     census_src = None
     if census is not None:
@@ -199,13 +305,17 @@ def run_scenario(
     with atomic_dir(out, overwrite=overwrite) as tmp:
         prog("writing outputs", 0, 1)
         maps = write_layers(tmp, ctx, outcomes)
+        if "uncertainty" in sections:
+            tornado = write_tornado(tmp, sc, sections["uncertainty"], foreign)
+            if tornado is not None:
+                maps.setdefault(sc.variants[0].name, {})["sensitivity (tornado)"] = tornado
         lap("outputs")
         timings["total"] = time.perf_counter() - t_start
         summary = make_summary(
             scenario={"name": sc.name, "description": sc.description},
             inputs=described["inputs"], variants=described["variants"],
             primary=sc.variants[0].name, assumptions=described["assumptions"],
-            timings_s=timings, notes=described["notes"],
+            timings_s=timings, notes=described["notes"], sections=round_floats(sections),
         )  # fmt: skip
         write_summary_and_reports(tmp, sc, summary, maps)
         prog("writing outputs", 1, 1)

@@ -1,0 +1,440 @@
+"""Uncertainty of a scenario's assumptions: Monte Carlo bands and a sensitivity ranking.
+
+A scenario declares distributions for what nobody publishes (:class:`yalu.scenario.models.
+UncertaintySpec`). Each sample draws every parameter once (one draw applies to all of a
+parameter's targets: the same assumption, fully correlated) and recomputes the service level of
+each sampled variant, from which people and area within reach per level, country and province
+follow. The answer is the P10 / P50 / P90 of each figure over the samples.
+
+Cost: powers, gains, losses and duty factors enter the budgets in dB, so they shift the budgets
+of a :class:`yalu.radio.ensemble.BudgetEnsemble` and touch no map. Heights and tilts change the
+geometry; they take three levels (their distribution's P10, P50 and P90 with probabilities 0.3 /
+0.4 / 0.3: Swanson's rule, a three-point approximation of a continuous distribution, see Keefer &
+Bodily, "Three-point approximations for continuous random variables", Management Science 29(5),
+1983), so that each level's path-loss maps are computed once and cached by the provider.
+
+Sensitivity (the tornado chart): one parameter at a time at its P10 and at its P90, the others at
+their P50; the swing of the headline figure ranks the assumptions.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from yalu.analysis.area import UNKNOWN
+from yalu.analysis.geo import cell_area_km2
+from yalu.analysis.reach import LEVELS, settlement_nodes
+from yalu.geodesy import Grid
+from yalu.radio import Handset as RadioHandset
+from yalu.radio import Jammer as RadioJammer
+from yalu.radio import SectorPattern, TechnologyProfile
+from yalu.radio.ensemble import BudgetEnsemble, Offsets
+from yalu.radio.layers import LayerInputs, split_jammer_ranges
+from yalu.scenario.adapt import SectorCarrier
+from yalu.scenario.models import Distribution, UncertainParameter
+
+__all__ = [
+    "GEOMETRIC",
+    "SWANSON_LEVELS",
+    "SWANSON_WEIGHTS",
+    "Tally",
+    "UncertaintyRun",
+    "quantile",
+    "sample",
+]
+
+#: Parameters that change path loss or antenna geometry (three levels each).
+GEOMETRIC = ("site_height_offset_m", "site_tilt_deg", "jammer_height_offset_m")
+#: Swanson's rule: P10, P50, P90 with weights 0.3, 0.4, 0.3.
+SWANSON_LEVELS = (0.1, 0.5, 0.9)
+SWANSON_WEIGHTS = (0.3, 0.4, 0.3)
+_N01 = statistics.NormalDist()
+
+
+def quantile(d: Distribution, u: float) -> float:
+    """The ``u`` quantile (0 < u < 1) of a distribution (inverse CDF)."""
+    if d.kind == "uniform":
+        assert d.low is not None and d.high is not None
+        return d.low + u * (d.high - d.low)
+    if d.kind == "triangular":
+        a, c, b = d.low, d.mode, d.high
+        assert a is not None and b is not None and c is not None
+        fc = (c - a) / (b - a)
+        if u < fc:
+            return a + math.sqrt(u * (b - a) * (c - a))
+        return b - math.sqrt((1.0 - u) * (b - a) * (b - c))
+    assert d.mean is not None and d.sd is not None
+    lo = _N01.cdf((d.low - d.mean) / d.sd) if d.low is not None else 0.0
+    hi = _N01.cdf((d.high - d.mean) / d.sd) if d.high is not None else 1.0
+    v = lo + u * (hi - lo)
+    v = min(max(v, 1e-12), 1.0 - 1e-12)
+    return d.mean + d.sd * _N01.inv_cdf(v)
+
+
+def sample(d: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` draws by inverse transform of uniform draws from ``rng``."""
+    u = rng.random(n)
+    return np.array([quantile(d, float(x)) for x in u])
+
+
+def _p_levels(d: Distribution) -> tuple[float, float, float]:
+    return tuple(quantile(d, q) for q in SWANSON_LEVELS)  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------------------------------------
+# tallies of one service-level map
+
+
+@dataclass
+class Tally:
+    """People and area within reach per level from a service-level grid, fast.
+
+    Built once from a nominal reach (its counted settlement records) and the node labels; each
+    call gathers the level at every settlement's node and every area node.
+    """
+
+    grid: Grid
+    records: list[dict[str, Any]]
+    node_country: np.ndarray
+    in_area: np.ndarray
+    groups: list[tuple[str, str]] = field(init=False)
+    countries: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        recs = [r for r in self.records if r.get("duplicate_of") is None]
+        self.groups = sorted({(r["country"], r["province"]) for r in recs})
+        gid = {g: i for i, g in enumerate(self.groups)}
+        lat = np.array([r["lat_deg"] for r in recs], float)
+        lon = np.array([r["lon_deg"] for r in recs], float)
+        row, col, inside = settlement_nodes(self.grid, lat, lon)
+        self._flat = np.where(inside, row * self.grid.shape[1] + col, -1)
+        self._pop = np.array([max(int(r["population"]), 0) for r in recs], float)
+        self._gid = np.array([gid[(r["country"], r["province"])] for r in recs], np.int64)
+        lat1 = self.grid.lats()
+        km2 = np.broadcast_to(cell_area_km2(lat1, self.grid.dlat_deg, self.grid.dlon_deg)[:, None],
+                              self.grid.shape)  # fmt: skip
+        self.countries = sorted({str(c) for c in np.unique(self.node_country[self.in_area])})
+        cid = {c: i for i, c in enumerate(self.countries)}
+        nc = np.array([cid.get(str(c), -1) for c in self.node_country.ravel()])
+        sel = self.in_area.ravel() & (nc >= 0)
+        self._anode = np.flatnonzero(sel)
+        self._acid = nc[sel]
+        self._akm2 = np.asarray(km2).ravel()[sel]
+
+    def node_mask(self) -> np.ndarray:
+        """Nodes a tally reads: the area and every settlement's node."""
+        m = self.in_area.copy().ravel()
+        m[self._flat[self._flat >= 0]] = True
+        return m.reshape(self.grid.shape)
+
+    def people(self, level_grid: np.ndarray) -> np.ndarray:
+        """People per (group, level 1..3), shape (n_groups, 3)."""
+        flat = level_grid.ravel()
+        lev = np.where(self._flat >= 0, flat[np.maximum(self._flat, 0)], 0)
+        out = np.zeros((len(self.groups), 3))
+        for k in (1, 2, 3):
+            out[:, k - 1] = np.bincount(self._gid, weights=self._pop * (lev >= k),
+                                        minlength=len(self.groups))  # fmt: skip
+        return out
+
+    def expected_people(self, p_grid: np.ndarray) -> np.ndarray:
+        """Sum of people x probability per group, shape (n_groups,)."""
+        flat = np.asarray(p_grid, dtype=float).ravel()
+        p = np.where(self._flat >= 0, np.nan_to_num(flat[np.maximum(self._flat, 0)]), 0.0)
+        return np.bincount(self._gid, weights=self._pop * p, minlength=len(self.groups))
+
+    def expected_area(self, p_grid: np.ndarray) -> np.ndarray:
+        """Sum of cell area x probability per country [km²], shape (n_countries,)."""
+        p = np.nan_to_num(np.asarray(p_grid, dtype=float).ravel()[self._anode])
+        return np.bincount(self._acid, weights=self._akm2 * p, minlength=len(self.countries))
+
+    def area(self, level_grid: np.ndarray) -> np.ndarray:
+        """Area [km²] per (country, level 1..3), shape (n_countries, 3)."""
+        lev = level_grid.ravel()[self._anode]
+        out = np.zeros((len(self.countries), 3))
+        for k in (1, 2, 3):
+            out[:, k - 1] = np.bincount(self._acid, weights=self._akm2 * (lev >= k),
+                                        minlength=len(self.countries))  # fmt: skip
+        return out
+
+
+# ----------------------------------------------------------------------------------------------
+# the run
+
+
+@dataclass
+class VariantPlan:
+    """What a sampled variant needs: its sector-carriers, handset and whether jammers are on."""
+
+    name: str
+    sectors: list[SectorCarrier]
+    handset: RadioHandset
+    jammers: bool
+    #: the variant's path-loss provider (the run's, with its corrections); None: the run's
+    provider: Any = None
+
+
+class UncertaintyRun:
+    """Monte Carlo and one-at-a-time sensitivity over a scenario's declared distributions.
+
+    Parameters
+    ----------
+    parameters : list of UncertainParameter
+    samples, seed : int
+    variants : list of VariantPlan
+    jammers : list of radio Jammer (the scenario's)
+    profiles : dict Technology -> TechnologyProfile
+    grid : Grid
+    provider : PathLossProvider (cached maps)
+    terrain : terrain, optional
+    tally : Tally
+    """
+
+    def __init__(
+        self,
+        parameters: Sequence[UncertainParameter],
+        samples: int,
+        seed: int,
+        variants: Sequence[VariantPlan],
+        jammers: Sequence[RadioJammer],
+        profiles: dict[Any, TechnologyProfile],
+        grid: Grid,
+        provider: Any,
+        terrain: Any,
+        tally: Tally,
+    ) -> None:
+        self.params = list(parameters)
+        self.samples = int(samples)
+        self.seed = int(seed)
+        self.variants = list(variants)
+        self.jammers = list(jammers)
+        self.parts = split_jammer_ranges(jammers)
+        self.profiles = profiles
+        self.grid = grid
+        self.provider = provider
+        self.terrain = terrain
+        self.tally = tally
+        self.mask = tally.node_mask()
+        self._ens: dict[tuple[Any, ...], BudgetEnsemble] = {}
+        self.geo_idx = [i for i, p in enumerate(self.params) if p.what in GEOMETRIC]
+        self.add_idx = [i for i, p in enumerate(self.params) if p.what not in GEOMETRIC]
+
+    # -- draws -------------------------------------------------------------------------------
+
+    def draws(self) -> np.ndarray:
+        """(samples, n_params): values (additive) or level indices 0/1/2 (geometric)."""
+        rng = np.random.default_rng(self.seed)
+        out = np.zeros((self.samples, len(self.params)))
+        for i, p in enumerate(self.params):
+            if p.what in GEOMETRIC:
+                out[:, i] = rng.choice(3, size=self.samples, p=SWANSON_WEIGHTS)
+            else:
+                out[:, i] = sample(p.distribution, rng, self.samples)
+        return out
+
+    def medians(self) -> np.ndarray:
+        return np.array([1.0 if p.what in GEOMETRIC else quantile(p.distribution, 0.5)
+                         for p in self.params])  # fmt: skip
+
+    # -- targets -----------------------------------------------------------------------------
+
+    def _site_targets(self, p: UncertainParameter, sectors: Sequence[SectorCarrier]) -> np.ndarray:
+        ids, techs = set(p.ids), set(p.technologies or [])
+        return np.array([(not ids or sc.site.id in ids) and (not techs or sc.technology in techs)
+                         for sc in sectors], dtype=bool)  # fmt: skip
+
+    def _jammer_targets(self, p: UncertainParameter, parts: Sequence[RadioJammer]) -> np.ndarray:
+        ids = set(p.ids)
+        out = []
+        for j in parts:
+            parent = j.id.split("#")[0]
+            ok = not ids or parent in ids
+            if ok and p.band_mhz is not None:
+                lo, hi = j.ranges_mhz[0]
+                ok = min(hi, p.band_mhz[1]) > max(lo, p.band_mhz[0])
+            out.append(ok)
+        return np.array(out, dtype=bool)
+
+    # -- geometry: one ensemble per (variant sectors, handset, geometry levels) --------------
+
+    def _ensemble(self, vp: VariantPlan, combo: tuple[int, ...]) -> BudgetEnsemble:
+        key = (tuple(s.radio.id for s in vp.sectors), vp.handset.name, combo)
+        hit = self._ens.get(key)
+        if hit is not None:
+            return hit
+        sites = [s.radio for s in vp.sectors]
+        jams = list(self.jammers)
+        for gi, lvl in zip(self.geo_idx, combo, strict=True):
+            p = self.params[gi]
+            value = _p_levels(p.distribution)[lvl]
+            if p.what == "site_height_offset_m":
+                tg = self._site_targets(p, vp.sectors)
+                sites = [s.model_copy(update={"height_m": max(1.0, s.height_m + value)}) if t else s
+                         for s, t in zip(sites, tg, strict=True)]  # fmt: skip
+            elif p.what == "site_tilt_deg":
+                tg = self._site_targets(p, vp.sectors)
+                sites = [s.model_copy(update={"pattern": s.pattern.model_copy(
+                            update={"electrical_tilt_deg": value})})
+                         if t and isinstance(s.pattern, SectorPattern) else s
+                         for s, t in zip(sites, tg, strict=True)]  # fmt: skip
+            elif p.what == "jammer_height_offset_m":
+                ids = set(p.ids)
+                jams = [j.model_copy(update={"height_m": max(1.0, j.height_m + value)})
+                        if not ids or j.id in ids else j for j in jams]  # fmt: skip
+        parts = split_jammer_ranges(jams)
+        inputs = LayerInputs(sites, vp.handset, parts, self.grid, vp.provider or self.provider,
+                             terrain=self.terrain)
+        ens = BudgetEnsemble(sites, vp.handset, self.profiles, inputs, self.mask)
+        # keep memory to the ensembles of one geometry at a time
+        self._ens = {k: v for k, v in self._ens.items() if k[2] == combo}
+        self._ens[key] = ens
+        return ens
+
+    def _offsets(self, vp: VariantPlan, values: np.ndarray) -> Offsets:
+        n, m = len(vp.sectors), len(self.parts)
+        dl, ul, rx, jam = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m)
+        hs = 0.0
+        for i in self.add_idx:
+            p, v = self.params[i], float(values[i])
+            if p.what == "site_tx_power_offset_db":
+                dl += np.where(self._site_targets(p, vp.sectors), v, 0.0)
+            elif p.what == "site_antenna_gain_offset_db":
+                t = np.where(self._site_targets(p, vp.sectors), v, 0.0)
+                dl, ul, rx = dl + t, ul + t, rx + t
+            elif p.what == "jammer_eirp_offset_db":
+                jam += np.where(self._jammer_targets(p, self.parts), v, 0.0)
+            elif p.what == "jammer_duty_factor":
+                t = self._jammer_targets(p, self.parts)
+                for k, j in enumerate(self.parts):
+                    if t[k]:
+                        jam[k] += 10.0 * math.log10(v / j.duty_factor)
+            elif p.what == "handset_body_loss_db":
+                hs -= v - vp.handset.body_loss_db
+        return Offsets(dl, ul, rx, hs, jam)
+
+    def evaluate(self, vp: VariantPlan, values: np.ndarray) -> np.ndarray:
+        """Service-level grid of a variant at one parameter vector."""
+        combo = tuple(int(values[i]) for i in self.geo_idx)
+        ens = self._ensemble(vp, combo)
+        lev = ens.levels(self._offsets(vp, values), jammers=vp.jammers)
+        return ens.grid_levels(self.grid.shape, lev)
+
+    # -- the whole run -----------------------------------------------------------------------
+
+    def run(
+        self, headline: Callable[[str, np.ndarray, np.ndarray], float],
+        progress: Callable[[int, int], None] | None = None,
+        area_headline: Callable[[str, np.ndarray, np.ndarray], float] | None = None,
+    ) -> dict[str, Any]:
+        """Samples, bands and sensitivity; ``headline(variant, people, area)`` and
+        ``area_headline`` are the figures the tornado ranks (for the first variant): people
+        first, area to break ties."""
+        if area_headline is None:
+            def area_headline(_v: str, _p: np.ndarray, a: np.ndarray) -> float:
+                return float(a[:, 0].sum())
+        t0, c0 = time.perf_counter(), time.process_time()
+        draws = self.draws()
+        combos = [tuple(int(d[i]) for i in self.geo_idx) for d in draws]
+        order = sorted(range(self.samples), key=lambda k: combos[k])  # one geometry at a time
+        ng, nc = len(self.tally.groups), len(self.tally.countries)
+        people = {vp.name: np.zeros((self.samples, ng, 3)) for vp in self.variants}
+        area = {vp.name: np.zeros((self.samples, nc, 3)) for vp in self.variants}
+        total = self.samples + 2 * len(self.params) + 1
+        for done, k in enumerate(order):
+            for vp in self.variants:
+                g = self.evaluate(vp, draws[k])
+                people[vp.name][k] = self.tally.people(g)
+                area[vp.name][k] = self.tally.area(g)
+            if progress is not None:
+                progress(done + 1, total)
+        # sensitivity, first variant: the headline's people and area
+        vp0 = self.variants[0]
+        med = self.medians()
+
+        def figures(values: np.ndarray) -> tuple[float, float]:
+            g = self.evaluate(vp0, values)
+            pe, ar = self.tally.people(g), self.tally.area(g)
+            return float(headline(vp0.name, pe, ar)), float(area_headline(vp0.name, pe, ar))
+
+        base = figures(med)
+        bars: list[dict[str, Any]] = []
+        for i, p in enumerate(self.params):
+            lo_v, hi_v = med.copy(), med.copy()
+            if p.what in GEOMETRIC:
+                lo_v[i], hi_v[i] = 0, 2
+            else:
+                lo_v[i], hi_v[i] = quantile(p.distribution, 0.1), quantile(p.distribution, 0.9)
+            f_lo, f_hi = figures(lo_v), figures(hi_v)
+            pl = _p_levels(p.distribution)
+            bars.append({"name": p.name, "what": p.what, "p10_value": pl[0], "p90_value": pl[2],
+                         "at_p10": f_lo[0], "at_p90": f_hi[0], "swing": abs(f_hi[0] - f_lo[0]),
+                         "area_at_p10": f_lo[1], "area_at_p90": f_hi[1],
+                         "area_swing": abs(f_hi[1] - f_lo[1])})  # fmt: skip
+            if progress is not None:
+                progress(self.samples + 2 * (i + 1), total)
+        bars.sort(key=lambda b: (-b["swing"], -b["area_swing"]))
+        return {
+            "draws": draws, "people": people, "area": area,
+            "sensitivity": {"variant": vp0.name, "baseline": base[0], "area_baseline": base[1],
+                            "bars": bars},
+            "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+            "geometries": len(set(combos)),
+        }
+
+    # -- summaries ---------------------------------------------------------------------------
+
+    def summarize(self, res: dict[str, Any]) -> dict[str, Any]:
+        """The ``uncertainty`` section of ``summary.json``."""
+        def band(x: np.ndarray) -> dict[str, float]:
+            p10, p50, p90 = np.percentile(x, [10, 50, 90])
+            return {"p10": float(p10), "p50": float(p50), "p90": float(p90),
+                    "mean": float(np.mean(x))}
+
+        lv = list(LEVELS.values())
+        variants: dict[str, Any] = {}
+        for vp in self.variants:
+            pe, ar = res["people"][vp.name], res["area"][vp.name]
+            by_prov: dict[str, dict[str, Any]] = {}
+            by_cc: dict[str, dict[str, Any]] = {}
+            for gi, (cc, prov) in enumerate(self.tally.groups):
+                by_prov.setdefault(cc, {})[prov] = {lv[k]: band(pe[:, gi, k]) for k in range(3)}
+            for cc in sorted({g[0] for g in self.tally.groups}):
+                sel = [gi for gi, g in enumerate(self.tally.groups) if g[0] == cc]
+                by_cc[cc] = {lv[k]: band(pe[:, sel, k].sum(axis=1)) for k in range(3)}
+            variants[vp.name] = {
+                "population_within_reach": by_cc,
+                "population_within_reach_by_province": by_prov,
+                "area_km2": {cc: {lv[k]: band(ar[:, ci, k]) for k in range(3)}
+                             for ci, cc in enumerate(self.tally.countries) if cc != UNKNOWN},
+            }  # fmt: skip
+        params = []
+        for p in self.params:
+            d = p.distribution.model_dump(exclude_none=True)
+            e: dict[str, Any] = {"name": p.name, "what": p.what, "distribution": d,
+                                 "ids": list(p.ids) or "all", "source": p.source}
+            if p.what in GEOMETRIC:
+                e["levels"] = list(_p_levels(p.distribution))
+                e["level_weights"] = list(SWANSON_WEIGHTS)
+            if p.technologies:
+                e["technologies"] = list(p.technologies)
+            if p.band_mhz:
+                e["band_mhz"] = list(p.band_mhz)
+            params.append(e)
+        return {
+            "samples": self.samples, "seed": self.seed,
+            "method": ("Monte Carlo: one draw per parameter and sample (applied to all its "
+                       "targets); additive parameters shift the link budgets, heights and tilts "
+                       "take their P10/P50/P90 with weights 0.3/0.4/0.3 (Swanson's rule); "
+                       "P10/P50/P90 over the samples of the 50 % answer (service where the "
+                       "median signal closes)."),
+            "parameters": params, "variants": variants,
+            "sensitivity": res["sensitivity"],
+            "geometries": res["geometries"],
+        }

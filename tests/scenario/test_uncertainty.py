@@ -1,0 +1,155 @@
+"""Monte Carlo over a scenario's assumptions: determinism, ordered bands, degenerate collapse."""
+
+import numpy as np
+import pytest
+
+from yalu.scenario import parse_scenario
+from yalu.scenario.models import Distribution
+from yalu.scenario.runner import run_scenario
+from yalu.scenario.uncertainty import quantile
+
+SC = """\
+name: unc
+analysis_area:
+  bbox: {south_deg: 41.0, west_deg: 127.7, north_deg: 41.8, east_deg: 128.7}
+grid: {resolution_arcsec: 120}
+propagation: {model: free_space, max_distance_km: 60}
+population: {census: null}
+output: {png: false, report_html: false, report_md: true, geotiff: false}
+handsets:
+  - {name: multi, technologies: [gsm, lte]}
+variants:
+  - {name: jam, jammers: true}
+  - {name: free, jammers: false}
+sites:
+  - id: changbai
+    lat_deg: 41.41772
+    lon_deg: 128.19624
+    height_m: 40
+    carriers:
+      - {technology: gsm, band: GSM900, tx_power_dbm: 10, antenna_gain_dbi: 16, azimuths_deg: [0, 120, 240]}
+      - {technology: lte, band: B3, bandwidth_mhz: 20, tx_power_dbm: 14, antenna_gain_dbi: 17}
+  - id: shierdaogou
+    lat_deg: 41.46444
+    lon_deg: 127.54444
+    height_m: 30
+    carriers:
+      - {technology: gsm, band: GSM900, tx_power_dbm: 10}
+jammers:
+  - {id: hyesan, lat_deg: 41.40167, lon_deg: 128.17778, height_m: 20, eirp_dbm: 40, bands_mhz: [[925, 960], [1805, 1880]]}
+uncertainty:
+  samples: SAMPLES
+  seed: SEED
+  parameters:
+    - {name: tower height, what: site_height_offset_m, distribution: {kind: uniform, low: LO_H, high: HI_H}}
+    - {name: tx power, what: site_tx_power_offset_db, distribution: {kind: triangular, low: LO, mode: 0, high: HI}}
+    - {name: jammer GSM band, what: jammer_eirp_offset_db, band_mhz: [925, 960], distribution: {kind: normal, mean: 0, sd: SD, low: LO, high: HI}}
+    - {name: body loss, what: handset_body_loss_db, distribution: {kind: uniform, low: BL_LO, high: BL_HI}}
+"""
+
+
+def scenario(samples=24, seed=3, width=6.0, hwidth=10.0):
+    text = (SC.replace("SAMPLES", str(samples)).replace("SEED", str(seed))
+            .replace("LO_H", str(-hwidth)).replace("HI_H", str(hwidth))
+            .replace("BL_LO", str(3 - width / 2)).replace("BL_HI", str(3 + width / 2))
+            .replace("LO", str(-width)).replace("HI", str(width)).replace("SD", str(width / 2)))
+    return parse_scenario(text)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("unc")
+    a = run_scenario(scenario(), d / "a")
+    b = run_scenario(scenario(), d / "b")
+    c = run_scenario(scenario(seed=4), d / "c")
+    return a, b, c
+
+
+def test_deterministic_for_a_seed(runs):
+    a, b, c = runs
+    ua, ub, uc = (r.summary["uncertainty"] for r in runs)
+    for u in (ua, ub, uc):
+        u.pop("cost")
+    assert ua == ub
+    assert ua["variants"] != uc["variants"] or ua["sensitivity"] != uc["sensitivity"]
+
+
+def test_bands_are_ordered_and_not_degenerate(runs):
+    u = runs[0].summary["uncertainty"]
+    spread = 0.0
+    for vu in u["variants"].values():
+        for per in vu["population_within_reach"].values():
+            for b in per.values():
+                assert b["p10"] <= b["p50"] <= b["p90"]
+                spread = max(spread, b["p90"] - b["p10"])
+        for per in vu["area_km2"].values():
+            for b in per.values():
+                assert b["p10"] <= b["p50"] <= b["p90"]
+    assert spread > 0  # the assumptions move the answer
+    bars = u["sensitivity"]["bars"]
+    keys = [(b["swing"], b["area_swing"]) for b in bars]
+    assert keys == sorted(keys, reverse=True)
+    assert max(b["area_swing"] for b in bars) > 0
+    text = (runs[0].outdir / "report.md").read_text()
+    assert "Uncertainty of the assumptions" in text and "P10" in text
+    assert "P10 / P50 / P90" in runs[0].headline()
+
+
+def test_probability_of_service_and_limits_in_the_summary(runs):
+    s = runs[0].summary
+    assert "sigma_db" in s["probability"] and s["probability"]["sigma_db"] == 8.0  # free space
+    for v in s["variants"].values():
+        exp = v["expected_population_within_reach"]
+        n50 = v["population_within_reach"]
+        tot = sum(p["sms"] for per in exp.values() for p in per.values())
+        listed = sum(p for per in v["population_in_area"].values() for p in per.values())
+        assert 0 < tot <= listed
+        for per in exp.values():
+            for lv in per.values():
+                assert lv["sms"] >= lv["voice"] - 1e-6 >= lv["data"] - 2e-6
+        assert sum(sum(x.values()) for x in v["service_limits"].values()) > 0
+        assert n50  # the 50 % answer stays beside it
+    assert "expected people" in runs[0].headline()
+    assert "Probability of service" in (runs[0].outdir / "report.md").read_text()
+
+
+def test_band_collapses_when_distributions_are_degenerate(tmp_path):
+    r = run_scenario(scenario(samples=8, width=1e-9, hwidth=1e-9), tmp_path / "d")
+    u = r.summary["uncertainty"]
+    for name, vu in u["variants"].items():
+        nominal = r.summary["variants"][name]["population_within_reach"]
+        for cc, per in vu["population_within_reach"].items():
+            for lv, b in per.items():
+                want = sum(p[lv] for p in nominal.get(cc, {}).values())
+                assert b["p10"] == b["p50"] == b["p90"] == pytest.approx(want)
+        area = r.summary["variants"][name]["area_km2"]
+        for cc, per in vu["area_km2"].items():
+            for lv, b in per.items():
+                assert b["p10"] == b["p90"] == pytest.approx(area[cc][lv], rel=1e-5)
+    assert all(b["swing"] == 0 and b["area_swing"] == 0 for b in u["sensitivity"]["bars"])
+
+
+def test_quantiles_against_scipy():
+    from scipy import stats
+
+    u = np.array([0.05, 0.1, 0.5, 0.9, 0.95])
+    tri = Distribution(kind="triangular", low=-2, mode=1, high=5)
+    np.testing.assert_allclose([quantile(tri, x) for x in u],
+                               stats.triang(c=3 / 7, loc=-2, scale=7).ppf(u), atol=1e-12)
+    tn = Distribution(kind="normal", mean=1, sd=2, low=-1, high=6)
+    np.testing.assert_allclose([quantile(tn, x) for x in u],
+                               stats.truncnorm(-1, 2.5, loc=1, scale=2).ppf(u), atol=1e-9)
+    un = Distribution(kind="uniform", low=3, high=7)
+    np.testing.assert_allclose([quantile(un, x) for x in u], 3 + 4 * u)
+
+
+def test_bad_uncertainty_input():
+    from yalu.errors import ScenarioError
+
+    bad = scenario().model_dump(mode="json")
+    with pytest.raises(ScenarioError, match="low and high"):
+        parse_scenario(SC.replace("{kind: uniform, low: BL_LO, high: BL_HI}", "{kind: uniform}")
+                       .replace("SAMPLES", "4").replace("SEED", "1").replace("LO_H", "-1")
+                       .replace("HI_H", "1").replace("LO", "-1").replace("HI", "1")
+                       .replace("SD", "1"))
+    assert bad["uncertainty"]["samples"] == 24
