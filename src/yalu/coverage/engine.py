@@ -24,27 +24,13 @@ Modes
     a coarse set of distances and azimuths, ITM at a subset of distances and the excess loss over
     free space interpolated (see :mod:`yalu.coverage._kernels`).
 
-    Stated error (fast minus exact, default :class:`FastSettings`), measured by
-    ``benchmarks/bench_coverage.py`` and the tests:
-
-    - shared bench terrain (3" SDF, TX 40 m, RX 1.5 m, 900 MHz, 50 km, 1.2 M nodes): median
-      |delta| 0.14 dB, P90 1.3 dB, P95 2.2 dB, P99 5.6 dB, bias -0.01 dB;
-    - the same on a 15" output grid: median 0.21 dB, P95 2.9 dB;
-    - flat earth: within 0.15 dB everywhere (the largest errors at the kink of ITM's
-      line-of-sight curve).
-
-    The error grows on terrain that is rough at the scale of one node (each node's own profile
-    then differs from the neighbouring radials' profiles): with an 8 m egg-crate ripple of
-    0.002 deg (~200 m) period added to the synthetic hills of the tests (3" grid, 12 km radius),
-    median 1.5 dB, P90 16 dB, P95 25 dB, P99 43 dB. Denser sampling does not cure it, because
-    the error comes from sharing profiles between nodes at all: ITM at every sample
-    (``kstep=1``) gives P95 25 dB, radials 4x denser (``arc_px=0.5``) with ``kstep=1`` P95 18 dB.
-    The bench terrain is GLOBE 30" resampled to 3", smoother than a real 3" DEM. With fractal
-    roughness (k^-3 spectrum, wavelengths < 2 km) added to it
-    (``benchmarks/bench_fast_mode_roughness.py``, 25 km): 5 m RMS, median 0.32 dB, P95 4.4 dB;
-    15 m RMS, median 0.80 dB, P95 7.8 dB. So on real 1"/3" DEMs fast mode is a screening tool;
-    for analysis, single-node answers or rough terrain use exact mode (the scenario runner's
-    default).
+    Fast mode's error against exact mode is measured, not assumed: ``benchmarks/bench_coverage.py``
+    (bench terrain) and ``benchmarks/bench_fast_mode_roughness.py`` (with fractal roughness, or
+    on the synthetic border terrain) report its median and percentiles; the README quotes them.
+    The error grows on terrain that is rough at the scale of one node, because nodes share
+    radial profiles instead of having their own; denser sampling does not cure that. Fast mode
+    is therefore a screening tool on real 1"/3" DEMs; single-node answers and scenarios use
+    exact mode (the scenario runner's default).
 
 Both modes are deterministic: the output is bit-identical across runs and thread counts.
 
@@ -67,10 +53,9 @@ the site's antenna, ``h_rx_m`` always the nodes'. Exact reverse runs ITM on the 
 profile reversed, which is the node-to-site geodesic profile. Fast reverse uses the same radial
 sweeps (the horizons are physical and do not depend on the direction) and evaluates ITM's
 direction-dependent parts, the least-squares terrain fits and delta_h, on the reversed profile.
-ITM is nearly but not exactly reciprocal. On the shared bench terrain at 50 km (1.2 M nodes),
-exact reverse minus exact forward: median |delta| 0.000 dB, P95 0.017 dB, P99 0.09 dB, max
-1.85 dB; fast reverse minus exact reverse has the same error as forward (median 0.14 dB, P95
-2.2 dB, P99 5.6 dB). Hata and free space give the same map in both directions.
+ITM is nearly but not exactly reciprocal (its terrain fits start at the transmitter), so each
+direction is computed; the README gives the measured difference. Hata and free space give the
+same map in both directions.
 
 The node at the site, and any node closer than ``min_distance_m`` (default: one step), gets ITM on
 a two-point profile of length ``min_distance_m`` between the site's and the node's ground heights:
