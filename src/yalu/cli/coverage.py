@@ -1,4 +1,9 @@
-"""``yalu coverage``: a path-loss map around one site, as GeoTIFF (and optionally PNG)."""
+"""``yalu coverage``: a map around one site, as GeoTIFF (and optionally PNG).
+
+Path loss [dB] by default; with ``--eirp-dbm``/``--erp-dbm`` the received power [dBm] of an
+isotropic receiver, or with ``--field-strength`` the field strength [dB(µV/m)] (as SPLAT!'s
+``-erp`` and ``-dbm`` options). The PNG draws threshold bands for signal maps.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from yalu.errors import ParameterError
 
@@ -51,8 +57,9 @@ class _Progress:
 
 
 @click.command("coverage")
-@click.option("--terrain", "terrain_path", required=True, type=click.Path(path_type=Path),
-              help="Terrain: a directory of tiles (SDF, .hgt, Copernicus) or a raster file.")
+@click.option("--terrain", "terrain_path", required=True,
+              help="Terrain: a directory of tiles (SDF, .hgt, Copernicus), a raster file, or "
+                   "'embedded' (the coarse 5' demo terrain of North-East Asia).")
 @click.option("--site", required=True, help="Transmitter position LAT,LON [deg].")
 @click.option("--height-m", type=float, required=True, help="Transmitter antenna height above ground [m].")
 @click.option("--frequency-mhz", type=float, required=True, help="Frequency [MHz].")
@@ -112,6 +119,15 @@ class _Progress:
 @click.option("--calibration", type=click.Path(path_type=Path), default=None,
               help="CAL.json from `yalu calibrate` (same model): add its offset and "
                    "distance slope.")
+@click.option("--eirp-dbm", type=float, default=None,
+              help="Transmitter EIRP [dBm]: write the received power [dBm] instead of path loss.")
+@click.option("--erp-dbm", type=float, default=None,
+              help="Transmitter ERP [dBm] (EIRP = ERP + 2.15 dB): as --eirp-dbm.")
+@click.option("--field-strength", is_flag=True,
+              help="With --eirp-dbm/--erp-dbm: write field strength [dBuV/m] instead of dBm.")
+@click.option("--thresholds", default=None,
+              help="Comma-separated band edges for the PNG, e.g. -110,-100,-90 (dBm). Default "
+                   "for signal maps: -120 to -60 dBm by 10, or 20 to 80 dBuV/m by 10.")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output GeoTIFF.")
 @click.option("--png", type=click.Path(path_type=Path), default=None, help="Also write a PNG map.")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
@@ -124,19 +140,20 @@ def coverage(
     location_sigma_db: float, epsilon: float,
     sigma: float, polarization: str, mdvar: str, time_pct: float, location_pct: float,
     situation_pct: float, hata_environment: str, clutter: str, clutter_location_pct: float,
-    indoor: str | None, indoor_probability_pct: float, calibration: Path | None, output: Path,
-    png: Path | None, overwrite: bool, threads: int | None, quiet: bool,
+    indoor: str | None, indoor_probability_pct: float, calibration: Path | None,
+    eirp_dbm: float | None, erp_dbm: float | None, field_strength: bool, thresholds: str | None,
+    output: Path, png: Path | None, overwrite: bool, threads: int | None, quiet: bool,
 ) -> None:  # fmt: skip
-    """Path loss [dB] from one site to every terrain node within a radius."""
+    """Path loss [dB], received power [dBm] or field strength [dBuV/m] from one site to every
+    terrain node within a radius."""
     import atexit
     import gc
-
-    import numpy as np
 
     # Python's last garbage collection at exit walks numba's large object graph; at
     # exit nothing is left to free that the OS does not reclaim, so freeze the heap first
     atexit.register(gc.freeze)
 
+    from yalu.cli.options import as_options, open_cli_terrain
     from yalu.coverage.engine import (
         P1812Options,
         coerce_itm_options,
@@ -147,9 +164,10 @@ def coverage(
     )
     from yalu.io.atomic import check_writable
     from yalu.io.raster import write_geotiff
-    from yalu.terrain import open_terrain
 
     lat, lon = _parse_site(site)
+    eirp = _eirp(eirp_dbm, erp_dbm, field_strength)
+    bands = _parse_thresholds(thresholds)
     check_writable(output, overwrite)
     if png is not None:
         check_writable(png, overwrite)
@@ -180,28 +198,29 @@ def coverage(
         warm.start()
     try:
         # the window is read once: a small block cache keeps memory down
-        terrain = open_terrain(terrain_path, cache_mb=32)
+        terrain = open_cli_terrain(terrain_path, cache_mb=32)
         t0 = time.perf_counter()
-        itm = coerce_itm_options(
-            _int_or_name(climate), 301.0 if n0 is None else n0, _int_or_name(polarization),
-            epsilon, sigma, _int_or_name(mdvar), time_pct, location_pct, situation_pct,
-        )  # fmt: skip
-        dn_p, n0_p = 45.0, 325.0
-        if p1812_maps is not None and model.lower() == "p1812":
-            from yalu.propagation.p1812 import RefractivityMaps
+        with as_options(OPTION_NAMES):
+            itm = coerce_itm_options(
+                _int_or_name(climate), 301.0 if n0 is None else n0, _int_or_name(polarization),
+                epsilon, sigma, _int_or_name(mdvar), time_pct, location_pct, situation_pct,
+            )  # fmt: skip
+            dn_p, n0_p = 45.0, 325.0
+            if p1812_maps is not None and model.lower() == "p1812":
+                from yalu.propagation.p1812 import RefractivityMaps
 
-            dn_p, n0_p = RefractivityMaps.from_directory(p1812_maps).at(lat, lon)
-        p1812 = P1812Options(
-            time_pct=time_pct, location_pct=location_pct, location_sigma_db=location_sigma_db,
-            polarization=itm.polarization, delta_n=dn_p if delta_n is None else delta_n,
-            n0=n0_p if n0 is None else n0, clutter_height_m=clutter_m, zone=int(zone),
-        )  # fmt: skip
-        spec = make_tile_spec(
-            terrain, (lat, lon), radius_km * 1000.0, h_tx_m=height_m, h_rx_m=rx_height_m,
-            frequency_mhz=frequency_mhz, model=model, mode=mode, itm=itm,
-            hata_environment=hata_environment, elevation_dtype=dtype, direction=direction,
-            p1812=p1812,
-        )  # fmt: skip
+                dn_p, n0_p = RefractivityMaps.from_directory(p1812_maps).at(lat, lon)
+            p1812 = P1812Options(
+                time_pct=time_pct, location_pct=location_pct, location_sigma_db=location_sigma_db,
+                polarization=itm.polarization, delta_n=dn_p if delta_n is None else delta_n,
+                n0=n0_p if n0 is None else n0, clutter_height_m=clutter_m, zone=int(zone),
+            )  # fmt: skip
+            spec = make_tile_spec(
+                terrain, (lat, lon), radius_km * 1000.0, h_tx_m=height_m, h_rx_m=rx_height_m,
+                frequency_mhz=frequency_mhz, model=model, mode=mode, itm=itm,
+                hata_environment=hata_environment, elevation_dtype=dtype, direction=direction,
+                p1812=p1812,
+            )  # fmt: skip
         attrs = map_attrs(spec, terrain)
         del terrain  # drops the tile cache: only the window is needed from here on
     finally:
@@ -211,7 +230,7 @@ def coverage(
         _unblock_numba_blas_probe(no_blas)
     prog = _Progress(not quiet)
     try:
-        with numba_threads(threads):
+        with numba_threads(threads), as_options(OPTION_NAMES):
             data = tile_job(spec, progress=prog)
     finally:
         prog.close()
@@ -219,21 +238,35 @@ def coverage(
     elapsed = time.perf_counter() - t0
     transform = spec.grid.transform
     del spec  # the terrain window is not needed any more: free it before writing
+    quantity, units, data = _quantity(data, eirp, field_strength, frequency_mhz, attrs)
     write_geotiff(output, data, transform=transform, crs="EPSG:4326",
                   nodata=float("nan"), tags=attrs, overwrite=overwrite,
-                  description="path_loss_db")  # fmt: skip
+                  description=quantity)  # fmt: skip
     if png is not None:
         from yalu.io.maps import plot_map
 
+        what = {"path_loss_db": "path loss", "received_power_dbm": "received power",
+                "field_strength_dbuv_per_m": "field strength"}[quantity]  # fmt: skip
         title = (
-            f"path loss, {attrs['model']}"
+            f"{what}, {attrs['model']}"
             + (f" ({attrs['mode']})" if attrs["model"] in ("itm", "p1812") else "")
             + f", {frequency_mhz:g} MHz, tx {height_m:g} m, rx {rx_height_m:g} m, {radius_km:g} km"
+            + (f", EIRP {eirp:g} dBm" if eirp is not None else "")
         )
+        kw: dict[str, Any] = {}
+        shown = data
+        if bands is None and eirp is not None:
+            bands = DEFAULT_BANDS["field" if field_strength else "dbm"]
+        if bands is not None:
+            from yalu.io.bands import threshold_bands
+
+            shown, kw["categories"] = threshold_bands(
+                data, bands, units.split(" [")[-1].rstrip("]"),
+                higher_is_better=quantity != "path_loss_db",
+            )  # fmt: skip
         plot_map(
-            png, data, transform=transform, title=title,
-            units="basic transmission loss [dB]", sites=[(lat, lon)], note=attrs.get("warning"),
-            overwrite=overwrite,
+            png, shown, transform=transform, title=title, units=units, sites=[(lat, lon)],
+            note=attrs.get("warning"), overwrite=overwrite, **kw,
         )  # fmt: skip
     if not quiet:
         n_in = int(np.isfinite(data).sum())
@@ -307,6 +340,76 @@ class _Corrections:
             out = apply_building_entry_loss_db(out, self.f, self.indoor_pct, self.indoor)
             attrs["indoor"] = f"ITU-R P.2109 {self.indoor}, P = {self.indoor_pct:g} %"
         return out.astype(np.asarray(data).dtype)
+#: Library parameter -> the option of this command (errors name what the user typed).
+OPTION_NAMES = {
+    "h_tx_m": "--height-m", "h_rx_m": "--rx-height-m", "frequency_mhz": "--frequency-mhz",
+    "site": "--site", "site latitude [deg]": "--site", "site longitude [deg]": "--site",
+    "climate": "--climate", "n0": "--n0", "epsilon": "--epsilon", "sigma": "--sigma",
+    "polarization": "--polarization", "mdvar": "--mdvar", "time_pct": "--time-pct",
+    "location_pct": "--location-pct", "situation_pct": "--situation-pct", "model": "--model",
+    "mode": "--mode", "direction": "--direction", "hata_environment": "--hata-environment",
+    "threads": "--threads", "terrain": "--terrain", "thresholds": "--thresholds",
+    "eirp_dbm": "--eirp-dbm", "frequency": "--frequency-mhz", "delta_n": "--delta-n",
+    "clutter_height_m": "--clutter-m", "zone": "--zone", "location_sigma_db": "--location-sigma-db",
+    "p1812.delta_n": "--delta-n", "p1812.n0": "--n0", "p1812.clutter_height_m": "--clutter-m",
+    "p1812.zone": "--zone", "p1812.location_sigma_db": "--location-sigma-db",
+}  # fmt: skip
+
+#: Default PNG bands of signal maps: dBm (RSRP/RxLev-like levels) and dB(µV/m).
+DEFAULT_BANDS = {"dbm": [-120.0, -110.0, -100.0, -90.0, -80.0, -70.0, -60.0],
+                 "field": [20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0]}  # fmt: skip
+
+
+def _eirp(eirp_dbm: float | None, erp_dbm: float | None, field: bool) -> float | None:
+    """The transmitter EIRP [dBm] from --eirp-dbm or --erp-dbm (one of them, or none)."""
+    from yalu.errors import check_range
+    from yalu.propagation.field_strength import eirp_from_erp_dbm
+
+    if eirp_dbm is not None and erp_dbm is not None:
+        raise ParameterError("--erp-dbm", erp_dbm, "omitted when --eirp-dbm is given (one of them)")
+    if erp_dbm is not None:
+        check_range("--erp-dbm", erp_dbm, -100.0, 130.0)
+        return float(eirp_from_erp_dbm(erp_dbm))
+    if eirp_dbm is not None:
+        check_range("--eirp-dbm", eirp_dbm, -100.0, 130.0)
+        return float(eirp_dbm)
+    if field:
+        raise ParameterError("--field-strength", True, "used with --eirp-dbm or --erp-dbm")
+    return None
+
+
+def _parse_thresholds(value: str | None) -> list[float] | None:
+    if value is None:
+        return None
+    from yalu.cli.options import as_options
+    from yalu.io.bands import threshold_bands
+
+    try:
+        thr = [float(p) for p in value.split(",") if p.strip()]
+    except ValueError:
+        raise ParameterError("--thresholds", value, "comma-separated numbers") from None
+    with as_options({"thresholds": "--thresholds"}):
+        threshold_bands(np.zeros(1), thr, "")  # validates count and order
+    return thr
+
+
+def _quantity(data: Any, eirp: float | None, field: bool, frequency_mhz: float,
+              attrs: dict[str, Any]) -> tuple[str, str, Any]:  # fmt: skip
+    """(band description, units label, values) of the map to write; updates ``attrs``."""
+    if eirp is None:
+        return "path_loss_db", "basic transmission loss [dB]", data
+    from yalu.propagation.field_strength import field_strength_dbuv_per_m, received_power_dbm
+
+    attrs["eirp_dbm"] = eirp
+    attrs["path_loss_note"] = "values = EIRP - basic transmission loss (isotropic receiver)"
+    if field:
+        out = field_strength_dbuv_per_m(eirp, data, frequency_mhz)
+        attrs.update(long_name="field strength", units="dBuV/m",
+                     formula="E = EIRP - Lb + 20 log10(f_MHz) + 77.2 (ITU-R P.525-4 sec. 3)")
+        return "field_strength_dbuv_per_m", "field strength [dBµV/m]", np.asarray(out, np.float32)
+    out = received_power_dbm(eirp, data)
+    attrs.update(long_name="received power, isotropic receiver", units="dBm")
+    return "received_power_dbm", "received power [dBm]", np.asarray(out, np.float32)
 
 
 _BLAS_MODULE = "scipy.linalg.cython_blas"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from yalu.errors import ParameterError, check_range
+from yalu.errors import ParameterError, check_range, parse_choice
 
 
 def parse_point(value: str, name: str) -> tuple[float, float]:
@@ -31,9 +31,9 @@ def parse_point(value: str, name: str) -> tuple[float, float]:
 @click.option(
     "--terrain",
     "terrain_path",
-    type=click.Path(path_type=Path),
     default=None,
-    help="Terrain file or tile directory (default: embedded coarse 5' demo terrain).",
+    help="Terrain file or tile directory, or 'embedded' (the default: the coarse 5' demo "
+    "terrain of North-East Asia).",
 )
 @click.option(
     "--step-m",
@@ -59,8 +59,27 @@ def parse_point(value: str, name: str) -> tuple[float, float]:
     help="Plot terrain, earth curvature, line of sight and Fresnel zone.",
 )
 @click.option(
-    "--frequency-mhz", type=float, default=None, help="Frequency for the first Fresnel zone [MHz]."
+    "--frequency-mhz",
+    type=float,
+    default=None,
+    help="Frequency [MHz]: adds the path report (ITM loss, mode, warnings, obstacles), the "
+    "first Fresnel zone and the loss along the path to the plot.",
 )
+@click.option(
+    "--csv/--no-csv",
+    "write_csv",
+    default=True,
+    show_default=True,
+    help="Print (or write to -o) the profile CSV; --no-csv prints the path report only.",
+)
+@click.option("--climate", default="5", show_default=True, help="ITM radio climate 1-7 or name.")
+@click.option("--polarization", default="vertical", show_default=True,
+              help="ITM polarization: horizontal|vertical.")  # fmt: skip
+@click.option("--mdvar", default=12, type=int, show_default=True,
+              help="ITM mode of variability (0-3, +10, +20).")  # fmt: skip
+@click.option("--time-pct", type=float, default=50.0, show_default=True)
+@click.option("--location-pct", type=float, default=50.0, show_default=True)
+@click.option("--situation-pct", type=float, default=50.0, show_default=True)
 @click.option(
     "--h-tx-m",
     type=float,
@@ -79,12 +98,19 @@ def parse_point(value: str, name: str) -> tuple[float, float]:
 def profile(
     start: str,
     end: str,
-    terrain_path: Path | None,
+    terrain_path: str | None,
     step_m: float,
     missing: str,
     output: Path | None,
     png: Path | None,
     frequency_mhz: float | None,
+    write_csv: bool,
+    climate: str,
+    polarization: str,
+    mdvar: int,
+    time_pct: float,
+    location_pct: float,
+    situation_pct: float,
     h_tx_m: float,
     h_rx_m: float,
     overwrite: bool,
@@ -92,11 +118,13 @@ def profile(
     """Terrain profile from START to END (each LAT,LON in degrees) along the WGS84 geodesic.
 
     Prints CSV (distance_m, lat_deg, lon_deg, elevation_m) after '#' comment lines naming the
-    terrain. Negative coordinates need no quoting: yalu profile -33.86,151.2 -33.9,151.3
+    terrain; with --frequency-mhz the '#' lines also hold the path report (ITM loss, mode,
+    warnings, obstacles and clearance). Negative coordinates need no quoting:
+    yalu profile -33.86,151.2 -33.9,151.3
     """
+    from yalu.cli.options import as_options, open_cli_terrain
     from yalu.geodesy import profile as geo_profile
     from yalu.io.atomic import atomic_output, check_writable
-    from yalu.terrain import default_terrain, open_terrain
 
     a = parse_point(start, "START")
     b = parse_point(end, "END")
@@ -109,12 +137,30 @@ def profile(
         check_writable(output, overwrite)
     if png is not None:
         check_writable(png, overwrite)
-    t = (
-        default_terrain(missing=missing)
-        if terrain_path is None
-        else open_terrain(terrain_path, missing=missing)
-    )
-    prof = geo_profile(t, a, b, step_m)
+    if output is not None and not write_csv:
+        raise ParameterError("--output", str(output), "omitted with --no-csv")
+    t = open_cli_terrain(terrain_path, missing=missing)
+    with as_options({"step_m": "--step-m", "source": "--terrain"}):
+        prof = geo_profile(t, a, b, step_m)
+    report = None
+    from yalu.propagation.clearance import path_clearance
+
+    c = path_clearance(prof.distance_m, prof.elevation_m, h_tx_m, h_rx_m, frequency_mhz)
+    if frequency_mhz is not None:
+        from yalu.propagation.itm import Climate, Polarization
+        from yalu.propagation.path_report import path_report
+
+        names = {"h_tx_m": "--h-tx-m", "h_rx_m": "--h-rx-m", "frequency_mhz": "--frequency-mhz",
+                 "climate": "--climate", "polarization": "--polarization", "mdvar": "--mdvar",
+                 "time_pct": "--time-pct", "location_pct": "--location-pct",
+                 "situation_pct": "--situation-pct"}  # fmt: skip
+        with as_options(names):
+            clim = int(parse_choice(Climate, _int_or_name(climate), "climate"))
+            pol = int(parse_choice(Polarization, _int_or_name(polarization), "polarization"))
+            report = path_report(
+                prof, c, frequency_mhz, climate=clim, polarization=pol, mdvar=mdvar,
+                time_pct=time_pct, location_pct=location_pct, situation_pct=situation_pct,
+            )  # fmt: skip
     lines = [f"# terrain: {t.description}"]
     if t.is_demo:
         lines.append(
@@ -123,11 +169,14 @@ def profile(
     lines.append(
         f"# length_m: {prof.length_m:.3f}, step_m: {prof.step_m:.3f}, intervals: {prof.n_intervals}"
     )
-    lines.append("distance_m,lat_deg,lon_deg,elevation_m")
-    for d, la, lo, z in zip(
-        prof.distance_m, prof.lat_deg, prof.lon_deg, prof.elevation_m, strict=True
-    ):
-        lines.append(f"{d:.3f},{la:.7f},{lo:.7f},{z:.2f}")
+    if report is not None:
+        lines += [f"# {line}" for line in report.lines()]
+    if write_csv:
+        lines.append("distance_m,lat_deg,lon_deg,elevation_m")
+        for d, la, lo, z in zip(
+            prof.distance_m, prof.lat_deg, prof.lon_deg, prof.elevation_m, strict=True
+        ):
+            lines.append(f"{d:.3f},{la:.7f},{lo:.7f},{z:.2f}")
     text = "\n".join(lines) + "\n"
     if output is None:
         click.echo(text, nl=False)
@@ -142,11 +191,13 @@ def profile(
         )
     if png is not None:
         from yalu.io.plots import write_profile_png
-        from yalu.propagation.clearance import path_clearance
 
-        c = path_clearance(prof.distance_m, prof.elevation_m, h_tx_m, h_rx_m, frequency_mhz)
+        extra = {}
+        if report is not None:
+            extra = {"loss": (report.along_distance_m, report.along_loss_db),
+                     "obstacles_km": [o.distance_m / 1000.0 for o in report.obstacles]}  # fmt: skip
         write_profile_png(png, prof, c, terrain_description=t.description, is_demo=t.is_demo,
-                          overwrite=overwrite)  # fmt: skip
+                          overwrite=overwrite, **extra)  # fmt: skip
         summary = f"min clearance of the line of sight: {c.min_clearance_m:.1f} m"
         fraction = c.min_fresnel_fraction
         if fraction is not None:
@@ -155,3 +206,11 @@ def profile(
                 "(60 % is the usual criterion)"
             )
         click.echo(f"wrote {png}: {summary}", err=True)
+
+
+def _int_or_name(value: str) -> int | str:
+    v = str(value).strip()
+    try:
+        return int(v)
+    except ValueError:
+        return v

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from yalu.errors import ScenarioError
+from yalu.errors import YaluError
 
 __all__ = ["demo", "run", "validate"]
 
@@ -15,21 +15,27 @@ __all__ = ["demo", "run", "validate"]
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 def validate(scenario: Path) -> None:
-    """Check SCENARIO (a YAML file) without running it: every error with its line."""
-    from yalu.scenario import load_scenario, resolve_sites
+    """Check SCENARIO (a YAML file) without running it: every error with its line.
+
+    Runs everything ``yalu run`` does before computing maps (terrain, grid, sites on the
+    terrain, radio sites, variants), so what it accepts, ``run`` accepts.
+    """
+    from yalu.scenario import load_scenario
+    from yalu.scenario.adapt import prepare
 
     try:
         sc = load_scenario(scenario)
-        sites = resolve_sites(sc)
-    except ScenarioError as exc:
+        prep = prepare(sc)
+    except YaluError as exc:
         for line in getattr(exc, "errors", None) or [str(exc)]:
             click.echo(f"Error: {line}", err=True)
         sys.exit(2)
-    n_carriers = sum(len(c.azimuths_deg) or 1 for s in sites for c in s.carriers)
+    rows, cols = prep.grid.shape
     click.echo(
-        f"{scenario}: valid: {len(sites)} sites ({n_carriers} sector-carriers), "
+        f"{scenario}: valid: {len(prep.sites)} sites ({len(prep.sectors)} sector-carriers), "
         f"{len(sc.jammers)} jammers, {len(sc.restricted_zones)} restricted zones, "
-        f"{len(sc.variants)} variants ({', '.join(v.name for v in sc.variants)})"
+        f"{len(sc.variants)} variants ({', '.join(v.name for v in sc.variants)}); "
+        f"grid {rows} x {cols} nodes on {prep.terrain.description}"
     )
 
 

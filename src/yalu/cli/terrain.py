@@ -24,6 +24,17 @@ def parse_bbox(value: str, name: str = "--bbox") -> tuple[float, float, float, f
     return check_bbox(nums, name)
 
 
+def source_extent(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """A terrain's bounds as a box for whole-degree tiles: edges within 1e-6 deg of a whole
+    degree snap to it (1-degree tiles share their edge nodes with their neighbours)."""
+
+    def snap(v: float) -> float:
+        return float(round(v)) if abs(v - round(v)) < 1e-6 else v
+
+    s, w, n, e = (snap(float(v)) for v in bounds)
+    return s, w, n, e
+
+
 def _fmt_deg(v: float) -> str:
     return f"{v:.6f}".rstrip("0").rstrip(".")
 
@@ -34,15 +45,16 @@ def terrain() -> None:
 
 
 @terrain.command("info")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path")
 @click.option(
     "--voids/--no-voids", default=True, show_default=True, help="Count voids (reads every tile)."
 )
-def info(path: Path, voids: bool) -> None:
-    """Print bounds, resolution, nodata/voids and the tiles found in PATH."""
-    from yalu.terrain import open_terrain
+def info(path: str, voids: bool) -> None:
+    """Print bounds, resolution, nodata/voids and the tiles found in PATH ('embedded': the
+    coarse 5' demo terrain shipped with yalu)."""
+    from yalu.cli.options import open_cli_terrain
 
-    t = open_terrain(path)
+    t = open_cli_terrain(path)
     s, w, n, e = t.bounds
     dlat, dlon = t.resolution_deg
     dy, dx = t.resolution_m
@@ -79,8 +91,12 @@ def info(path: Path, voids: bool) -> None:
 
 
 @terrain.command("to-sdf")
-@click.argument("source", type=click.Path(path_type=Path))
-@click.option("--bbox", required=True, help="S,W,N,E [deg]; whole 1-degree tiles are written.")
+@click.argument("source")
+@click.option(
+    "--bbox",
+    default=None,
+    help="S,W,N,E [deg]; whole 1-degree tiles are written. Default: the extent of SOURCE.",
+)
 @click.option(
     "-o",
     "--out",
@@ -105,16 +121,23 @@ def info(path: Path, voids: bool) -> None:
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 def to_sdf(
-    source: Path, bbox: str, out_dir: Path, resolution: str, missing: str, overwrite: bool
+    source: str, bbox: str | None, out_dir: Path, resolution: str, missing: str, overwrite: bool
 ) -> None:
-    """Write SPLAT! SDF tiles of SOURCE covering --bbox into --out."""
+    """Write SPLAT! SDF tiles of SOURCE (a terrain path or 'embedded') covering --bbox into --out."""
+    from yalu.cli.options import open_cli_terrain
     from yalu.io.atomic import check_writable
     from yalu.io.sdf import sdf_cells, write_sdf
-    from yalu.terrain import open_terrain
 
-    box = parse_bbox(bbox)
+    box = parse_bbox(bbox) if bbox is not None else None
     check_writable(out_dir, overwrite)
-    t = open_terrain(source, missing=missing)
+    t = open_cli_terrain(source, missing=missing)
+    if box is None:
+        box = source_extent(t.bounds)
+        click.echo(
+            "bbox: the extent of the source, "
+            + ",".join(_fmt_deg(v) for v in box) + " (S,W,N,E)",
+            err=True,
+        )
     cells = sdf_cells(box)
     with click.progressbar(length=len(cells), label="writing SDF tiles", file=sys.stderr) as bar:
         paths = write_sdf(

@@ -38,6 +38,8 @@ def write_profile_png(
     is_demo: bool = False,
     overwrite: bool = False,
     width_px: int = 1200,
+    loss: tuple[Any, Any] | None = None,
+    obstacles_km: Any = (),
 ) -> Path:
     """Terrain over the effective earth, the line of sight and the first Fresnel zone, as PNG.
 
@@ -58,6 +60,14 @@ def write_profile_png(
         Replace an existing file.
     width_px : int
         Image width [px].
+    loss : (distance_m, loss_db), optional
+        Loss from the start to points along the path (e.g.
+        :func:`yalu.propagation.path_report.itm_loss_along_path_db`), drawn in a panel below.
+    obstacles_km : sequence of float
+        Distances [km] of obstacles to mark on the profile.
+
+    The height axis follows the terrain and the antennas (not sea level), so that hills stay
+    readable on high ground.
 
     Returns
     -------
@@ -69,11 +79,21 @@ def write_profile_png(
     km = np.asarray(c.distance_m) / 1000.0
     ground = np.asarray(c.ground_m)
     dpi = 120
-    fig = Figure(figsize=(width_px / dpi, 0.45 * width_px / dpi), dpi=dpi)
-    ax = fig.add_subplot(1, 1, 1)
-    floor = float(ground.min()) - 10.0
+    tall = 0.7 if loss is not None else 0.45
+    fig = Figure(figsize=(width_px / dpi, tall * width_px / dpi), dpi=dpi)
+    if loss is not None:
+        ax, ax_loss = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    else:
+        ax, ax_loss = fig.add_subplot(1, 1, 1), None
+    tops = [ground, np.asarray(c.ray_m)]
+    if c.fresnel_m is not None:
+        tops.append(np.asarray(c.ray_m) + np.asarray(c.fresnel_m))
+    lo = float(ground.min())
+    hi = float(max(np.nanmax(t) for t in tops))
+    pad = max(0.05 * (hi - lo), 5.0)
+    floor = lo - pad
     ax.fill_between(km, ground, floor, color=_TERRAIN, alpha=0.6, label="terrain + earth bulge")
-    ax.plot(km, np.asarray(c.bulge_m) + min(float(ground.min()), 0.0), color="#555555", lw=0.8,
+    ax.plot(km, np.asarray(c.bulge_m) + floor, color="#555555", lw=0.8,
             ls=":", label=f"earth curvature (k = {_k_label(c.k_factor)})")  # fmt: skip
     ax.plot(km, c.ray_m, color=_RAY, lw=1.2, label="line of sight")
     if c.fresnel_m is not None:
@@ -81,8 +101,23 @@ def write_profile_png(
                 label=f"1st Fresnel zone ({c.frequency_mhz:g} MHz)")  # fmt: skip
         ax.plot(km, c.ray_m + c.fresnel_m, color=_FRESNEL, lw=0.9, ls="--")
     ax.scatter([km[0], km[-1]], [c.ray_m[0], c.ray_m[-1]], label="antennas", **SITE)
-    ax.set_xlabel("distance [km]")
+    ob = np.asarray(list(obstacles_km), dtype=float)
+    if ob.size:
+        ax.scatter(ob, np.interp(ob, km, ground), marker="v", color="#e31a1c", s=30, zorder=6,
+                   label="obstacles")  # fmt: skip
+    ax.set_ylim(floor, hi + pad)
     ax.set_ylabel("height [m]")
+    if ax_loss is not None and loss is not None:
+        d_km = np.asarray(loss[0], dtype=float) / 1000.0
+        ax_loss.plot(d_km, np.asarray(loss[1], dtype=float), color=_RAY, lw=1.2,
+                     label="ITM basic transmission loss from the start")  # fmt: skip
+        ax_loss.invert_yaxis()  # less loss higher up, like a signal level
+        ax_loss.set_ylabel("loss [dB]")
+        ax_loss.set_xlabel("distance [km]")
+        ax_loss.grid(alpha=0.3)
+        ax_loss.legend(loc="best", fontsize=LEGEND_SIZE)
+    else:
+        ax.set_xlabel("distance [km]")
     lat, lon = np.asarray(profile.lat_deg), np.asarray(profile.lon_deg)
     ax.set_title(
         f"Profile {lat[0]:.4f},{lon[0]:.4f} -> {lat[-1]:.4f},{lon[-1]:.4f}"

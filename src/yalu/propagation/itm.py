@@ -95,6 +95,9 @@ class Mode(enum.IntEnum):
     DIFFRACTION = 2
     TROPOSCATTER = 3
 
+    def __str__(self) -> str:  # print the name, not the bare integer (int() gives the code)
+        return self.name
+
 
 class VariabilityMode(enum.IntEnum):
     """Base mode of variability (``mdvar``); add 10 to drop location variability and 20 to drop
@@ -125,6 +128,11 @@ class Warning(enum.IntFlag):  # noqa: A001 - the name the API promises
     RX_HORIZON_DISTANCE_2 = 0x1000  #: rx horizon > 3 times its smooth-earth horizon
     EXTREME_VARIABILITIES = 0x2000  #: a quantile lies beyond 3.1 standard deviations
     SURFACE_REFRACTIVITY = 0x4000  #: surface refractivity below 250 N-units
+
+    def __str__(self) -> str:  # "NONE" or "TX_HORIZON_ANGLE|RX_HORIZON_ANGLE", not the bit mask
+        if self.name:
+            return self.name
+        return "|".join(str(m.name) for m in type(self) if m and m in self) or str(int(self))
 
 
 class ErrorCode(enum.IntEnum):

@@ -25,8 +25,8 @@ from yalu.analysis.area import (
     border_regions,
 )
 from yalu.analysis.settlements import Settlements, settlements_in_bbox
-from yalu.errors import InputError, ParameterError, ScenarioError, parse_choice
-from yalu.geodesy import Grid, metres_per_degree
+from yalu.errors import ParameterError, ScenarioError, YaluError, parse_choice
+from yalu.geodesy import Grid, azimuth_distance, metres_per_degree
 from yalu.radio import (
     CircleZone,
     MsiPattern,
@@ -44,7 +44,9 @@ from yalu.scenario.models import Scenario, Site, Variant, resolve_sites
 
 __all__ = [
     "MAX_RUN_GB",
+    "Prepared",
     "SectorCarrier",
+    "VariantPlan",
     "analysis_area",
     "census_settlements",
     "check_run_memory",
@@ -54,6 +56,7 @@ __all__ = [
     "make_grid",
     "open_scenario_terrain",
     "path_loss_provider",
+    "prepare",
     "radio_handset",
     "radio_jammers",
     "radio_sites",
@@ -82,7 +85,13 @@ class SectorCarrier:
 
 
 def open_scenario_terrain(sc: Scenario) -> Any:
-    """The scenario's terrain (missing tiles read as sea level)."""
+    """The scenario's terrain (missing tiles read as sea level).
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``terrain.path`` (or ``terrain.source``) when the terrain cannot be opened.
+    """
     from yalu.terrain import default_terrain, open_terrain
 
     t = sc.terrain
@@ -90,13 +99,144 @@ def open_scenario_terrain(sc: Scenario) -> Any:
         return default_terrain(missing="sea-level")
     if t.source == "file":
         assert t.path is not None
-        return open_terrain(sc.resolve_path(t.path), missing="sea-level")
+        try:
+            terrain = open_terrain(sc.resolve_path(t.path), missing="sea-level")
+            _ = terrain.bounds, terrain.resolution_deg  # open the file now, not mid-run
+        except YaluError as exc:
+            raise sc.field_error(("terrain", "path"), t.path,
+                                 f"must be a terrain raster or tile directory ({exc})") from None
+        return terrain
     from yalu.terrain.fetch import default_cache_dir
 
     root = sc.resolve_path(t.path) if t.path else default_cache_dir()
+    loc = ("terrain", "path") if t.path else ("terrain", "source")
     if not root.exists():
-        raise InputError(f"terrain cache {root} does not exist: run `yalu terrain fetch` first")
-    return open_terrain(root, missing="sea-level")
+        raise sc.field_error(loc, t.path or t.source,
+                             f"the terrain cache {root} does not exist: run `yalu terrain fetch "
+                             f"--bbox S,W,N,E` first (it fetches into the same default cache)")
+    try:
+        return open_terrain(root, missing="sea-level")
+    except YaluError as exc:
+        raise sc.field_error(loc, t.path or t.source, f"an unreadable terrain cache ({exc})") from None
+
+
+@dataclass(frozen=True)
+class VariantPlan:
+    """What one variant computes: its sector-carriers, jammers and handset."""
+
+    variant: Variant
+    sectors: list[SectorCarrier]
+    jammers: list[RadioJammer]
+    handset: RadioHandset
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Every object a run needs, before any map is computed (what ``yalu validate`` checks)."""
+
+    terrain: Any
+    area: AnalysisArea
+    grid: Grid
+    sites: list[Site]
+    sectors: list[SectorCarrier]
+    jammers: list[RadioJammer]
+    zones: list[Any]
+    plans: list[VariantPlan]
+
+
+#: Sites and jammers stay this far from the poles: the coverage engine's limit [deg].
+MAX_ABS_LAT_DEG = 89.0
+
+
+def _outside_km(lat: float, lon: float, bounds: tuple[float, float, float, float]) -> float:
+    """Geodesic distance [km] from a point to the nearest point of a box (0 inside)."""
+    s, w, n, e = bounds
+    clat, clon = min(max(lat, s), n), min(max(lon, w), e)
+    if (clat, clon) == (lat, lon):
+        return 0.0
+    _, d_m = azimuth_distance(clat, clon, lat, lon)
+    return float(d_m) / 1000.0
+
+
+def check_positions(sc: Scenario, sites: list[Site], terrain: Any) -> None:
+    """Every site and (used) jammer inside the terrain and away from the poles.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the field as written (``sites[3].lat_deg``) and how far outside it lies.
+    """
+    bounds = tuple(float(v) for v in terrain.bounds)
+    s, w, n, e = bounds
+    jammed = any(v.jammers for v in sc.variants)
+    points: list[tuple[str, int, Any]] = [("sites", i, x) for i, x in enumerate(sites)]
+    if jammed:
+        points += [("jammers", i, j) for i, j in enumerate(sc.jammers)]
+    for kind, i, x in points:
+        if kind == "sites" and i >= len(sc.sites):  # from sites_csv: no line, name the cell
+            where: tuple[Any, ...] = ("sites_csv", x.id)
+        else:
+            where = (kind, i)
+        if abs(x.lat_deg) > MAX_ABS_LAT_DEG:
+            raise sc.field_error((*where, "lat_deg"), x.lat_deg,
+                                 f"must be within +-{MAX_ABS_LAT_DEG:g} deg (the coverage "
+                                 "engine's limit near the poles)")  # fmt: skip
+        d_km = _outside_km(x.lat_deg, x.lon_deg, bounds)
+        if d_km > 0:
+            field = "lat_deg" if not s <= x.lat_deg <= n else "lon_deg"
+            raise sc.field_error(
+                (*where, field), getattr(x, field),
+                f"must be inside the terrain ({s:g} to {n:g} N, {w:g} to {e:g} E): "
+                f"{kind[:-1]} {x.id} lies {d_km:,.0f} km outside it",
+            )  # fmt: skip
+
+
+def variant_plans(sc: Scenario, sectors: list[SectorCarrier],
+                  jammers: list[RadioJammer]) -> list[VariantPlan]:  # fmt: skip
+    """Each variant's sector-carriers, jammers and handset.
+
+    Raises
+    ------
+    ScenarioError
+        A variant asks for jammers the scenario does not have, or no site has a carrier of its
+        technologies.
+    """
+    plans = []
+    for i, v in enumerate(sc.variants):
+        if v.jammers and not sc.jammers and "jammers" in v.model_fields_set:  # written, not default
+            raise sc.field_error(("variants", i, "jammers"), True,
+                                 "the scenario has no jammers: add some under jammers, or set "
+                                 "jammers: false")  # fmt: skip
+        techs = set(variant_technologies(sc, v))
+        sel = [x for x in sectors if x.technology in techs]
+        if not sel:
+            field = "technologies" if v.technologies else "handset"
+            raise sc.field_error(("variants", i, field), getattr(v, field) or sc.handset(None).name,
+                                 f"no site has a carrier of {', '.join(sorted(techs))}")  # fmt: skip
+        plans.append(VariantPlan(v, sel, jammers if v.jammers else [], radio_handset(sc, v.handset)))
+    return plans
+
+
+def prepare(sc: Scenario) -> Prepared:
+    """Translate a scenario into every object of a run, checking what would fail later.
+
+    Opens the terrain (lazily: no tile is read), builds the area and the grid, the radio sites,
+    jammers, zones and variant plans, and checks positions against the terrain. Computes no map:
+    ``yalu validate`` runs exactly this.
+    """
+    terrain = open_scenario_terrain(sc)
+    area = analysis_area(sc)
+    sites = resolve_sites(sc)
+    check_positions(sc, sites, terrain)
+    try:
+        grid = make_grid(sc, area, terrain)
+    except ParameterError as exc:
+        loc = tuple(exc.name.split(".")) if exc.name.startswith("grid") else ("grid",)
+        raise sc.field_error(loc, exc.value, f"must be {exc.valid}") from None
+    sectors = radio_sites(sc, sites)
+    jammers = radio_jammers(sc)
+    plans = variant_plans(sc, sectors, jammers)
+    return Prepared(terrain, area, grid, sites, sectors, jammers, radio_zones(sc), plans)
 
 
 def analysis_area(sc: Scenario) -> AnalysisArea:

@@ -28,6 +28,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -43,6 +44,7 @@ __all__ = [
     "Jammer",
     "Scenario",
     "Site",
+    "SiteTemplate",
     "Variant",
     "Zone",
     "load_scenario",
@@ -316,10 +318,16 @@ class Carrier(_Model):
 
 
 class Site(_Model):
-    """A cell site: position, antenna height and its carriers."""
+    """A cell site: position, antenna height and its carriers.
+
+    ``template`` names an entry of ``site_templates`` whose values the site takes where it
+    gives none (its own ``carriers`` replace the template's list as a whole).
+    """
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
     name: str | None = None
+    #: Name of a ``site_templates`` entry supplying operator, height, carriers and assumption.
+    template: str | None = Field(default=None, exclude=True)
     operator: str | None = None
     lat_deg: float = Field(ge=-90, le=90)
     lon_deg: float = Field(ge=-180, le=180)
@@ -328,6 +336,58 @@ class Site(_Model):
     carriers: list[Carrier] = Field(min_length=1)
     #: Why the height and powers are what they are (shown in the report as an assumption).
     assumption: str | None = None
+
+
+class SiteTemplate(_Model):
+    """Values shared by several sites (``site_templates``), e.g. one operator's carriers.
+
+    A site naming the template takes every value it does not give itself.
+    """
+
+    operator: str | None = None
+    #: Antenna height above ground [m].
+    height_m: float | None = Field(default=None, gt=0, le=1000)
+    carriers: list[Carrier] | None = Field(default=None, min_length=1)
+    assumption: str | None = None
+
+
+#: Site fields a template may supply.
+TEMPLATE_FIELDS = ("operator", "height_m", "carriers", "assumption")
+
+
+def apply_site_templates(
+    data: Any, filled: dict[int, set[str]] | None = None
+) -> list[tuple[tuple[Any, ...], Any, str]]:
+    """Fill the sites of raw scenario data (a dict, modified in place) from ``site_templates``.
+
+    Returns the problems as (field path, value, message): a site naming an unknown template.
+    Sites keep their ``template`` key (excluded from dumps), so applying twice changes nothing.
+    ``filled``, when given, receives the keys each site (by index) took from its template.
+    """
+    import copy
+
+    if not isinstance(data, dict):
+        return []
+    templates = data.get("site_templates") or {}
+    sites = data.get("sites")
+    if not isinstance(templates, dict) or not isinstance(sites, list):
+        return []
+    errs: list[tuple[tuple[Any, ...], Any, str]] = []
+    for i, site in enumerate(sites):
+        if not isinstance(site, dict) or site.get("template") is None:
+            continue
+        name = site["template"]
+        tpl = templates.get(name) if isinstance(name, str) else None
+        if not isinstance(tpl, dict):
+            known = ", ".join(map(str, templates)) or "none defined in site_templates"
+            errs.append((("sites", i, "template"), name, f"must be one of: {known}"))
+            continue
+        for key in TEMPLATE_FIELDS:
+            if key in tpl and key not in site:
+                site[key] = copy.deepcopy(tpl[key])
+                if filled is not None:
+                    filled.setdefault(i, set()).add(key)
+    return errs
 
 
 class CarrierDefaults(_Model):
@@ -620,6 +680,8 @@ class Scenario(_Model):
     terrain: TerrainSpec = Field(default_factory=TerrainSpec)
     grid: GridSpec = Field(default_factory=GridSpec)
     analysis_area: AnalysisAreaSpec
+    #: Named values shared by sites (``sites[].template``): operator, height, carriers.
+    site_templates: dict[str, SiteTemplate] = Field(default_factory=dict, exclude=True)
     sites: list[Site] = Field(default_factory=list)
     sites_csv: list[SitesCsv] = Field(default_factory=list)
     handsets: list[Handset] = Field(default_factory=lambda: [Handset(name="default")], min_length=1)
@@ -635,6 +697,34 @@ class Scenario(_Model):
 
     # set by the loader (not part of the file)
     source_path: str | None = Field(default=None, exclude=True)
+    _lines: Any = PrivateAttr(default=None)
+    _file_label: str | None = PrivateAttr(default=None)
+
+    def field_error(self, loc: tuple[Any, ...], value: Any, message: str) -> ScenarioError:
+        """A :class:`ScenarioError` in the loader's style: ``file: line N: sites[3].lat_deg =
+        91.0: message`` (file and line when the scenario was read from text)."""
+        where = ""
+        if self._file_label:
+            line = self._lines.line(loc) if self._lines is not None else None
+            where = f"{self._file_label}: " + (f"line {line}: " if line else "")
+        err = ScenarioError(f"{where}{_fmt_loc(loc)} = {value!r}: {message}")
+        err.errors = [str(err)]  # type: ignore[attr-defined]
+        return err
+
+    @model_validator(mode="before")
+    @classmethod
+    def _templates(cls, data: Any) -> Any:
+        # sites take their template's values (parse_scenario applies them first, with lines)
+        if isinstance(data, dict) and data.get("site_templates"):
+            import copy
+
+            data = copy.copy(data)
+            data["sites"] = copy.deepcopy(data.get("sites"))
+            errs = apply_site_templates(data)
+            if errs:
+                loc, value, msg = errs[0]
+                raise ValueError(f"{_fmt_loc(loc)} = {value!r}: {msg}")
+        return data
 
     @property
     def base_dir(self) -> Path:
@@ -743,9 +833,9 @@ def _get(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
 
 _MODEL_NAMES = {
     "BBox", "BorderBuffer", "AnalysisAreaSpec", "TerrainSpec", "GridSpec", "PropagationSpec",
-    "Carrier", "Site", "CarrierDefaults", "OperatorDefaults", "SitesCsv", "Handset", "Jammer", "Zone",
-    "PopulationSpec", "OutputSpec", "Variant", "Scenario", "Distribution", "UncertainParameter",
-    "UncertaintySpec",
+    "Carrier", "Site", "SiteTemplate", "CarrierDefaults", "OperatorDefaults", "SitesCsv",
+    "Handset", "Jammer", "Zone", "PopulationSpec", "OutputSpec", "Variant", "Scenario",
+    "Distribution", "UncertainParameter", "UncertaintySpec",
 }
 
 
@@ -831,11 +921,17 @@ def _model_in(ann: Any) -> Any:
     return None
 
 
-def _format_errors(exc: ValidationError, data: Any, lines: _LineMap, name: str) -> list[str]:
+def _format_errors(exc: ValidationError, data: Any, lines: _LineMap, name: str,
+                   filled: dict[int, set[str]] | None = None) -> list[str]:  # fmt: skip
     out = []
     seen = set()
-    for err in exc.errors():
+    errors = exc.errors()
+    bad_templates = any(_clean_loc(tuple(e["loc"]))[:1] == ("site_templates",) for e in errors)
+    for err in errors:
         loc = _clean_loc(tuple(err["loc"]))
+        if (bad_templates and filled and len(loc) > 2 and loc[0] == "sites"
+                and loc[2] in filled.get(loc[1], ())):  # fmt: skip
+            continue  # reported once, at the template
         key = (loc, err["type"])
         if key in seen:
             continue
@@ -944,12 +1040,18 @@ def parse_scenario(text: str, name: str = "scenario.yaml", base_dir: str | os.Pa
     if not isinstance(data, dict):
         raise ScenarioError(f"{name}: line 1: the scenario must be a mapping of fields")
     data.pop("source_path", None)
+    filled: dict[int, set[str]] = {}
+    tpl_errs = apply_site_templates(data, filled)
+    if tpl_errs:
+        _raise([f"{name}: line {lines.line(loc) or '?'}: {_fmt_loc(loc)} = {v!r}: {m}"
+                for loc, v, m in tpl_errs])  # fmt: skip
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        msgs = _format_errors(exc, data, lines, name)
+        msgs = _format_errors(exc, data, lines, name, filled)
         _raise(msgs)
     sc.source_path = str(Path(base_dir or ".") / Path(name).name) if base_dir is not None else name
+    sc._lines, sc._file_label = lines, name
     errs = _cross_checks(sc)
     if errs:
         msgs = []

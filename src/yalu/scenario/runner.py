@@ -29,7 +29,6 @@ from yalu.analysis.area import UNKNOWN, BorderBufferArea, border_line
 from yalu.analysis.geo import distance_to_lines_km
 from yalu.analysis.reach import LEVELS, census_table, population_reach
 from yalu.coverage.dask import connect
-from yalu.errors import ScenarioError
 from yalu.io.atomic import atomic_dir, check_writable
 from yalu.io.summary import round_floats
 from yalu.radio import default_technology_profiles
@@ -37,7 +36,7 @@ from yalu.radio.layers import compute_layers, layer_requests
 from yalu.radio.models import service_level_table
 from yalu.scenario import adapt
 from yalu.scenario.checks import VariantOutcome, home_and_foreign, sanity_checks
-from yalu.scenario.models import Scenario, parse_scenario, resolve_sites
+from yalu.scenario.models import Scenario, parse_scenario
 from yalu.scenario.outputs import (
     RunContext,
     describe_run,
@@ -184,25 +183,14 @@ def run_scenario(
         timings[name], t0 = t1 - t0, t1
 
     prog("terrain", 0, 1)
-    terrain = adapt.open_scenario_terrain(sc)
-    area = adapt.analysis_area(sc)
-    grid = adapt.make_grid(sc, area, terrain)
+    prep = adapt.prepare(sc)
+    terrain, area, grid = prep.terrain, prep.area, prep.grid
+    sites, sectors, zones, jammers = prep.sites, prep.sectors, prep.zones, prep.jammers
     in_area = area.grid_mask(grid)
     regions = adapt.regions(sc)
-    sites = resolve_sites(sc)
-    sectors = adapt.radio_sites(sc, sites)
-    jammers = adapt.radio_jammers(sc)
-    zones = adapt.radio_zones(sc)
     provider = adapt.path_loss_provider(sc, terrain, grid, threads)
     corrections = adapt.PathCorrections(sc, grid)
-    plans = []
-    for v in sc.variants:
-        techs = set(adapt.variant_technologies(sc, v))
-        sel = [s for s in sectors if s.technology in techs]
-        if not sel:
-            raise ScenarioError(f"variant {v.name}: no carrier of {', '.join(sorted(techs))} "
-                                "among the sites")
-        plans.append((v, sel, jammers if v.jammers else [], adapt.radio_handset(sc, v.handset)))
+    plans = [(p.variant, p.sectors, p.jammers, p.handset) for p in prep.plans]
     prog("terrain", 1, 1)
     lap("setup")
 

@@ -793,7 +793,8 @@ def open_terrain(
     Parameters
     ----------
     source : str, path, list of them, or Terrain
-        A raster file (GeoTIFF/COG, ESRI ASCII, any geographic raster rasterio reads), one tile, a
+        ``"embedded"`` (the coarse demo terrain of :func:`default_terrain`; write ``./embedded``
+        for a file of that name), a raster file (GeoTIFF/COG, ESRI ASCII, any geographic raster rasterio reads), one tile, a
         list of tiles, or a directory searched recursively for tiles by their standard names:
         SRTM ``N41E024.hgt`` (also ``.hgt.zip``, Skadi ``N41/N41E024.hgt.gz``), SPLAT! SDF
         ``41:42:335:336.sdf`` (``-hd.sdf`` for 1"), Copernicus
@@ -811,6 +812,8 @@ def open_terrain(
     """
     if isinstance(source, Terrain):
         return source
+    if isinstance(source, str) and source == "embedded":
+        return default_terrain(missing=missing)
     if isinstance(source, (str, os.PathLike)):
         paths = [Path(source)]
     elif isinstance(source, Sequence) and source:
