@@ -48,39 +48,41 @@ class Obstacle:
 
 def find_obstacles(
     clearance: PathClearance, lat_deg: Any, lon_deg: Any, elevation_m: Any,
-    criterion: float = FRESNEL_CRITERION,
+    criterion: float = FRESNEL_CRITERION, max_obstacles: int = 10,
 ) -> list[Obstacle]:  # fmt: skip
-    """Stretches of interior points whose clearance is below ``criterion`` of the first Fresnel
-    zone (below 0 m, the line of sight, without a frequency), one :class:`Obstacle` each at
-    its worst point, in order along the path."""
+    """The terrain peaks that intrude on the path, in order along it.
+
+    A peak is an interior point where the clearance (as a fraction of the first Fresnel zone
+    radius, or in metres without a frequency) has a local minimum below ``criterion`` (below
+    0 m, the line of sight, without a frequency). At most ``max_obstacles``, the worst ones.
+    """
     c = np.asarray(clearance.clearance_m, dtype=float)
     if clearance.fresnel_m is not None:
         r1 = np.asarray(clearance.fresnel_m, dtype=float)
-        frac = c / np.where(r1 > 0, r1, np.inf)
-        bad = frac < criterion
+        frac: np.ndarray | None = c / np.where(r1 > 0, r1, np.inf)
         score = frac
+        limit = criterion
     else:
         frac = None
-        bad = c < 0.0
         score = c
-    bad[0] = bad[-1] = False  # the antennas' own ground is not an obstacle
-    out: list[Obstacle] = []
-    i, n = 1, c.size
-    while i < n - 1:
-        if not bad[i]:
-            i += 1
-            continue
-        j = i
-        while j < n - 1 and bad[j]:
-            j += 1
-        k = i + int(np.argmin(score[i:j]))
-        out.append(Obstacle(
-            index=k, distance_m=float(clearance.distance_m[k]), lat_deg=float(lat_deg[k]),
+        limit = 0.0
+    n = c.size
+    if n < 3:
+        return []
+    mid = score[1:-1]
+    # local minima (the first point of a flat bottom counts once)
+    peak = (mid < limit) & (mid <= score[:-2]) & (mid < score[2:])
+    idx = np.flatnonzero(peak) + 1
+    if idx.size > max_obstacles:
+        idx = np.sort(idx[np.argsort(score[idx], kind="stable")[:max_obstacles]])
+    return [
+        Obstacle(
+            index=int(k), distance_m=float(clearance.distance_m[k]), lat_deg=float(lat_deg[k]),
             lon_deg=float(lon_deg[k]), elevation_m=float(elevation_m[k]),
             clearance_m=float(c[k]), fresnel_fraction=None if frac is None else float(frac[k]),
-        ))  # fmt: skip
-        i = j
-    return out
+        )
+        for k in idx
+    ]  # fmt: skip
 
 
 def itm_loss_along_path_db(
@@ -156,7 +158,7 @@ class PathReport:
                        f"({ok} the {FRESNEL_CRITERION * 100:.0f} % criterion of ITU-R P.530)")  # fmt: skip
         crit = ("the line of sight" if c.fresnel_m is None
                 else f"{FRESNEL_CRITERION * 100:.0f} % of the first Fresnel zone")  # fmt: skip
-        out.append(f"obstacles (terrain inside {crit}): {len(self.obstacles)}")
+        out.append(f"obstacles (terrain peaks inside {crit}): {len(self.obstacles)}")
         for o in self.obstacles:
             fr = "" if o.fresnel_fraction is None else f", {o.fresnel_fraction * 100:.0f} % of r1"
             out.append(f"  at {o.distance_m / 1000:.3f} km ({o.lat_deg:.5f}, {o.lon_deg:.5f}): "

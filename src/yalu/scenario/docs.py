@@ -487,6 +487,9 @@ def scenario_json_schema() -> dict[str, Any]:
     schema["title"] = "yalu scenario"
     schema.get("properties", {}).pop("source_path", None)
     defs = schema.get("$defs", {})
+    site = defs.get("Site", {})
+    # a site may take these from its template: the loader checks them after applying it
+    site["required"] = [k for k in site.get("required", []) if k not in m.TEMPLATE_FIELDS]
     for _path, cls in SECTIONS:
         target = schema if cls is m.Scenario else defs.get(cls.__name__)
         if target is None:
