@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -192,7 +193,7 @@ def profile(
     if png is not None:
         from yalu.io.plots import write_profile_png
 
-        extra = {}
+        extra: dict[str, Any] = {}
         if report is not None:
             extra = {"loss": (report.along_distance_m, report.along_loss_db),
                      "obstacles_km": [o.distance_m / 1000.0 for o in report.obstacles]}  # fmt: skip

@@ -57,15 +57,12 @@ def find_obstacles(
     0 m, the line of sight, without a frequency). At most ``max_obstacles``, the worst ones.
     """
     c = np.asarray(clearance.clearance_m, dtype=float)
+    frac: np.ndarray | None = None
+    score, limit = c, 0.0
     if clearance.fresnel_m is not None:
         r1 = np.asarray(clearance.fresnel_m, dtype=float)
-        frac: np.ndarray | None = c / np.where(r1 > 0, r1, np.inf)
-        score = frac
-        limit = criterion
-    else:
-        frac = None
-        score = c
-        limit = 0.0
+        frac = c / np.where(r1 > 0, r1, np.inf)
+        score, limit = frac, criterion
     n = c.size
     if n < 3:
         return []

@@ -166,8 +166,8 @@ def check_positions(sc: Scenario, sites: list[Site], terrain: Any) -> None:
     ScenarioError
         Naming the field as written (``sites[3].lat_deg``) and how far outside it lies.
     """
-    bounds = tuple(float(v) for v in terrain.bounds)
-    s, w, n, e = bounds
+    s, w, n, e = (float(v) for v in terrain.bounds)
+    bounds = (s, w, n, e)
     jammed = any(v.jammers for v in sc.variants)
     points: list[tuple[str, int, Any]] = [("sites", i, x) for i, x in enumerate(sites)]
     if jammed:
