@@ -116,3 +116,20 @@ def test_schema_accepts_the_flagship_and_rejects_unknown_fields():
 def test_schema_markdown_option_prints_the_reference():
     r = CliRunner().invoke(cli, ["schema", "--markdown"])
     assert r.exit_code == 0 and r.output == scenario_markdown()
+
+
+def test_yaml_examples_of_the_reference_are_valid(tmp_path):
+    import re
+
+    from yalu.scenario import load_scenario
+
+    head = ("name: t\nanalysis_area:\n  bbox: {south_deg: 40.0, west_deg: 124.0, north_deg: 41.0,"
+            " east_deg: 125.0}\n")  # fmt: skip
+    (tmp_path / "cells.csv").write_text("GSM,460,0,1,2,,124.5,40.5,0,1,1,0,0,0\n")
+    blocks = re.findall(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 2
+    for i, block in enumerate(blocks):
+        p = tmp_path / f"s{i}.yaml"
+        p.write_text(head + block)
+        sc = load_scenario(p)
+        assert sc.sites or sc.sites_csv

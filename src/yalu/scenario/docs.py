@@ -423,7 +423,7 @@ site_templates:
          azimuths_deg: [0, 120, 240]}
 sites:
   - {id: dandong, lat_deg: 40.12917, lon_deg: 124.39472, height_m: 40, template: cn-macro}
-  - {id: tumen, lat_deg: 42.96611, lon_deg: 129.8425, height_m: 35, template: cn-macro}
+  - {id: tumen, lat_deg: 42.96562, lon_deg: 129.84199, height_m: 35, template: cn-macro}
 ```
 
 ## Sites from a CSV: `sites_csv`
