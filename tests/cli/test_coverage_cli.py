@@ -133,11 +133,11 @@ def test_reverse_direction_matches_the_library(tmp_path):
         (["--site", "abc"], "--site"),
         (["--direction", "up"], "--direction"),
         (["--radius-km", "-1"], "--radius-km"),
-        (["--climate", "9"], "climate"),
-        (["--frequency-mhz", "5"], "frequency_mhz"),
-        (["--site", "10,10"], "site"),
+        (["--climate", "9"], "--climate"),
+        (["--frequency-mhz", "5"], "--frequency-mhz"),
+        (["--site", "10,10"], "--site"),
         (["--mode", "quick"], "--mode"),
-        (["--mdvar", "99"], "mdvar"),
+        (["--mdvar", "99"], "--mdvar"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path, capsys, extra, needle):
