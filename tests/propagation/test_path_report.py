@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from yalu.errors import ITMError
 from yalu.propagation import itm
 from yalu.propagation.clearance import path_clearance
 from yalu.propagation.path_report import find_obstacles, itm_loss_along_path_db, path_report
@@ -83,3 +84,19 @@ def test_itm_enums_print_their_names():
     w = itm.Warning.TX_HORIZON_ANGLE | itm.Warning.RX_HORIZON_ANGLE
     assert str(w) == "TX_HORIZON_ANGLE|RX_HORIZON_ANGLE" and str(itm.Warning(0)) == "NONE"
     assert int(w) == 0x180
+
+
+def test_a_path_itm_refuses_still_gets_its_geometry():
+    # at 7 km altitude the surface refractivity falls below ITM's 150 N-units (its code 1021)
+    z = _ridges() + 7000.0
+    p = _profile(z)
+    c = path_clearance(p.distance_m, z, 30.0, 10.0, 900.0)
+    with pytest.raises(ITMError, match="1021"):
+        itm.p2p(z, STEP_M, 30.0, 10.0, 900.0)
+    rep = path_report(p, c, 900.0)
+    assert rep.itm is None and "1021" in (rep.itm_error or "")
+    text = "\n".join(rep.lines())
+    assert "ITM: not computed" in text and "obstacles" in text and len(rep.obstacles) == 2
+    # the caller's own bad parameters still raise
+    with pytest.raises(ITMError, match="time_pct"):
+        path_report(p, c, 900.0, time_pct=0.0)

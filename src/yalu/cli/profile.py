@@ -194,7 +194,7 @@ def profile(
         from yalu.io.plots import write_profile_png
 
         extra: dict[str, Any] = {}
-        if report is not None:
+        if report is not None and report.itm is not None:
             extra = {"loss": (report.along_distance_m, report.along_loss_db),
                      "obstacles_km": [o.distance_m / 1000.0 for o in report.obstacles]}  # fmt: skip
         write_profile_png(png, prof, c, terrain_description=t.description, is_demo=t.is_demo,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from yalu.errors import check_range
+from yalu.errors import ITMError, check_range
 from yalu.propagation import itm as _itm
 from yalu.propagation.clearance import PathClearance
 
@@ -123,31 +123,40 @@ def itm_loss_along_path_db(
 
 @dataclass(frozen=True)
 class PathReport:
-    """ITM over the whole path, the obstacles, and the loss along the path."""
+    """ITM over the whole path, the obstacles, and the loss along the path.
 
-    itm: _itm.ITMResult
+    ``itm`` is None when ITM refuses the path (``itm_error`` says why, e.g. terrain outside its
+    refractivity limits); the geometry is reported all the same.
+    """
+
+    itm: _itm.ITMResult | None
     obstacles: list[Obstacle]
     clearance: PathClearance
     along_distance_m: np.ndarray
     along_loss_db: np.ndarray
+    itm_error: str | None = None
 
     def lines(self) -> list[str]:
         """The report as text lines (enum names, not codes)."""
         r, c = self.itm, self.clearance
         freq = f"{c.frequency_mhz:g} MHz" if c.frequency_mhz is not None else "-"
-        out = [
-            f"path length: {r.d_km:.3f} km, frequency {freq}, antennas {c.h_tx_m:g} m / "
-            f"{c.h_rx_m:g} m above ground",
-            f"ITM basic transmission loss: {r.loss_db:.1f} dB (free space {r.a_fs_db:.1f} dB, "
-            f"{r.loss_db - r.a_fs_db:+.1f} dB over it)",
-            f"ITM mode: {r.mode.name}",
-            f"ITM warnings: {r.warnings}",
-            f"ITM horizons: {r.d_hzn_m[0] / 1000:.2f} km from the transmitter, "
-            f"{r.d_hzn_m[1] / 1000:.2f} km from the receiver; terrain irregularity "
-            f"delta_h {r.delta_h_m:.1f} m",
-            f"line of sight: {'OBSTRUCTED' if c.min_clearance_m < 0 else 'clear'}, "
-            f"minimum clearance {c.min_clearance_m:.1f} m",
-        ]
+        length_km = float(c.distance_m[-1]) / 1000.0
+        out = [f"path length: {length_km:.3f} km, frequency {freq}, antennas {c.h_tx_m:g} m / "
+               f"{c.h_rx_m:g} m above ground"]  # fmt: skip
+        if r is None:
+            out.append(f"ITM: not computed: {self.itm_error}")
+        else:
+            out += [
+                f"ITM basic transmission loss: {r.loss_db:.1f} dB (free space {r.a_fs_db:.1f} "
+                f"dB, {r.loss_db - r.a_fs_db:+.1f} dB over it)",
+                f"ITM mode: {r.mode.name}",
+                f"ITM warnings: {r.warnings}",
+                f"ITM horizons: {r.d_hzn_m[0] / 1000:.2f} km from the transmitter, "
+                f"{r.d_hzn_m[1] / 1000:.2f} km from the receiver; terrain irregularity "
+                f"delta_h {r.delta_h_m:.1f} m",
+            ]
+        out.append(f"line of sight: {'OBSTRUCTED' if c.min_clearance_m < 0 else 'clear'}, "
+                   f"minimum clearance {c.min_clearance_m:.1f} m")  # fmt: skip
         f = c.min_fresnel_fraction
         if f is not None:
             ok = "meets" if f >= FRESNEL_CRITERION else "fails"
@@ -170,12 +179,20 @@ def path_report(
 ) -> PathReport:  # fmt: skip
     """ITM over ``profile`` (a :class:`yalu.geodesy.Profile`) and the path's obstacles.
 
-    ``itm_options`` as :func:`itm_loss_along_path_db`; heights are the clearance's.
+    ``itm_options`` as :func:`itm_loss_along_path_db`; heights are the clearance's. An input
+    ITM refuses for this path (its error codes 1016-1022, e.g. terrain so high that the
+    refractivity leaves ITM's range) gives a report without ITM figures; other bad input raises.
     """
     elev = np.asarray(profile.elevation_m, dtype=float)
-    res = _itm.p2p(elev, profile.step_m, clearance.h_tx_m, clearance.h_rx_m, frequency_mhz,
-                   **itm_options)  # fmt: skip
     obstacles = find_obstacles(clearance, profile.lat_deg, profile.lon_deg, elev)
+    try:
+        res = _itm.p2p(elev, profile.step_m, clearance.h_tx_m, clearance.h_rx_m, frequency_mhz,
+                       **itm_options)  # fmt: skip
+    except ITMError as exc:
+        if exc.code < 1016:  # the caller's parameters: raise
+            raise
+        nan = np.full(0, np.nan)
+        return PathReport(None, obstacles, clearance, nan, nan, itm_error=str(exc))
     d, loss = itm_loss_along_path_db(elev, profile.step_m, clearance.h_tx_m, clearance.h_rx_m,
                                      frequency_mhz, max_points, **itm_options)  # fmt: skip
     return PathReport(res, obstacles, clearance, d, loss)

@@ -148,6 +148,10 @@ class Prepared:
 MAX_ABS_LAT_DEG = 89.0
 
 
+#: Positions this close outside the terrain's edge count as on it (float noise) [deg].
+_EDGE_DEG = 1e-7
+
+
 def _outside_km(lat: float, lon: float, bounds: tuple[float, float, float, float]) -> float:
     """Geodesic distance [km] from a point to the nearest point of a box (0 inside)."""
     s, w, n, e = bounds
@@ -181,6 +185,9 @@ def check_positions(sc: Scenario, sites: list[Site], terrain: Any) -> None:
             raise sc.field_error((*where, "lat_deg"), x.lat_deg,
                                  f"must be within +-{MAX_ABS_LAT_DEG:g} deg (the coverage "
                                  "engine's limit near the poles)")  # fmt: skip
+        if (s - _EDGE_DEG <= x.lat_deg <= n + _EDGE_DEG
+                and w - _EDGE_DEG <= x.lon_deg <= e + _EDGE_DEG):  # fmt: skip
+            continue
         d_km = _outside_km(x.lat_deg, x.lon_deg, bounds)
         if d_km > 0:
             field = "lat_deg" if not s <= x.lat_deg <= n else "lon_deg"
