@@ -43,7 +43,9 @@ def test_every_model_and_field_is_documented():
     for _path, cls in SECTIONS:
         assert f"### {cls.__name__}" in text
         for row in field_docs(cls):
-            assert row["type"] and row["default"] and row["example"] and row["description"], row
+            assert row["type"] and row["default"] and row["example"] and row["description"], (
+                f"{cls.__name__}.{row['field']}: add a #: comment in the model, or an entry "
+                "to FIELD_NOTES / EXAMPLES in yalu.scenario.docs", row)
             assert f"| `{row['field']}` |" in text
     for needle in ("sites_csv", "site_templates", "~/.cache/yalu/terrain", "south_deg: 40"):
         assert needle in text

@@ -49,6 +49,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("propagation", m.PropagationSpec),
     ("population", m.PopulationSpec),
     ("output", m.OutputSpec),
+    ("execution", m.ExecutionSpec),
     ("variants[]", m.Variant),
 )
 
@@ -71,6 +72,12 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Scenario", "population"): "Where the people come from (section `population`).",
     ("Scenario", "output"): "What `yalu run` writes (section `output`).",
     ("Scenario", "variants"): "Variants run side by side and compared (section `variants[]`).",
+    ("Scenario", "execution"): "Where the path-loss maps are computed: locally, or as Dask tasks "
+                               "(section `execution`, docs/distributed.md).",
+    ("Handset", "thermally_efficient_share"): "Share (0-1) of thermally-efficient buildings "
+                                              "when the buildings are a mix (P.2109).",
+    ("PropagationSpec", "clutter_location_pct"): "P.2108 percentage of locations at which the "
+                                                 "clutter loss is not exceeded.",
     ("TerrainSpec", "source"): "`embedded` (coarse 5' demo terrain), `file` (a raster or tile "
                                "directory at `path`) or `cache` (tiles of `yalu terrain fetch`).",
     ("TerrainSpec", "path"): "With `file`: the raster file or tile directory. With `cache`: the "
@@ -223,6 +230,16 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("PopulationSpec", "regions"): "provinces.geojson",
     ("OutputSpec", "map_width_px"): 1400,
     ("Variant", "technologies"): ["lte"],
+    ("Handset", "indoor"): True,
+    ("Handset", "building_type"): "thermally-efficient",
+    ("Handset", "thermally_efficient_share"): 0.3,
+    ("Handset", "building_entry_probability_pct"): 50,
+    ("PropagationSpec", "clutter"): "p2108-statistical",
+    ("PropagationSpec", "clutter_location_pct"): 50,
+    ("PropagationSpec", "calibration"): "CAL.json",
+    ("PropagationSpec", "landcover"): "~/.cache/yalu/landcover",
+    ("ExecutionSpec", "scheduler"): "tcp://127.0.0.1:8786",
+    ("ExecutionSpec", "workers"): 4,
 }
 
 _UNITS = (
