@@ -92,3 +92,12 @@ def test_flagship_lists_each_site_in_a_few_lines_and_the_copy_is_identical():
     assert n_sites == len(sc.sites) == 14
     assert (end - start) / n_sites <= 8
     assert all(len(s.carriers) == 3 and s.template == "cn-macro" for s in sc.sites)
+
+
+def test_a_bbox_written_like_the_command_line_says_the_yaml_form():
+    text = HEAD.replace("  bbox: {south_deg: 40.0, west_deg: 124.0, north_deg: 41.0, east_deg: 125.0}",
+                        "  bbox: 40,124,41,125") + "sites: []\n"
+    with pytest.raises(ScenarioError) as ei:
+        parse_scenario(text, "t.yaml")
+    assert str(ei.value).startswith("t.yaml: line 3: analysis_area.bbox = '40,124,41,125': must be a "
+                                    "mapping {south_deg: S, west_deg: W, north_deg: N, east_deg: E}")

@@ -947,7 +947,12 @@ def _format_errors(exc: ValidationError, data: Any, lines: _LineMap, name: str,
         elif isinstance(value, dict | list):
             out.append(f"{where}{what}: {_allowed(err, fields)}")
         else:
-            out.append(f"{where}{what} = {value!r}: {_allowed(err, fields)}")
+            hint = ""
+            mapping = ("model_type", "dict_type", "model_attributes_type")
+            if loc and loc[-1] == "bbox" and t in mapping:
+                hint = (" {south_deg: S, west_deg: W, north_deg: N, east_deg: E} (the YAML form "
+                        "of the command line's --bbox S,W,N,E)")  # fmt: skip
+            out.append(f"{where}{what} = {value!r}: {_allowed(err, fields)}{hint}")
     return out
 
 
