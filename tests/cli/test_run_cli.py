@@ -55,7 +55,7 @@ def _write_inputs(d: Path, n_sites: int = 1, res_arcsec: int = 30) -> Path:
         "type": "LineString", "coordinates": [[_east(5.5), 9.9], [_east(5.5), 10.7]]}}))
     sites = []
     for k in range(n_sites):
-        lat = LAT0 + 0.01 * k
+        lat = LAT0 + 0.0025 * k  # 120 sites stay on the 10-10.6 N terrain
         sites.append(f"""  - id: site{k}
     lat_deg: {lat}
     lon_deg: {LON0}

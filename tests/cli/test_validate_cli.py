@@ -82,3 +82,14 @@ def test_cache_source_names_the_field_and_the_shared_cache(tmp_path, monkeypatch
     assert r.exit_code == 2
     assert "terrain.source = 'cache'" in r.output
     assert str(Path(tmp_path / "cache" / "terrain")) in r.output and "yalu terrain fetch" in r.output
+
+
+def test_a_site_just_off_the_terrain_is_accepted(tmp_path):
+    # 46.2 N is 22 km north of the embedded terrain (37-46 N): within max_distance_km (30)
+    p = tmp_path / "s.yaml"
+    p.write_text(BASE.replace("lat_deg: 40.5", "lat_deg: 46.2"))
+    r = CliRunner().invoke(cli, ["validate", str(p)])
+    assert r.exit_code == 0, r.output
+    p.write_text(BASE.replace("lat_deg: 40.5", "lat_deg: 46.4"))  # 44 km: beyond its reach
+    r = CliRunner().invoke(cli, ["validate", str(p)])
+    assert r.exit_code == 2 and "within propagation.max_distance_km (30 km)" in r.output

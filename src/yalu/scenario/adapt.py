@@ -148,10 +148,6 @@ class Prepared:
 MAX_ABS_LAT_DEG = 89.0
 
 
-#: Positions this close outside the terrain's edge count as on it (float noise) [deg].
-_EDGE_DEG = 1e-7
-
-
 def _outside_km(lat: float, lon: float, bounds: tuple[float, float, float, float]) -> float:
     """Geodesic distance [km] from a point to the nearest point of a box (0 inside)."""
     s, w, n, e = bounds
@@ -163,7 +159,11 @@ def _outside_km(lat: float, lon: float, bounds: tuple[float, float, float, float
 
 
 def check_positions(sc: Scenario, sites: list[Site], terrain: Any) -> None:
-    """Every site and (used) jammer inside the terrain and away from the poles.
+    """Every site and (used) jammer near enough to the terrain to matter, away from the poles.
+
+    A transmitter outside the terrain by more than ``propagation.max_distance_km`` reaches no
+    terrain node: a mistake in the file (a swapped coordinate, a sign), not a scenario. Closer
+    ones are accepted; the terrain outside its tiles reads as sea level.
 
     Raises
     ------
@@ -172,6 +172,7 @@ def check_positions(sc: Scenario, sites: list[Site], terrain: Any) -> None:
     """
     s, w, n, e = (float(v) for v in terrain.bounds)
     bounds = (s, w, n, e)
+    reach_km = sc.propagation.max_distance_km
     jammed = any(v.jammers for v in sc.variants)
     points: list[tuple[str, int, Any]] = [("sites", i, x) for i, x in enumerate(sites)]
     if jammed:
@@ -185,16 +186,16 @@ def check_positions(sc: Scenario, sites: list[Site], terrain: Any) -> None:
             raise sc.field_error((*where, "lat_deg"), x.lat_deg,
                                  f"must be within +-{MAX_ABS_LAT_DEG:g} deg (the coverage "
                                  "engine's limit near the poles)")  # fmt: skip
-        if (s - _EDGE_DEG <= x.lat_deg <= n + _EDGE_DEG
-                and w - _EDGE_DEG <= x.lon_deg <= e + _EDGE_DEG):  # fmt: skip
+        if s <= x.lat_deg <= n and w <= x.lon_deg <= e:
             continue
         d_km = _outside_km(x.lat_deg, x.lon_deg, bounds)
-        if d_km > 0:
+        if d_km > reach_km:
             field = "lat_deg" if not s <= x.lat_deg <= n else "lon_deg"
             raise sc.field_error(
                 (*where, field), getattr(x, field),
-                f"must be inside the terrain ({s:g} to {n:g} N, {w:g} to {e:g} E): "
-                f"{kind[:-1]} {x.id} lies {d_km:,.0f} km outside it",
+                f"must be inside the terrain ({s:g} to {n:g} N, {w:g} to {e:g} E) or within "
+                f"propagation.max_distance_km ({reach_km:g} km) of it: {kind[:-1]} {x.id} lies "
+                f"{d_km:,.0f} km outside it",
             )  # fmt: skip
 
 

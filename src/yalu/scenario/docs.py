@@ -104,8 +104,9 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Site", "id"): "Unique id (letters, digits, `_ . : -`).",
     ("Site", "name"): "Display name; default the id.",
     ("Site", "operator"): "Operator (default of its carriers' `operator`).",
-    ("Site", "lat_deg"): "Latitude; must lie inside the terrain (checked by `yalu validate`).",
-    ("Site", "lon_deg"): "Longitude; must lie inside the terrain.",
+    ("Site", "lat_deg"): "Latitude; inside the terrain or within `propagation.max_distance_km` "
+                         "of it (checked by `yalu validate`).",
+    ("Site", "lon_deg"): "Longitude; as `lat_deg`.",
     ("Site", "carriers"): "One entry per technology and band (section `sites[].carriers[]`); "
                           "may come from the template.",
     ("Carrier", "technology"): "Radio technology.",
@@ -139,7 +140,7 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Handset", "noise_figure_db"): "Receiver noise figure; default 9 dB.",
     ("Jammer", "id"): "Unique id.",
     ("Jammer", "name"): "Display name; default the id.",
-    ("Jammer", "lat_deg"): "Latitude; must lie inside the terrain when a variant uses jammers.",
+    ("Jammer", "lat_deg"): "Latitude; near the terrain (as a site's) when a variant uses jammers.",
     ("Jammer", "lon_deg"): "Longitude.",
     ("Jammer", "height_m"): "Antenna height above ground.",
     ("Jammer", "duty_factor"): "Fraction of the time the jammer transmits (scales its power).",
