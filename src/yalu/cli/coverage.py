@@ -353,6 +353,8 @@ OPTION_NAMES = {
     "clutter_height_m": "--clutter-m", "zone": "--zone", "location_sigma_db": "--location-sigma-db",
     "p1812.delta_n": "--delta-n", "p1812.n0": "--n0", "p1812.clutter_height_m": "--clutter-m",
     "p1812.zone": "--zone", "p1812.location_sigma_db": "--location-sigma-db",
+    "p1812.time_pct": "--time-pct", "p1812.location_pct": "--location-pct",
+    "p1812.polarization": "--polarization",
 }  # fmt: skip
 
 #: Default PNG bands of signal maps: dBm (RSRP/RxLev-like levels) and dB(µV/m).
