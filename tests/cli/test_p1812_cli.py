@@ -272,4 +272,4 @@ def test_coverage_command_with_p1812(tmp_path: Path) -> None:
     assert double.exit_code == 2 and "--clutter = 'p2108-statistical'" in double.output
     bad = CliRunner().invoke(cli, [*args[:-2], "--frequency-mhz", "7000", "-o",
                                    str(tmp_path / "x.tif")])  # fmt: skip
-    assert bad.exit_code == 2 and "frequency_mhz = 7000.0" in bad.output
+    assert bad.exit_code == 2 and "--frequency-mhz = 7000.0" in bad.output
