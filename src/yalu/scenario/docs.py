@@ -51,6 +51,9 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("population", m.PopulationSpec),
     ("output", m.OutputSpec),
     ("execution", m.ExecutionSpec),
+    ("uncertainty", m.UncertaintySpec),
+    ("uncertainty.parameters[]", m.UncertainParameter),
+    ("uncertainty.parameters[].distribution", m.Distribution),
     ("variants[]", m.Variant),
 )
 
@@ -73,6 +76,21 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Scenario", "population"): "Where the people come from (section `population`).",
     ("Scenario", "output"): "What `yalu run` writes (section `output`).",
     ("Scenario", "variants"): "Variants run side by side and compared (section `variants[]`).",
+    ("Scenario", "uncertainty"): "Distributions of the unpublished inputs: a Monte Carlo gives "
+                                 "P10 / P50 / P90 bands (section `uncertainty`).",
+    ("UncertaintySpec", "samples"): "Number of Monte Carlo samples.",
+    ("UncertaintySpec", "seed"): "Random seed (runs are deterministic for a seed).",
+    ("UncertaintySpec", "parameters"): "The uncertain inputs (section `uncertainty.parameters[]`).",
+    ("UncertainParameter", "name"): "Label in the report and the tornado chart.",
+    ("UncertainParameter", "what"): "Which input the distribution shifts or sets.",
+    ("UncertainParameter", "distribution"): "Its distribution (section "
+                                            "`uncertainty.parameters[].distribution`).",
+    ("Distribution", "kind"): "Shape of the distribution.",
+    ("Distribution", "low"): "Lower bound (uniform, triangular; optional bound of normal).",
+    ("Distribution", "high"): "Upper bound (uniform, triangular; optional bound of normal).",
+    ("Distribution", "mode"): "Most likely value (triangular).",
+    ("Distribution", "mean"): "Mean (normal).",
+    ("Distribution", "sd"): "Standard deviation (normal).",
     ("Scenario", "execution"): "Where the path-loss maps are computed: locally, or as Dask tasks "
                                "(section `execution`, docs/distributed.md).",
     ("Handset", "thermally_efficient_share"): "Share (0-1) of thermally-efficient buildings "
@@ -245,6 +263,11 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("P1812Spec", "zone"): "inland",
     ("P1812Spec", "location_sigma_db"): 5.5,
     ("PropagationSpec", "p1812"): {"delta_n": 45, "n0": 325, "zone": "inland"},
+    ("PropagationSpec", "location_sigma_db"): 10,
+    ("UncertainParameter", "ids"): ["dandong", "tumen"],
+    ("UncertainParameter", "technologies"): ["lte"],
+    ("Distribution", "mean"): 0,
+    ("Distribution", "sd"): 4,
     ("ExecutionSpec", "scheduler"): "tcp://127.0.0.1:8786",
     ("ExecutionSpec", "workers"): 4,
 }
