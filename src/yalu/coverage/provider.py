@@ -10,11 +10,16 @@ the radio layers of several variants share them.
 Maps are pure functions of their :class:`~yalu.coverage.TileSpec` (:func:`~yalu.coverage.tile_job`),
 so :meth:`EnginePathLoss.prefetch` can compute them on a Dask cluster (``client``): the terrain
 window is read here, each map is one task, and the result is bit-identical to the local run.
+
+Losses at scattered points (:meth:`EnginePathLoss.points_loss_db`, the population's sample points)
+are exact mode's computation at each point, whatever the map mode: each point has its own
+geodesic profile from the antenna (:func:`yalu.coverage.engine.path_loss_at_points`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import warnings
 from collections.abc import Callable, Iterable
@@ -31,6 +36,7 @@ from yalu.coverage.engine import (
     TileSpec,
     make_tile_spec,
     numba_threads,
+    path_loss_at_points,
     tile_job,
 )
 from yalu.errors import check_range, parse_choice
@@ -111,6 +117,7 @@ class EnginePathLoss:
         self.tasks = 0
         self._maps: dict[tuple[Any, ...], np.ndarray] = {}
         self._points: dict[tuple[Any, ...], float] = {}
+        self._at_points: dict[tuple[Any, ...], np.ndarray] = {}
 
     @property
     def reciprocal(self) -> bool:
@@ -236,6 +243,41 @@ class EnginePathLoss:
         key = self._map_key(antenna, frequency_mhz, direction, grid, node_height_m)
         hit = self._maps.get(key)
         return hit if hit is not None else self._compute(key)
+
+    def points_loss_db(
+        self,
+        antenna: Antenna,
+        frequency_mhz: float,
+        direction: str,
+        lat_deg: Any,
+        lon_deg: Any,
+        node_height_m: float,
+    ) -> np.ndarray:
+        """Loss [dB] between ``antenna`` and each point (float64, NaN beyond the radius), each on
+        its own geodesic profile (exact mode's computation, whatever :attr:`mode`)."""
+        la = np.ascontiguousarray(lat_deg, dtype=np.float64)
+        lo = np.ascontiguousarray(lon_deg, dtype=np.float64)
+        d = parse_choice(Direction, direction, "direction")
+        if self.reciprocal:
+            d = Direction.FORWARD
+        digest = hashlib.sha1(la.tobytes() + b"|" + lo.tobytes()).hexdigest()
+        key = (tuple(antenna), round(float(frequency_mhz), 6), d.value, float(node_height_m),
+               la.shape, digest)  # fmt: skip
+        hit = self._at_points.get(key)
+        if hit is not None:
+            return hit
+        out = np.full(la.shape, np.nan)
+        _, dist = azimuth_distance(antenna.lat_deg, antenna.lon_deg, la, lo)
+        near = np.asarray(dist) <= self.radius_m
+        if near.any():
+            out[near] = path_loss_at_points(
+                self.terrain, (antenna.lat_deg, antenna.lon_deg), self.radius_m, la[near],
+                lo[near], h_tx_m=antenna.height_m, h_rx_m=node_height_m, frequency_mhz=key[1],
+                model=self.model, itm=self.itm, step_m=self.step_m, threads=self.threads,
+                direction=d, hata_environment=self.hata_environment,
+            )  # fmt: skip
+        self._at_points[key] = out
+        return out
 
     def point_loss_db(self, tx: Antenna, rx: Antenna, frequency_mhz: float) -> float:
         """Loss [dB] from ``tx`` to ``rx`` on their geodesic profile; inf beyond the radius.

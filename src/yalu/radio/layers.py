@@ -41,8 +41,11 @@ __all__ = [
     "Antenna",
     "FunctionPathLoss",
     "PathLossProvider",
+    "PointLayers",
+    "PointsPathLossProvider",
     "RadioLayers",
     "compute_layers",
+    "compute_point_layers",
     "layer_requests",
     "split_jammer_ranges",
 ]
@@ -75,6 +78,19 @@ class PathLossProvider(Protocol):
         ...
 
 
+class PointsPathLossProvider(PathLossProvider, Protocol):
+    """A provider that also answers at scattered points (what :func:`compute_point_layers`
+    needs): the loss between ``antenna`` and each point, on the point's own path."""
+
+    def points_loss_db(
+        self, antenna: Antenna, frequency_mhz: float, direction: str, lat_deg: npt.NDArray[Any],
+        lon_deg: npt.NDArray[Any], node_height_m: float,
+    ) -> npt.ArrayLike:
+        """Basic transmission loss [dB] between ``antenna`` and each point (``node_height_m``
+        above ground), the points' shape; NaN where not computed (out of range)."""
+        ...
+
+
 GridLossFn = Callable[[float, float, float, float, float, Grid], npt.ArrayLike]
 
 
@@ -101,6 +117,20 @@ class FunctionPathLoss:
         v = float(np.asarray(self.fn(tx.lat_deg, tx.lon_deg, tx.height_m, rx.height_m,
                                      frequency_mhz, g), dtype=float).ravel()[0])
         return v if math.isfinite(v) else math.inf
+
+    def points_loss_db(
+        self, antenna: Antenna, frequency_mhz: float, direction: str, lat_deg: npt.NDArray[Any],
+        lon_deg: npt.NDArray[Any], node_height_m: float,
+    ) -> npt.NDArray[np.float64]:
+        # the function on a one-node grid per point (tests and notebooks: few points)
+        la, lo = np.asarray(lat_deg, float), np.asarray(lon_deg, float)
+        out = np.empty(la.shape)
+        for i, (a, b) in enumerate(zip(la.ravel(), lo.ravel(), strict=True)):
+            g = Grid(float(a), float(b), 1e-4, 1e-4, 1, 1)
+            out.flat[i] = float(np.asarray(self.fn(antenna.lat_deg, antenna.lon_deg,
+                                                   antenna.height_m, node_height_m,
+                                                   frequency_mhz, g), dtype=float).ravel()[0])
+        return out
 
 
 @dataclass(frozen=True)
@@ -204,6 +234,104 @@ def _grid_loss(
     return arr
 
 
+def _as_provider(path_loss: Any) -> Any:
+    if callable(path_loss) and not hasattr(path_loss, "grid_loss_db"):
+        return FunctionPathLoss(path_loss)
+    return path_loss
+
+
+@dataclass(frozen=True)
+class _Coupling:
+    """What the budgets need besides the node losses: antennas, jammer ranges, antenna heights
+    above sea level and the jammer-to-tower coupling (loss and both antenna gains)."""
+
+    ants: list[Antenna]
+    parts: list[Jammer]
+    j_ants: list[Antenna]
+    site_z: npt.NDArray[np.float64]
+    jam_z: npt.NDArray[np.float64]
+    jspl: npt.NDArray[np.float64]
+    jsg: npt.NDArray[np.float64]
+    sjg: npt.NDArray[np.float64]
+
+
+def _coupling(
+    sites: Sequence[Site], jammers: Sequence[Jammer], provider: Any, terrain: TerrainLike | None
+) -> _Coupling:
+    n = len(sites)
+    ants = [Antenna(s.lat_deg, s.lon_deg, s.height_m) for s in sites]
+    parts = split_jammer_ranges(jammers)
+    m = len(parts)
+    j_ants = [Antenna(j.lat_deg, j.lon_deg, j.height_m) for j in parts]
+    site_z = _ground_m(terrain, [a.lat_deg for a in ants], [a.lon_deg for a in ants]) + [
+        a.height_m for a in ants
+    ]
+    jam_z = _ground_m(terrain, [a.lat_deg for a in j_ants], [a.lon_deg for a in j_ants]) + [
+        a.height_m for a in j_ants
+    ]
+    # jammer -> tower, where the jammer's range reaches the site's UL channel
+    jspl = np.full((m, n), np.inf)
+    jsg = np.zeros((m, n))
+    sjg = np.zeros((m, n))
+    for k, (j, ja) in enumerate(zip(parts, j_ants, strict=True)):
+        for i, (s, sa) in enumerate(zip(sites, ants, strict=True)):
+            if j.overlap_mhz(s.ul_carrier_mhz, s.noise_bandwidth_mhz) <= 0.0:
+                continue
+            jspl[k, i] = provider.point_loss_db(ja, sa, s.ul_carrier_mhz)
+            az_js, d_js = azimuth_distance(ja.lat_deg, ja.lon_deg, sa.lat_deg, sa.lon_deg)
+            az_sj, _ = azimuth_distance(sa.lat_deg, sa.lon_deg, ja.lat_deg, ja.lon_deg)
+            el_js = float(elevation_angle_deg(jam_z[k], site_z[i], d_js))
+            el_sj = float(elevation_angle_deg(site_z[i], jam_z[k], d_js))
+            jsg[k, i] = float(np.asarray(j.pattern_gain_db(float(az_js), el_js)))
+            sjg[k, i] = float(np.asarray(s.pattern_gain_db(float(az_sj), el_sj)))
+    return _Coupling(ants, parts, j_ants, site_z, jam_z, jspl, jsg, sjg)
+
+
+def _budget_at(
+    sites: Sequence[Site],
+    handset: Handset,
+    tech_profiles: Mapping[Any, TechnologyProfile],
+    ctx: _Coupling,
+    la: npt.NDArray[Any],
+    lo: npt.NDArray[Any],
+    h_ue: float,
+    terrain: TerrainLike | None,
+    dl: Sequence[npt.NDArray[Any]],
+    ul: Sequence[npt.NDArray[Any]],
+    jpl: Sequence[npt.NDArray[Any]],
+) -> LinkBudget:
+    """The link budget at nodes ``(la, lo)`` (any shape) from their losses (one array each)."""
+    node_z = _ground_m(terrain, la, lo) + h_ue
+    positions = list(dict.fromkeys((a.lat_deg, a.lon_deg) for a in ctx.ants + ctx.j_ants))
+    geo = {p: azimuth_distance(p[0], p[1], la, lo) for p in positions}
+    dist_b = np.stack([geo[(a.lat_deg, a.lon_deg)][1] for a in ctx.ants])
+    gain_b = np.stack([
+        s.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
+                          elevation_angle_deg(ctx.site_z[i], node_z, dist_b[i]))
+        for i, (s, a) in enumerate(zip(sites, ctx.ants, strict=True))
+    ])
+    kw: dict[str, Any] = {}
+    if ctx.parts:
+        jgain = np.stack([
+            j.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
+                              elevation_angle_deg(ctx.jam_z[k], node_z,
+                                                  geo[(a.lat_deg, a.lon_deg)][1]))
+            for k, (j, a) in enumerate(zip(ctx.parts, ctx.j_ants, strict=True))
+        ])
+        kw = {
+            "jammers": ctx.parts,
+            "jammer_path_loss_db": np.stack(list(jpl)),
+            "jammer_gain_db": jgain,
+            "jammer_site_path_loss_db": ctx.jspl,
+            "jammer_site_gain_db": ctx.jsg,
+            "site_jammer_gain_db": ctx.sjg,
+        }
+    return link_budget(
+        sites, handset, tech_profiles, np.stack(list(dl)), np.stack(list(ul)), dist_b,
+        site_gain_db=gain_b, **kw,
+    )  # fmt: skip
+
+
 def compute_layers(
     sites: Sequence[Site],
     handset: Handset,
@@ -252,41 +380,14 @@ def compute_layers(
     """
     if not sites:
         raise ParameterError("sites", "[]", "at least one site")
-    provider: PathLossProvider
-    if callable(path_loss) and not hasattr(path_loss, "grid_loss_db"):
-        provider = FunctionPathLoss(path_loss)
-    else:
-        provider = path_loss  # type: ignore[assignment]
+    provider = _as_provider(path_loss)
     h_ue = float(handset.height_m)
     n = len(sites)
-    ants = [Antenna(s.lat_deg, s.lon_deg, s.height_m) for s in sites]
-    parts = split_jammer_ranges(jammers)
-    m = len(parts)
-    j_ants = [Antenna(j.lat_deg, j.lon_deg, j.height_m) for j in parts]
     maps = [_grid_loss(provider, a, f, d, grid, h)
             for a, f, d, h in layer_requests(sites, jammers, handset)]
     dl, ul, jpl = maps[0 : 2 * n : 2], maps[1 : 2 * n : 2], maps[2 * n :]
-    site_z = _ground_m(terrain, [a.lat_deg for a in ants], [a.lon_deg for a in ants]) + [
-        a.height_m for a in ants
-    ]
-    jam_z = _ground_m(terrain, [a.lat_deg for a in j_ants], [a.lon_deg for a in j_ants]) + [
-        a.height_m for a in j_ants
-    ]
-    # jammer -> tower, where the jammer's range reaches the site's UL channel
-    jspl = np.full((m, n), np.inf)
-    jsg = np.zeros((m, n))
-    sjg = np.zeros((m, n))
-    for k, (j, ja) in enumerate(zip(parts, j_ants, strict=True)):
-        for i, (s, sa) in enumerate(zip(sites, ants, strict=True)):
-            if j.overlap_mhz(s.ul_carrier_mhz, s.noise_bandwidth_mhz) <= 0.0:
-                continue
-            jspl[k, i] = provider.point_loss_db(ja, sa, s.ul_carrier_mhz)
-            az_js, d_js = azimuth_distance(ja.lat_deg, ja.lon_deg, sa.lat_deg, sa.lon_deg)
-            az_sj, _ = azimuth_distance(sa.lat_deg, sa.lon_deg, ja.lat_deg, ja.lon_deg)
-            el_js = float(elevation_angle_deg(jam_z[k], site_z[i], d_js))
-            el_sj = float(elevation_angle_deg(site_z[i], jam_z[k], d_js))
-            jsg[k, i] = float(np.asarray(j.pattern_gain_db(float(az_js), el_js)))
-            sjg[k, i] = float(np.asarray(s.pattern_gain_db(float(az_sj), el_sj)))
+    ctx = _coupling(sites, jammers, provider, terrain)
+    m = len(ctx.parts)
 
     lat1, lon1 = grid.lats(), grid.lons()
     nr, nc = grid.shape
@@ -294,41 +395,13 @@ def compute_layers(
     layers: dict[str, npt.NDArray[Any]] = {}
     budget: LinkBudget | None = None
     site_ids: list[str] = []
-    # geometry per distinct antenna position, gains per antenna
-    positions = list(dict.fromkeys((a.lat_deg, a.lon_deg) for a in ants + j_ants))
     blocks = list(range(0, nr, rows))
     for bi, r0 in enumerate(blocks):
         r1 = min(r0 + rows, nr)
         la, lo = np.meshgrid(lat1[r0:r1], lon1, indexing="ij")
-        node_z = _ground_m(terrain, la, lo) + h_ue
-        geo = {p: azimuth_distance(p[0], p[1], la, lo) for p in positions}
-        dist_b = np.stack([geo[(a.lat_deg, a.lon_deg)][1] for a in ants])
-        gain_b = np.stack([
-            s.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
-                              elevation_angle_deg(site_z[i], node_z, dist_b[i]))
-            for i, (s, a) in enumerate(zip(sites, ants, strict=True))
-        ])
-        kw: dict[str, Any] = {}
-        if m:
-            jgain = np.stack([
-                j.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
-                                  elevation_angle_deg(jam_z[k], node_z,
-                                                      geo[(a.lat_deg, a.lon_deg)][1]))
-                for k, (j, a) in enumerate(zip(parts, j_ants, strict=True))
-            ])
-            kw = {
-                "jammers": parts,
-                "jammer_path_loss_db": np.stack([x[r0:r1] for x in jpl]),
-                "jammer_gain_db": jgain,
-                "jammer_site_path_loss_db": jspl,
-                "jammer_site_gain_db": jsg,
-                "site_jammer_gain_db": sjg,
-            }
-        lb = link_budget(
-            sites, handset, tech_profiles,
-            np.stack([x[r0:r1] for x in dl]), np.stack([x[r0:r1] for x in ul]),
-            dist_b, site_gain_db=gain_b, **kw,
-        )  # fmt: skip
+        lb = _budget_at(sites, handset, tech_profiles, ctx, la, lo, h_ue, terrain,
+                        [x[r0:r1] for x in dl], [x[r0:r1] for x in ul],
+                        [x[r0:r1] for x in jpl])  # fmt: skip
         site_ids = list(lb.site_ids)
         if detail:
             budget = lb
@@ -343,3 +416,100 @@ def compute_layers(
     la, lo = np.meshgrid(lat1, lon1, indexing="ij")
     restricted, index = rasterize_zones(list(zones), la, lo)
     return RadioLayers(grid, site_ids, layers, restricted, index, budget)
+
+
+@dataclass(frozen=True)
+class PointLayers:
+    """The radio layers of one network and handset at scattered points (see
+    :func:`compute_point_layers`); the same layers as :class:`RadioLayers`, 1-D."""
+
+    lat_deg: npt.NDArray[np.float64]
+    lon_deg: npt.NDArray[np.float64]
+    site_ids: list[str]
+    layers: dict[str, npt.NDArray[Any]]
+    restricted: npt.NDArray[np.bool_]
+    zone_index: npt.NDArray[np.int16]
+
+    @property
+    def service_level(self) -> npt.NDArray[np.uint8]:
+        return self.layers["service_level"]
+
+
+def _points_loss(
+    provider: Any, antenna: Antenna, frequency_mhz: float, direction: str,
+    lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64], node_height_m: float,
+) -> npt.NDArray[np.floating[Any]]:
+    if not hasattr(provider, "points_loss_db"):
+        raise ParameterError("path_loss", type(provider).__name__,
+                             "a provider with points_loss_db (e.g. EnginePathLoss)")
+    arr = np.asarray(provider.points_loss_db(antenna, frequency_mhz, direction, lat, lon,
+                                             node_height_m))  # fmt: skip
+    if arr.shape != lat.shape:
+        raise ParameterError("path_loss.points_loss_db", f"returned shape {arr.shape}",
+                             f"the points' shape {lat.shape}")
+    return arr
+
+
+def compute_point_layers(
+    sites: Sequence[Site],
+    handset: Handset,
+    tech_profiles: Mapping[Any, TechnologyProfile],
+    jammers: Sequence[Jammer],
+    zones: Sequence[Any],
+    lat_deg: npt.ArrayLike,
+    lon_deg: npt.ArrayLike,
+    path_loss: PointsPathLossProvider | GridLossFn,
+    *,
+    terrain: TerrainLike | None = None,
+    block_elements: int = BLOCK_ELEMENTS,
+) -> PointLayers:
+    """Budgets, SINR and service level at scattered points, each on its own path.
+
+    The budget of :func:`compute_layers` (same geometry, gains and link budget) where the losses
+    come from ``path_loss.points_loss_db`` at the points themselves instead of a grid map: the
+    answer at a point does not depend on any grid. Parameters are those of
+    :func:`compute_layers`, with the points instead of the grid.
+
+    Parameters
+    ----------
+    lat_deg, lon_deg : array_like, shape (N,)
+        Point positions [deg].
+
+    Returns
+    -------
+    PointLayers
+    """
+    if not sites:
+        raise ParameterError("sites", "[]", "at least one site")
+    la = np.ascontiguousarray(lat_deg, dtype=np.float64).ravel()
+    lo = np.ascontiguousarray(lon_deg, dtype=np.float64).ravel()
+    if la.shape != lo.shape:
+        raise ParameterError("lon_deg", f"{lo.size} values", f"as many as lat_deg ({la.size})")
+    provider = _as_provider(path_loss)
+    h_ue = float(handset.height_m)
+    n = len(sites)
+    losses = [_points_loss(provider, a, f, d, la, lo, h)
+              for a, f, d, h in layer_requests(sites, jammers, handset)]  # fmt: skip
+    dl, ul, jpl = losses[0 : 2 * n : 2], losses[1 : 2 * n : 2], losses[2 * n :]
+    ctx = _coupling(sites, jammers, provider, terrain)
+    step = max(1, int(block_elements // max(1, n + len(ctx.parts))))
+    layers: dict[str, npt.NDArray[Any]] = {}
+    site_ids = [s.id for s in sites]
+    for a in range(0, la.size, step):
+        b = min(a + step, la.size)
+        lb = _budget_at(sites, handset, tech_profiles, ctx, la[a:b], lo[a:b], h_ue, terrain,
+                        [x[a:b] for x in dl], [x[a:b] for x in ul], [x[a:b] for x in jpl])
+        site_ids = list(lb.site_ids)
+        for name, arr in lb.layers().items():
+            a_ = np.asarray(arr)
+            if name not in layers:
+                dt = np.float32 if a_.dtype.kind == "f" else a_.dtype
+                layers[name] = np.empty(la.shape, dtype=dt)
+            layers[name][a:b] = a_
+    if la.size == 0:
+        layers = {k: np.empty(0, dtype=np.float32) for k in
+                  ("rsrp_dbm", "ul_margin_db", "dl_sinr_db", "ul_sinr_db")}  # fmt: skip
+        layers["best_server"] = np.empty(0, dtype=np.int32)
+        layers["service_level"] = np.empty(0, dtype=np.uint8)
+    restricted, index = rasterize_zones(list(zones), la, lo)
+    return PointLayers(la, lo, site_ids, layers, restricted, index)
