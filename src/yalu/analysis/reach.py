@@ -41,6 +41,8 @@ __all__ = [
     "census_table",
     "level_name",
     "population_reach",
+    "sample_headline",
+    "sampling_check",
     "settlement_nodes",
 ]
 
@@ -114,6 +116,7 @@ class ReachResult:
     census: list[dict[str, Any]] = field(default_factory=list)
     raster_population_within_reach: dict[str, dict[str, dict[str, float]]] | None = None
     raster_population_in_area: dict[str, dict[str, float]] | None = None
+    sampling: dict[str, Any] | None = None
 
     def totals(self, country: str | None = None) -> dict[str, int]:
         """People within reach per level, summed over provinces (and countries unless given)."""
@@ -142,6 +145,8 @@ class ReachResult:
         if self.raster_population_within_reach is not None:
             d["raster_population_within_reach"] = self.raster_population_within_reach
             d["raster_population_in_area"] = self.raster_population_in_area
+        if self.sampling is not None:
+            d["sampling"] = self.sampling
         return d
 
 
@@ -514,3 +519,71 @@ def _raster_tables(
         total.setdefault(cc_, {}).setdefault(prov, 0.0)
         total[cc_][prov] += float(cum[0])
     return within, total
+
+
+def sample_headline(
+    samples: PopulationSamples, level: Any, settlements: Settlements, regions: Regions
+) -> dict[str, dict[str, dict[str, float]]]:
+    """People with at least each level by source (``settlements``, ``raster``) and country:
+    settlement samples by their place's country, raster samples by the region holding them."""
+    lv, _ = _check_samples(samples, level, None)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    own = samples.owner
+    mine = own >= 0
+    cc = np.full(len(samples), UNKNOWN, dtype=object)
+    if mine.any():
+        cc[mine] = np.asarray(settlements.country, dtype=object)[own[mine]]
+    if (~mine).any():
+        lab = regions.label_points(samples.lat_deg[~mine], samples.lon_deg[~mine])
+        names = np.array(list(regions.countries) + [UNKNOWN], dtype=object)
+        cc[~mine] = names[np.where(lab < 0, len(regions.countries), lab)]
+    for src, sel in (("settlements", mine), ("raster", ~mine)):
+        if not sel.any():
+            continue
+        d = out.setdefault(src, {})
+        for c in sorted(set(cc[sel])):
+            m = sel & (cc == c)
+            d[str(c)] = {LEVELS[k]: float(samples.people[m & (lv >= k)].sum()) for k in (1, 2, 3)}
+    return out
+
+
+def sampling_check(
+    samples: PopulationSamples,
+    level: Any,
+    settlements: Settlements,
+    regions: Regions,
+    fine: PopulationSamples | None = None,
+    fine_level: Any | None = None,
+) -> dict[str, Any]:
+    """The population sampling of a run and, with ``fine`` (the same at half the spacing), the
+    headline at both and their relative difference ``(fine - coarse) / coarse`` per source,
+    country and level (0 where both are 0; None where only the coarse one is 0)."""
+    head = sample_headline(samples, level, settlements, regions)
+    own = samples.owner
+    out: dict[str, Any] = {
+        "source": samples.source,
+        "spacing_m": samples.spacing_m,
+        "samples": len(samples),
+        "settlement_samples": int((own >= 0).sum()),
+        "raster_samples": int((own < 0).sum()),
+        "headline": head,
+    }
+    if fine is None:
+        out["half_spacing"] = None
+        return out
+    head2 = sample_headline(fine, fine_level, settlements, regions)
+    rel: dict[str, dict[str, dict[str, float | None]]] = {}
+    worst = 0.0
+    for src in sorted(set(head) | set(head2)):
+        for c in sorted(set(head.get(src, {})) | set(head2.get(src, {}))):
+            a = head.get(src, {}).get(c, {})
+            b = head2.get(src, {}).get(c, {})
+            for lvn in LEVELS.values():
+                x, y = a.get(lvn, 0.0), b.get(lvn, 0.0)
+                r = 0.0 if x == y else (None if x == 0 else (y - x) / x)
+                rel.setdefault(src, {}).setdefault(c, {})[lvn] = r
+                if r is not None:
+                    worst = max(worst, abs(r))
+    out["half_spacing"] = {"spacing_m": fine.spacing_m, "samples": len(fine), "headline": head2,
+                           "relative_difference": rel, "max_abs_relative_difference": worst}
+    return out

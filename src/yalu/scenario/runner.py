@@ -27,12 +27,12 @@ import numpy as np
 
 from yalu.analysis.area import UNKNOWN, BorderBufferArea, border_line
 from yalu.analysis.geo import distance_to_lines_km
-from yalu.analysis.reach import LEVELS, census_table, population_reach
+from yalu.analysis.reach import LEVELS, CensusRow, census_table, population_reach, sampling_check
 from yalu.coverage.dask import connect
 from yalu.errors import ScenarioError
 from yalu.io.atomic import atomic_dir, check_writable
 from yalu.radio import default_technology_profiles
-from yalu.radio.layers import compute_layers, layer_requests
+from yalu.radio.layers import compute_layers, compute_point_layers, layer_requests
 from yalu.scenario import adapt
 from yalu.scenario.checks import VariantOutcome, home_and_foreign, sanity_checks
 from yalu.scenario.models import Scenario, parse_scenario, resolve_sites
@@ -80,6 +80,20 @@ class RunResult:
 
 def _noop(step: str, done: int, total: int) -> None:
     pass
+
+
+def _census_for_area(
+    census: list[CensusRow] | None, settlements: Any, area: Any
+) -> list[CensusRow] | None:
+    """The census rows whose provinces hold settlements of the area (none: no comparison; a
+    census of one country says nothing about another's)."""
+    if not census or not len(settlements):
+        return None
+    inside = area.contains(settlements.lat_deg, settlements.lon_deg)
+    codes = {f"{c}.{a}" for c, a, k in zip(settlements.country, settlements.admin1_code, inside,
+                                            strict=True) if k}  # fmt: skip
+    rows = [r for r in census if codes.intersection(r.codes)]
+    return rows or None
 
 
 def run_scenario(
@@ -156,23 +170,53 @@ def run_scenario(
         embedded = sc.population.census == "embedded"
         census = census_table(None if embedded else sc.resolve_path(sc.population.census))
         census_set = adapt.census_settlements(sc, regions, {c for r in census for c in r.codes})
-    raster = sc.resolve_path(sc.population.raster) if sc.population.raster else None
+    census = _census_for_area(census, settlements, area)
+    if census is None:
+        census_set = None
+    sampling = adapt.population_sampling(sc, settlements, area, grid, terrain)
+    samples = sampling.samples
+    lap("population_samples")
     outcomes: list[VariantOutcome] = []
+    levels: list[np.ndarray] = []
     restricted = np.zeros(grid.shape, dtype=bool)
     for pi, (v, sel, jams, handset) in enumerate(plans):
         prog("link budgets and reach", pi, len(plans))
-        rl = compute_layers([s.radio for s in sel], handset, profiles, jams, zones, grid,
-                            corrections.provider(provider, v.handset), terrain=terrain)  # fmt: skip
+        radios = [s.radio for s in sel]
+        corrected = corrections.provider(provider, v.handset)
+        rl = compute_layers(radios, handset, profiles, jams, zones, grid, corrected,
+                            terrain=terrain)  # fmt: skip
         restricted = rl.restricted
         level = rl.service_level.astype(np.int8)
+        # the headline: service where the people are, each sample on its own path
+        pl = compute_point_layers(radios, handset, profiles, jams, zones, samples.lat_deg,
+                                  samples.lon_deg, corrected, terrain=terrain)  # fmt: skip
         reach = population_reach(
             level, grid, settlements, regions, area, best_server=rl.layers["best_server"],
-            site_ids=[s.site.id for s in sel], population_raster=raster, census=census,
+            site_ids=[s.site.id for s in sel], census=census,
             census_settlements=census_set, dedupe_km=sc.population.dedupe_km,
+            samples=samples, sample_level=pl.service_level.astype(np.int64),
+            sample_best_server=pl.layers["best_server"], section_of=sampling.section_of,
+            footprint_law=sampling.law,
         )  # fmt: skip
         outcomes.append(VariantOutcome(v, level, reach, {}, rl.layers, rl.site_ids))
+        levels.append(pl.service_level.astype(np.int64))
     prog("link budgets and reach", len(plans), len(plans))
     lap("link_budgets_and_reach")
+
+    if sc.population.convergence_check:
+        prog("convergence check", 0, 1)
+        fine = adapt.population_sampling(sc, settlements, area, grid, terrain, refine=2)
+        for oc, lv, (_v, sel, jams, handset) in zip(outcomes, levels, plans, strict=True):
+            pl2 = compute_point_layers([s.radio for s in sel], handset, profiles, jams, zones,
+                                       fine.samples.lat_deg, fine.samples.lon_deg, provider,
+                                       terrain=terrain)  # fmt: skip
+            oc.reach.sampling = sampling_check(samples, lv, settlements, regions, fine.samples,
+                                               pl2.service_level.astype(np.int64))  # fmt: skip
+        prog("convergence check", 1, 1)
+    else:
+        for oc, lv in zip(outcomes, levels, strict=True):
+            oc.reach.sampling = sampling_check(samples, lv, settlements, regions)
+    lap("convergence_check")
 
     node_country = np.array(regions.countries + [UNKNOWN])[regions.label_grid(grid)]
     home, foreign = home_and_foreign(sectors, regions, node_country, in_area)
