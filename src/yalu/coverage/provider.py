@@ -80,6 +80,9 @@ class EnginePathLoss:
         Compute the maps of :meth:`prefetch` as tasks on this Dask cluster.
     worker_threads : int
         numba threads per task on the cluster (default 1: one core per Dask worker thread).
+    points_step_m : float, optional
+        Profile step [m] of losses at scattered points (default ``step_m``): kept apart so that
+        answers at points need not follow a display grid's spacing.
     """
 
     def __init__(
@@ -97,6 +100,7 @@ class EnginePathLoss:
         worker_threads: int = 1,
         p1812: P1812Options | None = None,
         landcover: Any = None,
+        points_step_m: float | None = None,
     ) -> None:
         check_range("radius_m", radius_m, 0.0, 500e3, lo_inclusive=False)
         self.terrain = terrain
@@ -115,6 +119,7 @@ class EnginePathLoss:
         self.bytes_sent = 0
         self.bytes_received = 0
         self.tasks = 0
+        self.points_step_m = points_step_m
         self._maps: dict[tuple[Any, ...], np.ndarray] = {}
         self._points: dict[tuple[Any, ...], float] = {}
         self._at_points: dict[tuple[Any, ...], np.ndarray] = {}
@@ -273,8 +278,8 @@ class EnginePathLoss:
             out[near] = path_loss_at_points(
                 self.terrain, (antenna.lat_deg, antenna.lon_deg), self.radius_m, la[near],
                 lo[near], h_tx_m=antenna.height_m, h_rx_m=node_height_m, frequency_mhz=key[1],
-                model=self.model, itm=self.itm, step_m=self.step_m, threads=self.threads,
-                direction=d, hata_environment=self.hata_environment,
+                model=self.model, itm=self.itm, step_m=self.points_step_m or self.step_m,
+                threads=self.threads, direction=d, hata_environment=self.hata_environment,
             )  # fmt: skip
         self._at_points[key] = out
         return out

@@ -253,7 +253,9 @@ def radio_zones(sc: Scenario) -> list[Any]:
 def path_loss_provider(sc: Scenario, terrain: Any, grid: Grid, threads: int | None) -> Any:
     """The coverage engine as the radio layers' path-loss provider, with the scenario's options.
 
-    Profiles are sampled at the finer of the terrain's spacing and the grid's.
+    Map profiles are sampled at the finer of the terrain's spacing and the grid's; profiles to
+    population samples at the terrain's spacing (at most :data:`MAX_DEFAULT_SAMPLE_SPACING_M`),
+    whatever the grid, so that the headline does not follow the display grid.
     """
     from yalu.coverage.engine import ITMOptions
     from yalu.coverage.provider import EnginePathLoss
@@ -290,6 +292,7 @@ def path_loss_provider(sc: Scenario, terrain: Any, grid: Grid, threads: int | No
         model="free-space" if prop.model == "free_space" else prop.model,
         mode=prop.engine_mode, itm=itm, step_m=step_m, threads=threads, p1812=p1812,
         landcover=landcover,
+        points_step_m=min(min(terrain.resolution_m), MAX_DEFAULT_SAMPLE_SPACING_M),
     )  # fmt: skip
 
 
