@@ -104,6 +104,7 @@ register("coverage", "yalu.cli.coverage:coverage")
 register("landcover", "yalu.cli.landcover:landcover")
 register("calibrate", "yalu.cli.calibrate:calibrate")
 register("p1812", "yalu.cli.p1812:p1812")
+register("population", "yalu.cli.population:population")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

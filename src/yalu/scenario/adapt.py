@@ -617,21 +617,22 @@ def population_sampling(
     counted = in_grid & in_area & (dup < 0) & (sec < 0)
     parts = [footprint_samples(settlements, spacing, law, counted)]
     cell = None
-    if pop.raster:
-        path = sc.resolve_path(pop.raster)
+    paths = [sc.resolve_path(r) for r in pop.raster_paths()]
+    if paths:
         lat_mid = grid.north_deg - 0.5 * (grid.shape[0] - 1) * grid.dlat_deg
         m_lat, m_lon = metres_per_degree(lat_mid)
         if pop.sample_spacing_m is not None:
             dlat, dlon = pop.sample_spacing_m / m_lat, pop.sample_spacing_m / m_lon
         else:
-            dlat, dlon = raster_spacing_deg(path)
+            dlat, dlon = raster_spacing_deg(paths[0])
         cell = (dlat / refine, dlon / refine)
         bbox = (grid.south_deg - grid.dlat_deg / 2, grid.west_deg - grid.dlon_deg / 2,
                 grid.north_deg + grid.dlat_deg / 2, grid.east_deg + grid.dlon_deg / 2)  # fmt: skip
-        if pop.sample_spacing_m is None and refine == 1:
-            rs = raster_samples(path, bbox, area)
-        else:
-            rs = raster_samples(path, bbox, area, dlat_deg=cell[0], dlon_deg=cell[1])
-        parts.append(rs)
-        spacing = min(spacing, rs.spacing_m)
+        for path in paths:
+            if pop.sample_spacing_m is None and refine == 1:
+                rs = raster_samples(path, bbox, area)
+            else:
+                rs = raster_samples(path, bbox, area, dlat_deg=cell[0], dlon_deg=cell[1])
+            parts.append(rs)
+            spacing = min(spacing, rs.spacing_m)
     return PopulationSampling(PopulationSamples.concat(parts), sec, law, spacing, cell)

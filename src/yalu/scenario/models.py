@@ -488,8 +488,15 @@ class PopulationSpec(_Model):
     min_population: int = Field(default=0, ge=0)
     #: Radius [km] to merge GeoNames duplicates (e.g. Hyesan / Hyesan-dong); 0 disables.
     dedupe_km: float = Field(default=5.0, ge=0, le=50)
-    #: Optional population GeoTIFF (people per cell, lon/lat) for zonal sums.
-    raster: str | None = None
+    #: Optional population GeoTIFF(s) (people per cell, lon/lat: WorldPop, GHSL; see
+    #: ``yalu population fetch``); several files (countries, tiles) are summed.
+    raster: str | list[str] | None = None
+
+    def raster_paths(self) -> list[str]:
+        """``raster`` as a list."""
+        if self.raster is None:
+            return []
+        return [self.raster] if isinstance(self.raster, str) else list(self.raster)
     #: Optional CSV of places replacing GeoNames: geonameid,name,country,admin1_code,admin1,lat,lon,
     #: population (population 0 = unknown).
     settlements_csv: str | None = None
@@ -835,8 +842,9 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], Any, str]]:
             errs.append((("population", key), val, "must be an existing file"))
     if sc.population.regions != "embedded" and not sc.resolve_path(sc.population.regions).is_file():
         errs.append((("population", "regions"), sc.population.regions, "must be 'embedded' or an existing GeoJSON file"))
-    if sc.population.raster and not sc.resolve_path(sc.population.raster).is_file():
-        errs.append((("population", "raster"), sc.population.raster, "must be an existing file"))
+    for rp in sc.population.raster_paths():
+        if not sc.resolve_path(rp).is_file():
+            errs.append((("population", "raster"), rp, "must be an existing file"))
     if sc.population.census not in (None, "embedded") and not sc.resolve_path(sc.population.census).is_file():
         errs.append((("population", "census"), sc.population.census, "must be 'embedded', null or an existing file"))
     return errs
