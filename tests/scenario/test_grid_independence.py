@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "coverage"))
 from cov_synth import lat_lon, write_tif  # noqa: E402

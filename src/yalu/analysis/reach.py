@@ -289,6 +289,7 @@ def population_reach(
             people_k[:, k] = np.where(lev >= k, pop_all, 0.0)
 
     pop_reach: dict[str, dict[str, dict[str, int]]] = {}
+    people_acc: dict[str, dict[str, dict[str, float]]] = {}
     places_reach: dict[str, dict[str, dict[str, int]]] = {}
     unk_reach: dict[str, dict[str, dict[str, int]]] = {}
     pop_area: dict[str, dict[str, int]] = {}
@@ -328,7 +329,7 @@ def population_reach(
             records.append(rec)
             continue
         records.append(rec)
-        pr = pop_reach.setdefault(cc, {}).setdefault(prov, {lv: 0 for lv in levels})
+        pr = people_acc.setdefault(cc, {}).setdefault(prov, {lv: 0.0 for lv in levels})
         pl = places_reach.setdefault(cc, {}).setdefault(prov, {lv: 0 for lv in levels})
         pu = unk_reach.setdefault(cc, {}).setdefault(prov, {lv: 0 for lv in levels})
         pop_area.setdefault(cc, {}).setdefault(prov, 0)
@@ -342,10 +343,9 @@ def population_reach(
                 pl[lv] += 1
                 if pop <= 0:
                     pu[lv] += 1
-    for provs in pop_reach.values():
-        for per in provs.values():
-            for lv in levels:
-                per[lv] = int(round(per[lv]))
+    for cc, provs_f in people_acc.items():
+        for prov, per_f in provs_f.items():
+            pop_reach.setdefault(cc, {})[prov] = {lv: int(round(per_f[lv])) for lv in levels}
     share: dict[str, dict[str, dict[str, float]]] = {}
     for cc, provs in pop_reach.items():
         for prov, per in provs.items():

@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from yalu.cli.terrain import parse_bbox
+
+
+class _Bar:
+    """A byte progress bar, opened on the first bytes (when the length is known)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.done = 0
+
+    def update(self, done: int, total: int | None) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total or 0, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 @click.group()
@@ -40,28 +62,16 @@ def fetch(source: str, countries: tuple[str, ...], bbox: str | None, year: int, 
 
     box = parse_bbox(bbox) if bbox else None
     root = cache_dir if cache_dir is not None else default_cache_dir()
-    bars: dict[str, object] = {}
+    bars: dict[str, _Bar] = {}
 
-    def byte_progress(rel: str):  # type: ignore[no-untyped-def]
-        state = {"bar": None, "done": 0}
-
-        def update(done: int, total: int | None) -> None:
-            if state["bar"] is None:
-                bar = click.progressbar(length=total or 0, label=rel, file=sys.stderr,
-                                        show_pos=False)  # fmt: skip
-                bar.__enter__()
-                state["bar"] = bar
-                bars[rel] = bar
-            bar = state["bar"]
-            bar.update(done - state["done"])  # type: ignore[attr-defined]
-            state["done"] = done
-
-        return update
+    def byte_progress(rel: str) -> Callable[[int, int | None], None]:
+        bars[rel] = _Bar(rel)
+        return bars[rel].update
 
     def per_file(rel: str, status: str) -> None:
         bar = bars.pop(rel, None)
         if bar is not None:
-            bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+            bar.close()
         click.echo(f"{status:>10}: {rel}", err=True)
 
     rep = fetch_population(source, year=year, countries=countries, bbox=box,
