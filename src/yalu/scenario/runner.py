@@ -74,6 +74,14 @@ class RunResult:
                     f"  {name:>14} {cc}: people within reach SMS {tot['sms']:,} / "
                     f"voice {tot['voice']:,} / data {tot['data']:,}; {area_txt}"
                 )
+        samp = v.get("sampling") or {}
+        half = samp.get("half_spacing")
+        if samp:
+            lines.append(
+                f"  population: {samp['samples']:,} samples every {samp['spacing_m']:.0f} m"
+                + (f"; at half the spacing the headline moves at most "
+                   f"{half['max_abs_relative_difference']:.2%}" if half else "")
+            )  # fmt: skip
         lines.append(f"  run time {self.seconds:.1f} s")
         return "\n".join(lines)
 
