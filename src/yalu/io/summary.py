@@ -40,7 +40,7 @@ __all__ = ["SCHEMA", "make_summary", "read_summary", "round_floats", "summary_te
 SCHEMA = "yalu.summary/1"
 _SETTLEMENT_KEYS = (
     "geonameid", "name", "country", "province", "population", "service_level", "best_site",
-    "lat_deg", "lon_deg", "duplicate_of", "section_of", "people_within_reach",
+    "lat_deg", "lon_deg", "duplicate_of", "section_of", "people_within_reach", "admin1_code",
 )
 
 
