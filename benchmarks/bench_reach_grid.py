@@ -17,6 +17,7 @@ terrain of ``benchmarks/synthetic_terrain.py``), optionally restricted to ``--bb
 box: only settlements inside it count).
 
 Usage: python benchmarks/bench_reach_grid.py [--terrain FILE] [--bbox S,W,N,E] [--grids 120,60]
+       [--spacing-m M] [--json OUT]
 """
 
 from __future__ import annotations
@@ -39,13 +40,16 @@ from yalu.scenario.runner import demo_scenario_text, run_scenario
 LEVELS = ("sms", "voice", "data")
 
 
-def _scenario(terrain: str | None, bbox: str | None, res: float) -> Scenario:
+def _scenario(terrain: str | None, bbox: str | None, res: float,
+              spacing_m: float | None = None) -> Scenario:
     sc = parse_scenario(demo_scenario_text(), name="sino-korean-border.yaml")
     sc.variants = [v for v in sc.variants if v.name in ("jammers", "no-jammers")]
     if terrain:
         sc.terrain.source = "file"
         sc.terrain.path = str(Path(terrain).resolve())
     sc.grid.resolution_arcsec = res
+    if spacing_m:
+        sc.population.sample_spacing_m = spacing_m
     if bbox:
         s, w, n, e = (float(x) for x in bbox.split(","))
         sc.grid.bbox = BBox(south_deg=s, west_deg=w, north_deg=n, east_deg=e)
@@ -71,11 +75,13 @@ def main() -> None:
     ap.add_argument("--terrain", default=None)
     ap.add_argument("--bbox", default=None, help="grid box S,W,N,E [deg]")
     ap.add_argument("--grids", default="120,60", help="grid resolutions [arcsec]")
+    ap.add_argument("--spacing-m", type=float, default=None,
+                    help="population.sample_spacing_m (default the scenario's: terrain, <= 500 m)")
     ap.add_argument("--json", default=None, help="also write the figures here")
     a = ap.parse_args()
     rows = []
     for res in (float(x) for x in a.grids.split(",")):
-        sc = _scenario(a.terrain, a.bbox, res)
+        sc = _scenario(a.terrain, a.bbox, res, a.spacing_m)
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory() as d:
             out = run_scenario(sc, Path(d) / "out")
