@@ -28,7 +28,6 @@ from yalu.analysis.population_fetch import (
     worldpop_relpath,
 )
 from yalu.cli.main import cli
-from yalu.download import OfflineError
 from yalu.errors import DownloadError, ParameterError
 
 PRK = "2020/PRK/prk_ppp_2020.tif"
@@ -157,7 +156,7 @@ def test_ghsl_tiles_zip_extracted_and_404_absent(server: Server, ghsl_zip: bytes
     tif = f"{G}/V1-0/tiles/{G}_V1_0_R5_C31.tif"
     assert rep.downloaded == [tif] and len(rep.absent) == 1 and rep.absent[0].endswith("C32.tif")
     assert (tmp_path / tif).read_bytes() == prk_tif
-    assert (tmp_path / (rep.absent[0] + ".absent")).exists()
+    assert (tmp_path / (rep.absent[0][:-4] + ".zip.absent")).exists()
     assert not (tmp_path / f"{G}/V1-0/tiles/{G}_V1_0_R5_C31.zip").exists()
     assert rep.rasters == [tmp_path / tif]
 
@@ -179,6 +178,7 @@ def test_worldpop_404_is_an_error_without_retries(server: Server, tmp_path: Path
     with pytest.raises(DownloadError, match="404"):
         fetch_population("worldpop", year=2019, countries=["PRK"], cache_dir=tmp_path,
                          base_url=server.url, backoff_s=0.01)  # fmt: skip
+    # not retried, and no absent marker stays (asked again next time)
     assert server.hits["2019/PRK/prk_ppp_2019.tif"] == 1 and not _files(tmp_path)
 
 
@@ -215,7 +215,7 @@ def test_offline_fails_fast(tmp_path: Path) -> None:
     port = s.getsockname()[1]
     s.close()
     t0 = time.perf_counter()
-    with pytest.raises(OfflineError, match="cannot reach 127.0.0.1"):
+    with pytest.raises(DownloadError, match="unreachable"):
         fetch_population("worldpop", year=2020, countries=["PRK", "CHN"], cache_dir=tmp_path,
                          base_url=f"http://127.0.0.1:{port}", retries=4, backoff_s=1.0)
     assert time.perf_counter() - t0 < 1.0  # no back-off: 1 + 2 + 4 + 8 s were not spent

@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
 from yalu.cli.terrain import parse_bbox
-
-
-class _Bar:
-    """A byte progress bar, opened on the first bytes (when the length is known)."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.bar: Any = None
-        self.done = 0
-
-    def update(self, done: int, total: int | None) -> None:
-        if self.bar is None:
-            self.bar = click.progressbar(length=total or 0, label=self.label, file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(done - self.done)
-        self.done = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
 
 
 @click.group()
@@ -62,22 +39,13 @@ def fetch(source: str, countries: tuple[str, ...], bbox: str | None, year: int, 
 
     box = parse_bbox(bbox) if bbox else None
     root = cache_dir if cache_dir is not None else default_cache_dir()
-    bars: dict[str, _Bar] = {}
-
-    def byte_progress(rel: str) -> Callable[[int, int | None], None]:
-        bars[rel] = _Bar(rel)
-        return bars[rel].update
-
     def per_file(rel: str, status: str) -> None:
-        bar = bars.pop(rel, None)
-        if bar is not None:
-            bar.close()
         click.echo(f"{status:>10}: {rel}", err=True)
 
     rep = fetch_population(source, year=year, countries=countries, bbox=box,
                            un_adjusted=un_adjusted, cache_dir=root, base_url=base_url,
                            retries=retries, backoff_s=backoff_s, timeout_s=timeout_s,
-                           progress=per_file, byte_progress=byte_progress)  # fmt: skip
+                           progress=per_file)  # fmt: skip
     click.echo(
         f"{len(rep.downloaded)} downloaded ({rep.bytes_downloaded / 2**20:.1f} MiB), "
         f"{len(rep.reused)} reused, {len(rep.absent)} absent, {rep.retries} retries; cache: {root}"
