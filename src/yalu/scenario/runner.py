@@ -214,9 +214,10 @@ def run_scenario(
     if sc.population.convergence_check:
         prog("convergence check", 0, 1)
         fine = adapt.population_sampling(sc, settlements, area, grid, terrain, refine=2)
-        for oc, lv, (_v, sel, jams, handset) in zip(outcomes, levels, plans, strict=True):
+        for oc, lv, (v, sel, jams, handset) in zip(outcomes, levels, plans, strict=True):
             pl2 = compute_point_layers([s.radio for s in sel], handset, profiles, jams, zones,
-                                       fine.samples.lat_deg, fine.samples.lon_deg, provider,
+                                       fine.samples.lat_deg, fine.samples.lon_deg,
+                                       corrections.provider(provider, v.handset),
                                        terrain=terrain)  # fmt: skip
             oc.reach.sampling = sampling_check(samples, lv, settlements, regions, fine.samples,
                                                pl2.service_level.astype(np.int64))  # fmt: skip
