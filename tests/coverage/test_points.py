@@ -88,3 +88,16 @@ def test_provider_points_are_exact_whatever_the_map_mode(terrain) -> None:  # ty
     np.testing.assert_array_equal(v1, ref)
     assert fast.points_loss_db(a, 900.0, "reverse", la, lo, 1.5) is v1  # cached
     assert np.isnan(v1[3])  # beyond the radius
+
+
+def test_p1812_points_on_nodes_equal_the_map(terrain) -> None:  # type: ignore[no-untyped-def]
+    g = Grid(NORTH - 60 * D3, WEST + 90 * D3, 11 * D3, 13 * D3, 9, 11)
+    m = path_loss_map(terrain, SITE, 10_000, h_tx_m=30, h_rx_m=1.5, frequency_mhz=900,
+                      model="p1812", grid=g)  # fmt: skip
+    la, lo = np.meshgrid(g.lats(), g.lons(), indexing="ij")
+    v = path_loss_at_points(terrain, SITE, 10_000, la, lo, h_tx_m=30, h_rx_m=1.5,
+                            frequency_mhz=900, model="p1812")  # fmt: skip
+    ref = np.asarray(m.values, dtype=np.float64)
+    ok = ~np.isnan(ref)
+    assert ok.sum() >= 40 and np.array_equal(np.isnan(v), ~ok)
+    np.testing.assert_array_equal(v[ok].astype(np.float32), ref[ok])

@@ -1119,6 +1119,8 @@ def path_loss_at_points(
     hata_environment: str = "urban",
     threads: int | None = None,
     direction: Direction | str = Direction.FORWARD,
+    p1812: P1812Options | None = None,
+    landcover: Any = None,
 ) -> np.ndarray:
     """Basic transmission loss [dB] from a site to scattered points, each on its own profile.
 
@@ -1134,6 +1136,8 @@ def path_loss_at_points(
         Point positions [deg], same shape.
     itm : ITMOptions, optional
         ITM options (default :class:`ITMOptions`).
+    p1812, landcover : optional
+        As for :func:`path_loss_map` (``model="p1812"``).
 
     Returns
     -------
@@ -1150,11 +1154,17 @@ def path_loss_at_points(
     spec = make_tile_spec(
         terrain, site, radius_m, h_tx_m=h_tx_m, h_rx_m=h_rx_m, frequency_mhz=frequency_mhz,
         model=model_e, mode=MapMode.EXACT, itm=itm, step_m=step_m, min_distance_m=min_distance_m,
-        hata_environment=hata_environment, direction=direction,
+        hata_environment=hata_environment, direction=direction, p1812=p1812,
+        landcover=landcover,
     )  # fmt: skip
     flat_la, flat_lo = la.ravel(), lo.ravel()
     if flat_la.size == 0:
         return np.empty(la.shape)
+    if model_e is PropagationModel.P1812:
+        with numba_threads(threads):
+            vals = _exact_at(spec, _elevation(spec), _p1812_vector(spec), flat_la, flat_lo,
+                             p1812=True)  # fmt: skip
+        return vals.reshape(la.shape)
     if model_e is not PropagationModel.ITM:
         return _distance_at(spec, model_e, flat_la, flat_lo).reshape(la.shape)
     p = _itm_vector(spec)

@@ -280,6 +280,7 @@ class EnginePathLoss:
                 lo[near], h_tx_m=antenna.height_m, h_rx_m=node_height_m, frequency_mhz=key[1],
                 model=self.model, itm=self.itm, step_m=self.points_step_m or self.step_m,
                 threads=self.threads, direction=d, hata_environment=self.hata_environment,
+                p1812=self.p1812, landcover=self.landcover,
             )  # fmt: skip
         self._at_points[key] = out
         return out
