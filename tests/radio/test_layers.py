@@ -149,3 +149,62 @@ def test_uplink_jammer_reaches_tower_through_point_call():
     ul_j = out.budget.per_technology[Technology.LTE].ul_jammer_dbm
     np.testing.assert_allclose(ul_j[np.isfinite(ul_j)], expected, atol=1e-6)
     assert (j.lat_deg, j.lon_deg, 30.0, (1, 1)) in calls  # jammer -> tower at the tower's height
+
+
+def test_point_layers_equal_grid_layers_at_the_nodes():
+    """compute_point_layers is compute_layers' budget at points: at the grid's nodes, the same."""
+    from yalu.radio.layers import compute_point_layers
+
+    sites = [lte(), lte(id="B", lat_deg=40.02, lon_deg=123.97, band="B3")]
+    j = Jammer(id="J", lat_deg=40.03, lon_deg=124.0, height_m=5.0, eirp_dbm=45.0,
+               ranges_mhz=[(1805.0, 1880.0), (1710.0, 1785.0)])  # fmt: skip
+    zone = CircleZone(label="z", lat_deg=40.02, lon_deg=124.02, radius_m=600.0)
+    sigma = [6.0, 9.0]  # probability layers too
+    grid = compute_layers(sites, Handset(), PROFILES, [j], [zone], GRID, free_space,
+                          location_sigma_db=sigma)
+    la, lo = np.meshgrid(GRID.lats(), GRID.lons(), indexing="ij")
+    pts = compute_point_layers(sites, Handset(), PROFILES, [j], [zone], la.ravel(), lo.ravel(),
+                               free_space, block_elements=100,  # several blocks
+                               location_sigma_db=sigma)
+    assert pts.site_ids == grid.site_ids
+    assert {"p_sms", "p_voice", "p_data"} <= set(grid.layers)
+    assert set(pts.layers) == set(grid.layers)
+    for name, arr in grid.layers.items():
+        got = pts.layers[name].reshape(GRID.shape)
+        if arr.dtype.kind == "f":
+            np.testing.assert_allclose(got, arr, rtol=0, atol=1e-4, equal_nan=True)
+        else:
+            np.testing.assert_array_equal(got, arr)
+    np.testing.assert_array_equal(pts.restricted.reshape(GRID.shape), grid.restricted)
+    assert len(set(pts.service_level.tolist())) > 1  # not a trivial map
+
+
+def test_point_layers_need_a_points_provider():
+    from yalu.errors import ParameterError
+    from yalu.radio.layers import compute_point_layers
+
+    class GridOnly:
+        def grid_loss_db(self, *a):  # type: ignore[no-untyped-def]
+            raise AssertionError
+
+        def point_loss_db(self, *a):  # type: ignore[no-untyped-def]
+            return 100.0
+
+    with pytest.raises(ParameterError, match="points_loss_db"):
+        compute_point_layers([lte()], Handset(), PROFILES, [], [], [40.0], [124.0], GridOnly())
+
+
+def test_layer_inputs_take_a_grid_or_points_not_both():
+    from yalu.errors import ParameterError
+    from yalu.radio.layers import LayerInputs
+
+    with pytest.raises(ParameterError, match="grid"):
+        LayerInputs([lte()], Handset(), [], None, free_space)
+    with pytest.raises(ParameterError, match="grid"):
+        LayerInputs([lte()], Handset(), [], GRID, free_space, points=([40.0], [124.0]))
+    with pytest.raises(ParameterError, match="lon_deg"):
+        LayerInputs.at_points([lte()], Handset(), [], [40.0, 40.01], [124.0], free_space)
+    pts = LayerInputs.at_points([lte()], Handset(), [], [40.0, 40.01], [124.0, 124.02],
+                                free_space)
+    assert pts.length == 2 and pts.grid is None
+    assert LayerInputs([lte()], Handset(), [], GRID, free_space).length == GRID.shape[0]

@@ -152,3 +152,31 @@ def test_calibration_class_offsets_with_scenario_land_cover(
     assert north.sum() > 50 and south.sum() > 50
     np.testing.assert_allclose((ref - got)[north], 8.0, atol=0.01)
     np.testing.assert_allclose((ref - got)[south], 0.0, atol=0.01)
+
+
+def test_corrections_at_population_samples_equal_those_at_nodes():
+    """The corrected provider answers at scattered points (population samples) as at the grid's
+    nodes: calibration (with land-cover classes), P.2108 clutter and P.2109 entry loss."""
+    import math
+
+    from yalu.analysis.calibration import Correction
+    from yalu.geodesy import Grid
+    from yalu.radio.layers import Antenna, FunctionPathLoss
+    from yalu.scenario.adapt import CorrectedPathLoss
+
+    def fs(lat, lon, h_tx, h_rx, f, grid):  # type: ignore[no-untyped-def]
+        la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
+        d = np.hypot((la - lat) * 111e3, (lo - lon) * 84e3) + 50.0
+        return 20 * np.log10(4 * math.pi * d * f * 1e6 / 299_792_458.0)
+
+    g = Grid(41.1, 24.0, 0.01, 0.01, 8, 9)
+    classes = np.tile(np.array([10, 50, 80], np.uint8), (8, 3))
+    w = CorrectedPathLoss(FunctionPathLoss(fs), g, Correction(3.0, -2.0, {50: 6.0}), classes,
+                          clutter_location_pct=50.0, indoor=(0.3, 50.0))  # fmt: skip
+    a = Antenna(41.05, 24.03, 30.0)
+    ref = np.asarray(w.grid_loss_db(a, 1842.5, "forward", g, 1.5), dtype=float)
+    la, lo = np.meshgrid(g.lats(), g.lons(), indexing="ij")
+    got = w.points_loss_db(a, 1842.5, "forward", la.ravel(), lo.ravel(), 1.5).reshape(g.shape)
+    base = np.asarray(fs(41.05, 24.03, 30, 1.5, 1842.5, g))
+    assert np.nanmax(np.abs(ref - base)) > 5.0  # the corrections do something
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4)

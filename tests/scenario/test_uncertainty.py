@@ -153,3 +153,35 @@ def test_bad_uncertainty_input():
                        .replace("HI_H", "1").replace("LO", "-1").replace("HI", "1")
                        .replace("SD", "1"))
     assert bad["uncertainty"]["samples"] == 24
+
+
+def test_tally_skips_duplicates_and_sections():
+    """A section (part of a larger place's footprint) or a duplicate holds no people of its own:
+    the tally counts each person once, as the reach does."""
+    from yalu.geodesy import Grid
+    from yalu.scenario.uncertainty import Tally
+
+    grid = Grid(41.0, 125.0, 0.01, 0.01, 3, 3)
+    base = {"country": "KP", "province": "P", "lat_deg": 40.99, "lon_deg": 125.01,
+            "duplicate_of": None, "section_of": None}  # fmt: skip
+    recs = [{**base, "population": 1000}, {**base, "population": 300, "section_of": 1},
+            {**base, "population": 70, "duplicate_of": 2}]  # fmt: skip
+    t = Tally(grid, recs, np.full(grid.shape, "KP"), np.ones(grid.shape, bool))
+    level = np.full(grid.shape, 3, np.int8)
+    np.testing.assert_array_equal(t.people(level), [[1000.0, 1000.0, 1000.0]])
+    np.testing.assert_allclose(t.expected_people(np.full(grid.shape, 0.5)), [500.0])
+
+
+def test_without_location_variability_expected_people_are_the_headline(tmp_path):
+    """sigma 0: P(level) is 0 or 1 at every sample, so the expected people equal the people
+    within reach (both counted at the population samples, not at grid nodes)."""
+    sc = scenario(samples=2)
+    sc.propagation.location_sigma_db = 0.0
+    r = run_scenario(sc, tmp_path / "s0")
+    for v in r.summary["variants"].values():
+        exp, n50 = v["expected_population_within_reach"], v["population_within_reach"]
+        assert n50
+        for cc, per in n50.items():
+            for prov, lv in per.items():
+                for k, x in lv.items():
+                    assert exp[cc][prov][k] == pytest.approx(x, abs=0.5)

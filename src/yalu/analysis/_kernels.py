@@ -93,3 +93,60 @@ def sum_by_label(labels: np.ndarray, levels: np.ndarray, weights: np.ndarray,
             continue
         out[lab, lev] += w
     return out
+
+
+@njit(cache=True)
+def overlap_1d(a_edges: np.ndarray, b_edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Overlaps of the cells of two increasing edge lists: (cell of a, cell of b, fraction of the
+    a cell's length inside the b cell), for every pair that overlaps."""
+    na = a_edges.size - 1
+    nb = b_edges.size - 1
+    cap = na + nb + 1
+    ia = np.empty(cap, np.int64)
+    ib = np.empty(cap, np.int64)
+    fr = np.empty(cap)
+    n = 0
+    j = 0
+    for i in range(na):
+        a0 = a_edges[i]
+        a1 = a_edges[i + 1]
+        width = a1 - a0
+        if width <= 0.0:
+            continue
+        while j < nb and b_edges[j + 1] <= a0:
+            j += 1
+        k = j
+        while k < nb and b_edges[k] < a1:
+            lo = max(a0, b_edges[k])
+            hi = min(a1, b_edges[k + 1])
+            if hi > lo:
+                if n == cap:
+                    cap *= 2
+                    ia2 = np.empty(cap, np.int64)
+                    ib2 = np.empty(cap, np.int64)
+                    fr2 = np.empty(cap)
+                    ia2[:n] = ia[:n]
+                    ib2[:n] = ib[:n]
+                    fr2[:n] = fr[:n]
+                    ia, ib, fr = ia2, ib2, fr2
+                ia[n] = i
+                ib[n] = k
+                fr[n] = (hi - lo) / width
+                n += 1
+            k += 1
+    return ia[:n], ib[:n], fr[:n]
+
+
+@njit(cache=True)
+def resample_sum(values: np.ndarray, r_a: np.ndarray, r_b: np.ndarray, r_f: np.ndarray,
+                 c_a: np.ndarray, c_b: np.ndarray, c_f: np.ndarray, out: np.ndarray) -> None:
+    """``out[rb, cb] += values[ra, ca] * rf * cf`` over the row and column overlaps (the share of
+    each source cell that falls in each target cell); NaN and negative values are skipped."""
+    for p in range(r_a.size):
+        ra = r_a[p]
+        rb = r_b[p]
+        rf = r_f[p]
+        for q in range(c_a.size):
+            v = values[ra, c_a[q]]
+            if v > 0.0:
+                out[rb, c_b[q]] += v * rf * c_f[q]

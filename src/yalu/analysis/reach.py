@@ -3,10 +3,14 @@
 Service levels are the integers of the radio layer: 0 none, 1 SMS, 2 voice, 3 data. Every count is
 cumulative: ``sms`` counts everyone who can at least send a text, so ``sms >= voice >= data``.
 
-People come from settlements (GeoNames places, at the node nearest to each place) and, optionally,
-from a population raster (zonal sums: each raster cell takes the service of its nearest node).
-Places of unknown population (0 in GeoNames) are counted as places, never as people. Places flagged
-as duplicates (:func:`yalu.analysis.settlements.flag_duplicates`) are listed but not counted.
+People come from settlements (GeoNames places) and, optionally, from a population raster. Where
+the service was evaluated at population samples (:mod:`yalu.analysis.population`: settlement
+footprints and raster cells, each sample on its own path to every site), each sample's people take
+the sample's service level; otherwise (a service-level map alone) each place takes the level of its
+nearest grid node and each raster cell that of the node nearest to it. Places of unknown
+population (0 in GeoNames) are counted as places, never as people. Places flagged as duplicates
+(:func:`yalu.analysis.settlements.flag_duplicates`) or as sections of a larger place
+(:func:`yalu.analysis.population.sections`) are listed but not counted.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy as np
 from yalu.analysis import _kernels
 from yalu.analysis.area import UNKNOWN, AnalysisArea, Regions
 from yalu.analysis.geo import cell_area_km2
+from yalu.analysis.population import FootprintLaw, PopulationSamples, sections
 from yalu.analysis.settlements import Settlements, flag_duplicates
 from yalu.errors import InputError, ParameterError
 from yalu.geodesy.grid import Grid
@@ -36,6 +41,8 @@ __all__ = [
     "census_table",
     "level_name",
     "population_reach",
+    "sample_headline",
+    "sampling_check",
     "settlement_nodes",
 ]
 
@@ -109,6 +116,7 @@ class ReachResult:
     census: list[dict[str, Any]] = field(default_factory=list)
     raster_population_within_reach: dict[str, dict[str, dict[str, float]]] | None = None
     raster_population_in_area: dict[str, dict[str, float]] | None = None
+    sampling: dict[str, Any] | None = None
 
     def totals(self, country: str | None = None) -> dict[str, int]:
         """People within reach per level, summed over provinces (and countries unless given)."""
@@ -137,6 +145,8 @@ class ReachResult:
         if self.raster_population_within_reach is not None:
             d["raster_population_within_reach"] = self.raster_population_within_reach
             d["raster_population_in_area"] = self.raster_population_in_area
+        if self.sampling is not None:
+            d["sampling"] = self.sampling
         return d
 
 
@@ -164,6 +174,11 @@ def population_reach(
     census: Sequence[CensusRow] | None = None,
     census_settlements: Settlements | None = None,
     dedupe_km: float = 5.0,
+    samples: PopulationSamples | None = None,
+    sample_level: Any | None = None,
+    sample_best_server: Any | None = None,
+    section_of: Any | None = None,
+    footprint_law: FootprintLaw | None = None,
 ) -> ReachResult:
     """Population, places and area within reach of each service level.
 
@@ -193,6 +208,14 @@ def population_reach(
         census the settlement list covers. Default ``settlements``.
     dedupe_km : float
         Radius for :func:`flag_duplicates`; 0 disables de-duplication.
+    samples : PopulationSamples, optional
+        Population samples (settlement footprints, ``owner`` >= 0, and raster cells, -1) where
+        the service was evaluated: people are counted at the samples, with ``sample_level``
+        (and ``sample_best_server``), instead of at grid nodes. Raster samples replace
+        ``population_raster``.
+    sample_level, sample_best_server : (n_samples,) int arrays, optional
+    section_of : (n_settlements,) int array, optional
+        :func:`yalu.analysis.population.sections` of ``settlements``: sections are not counted.
 
     Returns
     -------
@@ -233,6 +256,9 @@ def population_reach(
         in_ar = np.ones(n, bool)
     counted = in_grid & in_ar
     dup = flag_duplicates(settlements, dedupe_km) if dedupe_km > 0 and n else np.full(n, -1)
+    sec = np.full(n, -1) if section_of is None else np.asarray(section_of, dtype=np.int64)
+    if sec.shape != (n,):
+        raise ParameterError("section_of", f"array of shape {sec.shape}", f"shape ({n},)")
     lev = np.where(in_grid, sl[row, col], 0)
     bs = None
     if best_server is not None:
@@ -240,8 +266,30 @@ def population_reach(
         if bsa.shape != sl.shape:
             raise ParameterError("best_server", f"array of shape {bsa.shape}", f"shape {sl.shape}")
         bs = np.where(in_grid, bsa[row, col], -1)
+    # people of each settlement with at least each level: at its samples, or all at its node
+    people_k = np.zeros((n, 4))
+    if samples is not None:
+        slv, sbs = _check_samples(samples, sample_level, sample_best_server)
+        own = samples.owner
+        mine = (own >= 0) & (own < n)
+        for k in range(4):
+            sel = mine & (slv >= k)
+            people_k[:, k] = np.bincount(own[sel], weights=samples.people[sel], minlength=n)[:n]
+        # a place's level and best site: those at its centre (its first sample)
+        first = np.full(n, -1, dtype=np.int64)
+        idx = np.flatnonzero(mine)[::-1]
+        first[own[idx]] = idx
+        has = first >= 0
+        lev = np.where(has, slv[np.maximum(first, 0)], lev)
+        if sbs is not None:
+            bs = np.where(has, sbs[np.maximum(first, 0)], -1 if bs is None else bs)
+    else:
+        pop_all = np.asarray(settlements.population, dtype=float)
+        for k in range(4):
+            people_k[:, k] = np.where(lev >= k, pop_all, 0.0)
 
     pop_reach: dict[str, dict[str, dict[str, int]]] = {}
+    people_acc: dict[str, dict[str, dict[str, float]]] = {}
     places_reach: dict[str, dict[str, dict[str, int]]] = {}
     unk_reach: dict[str, dict[str, dict[str, int]]] = {}
     pop_area: dict[str, dict[str, int]] = {}
@@ -270,24 +318,34 @@ def population_reach(
         if bs is not None and li > 0 and int(bs[i]) >= 0:
             k = int(bs[i])
             rec["best_site"] = str(site_ids[k]) if site_ids is not None and k < len(site_ids) else k
-        if dup[i] >= 0:
-            rec["duplicate_of"] = int(settlements.geonameid[dup[i]])
+        rec["section_of"] = None
+        rec["people_within_reach"] = {LEVELS[k]: int(round(people_k[i, k])) for k in (1, 2, 3)}
+        if dup[i] >= 0 or sec[i] >= 0:
+            if dup[i] >= 0:
+                rec["duplicate_of"] = int(settlements.geonameid[dup[i]])
+            if sec[i] >= 0:
+                rec["section_of"] = int(settlements.geonameid[sec[i]])
+            rec["people_within_reach"] = {lv: 0 for lv in levels}
             records.append(rec)
             continue
         records.append(rec)
-        pr = pop_reach.setdefault(cc, {}).setdefault(prov, {lv: 0 for lv in levels})
+        pr = people_acc.setdefault(cc, {}).setdefault(prov, {lv: 0.0 for lv in levels})
         pl = places_reach.setdefault(cc, {}).setdefault(prov, {lv: 0 for lv in levels})
         pu = unk_reach.setdefault(cc, {}).setdefault(prov, {lv: 0 for lv in levels})
         pop_area.setdefault(cc, {}).setdefault(prov, 0)
         places_area.setdefault(cc, {}).setdefault(prov, 0)
         pop_area[cc][prov] += pop
         places_area[cc][prov] += 1
-        for k in range(1, li + 1):
+        for k in range(1, 4):
             lv = LEVELS[k]
-            pr[lv] += pop
-            pl[lv] += 1
-            if pop <= 0:
-                pu[lv] += 1
+            pr[lv] += float(people_k[i, k])
+            if k <= li:
+                pl[lv] += 1
+                if pop <= 0:
+                    pu[lv] += 1
+    for cc, provs_f in people_acc.items():
+        for prov, per_f in provs_f.items():
+            pop_reach.setdefault(cc, {})[prov] = {lv: int(round(per_f[lv])) for lv in levels}
     share: dict[str, dict[str, dict[str, float]]] = {}
     for cc, provs in pop_reach.items():
         for prov, per in provs.items():
@@ -309,13 +367,49 @@ def population_reach(
     )
     if census:
         result.census = _census_rows(
-            census, settlements if census_settlements is None else census_settlements, dedupe_km, records
-        )
-    if population_raster is not None:
+            census, settlements if census_settlements is None else census_settlements, dedupe_km,
+            records, use_sections=section_of is not None, law=footprint_law,
+        )  # fmt: skip
+    if samples is not None and bool((samples.owner < 0).any()):
+        rp, ra = _samples_raster_reach(samples, slv, regions)
+        result.raster_population_within_reach = rp
+        result.raster_population_in_area = ra
+    elif population_raster is not None:
         rp, ra = _raster_reach(population_raster, grid, sl, in_area, node_region, regions)
         result.raster_population_within_reach = rp
         result.raster_population_in_area = ra
     return result
+
+
+def _check_samples(
+    samples: PopulationSamples, level: Any, best: Any
+) -> tuple[np.ndarray, np.ndarray | None]:
+    m = len(samples)
+    if level is None:
+        raise ParameterError("sample_level", None, f"an int array of {m} levels (with samples)")
+    lv = np.asarray(level)
+    if lv.shape != (m,) or not np.issubdtype(lv.dtype, np.integer):
+        raise ParameterError("sample_level", f"array of shape {lv.shape}, dtype {lv.dtype}",
+                             f"an int array of shape ({m},)")
+    lv = np.where((lv >= 0) & (lv <= 3), lv, 0).astype(np.int64)
+    bs = None
+    if best is not None:
+        bs = np.asarray(best)
+        if bs.shape != (m,):
+            raise ParameterError("sample_best_server", f"array of shape {bs.shape}", f"shape ({m},)")
+    return lv, bs
+
+
+def _samples_raster_reach(
+    samples: PopulationSamples, level: np.ndarray, regions: Regions
+) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, dict[str, float]]]:
+    sel = samples.owner < 0
+    lab = regions.label_points(samples.lat_deg[sel], samples.lon_deg[sel]).astype(np.int64)
+    nreg = len(regions.codes)
+    lab = np.where(lab < 0, nreg, lab)
+    tab = _kernels.sum_by_label(lab, level[sel], np.ascontiguousarray(samples.people[sel]),
+                                nreg + 1, 3)  # fmt: skip
+    return _raster_tables(tab, regions)
 
 
 def _census_rows(
@@ -323,19 +417,27 @@ def _census_rows(
     allset: Settlements,
     dedupe_km: float,
     records: list[dict[str, Any]],
+    use_sections: bool = False,
+    law: FootprintLaw | None = None,
 ) -> list[dict[str, Any]]:
     rank = {name: k for k, name in _NAMES.items()}
     dup = flag_duplicates(allset, dedupe_km) if dedupe_km > 0 and len(allset) else np.full(len(allset), -1)
+    sec = sections(allset, law) if use_sections else np.full(len(allset), -1)
     full = np.array([f"{c}.{a}" for c, a in zip(allset.country, allset.admin1_code, strict=True)])
     out = []
     for row in census:
-        sel = np.isin(full, row.codes) & (dup < 0)
+        sel = np.isin(full, row.codes) & (dup < 0) & (sec < 0)
         listed = int(allset.population[sel].sum())
         within = {lv: 0 for lv in LEVELS.values()}
         for rec in records:
-            if rec["duplicate_of"] is None and rec["admin1_code"] in row.codes:
-                for k in range(1, rank[rec["service_level"]] + 1):
-                    within[LEVELS[k]] += rec["population"]
+            if (rec["duplicate_of"] is None and rec.get("section_of") is None
+                    and rec["admin1_code"] in row.codes):
+                for k in range(1, 4):
+                    lv = LEVELS[k]
+                    if "people_within_reach" in rec:
+                        within[lv] += rec["people_within_reach"][lv]
+                    elif k <= rank[rec["service_level"]]:
+                        within[lv] += rec["population"]
         out.append({
             "province": row.province,
             "admin1_codes": list(row.codes),
@@ -396,6 +498,13 @@ def _raster_reach(
     lab = np.where(ok & (lab < 0), nreg, lab)
     tab = _kernels.sum_by_label(lab.astype(np.int64), sl[rr, cc].astype(np.int64),
                                 np.ascontiguousarray(pop), nreg + 1, 3)
+    return _raster_tables(tab, regions)
+
+
+def _raster_tables(
+    tab: np.ndarray, regions: Regions
+) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, dict[str, float]]]:
+    nreg = len(regions.codes)
     within: dict[str, dict[str, dict[str, float]]] = {}
     total: dict[str, dict[str, float]] = {}
     for k in range(nreg + 1):
@@ -410,3 +519,71 @@ def _raster_reach(
         total.setdefault(cc_, {}).setdefault(prov, 0.0)
         total[cc_][prov] += float(cum[0])
     return within, total
+
+
+def sample_headline(
+    samples: PopulationSamples, level: Any, settlements: Settlements, regions: Regions
+) -> dict[str, dict[str, dict[str, float]]]:
+    """People with at least each level by source (``settlements``, ``raster``) and country:
+    settlement samples by their place's country, raster samples by the region holding them."""
+    lv, _ = _check_samples(samples, level, None)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    own = samples.owner
+    mine = own >= 0
+    cc = np.full(len(samples), UNKNOWN, dtype=object)
+    if mine.any():
+        cc[mine] = np.asarray(settlements.country, dtype=object)[own[mine]]
+    if (~mine).any():
+        lab = regions.label_points(samples.lat_deg[~mine], samples.lon_deg[~mine])
+        names = np.array(list(regions.countries) + [UNKNOWN], dtype=object)
+        cc[~mine] = names[np.where(lab < 0, len(regions.countries), lab)]
+    for src, sel in (("settlements", mine), ("raster", ~mine)):
+        if not sel.any():
+            continue
+        d = out.setdefault(src, {})
+        for c in sorted(set(cc[sel])):
+            m = sel & (cc == c)
+            d[str(c)] = {LEVELS[k]: float(samples.people[m & (lv >= k)].sum()) for k in (1, 2, 3)}
+    return out
+
+
+def sampling_check(
+    samples: PopulationSamples,
+    level: Any,
+    settlements: Settlements,
+    regions: Regions,
+    fine: PopulationSamples | None = None,
+    fine_level: Any | None = None,
+) -> dict[str, Any]:
+    """The population sampling of a run and, with ``fine`` (the same at half the spacing), the
+    headline at both and their relative difference ``(fine - coarse) / coarse`` per source,
+    country and level (0 where both are 0; None where only the coarse one is 0)."""
+    head = sample_headline(samples, level, settlements, regions)
+    own = samples.owner
+    out: dict[str, Any] = {
+        "source": samples.source,
+        "spacing_m": samples.spacing_m,
+        "samples": len(samples),
+        "settlement_samples": int((own >= 0).sum()),
+        "raster_samples": int((own < 0).sum()),
+        "headline": head,
+    }
+    if fine is None:
+        out["half_spacing"] = None
+        return out
+    head2 = sample_headline(fine, fine_level, settlements, regions)
+    rel: dict[str, dict[str, dict[str, float | None]]] = {}
+    worst = 0.0
+    for src in sorted(set(head) | set(head2)):
+        for c in sorted(set(head.get(src, {})) | set(head2.get(src, {}))):
+            a = head.get(src, {}).get(c, {})
+            b = head2.get(src, {}).get(c, {})
+            for lvn in LEVELS.values():
+                x, y = a.get(lvn, 0.0), b.get(lvn, 0.0)
+                r = 0.0 if x == y else (None if x == 0 else (y - x) / x)
+                rel.setdefault(src, {}).setdefault(c, {})[lvn] = r
+                if r is not None:
+                    worst = max(worst, abs(r))
+    out["half_spacing"] = {"spacing_m": fine.spacing_m, "samples": len(fine), "headline": head2,
+                           "relative_difference": rel, "max_abs_relative_difference": worst}
+    return out

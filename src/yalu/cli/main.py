@@ -105,6 +105,7 @@ register("landcover", "yalu.cli.landcover:landcover")
 register("calibrate", "yalu.cli.calibrate:calibrate")
 register("p1812", "yalu.cli.p1812:p1812")
 register("schema", "yalu.cli.schema:schema")
+register("population", "yalu.cli.population:population")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -94,6 +94,7 @@ __all__ = [
     "coerce_itm_options",
     "numba_threads",
     "path_loss_map",
+    "path_loss_at_points",
 ]
 
 ProgressFn = Callable[[int, int], None]
@@ -562,31 +563,38 @@ def _row_bands(g: Grid) -> list[tuple[int, int]]:
     return _chunks(g.n_rows, max(1, min(256, 400_000 // g.n_cols, g.n_rows // 20 or 1)))
 
 
+def _distance_at(
+    spec: TileSpec, model: PropagationModel, lat: np.ndarray, lon: np.ndarray
+) -> np.ndarray:
+    """Hata or free-space loss at nodes (NaN beyond the radius), float64."""
+    dist, _az = _node_geodesics(spec, lat, lon)
+    inside = dist <= spec.radius_m
+    d = np.maximum(dist[inside], spec.min_distance_m)
+    vals = np.full(lat.shape, np.nan)
+    if model is PropagationModel.FREE_SPACE:
+        from yalu.propagation.free_space import free_space_loss_db
+
+        vals[inside] = free_space_loss_db(d, spec.frequency_mhz)
+    else:
+        import warnings
+
+        from yalu.propagation.hata import hata_loss_db
+
+        with warnings.catch_warnings():
+            # the map spans distances outside Hata's 1-20 km on purpose (said in attrs)
+            warnings.simplefilter("ignore")
+            vals[inside] = hata_loss_db(
+                d, spec.frequency_mhz, spec.h_tx_m, spec.h_rx_m, spec.hata_environment
+            )
+    return vals
+
+
 def _distance_model(spec: TileSpec, model: PropagationModel) -> np.ndarray:
     g = spec.grid
     out = np.full(g.shape, np.nan, dtype=np.float32)
     for a, b in _row_bands(g):
         la, lo = _row_nodes(g, a, b)
-        dist, _az = _node_geodesics(spec, la, lo)
-        inside = dist <= spec.radius_m
-        d = np.maximum(dist[inside], spec.min_distance_m)
-        band = np.full(la.shape, np.nan, dtype=np.float32)
-        if model is PropagationModel.FREE_SPACE:
-            from yalu.propagation.free_space import free_space_loss_db
-
-            band[inside] = free_space_loss_db(d, spec.frequency_mhz)
-        else:
-            import warnings
-
-            from yalu.propagation.hata import hata_loss_db
-
-            with warnings.catch_warnings():
-                # the map spans distances outside Hata's 1-20 km on purpose (said in attrs)
-                warnings.simplefilter("ignore")
-                band[inside] = hata_loss_db(
-                    d, spec.frequency_mhz, spec.h_tx_m, spec.h_rx_m, spec.hata_environment
-                )
-        out[a:b] = band.reshape(b - a, g.n_cols)
+        out[a:b] = _distance_at(spec, model, la, lo).reshape(b - a, g.n_cols)
     return out
 
 
@@ -1235,3 +1243,76 @@ def path_loss_maps(
         )  # fmt: skip
         for i, s in enumerate(specs)
     ]
+
+
+def path_loss_at_points(
+    terrain: Any,
+    site: tuple[float, float],
+    radius_m: float,
+    lat_deg: Any,
+    lon_deg: Any,
+    *,
+    h_tx_m: float,
+    h_rx_m: float = 1.5,
+    frequency_mhz: float,
+    model: PropagationModel | str = PropagationModel.ITM,
+    itm: ITMOptions | None = None,
+    step_m: float | None = None,
+    min_distance_m: float | None = None,
+    hata_environment: str = "urban",
+    threads: int | None = None,
+    direction: Direction | str = Direction.FORWARD,
+    p1812: P1812Options | None = None,
+    landcover: Any = None,
+) -> np.ndarray:
+    """Basic transmission loss [dB] from a site to scattered points, each on its own profile.
+
+    The computation of exact mode (module doc) at arbitrary points instead of raster nodes: a
+    point that coincides with a node of an exact map gets the node's value, bit for bit.
+
+    Parameters
+    ----------
+    terrain, site, radius_m, h_tx_m, h_rx_m, frequency_mhz, model, step_m, min_distance_m,
+    hata_environment, threads, direction
+        As for :func:`path_loss_map` (``mode`` is always exact).
+    lat_deg, lon_deg : array_like
+        Point positions [deg], same shape.
+    itm : ITMOptions, optional
+        ITM options (default :class:`ITMOptions`).
+    p1812, landcover : optional
+        As for :func:`path_loss_map` (``model="p1812"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 loss [dB] of the points' shape, NaN beyond ``radius_m``.
+    """
+    la = np.asarray(lat_deg, dtype=np.float64)
+    lo = np.asarray(lon_deg, dtype=np.float64)
+    if la.shape != lo.shape:
+        raise ParameterError("lon_deg", f"array of shape {lo.shape}", f"the shape of lat_deg {la.shape}")
+    if la.size and not (np.isfinite(la).all() and np.isfinite(lo).all()):
+        raise ParameterError("lat_deg/lon_deg", "non-finite values", "finite degrees")
+    model_e = parse_choice(PropagationModel, model, "model")
+    spec = make_tile_spec(
+        terrain, site, radius_m, h_tx_m=h_tx_m, h_rx_m=h_rx_m, frequency_mhz=frequency_mhz,
+        model=model_e, mode=MapMode.EXACT, itm=itm, step_m=step_m, min_distance_m=min_distance_m,
+        hata_environment=hata_environment, direction=direction, p1812=p1812,
+        landcover=landcover,
+    )  # fmt: skip
+    flat_la, flat_lo = la.ravel(), lo.ravel()
+    if flat_la.size == 0:
+        return np.empty(la.shape)
+    if model_e is PropagationModel.P1812:
+        with numba_threads(threads):
+            vals = _exact_at(spec, _elevation(spec), _p1812_vector(spec)[None, :], flat_la,
+                             flat_lo, p1812=True)[0]  # fmt: skip
+        return vals.reshape(la.shape)
+    if model_e is not PropagationModel.ITM:
+        return _distance_at(spec, model_e, flat_la, flat_lo).reshape(la.shape)
+    p = _itm_vector(spec)
+    _check_itm(spec, p)
+    elev = _elevation(spec)
+    with numba_threads(threads):
+        vals = _exact_at(spec, elev, p[None, :], flat_la, flat_lo)[0]
+    return vals.reshape(la.shape)

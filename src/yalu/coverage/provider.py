@@ -13,11 +13,16 @@ window is read here, and the result is bit-identical to the local run. :meth:`~E
 computes the maps of one antenna (position and height) on one grid together, locally or as one
 task (:func:`~yalu.coverage.tile_job_multi`): one terrain window, and in exact mode one profile
 per node and one ITM geometry per direction for all their frequencies.
+
+Losses at scattered points (:meth:`EnginePathLoss.points_loss_db`, the population's sample points)
+are exact mode's computation at each point, whatever the map mode: each point has its own
+geodesic profile from the antenna (:func:`yalu.coverage.engine.path_loss_at_points`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import warnings
 from collections.abc import Callable, Iterable
@@ -34,6 +39,7 @@ from yalu.coverage.engine import (
     TileSpec,
     make_tile_spec,
     numba_threads,
+    path_loss_at_points,
     tile_job,
     tile_job_multi,
 )
@@ -80,6 +86,9 @@ class EnginePathLoss:
         Compute the maps of :meth:`prefetch` as tasks on this Dask cluster.
     worker_threads : int
         numba threads per task on the cluster (default 1: one core per Dask worker thread).
+    points_step_m : float, optional
+        Profile step [m] of losses at scattered points (default ``step_m``): kept apart so that
+        answers at points need not follow a display grid's spacing.
     """
 
     def __init__(
@@ -97,6 +106,7 @@ class EnginePathLoss:
         worker_threads: int = 1,
         p1812: P1812Options | None = None,
         landcover: Any = None,
+        points_step_m: float | None = None,
     ) -> None:
         check_range("radius_m", radius_m, 0.0, 500e3, lo_inclusive=False)
         self.terrain = terrain
@@ -115,8 +125,10 @@ class EnginePathLoss:
         self.bytes_sent = 0
         self.bytes_received = 0
         self.tasks = 0
+        self.points_step_m = points_step_m
         self._maps: dict[tuple[Any, ...], np.ndarray] = {}
         self._points: dict[tuple[Any, ...], float] = {}
+        self._at_points: dict[tuple[Any, ...], np.ndarray] = {}
 
     @property
     def reciprocal(self) -> bool:
@@ -272,6 +284,42 @@ class EnginePathLoss:
         key = self._map_key(antenna, frequency_mhz, direction, grid, node_height_m)
         hit = self._maps.get(key)
         return hit if hit is not None else self._compute(key)
+
+    def points_loss_db(
+        self,
+        antenna: Antenna,
+        frequency_mhz: float,
+        direction: str,
+        lat_deg: Any,
+        lon_deg: Any,
+        node_height_m: float,
+    ) -> np.ndarray:
+        """Loss [dB] between ``antenna`` and each point (float64, NaN beyond the radius), each on
+        its own geodesic profile (exact mode's computation, whatever :attr:`mode`)."""
+        la = np.ascontiguousarray(lat_deg, dtype=np.float64)
+        lo = np.ascontiguousarray(lon_deg, dtype=np.float64)
+        d = parse_choice(Direction, direction, "direction")
+        if self.reciprocal:
+            d = Direction.FORWARD
+        digest = hashlib.sha1(la.tobytes() + b"|" + lo.tobytes()).hexdigest()
+        key = (tuple(antenna), round(float(frequency_mhz), 6), d.value, float(node_height_m),
+               la.shape, digest)  # fmt: skip
+        hit = self._at_points.get(key)
+        if hit is not None:
+            return hit
+        out = np.full(la.shape, np.nan)
+        _, dist = azimuth_distance(antenna.lat_deg, antenna.lon_deg, la, lo)
+        near = np.asarray(dist) <= self.radius_m
+        if near.any():
+            out[near] = path_loss_at_points(
+                self.terrain, (antenna.lat_deg, antenna.lon_deg), self.radius_m, la[near],
+                lo[near], h_tx_m=antenna.height_m, h_rx_m=node_height_m, frequency_mhz=key[1],
+                model=self.model, itm=self.itm, step_m=self.points_step_m or self.step_m,
+                threads=self.threads, direction=d, hata_environment=self.hata_environment,
+                p1812=self.p1812, landcover=self.landcover,
+            )  # fmt: skip
+        self._at_points[key] = out
+        return out
 
     def point_loss_db(self, tx: Antenna, rx: Antenna, frequency_mhz: float) -> float:
         """Loss [dB] from ``tx`` to ``rx`` on their geodesic profile; inf beyond the radius.

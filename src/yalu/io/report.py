@@ -67,6 +67,39 @@ def _country_totals(pop: Mapping[str, Any], country: str) -> dict[str, int]:
     return out
 
 
+def _convergence_text(sampling: Mapping[str, Any] | None) -> str:
+    """The population sampling and its check at half the spacing, in one paragraph."""
+    if not sampling:
+        return ""
+    src = "raster" if "raster" in sampling.get("headline", {}) else "settlements"
+    head = sampling.get("headline", {}).get(src, {})
+    txt = (f"Population sampling: {sampling.get('samples', 0):,} samples every "
+           f"{sampling.get('spacing_m', 0):.0f} m ({sampling.get('source', '')}); service is "
+           "evaluated at every sample, each on its own path, so the headline does not depend on "
+           "the map grid.")  # fmt: skip
+    half = sampling.get("half_spacing")
+    if not half:
+        return txt + " Convergence not checked (population.convergence_check: false)."
+    parts = []
+    for cc in sorted(head):
+        a = head[cc]
+        b = half.get("headline", {}).get(src, {}).get(cc, {})
+        r = half.get("relative_difference", {}).get(src, {}).get(cc, {})
+        parts.append(f"{cc} SMS {_fmt_int(a.get('sms'))} → {_fmt_int(b.get('sms'))} "
+                     f"({_signed_pct(r.get('sms'))}), data {_fmt_int(a.get('data'))} → "
+                     f"{_fmt_int(b.get('data'))} ({_signed_pct(r.get('data'))})")  # fmt: skip
+    worst = float(half.get("max_abs_relative_difference", 0.0))
+    verdict = ("converged" if worst <= 0.03 else
+               "NOT converged: refine population.sample_spacing_m")  # fmt: skip
+    return (txt + f" Convergence check at half the spacing ({half.get('spacing_m', 0):.0f} m, "
+            f"{half.get('samples', 0):,} samples): " + "; ".join(parts)
+            + f". Largest relative difference {worst:.2%}: {verdict} (threshold 3 %).")
+
+
+def _signed_pct(v: Any) -> str:
+    return "n/a" if v is None else f"{float(v):+.2%}"
+
+
 def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
     b: list[_Block] = []
     sc = summary.get("scenario", {})
@@ -145,6 +178,9 @@ def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
             + "; ".join(f"{c['reported']} — model: {c['model']}" for c in bad)
             + ". See the Sanity section."
         )))
+    conv = _convergence_text(pv.get("sampling"))
+    if conv:
+        b.append(_Block("p", conv))
 
     # maps
     if maps:
@@ -157,8 +193,10 @@ def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
     b.append(_Block("h2", f"Population within reach by province ({primary})"))
     b.append(_Block("p", (
         "Cumulative levels: SMS counts everyone who can at least send a text, so SMS ≥ voice ≥ data. "
-        "People are the GeoNames populations of the listed settlements at their nearest node; places "
-        "of unknown population are counted as places only."
+        "People are the GeoNames populations of the listed settlements, spread over each place's "
+        "built-up footprint and counted where they live (each sample on its own path to every "
+        "site), not at a grid node; sections of a larger place (its districts) are counted once, "
+        "within it; places of unknown population are counted as places only."
     )))
     rows = []
     pop_area = pv.get("population_in_area", {})

@@ -8,7 +8,11 @@ Schema (``"schema": "yalu.summary/1"``)::
     population_within_reach  {country: {province: {sms|voice|data: people}}}   primary variant
     area_km2                 {country: {sms|voice|data: km2}}                   primary variant
     settlements              [{geonameid, name, country, province, population, service_level,
-                               best_site, lat_deg, lon_deg, duplicate_of}]       primary variant
+                               best_site, lat_deg, lon_deg, duplicate_of, section_of,
+                               people_within_reach {sms|voice|data}}]            primary variant
+    population_sampling      {source, spacing_m, samples, headline {settlements|raster: {country:
+                               {sms|voice|data}}}, half_spacing {spacing_m, samples, headline,
+                               relative_difference, max_abs_relative_difference}}  primary variant
     variants                 {name: {description, settings, population_within_reach, area_km2,
                                places_within_reach, unknown_population_places_within_reach,
                                population_in_area, share_within_reach, analysis_area_km2, census,
@@ -46,7 +50,7 @@ __all__ = ["SCHEMA", "make_summary", "read_summary", "round_floats", "summary_te
 SCHEMA = "yalu.summary/1"
 _SETTLEMENT_KEYS = (
     "geonameid", "name", "country", "province", "population", "service_level", "best_site",
-    "lat_deg", "lon_deg", "duplicate_of",
+    "lat_deg", "lon_deg", "duplicate_of", "section_of", "people_within_reach", "admin1_code",
 )
 
 
@@ -123,6 +127,7 @@ def make_summary(
         "primary_variant": primary,
         "variant_order": list(variants),
         "population_within_reach": prim["population_within_reach"],
+        "population_sampling": prim.get("sampling"),
         "area_km2": prim["area_km2"],
         "settlements": settlements,
         "variants": out_variants,

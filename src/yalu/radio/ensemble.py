@@ -102,8 +102,8 @@ class BudgetEnsemble:
     profiles : mapping Technology -> TechnologyProfile
     inputs : LayerInputs
         The budget inputs of ``sites`` (and the jammers) on a grid.
-    nodes : bool array of the grid's shape
-        The nodes to evaluate (the analysis area, settlements).
+    nodes : bool array of the grid's shape, or (n_points,) with inputs at points
+        The nodes to evaluate (the analysis area, settlements, population samples).
     block_rows : int
         Rows of the grid read per block while building.
     """
@@ -118,10 +118,12 @@ class BudgetEnsemble:
         *,
         block_rows: int = 64,
     ) -> None:
+        # on a grid, blocks of rows; at points (LayerInputs.at_points), blocks of points
+        shape = inputs.grid.shape if inputs.grid is not None else (inputs.length,)
         mask = np.asarray(nodes, dtype=bool)
-        if mask.shape != inputs.grid.shape:
-            raise ParameterError("nodes", f"shape {mask.shape}",
-                                 f"the grid's shape {inputs.grid.shape}")
+        if mask.shape != shape:
+            raise ParameterError("nodes", f"shape {mask.shape}", f"the inputs' shape {shape}")
+        step = block_rows if inputs.grid is not None else block_rows * 1024
         profs = {parse_choice(Technology, k, "profiles"): v for k, v in profiles.items()}
         self.sites = list(sites)
         self.n_jammer_ranges = len(inputs.parts)
@@ -132,9 +134,9 @@ class BudgetEnsemble:
         bts = np.array([s.gain_dbi - s.feeder_loss_db + s.diversity_gain_db for s in sites])
         ue_tx = np.array([handset.tx_power_dbm(s.technology, s.band) for s in sites])
         p_dl, p_ul, dist, jg = [], [], [], []
-        nr = inputs.grid.shape[0]
-        for r0 in range(0, nr, block_rows):
-            r1 = min(r0 + block_rows, nr)
+        nr = inputs.length
+        for r0 in range(0, nr, step):
+            r1 = min(r0 + step, nr)
             sel = mask[r0:r1].ravel()
             if not sel.any():
                 continue

@@ -42,8 +42,11 @@ __all__ = [
     "FunctionPathLoss",
     "LayerInputs",
     "PathLossProvider",
+    "PointLayers",
+    "PointsPathLossProvider",
     "RadioLayers",
     "compute_layers",
+    "compute_point_layers",
     "layer_requests",
     "split_jammer_ranges",
 ]
@@ -76,6 +79,19 @@ class PathLossProvider(Protocol):
         ...
 
 
+class PointsPathLossProvider(PathLossProvider, Protocol):
+    """A provider that also answers at scattered points (what :func:`compute_point_layers`
+    needs): the loss between ``antenna`` and each point, on the point's own path."""
+
+    def points_loss_db(
+        self, antenna: Antenna, frequency_mhz: float, direction: str, lat_deg: npt.NDArray[Any],
+        lon_deg: npt.NDArray[Any], node_height_m: float,
+    ) -> npt.ArrayLike:
+        """Basic transmission loss [dB] between ``antenna`` and each point (``node_height_m``
+        above ground), the points' shape; NaN where not computed (out of range)."""
+        ...
+
+
 GridLossFn = Callable[[float, float, float, float, float, Grid], npt.ArrayLike]
 
 
@@ -102,6 +118,20 @@ class FunctionPathLoss:
         v = float(np.asarray(self.fn(tx.lat_deg, tx.lon_deg, tx.height_m, rx.height_m,
                                      frequency_mhz, g), dtype=float).ravel()[0])
         return v if math.isfinite(v) else math.inf
+
+    def points_loss_db(
+        self, antenna: Antenna, frequency_mhz: float, direction: str, lat_deg: npt.NDArray[Any],
+        lon_deg: npt.NDArray[Any], node_height_m: float,
+    ) -> npt.NDArray[np.float64]:
+        # the function on a one-node grid per point (tests and notebooks: few points)
+        la, lo = np.asarray(lat_deg, float), np.asarray(lon_deg, float)
+        out = np.empty(la.shape)
+        for i, (a, b) in enumerate(zip(la.ravel(), lo.ravel(), strict=True)):
+            g = Grid(float(a), float(b), 1e-4, 1e-4, 1, 1)
+            out.flat[i] = float(np.asarray(self.fn(antenna.lat_deg, antenna.lon_deg,
+                                                   antenna.height_m, node_height_m,
+                                                   frequency_mhz, g), dtype=float).ravel()[0])
+        return out
 
 
 @dataclass(frozen=True)
@@ -205,6 +235,12 @@ def _grid_loss(
     return arr
 
 
+def _as_provider(path_loss: Any) -> Any:
+    if callable(path_loss) and not hasattr(path_loss, "grid_loss_db"):
+        return FunctionPathLoss(path_loss)
+    return path_loss
+
+
 def compute_layers(
     sites: Sequence[Site],
     handset: Handset,
@@ -286,11 +322,14 @@ def compute_layers(
 
 
 class LayerInputs:
-    """What :func:`yalu.radio.budget.link_budget` needs, for any row block of a grid.
+    """What :func:`yalu.radio.budget.link_budget` needs, for any block of a grid or of points.
 
-    Asks the provider for every map once (at construction) and computes, per row block, the
+    Asks the provider for every loss once (at construction) and computes, per block, the
     geometry (distances, antenna pattern gains toward each node) over the 4/3 effective earth.
-    :func:`compute_layers` and :class:`yalu.radio.ensemble.BudgetEnsemble` both build their
+    On a grid (``grid``) the losses are grid maps and a block is a range of rows; at scattered
+    points (:meth:`at_points`) they are the provider's ``points_loss_db`` at the points
+    themselves and a block is a range of points. :func:`compute_layers`,
+    :func:`compute_point_layers` and :class:`yalu.radio.ensemble.BudgetEnsemble` all build their
     budgets from it, so that there is one place turning sites, jammers and path loss into
     budget inputs.
     """
@@ -300,18 +339,17 @@ class LayerInputs:
         sites: Sequence[Site],
         handset: Handset,
         jammers: Sequence[Jammer],
-        grid: Grid,
+        grid: Grid | None,
         path_loss: PathLossProvider | GridLossFn,
         *,
         terrain: TerrainLike | None = None,
+        points: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
     ) -> None:
         if not sites:
             raise ParameterError("sites", "[]", "at least one site")
-        provider: PathLossProvider
-        if callable(path_loss) and not hasattr(path_loss, "grid_loss_db"):
-            provider = FunctionPathLoss(path_loss)
-        else:
-            provider = path_loss  # type: ignore[assignment]
+        if (grid is None) == (points is None):
+            raise ParameterError("grid", grid, "a Grid, or None with points given")
+        provider = _as_provider(path_loss)
         self.sites = list(sites)
         self.grid = grid
         self.terrain = terrain
@@ -321,9 +359,23 @@ class LayerInputs:
         self.parts = split_jammer_ranges(jammers)
         m = len(self.parts)
         self.j_ants = [Antenna(j.lat_deg, j.lon_deg, j.height_m) for j in self.parts]
-        maps = [_grid_loss(provider, a, f, d, grid, h)
-                for a, f, d, h in layer_requests(sites, jammers, handset)]
-        self.dl, self.ul, self.jpl = maps[0 : 2 * n : 2], maps[1 : 2 * n : 2], maps[2 * n :]
+        requests = layer_requests(sites, jammers, handset)
+        self.lat: npt.NDArray[np.float64] | None = None
+        self.lon: npt.NDArray[np.float64] | None = None
+        if grid is not None:
+            losses = [_grid_loss(provider, a, f, d, grid, h) for a, f, d, h in requests]
+        else:
+            assert points is not None
+            la = np.ascontiguousarray(points[0], dtype=np.float64).ravel()
+            lo = np.ascontiguousarray(points[1], dtype=np.float64).ravel()
+            if la.shape != lo.shape:
+                raise ParameterError("lon_deg", f"{lo.size} values",
+                                     f"as many as lat_deg ({la.size})")
+            self.lat, self.lon = la, lo
+            losses = [_points_loss(provider, a, f, d, la, lo, h) for a, f, d, h in requests]
+        self.dl, self.ul, self.jpl = (
+            losses[0 : 2 * n : 2], losses[1 : 2 * n : 2], losses[2 * n :]
+        )  # fmt: skip
         ants, j_ants = self.ants, self.j_ants
         self.site_z = _ground_m(terrain, [a.lat_deg for a in ants], [a.lon_deg for a in ants]) + [
             a.height_m for a in ants
@@ -349,16 +401,49 @@ class LayerInputs:
         # geometry per distinct antenna position
         self.positions = list(dict.fromkeys((a.lat_deg, a.lon_deg) for a in ants + j_ants))
 
+    @classmethod
+    def at_points(
+        cls,
+        sites: Sequence[Site],
+        handset: Handset,
+        jammers: Sequence[Jammer],
+        lat_deg: npt.ArrayLike,
+        lon_deg: npt.ArrayLike,
+        path_loss: PointsPathLossProvider | GridLossFn,
+        *,
+        terrain: TerrainLike | None = None,
+    ) -> LayerInputs:
+        """The inputs at scattered points ``(lat_deg, lon_deg)`` [deg] (flattened), losses from
+        ``path_loss.points_loss_db``; :meth:`block` then takes ranges of points."""
+        return cls(sites, handset, jammers, None, path_loss, terrain=terrain,
+                   points=(lat_deg, lon_deg))  # fmt: skip
+
     @property
     def width(self) -> int:
         """Maps per node (sites and jammer ranges)."""
         return len(self.sites) + len(self.parts)
 
-    def block(self, r0: int, r1: int) -> dict[str, Any]:
-        """Keyword arguments of :func:`yalu.radio.budget.link_budget` for rows ``r0:r1``."""
-        sites, parts, ants, j_ants = self.sites, self.parts, self.ants, self.j_ants
+    @property
+    def length(self) -> int:
+        """What :meth:`block` indexes: grid rows, or points."""
+        if self.lat is not None:
+            return int(self.lat.size)
+        assert self.grid is not None
+        return self.grid.shape[0]
+
+    def _nodes(self, r0: int, r1: int) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+        if self.lat is not None and self.lon is not None:
+            return self.lat[r0:r1], self.lon[r0:r1]
+        assert self.grid is not None
         lat1, lon1 = self.grid.lats(), self.grid.lons()
         la, lo = np.meshgrid(lat1[r0:r1], lon1, indexing="ij")
+        return la, lo
+
+    def block(self, r0: int, r1: int) -> dict[str, Any]:
+        """Keyword arguments of :func:`yalu.radio.budget.link_budget` for rows ``r0:r1`` of the
+        grid, or points ``r0:r1``."""
+        sites, parts, ants, j_ants = self.sites, self.parts, self.ants, self.j_ants
+        la, lo = self._nodes(r0, r1)
         node_z = _ground_m(self.terrain, la, lo) + self.h_ue
         geo = {p: azimuth_distance(p[0], p[1], la, lo) for p in self.positions}
         dist_b = np.stack([geo[(a.lat_deg, a.lon_deg)][1] for a in ants])
@@ -389,3 +474,94 @@ class LayerInputs:
                 "site_jammer_gain_db": self.sjg,
             })
         return kw
+
+
+@dataclass(frozen=True)
+class PointLayers:
+    """The radio layers of one network and handset at scattered points (see
+    :func:`compute_point_layers`); the same layers as :class:`RadioLayers`, 1-D."""
+
+    lat_deg: npt.NDArray[np.float64]
+    lon_deg: npt.NDArray[np.float64]
+    site_ids: list[str]
+    layers: dict[str, npt.NDArray[Any]]
+    restricted: npt.NDArray[np.bool_]
+    zone_index: npt.NDArray[np.int16]
+
+    @property
+    def service_level(self) -> npt.NDArray[np.uint8]:
+        return self.layers["service_level"]
+
+
+def _points_loss(
+    provider: Any, antenna: Antenna, frequency_mhz: float, direction: str,
+    lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64], node_height_m: float,
+) -> npt.NDArray[np.floating[Any]]:
+    if not hasattr(provider, "points_loss_db"):
+        raise ParameterError("path_loss", type(provider).__name__,
+                             "a provider with points_loss_db (e.g. EnginePathLoss)")
+    arr = np.asarray(provider.points_loss_db(antenna, frequency_mhz, direction, lat, lon,
+                                             node_height_m))  # fmt: skip
+    if arr.shape != lat.shape:
+        raise ParameterError("path_loss.points_loss_db", f"returned shape {arr.shape}",
+                             f"the points' shape {lat.shape}")
+    return arr
+
+
+def compute_point_layers(
+    sites: Sequence[Site],
+    handset: Handset,
+    tech_profiles: Mapping[Any, TechnologyProfile],
+    jammers: Sequence[Jammer],
+    zones: Sequence[Any],
+    lat_deg: npt.ArrayLike,
+    lon_deg: npt.ArrayLike,
+    path_loss: PointsPathLossProvider | GridLossFn,
+    *,
+    terrain: TerrainLike | None = None,
+    block_elements: int = BLOCK_ELEMENTS,
+    location_sigma_db: npt.ArrayLike | None = None,
+) -> PointLayers:
+    """Budgets, SINR and service level at scattered points, each on its own path.
+
+    The budget of :func:`compute_layers` (the same :class:`LayerInputs`: geometry, gains and
+    link budget) where the losses come from ``path_loss.points_loss_db`` at the points
+    themselves instead of a grid map: the answer at a point does not depend on any grid.
+    Parameters are those of :func:`compute_layers`, with the points instead of the grid.
+
+    Parameters
+    ----------
+    lat_deg, lon_deg : array_like, shape (N,)
+        Point positions [deg].
+
+    Returns
+    -------
+    PointLayers
+    """
+    inputs = LayerInputs.at_points(sites, handset, jammers, lat_deg, lon_deg, path_loss,
+                                   terrain=terrain)  # fmt: skip
+    assert inputs.lat is not None and inputs.lon is not None
+    la, lo = inputs.lat, inputs.lon
+    step = max(1, int(block_elements // max(1, inputs.width)))
+    layers: dict[str, npt.NDArray[Any]] = {}
+    site_ids = [s.id for s in sites]
+    for a in range(0, la.size, step):
+        b = min(a + step, la.size)
+        lb = link_budget(sites, handset, tech_profiles, **inputs.block(a, b),
+                         location_sigma_db=location_sigma_db)  # fmt: skip
+        site_ids = list(lb.site_ids)
+        for name, arr in lb.layers().items():
+            a_ = np.asarray(arr)
+            if name not in layers:
+                dt = np.float32 if a_.dtype.kind == "f" else a_.dtype
+                layers[name] = np.empty(la.shape, dtype=dt)
+            layers[name][a:b] = a_
+    if la.size == 0:
+        names = ["rsrp_dbm", "ul_margin_db", "dl_sinr_db", "ul_sinr_db"]
+        if location_sigma_db is not None:
+            names += ["p_sms", "p_voice", "p_data"]
+        layers = {k: np.empty(0, dtype=np.float32) for k in names}
+        layers["best_server"] = np.empty(0, dtype=np.int32)
+        layers["service_level"] = np.empty(0, dtype=np.uint8)
+    restricted, index = rasterize_zones(list(zones), la, lo)
+    return PointLayers(la, lo, site_ids, layers, restricted, index)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from yalu.analysis.area import (
     AnalysisArea,
     BBoxArea,
@@ -424,7 +426,9 @@ def radio_zones(sc: Scenario) -> list[Any]:
 def path_loss_provider(sc: Scenario, terrain: Any, grid: Grid, threads: int | None) -> Any:
     """The coverage engine as the radio layers' path-loss provider, with the scenario's options.
 
-    Profiles are sampled at the finer of the terrain's spacing and the grid's.
+    Map profiles are sampled at the finer of the terrain's spacing and the grid's; profiles to
+    population samples at the terrain's spacing (at most :data:`MAX_DEFAULT_SAMPLE_SPACING_M`),
+    whatever the grid, so that the headline does not follow the display grid.
     """
     from yalu.coverage.engine import ITMOptions
     from yalu.coverage.provider import EnginePathLoss
@@ -461,6 +465,7 @@ def path_loss_provider(sc: Scenario, terrain: Any, grid: Grid, threads: int | No
         model="free-space" if prop.model == "free_space" else prop.model,
         mode=prop.engine_mode, itm=itm, step_m=step_m, threads=threads, p1812=p1812,
         landcover=landcover,
+        points_step_m=min(min(terrain.resolution_m), MAX_DEFAULT_SAMPLE_SPACING_M),
     )  # fmt: skip
 
 
@@ -570,6 +575,51 @@ class CorrectedPathLoss:
             share, prob = self.indoor
             out = out + building_entry_loss_mix_db(frequency_mhz, prob, share)
         return out.astype(base.dtype)
+
+    def points_loss_db(
+        self, antenna: Any, frequency_mhz: float, direction: str, lat_deg: Any, lon_deg: Any,
+        node_height_m: float,
+    ) -> Any:
+        """The inner provider's loss at scattered points (population samples) with the same
+        corrections; the land-cover class of a point is that of its nearest grid node."""
+        import numpy as np
+
+        base = np.asarray(self.inner.points_loss_db(antenna, frequency_mhz, direction, lat_deg,
+                                                    lon_deg, node_height_m), dtype=float)
+        la = np.asarray(lat_deg, dtype=float)
+        lo = np.asarray(lon_deg, dtype=float)
+        clutter = self.clutter_location_pct is not None and 500.0 <= frequency_mhz <= 67000.0
+        if self.calibration is None and not clutter and self.indoor is None:
+            return base
+        out = base
+        if self.calibration is not None or clutter:
+            from yalu.geodesy import azimuth_distance
+
+            _, d_m = azimuth_distance(antenna.lat_deg, antenna.lon_deg, la, lo)
+            d_km = np.maximum(np.asarray(d_m, dtype=float), 1.0) / 1000.0
+            if self.calibration is not None:
+                cls = None
+                if self.classes is not None:
+                    g = self.grid
+                    r = np.clip(np.rint((g.north_deg - la) / g.dlat_deg).astype(np.int64), 0,
+                                g.shape[0] - 1)
+                    c = np.clip(np.rint((lo - g.west_deg) / g.dlon_deg).astype(np.int64), 0,
+                                g.shape[1] - 1)
+                    cls = np.asarray(self.classes)[r, c]
+                out = self.calibration.apply(out, d_km, cls)
+            if clutter:
+                from yalu.propagation.p2108 import apply_terrestrial_clutter_loss_db
+
+                assert self.clutter_location_pct is not None
+                out = apply_terrestrial_clutter_loss_db(
+                    out, frequency_mhz, d_km, self.clutter_location_pct
+                )
+        if self.indoor is not None:
+            from yalu.propagation.p2109 import building_entry_loss_mix_db
+
+            share, prob = self.indoor
+            out = out + building_entry_loss_mix_db(frequency_mhz, prob, share)
+        return np.asarray(out, dtype=float)
 
     def point_loss_db(self, tx: Any, rx: Any, frequency_mhz: float) -> float:
         return float(self.inner.point_loss_db(tx, rx, frequency_mhz))
@@ -741,3 +791,83 @@ def location_sigma(
         "note": ("the maps are ITM medians over locations only when mdvar includes +10 (location "
                  "variability removed) or location_pct = 50"),
     }  # fmt: skip
+
+
+#: Default footprint sampling: the terrain's spacing, but at most this [m].
+MAX_DEFAULT_SAMPLE_SPACING_M = 500.0
+
+
+@dataclass(frozen=True)
+class PopulationSampling:
+    """The population samples of a scenario and how they were made."""
+
+    samples: Any  # yalu.analysis.population.PopulationSamples
+    section_of: Any  # int array over the settlements
+    law: Any  # FootprintLaw
+    spacing_m: float
+    raster_cell_deg: tuple[float, float] | None
+
+
+def footprint_law(sc: Scenario) -> Any:
+    from yalu.analysis.population import FootprintLaw
+
+    f = sc.population.footprint
+    return FootprintLaw(exponent=f.exponent, area_km2_at_reference=f.area_km2_at_100k,
+                        reference_population=100_000.0,
+                        section_radius_factor=f.section_radius_factor)  # fmt: skip
+
+
+def default_sample_spacing_m(sc: Scenario, terrain: Any) -> float:
+    """The scenario's population sampling for footprints [m]."""
+    if sc.population.sample_spacing_m is not None:
+        return float(sc.population.sample_spacing_m)
+    return float(min(min(terrain.resolution_m), MAX_DEFAULT_SAMPLE_SPACING_M))
+
+
+def population_sampling(
+    sc: Scenario, settlements: Settlements, area: AnalysisArea, grid: Grid, terrain: Any,
+    refine: int = 1,
+) -> PopulationSampling:
+    """Population samples: settlement footprints (people of places in the area and the grid,
+    duplicates and sections excluded) and, with ``population.raster``, the raster's people summed
+    onto sample cells; ``refine`` divides the spacing (2: the convergence check)."""
+    from yalu.analysis.population import (
+        PopulationSamples,
+        footprint_samples,
+        raster_samples,
+        raster_spacing_deg,
+        sections,
+    )
+    from yalu.analysis.reach import settlement_nodes
+    from yalu.analysis.settlements import flag_duplicates
+
+    law = footprint_law(sc)
+    pop = sc.population
+    spacing = default_sample_spacing_m(sc, terrain) / refine
+    n = len(settlements)
+    _r, _c, in_grid = settlement_nodes(grid, settlements.lat_deg, settlements.lon_deg)
+    in_area = area.contains(settlements.lat_deg, settlements.lon_deg) if n else np.ones(0, bool)
+    dup = flag_duplicates(settlements, pop.dedupe_km) if pop.dedupe_km > 0 and n else np.full(n, -1)
+    sec = sections(settlements, law)
+    counted = in_grid & in_area & (dup < 0) & (sec < 0)
+    parts = [footprint_samples(settlements, spacing, law, counted)]
+    cell = None
+    paths = [sc.resolve_path(r) for r in pop.raster_paths()]
+    if paths:
+        lat_mid = grid.north_deg - 0.5 * (grid.shape[0] - 1) * grid.dlat_deg
+        m_lat, m_lon = metres_per_degree(lat_mid)
+        if pop.sample_spacing_m is not None:
+            dlat, dlon = pop.sample_spacing_m / m_lat, pop.sample_spacing_m / m_lon
+        else:
+            dlat, dlon = raster_spacing_deg(paths[0])
+        cell = (dlat / refine, dlon / refine)
+        bbox = (grid.south_deg - grid.dlat_deg / 2, grid.west_deg - grid.dlon_deg / 2,
+                grid.north_deg + grid.dlat_deg / 2, grid.east_deg + grid.dlon_deg / 2)  # fmt: skip
+        for path in paths:
+            if pop.sample_spacing_m is None and refine == 1:
+                rs = raster_samples(path, bbox, area)
+            else:
+                rs = raster_samples(path, bbox, area, dlat_deg=cell[0], dlon_deg=cell[1])
+            parts.append(rs)
+            spacing = min(spacing, rs.spacing_m)
+    return PopulationSampling(PopulationSamples.concat(parts), sec, law, spacing, cell)

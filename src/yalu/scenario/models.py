@@ -531,6 +531,19 @@ class Zone(_Model):
 # population, outputs, variants
 
 
+class FootprintSpec(_Model):
+    """Built-up footprint of a settlement: ``A = area_km2_at_100k * (N / 100,000) ** exponent``
+    (see :mod:`yalu.analysis.population` for the source of the exponent)."""
+
+    #: Allometric exponent of built-up area against population (Fluschnik et al. 2016: 0.85).
+    exponent: float = Field(default=0.85, ge=0.3, le=1.5)
+    #: Built-up area [km²] of a place of 100,000 people (planning value).
+    area_km2_at_100k: float = Field(default=20.0, gt=0, le=10_000)
+    #: A place within this many footprint radii of a more populous place of the same admin-1
+    #: division is one of its sections (GeoNames PPLX, seats inside a city): counted once.
+    section_radius_factor: float = Field(default=1.5, ge=0, le=10)
+
+
 class PopulationSpec(_Model):
     """Where the people come from."""
 
@@ -540,16 +553,32 @@ class PopulationSpec(_Model):
     min_population: int = Field(default=0, ge=0)
     #: Radius [km] to merge GeoNames duplicates (e.g. Hyesan / Hyesan-dong); 0 disables.
     dedupe_km: float = Field(default=5.0, ge=0, le=50)
-    #: Optional population GeoTIFF (people per cell, lon/lat) for zonal sums.
-    raster: str | None = None
+    #: Optional population GeoTIFF(s) (people per cell, lon/lat: WorldPop, GHSL; see
+    #: ``yalu population fetch``); several files (countries, tiles) are summed.
+    raster: str | list[str] | None = None
+
+    def raster_paths(self) -> list[str]:
+        """``raster`` as a list."""
+        if self.raster is None:
+            return []
+        return [self.raster] if isinstance(self.raster, str) else list(self.raster)
     #: Optional CSV of places replacing GeoNames: geonameid,name,country,admin1_code,admin1,lat,lon,
     #: population (population 0 = unknown).
     settlements_csv: str | None = None
     #: Province polygons (GeoJSON with GeoNames admin-1 codes in ``gn_a1_code``); "embedded": North
     #: Korea and China's Liaoning, Jilin, Heilongjiang (Natural Earth).
     regions: str = "embedded"
-    #: Province census table ("embedded": North Korea 2008 census), or none.
+    #: Province census table ("embedded": North Korea 2008 census), or none. Compared only where
+    #: its provinces hold settlements of the area.
     census: str | None = "embedded"
+    #: Population sampling [m]: settlement footprints are sampled on a lattice of this spacing
+    #: (default the terrain's spacing, at most 500 m); a raster is summed onto cells of this size
+    #: (default the raster's own cells). Service is evaluated at every sample.
+    sample_spacing_m: float | None = Field(default=None, ge=10, le=20_000)
+    #: Footprint of settlements without a raster.
+    footprint: FootprintSpec = Field(default_factory=FootprintSpec)
+    #: Rerun the reach at half the sampling spacing and report the relative difference.
+    convergence_check: bool = True
 
 
 class OutputSpec(_Model):
@@ -1026,8 +1055,9 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], Any, str]]:
             errs.append((("population", key), val, "must be an existing file"))
     if sc.population.regions != "embedded" and not sc.resolve_path(sc.population.regions).is_file():
         errs.append((("population", "regions"), sc.population.regions, "must be 'embedded' or an existing GeoJSON file"))
-    if sc.population.raster and not sc.resolve_path(sc.population.raster).is_file():
-        errs.append((("population", "raster"), sc.population.raster, "must be an existing file"))
+    for rp in sc.population.raster_paths():
+        if not sc.resolve_path(rp).is_file():
+            errs.append((("population", "raster"), rp, "must be an existing file"))
     if sc.population.census not in (None, "embedded") and not sc.resolve_path(sc.population.census).is_file():
         errs.append((("population", "census"), sc.population.census, "must be 'embedded', null or an existing file"))
     return errs

@@ -7,6 +7,7 @@ renamed into place only when complete).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -286,8 +287,13 @@ def write_summary_and_reports(
         write_report_html(tmp / "report.html", summary, maps)
 
 
-def probability_and_limits(oc: VariantOutcome, tally: Any, in_area: np.ndarray) -> dict[str, Any]:
+def probability_and_limits(
+    oc: VariantOutcome, tally: Any, in_area: np.ndarray,
+    sample_p: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, Any]:
     """Expected people and area (sum of people or km² x P) and the service limits of a variant.
+
+    ``sample_p``: ``p_sms``, ... at the population samples, for a tally that counts people there.
 
     ``service_limits``: nodes of the analysis area by their level and what keeps them from the
     next one (:data:`yalu.radio.budget.LIMIT_NAMES`).
@@ -301,7 +307,8 @@ def probability_and_limits(oc: VariantOutcome, tally: Any, in_area: np.ndarray) 
         exp: dict[str, dict[str, dict[str, float]]] = {}
         area: dict[str, dict[str, float]] = {}
         for lv in levels:
-            people = tally.expected_people(oc.layers[f"p_{lv}"])
+            people = tally.expected_people(oc.layers[f"p_{lv}"],
+                                           None if sample_p is None else sample_p[f"p_{lv}"])
             for (cc, prov), x in zip(tally.groups, people, strict=True):
                 exp.setdefault(cc, {}).setdefault(prov, {})[lv] = float(x)
             for cc, x in zip(tally.countries, tally.expected_area(oc.layers[f"p_{lv}"]), strict=True):

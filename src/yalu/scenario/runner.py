@@ -27,12 +27,12 @@ import numpy as np
 
 from yalu.analysis.area import UNKNOWN, BorderBufferArea, border_line
 from yalu.analysis.geo import distance_to_lines_km
-from yalu.analysis.reach import LEVELS, census_table, population_reach
+from yalu.analysis.reach import LEVELS, CensusRow, census_table, population_reach, sampling_check
 from yalu.coverage.dask import connect
 from yalu.io.atomic import atomic_dir, check_writable
 from yalu.io.summary import round_floats
 from yalu.radio import default_technology_profiles
-from yalu.radio.layers import compute_layers, layer_requests
+from yalu.radio.layers import compute_layers, compute_point_layers, layer_requests
 from yalu.radio.models import service_level_table
 from yalu.scenario import adapt
 from yalu.scenario.checks import VariantOutcome, home_and_foreign, sanity_checks
@@ -110,6 +110,14 @@ class RunResult:
         if bad:
             lines.append("  sanity checks that DISAGREE with reports: "
                          + "; ".join(f"{c['claim']} ({c['model']})" for c in bad))
+        samp = v.get("sampling") or {}
+        half = samp.get("half_spacing")
+        if samp:
+            lines.append(
+                f"  population: {samp['samples']:,} samples every {samp['spacing_m']:.0f} m"
+                + (f"; at half the spacing the headline moves at most "
+                   f"{half['max_abs_relative_difference']:.2%}" if half else "")
+            )  # fmt: skip
         lines.append(f"  run time {self.seconds:.1f} s")
         return "\n".join(lines)
 
@@ -120,7 +128,8 @@ def _noop(step: str, done: int, total: int) -> None:
 
 def _uncertainty(sc: Scenario, plans: list[Any], jammers: list[Any], profiles: Any, grid: Any,
                  provider: Any, terrain: Any, tally: Tally, foreign: str | None,
-                 prog: Progress, corrections: Any = None) -> dict[str, Any]:  # fmt: skip
+                 prog: Progress, corrections: Any = None,
+                 samples: Any = None) -> dict[str, Any]:  # fmt: skip
     """Run the scenario's Monte Carlo; the ``uncertainty`` section of the summary."""
     spec = sc.uncertainty
     assert spec is not None
@@ -130,7 +139,9 @@ def _uncertainty(sc: Scenario, plans: list[Any], jammers: list[Any], profiles: A
               for v, sel, _j, h in plans if v.name in names]  # fmt: skip
     vplans.sort(key=lambda p: names.index(p.name))
     ur = UncertaintyRun(spec.parameters, spec.samples, spec.seed, vplans, jammers, profiles, grid,
-                        provider, terrain, tally)  # fmt: skip
+                        provider, terrain, tally,
+                        None if samples is None
+                        else (samples.lat_deg, samples.lon_deg))  # fmt: skip
     groups = tally.groups
 
     def headline(_v: str, people: np.ndarray, _area: np.ndarray) -> float:
@@ -147,6 +158,20 @@ def _uncertainty(sc: Scenario, plans: list[Any], jammers: list[Any], profiles: A
     out["sensitivity"]["metric"] = f"people in listed settlements{where} with at least SMS"
     out["sensitivity"]["area_metric"] = f"area{where} with at least SMS [km²]"
     return out
+
+
+def _census_for_area(
+    census: list[CensusRow] | None, settlements: Any, area: Any
+) -> list[CensusRow] | None:
+    """The census rows whose provinces hold settlements of the area (none: no comparison; a
+    census of one country says nothing about another's)."""
+    if not census or not len(settlements):
+        return None
+    inside = area.contains(settlements.lat_deg, settlements.lon_deg)
+    codes = {f"{c}.{a}" for c, a, k in zip(settlements.country, settlements.admin1_code, inside,
+                                            strict=True) if k}  # fmt: skip
+    rows = [r for r in census if codes.intersection(r.codes)]
+    return rows or None
 
 
 def run_scenario(
@@ -214,33 +239,72 @@ def run_scenario(
         embedded = sc.population.census == "embedded"
         census = census_table(None if embedded else sc.resolve_path(sc.population.census))
         census_set = adapt.census_settlements(sc, regions, {c for r in census for c in r.codes})
-    raster = sc.resolve_path(sc.population.raster) if sc.population.raster else None
+    census = _census_for_area(census, settlements, area)
+    if census is None:
+        census_set = None
     sigma_all, sigma_info = adapt.location_sigma(sc, terrain, grid, in_area,
                                                  [s.radio for s in sectors])  # fmt: skip
     sigma_of = {s.radio.id: float(x) for s, x in zip(sectors, sigma_all, strict=True)}
+    sampling = adapt.population_sampling(sc, settlements, area, grid, terrain)
+    samples = sampling.samples
+    lap("population_samples")
     outcomes: list[VariantOutcome] = []
+    levels: list[np.ndarray] = []
+    sample_p: list[dict[str, np.ndarray]] = []
     restricted = np.zeros(grid.shape, dtype=bool)
     for pi, (v, sel, jams, handset) in enumerate(plans):
         prog("link budgets and reach", pi, len(plans))
-        rl = compute_layers([s.radio for s in sel], handset, profiles, jams, zones, grid,
-                            corrections.provider(provider, v.handset), terrain=terrain,
-                            location_sigma_db=[sigma_of[s.radio.id] for s in sel])  # fmt: skip
+        radios = [s.radio for s in sel]
+        corrected = corrections.provider(provider, v.handset)
+        sigma = [sigma_of[r.id] for r in radios]
+        rl = compute_layers(radios, handset, profiles, jams, zones, grid, corrected,
+                            terrain=terrain, location_sigma_db=sigma)  # fmt: skip
         restricted = rl.restricted
         level = rl.service_level.astype(np.int8)
+        # the headline: service where the people are, each sample on its own path
+        pl = compute_point_layers(radios, handset, profiles, jams, zones, samples.lat_deg,
+                                  samples.lon_deg, corrected, terrain=terrain,
+                                  location_sigma_db=sigma)  # fmt: skip
+        sample_p.append({k: v for k, v in pl.layers.items() if k.startswith("p_")})
         reach = population_reach(
             level, grid, settlements, regions, area, best_server=rl.layers["best_server"],
-            site_ids=[s.site.id for s in sel], population_raster=raster, census=census,
+            site_ids=[s.site.id for s in sel], census=census,
             census_settlements=census_set, dedupe_km=sc.population.dedupe_km,
+            samples=samples, sample_level=pl.service_level.astype(np.int64),
+            sample_best_server=pl.layers["best_server"], section_of=sampling.section_of,
+            footprint_law=sampling.law,
         )  # fmt: skip
         outcomes.append(VariantOutcome(v, level, reach, {}, rl.layers, rl.site_ids))
+        levels.append(pl.service_level.astype(np.int64))
     prog("link budgets and reach", len(plans), len(plans))
     lap("link_budgets_and_reach")
 
+    if sc.population.convergence_check:
+        prog("convergence check", 0, 1)
+        fine = adapt.population_sampling(sc, settlements, area, grid, terrain, refine=2)
+        for oc, lv, (v, sel, jams, handset) in zip(outcomes, levels, plans, strict=True):
+            pl2 = compute_point_layers([s.radio for s in sel], handset, profiles, jams, zones,
+                                       fine.samples.lat_deg, fine.samples.lon_deg,
+                                       corrections.provider(provider, v.handset),
+                                       terrain=terrain)  # fmt: skip
+            oc.reach.sampling = sampling_check(samples, lv, settlements, regions, fine.samples,
+                                               pl2.service_level.astype(np.int64))  # fmt: skip
+        prog("convergence check", 1, 1)
+    else:
+        for oc, lv in zip(outcomes, levels, strict=True):
+            oc.reach.sampling = sampling_check(samples, lv, settlements, regions)
+    lap("convergence_check")
+
     node_country = np.array(regions.countries + [UNKNOWN])[regions.label_grid(grid)]
     home, foreign = home_and_foreign(sectors, regions, node_country, in_area)
-    tally = Tally(grid, outcomes[0].reach.settlements, node_country, in_area)
-    for oc in outcomes:
-        oc.extra.update(probability_and_limits(oc, tally, in_area))
+    # the Monte Carlo counts people where the headline does: at the population samples
+    owner_id = np.where(samples.owner >= 0,
+                        np.asarray(settlements.geonameid)[np.maximum(samples.owner, 0)]
+                        if len(settlements) else -1, -1)  # fmt: skip
+    tally = Tally(grid, outcomes[0].reach.settlements, node_country, in_area,
+                  sample_owner=owner_id, sample_people=samples.people)  # fmt: skip
+    for oc, sp in zip(outcomes, sample_p, strict=True):
+        oc.extra.update(probability_and_limits(oc, tally, in_area, sp))
     lap("probability")
     lines = list(area.lines) if isinstance(area, BorderBufferArea) else border_line()
     if foreign:
@@ -258,8 +322,8 @@ def run_scenario(
                 "DL and UL of one path share its location variability (correlation 1); carriers "
                 "and sectors of one mast share it too; different masts are independent; "
                 "interferers and jammers are held at their median"),
-            "expected": "sum over settlements of people x P(level closes); area: sum of cell "
-                        "area x P",
+            "expected": "sum over population samples of people x P(level closes) at the "
+                        "sample; area: sum of cell area x P",
         },
     }
     if sc.uncertainty is not None:
@@ -268,7 +332,7 @@ def run_scenario(
         run_s, run_cpu = u_start - t_start, u_cpu - cpu_start
         sections["uncertainty"] = _uncertainty(sc, plans, jammers, profiles, grid, provider,
                                                terrain, tally, foreign, prog,
-                                               corrections)  # fmt: skip
+                                               corrections, samples)  # fmt: skip
         mc_s, mc_cpu = time.perf_counter() - u_start, time.process_time() - u_cpu
         sections["uncertainty"]["cost"] = {
             "run_seconds": run_s, "run_cpu_seconds": run_cpu,

@@ -31,6 +31,7 @@ import numpy as np
 from yalu.analysis.area import UNKNOWN
 from yalu.analysis.geo import cell_area_km2
 from yalu.analysis.reach import LEVELS, settlement_nodes
+from yalu.errors import ParameterError
 from yalu.geodesy import Grid
 from yalu.radio import Handset as RadioHandset
 from yalu.radio import Jammer as RadioJammer
@@ -97,18 +98,26 @@ class Tally:
     """People and area within reach per level from a service-level grid, fast.
 
     Built once from a nominal reach (its counted settlement records) and the node labels; each
-    call gathers the level at every settlement's node and every area node.
+    call gathers the level at every settlement's node and every area node. With population
+    samples (``sample_owner``: the geonameid of each sample's settlement, -1 for none;
+    ``sample_people``), people are counted at the samples as the reach counts them
+    (:func:`yalu.analysis.population_reach`): a settlement's people with a level are those of
+    its samples with it, summed per province and rounded.
     """
 
     grid: Grid
     records: list[dict[str, Any]]
     node_country: np.ndarray
     in_area: np.ndarray
+    sample_owner: np.ndarray | None = None
+    sample_people: np.ndarray | None = None
     groups: list[tuple[str, str]] = field(init=False)
     countries: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        recs = [r for r in self.records if r.get("duplicate_of") is None]
+        # duplicates and sections (parts of a larger place's footprint) are counted by others
+        recs = [r for r in self.records
+                if r.get("duplicate_of") is None and r.get("section_of") is None]  # fmt: skip
         self.groups = sorted({(r["country"], r["province"]) for r in recs})
         gid = {g: i for i, g in enumerate(self.groups)}
         lat = np.array([r["lat_deg"] for r in recs], float)
@@ -127,6 +136,17 @@ class Tally:
         self._anode = np.flatnonzero(sel)
         self._acid = nc[sel]
         self._akm2 = np.asarray(km2).ravel()[sel]
+        self._sgid: np.ndarray | None = None
+        if self.sample_owner is not None:
+            rec_gid = {int(r["geonameid"]): g for r, g in zip(recs, self._gid, strict=True)}
+            owner = np.asarray(self.sample_owner, np.int64)
+            self._sgid = np.array([rec_gid.get(int(o), -1) for o in owner], np.int64)
+            self._speople = np.asarray(self.sample_people, float)
+
+    @property
+    def at_samples(self) -> bool:
+        """Whether people are counted at population samples (:meth:`people` needs their levels)."""
+        return self._sgid is not None
 
     def node_mask(self) -> np.ndarray:
         """Nodes a tally reads: the area and every settlement's node."""
@@ -134,8 +154,21 @@ class Tally:
         m[self._flat[self._flat >= 0]] = True
         return m.reshape(self.grid.shape)
 
-    def people(self, level_grid: np.ndarray) -> np.ndarray:
-        """People per (group, level 1..3), shape (n_groups, 3)."""
+    def people(self, level_grid: np.ndarray, sample_levels: np.ndarray | None = None) -> np.ndarray:
+        """People per (group, level 1..3), shape (n_groups, 3); with samples, from
+        ``sample_levels`` (the level at each sample)."""
+        if self._sgid is not None:
+            if sample_levels is None:
+                raise ParameterError("sample_levels", None, "the level at each population sample")
+            slv = np.asarray(sample_levels)
+            mine = self._sgid >= 0
+            out = np.zeros((len(self.groups), 3))
+            for k in (1, 2, 3):
+                sel = mine & (slv >= k)
+                out[:, k - 1] = np.round(np.bincount(self._sgid[sel],
+                                                     weights=self._speople[sel],
+                                                     minlength=len(self.groups)))  # fmt: skip
+            return out
         flat = level_grid.ravel()
         lev = np.where(self._flat >= 0, flat[np.maximum(self._flat, 0)], 0)
         out = np.zeros((len(self.groups), 3))
@@ -144,8 +177,18 @@ class Tally:
                                         minlength=len(self.groups))  # fmt: skip
         return out
 
-    def expected_people(self, p_grid: np.ndarray) -> np.ndarray:
-        """Sum of people x probability per group, shape (n_groups,)."""
+    def expected_people(
+        self, p_grid: np.ndarray, p_samples: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Sum of people x probability per group, shape (n_groups,); with samples, from
+        ``p_samples`` (the probability at each sample)."""
+        if self._sgid is not None:
+            if p_samples is None:
+                raise ParameterError("p_samples", None, "the probability at each population sample")
+            mine = self._sgid >= 0
+            p = np.nan_to_num(np.asarray(p_samples, dtype=float))[mine]
+            return np.bincount(self._sgid[mine], weights=self._speople[mine] * p,
+                               minlength=len(self.groups))  # fmt: skip
         flat = np.asarray(p_grid, dtype=float).ravel()
         p = np.where(self._flat >= 0, np.nan_to_num(flat[np.maximum(self._flat, 0)]), 0.0)
         return np.bincount(self._gid, weights=self._pop * p, minlength=len(self.groups))
@@ -195,6 +238,8 @@ class UncertaintyRun:
     provider : PathLossProvider (cached maps)
     terrain : terrain, optional
     tally : Tally
+    points : (lat_deg, lon_deg) arrays, optional
+        Population sample positions [deg]; required when ``tally`` counts at samples.
     """
 
     def __init__(
@@ -209,7 +254,10 @@ class UncertaintyRun:
         provider: Any,
         terrain: Any,
         tally: Tally,
+        points: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
+        if tally.at_samples and points is None:
+            raise ParameterError("points", None, "the population samples the tally counts at")
         self.params = list(parameters)
         self.samples = int(samples)
         self.seed = int(seed)
@@ -222,7 +270,8 @@ class UncertaintyRun:
         self.terrain = terrain
         self.tally = tally
         self.mask = tally.node_mask()
-        self._ens: dict[tuple[Any, ...], BudgetEnsemble] = {}
+        self.points = points if tally.at_samples else None
+        self._ens: dict[tuple[Any, ...], tuple[BudgetEnsemble, BudgetEnsemble | None]] = {}
         self.geo_idx = [i for i, p in enumerate(self.params) if p.what in GEOMETRIC]
         self.add_idx = [i for i, p in enumerate(self.params) if p.what not in GEOMETRIC]
 
@@ -264,7 +313,10 @@ class UncertaintyRun:
 
     # -- geometry: one ensemble per (variant sectors, handset, geometry levels) --------------
 
-    def _ensemble(self, vp: VariantPlan, combo: tuple[int, ...]) -> BudgetEnsemble:
+    def _ensemble(
+        self, vp: VariantPlan, combo: tuple[int, ...]
+    ) -> tuple[BudgetEnsemble, BudgetEnsemble | None]:
+        """The ensembles on the grid and at the population samples (None without samples)."""
         key = (tuple(s.radio.id for s in vp.sectors), vp.handset.name, combo)
         hit = self._ens.get(key)
         if hit is not None:
@@ -289,13 +341,19 @@ class UncertaintyRun:
                 jams = [j.model_copy(update={"height_m": max(1.0, j.height_m + value)})
                         if not ids or j.id in ids else j for j in jams]  # fmt: skip
         parts = split_jammer_ranges(jams)
-        inputs = LayerInputs(sites, vp.handset, parts, self.grid, vp.provider or self.provider,
-                             terrain=self.terrain)
+        provider = vp.provider or self.provider
+        inputs = LayerInputs(sites, vp.handset, parts, self.grid, provider, terrain=self.terrain)
         ens = BudgetEnsemble(sites, vp.handset, self.profiles, inputs, self.mask)
+        ens_pts = None
+        if self.points is not None:
+            pin = LayerInputs.at_points(sites, vp.handset, parts, self.points[0], self.points[1],
+                                        provider, terrain=self.terrain)  # fmt: skip
+            ens_pts = BudgetEnsemble(sites, vp.handset, self.profiles, pin,
+                                     np.ones(pin.length, dtype=bool))  # fmt: skip
         # keep memory to the ensembles of one geometry at a time
         self._ens = {k: v for k, v in self._ens.items() if k[2] == combo}
-        self._ens[key] = ens
-        return ens
+        self._ens[key] = (ens, ens_pts)
+        return ens, ens_pts
 
     def _offsets(self, vp: VariantPlan, values: np.ndarray) -> Offsets:
         n, m = len(vp.sectors), len(self.parts)
@@ -321,10 +379,20 @@ class UncertaintyRun:
 
     def evaluate(self, vp: VariantPlan, values: np.ndarray) -> np.ndarray:
         """Service-level grid of a variant at one parameter vector."""
+        return self.evaluate_all(vp, values)[0]
+
+    def evaluate_all(
+        self, vp: VariantPlan, values: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Service-level grid and levels at the population samples (None without samples) of a
+        variant at one parameter vector."""
         combo = tuple(int(values[i]) for i in self.geo_idx)
-        ens = self._ensemble(vp, combo)
-        lev = ens.levels(self._offsets(vp, values), jammers=vp.jammers)
-        return ens.grid_levels(self.grid.shape, lev)
+        ens, ens_pts = self._ensemble(vp, combo)
+        off = self._offsets(vp, values)
+        g = ens.grid_levels(self.grid.shape, ens.levels(off, jammers=vp.jammers))
+        if ens_pts is None:
+            return g, None
+        return g, np.asarray(ens_pts.levels(off, jammers=vp.jammers))
 
     # -- the whole run -----------------------------------------------------------------------
 
@@ -349,8 +417,8 @@ class UncertaintyRun:
         total = self.samples + 2 * len(self.params) + 1
         for done, k in enumerate(order):
             for vp in self.variants:
-                g = self.evaluate(vp, draws[k])
-                people[vp.name][k] = self.tally.people(g)
+                g, sl = self.evaluate_all(vp, draws[k])
+                people[vp.name][k] = self.tally.people(g, sl)
                 area[vp.name][k] = self.tally.area(g)
             if progress is not None:
                 progress(done + 1, total)
@@ -359,8 +427,8 @@ class UncertaintyRun:
         med = self.medians()
 
         def figures(values: np.ndarray) -> tuple[float, float]:
-            g = self.evaluate(vp0, values)
-            pe, ar = self.tally.people(g), self.tally.area(g)
+            g, sl = self.evaluate_all(vp0, values)
+            pe, ar = self.tally.people(g, sl), self.tally.area(g)
             return float(headline(vp0.name, pe, ar)), float(area_headline(vp0.name, pe, ar))
 
         base = figures(med)

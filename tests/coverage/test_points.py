@@ -1,0 +1,103 @@
+"""Loss at scattered points: exact mode's computation, one geodesic profile per point."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cov_synth import D3, NORTH, SITE, WEST, hilly, write_tif
+
+from yalu.coverage import path_loss_map
+from yalu.coverage.engine import ITMOptions, path_loss_at_points
+from yalu.coverage.provider import EnginePathLoss
+from yalu.errors import ParameterError
+from yalu.geodesy import Grid, profile
+from yalu.propagation import itm
+from yalu.radio.layers import Antenna
+from yalu.terrain import open_terrain
+
+
+@pytest.fixture(scope="module")
+def terrain(tmp_path_factory):  # type: ignore[no-untyped-def]
+    return open_terrain(write_tif(tmp_path_factory.mktemp("pts") / "hills.tif", hilly()))
+
+
+def test_points_on_nodes_equal_the_exact_map(terrain) -> None:  # type: ignore[no-untyped-def]
+    g = Grid(NORTH - 40 * D3, WEST + 60 * D3, 7 * D3, 9 * D3, 25, 30)
+    for direction in ("forward", "reverse"):
+        m = path_loss_map(terrain, SITE, 12_000, h_tx_m=30, h_rx_m=1.5, frequency_mhz=900,
+                          mode="exact", grid=g, direction=direction)  # fmt: skip
+        la, lo = np.meshgrid(g.lats(), g.lons(), indexing="ij")
+        # shuffled: each point stands alone
+        perm = np.random.default_rng(1).permutation(la.size)
+        v = path_loss_at_points(terrain, SITE, 12_000, la.ravel()[perm], lo.ravel()[perm],
+                                h_tx_m=30, h_rx_m=1.5, frequency_mhz=900, direction=direction)
+        back = np.empty(la.size)
+        back[perm] = v
+        ref = np.asarray(m.values, dtype=np.float64).ravel()
+        assert np.array_equal(np.isnan(back), np.isnan(ref))
+        ok = ~np.isnan(ref)
+        assert ok.sum() > 300
+        np.testing.assert_allclose(back[ok].astype(np.float32), ref[ok], rtol=0, atol=0)
+
+
+def test_points_against_itm_on_geodesy_profiles(terrain) -> None:  # type: ignore[no-untyped-def]
+    """Independent: yalu.geodesy's profile (pyproj) to each point, then ITM, both directions."""
+    rng = np.random.default_rng(3)
+    la = rng.uniform(41.02, 41.28, 40)
+    lo = rng.uniform(24.02, 24.38, 40)
+    step = 90.0
+    for reverse in (False, True):
+        v = path_loss_at_points(terrain, SITE, 20_000, la, lo, h_tx_m=30, h_rx_m=1.5,
+                                frequency_mhz=1800, step_m=step,
+                                direction="reverse" if reverse else "forward")  # fmt: skip
+        ref = []
+        for a, b in zip(la, lo, strict=True):
+            if reverse:
+                p = profile(terrain, (a, b), SITE, step)
+                r = itm.p2p(p.elevation_m, p.step_m, 1.5, 30, 1800, **ITMOptions().__dict__)
+            else:
+                p = profile(terrain, SITE, (a, b), step)
+                r = itm.p2p(p.elevation_m, p.step_m, 30, 1.5, 1800, **ITMOptions().__dict__)
+            ref.append(float(r.loss_db))
+        diff = np.abs(v - np.array(ref))
+        # profile positions agree within 1 cm (engine doc): hundredths of a dB at most
+        assert diff.max() < 0.01 and np.median(diff) < 1e-3
+
+
+def test_beyond_radius_is_nan_and_bad_input(terrain) -> None:  # type: ignore[no-untyped-def]
+    v = path_loss_at_points(terrain, SITE, 5_000, [41.15, 41.29], [24.21, 24.39], h_tx_m=30,
+                            frequency_mhz=900)  # fmt: skip
+    assert np.isfinite(v[0]) and np.isnan(v[1])
+    with pytest.raises(ParameterError, match="lon_deg"):
+        path_loss_at_points(terrain, SITE, 5_000, [41.1, 41.2], [24.2], h_tx_m=30, frequency_mhz=900)
+    with pytest.raises(ParameterError, match="lat_deg"):
+        path_loss_at_points(terrain, SITE, 5_000, [np.nan], [24.2], h_tx_m=30, frequency_mhz=900)
+
+
+def test_provider_points_are_exact_whatever_the_map_mode(terrain) -> None:  # type: ignore[no-untyped-def]
+    fast = EnginePathLoss(terrain, radius_m=12_000, mode="fast", step_m=90.0)
+    exact = EnginePathLoss(terrain, radius_m=12_000, mode="exact", step_m=90.0)
+    la = np.array([41.10, 41.2, 41.16, 41.29])
+    lo = np.array([24.15, 24.25, 24.21, 24.39])
+    a = Antenna(SITE[0], SITE[1], 30.0)
+    v1 = fast.points_loss_db(a, 900.0, "reverse", la, lo, 1.5)
+    v2 = exact.points_loss_db(a, 900.0, "reverse", la, lo, 1.5)
+    np.testing.assert_array_equal(v1, v2)
+    ref = path_loss_at_points(terrain, SITE, 12_000, la, lo, h_tx_m=30, frequency_mhz=900,
+                              step_m=90.0, direction="reverse")  # fmt: skip
+    np.testing.assert_array_equal(v1, ref)
+    assert fast.points_loss_db(a, 900.0, "reverse", la, lo, 1.5) is v1  # cached
+    assert np.isnan(v1[3])  # beyond the radius
+
+
+def test_p1812_points_on_nodes_equal_the_map(terrain) -> None:  # type: ignore[no-untyped-def]
+    g = Grid(NORTH - 60 * D3, WEST + 90 * D3, 11 * D3, 13 * D3, 9, 11)
+    m = path_loss_map(terrain, SITE, 10_000, h_tx_m=30, h_rx_m=1.5, frequency_mhz=900,
+                      model="p1812", grid=g)  # fmt: skip
+    la, lo = np.meshgrid(g.lats(), g.lons(), indexing="ij")
+    v = path_loss_at_points(terrain, SITE, 10_000, la, lo, h_tx_m=30, h_rx_m=1.5,
+                            frequency_mhz=900, model="p1812")  # fmt: skip
+    ref = np.asarray(m.values, dtype=np.float64)
+    ok = ~np.isnan(ref)
+    assert ok.sum() >= 40 and np.array_equal(np.isnan(v), ~ok)
+    np.testing.assert_array_equal(v[ok].astype(np.float32), ref[ok])
