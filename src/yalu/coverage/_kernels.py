@@ -57,6 +57,7 @@ from yalu.propagation.itm_kernels import (
     p2p_from_geometry,
     p2p_geometry,
     reference_attenuation,
+    smooth_horizons,
     surface_refractivity,
     terrain_delta_h,
     validate_inputs,
@@ -373,11 +374,6 @@ def _lsq_prefix(
 
 
 @njit(cache=True)
-def _horizon_from_height(h_e_m: float, a_e_m: float, delta_h_m: float) -> float:
-    return math.sqrt(2.0 * h_e_m * a_e_m) * math.exp(-0.07 * math.sqrt(delta_h_m / max(h_e_m, 5.0)))
-
-
-@njit(cache=True)
 def _geometry_at(
     z: np.ndarray, c0: np.ndarray, c1: np.ndarray, k: int, step: float, h_tx: float, h_rx: float,
     itx: int, irx: int, n0: float,
@@ -444,22 +440,9 @@ def _excess_at(
     x_end = d - min(15.0 * h2, 0.1 * d2)
     if d1 + d2 > 1.5 * d:
         fit1, fit2 = _lsq_prefix(z, c0, c1, k, step, x_start, x_end, rev)
-        h_e1 = h1 + _fdim(e1, fit1)
-        h_e2 = h2 + _fdim(e2, fit2)
-        d1 = _horizon_from_height(h_e1, a_e, delta_h)
-        d2 = _horizon_from_height(h_e2, a_e, delta_h)
-        d_sum = d1 + d2
-        if d_sum <= d:
-            ratio = d / d_sum
-            q = ratio * ratio
-            h_e1 = h_e1 * q
-            d1 = _horizon_from_height(h_e1, a_e, delta_h)
-            h_e2 = h_e2 * q
-            d2 = _horizon_from_height(h_e2, a_e, delta_h)
-        d_ls = math.sqrt(2.0 * h_e1 * a_e)
-        th1 = (0.65 * delta_h * (d_ls / d1 - 1.0) - 2.0 * h_e1) / d_ls
-        d_ls = math.sqrt(2.0 * h_e2 * a_e)
-        th2 = (0.65 * delta_h * (d_ls / d2 - 1.0) - 2.0 * h_e2) / d_ls
+        h_e1, h_e2, d1, d2, th1, th2 = smooth_horizons(
+            h1 + _fdim(e1, fit1), h2 + _fdim(e2, fit2), d, a_e, delta_h
+        )
     else:
         fit1, _u = _lsq_prefix(z, c0, c1, k, step, x_start, 0.9 * d1, rev)
         h_e1 = h1 + _fdim(e1, fit1)

@@ -659,23 +659,9 @@ def profile_geometry(
     e_rx = elev[i0 + n_intervals]
     if d_hzn_tx + d_hzn_rx > 1.5 * d_m:
         fit_tx, fit_rx = least_squares_line(elev, i0, n_intervals, step_m, x_start, x_end)
-        h_e_tx = h_tx_m + _c_fdim(e_tx, fit_tx)
-        h_e_rx = h_rx_m + _c_fdim(e_rx, fit_rx)
-        d_hzn_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
-        d_hzn_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
-        d_sum = d_hzn_tx + d_hzn_rx
-        if d_sum <= d_m:
-            # stretch heights so that the horizons just reach each other
-            ratio = d_m / d_sum
-            q = ratio * ratio
-            h_e_tx = h_e_tx * q
-            d_hzn_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
-            h_e_rx = h_e_rx * q
-            d_hzn_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
-        d_ls = math.sqrt(2.0 * h_e_tx * a_e)
-        theta_tx = (0.65 * delta_h * (d_ls / d_hzn_tx - 1.0) - 2.0 * h_e_tx) / d_ls
-        d_ls = math.sqrt(2.0 * h_e_rx * a_e)
-        theta_rx = (0.65 * delta_h * (d_ls / d_hzn_rx - 1.0) - 2.0 * h_e_rx) / d_ls
+        h_e_tx, h_e_rx, d_hzn_tx, d_hzn_rx, theta_tx, theta_rx = smooth_horizons(
+            h_tx_m + _c_fdim(e_tx, fit_tx), h_rx_m + _c_fdim(e_rx, fit_rx), d_m, a_e, delta_h
+        )
     else:
         fit_tx, _unused = least_squares_line(elev, i0, n_intervals, step_m, x_start, 0.9 * d_hzn_tx)
         h_e_tx = h_tx_m + _c_fdim(e_tx, fit_tx)
@@ -684,6 +670,35 @@ def profile_geometry(
         )
         h_e_rx = h_rx_m + _c_fdim(e_rx, fit_rx)
     return theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h
+
+
+@njit(cache=True)
+def smooth_horizons(
+    h_e_tx: float, h_e_rx: float, d_m: float, a_e: float, delta_h: float
+) -> tuple[float, float, float, float, float, float]:
+    """QuickPfl for a path whose terrain horizons lie beyond 1.5 d: horizons, heights and angles
+    from the effective heights over a smooth earth [Alg, Sec 3; ITM v1.4 QuickPfl].
+
+    Horizon distances follow from the effective heights (:func:`_horizon_from_height`); when they
+    do not reach each other both heights are stretched by ``(d / (d1 + d2))**2``. Returns
+    ``(h_e_tx, h_e_rx, d_hzn_tx, d_hzn_rx, theta_tx, theta_rx)``.
+    """
+    d_hzn_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
+    d_hzn_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
+    d_sum = d_hzn_tx + d_hzn_rx
+    if d_sum <= d_m:
+        # stretch heights so that the horizons just reach each other
+        ratio = d_m / d_sum
+        q = ratio * ratio
+        h_e_tx = h_e_tx * q
+        d_hzn_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
+        h_e_rx = h_e_rx * q
+        d_hzn_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
+    d_ls = math.sqrt(2.0 * h_e_tx * a_e)
+    theta_tx = (0.65 * delta_h * (d_ls / d_hzn_tx - 1.0) - 2.0 * h_e_tx) / d_ls
+    d_ls = math.sqrt(2.0 * h_e_rx * a_e)
+    theta_rx = (0.65 * delta_h * (d_ls / d_hzn_rx - 1.0) - 2.0 * h_e_rx) / d_ls
+    return h_e_tx, h_e_rx, d_hzn_tx, d_hzn_rx, theta_tx, theta_rx
 
 
 @njit(cache=True)
