@@ -76,6 +76,13 @@ def parse_point(value: str, name: str) -> tuple[float, float]:
     help="Antenna height above ground at END [m].",
 )
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option(
+    "--max-nodes",
+    type=float,
+    default=1e7,
+    show_default=True,
+    help="Refuse profiles of more points (length / step).",
+)
 def profile(
     start: str,
     end: str,
@@ -88,6 +95,7 @@ def profile(
     h_tx_m: float,
     h_rx_m: float,
     overwrite: bool,
+    max_nodes: float,
 ) -> None:
     """Terrain profile from START to END (each LAT,LON in degrees) along the WGS84 geodesic.
 
@@ -105,10 +113,21 @@ def profile(
         check_range("--frequency-mhz", frequency_mhz, 0, None, lo_inclusive=False)
     check_range("--h-tx-m", h_tx_m, 0, None)
     check_range("--h-rx-m", h_rx_m, 0, None)
-    if output is not None:
-        check_writable(output, overwrite)
-    if png is not None:
-        check_writable(png, overwrite)
+    if a == b:
+        raise ParameterError("END", end, "a point other than START (the profile has no length)")
+    from yalu.geodesy import geodesic_inverse
+    from yalu.inputs import check_cost
+
+    # the points are bounded before anything is allocated
+    length_m = float(geodesic_inverse(a[0], a[1], b[0], b[1])[0])
+    check_cost("--step-m", step_m, length_m / step_m + 1, max_nodes, "profile points", 48)
+    if output is not None and png is not None and output.resolve() == png.resolve():
+        raise ParameterError("--png", str(png), "a file other than -o")
+    for opt, target in (("-o", output), ("--png", png)):
+        if target is not None:
+            check_writable(
+                target, overwrite, kind="file", inputs=[terrain_path], claim=True, name=opt
+            )
     t = (
         default_terrain(missing=missing)
         if terrain_path is None
