@@ -43,8 +43,12 @@ def test_geodesic_inverse_vectorized_and_meridian_arc() -> None:
 
 
 @pytest.fixture
-def plane_terrain(tmp_path: Path):  # type: ignore[no-untyped-def]
+def plane_terrain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Two 3" .hgt tiles holding 100 + 3600 (lat - 40) + 3600 (lon - 123) [m]."""
+    import yalu.terrain.core as core
+
+    # the plane reaches 15.6 km, beyond the +-12 km yalu treats as voids: widen it here
+    monkeypatch.setattr(core, "MAX_ABS_ELEVATION_M", 40_000.0)
     for w in (124, 125):
         i = np.arange(1201)
         lat = 42 - i / 1200

@@ -16,7 +16,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -63,13 +62,19 @@ def census_table(path: str | os.PathLike[str] | None = None) -> list[CensusRow]:
         text = resources.files("yalu").joinpath("data/border_census_kp_2008.csv").read_text("utf-8")
         name = "border_census_kp_2008.csv"
     else:
-        try:
-            text = Path(path).read_text("utf-8")
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read census table ({exc.strerror})") from exc
+        from yalu.inputs import read_text_capped
+
+        text = read_text_capped(path, 64 * 2**20, "census table")
         name = str(path)
     rows = []
-    for i, r in enumerate(csv.DictReader(text.splitlines()), start=2):
+    reader = csv.DictReader(text.splitlines())
+    cols = set(reader.fieldnames or ())
+    if "geonames_admin1" not in cols or not cols & {"census_2008_pop", "population"}:
+        raise InputError(
+            f"{name}: line 1: columns {sorted(cols)[:6]}: a census table needs province, "
+            "geonames_admin1 and census_2008_pop (or population)"
+        )
+    for i, r in enumerate(reader, start=2):
         codes = tuple(c.strip() for c in (r.get("geonames_admin1") or "").split("+") if c.strip())
         if not codes:
             continue  # totals and notes
@@ -78,7 +83,11 @@ def census_table(path: str | os.PathLike[str] | None = None) -> list[CensusRow]:
             pop = int(float(raw))
         except ValueError as exc:
             raise InputError(f"{name}: line {i}: population = {raw!r}: must be a number") from exc
+        if pop < 0:
+            raise InputError(f"{name}: line {i}: population = {raw!r}: must be >= 0")
         rows.append(CensusRow(str(r.get("province", "")), codes, pop))
+    if not rows:
+        raise InputError(f"{name}: no province rows (geonames_admin1 is empty everywhere)")
     return rows
 
 
@@ -375,7 +384,10 @@ def _raster_reach(
         if src.crs is not None and not src.crs.is_geographic:
             raise ParameterError("population_raster", str(path), "a raster in geographic lon/lat coordinates")
         win = from_bounds(west, south, east, north, src.transform).round_offsets().round_lengths()
-        data = src.read(1, window=win, boundless=True, fill_value=0, masked=True)
+        try:
+            data = src.read(1, window=win, boundless=True, fill_value=0, masked=True)
+        except rasterio.errors.RasterioError as exc:
+            raise InputError(f"{path}: cannot read population raster ({exc})") from None
         tr = src.window_transform(win)
     pop = np.asarray(data.filled(0), dtype=float)
     pop[~np.isfinite(pop) | (pop < 0)] = 0.0

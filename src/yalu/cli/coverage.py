@@ -8,6 +8,7 @@ isotropic receiver, or with ``--field-strength`` the field strength [dB(µV/m)] 
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,24 @@ import click
 import numpy as np
 
 from yalu.errors import ParameterError
+
+DEFAULT_MAX_NODES = 1e8
+_M_PER_DEG = 111_320.0
+
+
+def check_map_nodes(
+    resolution_deg: tuple[float, float], lat: float, radius_km: float, max_nodes: float
+) -> None:
+    """Refuse, before anything is allocated, a map of more than ``max_nodes`` terrain nodes."""
+    from yalu.inputs import check_cost
+
+    dlat, dlon = resolution_deg
+    r_m = radius_km * 1000.0
+    lat_far = min(89.9, abs(lat) + r_m / _M_PER_DEG)
+    rows = 2 * r_m / (dlat * _M_PER_DEG) + 1
+    cols = 2 * r_m / (dlon * _M_PER_DEG * math.cos(math.radians(lat_far))) + 1
+    check_cost("--radius-km", radius_km, rows * cols, max_nodes,
+               f"map nodes at the terrain's {dlat * 3600:.3g}\" spacing", bytes_per_node=60)  # fmt: skip
 
 
 def _parse_site(value: str) -> tuple[float, float]:
@@ -133,6 +152,8 @@ class _Progress:
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 @click.option("--threads", type=int, default=None, help="Threads (default: all cores).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--max-nodes", type=float, default=DEFAULT_MAX_NODES, show_default=True,
+              help="Refuse maps of more nodes (the cost is stated; ~60 bytes of memory each).")
 def coverage(
     terrain_path: Path, site: str, height_m: float, frequency_mhz: float, radius_km: float,
     rx_height_m: float, model: str, mode: str, direction: str, climate: str, n0: float | None,
@@ -143,6 +164,7 @@ def coverage(
     indoor: str | None, indoor_probability_pct: float, calibration: Path | None,
     eirp_dbm: float | None, erp_dbm: float | None, field_strength: bool, thresholds: str | None,
     output: Path, png: Path | None, overwrite: bool, threads: int | None, quiet: bool,
+    max_nodes: float,
 ) -> None:  # fmt: skip
     """Path loss [dB], received power [dBm] or field strength [dBuV/m] from one site to every
     terrain node within a radius."""
@@ -168,9 +190,13 @@ def coverage(
     lat, lon = _parse_site(site)
     eirp = _eirp(eirp_dbm, erp_dbm, field_strength)
     bands = _parse_thresholds(thresholds)
-    check_writable(output, overwrite)
+    if png is not None and Path(os.path.abspath(png)) == Path(os.path.abspath(output)):
+        raise ParameterError("--png", str(png), "a file other than -o")
+    ins = [p for p in (terrain_path, calibration, p1812_maps)
+           if p is not None and str(p) != "embedded"]  # fmt: skip
+    check_writable(output, overwrite, kind="file", inputs=ins, claim=True, name="-o")
     if png is not None:
-        check_writable(png, overwrite)
+        check_writable(png, overwrite, kind="file", inputs=ins, claim=True, name="--png")
     if not (math.isfinite(radius_km) and 0 < radius_km <= 500):
         raise ParameterError("--radius-km", radius_km, "> 0 and <= 500")
     if model.lower() == "p1812":
@@ -199,6 +225,7 @@ def coverage(
     try:
         # the window is read once: a small block cache keeps memory down
         terrain = open_cli_terrain(terrain_path, cache_mb=32)
+        check_map_nodes(terrain.resolution_deg, lat, radius_km, max_nodes)
         t0 = time.perf_counter()
         with as_options(OPTION_NAMES):
             itm = coerce_itm_options(

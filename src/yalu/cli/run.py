@@ -53,12 +53,16 @@ def run(scenario: Path, outdir: Path, overwrite: bool, threads: int | None,
         scheduler: str | None, workers: int | None) -> None:
     """Run SCENARIO: maps, GeoTIFFs, summary.json, report.md and report.html into OUTDIR."""
     from yalu.errors import ParameterError
+    from yalu.io.atomic import check_writable
     from yalu.scenario import load_scenario
+    from yalu.scenario.models import scenario_inputs
     from yalu.scenario.runner import run_scenario
 
     if scheduler is not None and workers is not None:
         raise ParameterError("--workers", workers, "not given together with --scheduler")
     sc = load_scenario(scenario)
+    # before any work: a target that cannot be written, an input, or a run already writing it
+    check_writable(outdir, overwrite, kind="dir", inputs=scenario_inputs(sc), claim=True, name="-o")
     res = run_scenario(sc, outdir, overwrite=overwrite, progress=_progress, threads=threads,
                        scheduler=scheduler, workers=workers)
     click.echo(res.headline(), err=False)
@@ -94,7 +98,8 @@ def demo(outdir: Path, overwrite: bool, print_scenario: bool, threads: int | Non
         return
     from yalu.io.atomic import check_writable
 
-    check_writable(outdir, overwrite)  # fail before any banner or work
+    # fail before any banner or work
+    check_writable(outdir, overwrite, kind="dir", claim=True, name="-o")
     banner = (
         "WARNING: yalu demo runs on the embedded COARSE terrain (ETOPO5, 5 arc-minutes, ~9 km).\n"
         "         River valleys and ridges are smoothed away: the numbers show how yalu works,\n"

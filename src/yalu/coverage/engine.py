@@ -68,6 +68,7 @@ import contextlib
 import dataclasses
 import enum
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -75,7 +76,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from yalu.errors import ParameterError, check_range, parse_choice
+from yalu.errors import ParameterError, YaluWarning, check_range, parse_choice
 from yalu.geodesy.grid import Grid, grid_around, metres_per_degree
 
 __all__ = [
@@ -299,8 +300,8 @@ class TileSpec:
 def numba_threads(n: int | None) -> Iterator[None]:
     """Run the enclosed numba kernels on ``n`` threads (None: numba's setting, all cores).
 
-    ``n`` above the number numba started with is reduced to it; the previous setting is
-    restored on exit.
+    ``n`` above the number numba started with is reduced to it, with a
+    :class:`~yalu.errors.YaluWarning` saying so; the previous setting is restored on exit.
 
     Raises
     ------
@@ -313,7 +314,15 @@ def numba_threads(n: int | None) -> Iterator[None]:
     n_max = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     if int(n) != n or n < 1:
         raise ParameterError("threads", n, f"an integer from 1 to {n_max}")
-    n = min(int(n), n_max)
+    if n > n_max:
+        # stated, not silent: more threads than cores would only add overhead
+        warnings.warn(
+            f"threads = {n}: this machine runs {n_max} threads at most; using {n_max}",
+            YaluWarning,
+            stacklevel=3,
+        )
+        n = n_max
+    n = int(n)
     old = numba.get_num_threads()
     numba.set_num_threads(n)
     try:

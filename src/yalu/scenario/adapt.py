@@ -9,6 +9,7 @@ never reads scenario fields for physics itself.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from dataclasses import dataclass
@@ -475,9 +476,12 @@ def load_settlements(sc: Scenario, area: AnalysisArea) -> tuple[Settlements, str
     """The settlements of the scenario (its CSV, or GeoNames in the area's box) and a source line."""
     pop = sc.population
     if pop.settlements_csv:
+        from yalu.inputs import read_text_capped
+
         path = sc.resolve_path(pop.settlements_csv)
         recs = []
-        with open(path, encoding="utf-8") as fh:
+        # bounded, UTF-8 with or without a BOM: other bytes are one error naming the line
+        with io.StringIO(read_text_capped(path, 1 << 30, "settlements CSV", path.name)) as fh:
             for i, r in enumerate(csv.DictReader(fh), start=2):
                 try:
                     recs.append({

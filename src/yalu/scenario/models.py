@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -35,7 +36,7 @@ from pydantic import (
     model_validator,
 )
 
-from yalu.errors import ScenarioError
+from yalu.errors import InputError, ScenarioError
 
 __all__ = [
     "BBox",
@@ -209,8 +210,8 @@ class PropagationSpec(_Model):
     #: shares work along radials (about 20x faster on native-resolution grids, but its error
     #: grows on terrain that is rough at the scale of a few nodes: see yalu.coverage).
     engine_mode: Literal["exact", "fast"] = "exact"
-    #: Paths are evaluated up to this distance from each site and jammer [km].
-    max_distance_km: float = Field(default=100.0, gt=0, le=500)
+    #: Paths are evaluated up to this distance from each site and jammer [km] (0.1 to 500).
+    max_distance_km: float = Field(default=100.0, ge=0.1, le=500)
     #: Handset height above ground [m].
     receiver_height_m: float = Field(default=1.5, gt=0, le=100)
     #: Optional clutter correction of every map: ``p2108-statistical`` adds ITU-R P.2108 §3.2
@@ -581,7 +582,8 @@ class ExecutionSpec(_Model):
 class Variant(_Model):
     """A variant of the scenario, run in the same command and compared in the report."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    #: Used in file names: letters, digits, ``_ . -``; not ``.`` or ``..``; at most 100 characters.
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     #: Include the scenario's jammers.
     jammers: bool = True
@@ -589,6 +591,13 @@ class Variant(_Model):
     handset: str | None = None
     #: Restrict to carriers of these technologies (default: the handset's technologies).
     technologies: list[Technology] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        if v in (".", ".."):
+            raise ValueError("must be a file name, not '.' or '..'")
+        return v
 
 
 class Distribution(_Model):
@@ -675,7 +684,8 @@ class UncertaintySpec(_Model):
 class Scenario(_Model):
     """A complete scenario."""
 
-    name: str = Field(min_length=1)
+    #: Shown in titles and reports: at most 200 characters.
+    name: str = Field(min_length=1, max_length=200)
     description: str = ""
     terrain: TerrainSpec = Field(default_factory=TerrainSpec)
     grid: GridSpec = Field(default_factory=GridSpec)
@@ -769,7 +779,7 @@ class _LineMap:
             loc = loc[:-1]
 
 
-def _construct(node: yaml.Node, path: tuple[Any, ...], lines: _LineMap, loader: yaml.SafeLoader) -> Any:
+def _construct(node: yaml.Node, path: tuple[Any, ...], lines: _LineMap, loader: Any) -> Any:
     lines.value[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -790,8 +800,20 @@ def _construct(node: yaml.Node, path: tuple[Any, ...], lines: _LineMap, loader: 
 
 
 def _load_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
+    from yalu.inputs import check_yaml_bounds, decode_text
+
     lines = _LineMap()
-    loader = yaml.SafeLoader(text)
+    try:
+        if "\x00" in text:
+            decode_text(text.encode("utf-8"), name)  # names the line of the NUL byte
+        check_yaml_bounds(text, name)
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
+    except yaml.YAMLError:
+        pass  # reported with its line below
+    # libyaml when present (10x faster on 100,000-site files); the bounds check above has
+    # refused deep nesting, which its recursive composer would not survive
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -847,6 +869,12 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     )
 
 
+def _short_repr(v: Any, limit: int = 60) -> str:
+    """``repr(v)``, cut to ``limit`` characters (errors stay one readable line)."""
+    r = repr(v)
+    return r if len(r) <= limit else f"{r[: limit - 20]}... ({len(r):,} characters)"
+
+
 def _num(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
@@ -885,6 +913,8 @@ def _allowed(err: Any, model_fields: list[str] | None) -> str:
         return f"must have at most {ctx.get('max_length')} item(s)"
     if t == "string_too_short":
         return "must not be empty"
+    if t == "string_too_long":
+        return f"must have at most {ctx.get('max_length')} characters"
     if t == "string_pattern_mismatch":
         return "must use only letters, digits and _ . : -"
     if t == "value_error":
@@ -952,7 +982,7 @@ def _format_errors(exc: ValidationError, data: Any, lines: _LineMap, name: str,
             if loc and loc[-1] == "bbox" and t in mapping:
                 hint = (" {south_deg: S, west_deg: W, north_deg: N, east_deg: E} (the YAML form "
                         "of the command line's --bbox S,W,N,E)")  # fmt: skip
-            out.append(f"{where}{what} = {value!r}: {_allowed(err, fields)}{hint}")
+            out.append(f"{where}{what} = {_short_repr(value)}: {_allowed(err, fields)}{hint}")
     return out
 
 
@@ -1063,7 +1093,7 @@ def parse_scenario(text: str, name: str = "scenario.yaml", base_dir: str | os.Pa
         for loc, value, msg in errs:
             line = lines.line(loc)
             where = f"{name}: line {line}: " if line else f"{name}: "
-            msgs.append(f"{where}{_fmt_loc(loc)} = {value!r}: {msg}")
+            msgs.append(f"{where}{_fmt_loc(loc)} = {_short_repr(value)}: {msg}")
         _raise(msgs)
     return sc
 
@@ -1077,18 +1107,54 @@ def _raise(msgs: list[str]) -> Any:
     raise err
 
 
+MAX_SCENARIO_BYTES = 64 * 2**20
+"""Largest scenario file read (a 100,000-site scenario is about 15 MiB)."""
+
+
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and validate a scenario file."""
+    from yalu.inputs import read_text_capped
+
     p = Path(path)
+    if not os.path.lexists(p):
+        raise ScenarioError(f"{p}: file not found")
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{p}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{p}: cannot read the scenario ({exc})") from None
+        text = read_text_capped(p, MAX_SCENARIO_BYTES, "scenario", name=p.name)
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
     sc = parse_scenario(text, name=p.name, base_dir=p.resolve().parent)
     sc.source_path = str(p.resolve())
     return sc
+
+
+def scenario_inputs(sc: Scenario) -> list[Path]:
+    """Every file or directory the scenario reads (for refusing outputs that overlap them)."""
+    out: list[Path] = []
+    if sc.source_path:
+        out.append(Path(sc.source_path))
+    t = sc.terrain
+    if t.source == "file" and t.path:
+        out.append(sc.resolve_path(t.path))
+    elif t.source == "cache":
+        from yalu.terrain.fetch import default_cache_dir
+
+        out.append(sc.resolve_path(t.path) if t.path else default_cache_dir())
+    pop = sc.population
+    for v in (pop.raster, pop.settlements_csv):
+        if v:
+            out.append(sc.resolve_path(v))
+    if pop.regions != "embedded":
+        out.append(sc.resolve_path(pop.regions))
+    if pop.census not in (None, "embedded"):
+        out.append(sc.resolve_path(pop.census))
+    b = sc.analysis_area.within_km_of_border
+    if b is not None and b.line != "embedded":
+        out.append(sc.resolve_path(b.line))
+    out.extend(sc.resolve_path(c.path) for c in sc.sites_csv)
+    out.extend(
+        sc.resolve_path(c.pattern_file) for s in sc.sites for c in s.carriers if c.pattern_file
+    )
+    return out
 
 
 def scenario_hash(sc: Scenario) -> str:
@@ -1127,10 +1193,12 @@ class _CsvRow:
 
 
 def _read_opencellid(path: Path, name: str) -> list[_CsvRow]:
+    from yalu.inputs import read_text_capped
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{name}: cannot read ({exc})") from None
+        text = read_text_capped(path, 1 << 30, "sites CSV", name=name)
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
     lines = text.splitlines()
     if not lines:
         raise ScenarioError(f"{name}: line 1: empty file")
@@ -1198,8 +1266,8 @@ def resolve_sites(sc: Scenario) -> list[Site]:
                     assumption=op.assumption or f"height and power: defaults of operator {op.name}",
                 )
             )
-    ids = [s.id for s in out]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
+    counts = Counter(s.id for s in out)
+    dup = sorted(i for i, c in counts.items() if c > 1)
     if dup:
         raise ScenarioError(f"site ids must be unique: {', '.join(dup[:5])} repeated")
     return out
