@@ -1,6 +1,14 @@
-"""CLI tests use the steep synthetic terrain of tests/terrain (beyond Earth's +-12 km)."""
+"""CLI tests: the steep synthetic terrain of tests/terrain (beyond Earth's +-12 km), and the
+browser helper of tests/io (headless Chromium) for the end-to-end report checks."""
+
+import sys
+from pathlib import Path
 
 import pytest
+
+_IO = str(Path(__file__).parents[1] / "io")
+if _IO not in sys.path:
+    sys.path.append(_IO)
 
 
 @pytest.fixture(autouse=True)

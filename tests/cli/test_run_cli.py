@@ -144,7 +144,8 @@ def test_known_answers(synthetic_run):
 
     assert not re.search(r"(?i)\b(?:https?|ftp)://", html)
     assert not re.search(r"""(?i)(?:src|href)\s*=\s*["'](?!data:)""", html)
-    assert html.count("data:image/png;base64,") >= 2
+    # the interactive map's data is inline: a service-level layer per variant
+    assert 'id="yalu-map-data"' in html and '"id":"jammed/service_level"' in html and '"id":"free/service_level"' in html
 
 
 def test_refuses_to_overwrite_and_determinism(synthetic_run, tmp_path):
@@ -276,3 +277,65 @@ sites_csv:
     assert s["variants"]["baseline"]["sanity"]["assessment"][1]["verdict"] == "not computed"
     best = {x["name"]: x["best_site"] for x in s["settlements"]}
     assert best["Near"] in ("NR-460-0-1-7", "GSM-460-0-1-8")
+
+
+def test_map_outputs_agree_with_the_rasters(synthetic_run):
+    """report.html's map, map.gpkg and map.kmz say what the GeoTIFFs and summary.json say."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    import pyogrio.raw
+    from browser import load
+
+    out = synthetic_run / "out"
+    s = json.loads((out / "summary.json").read_text())
+    pts = [(t[4], t[5]) for t in TOWNS] + [(LAT0 + 0.05, _east(6.0)), (LAT0 - 0.1, _east(-10.0))]
+    frag = "query=" + ";".join(f"{a},{b}" for a, b in pts) + "&variant=free"
+    r = load(out / "report.html", frag)
+    assert r.console == [] and r.requests == [], (r.console, r.requests)
+    assert 'data-yalu-ready="1"' in r.root_tag and "data-yalu-errors" not in r.root_tag
+    res = json.loads(r.element_text("yalu-query-result"))
+    n = 0
+    for (lat, lon), q in zip(pts, res, strict=True):
+        for key, v in q["values"].items():
+            path = out / "rasters" / ("restricted.tif" if key == "restricted" else f"free/{key}.tif")
+            with rasterio.open(path) as src:
+                want = src.read(1)[src.index(lon, lat)]
+                nodata = src.nodata
+            if key in ("service_level", "best_server", "restricted"):
+                assert v == (None if want == nodata else int(want)), (key, lat, lon)
+            elif np.isnan(want):
+                assert v is None, (key, lat, lon)
+            else:
+                assert v == pytest.approx(float(want), abs=0.05 + 1e-3), (key, lat, lon)
+                n += 1
+    assert n >= 8  # served points were compared, not only blanks
+    # the settlement info: clicking "Jammed" in the jammed variant shows no service
+    r = load(out / "report.html", f"click={TOWNS[2][4]},{TOWNS[2][5]}&variant=jammed")
+    info = r.element_text("yalu-info")
+    assert "Jammed" in info and "<td>none</td>" in info and "300" in info
+    # the GeoPackage's settlements agree with the summary, in every variant
+    meta, _f, _g, fields = pyogrio.raw.read(out / "map.gpkg", layer="settlements", return_fids=True)
+    cols = dict(zip(meta["fields"], fields, strict=True))
+    for v in ("jammed", "free"):
+        got = dict(zip([str(x) for x in cols["geonameid"]], cols[f"{v}__service_level"], strict=True))
+        assert got == s["variants"][v]["service_by_settlement"]
+    # the service polygons' areas add up to the served area of the summary (all served nodes
+    # lie in the analysis area here)
+    meta, _f, _g, fields = pyogrio.raw.read(out / "map.gpkg", layer="service_free", return_fids=True)
+    area = dict(zip(fields[list(meta["fields"]).index("level")],
+                    fields[list(meta["fields"]).index("area_km2")], strict=True))
+    summ = sum(a["sms"] for a in s["variants"]["free"]["area_km2"].values())
+    assert sum(area.values()) == pytest.approx(summ, rel=5e-3)
+    # KMZ: a ground overlay per layer of each variant; categorical rasters are styled
+    with zipfile.ZipFile(out / "map.kmz") as z:
+        root = ET.fromstring(z.read("doc.kml"))
+    ns = "{http://www.opengis.net/kml/2.2}"
+    per_variant = len(list((out / "rasters" / "free").glob("*.tif")))
+    assert per_variant >= 6
+    assert len(list(root.iter(f"{ns}GroundOverlay"))) == 2 * per_variant + 1
+    for f in ("rasters/free/service_level.qml", "rasters/free/service_level.tif.aux.xml",
+              "rasters/free/best_server.qml", "rasters/free/rsrp_dbm.qml", "rasters/restricted.qml"):
+        assert (out / f).is_file(), f
+    with rasterio.open(out / "rasters" / "free" / "service_level.tif") as src:
+        assert src.colormap(1)[3][:3] == (8, 81, 156)

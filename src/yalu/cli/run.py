@@ -71,7 +71,12 @@ def run(scenario: Path, outdir: Path, overwrite: bool, threads: int | None,
         where = ex["scheduler"] or f"a local cluster of {ex['workers']} workers"
         click.echo(f"Path-loss maps: {ex['tasks']} Dask tasks on {where}, "
                    f"{ex['bytes_sent'] / 1e6:.1f} MB of terrain sent")
-    click.echo(f"Wrote {outdir}/ (report.html, report.md, summary.json, maps/, rasters/)")
+    click.echo(_wrote(res.outdir))
+
+
+def _wrote(outdir: Path) -> str:
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in outdir.iterdir())
+    return f"Wrote {outdir}/ ({', '.join(names)})"
 
 
 DEMO_FETCH_HINT = """\
@@ -108,7 +113,7 @@ def demo(outdir: Path, overwrite: bool, print_scenario: bool, threads: int | Non
     click.secho(banner, fg="yellow", bold=True, err=True)
     res = run_demo(outdir, overwrite=overwrite, progress=_progress, threads=threads)
     click.echo(res.headline())
-    click.echo(f"Wrote {outdir}/ (report.html, report.md, summary.json, maps/, rasters/)")
+    click.echo(_wrote(res.outdir))
     click.secho(banner, fg="yellow", bold=True, err=True)
     click.echo(DEMO_FETCH_HINT, err=True)
 

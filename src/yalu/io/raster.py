@@ -50,6 +50,7 @@ def write_geotiff(
     overwrite: bool = False,
     dtype: Any = None,
     description: str | None = None,
+    colormap: dict[int, tuple[int, int, int, int]] | None = None,
 ) -> Path:
     """Write one band as a tiled, deflate-compressed GeoTIFF, atomically.
 
@@ -74,6 +75,8 @@ def write_geotiff(
         Default float32 for floating data, the data's own type otherwise.
     description : str, optional
         Band description (default the DataArray's name).
+    colormap : dict value -> (r, g, b, a), optional
+        A colour table (GeoTIFF palette; 8- and 16-bit unsigned bands only).
 
     Returns
     -------
@@ -137,7 +140,13 @@ def write_geotiff(
         rasterio.Env(GDAL_CACHEMAX=_CACHE_MB),
         _gdal_errors_raise(Path(path)),
     ):
+        if colormap is not None:
+            if dtype not in (np.dtype(np.uint8), np.dtype(np.uint16)):
+                raise ParameterError("colormap", f"for a {dtype.name} band", "a uint8 or uint16 band")
+            profile["photometric"] = "palette"
         with rasterio.open(tmp, "w", **profile) as ds:
+            if colormap is not None:
+                ds.write_colormap(1, {int(k): tuple(int(c) for c in v) for k, v in colormap.items()})
             # row bands of whole blocks: GDAL compresses and flushes as it goes
             step = _BLOCK * 8
             for r0 in range(0, h, step):

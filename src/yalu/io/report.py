@@ -1,8 +1,9 @@
 """Run reports: ``report.md`` and one self-contained ``report.html``.
 
 Both are rendered from ``summary.json`` (see :mod:`yalu.io.summary`) and the PNG maps of the run.
-The HTML file works offline: inline CSS, PNG maps embedded as base64 ``data:`` URIs, and no
-external URL at all (no links, fonts or scripts).
+The HTML file works offline: inline CSS, the interactive map of :mod:`yalu.io.webmap` (its
+data and script inline) or PNG maps embedded as base64 ``data:`` URIs, and no external URL at
+all (no links, fonts or remote scripts).
 
 The report states its assumptions (every site height and power is labelled as one), how much of
 the census population the settlement list covers, the comparison of variants, and a "Sanity"
@@ -14,17 +15,22 @@ from __future__ import annotations
 import base64
 import html
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from yalu.io.atomic import atomic_output
+from yalu.io.mapdata import MapData
+from yalu.io.webmap import webmap_html
 from yalu.radio.models import Service
 
 __all__ = ["report_html", "report_markdown", "write_report_html", "write_report_md"]
 
 LEVELS = tuple(s.key for s in Service if s)
+#: PNG map names that the interactive map replaces in report.html
+_MAP_LAYER = re.compile(r"^(service level|best_server|restricted|p_\w+|\w+_dbm?(_\w+)?)$")
 Maps = Mapping[str, Mapping[str, "str | os.PathLike[str]"]]
 
 
@@ -34,7 +40,7 @@ Maps = Mapping[str, Mapping[str, "str | os.PathLike[str]"]]
 
 @dataclass
 class _Block:
-    kind: str  # h1 h2 h3 p warn ul table img
+    kind: str  # h1 h2 h3 p warn ul table img map
     text: str = ""
     items: list[str] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
@@ -67,7 +73,7 @@ def _country_totals(pop: Mapping[str, Any], country: str) -> dict[str, int]:
     return out
 
 
-def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
+def _document(summary: Mapping[str, Any], maps: Maps | None, interactive: bool = False) -> list[_Block]:
     b: list[_Block] = []
     sc = summary.get("scenario", {})
     inputs = summary.get("inputs", {})
@@ -147,7 +153,15 @@ def _document(summary: Mapping[str, Any], maps: Maps | None) -> list[_Block]:
         )))
 
     # maps
-    if maps:
+    if interactive:
+        b.append(_Block("h2", "Map"))
+        b.append(_Block("map"))
+        # charts that are not map layers (e.g. the sensitivity tornado) stay as images
+        for vname in order:
+            for layer, path in (maps or {}).get(vname, {}).items():
+                if not _MAP_LAYER.match(layer):
+                    b.append(_Block("img", f"{vname}: {layer}", path=Path(path)))
+    elif maps:
         b.append(_Block("h2", "Maps"))
         for vname in order:
             for layer, path in (maps.get(vname) or {}).items():
@@ -606,17 +620,26 @@ figcaption{font-size:.9em;color:#555}
 """
 
 
-def report_html(summary: Mapping[str, Any], maps: Maps | None = None) -> str:
-    """The report as one self-contained HTML page (maps embedded, no external URLs)."""
+def report_html(summary: Mapping[str, Any], maps: Maps | None = None,
+                mapdata: MapData | None = None) -> str:
+    """The report as one self-contained HTML page (no external URLs).
+
+    With ``mapdata``, the page holds the interactive map of :mod:`yalu.io.webmap` instead of
+    the PNG maps; otherwise the PNG maps are embedded as ``data:`` URIs.
+    """
     e = html.escape
     title = e(f"yalu report: {summary.get('scenario', {}).get('name', 'scenario')}")
+    map_css, map_html = webmap_html(mapdata) if mapdata is not None else ("", "")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{title}</title><style>{_CSS}</style></head><body>",
+        f"<title>{title}</title><style>{_CSS}{map_css}</style></head><body>",
     ]
-    for blk in _document(summary, maps):
+    for blk in _document(summary, maps, interactive=mapdata is not None):
+        if blk.kind == "map":
+            parts.append(map_html)
+            continue
         if blk.kind in ("h1", "h2", "h3"):
             parts.append(f"<{blk.kind}>{e(blk.text)}</{blk.kind}>")
         elif blk.kind == "p":
@@ -651,11 +674,12 @@ def write_report_md(
 
 
 def write_report_html(
-    path: str | os.PathLike[str], summary: Mapping[str, Any], maps: Maps | None = None, overwrite: bool = False
+    path: str | os.PathLike[str], summary: Mapping[str, Any], maps: Maps | None = None,
+    overwrite: bool = False, mapdata: MapData | None = None,
 ) -> Path:
-    """Write the self-contained ``report.html`` atomically."""
+    """Write the self-contained ``report.html`` atomically (interactive with ``mapdata``)."""
     p = Path(path)
-    text = report_html(summary, maps)
+    text = report_html(summary, maps, mapdata)
     with atomic_output(p, overwrite=overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return p

@@ -560,6 +560,10 @@ class OutputSpec(_Model):
     png: bool = True
     report_md: bool = True
     report_html: bool = True
+    #: Google Earth: ``map.kmz`` (ground overlays per layer, legends, placemarks).
+    kmz: bool = True
+    #: GIS: ``map.gpkg`` (service-level polygons per variant, settlements, sites, jammers).
+    gpkg: bool = True
     #: PNG map width [px].
     map_width_px: int = Field(default=1400, ge=200, le=8000)
 

@@ -39,6 +39,7 @@ from yalu.scenario.checks import VariantOutcome, home_and_foreign, sanity_checks
 from yalu.scenario.models import Scenario, parse_scenario
 from yalu.scenario.outputs import (
     RunContext,
+    build_mapdata,
     describe_run,
     probability_and_limits,
     write_layers,
@@ -283,7 +284,8 @@ def run_scenario(
         census_src = ("DPRK 2008 census (embedded)" if sc.population.census == "embedded"
                       else sc.population.census)  # fmt: skip
     ctx = RunContext(sc, terrain, grid, area, in_area, node_country, lines, sites, sectors,
-                     settlements, settlements_src, census_src, n_maps, restricted)  # fmt: skip
+                     settlements, settlements_src, census_src, n_maps, restricted,
+                     regions)  # fmt: skip
     freqs = [f for _a, f, _d, _h in requests]
     described = describe_run(ctx, outcomes, list(extra_notes or [])
                              + corrections.notes(list(sc.variants), freqs))  # fmt: skip
@@ -292,7 +294,8 @@ def run_scenario(
 
     with atomic_dir(out, overwrite=overwrite) as tmp:
         prog("writing outputs", 0, 1)
-        maps = write_layers(tmp, ctx, outcomes)
+        mapdata = build_mapdata(ctx, outcomes)
+        maps = write_layers(tmp, ctx, outcomes, mapdata)
         if "uncertainty" in sections:
             tornado = write_tornado(tmp, sc, sections["uncertainty"], foreign)
             if tornado is not None:
@@ -305,7 +308,7 @@ def run_scenario(
             primary=sc.variants[0].name, assumptions=described["assumptions"],
             timings_s=timings, notes=described["notes"], sections=round_floats(sections),
         )  # fmt: skip
-        write_summary_and_reports(tmp, sc, summary, maps)
+        write_summary_and_reports(tmp, sc, summary, maps, mapdata)
         prog("writing outputs", 1, 1)
     return RunResult(Path(out), summary, outcomes, time.perf_counter() - t_start, execution)
 
