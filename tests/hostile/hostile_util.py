@@ -160,5 +160,3 @@ def can_mount_tmpfs(tmp_path: Path) -> bool:
         subprocess.run(["umount", str(d)], check=True)
         return True
     return False
-
-

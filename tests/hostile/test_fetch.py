@@ -71,6 +71,7 @@ def test_progress_per_tile_and_size_refused_up_front(tmp_path: Path) -> None:
     msg = one_line_error(r, "64,800 tiles")
     assert "GiB" in msg and "--max-tiles" in msg
     assert not (tmp_path / "c").exists()
+
     # per-tile lines: two ocean tiles (404 from a local mirror)
     class NotFound(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args):  # type: ignore[no-untyped-def]
@@ -95,7 +96,9 @@ def test_progress_per_tile_and_size_refused_up_front(tmp_path: Path) -> None:
 
 
 def test_bad_cache_and_base_url_are_one_line(tmp_path: Path) -> None:
-    r = CliRunner().invoke(cli, ["terrain", "fetch", "--bbox", "10,10,11,11", "--cache", "/dev/null"])
+    r = CliRunner().invoke(
+        cli, ["terrain", "fetch", "--bbox", "10,10,11,11", "--cache", "/dev/null"]
+    )
     one_line_error(r, "/dev/null is a device or special file")
     r = CliRunner().invoke(cli, ["terrain", "fetch", "--bbox", "10,10,11,11", "--cache",
                                  str(tmp_path), "--base-url", "notaurl"])  # fmt: skip

@@ -224,7 +224,9 @@ def test_utf8_with_or_without_bom_and_other_bytes_named_by_line(tmp_path: Path) 
     assert load_scenario(bom).name == "tiny"
     latin = sc.with_name("latin.yaml")
     latin.write_bytes(sc.read_bytes().replace(b"name: tiny", b"name: t\xe9st"))
-    with pytest.raises(ScenarioError, match=r"latin.yaml: line 1, column 8: byte 0xe9 is not UTF-8"):
+    with pytest.raises(
+        ScenarioError, match=r"latin.yaml: line 1, column 8: byte 0xe9 is not UTF-8"
+    ):
         load_scenario(latin)
     nul = sc.with_name("nul.yaml")
     nul.write_bytes(sc.read_bytes().replace(b"operator: op", b"operator: o\0p"))

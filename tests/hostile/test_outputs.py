@@ -124,7 +124,8 @@ def test_outputs_never_overwrite_inputs(tmp_path: Path, scen: Path) -> None:
     write_terrain(tiles / "dem.tif")
     for target, rel in ((tiles, "is the input"), (tiles / "sdf", "is inside the input")):
         r = runner.invoke(cli, ["terrain", "to-sdf", str(tiles), "--bbox", "10.1,10.1,10.2,10.2",
-                                "-o", str(target), "--overwrite", "--missing", "sea-level"])  # fmt: skip
+                                "-o", str(target), "--overwrite",
+                                "--missing", "sea-level"])  # fmt: skip
         one_line_error(r, rel)
     assert [p.name for p in tiles.iterdir()] == ["dem.tif"]
     src = tmp_path / "in.jsonl"

@@ -1,4 +1,5 @@
-"""Values: invalid terrain, per-case ITM errors, unsafe names, stated clamping, degenerate requests."""
+"""Values: invalid terrain, per-case ITM errors, unsafe names, stated clamping,
+degenerate requests."""
 
 from __future__ import annotations
 

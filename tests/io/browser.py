@@ -61,8 +61,14 @@ class PageResult:
         return m.group(2) if m else ""
 
 
-def load(page: Path, fragment: str = "", *, screenshot: bool = False, size: str = "1300,1000",
-         budget_ms: int = 10000) -> PageResult:
+def load(
+    page: Path,
+    fragment: str = "",
+    *,
+    screenshot: bool = False,
+    size: str = "1300,1000",
+    budget_ms: int = 10000,
+) -> PageResult:
     """Open ``page#fragment`` in headless Chromium; the DOM after scripts ran, console lines,
     requests that reached the proxy and optionally a screenshot."""
     exe = chromium()
@@ -74,18 +80,32 @@ def load(page: Path, fragment: str = "", *, screenshot: bool = False, size: str 
         with tempfile.TemporaryDirectory() as prof:
             url = page.resolve().as_uri() + (f"#{fragment}" if fragment else "")
             base = [
-                exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-default-apps", "--disable-sync", "--disable-extensions",
-                "--disable-client-side-phishing-detection", "--disable-domain-reliability",
-                "--no-pings", "--metrics-recording-only", "--safebrowsing-disable-auto-update",
+                exe,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-default-apps",
+                "--disable-sync",
+                "--disable-extensions",
+                "--disable-client-side-phishing-detection",
+                "--disable-domain-reliability",
+                "--no-pings",
+                "--metrics-recording-only",
+                "--safebrowsing-disable-auto-update",
                 "--disable-component-extensions-with-background-pages",
                 "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,"
                 "Translate,AutofillServerCommunication,CertificateTransparencyComponentUpdater,"
                 "SigninInterceptBubbleV2,ChromeSigninIntercept",
-                f"--user-data-dir={prof}", f"--proxy-server=http://127.0.0.1:{srv.server_port}",
-                "--proxy-bypass-list=<-loopback>", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                "--enable-logging=stderr", "--v=0", f"--virtual-time-budget={budget_ms}",
+                f"--user-data-dir={prof}",
+                f"--proxy-server=http://127.0.0.1:{srv.server_port}",
+                "--proxy-bypass-list=<-loopback>",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                "--enable-logging=stderr",
+                "--v=0",
+                f"--virtual-time-budget={budget_ms}",
                 f"--window-size={size}",
             ]
             shot = Path(prof) / "shot.png"

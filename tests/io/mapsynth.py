@@ -41,18 +41,42 @@ def mapdata() -> MapData:
         md.layers.append(Layer.make(v, "rsrp_dbm", rsrp(la, lo).astype(np.float32), ["gsm", "lte"]))
         bs = (lo > WEST + 0.6).astype(np.int32)
         bs[sl == 0] = -1
-        md.layers.append(Layer.make(v, "best_server", bs, None, ["changbai/lte-B3", "linjiang/gsm"]))
+        md.layers.append(
+            Layer.make(v, "best_server", bs, None, ["changbai/lte-B3", "linjiang/gsm"])
+        )
     md.layers.append(Layer.make("", "restricted", np.zeros((ROWS, COLS), np.uint8)))
     md.points = [
-        PointFeature("settlement", "2043837", "Hyesan", *HYESAN,
-                     {"country": "KP", "province": "Ryanggang", "population": 192680},
-                     {"jam": {"service_level": "none", "best_server": None, "rsrp_dbm": -85.5},
-                      "free": {"service_level": "sms", "best_server": "changbai/lte-B3",
-                               "rsrp_dbm": -85.5}}),
-        PointFeature("site", "changbai", "Changbai", 41.41772, 128.19624,
-                     {"height_m": 40.0, "carriers": ["LTE B3 46 dBm"]}),
-        PointFeature("jammer", "hyesan-j", "Hyesan jammer", 41.36, 128.3,
-                     {"eirp_dbm": 57.0, "bands_mhz": "925-960"}),
+        PointFeature(
+            "settlement",
+            "2043837",
+            "Hyesan",
+            *HYESAN,
+            {"country": "KP", "province": "Ryanggang", "population": 192680},
+            {
+                "jam": {"service_level": "none", "best_server": None, "rsrp_dbm": -85.5},
+                "free": {
+                    "service_level": "sms",
+                    "best_server": "changbai/lte-B3",
+                    "rsrp_dbm": -85.5,
+                },
+            },
+        ),
+        PointFeature(
+            "site",
+            "changbai",
+            "Changbai",
+            41.41772,
+            128.19624,
+            {"height_m": 40.0, "carriers": ["LTE B3 46 dBm"]},
+        ),
+        PointFeature(
+            "jammer",
+            "hyesan-j",
+            "Hyesan jammer",
+            41.36,
+            128.3,
+            {"eirp_dbm": 57.0, "bands_mhz": "925-960"},
+        ),
     ]
     md.lines = [LineFeature("border", "border", [np.array([[128.0, 41.9], [128.3, 41.3]])])]
     ring = np.array([[127.7, 41.2], [128.5, 41.2], [128.5, 41.8], [127.7, 41.8], [127.7, 41.2]])

@@ -16,8 +16,17 @@ K = f"{{{KML_NS}}}"
 
 #: children of the elements used, in the order of the KML 2.2 schema (OGC 07-147r2)
 ORDER = {
-    "Folder": ["name", "visibility", "open", "description", "styleUrl", "Folder", "GroundOverlay",
-               "ScreenOverlay", "Placemark"],
+    "Folder": [
+        "name",
+        "visibility",
+        "open",
+        "description",
+        "styleUrl",
+        "Folder",
+        "GroundOverlay",
+        "ScreenOverlay",
+        "Placemark",
+    ],
     "GroundOverlay": ["name", "visibility", "description", "color", "Icon", "LatLonBox"],
     "ScreenOverlay": ["name", "visibility", "Icon", "overlayXY", "screenXY", "size"],
     "Placemark": ["name", "description", "styleUrl", "Point", "MultiGeometry"],
@@ -62,13 +71,24 @@ def test_kmz_structure(kmz):
     overlays = list(folders["jam"].iter(f"{K}GroundOverlay"))
     assert len(overlays) == 3 and len(list(folders["jam"].iter(f"{K}ScreenOverlay"))) == 3
     vis = {o.find(f"{K}name").text: o.find(f"{K}visibility").text for o in overlays}
-    assert vis == {"Service level": "1", "Best server (strongest downlink)": "0",
-                   "Downlink signal (GSM RxLev / LTE RSRP)": "0"}
-    assert all(o.find(f"{K}visibility").text == "0" for o in folders["free"].iter(f"{K}GroundOverlay"))
+    assert vis == {
+        "Service level": "1",
+        "Best server (strongest downlink)": "0",
+        "Downlink signal (GSM RxLev / LTE RSRP)": "0",
+    }
+    assert all(
+        o.find(f"{K}visibility").text == "0" for o in folders["free"].iter(f"{K}GroundOverlay")
+    )
     box = overlays[0].find(f"{K}LatLonBox")
     got = {c.tag.removeprefix(K): float(c.text) for c in box}
-    assert got == pytest.approx({"north": NORTH + STEP / 2, "south": NORTH - (ROWS - 0.5) * STEP,
-                                 "west": WEST - STEP / 2, "east": WEST + 59.5 * STEP})
+    assert got == pytest.approx(
+        {
+            "north": NORTH + STEP / 2,
+            "south": NORTH - (ROWS - 0.5) * STEP,
+            "west": WEST - STEP / 2,
+            "east": WEST + 59.5 * STEP,
+        }
+    )
     for o in overlays:
         img = Image.open(io.BytesIO(files[o.find(f"{K}Icon/{K}href").text]))
         assert img.size == (60, 40) and img.mode == "RGBA"

@@ -15,7 +15,7 @@ T = (0.1, 0.0, 10.0, 0.0, -0.1, 50.0)
 
 
 def _rgb(h):
-    return tuple(int(h[k:k + 2], 16) for k in (1, 3, 5))
+    return tuple(int(h[k : k + 2], 16) for k in (1, 3, 5))
 
 
 def test_service_level_palette_names_and_style(tmp_path):
@@ -23,8 +23,14 @@ def test_service_level_palette_names_and_style(tmp_path):
     p = tmp_path / "service_level.tif"
     a = np.array([[0, 1, 2, 3]], np.uint8)
     cmap = {k: c for k, (c, _l) in category_rgba(st).items()}
-    write_geotiff(p, a, transform=T, nodata=255, colormap=cmap,
-                  tags={"category_names": {"0": "no service", "1": "SMS"}})
+    write_geotiff(
+        p,
+        a,
+        transform=T,
+        nodata=255,
+        colormap=cmap,
+        tags={"category_names": {"0": "no service", "1": "SMS"}},
+    )
     files = write_raster_styles(p, st, None, None, a.dtype)
     assert [f.name for f in files] == ["service_level.qml", "service_level.tif.aux.xml"]
     with rasterio.open(p) as src:
@@ -40,10 +46,16 @@ def test_service_level_palette_names_and_style(tmp_path):
     assert rows[3] == ["3", "data", "8", "81", "156", "255"] and rows[0][-1] == "0"
     q = ET.parse(files[0]).getroot()
     assert q.tag == "qgis" and q.find("pipe/rasterrenderer").get("type") == "paletted"
-    entries = [(e.get("value"), e.get("label"), e.get("color"), e.get("alpha"))
-               for e in q.iter("paletteEntry")]
-    assert entries == [("0", "no service", "#ffffff", "0"), ("1", "SMS", "#c6dbef", "255"),
-                       ("2", "voice", "#6baed6", "255"), ("3", "data", "#08519c", "255")]
+    entries = [
+        (e.get("value"), e.get("label"), e.get("color"), e.get("alpha"))
+        for e in q.iter("paletteEntry")
+    ]
+    assert entries == [
+        ("0", "no service", "#ffffff", "0"),
+        ("1", "SMS", "#c6dbef", "255"),
+        ("2", "voice", "#6baed6", "255"),
+        ("3", "data", "#08519c", "255"),
+    ]
 
 
 def test_best_server_int32_table_is_read_by_gdal(tmp_path):

@@ -40,7 +40,10 @@ def test_layer_codes_round_trip():
     assert np.max(np.abs(_decode(enc, p.shape) - p)) <= 0.0005 + 1e-9
     # categories exactly; best server -1 is no data
     bs = rng.integers(-1, 300, (20, 20)).astype(np.int32)
-    got = _decode(encode_layer(Layer.make("a", "best_server", bs, labels=[str(k) for k in range(300)])), bs.shape)
+    got = _decode(
+        encode_layer(Layer.make("a", "best_server", bs, labels=[str(k) for k in range(300)])),
+        bs.shape,
+    )
     np.testing.assert_array_equal(np.where(bs < 0, np.nan, bs), got)
     # subsampled: every 2nd node
     got = _decode(encode_layer(Layer.make("a", "best_server", bs), stride=2), (10, 10))
@@ -58,11 +61,21 @@ def test_big_grids_are_subsampled_for_the_page():
 def page(tmp_path_factory):
     d = tmp_path_factory.mktemp("page")
     summary = make_summary(
-        scenario={"name": "synthetic <map>", "description": "x"}, inputs={}, primary="jam",
-        variants={v: {"description": v, "settings": {}, "sanity": {},
-                      "reach": {"population_within_reach": {}, "area_km2": {}, "settlements": []}}
-                  for v in ("jam", "free")},
-        assumptions={}, timings_s={}, notes=["a note"],
+        scenario={"name": "synthetic <map>", "description": "x"},
+        inputs={},
+        primary="jam",
+        variants={
+            v: {
+                "description": v,
+                "settings": {},
+                "sanity": {},
+                "reach": {"population_within_reach": {}, "area_km2": {}, "settlements": []},
+            }
+            for v in ("jam", "free")
+        },
+        assumptions={},
+        timings_s={},
+        notes=["a note"],
     )
     return write_report_html(d / "report.html", summary, mapdata=mapdata())
 
@@ -77,7 +90,13 @@ def test_page_is_one_offline_file(page):
 
 
 def test_query_returns_the_layer_values(page):
-    pts = [(41.55, 127.95), (41.3, 128.6), (41.85, 127.62), (HYESAN[0], HYESAN[1] + 0.2), (40.0, 120.0)]
+    pts = [
+        (41.55, 127.95),
+        (41.3, 128.6),
+        (41.85, 127.62),
+        (HYESAN[0], HYESAN[1] + 0.2),
+        (40.0, 120.0),
+    ]
     frag = "query=" + ";".join(f"{a},{b}" for a, b in pts) + "&variant=free"
     r = load(page, frag)
     assert r.console == [] and r.requests == [], (r.console, r.requests)
@@ -101,7 +120,9 @@ def test_query_returns_the_layer_values(page):
         assert q["values"]["service_level"] == lv
         assert q["labels"]["service_level"] == ["no service", "SMS", "voice", "data"][lv]
         if lv > 0:
-            assert q["labels"]["best_server"] == ("linjiang/gsm" if nlon > WEST + 0.6 else "changbai/lte-B3")
+            assert q["labels"]["best_server"] == (
+                "linjiang/gsm" if nlon > WEST + 0.6 else "changbai/lte-B3"
+            )
     # the nearest feature within 5 km: Hyesan is 0.2 deg (17 km) from the 4th point
     assert res[3]["feature"] is None or res[3]["feature"]["name"] != "Hyesan"
 
@@ -138,8 +159,10 @@ def test_page_renders(page):
 def test_the_browser_check_sees_requests_and_errors(tmp_path):
     """The harness can fail: a page that fetches and throws is caught."""
     p = tmp_path / "bad.html"
-    p.write_text('<html><body><img src="http://example.com/x.png">'
-                 "<script>fetch('https://example.com/y'); undefinedFn();</script></body></html>")
+    p.write_text(
+        '<html><body><img src="http://example.com/x.png">'
+        "<script>fetch('https://example.com/y'); undefinedFn();</script></body></html>"
+    )
     r = load(p, budget_ms=3000)
     assert any("example.com" in q for q in r.requests), r.requests
     assert any("undefinedFn" in c for c in r.console)
@@ -152,8 +175,10 @@ window.yaluReady.then(async () => {
   c.dispatchEvent(new WheelEvent("wheel", {deltaY: -100, clientX: r.left + a0[0],
     clientY: r.top + a0[1], bubbles: true, cancelable: true}));
   const a1 = yaluScreen(41.5, 128.1), b1 = yaluScreen(41.3, 128.4);
-  c.dispatchEvent(new PointerEvent("pointerdown", {clientX: r.left + 100, clientY: r.top + 100, bubbles: true}));
-  window.dispatchEvent(new PointerEvent("pointermove", {clientX: r.left + 150, clientY: r.top + 130, bubbles: true}));
+  c.dispatchEvent(new PointerEvent("pointerdown", \
+{clientX: r.left + 100, clientY: r.top + 100, bubbles: true}));
+  window.dispatchEvent(new PointerEvent("pointermove", \
+{clientX: r.left + 150, clientY: r.top + 130, bubbles: true}));
   window.dispatchEvent(new PointerEvent("pointerup", {bubbles: true}));
   const b2 = yaluScreen(41.3, 128.4);
   document.getElementById("yalu-query-result").textContent = JSON.stringify({a0, b0, a1, b1, b2});

@@ -77,12 +77,13 @@ def distance_to_segments_rad(
 
 
 @njit(cache=True)
-def sum_by_label(labels: np.ndarray, levels: np.ndarray, weights: np.ndarray,
-                 nlabels: int, nlevels: int) -> np.ndarray:
+def sum_by_label(
+    labels: np.ndarray, levels: np.ndarray, weights: np.ndarray, nlabels: int, nlevels: int
+) -> np.ndarray:
     """Sum ``weights`` into a (nlabels, nlevels + 1) table indexed by (label, level).
 
-    Entries with a label outside [0, nlabels) or a level outside [0, nlevels] are skipped, and so are
-    NaN weights.
+    Entries with a label outside [0, nlabels) or a level outside [0, nlevels] are skipped, and so
+    are NaN weights.
     """
     out = np.zeros((nlabels, nlevels + 1))
     for i in range(labels.size):

@@ -153,9 +153,13 @@ def _check_service(service_level: Any, grid: Grid) -> np.ndarray:
     sl = np.asarray(service_level)
     shape = tuple(int(v) for v in grid.shape)
     if sl.shape != shape:
-        raise ParameterError("service_level", f"array of shape {sl.shape}", f"shape {shape} (the grid)")
+        raise ParameterError(
+            "service_level", f"array of shape {sl.shape}", f"shape {shape} (the grid)"
+        )
     if not np.issubdtype(sl.dtype, np.integer):
-        raise ParameterError("service_level", f"dtype {sl.dtype}", "an integer array (0 none .. 3 data)")
+        raise ParameterError(
+            "service_level", f"dtype {sl.dtype}", "an integer array (0 none .. 3 data)"
+        )
     # anything outside 0..3 (nodata) counts as no service
     return np.where((sl >= 0) & (sl <= 3), sl, 0).astype(np.int8)
 
@@ -193,8 +197,8 @@ def population_reach(
         Raster of the best server's index (-1 none) and the site id of each index, to name each
         settlement's best site.
     population_raster : path, optional
-        A GeoTIFF of people per cell (WorldPop, GHSL...), read with rasterio: zonal sums of the cells
-        inside the grid and the area, each cell taking the service of its nearest node.
+        A GeoTIFF of people per cell (WorldPop, GHSL...), read with rasterio: zonal sums of the
+        cells inside the grid and the area, each cell taking the service of its nearest node.
     census : list of CensusRow, optional
         Province census populations, compared with the settlement populations.
     census_settlements : Settlements, optional
@@ -218,11 +222,16 @@ def population_reach(
     cell_km2 = np.broadcast_to(cell_area_km2(lat1, grid.dlat_deg, grid.dlon_deg)[:, None], sl.shape)
     countries = sorted(set(regions.countries)) + [UNKNOWN]
     cidx = {c: i for i, c in enumerate(countries)}
-    region_country = np.array([cidx[c] for c in regions.countries] + [cidx[UNKNOWN]], dtype=np.int64)
+    region_country = np.array(
+        [cidx[c] for c in regions.countries] + [cidx[UNKNOWN]], dtype=np.int64
+    )
     node_country = region_country[node_region]  # -1 -> last = unknown
     tab = _kernels.sum_by_label(
-        np.where(in_area, node_country, -1).astype(np.int64), sl.astype(np.int64),
-        np.ascontiguousarray(cell_km2, dtype=float), len(countries), 3,
+        np.where(in_area, node_country, -1).astype(np.int64),
+        sl.astype(np.int64),
+        np.ascontiguousarray(cell_km2, dtype=float),
+        len(countries),
+        3,
     )
     area_km2: dict[str, dict[str, float]] = {}
     analysis_area_km2: dict[str, float] = {}
@@ -318,7 +327,10 @@ def population_reach(
     )
     if census:
         result.census = _census_rows(
-            census, settlements if census_settlements is None else census_settlements, dedupe_km, records
+            census,
+            settlements if census_settlements is None else census_settlements,
+            dedupe_km,
+            records,
         )
     if population_raster is not None:
         rp, ra = _raster_reach(population_raster, grid, sl, in_area, node_region, regions)
@@ -334,7 +346,11 @@ def _census_rows(
     records: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     rank = {name: k for k, name in _NAMES.items()}
-    dup = flag_duplicates(allset, dedupe_km) if dedupe_km > 0 and len(allset) else np.full(len(allset), -1)
+    dup = (
+        flag_duplicates(allset, dedupe_km)
+        if dedupe_km > 0 and len(allset)
+        else np.full(len(allset), -1)
+    )
     full = np.array([f"{c}.{a}" for c, a in zip(allset.country, allset.admin1_code, strict=True)])
     out = []
     for row in census:
@@ -345,18 +361,20 @@ def _census_rows(
             if rec["duplicate_of"] is None and rec["admin1_code"] in row.codes:
                 for k in range(1, rank[rec["service_level"]] + 1):
                     within[LEVELS[k]] += rec["population"]
-        out.append({
-            "province": row.province,
-            "admin1_codes": list(row.codes),
-            "census_population": row.population,
-            "settlement_population": listed,
-            "settlement_share_of_census": listed / row.population if row.population else 0.0,
-            "settlement_places": int(sel.sum()),
-            "within_reach": within,
-            "within_reach_share_of_census": {
-                lv: (v / row.population if row.population else 0.0) for lv, v in within.items()
-            },
-        })
+        out.append(
+            {
+                "province": row.province,
+                "admin1_codes": list(row.codes),
+                "census_population": row.population,
+                "settlement_population": listed,
+                "settlement_share_of_census": listed / row.population if row.population else 0.0,
+                "settlement_places": int(sel.sum()),
+                "within_reach": within,
+                "within_reach_share_of_census": {
+                    lv: (v / row.population if row.population else 0.0) for lv, v in within.items()
+                },
+            }
+        )
     return out
 
 
@@ -382,7 +400,9 @@ def _raster_reach(
         raise InputError(f"{path}: cannot read population raster ({exc})") from exc
     with src:
         if src.crs is not None and not src.crs.is_geographic:
-            raise ParameterError("population_raster", str(path), "a raster in geographic lon/lat coordinates")
+            raise ParameterError(
+                "population_raster", str(path), "a raster in geographic lon/lat coordinates"
+            )
         win = from_bounds(west, south, east, north, src.transform).round_offsets().round_lengths()
         try:
             data = src.read(1, window=win, boundless=True, fill_value=0, masked=True)
@@ -406,8 +426,9 @@ def _raster_reach(
     # region index -1 (outside every polygon) -> its own label at the end
     nreg = len(regions.codes)
     lab = np.where(ok & (lab < 0), nreg, lab)
-    tab = _kernels.sum_by_label(lab.astype(np.int64), sl[rr, cc].astype(np.int64),
-                                np.ascontiguousarray(pop), nreg + 1, 3)
+    tab = _kernels.sum_by_label(
+        lab.astype(np.int64), sl[rr, cc].astype(np.int64), np.ascontiguousarray(pop), nreg + 1, 3
+    )
     within: dict[str, dict[str, dict[str, float]]] = {}
     total: dict[str, dict[str, float]] = {}
     for k in range(nreg + 1):

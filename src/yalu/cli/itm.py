@@ -67,7 +67,7 @@ def _read_cases(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield lineno, f"byte 0x{raw[exc.start:exc.start + 1].hex()} is not UTF-8"
+                yield lineno, f"byte 0x{raw[exc.start : exc.start + 1].hex()} is not UTF-8"
                 continue
             if not line.strip():
                 continue
@@ -129,12 +129,15 @@ def run(input_path: Path, output_path: Path, overwrite: bool) -> None:
     check_regular_file(input_path, "input")
     check_writable(output_path, overwrite, kind="file", inputs=[input_path], claim=True, name="-o")
     from yalu.propagation.itm import reference_case, schema_error
+
     n_cases = n_invalid = n_bad = 0
     first_bad = ""
     with atomic_output(output_path, overwrite=overwrite) as tmp:
         with tmp.open("w", encoding="utf-8") as f:
             stderr = sys.stderr
-            with click.progressbar(length=_count_lines(input_path), label="ITM", file=stderr) as bar:
+            with click.progressbar(
+                length=_count_lines(input_path), label="ITM", file=stderr
+            ) as bar:
                 for lineno, case in _read_cases(input_path):
                     n_cases += 1
                     if isinstance(case, str):

@@ -145,7 +145,7 @@ def info(path: str, voids: bool) -> None:
     type=float,
     default=DEFAULT_SDF_MAX_NODES,
     show_default=True,
-    help="Refuse boxes needing more SDF nodes (1.44 M per 3\" tile, 13 M per 1\" tile).",
+    help='Refuse boxes needing more SDF nodes (1.44 M per 3" tile, 13 M per 1" tile).',
 )
 def to_sdf(
     source: str,
@@ -156,7 +156,8 @@ def to_sdf(
     overwrite: bool,
     max_nodes: float,
 ) -> None:
-    """Write SPLAT! SDF tiles of SOURCE (a terrain path or 'embedded') covering --bbox into --out."""
+    """Write SPLAT! SDF tiles of SOURCE (a terrain path or 'embedded') covering --bbox into
+    --out."""
     from yalu.cli.options import EMBEDDED, open_cli_terrain
     from yalu.inputs import check_cost
     from yalu.io.atomic import check_writable
@@ -170,8 +171,7 @@ def to_sdf(
     if box is None:
         box = source_extent(t.bounds)
         click.echo(
-            "bbox: the extent of the source, "
-            + ",".join(_fmt_deg(v) for v in box) + " (S,W,N,E)",
+            "bbox: the extent of the source, " + ",".join(_fmt_deg(v) for v in box) + " (S,W,N,E)",
             err=True,
         )
         check_writable(out_dir, overwrite, kind="dir", inputs=inputs, claim=True, name="-o")

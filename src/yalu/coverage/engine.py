@@ -424,8 +424,7 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
     parse_choice(Direction, spec.direction, "direction")
     g = spec.grid
     if model is PropagationModel.P1812:
-        return _exact(spec, _elevation(spec), _p1812_vector(spec)[None, :], progress,
-                      p1812=True)[0]
+        return _exact(spec, _elevation(spec), _p1812_vector(spec)[None, :], progress, p1812=True)[0]
     if model is not PropagationModel.ITM:
         return _distance_model(spec, model)
     p = _itm_vector(spec)
@@ -445,9 +444,11 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
         sub = dataclasses.replace(spec, grid=g.subgrid(r0, c0, r1 - r0, c1 - c0))
         sub_prog = None
         if progress is not None:
+
             def sub_prog(done: int, total: int, q: int = q) -> None:
                 # monotone over the four quadrants, in thousandths
                 progress(int(250 * q + 250 * done / max(total, 1)), 1000)
+
         out[r0:r1, c0:c1] = _fast(sub, elev, p, sub_prog)
     return out
 
@@ -482,14 +483,10 @@ def _check_jobs(jobs: Any) -> list[tuple[float, str]]:
 
 def _job_specs(spec: TileSpec, jobs: Any) -> list[TileSpec]:
     """One spec per (frequency_mhz, direction) job."""
-    return [
-        dataclasses.replace(spec, frequency_mhz=f, direction=d) for f, d in _check_jobs(jobs)
-    ]
+    return [dataclasses.replace(spec, frequency_mhz=f, direction=d) for f, d in _check_jobs(jobs)]
 
 
-def tile_job_multi(
-    spec: TileSpec, jobs: Any, progress: ProgressFn | None = None
-) -> np.ndarray:
+def tile_job_multi(spec: TileSpec, jobs: Any, progress: ProgressFn | None = None) -> np.ndarray:
     """Loss [dB] at every node of ``spec.grid`` for several (frequency, direction) jobs at once.
 
     Parameters
@@ -528,8 +525,10 @@ def tile_job_multi(
     for i, s in enumerate(specs):
         sub_prog = None
         if progress is not None:
+
             def sub_prog(done: int, total: int, i: int = i) -> None:
                 progress(int(1000 * i + 1000 * done / max(total, 1)), 1000 * len(specs))
+
         out[i] = tile_job(s, sub_prog)
     return out
 
@@ -600,8 +599,13 @@ def _distance_model(spec: TileSpec, model: PropagationModel) -> np.ndarray:
 
 
 def _exact_at(
-    spec: TileSpec, elev: np.ndarray, jobs: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-    pyproj: bool = True, p1812: bool = False,
+    spec: TileSpec,
+    elev: np.ndarray,
+    jobs: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    pyproj: bool = True,
+    p1812: bool = False,
 ) -> np.ndarray:
     """Exact-mode loss at nodes for every job (row of ``jobs``, a parameter vector), float64,
     shape ``(n_jobs,) + lat.shape``, NaN beyond the radius (``pyproj``: see
@@ -656,7 +660,9 @@ def fast_layout(spec: TileSpec) -> dict[str, Any]:
     m_lat, m_lon = metres_per_degree(spec.site_lat_deg)
     # arc_px terrain spacings, or one output-grid spacing on grids coarser than that
     px = min(spec.terrain_dlat_deg * m_lat, spec.terrain_dlon_deg * m_lon)
-    arc = max(spec.fast.arc_px * px, 0.5 * min(spec.grid.dlat_deg * m_lat, spec.grid.dlon_deg * m_lon))
+    arc = max(
+        spec.fast.arc_px * px, 0.5 * min(spec.grid.dlat_deg * m_lat, spec.grid.dlon_deg * m_lon)
+    )
     r_fake = _fake_radius(spec.site_lat_deg)
     step_fake = spec.step_m
     n_s = int(math.ceil(spec.radius_m * 1.01 / step_fake)) + 2
@@ -831,7 +837,9 @@ def warm_up(mode: MapMode | str = MapMode.FAST, elevation_dtype: Any = np.float6
 # public entry
 
 
-def _box_for(terrain: Any, lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
+def _box_for(
+    terrain: Any, lat: float, lon: float, radius_m: float
+) -> tuple[float, float, float, float]:
     """(south, west, north, east) holding every geodesic from the site to the circle, plus margin,
     clipped to the terrain."""
     margin_m = 2000.0 + 0.01 * radius_m
@@ -841,7 +849,12 @@ def _box_for(terrain: Any, lat: float, lon: float, radius_m: float) -> tuple[flo
     _, m_lon = metres_per_degree(far)
     half_lon = (radius_m + margin_m) / m_lon
     s, w, n, e = terrain.bounds
-    box = (max(s, lat - half_lat), max(w, lon - half_lon), min(n, lat + half_lat), min(e, lon + half_lon))
+    box = (
+        max(s, lat - half_lat),
+        max(w, lon - half_lon),
+        min(n, lat + half_lat),
+        min(e, lon + half_lon),
+    )
     if box[0] > box[2] or box[1] > box[3] or not (s <= lat <= n and w <= lon <= e):
         raise ParameterError("site", (lat, lon), f"inside the terrain ({s}, {w}, {n}, {e})")
     return box
@@ -997,9 +1010,11 @@ def make_tile_spec(
         fast=fast,
         direction=direction_e.value,
         p1812=p1812,
-        clutter_m=(_window_clutter_m(landcover, geo, elev.shape, p1812.clutter_height_m)
-                   if landcover is not None and model_e is PropagationModel.P1812
-                   else np.zeros((0, 0))),
+        clutter_m=(
+            _window_clutter_m(landcover, geo, elev.shape, p1812.clutter_height_m)
+            if landcover is not None and model_e is PropagationModel.P1812
+            else np.zeros((0, 0))
+        ),
     )
 
 
@@ -1020,8 +1035,15 @@ def _window_clutter_m(
 
 
 def coerce_itm_options(
-    climate: Any, n0: Any, polarization: Any, epsilon: Any, sigma: Any, mdvar: Any,
-    time_pct: Any, location_pct: Any, situation_pct: Any,
+    climate: Any,
+    n0: Any,
+    polarization: Any,
+    epsilon: Any,
+    sigma: Any,
+    mdvar: Any,
+    time_pct: Any,
+    location_pct: Any,
+    situation_pct: Any,
 ) -> ITMOptions:
     """:class:`ITMOptions` from enum members, values or names (see
     :func:`yalu.propagation.itm.coerce_options`)."""
@@ -1239,8 +1261,11 @@ def path_loss_maps(
     g = spec.grid
     return [
         xr.DataArray(
-            data[i], dims=("lat", "lon"), coords={"lat": g.lats(), "lon": g.lons()},
-            name="path_loss_db", attrs=map_attrs(s, terrain),
+            data[i],
+            dims=("lat", "lon"),
+            coords={"lat": g.lats(), "lon": g.lons()},
+            name="path_loss_db",
+            attrs=map_attrs(s, terrain),
         )  # fmt: skip
         for i, s in enumerate(specs)
     ]

@@ -482,7 +482,9 @@ def _place_dir(tmp: Path, final: Path, overwrite: bool) -> None:
         if not overwrite:
             raise OutputExistsError(final)
         old = Path(
-            tempfile.mkdtemp(prefix=f"{_stem(final)}{os.getpid()}.", suffix=".old", dir=final.parent)
+            tempfile.mkdtemp(
+                prefix=f"{_stem(final)}{os.getpid()}.", suffix=".old", dir=final.parent
+            )
         )
         old.rmdir()
         os.replace(final, old)

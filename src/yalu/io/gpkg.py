@@ -72,7 +72,8 @@ def service_polygons(level: np.ndarray, transform: Any) -> dict[int, list[list[n
     out: dict[int, list[list[np.ndarray]]] = {}
     for geom, val in shapes(lv, mask=lv > 0, transform=transform, connectivity=4):
         out.setdefault(int(val), []).append(
-            [np.asarray(r, dtype=float) for r in geom["coordinates"]])
+            [np.asarray(r, dtype=float) for r in geom["coordinates"]]
+        )
     return out
 
 
@@ -94,17 +95,22 @@ def _column(values: list[Any]) -> tuple[np.ndarray, np.ndarray | None]:
     mask = np.array([v is None for v in values], dtype=bool)
     if present and all(isinstance(v, bool) for v in present):
         arr = np.array([bool(v) if v is not None else False for v in values])
-    elif present and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in present):
+    elif present and all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in present
+    ):
         arr = np.array([int(v) if v is not None else 0 for v in values], dtype=np.int64)
     elif present and all(isinstance(v, int | float | np.number) for v in present):
         arr = np.array([float(v) if v is not None else np.nan for v in values], dtype=np.float64)
     else:
-        arr = np.array(["" if v is None else (", ".join(map(str, v)) if isinstance(v, list) else str(v))
+        arr = np.array(["" if v is None
+                        else (", ".join(map(str, v)) if isinstance(v, list) else str(v))
                         for v in values], dtype=object)  # fmt: skip
     return arr, (mask if mask.any() else None)
 
 
-def _write(path: Path, layer: str, geoms: list[bytes], gtype: str, rows: list[dict[str, Any]]) -> None:
+def _write(
+    path: Path, layer: str, geoms: list[bytes], gtype: str, rows: list[dict[str, Any]]
+) -> None:
     import pyogrio.raw
 
     names = list(dict.fromkeys(k for r in rows for k in r))
@@ -152,7 +158,9 @@ def _write_all(tmp: Path, md: MapData) -> None:
 
     if True:
         for v in md.variants:
-            lv = next((ly for ly in md.layers if ly.variant == v and ly.key == "service_level"), None)
+            lv = next(
+                (ly for ly in md.layers if ly.variant == v and ly.key == "service_level"), None
+            )
             if lv is None:
                 continue
             polys = service_polygons(lv.values, md.transform)
@@ -170,6 +178,8 @@ def _write_all(tmp: Path, md: MapData) -> None:
         for ln in md.lines:
             if ln.coords:
                 name = "border" if ln.kind == "border" else "analysis_area"
-                _write(tmp, name, [_wkb_multiline(ln.coords)], "MultiLineString", [{"name": ln.name}])
+                _write(
+                    tmp, name, [_wkb_multiline(ln.coords)], "MultiLineString", [{"name": ln.name}]
+                )
         if not tmp.exists():
             raise ValueError("write_gpkg: nothing to write (no layer and no point)")

@@ -102,13 +102,15 @@ def legend_png(layer: Layer, value_range: tuple[float, float] | None = None) -> 
             fig.text(0.05, 1 - 0.78 / h_in, "\n".join(text), fontsize=6, va="top")
     else:
         cats = category_rgba(st, layer.labels)
-        present = set(np.unique(np.asarray(layer.values)[np.isfinite(np.asarray(layer.values, float))]
-                                ).astype(int).tolist())  # fmt: skip
+        present = set(np.unique(
+            np.asarray(layer.values)[np.isfinite(np.asarray(layer.values, float))]
+        ).astype(int).tolist())  # fmt: skip
         items = [(k, c, lab) for k, (c, lab) in cats.items() if c[3] > 0 and k in present]
         more = len(items) - 20
         items = items[:20]
         fig = Figure(figsize=(3.2, 0.45 + 0.2 * (len(items) + (more > 0))), dpi=100)
-        handles = [Patch(facecolor=(c[0] / 255, c[1] / 255, c[2] / 255), edgecolor="#777", label=lab)
+        handles = [Patch(facecolor=(c[0] / 255, c[1] / 255, c[2] / 255), edgecolor="#777",
+                         label=lab)
                    for _k, c, lab in items]  # fmt: skip
         if more > 0:
             handles.append(Patch(facecolor="none", edgecolor="none",
@@ -194,8 +196,11 @@ def kml_document(md: MapData, images: dict[str, bytes]) -> str:
             if ly.style.kind == "continuous":
                 lkey: tuple[Any, ...] = (ly.style, vr)
             else:
-                lkey = (ly.style, tuple(ly.labels or ()),
-                        tuple(np.unique(np.asarray(ly.values)[::stride, ::stride]).tolist()))
+                lkey = (
+                    ly.style,
+                    tuple(ly.labels or ()),
+                    tuple(np.unique(np.asarray(ly.values)[::stride, ::stride]).tolist()),
+                )
             if lkey not in legends:
                 legends[lkey] = f"files/legend_{tag}.png"
                 images[legends[lkey]] = legend_png(ly, vr)

@@ -92,10 +92,16 @@ class LayerStyle:
         """Colour range [vmin, vmax] for ``values``."""
         v = np.asarray(values, dtype=float)
         fin = v[np.isfinite(v)]
-        lo = self.vmin if self.vmin is not None else (
-            float(np.percentile(fin, 2)) if fin.size else 0.0)
-        hi = self.vmax if self.vmax is not None else (
-            float(np.percentile(fin, 98)) if fin.size else 1.0)
+        lo = (
+            self.vmin
+            if self.vmin is not None
+            else (float(np.percentile(fin, 2)) if fin.size else 0.0)
+        )
+        hi = (
+            self.vmax
+            if self.vmax is not None
+            else (float(np.percentile(fin, 98)) if fin.size else 1.0)
+        )
         return (lo, hi if hi > lo else lo + 1.0)
 
     def to_json(self) -> dict[str, Any]:
@@ -142,8 +148,10 @@ def _service_note(technologies: Sequence[str]) -> str:
                 f"{lv} {_SIGNAL_NAME.get(t, t)} >= {v['dl_min_power_dbm']:g} dBm, DL SINR >= "
                 f"{v['dl_min_sinr_db']:g} dB, UL SINR >= {v['ul_min_sinr_db']:g} dB"
                 for lv, v in th.items()))  # fmt: skip
-    return ("Best level whose downlink power, downlink SINR and uplink SINR thresholds all hold "
-            "(levels are cumulative: data implies voice implies SMS). " + " | ".join(parts))
+    return (
+        "Best level whose downlink power, downlink SINR and uplink SINR thresholds all hold "
+        "(levels are cumulative: data implies voice implies SMS). " + " | ".join(parts)
+    )
 
 
 def layer_style(key: str, technologies: Sequence[str] | None = None) -> LayerStyle:
@@ -166,7 +174,8 @@ def layer_style(key: str, technologies: Sequence[str] | None = None) -> LayerSty
     if key == "best_server":
         return LayerStyle(key, "Best server (strongest downlink)", "", "indexed", quantum=1.0,
                           note="The sector-carrier with the strongest downlink; colours repeat "
-                               "every 20 servers (hover or see best_server_sites.csv).")  # fmt: skip
+                               "every 20 servers (hover or see best_server_sites.csv)."
+                          )  # fmt: skip
     for tech, name in _SIGNAL_NAME.items():
         stem = "rxlev" if tech == "gsm" else ("rscp" if tech == "umts" else "rsrp")
         if key == f"{stem}_dbm_{tech}":
@@ -204,7 +213,8 @@ def layer_style(key: str, technologies: Sequence[str] | None = None) -> LayerSty
         return LayerStyle(key, "Uplink margin over the voice threshold", "dB", vmin=-20, vmax=40,
                           cmap="RdYlBu", thresholds=((0.0, "voice threshold"),), quantum=0.1,
                           note="Uplink SINR minus the voice UL SINR threshold of the best "
-                               "server's technology: above 0 the tower hears a voice call.")  # fmt: skip
+                               "server's technology: above 0 the tower hears a voice call."
+                          )  # fmt: skip
     if key == "service_limit":
         from yalu.radio.budget import LIMIT_NAMES
 

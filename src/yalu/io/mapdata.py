@@ -99,7 +99,8 @@ class MapData:
         """(west, south, east, north) of the pixel edges [deg]."""
         nr, nc = self.shape
         return (self.west_deg - self.dlon_deg / 2, self.north_deg - (nr - 0.5) * self.dlat_deg,
-                self.west_deg + (nc - 0.5) * self.dlon_deg, self.north_deg + self.dlat_deg / 2)  # fmt: skip
+                self.west_deg + (nc - 0.5) * self.dlon_deg,
+                self.north_deg + self.dlat_deg / 2)  # fmt: skip
 
     @property
     def transform(self) -> tuple[float, float, float, float, float, float]:

@@ -186,7 +186,7 @@ def _indexed(ax: Any, arr: np.ndarray, extent: Extent, labels: Sequence[str]) ->
     )  # fmt: skip
     fin = np.isfinite(vals)
     present, counts = np.unique(vals[fin].astype(int), return_counts=True)
-    name = (lambda i: str(labels[i]) if i < len(labels) else str(i))  # noqa: E731
+    name = lambda i: str(labels[i]) if i < len(labels) else str(i)  # noqa: E731
     # colours repeat every 20: the legend names the 12 largest areas, the map names them all
     top = present[np.argsort(-counts, kind="stable")][:12]
     handles = [Patch(facecolor=cmap(int(i) % 20), edgecolor="#999999", label=name(int(i)))
@@ -209,7 +209,8 @@ def _indexed(ax: Any, arr: np.ndarray, extent: Extent, labels: Sequence[str]) ->
             y = top_ - (r + 0.5) * (top_ - bottom) / nr
             ax.text(x, y, name(int(i)).split("/")[0], fontsize=LEGEND_SIZE - 2, ha="center",
                     va="center", zorder=5, color="#111111",
-                    bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.5})  # fmt: skip
+                    bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none",
+                          "pad": 0.5})  # fmt: skip
     return handles
 
 

@@ -54,7 +54,8 @@ def qml_text(style: LayerStyle, labels: Sequence[str] | None = None,
             "<rasterTransparency/><rastershader>"
             f'<colorrampshader colorRampType="INTERPOLATED" classificationMode="1" clip="0" '
             f'minimumValue="{lo!r}" maximumValue="{hi!r}" labelPrecision="1">'
-            + "".join(items) + "</colorrampshader></rastershader></rasterrenderer>"
+            + "".join(items)
+            + "</colorrampshader></rastershader></rasterrenderer>"
         )
     else:
         entries = []
@@ -63,15 +64,17 @@ def qml_text(style: LayerStyle, labels: Sequence[str] | None = None,
                            f"label={quoteattr(lab)}/>")  # fmt: skip
         renderer = (
             '<rasterrenderer type="paletted" band="1" opacity="1" alphaBand="-1" nodataColor="">'
-            "<rasterTransparency/><colorPalette>" + "".join(entries)
+            "<rasterTransparency/><colorPalette>"
+            + "".join(entries)
             + "</colorPalette></rasterrenderer>"
         )
     return (
         '<qgis version="3.28.0" styleCategories="AllStyleCategories">\n'
         f"<!-- yalu: {style.title}{' [' + style.units + ']' if style.units else ''} -->\n"
-        "<pipe>\n<provider><resampling enabled=\"false\" zoomedInResamplingMethod=\"nearestNeighbour\""
-        " zoomedOutResamplingMethod=\"nearestNeighbour\" maxOversampling=\"2\"/></provider>\n"
-        + renderer + "\n"
+        '<pipe>\n<provider><resampling enabled="false" zoomedInResamplingMethod="nearestNeighbour"'
+        ' zoomedOutResamplingMethod="nearestNeighbour" maxOversampling="2"/></provider>\n'
+        + renderer
+        + "\n"
         '<brightnesscontrast brightness="0" contrast="0" gamma="1"/>\n'
         '<huesaturation saturation="0" colorizeOn="0" grayscaleMode="0" colorizeRed="255" '
         'colorizeGreen="128" colorizeBlue="128" colorizeStrength="100"/>\n'
@@ -85,7 +88,7 @@ def pam_xml(style: LayerStyle, labels: Sequence[str] | None = None,
     cats = category_rgba(style, labels)
     n = max(cats) + 1 if cats else 0
     names = [cats[k][1] if k in cats else "" for k in range(n)]
-    parts = ['<PAMDataset>', '  <PAMRasterBand band="1">', "    <CategoryNames>"]
+    parts = ["<PAMDataset>", '  <PAMRasterBand band="1">', "    <CategoryNames>"]
     parts += [f"      <Category>{_text(nm)}</Category>" for nm in names]
     parts.append("    </CategoryNames>")
     if colour_table:
@@ -97,7 +100,8 @@ def pam_xml(style: LayerStyle, labels: Sequence[str] | None = None,
         parts.append("    </ColorTable>")
     parts.append('    <GDALRasterAttributeTable tableType="thematic">')
     for i, (nm, typ, usage) in enumerate((("value", 0, 5), ("label", 2, 2), ("red", 0, 6),
-                                          ("green", 0, 7), ("blue", 0, 8), ("alpha", 0, 9))):  # fmt: skip
+                                          ("green", 0, 7), ("blue", 0, 8),
+                                          ("alpha", 0, 9))):  # fmt: skip
         parts.append(f'      <FieldDefn index="{i}"><Name>{nm}</Name><Type>{typ}</Type>'
                      f"<Usage>{usage}</Usage></FieldDefn>")  # fmt: skip
     for row, (k, (rgba, lab)) in enumerate(sorted(cats.items())):
@@ -121,7 +125,10 @@ def write_raster_styles(tif: str | os.PathLike[str], style: LayerStyle,
     with atomic_output(out[0]) as tmp:
         tmp.write_text(qml_text(style, labels, value_range), encoding="utf-8")
     if style.kind != "continuous":
-        palette_ok = dtype is not None and np.dtype(dtype) in (np.dtype(np.uint8), np.dtype(np.uint16))
+        palette_ok = dtype is not None and np.dtype(dtype) in (
+            np.dtype(np.uint8),
+            np.dtype(np.uint16),
+        )
         aux = p.with_name(p.name + ".aux.xml")
         with atomic_output(aux) as tmp:
             tmp.write_text(pam_xml(style, labels, colour_table=not palette_ok), encoding="utf-8")

@@ -105,7 +105,9 @@ def write_geotiff(
     if dtype == np.bool_:
         dtype = np.dtype(np.uint8)
     out = arr.astype(dtype, copy=False)
-    all_tags = {k: _tag_value(v) for k, v in attrs.items() if k not in ("transform", "crs", "nodata")}
+    all_tags = {
+        k: _tag_value(v) for k, v in attrs.items() if k not in ("transform", "crs", "nodata")
+    }
     for k, v in (tags or {}).items():
         all_tags[str(k)] = _tag_value(v)
     h, w = out.shape
@@ -142,11 +144,15 @@ def write_geotiff(
     ):
         if colormap is not None:
             if dtype not in (np.dtype(np.uint8), np.dtype(np.uint16)):
-                raise ParameterError("colormap", f"for a {dtype.name} band", "a uint8 or uint16 band")
+                raise ParameterError(
+                    "colormap", f"for a {dtype.name} band", "a uint8 or uint16 band"
+                )
             profile["photometric"] = "palette"
         with rasterio.open(tmp, "w", **profile) as ds:
             if colormap is not None:
-                ds.write_colormap(1, {int(k): tuple(int(c) for c in v) for k, v in colormap.items()})
+                ds.write_colormap(
+                    1, {int(k): tuple(int(c) for c in v) for k, v in colormap.items()}
+                )
             # row bands of whole blocks: GDAL compresses and flushes as it goes
             step = _BLOCK * 8
             for r0 in range(0, h, step):

@@ -50,7 +50,8 @@ _CSS = """
 #yalu-tip{position:absolute;display:none;background:#fff;border:1px solid #888;padding:4px 6px;
 font-size:12px;max-width:250px;pointer-events:none;box-shadow:1px 1px 4px #0003;z-index:5}
 #yalu-tip table,#yalu-info table{margin:.2em 0;font-size:11px}
-#yalu-tip th,#yalu-tip td,#yalu-info th,#yalu-info td{border:none;padding:0 .4em 0 0;background:none}
+#yalu-tip th,#yalu-tip td,#yalu-info th,#yalu-info td{border:none;padding:0 .4em 0 0;\
+background:none}
 #yalu-map .zoom{position:absolute;top:8px;left:8px;z-index:4}
 #yalu-map .zoom button{display:block;width:28px;height:28px;margin-bottom:3px;font-size:16px}
 #yalu-legend .sw{display:inline-block;width:14px;height:12px;border:1px solid #999;margin-right:5px;
@@ -129,7 +130,8 @@ def map_json(md: MapData, max_nodes: int = MAX_NODES) -> dict[str, Any]:
         "points": [{"kind": p.kind, "id": p.id, "name": p.name, "lat": round(p.lat_deg, 5),
                     "lon": round(p.lon_deg, 5), "props": _jsonable(p.props),
                     "pv": _jsonable(p.per_variant)} for p in md.points],
-        "lines": [{"kind": ln.kind, "name": ln.name, "coords": [_round_coords(c) for c in ln.coords]}
+        "lines": [{"kind": ln.kind, "name": ln.name,
+                   "coords": [_round_coords(c) for c in ln.coords]}
                   for ln in md.lines],
         "provinces": [{"name": p.name, "country": p.country, "code": p.code,
                        "rings": [_round_coords(r) for r in p.rings],

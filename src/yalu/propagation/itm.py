@@ -516,8 +516,14 @@ def _p2p_checked(
         "h_rx_m": _real(h_rx_m, "h_rx_m"),
         "frequency_mhz": _real(frequency_mhz, "frequency_mhz"),
         **coerce_options(
-            climate=climate, n0=n0, polarization=polarization, epsilon=epsilon, sigma=sigma,
-            mdvar=mdvar, time_pct=time_pct, location_pct=location_pct,
+            climate=climate,
+            n0=n0,
+            polarization=polarization,
+            epsilon=epsilon,
+            sigma=sigma,
+            mdvar=mdvar,
+            time_pct=time_pct,
+            location_pct=location_pct,
             situation_pct=situation_pct,
         ),
     }
@@ -715,8 +721,14 @@ def area(
         "rx_siting": _int_option(SitingCriteria, rx_siting, "rx_siting", 1020),
         "frequency_mhz": _real(frequency_mhz, "frequency_mhz"),
         **coerce_options(
-            climate=climate, n0=n0, polarization=polarization, epsilon=epsilon, sigma=sigma,
-            mdvar=mdvar, time_pct=time_pct, location_pct=location_pct,
+            climate=climate,
+            n0=n0,
+            polarization=polarization,
+            epsilon=epsilon,
+            sigma=sigma,
+            mdvar=mdvar,
+            time_pct=time_pct,
+            location_pct=location_pct,
             situation_pct=situation_pct,
         ),
     }
@@ -930,9 +942,7 @@ _P2P_CORE: Any = _k.p2p_core
 _AREA_CORE: Any = _k.area_core
 
 
-def location_sigma_db(
-    frequency_mhz: Any, delta_h_m: Any, distance_m: Any = None
-) -> np.ndarray:
+def location_sigma_db(frequency_mhz: Any, delta_h_m: Any, distance_m: Any = None) -> np.ndarray:
     """ITM's location variability, the standard deviation sigma_L [dB].
 
     ``sigma_L = 10 k dh(d) / (k dh(d) + 13)`` with the wave number ``k = f / 47.7 MHz`` [1/m]

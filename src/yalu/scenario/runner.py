@@ -86,8 +86,9 @@ class RunResult:
                 )
         unc = s.get("uncertainty")
         if unc:
-            lines.append(f"  uncertainty ({unc['samples']} samples, seed {unc['seed']}): "
-                         "P10 / P50 / P90")
+            lines.append(
+                f"  uncertainty ({unc['samples']} samples, seed {unc['seed']}): P10 / P50 / P90"
+            )
             for name, vu in unc["variants"].items():
                 for cc, per in sorted(vu["population_within_reach"].items()):
                     if country and cc != country:
@@ -96,21 +97,30 @@ class RunResult:
                     a = vu["area_km2"].get(cc, {}).get("sms")
                     area_txt = (f"; area SMS {a['p10']:,.0f} / {a['p50']:,.0f} / "
                                 f"{a['p90']:,.0f} km²" if a else "")  # fmt: skip
-                    lines.append(f"  {name:>14} {cc}: people SMS {b['p10']:,.0f} / "
-                                 f"{b['p50']:,.0f} / {b['p90']:,.0f}{area_txt}")
+                    lines.append(
+                        f"  {name:>14} {cc}: people SMS {b['p10']:,.0f} / "
+                        f"{b['p50']:,.0f} / {b['p90']:,.0f}{area_txt}"
+                    )
         exp = v.get("expected_population_within_reach") or {}
         if exp:
             for cc in sorted(exp):
                 if country and cc != country:
                     continue
                 t = {lv: sum(p[lv] for p in exp[cc].values()) for lv in LEVELS.values()}
-                lines.append(f"  expected people ({prim}, {cc}, location variability): SMS "
-                             f"{t['sms']:,.0f} / voice {t['voice']:,.0f} / data {t['data']:,.0f}")
-        bad = [c for c in (v.get("sanity") or {}).get("assessment") or []
-               if c.get("verdict") == "disagrees"]
+                lines.append(
+                    f"  expected people ({prim}, {cc}, location variability): SMS "
+                    f"{t['sms']:,.0f} / voice {t['voice']:,.0f} / data {t['data']:,.0f}"
+                )
+        bad = [
+            c
+            for c in (v.get("sanity") or {}).get("assessment") or []
+            if c.get("verdict") == "disagrees"
+        ]
         if bad:
-            lines.append("  sanity checks that DISAGREE with reports: "
-                         + "; ".join(f"{c['claim']} ({c['model']})" for c in bad))
+            lines.append(
+                "  sanity checks that DISAGREE with reports: "
+                + "; ".join(f"{c['claim']} ({c['model']})" for c in bad)
+            )
         lines.append(f"  run time {self.seconds:.1f} s")
         return "\n".join(lines)
 
@@ -204,8 +214,13 @@ def run_scenario(
         provider.client = client
         n_maps = provider.prefetch(requests, grid, lambda d, n: prog("path loss maps", d, n))
         provider.client = None
-    execution = {"scheduler": scheduler, "workers": workers, "tasks": provider.tasks,
-                 "bytes_sent": provider.bytes_sent, "bytes_received": provider.bytes_received}
+    execution = {
+        "scheduler": scheduler,
+        "workers": workers,
+        "tasks": provider.tasks,
+        "bytes_sent": provider.bytes_sent,
+        "bytes_received": provider.bytes_received,
+    }
     lap("path_loss")
 
     profiles = default_technology_profiles()
@@ -252,15 +267,17 @@ def run_scenario(
 
     sections: dict[str, Any] = {
         "service_levels": service_level_table(
-            profiles, sorted({t for v in sc.variants for t in adapt.variant_technologies(sc, v)})),
+            profiles, sorted({t for v in sc.variants for t in adapt.variant_technologies(sc, v)})
+        ),
         "probability": {
             **sigma_info,
             "correlation": (
                 "DL and UL of one path share its location variability (correlation 1); carriers "
                 "and sectors of one mast share it too; different masts are independent; "
-                "interferers and jammers are held at their median"),
+                "interferers and jammers are held at their median"
+            ),
             "expected": "sum over settlements of people x P(level closes); area: sum of cell "
-                        "area x P",
+            "area x P",
         },
     }
     if sc.uncertainty is not None:
@@ -327,13 +344,26 @@ def demo_scenario_text() -> str:
     return resources.files("yalu").joinpath("data/sino-korean-border.yaml").read_text("utf-8")
 
 
-def run_demo(outdir: str | os.PathLike[str], *, overwrite: bool = False, progress: Progress | None = None,
-             threads: int | None = None) -> RunResult:
+def run_demo(
+    outdir: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> RunResult:
     """Run the flagship scenario on the embedded coarse terrain."""
     sc = parse_scenario(demo_scenario_text(), name="sino-korean-border.yaml")
     if sc.terrain.source != "embedded":
         sc.terrain.source = "embedded"
-    return run_scenario(sc, outdir, overwrite=overwrite, progress=progress, threads=threads, extra_notes=[
-        "yalu demo: the flagship scenario on the embedded coarse 5' terrain (ETOPO5). Fetch 1\"/3\" "
-        "terrain (yalu terrain fetch) and rerun with terrain source 'cache' for analysis.",
-    ])
+    return run_scenario(
+        sc,
+        outdir,
+        overwrite=overwrite,
+        progress=progress,
+        threads=threads,
+        extra_notes=[
+            "yalu demo: the flagship scenario on the embedded coarse 5' terrain (ETOPO5). "
+            'Fetch 1"/3" terrain (yalu terrain fetch) and rerun with terrain source '
+            "'cache' for analysis.",
+        ],
+    )

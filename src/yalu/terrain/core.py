@@ -841,8 +841,9 @@ def open_terrain(
     ----------
     source : str, path, list of them, or Terrain
         ``"embedded"`` (the coarse demo terrain of :func:`default_terrain`; write ``./embedded``
-        for a file of that name), a raster file (GeoTIFF/COG, ESRI ASCII, any geographic raster rasterio reads), one tile, a
-        list of tiles, or a directory searched recursively for tiles by their standard names:
+        for a file of that name), a raster file (GeoTIFF/COG, ESRI ASCII, any geographic raster
+        rasterio reads), one tile, a list of tiles, or a directory searched recursively for tiles
+        by their standard names:
         SRTM ``N41E024.hgt`` (also ``.hgt.zip``, Skadi ``N41/N41E024.hgt.gz``), SPLAT! SDF
         ``41:42:335:336.sdf`` (``-hd.sdf`` for 1"), Copernicus
         ``Copernicus_DSM_COG_10_N41_00_E024_00_DEM.tif``. A ``<tile name>.absent`` file marks an

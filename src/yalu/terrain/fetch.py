@@ -61,8 +61,10 @@ DEFAULT_BASE_URLS = {
     FetchSource.SRTM_SKADI: "https://elevation-tiles-prod.s3.amazonaws.com/skadi",
 }
 
+
 def default_cache_dir() -> Path:
-    """``$YALU_CACHE_DIR/terrain``, else ``$XDG_CACHE_HOME/yalu/terrain``, else ``~/.cache/yalu/terrain``."""
+    """``$YALU_CACHE_DIR/terrain``, else ``$XDG_CACHE_HOME/yalu/terrain``, else
+    ``~/.cache/yalu/terrain``."""
     if os.environ.get("YALU_CACHE_DIR"):
         return Path(os.environ["YALU_CACHE_DIR"]) / "terrain"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")

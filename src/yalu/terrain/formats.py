@@ -13,9 +13,9 @@ Tile kinds (1-degree tiles, named by their south-west corner):
   outer loop from the south edge northward (lat = min_north + i/ppd), inner loop from the east edge
   westward (west lon = min_west + (j+1)/ppd). The tile holds no north row and no east column: they
   belong to the neighbours.
-- Copernicus DEM GLO-30/GLO-90 COG (``Copernicus_DSM_COG_10_N41_00_E024_00_DEM.tif``): pixel-is-point
-  GeoTIFF whose first row lies on the north edge and first column on the west edge; the south row
-  and east column belong to the neighbours.
+- Copernicus DEM GLO-30/GLO-90 COG (``Copernicus_DSM_COG_10_N41_00_E024_00_DEM.tif``):
+  pixel-is-point GeoTIFF whose first row lies on the north edge and first column on the west
+  edge; the south row and east column belong to the neighbours.
 """
 
 from __future__ import annotations
