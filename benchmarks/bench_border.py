@@ -86,8 +86,12 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
         """The provider's engine call, timed; samples of its first maps kept for the check."""
         t0 = time.perf_counter()
         arr = real(spec, jobs, progress)
-        rec: dict[str, Any] = {"s": time.perf_counter() - t0, "maps": len(jobs),
-                               "nodes": int(arr.size), "finite": int(np.isfinite(arr).sum())}
+        rec: dict[str, Any] = {
+            "s": time.perf_counter() - t0,
+            "maps": len(jobs),
+            "nodes": int(arr.size),
+            "finite": int(np.isfinite(arr).sum()),
+        }
         lats, lons = spec.grid.lats(), spec.grid.lons()
         samples = []
         kept = sum(len(c["samples"]) for c in calls)
@@ -134,9 +138,13 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
 def run_timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
     p = subprocess.run(["/usr/bin/time", "-v", *cmd], env=env, capture_output=True, text=True)
     if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+        )
     err = p.stderr
-    m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", err)
+    m = re.search(
+        r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", err
+    )
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
     user = re.search(r"User time \(seconds\): ([\d.]+)", err)
     syst = re.search(r"System time \(seconds\): ([\d.]+)", err)
@@ -172,23 +180,38 @@ def check_samples(terrain_path: Path, samples: list[dict[str, Any]]) -> dict[str
     d = np.abs(np.asarray(diffs))
     if d.size == 0:
         return {"n": 0}
-    return {"n": int(d.size), "median_abs_db": float(np.median(d)), "p95_abs_db": float(np.percentile(d, 95)),
-            "max_abs_db": float(d.max()), "bias_db": float(np.median(diffs))}  # fmt: skip
+    return {
+        "n": int(d.size),
+        "median_abs_db": float(np.median(d)),
+        "p95_abs_db": float(np.percentile(d, 95)),
+        "max_abs_db": float(d.max()),
+        "bias_db": float(np.median(diffs)),
+    }
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--grid-arcsec", type=float, default=60.0)
     ap.add_argument("--mode", choices=["exact", "fast"], default="exact")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--terrain", type=Path, default=None,
-                    help="synthetic terrain GeoTIFF (default: synthetic_terrain.py's, written if absent)")
-    ap.add_argument("--rms-m", type=float, default=15.0, help="roughness when the terrain is written")
+    ap.add_argument(
+        "--terrain",
+        type=Path,
+        default=None,
+        help="synthetic terrain GeoTIFF (default: synthetic_terrain.py's, written if absent)",
+    )
+    ap.add_argument(
+        "--rms-m", type=float, default=15.0, help="roughness when the terrain is written"
+    )
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--sample", type=int, default=40, help="nodes checked per recorded map")
     ap.add_argument("--check-maps", type=int, default=6, help="maps whose samples are checked")
     ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--child", nargs=3, metavar=("SCENARIO", "OUTDIR", "RESULT"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--child", nargs=3, metavar=("SCENARIO", "OUTDIR", "RESULT"), help=argparse.SUPPRESS
+    )
     args = ap.parse_args()
     if args.child:
         child(Path(args.child[0]), Path(args.child[1]), args.threads, args.sample, args.check_maps,
@@ -204,7 +227,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="yalu-bench-border-") as tmp:
         tmpd = Path(tmp)
         scen = tmpd / "border.yaml"
-        scen.write_text(_scenario_text(terrain.resolve(), args.grid_arcsec, args.mode), encoding="utf-8")
+        scen.write_text(
+            _scenario_text(terrain.resolve(), args.grid_arcsec, args.mode), encoding="utf-8"
+        )
         env = dict(os.environ)
         for k in range(args.repeats):
             result = tmpd / f"result{k}.json"
@@ -213,37 +238,62 @@ def main() -> int:
                    "--check-maps", str(args.check_maps if k == 0 else 0)]  # fmt: skip
             if args.threads:
                 cmd += ["--threads", str(args.threads)]
-            print(f"run {k + 1}/{args.repeats}: grid {args.grid_arcsec:g}\", {args.mode} ...", flush=True)
+            print(
+                f'run {k + 1}/{args.repeats}: grid {args.grid_arcsec:g}", {args.mode} ...',
+                flush=True,
+            )
             r = run_timed(cmd, env)
             r.update(json.loads(result.read_text()))
             runs.append(r)
-            print(f"  wall {r['wall_s']:.1f} s, peak {r['peak_mb']:.0f} MB, "
-                  f"path loss {r['timings_s'].get('path_loss', float('nan')):.1f} s", flush=True)
+            print(
+                f"  wall {r['wall_s']:.1f} s, peak {r['peak_mb']:.0f} MB, "
+                f"path loss {r['timings_s'].get('path_loss', float('nan')):.1f} s",
+                flush=True,
+            )
     first = runs[0]
     med = {k: statistics.median(r[k] for r in runs) for k in ("wall_s", "cpu_s", "map_s")}
     phases = sorted({p for r in runs for p in r["timings_s"]})
-    phase_med = {p: statistics.median(r["timings_s"].get(p, float("nan")) for r in runs) for p in phases}
-    print(f"\n## Flagship on synthetic 3\" terrain ({terrain.name}), grid {args.grid_arcsec:g}\", "
-          f"{args.mode} mode, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}\n")
-    print("| runs | wall s (median) | walls | cpu s | peak MB | maps | map nodes | nodes/s (path loss) |")
+    phase_med = {
+        p: statistics.median(r["timings_s"].get(p, float("nan")) for r in runs) for p in phases
+    }
+    print(
+        f'\n## Flagship on synthetic 3" terrain ({terrain.name}), grid {args.grid_arcsec:g}", '
+        f"{args.mode} mode, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}\n"
+    )
+    print(
+        "| runs | wall s (median) | walls | cpu s | peak MB | maps | map nodes "
+        "| nodes/s (path loss) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     walls = ", ".join(f"{r['wall_s']:.1f}" for r in runs)
-    print(f"| {len(runs)} | {med['wall_s']:.1f} | {walls} | "
-          f"{med['cpu_s']:.1f} | {max(r['peak_mb'] for r in runs):.0f} | {first['maps']} | "
-          f"{first['map_nodes']:,} | {first['map_nodes'] / med['map_s']:,.0f} |")
+    print(
+        f"| {len(runs)} | {med['wall_s']:.1f} | {walls} | "
+        f"{med['cpu_s']:.1f} | {max(r['peak_mb'] for r in runs):.0f} | {first['maps']} | "
+        f"{first['map_nodes']:,} | {first['map_nodes'] / med['map_s']:,.0f} |"
+    )
     print("\nper phase (median s): " + ", ".join(f"{p} {v:.1f}" for p, v in phase_med.items()))
-    print(f"engine (run 1): {first['maps']} maps in {first['engine_calls']} calls (one per antenna), "
-          f"{first['map_s']:.1f} s")
+    print(
+        f"engine (run 1): {first['maps']} maps in {first['engine_calls']} calls (one per antenna), "
+        f"{first['map_s']:.1f} s"
+    )
     chk = check_samples(terrain, first["samples"]) if first["samples"] else {"n": 0}
     if chk["n"]:
-        print(f"\nrun vs independent exact ITM (geodesy.profile + itm.p2p), {chk['n']} nodes of "
-              f"{len(first['samples'])} maps: median |delta| {chk['median_abs_db']:.4f} dB, "
-              f"P95 {chk['p95_abs_db']:.4f} dB, max {chk['max_abs_db']:.4f} dB")
+        print(
+            f"\nrun vs independent exact ITM (geodesy.profile + itm.p2p), {chk['n']} nodes of "
+            f"{len(first['samples'])} maps: median |delta| {chk['median_abs_db']:.4f} dB, "
+            f"P95 {chk['p95_abs_db']:.4f} dB, max {chk['max_abs_db']:.4f} dB"
+        )
     if args.json:
-        args.json.write_text(json.dumps({"runs": [{k: v for k, v in r.items() if k != "samples"} for r in runs],
-                                         "median": med, "phases": phase_med, "check": chk,
-                                         "grid_arcsec": args.grid_arcsec, "mode": args.mode,
-                                         "terrain": str(terrain)}, indent=2))  # fmt: skip
+        summary = {
+            "runs": [{k: v for k, v in r.items() if k != "samples"} for r in runs],
+            "median": med,
+            "phases": phase_med,
+            "check": chk,
+            "grid_arcsec": args.grid_arcsec,
+            "mode": args.mode,
+            "terrain": str(terrain),
+        }
+        args.json.write_text(json.dumps(summary, indent=2))
     return 0
 
 

@@ -100,8 +100,10 @@ def main() -> None:
             + np.where(built, a.built_db, 0.0) + rng.normal(0, a.sigma_db, len(pts))
         )  # fmt: skip
         write(truth)
-        print(f"{len(pts)} measurements, {len(SITES)} sites; distortion: bias {a.bias_db} dB, "
-              f"slope {a.slope_db} dB/decade, built-up +{a.built_db} dB, noise {a.sigma_db} dB")  # fmt: skip
+        print(
+            f"{len(pts)} measurements, {len(SITES)} sites; distortion: bias {a.bias_db} dB, "
+            f"slope {a.slope_db} dB/decade, built-up +{a.built_db} dB, noise {a.sigma_db} dB"
+        )
         for extra in ([], ["--landcover", str(lc)]):
             out = tmp / f"cal{len(extra)}.json"
             cmd = [sys.executable, "-m", "yalu.cli.main", "calibrate", str(meas_csv), "--sites",

@@ -52,8 +52,12 @@ def run_timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> d
     p = subprocess.run(full, cwd=cwd, env=env, capture_output=True, text=True)
     err = p.stderr
     if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-2000:]}\n{err[-2000:]}")
-    m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", err)
+        raise RuntimeError(
+            f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-2000:]}\n{err[-2000:]}"
+        )
+    m = re.search(
+        r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", err
+    )
     assert m, err[-2000:]
     wall = (int(m.group(1) or 0) * 60 + int(m.group(2))) * 60 + float(m.group(3))
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
@@ -61,7 +65,12 @@ def run_timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> d
     syst = re.search(r"System time \(seconds\): ([\d.]+)", err)
     assert rss and user and syst
     cpu = float(user.group(1)) + float(syst.group(1))
-    return {"wall_s": wall, "cpu_s": cpu, "peak_mb": int(rss.group(1)) / 1024.0, "log": p.stdout + err}
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_mb": int(rss.group(1)) / 1024.0,
+        "log": p.stdout + err,
+    }
 
 
 def splat(sdf: Path, work: Path, radius_km: int) -> dict[str, Any]:
@@ -166,14 +175,20 @@ def vs_map(a: Path, b: Path) -> dict[str, float]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--skip-splat", action="store_true", help="only yalu (no comparison)")
     ap.add_argument("--skip-exact", action="store_true")
     ap.add_argument("--skip-exact-100", action="store_true")
-    ap.add_argument("--workdir", type=Path, default=None,
-                    help="keep the outputs (GeoTIFFs, .ano files) in this directory")
+    ap.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep the outputs (GeoTIFFs, .ano files) in this directory",
+    )
     args = ap.parse_args()
     tar = SHARED / "sdf_3arcsec_40-43N_22-26E.tar.xz"
     if not tar.exists():
@@ -228,20 +243,37 @@ def main() -> int:
             res[tag] = best
         agree: dict[str, Any] = {}
         if "exact50_t2" in res:
-            agree["fast vs exact, 50 km"] = vs_map(res["fast50_t2"]["tif"], res["exact50_t2"]["tif"])
+            agree["fast vs exact, 50 km"] = vs_map(
+                res["fast50_t2"]["tif"], res["exact50_t2"]["tif"]
+            )
         if "exact100_t2" in res:
-            agree["fast vs exact, 100 km"] = vs_map(res["fast100_t2"]["tif"], res["exact100_t2"]["tif"])
+            agree["fast vs exact, 100 km"] = vs_map(
+                res["fast100_t2"]["tif"], res["exact100_t2"]["tif"]
+            )
         if not args.skip_splat:
-            agree["fast vs SPLAT!, 100 km"] = vs_splat(res["fast100_t2"]["tif"], res["splat100"]["ano"])
-            agree["fast vs SPLAT!, 50 km"] = vs_splat(res["fast50_t2"]["tif"], res["splat50"]["ano"])
+            agree["fast vs SPLAT!, 100 km"] = vs_splat(
+                res["fast100_t2"]["tif"], res["splat100"]["ano"]
+            )
+            agree["fast vs SPLAT!, 50 km"] = vs_splat(
+                res["fast50_t2"]["tif"], res["splat50"]["ano"]
+            )
             if "exact50_t2" in res:
-                agree["exact vs SPLAT!, 50 km"] = vs_splat(res["exact50_t2"]["tif"], res["splat50"]["ano"])
+                agree["exact vs SPLAT!, 50 km"] = vs_splat(
+                    res["exact50_t2"]["tif"], res["splat50"]["ano"]
+                )
         res["agreement"] = agree
 
     load = os.getloadavg()
-    print("\n## Speed (wall = whole process incl. Python start-up, terrain read and GeoTIFF write)\n")
-    print(f"machine: {os.cpu_count()} CPUs, load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
-    print("(cpu s = user + system time of the process; when cpu/wall is well below the thread count,")
+    print(
+        "\n## Speed (wall = whole process incl. Python start-up, terrain read and GeoTIFF write)\n"
+    )
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average at the end "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}"
+    )
+    print(
+        "(cpu s = user + system time of the process; when cpu/wall is well below the thread count,"
+    )
     print("the machine was shared and wall times are pessimistic)\n")
     print("| job | wall s | cpu s | compute s | peak MB | speed-up vs SPLAT! (same radius) |")
     print("|---|---|---|---|---|---|")
@@ -265,32 +297,58 @@ def main() -> int:
         if ref and ref in res:
             sp = f"{res[ref]['wall_s'] / r['wall_s']:.1f}x"
         comp_s = "" if comp != comp else f"{comp:.2f}"
-        print(f"| {label} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {comp_s} | {r['peak_mb']:.0f} | {sp} |")
+        print(
+            f"| {label} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {comp_s} "
+            f"| {r['peak_mb']:.0f} | {sp} |"
+        )
     if "cold100" in res and "fast100_t2" in res:
-        print(f"\nJIT warm-up (first run with an empty numba cache, minus a warm run): "
-              f"{res['cold100']['wall_s'] - res['fast100_t2']['wall_s']:.1f} s")
+        print(
+            f"\nJIT warm-up (first run with an empty numba cache, minus a warm run): "
+            f"{res['cold100']['wall_s'] - res['fast100_t2']['wall_s']:.1f} s"
+        )
     print("\n## Agreement (|delta| in dB; delta = first - second)\n")
     print("| comparison | nodes | median abs | P90 | P95 | P99 | median delta |")
     print("|---|---|---|---|---|---|---|")
     for k, s in res["agreement"].items():
-        print(f"| {k} | {s['n']} | {s['median_abs']:.2f} | {s['p90_abs']:.2f} | {s['p95_abs']:.2f} | "
-              f"{s['p99_abs']:.2f} | {s['bias_median']:+.2f} |")
+        print(
+            f"| {k} | {s['n']} | {s['median_abs']:.2f} | {s['p90_abs']:.2f} | {s['p95_abs']:.2f} | "
+            f"{s['p99_abs']:.2f} | {s['bias_median']:+.2f} |"
+        )
     if "splat100" in res and "fast100_t2" in res:
         ratio = res["splat100"]["wall_s"] / res["fast100_t2"]["wall_s"]
-        verdict = "meets" if ratio >= SPLAT_TARGET else ("below target" if ratio >= SPLAT_MIN else "FAILS")
-        print(f"\nfast 100 km on 2 threads: {ratio:.1f}x SPLAT! ({verdict}: target {SPLAT_TARGET:g}x, "
-              f"minimum {SPLAT_MIN:g}x); peak {res['fast100_t2']['peak_mb']:.0f} MB (target <= 300)")
+        verdict = (
+            "meets"
+            if ratio >= SPLAT_TARGET
+            else ("below target" if ratio >= SPLAT_MIN else "FAILS")
+        )
+        print(
+            f"\nfast 100 km on 2 threads: {ratio:.1f}x SPLAT! "
+            f"({verdict}: target {SPLAT_TARGET:g}x, "
+            f"minimum {SPLAT_MIN:g}x); peak {res['fast100_t2']['peak_mb']:.0f} MB "
+            f"(target <= 300)"
+        )
     if "splat100" in res and "exact100_t2" in res:
         ratio = res["splat100"]["wall_s"] / res["exact100_t2"]["wall_s"]
         verdict = "meets" if ratio >= EXACT_TARGET else "below target"
-        print(f"exact 100 km on 2 threads: {ratio:.2f}x SPLAT! ({verdict}: target {EXACT_TARGET:g}x); "
-              f"walls {', '.join(f'{w:.1f}' for w in res['exact100_t2']['walls'])} s")
+        print(
+            f"exact 100 km on 2 threads: {ratio:.2f}x SPLAT! "
+            f"({verdict}: target {EXACT_TARGET:g}x); "
+            f"walls {', '.join(f'{w:.1f}' for w in res['exact100_t2']['walls'])} s"
+        )
     if "splat100" in res:
-        print(f"SPLAT! 100 km walls: {', '.join(f'{w:.1f}' for w in res['splat100']['walls'])} s; "
-              f"yalu fast 100 km walls: {', '.join(f'{w:.1f}' for w in res['fast100_t2']['walls'])} s")
+        print(
+            f"SPLAT! 100 km walls: {', '.join(f'{w:.1f}' for w in res['splat100']['walls'])} s; "
+            f"yalu fast 100 km walls: {', '.join(f'{w:.1f}' for w in res['fast100_t2']['walls'])} s"
+        )
     if args.json:
-        clean = {k: {kk: vv for kk, vv in v.items() if kk not in ("log", "tif", "ano")} if isinstance(v, dict) else v
-                 for k, v in res.items()}  # fmt: skip
+        clean = {
+            k: (
+                {kk: vv for kk, vv in v.items() if kk not in ("log", "tif", "ano")}
+                if isinstance(v, dict)
+                else v
+            )
+            for k, v in res.items()
+        }
         args.json.write_text(json.dumps(clean, indent=2, default=str))
     return 0
 

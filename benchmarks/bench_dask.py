@@ -38,8 +38,12 @@ def _scenario(tmp: Path, grid_arcsec: int) -> Path:
 def _run(scenario: Path, out: Path, extra: list[str]) -> tuple[float, float, str]:
     """Whole-process wall time, the run's own path-loss phase time, and its stdout."""
     t0 = time.perf_counter()
-    r = subprocess.run(["yalu", "run", str(scenario), "-o", str(out), "--overwrite", *extra],
-                       capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        ["yalu", "run", str(scenario), "-o", str(out), "--overwrite", *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         sys.exit(f"yalu run {' '.join(extra)} failed:\n{r.stderr[-2000:]}")
@@ -55,8 +59,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         sc = _scenario(tmp, a.grid_arcsec)
-        configs = {"local, 1 thread": ["--threads", "1"], "1 worker": ["--workers", "1"],
-                   "2 workers": ["--workers", "2"]}
+        configs = {
+            "local, 1 thread": ["--threads", "1"],
+            "1 worker": ["--workers", "1"],
+            "2 workers": ["--workers", "2"],
+        }
         _run(sc, tmp / "warm", ["--workers", "2"])  # numba caches warm in every process
         times: dict[str, list[float]] = {k: [] for k in configs}
         phases: dict[str, list[float]] = {k: [] for k in configs}
@@ -68,16 +75,25 @@ def main() -> None:
                 phases[name].append(phase)
                 m = re.search(r"(\d+) Dask tasks .*?, ([\d.]+) MB of terrain sent", out)
                 if m:
-                    per_task = f"{float(m.group(2)) / int(m.group(1)) * 1e3:.1f} kB/task ({m.group(1)} tasks)"
+                    per_task = (
+                        f"{float(m.group(2)) / int(m.group(1)) * 1e3:.1f} kB/task "
+                        f"({m.group(1)} tasks)"
+                    )
     med = {k: statistics.median(v) for k, v in times.items()}
     mph = {k: statistics.median(v) for k, v in phases.items()}
-    print(f"flagship, embedded terrain, {a.grid_arcsec}\" grid, exact ITM; medians of {a.runs} "
-          "whole `yalu run` processes (path-loss phase in brackets)")
+    print(
+        f'flagship, embedded terrain, {a.grid_arcsec}" grid, exact ITM; medians of {a.runs} '
+        "whole `yalu run` processes (path-loss phase in brackets)"
+    )
     for k, v in med.items():
-        print(f"  {k:>16}: {v:7.2f} s [{mph[k]:6.2f} s]  "
-              f"(runs: {', '.join(f'{x:.2f}' for x in times[k])})")
-    print(f"  speed-up 1 -> 2 workers: whole run {med['1 worker'] / med['2 workers']:.2f}x, "
-          f"path-loss phase {mph['1 worker'] / mph['2 workers']:.2f}x")
+        print(
+            f"  {k:>16}: {v:7.2f} s [{mph[k]:6.2f} s]  "
+            f"(runs: {', '.join(f'{x:.2f}' for x in times[k])})"
+        )
+    print(
+        f"  speed-up 1 -> 2 workers: whole run {med['1 worker'] / med['2 workers']:.2f}x, "
+        f"path-loss phase {mph['1 worker'] / mph['2 workers']:.2f}x"
+    )
     print(f"  terrain sent: {per_task}")
 
 

@@ -74,8 +74,15 @@ def _stages(elev, north, west, dlat, dlon, lats, lons, dist, az, step, p, stage)
         elif stage == 4:
             acc += I.find_horizons(pz, 0, n, st, a_e, h1, h2)[0]
         elif stage == 5:
-            acc += I.terrain_delta_h(pz, 0, n, st, min(15 * h1, 0.1 * n * st),
-                                     n * st - min(15 * h2, 0.1 * n * st), scratch)
+            acc += I.terrain_delta_h(
+                pz,
+                0,
+                n,
+                st,
+                min(15 * h1, 0.1 * n * st),
+                n * st - min(15 * h2, 0.1 * n * st),
+                scratch,
+            )
         elif stage == 6:
             acc += I.least_squares_line(pz, 0, n, st, 0.05 * n * st, 0.9 * n * st)[0]
         elif stage == 7:
@@ -83,8 +90,9 @@ def _stages(elev, north, west, dlat, dlon, lats, lons, dist, az, step, p, stage)
             acc += geom[1]
         elif stage == 8:
             I.p2p_geometry(pz, 0, n, st, h1, h2, p[2], scratch, geom)
-            acc += I.p2p_from_geometry(geom, n, st, h1, h2, 900.0, 5, p[2], 1, 15.0, 0.005, 12,
-                                       50.0, 50.0, 50.0, outv)
+            acc += I.p2p_from_geometry(
+                geom, n, st, h1, h2, 900.0, 5, p[2], 1, 15.0, 0.005, 12, 50.0, 50.0, 50.0, outv
+            )
         acc += plat[n]
     return acc
 
@@ -122,7 +130,12 @@ def main() -> None:
     lats, lons, dist, az = la[pick], lo[pick], d_all[pick], az_all[pick]
     elev = spec.elevation_m
     p = np.array([40.0, 1.5, 301.0])
-    geo = (spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg, spec.terrain_dlon_deg)
+    geo = (
+        spec.terrain_north_deg,
+        spec.terrain_west_deg,
+        spec.terrain_dlat_deg,
+        spec.terrain_dlon_deg,
+    )
     names = ["profile points", "terrain (bilinear)", "(unused)", "mean path height",
              "horizons", "delta_h", "least squares (one fit)", "ITM geometry (all of it)",
              "ITM attenuation + variability"]  # fmt: skip
@@ -139,23 +152,37 @@ def main() -> None:
     own = [times[0], times[1] - times[0]] + [times[k] - times[1] for k in range(2, 8)]
     own.append(times[8] - times[7])
     total = times[8] + t_pyproj
-    print(f"bench terrain, {args.radius_km:g} km, {n_inside:,} nodes inside, sample {lats.size:,}, "
-          f"{samples:.0f} profile samples per node on average, 1 thread\n")
-    print("| stage | us/node | ns/sample | share of a node | s for all nodes on "
-          f"{args.threads} threads |")
+    print(
+        f"bench terrain, {args.radius_km:g} km, {n_inside:,} nodes inside, sample {lats.size:,}, "
+        f"{samples:.0f} profile samples per node on average, 1 thread\n"
+    )
+    print(
+        "| stage | us/node | ns/sample | share of a node | s for all nodes on "
+        f"{args.threads} threads |"
+    )
     print("|---|---|---|---|---|")
-    rows = [("node geodesic, pyproj (exact mode)", t_pyproj), ("node geodesic, Vincenty numba", t_vin)]
+    rows = [
+        ("node geodesic, pyproj (exact mode)", t_pyproj),
+        ("node geodesic, Vincenty numba", t_vin),
+    ]
     rows += list(zip(names, own, strict=True))
     for name, tt in rows:
         if name == "(unused)":
             continue
         share = "" if name.startswith("node geodesic, Vincenty") else f"{100 * tt / total:.0f}%"
-        print(f"| {name} | {tt * 1e6:.2f} | {tt * 1e9 / samples:.1f} | {share} | "
-              f"{tt * n_inside / args.threads:.1f} |")
-    print(f"| **sum (exact mode per node)** | {total * 1e6:.2f} | {total * 1e9 / samples:.1f} | 100% | "
-          f"{total * n_inside / args.threads:.1f} |")
-    print("\n(stages inside ITM geometry are listed for what they cost alone; 'ITM geometry' is "
-          "the whole of it, the sum counts that line, not its parts)")
+        print(
+            f"| {name} | {tt * 1e6:.2f} | {tt * 1e9 / samples:.1f} | {share} | "
+            f"{tt * n_inside / args.threads:.1f} |"
+        )
+    print(
+        f"| **sum (exact mode per node)** | {total * 1e6:.2f} "
+        f"| {total * 1e9 / samples:.1f} | 100% | "
+        f"{total * n_inside / args.threads:.1f} |"
+    )
+    print(
+        "\n(stages inside ITM geometry are listed for what they cost alone; 'ITM geometry' is "
+        "the whole of it, the sum counts that line, not its parts)"
+    )
 
 
 if __name__ == "__main__":

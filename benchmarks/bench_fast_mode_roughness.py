@@ -32,12 +32,21 @@ from yalu.terrain import TerrainWindow, open_terrain
 ROOT = Path(__file__).resolve().parents[1]
 TAR = ROOT / ".." / "shared" / "bench" / "sdf_3arcsec_40-43N_22-26E.tar.xz"
 SITE = (41.418, 24.178)
-ITM = dict(h_tx_m=40.0, h_rx_m=1.5, frequency_mhz=900.0, climate=5, n0=301.0, epsilon=15.0,
-           sigma=0.005, mdvar=12)
+ITM = dict(
+    h_tx_m=40.0,
+    h_rx_m=1.5,
+    frequency_mhz=900.0,
+    climate=5,
+    n0=301.0,
+    epsilon=15.0,
+    sigma=0.005,
+    mdvar=12,
+)
 
 
-def rough_noise(shape: tuple[int, int], dy_m: float, dx_m: float, rms_m: float,
-                rng: np.random.Generator) -> np.ndarray:
+def rough_noise(
+    shape: tuple[int, int], dy_m: float, dx_m: float, rms_m: float, rng: np.random.Generator
+) -> np.ndarray:
     """Fractal roughness: k^-3 power spectrum, wavelengths < 2 km, scaled to ``rms_m``."""
     ky = np.fft.fftfreq(shape[0], d=dy_m)[:, None]
     kx = np.fft.fftfreq(shape[1], d=dx_m)[None, :]
@@ -77,18 +86,24 @@ def compare(terrain: Any, site: tuple[float, float], rms_list: list[float], radi
             dense: bool = False) -> None:  # fmt: skip
     """Print fast-vs-exact statistics around ``site`` for each added roughness RMS."""
     pad = radius_km / 100.0 + 0.02
-    w = terrain.read_window(site[0] - pad, site[1] - pad * 1.35, site[0] + pad, site[1] + pad * 1.35)
+    w = terrain.read_window(
+        site[0] - pad, site[1] - pad * 1.35, site[0] + pad, site[1] + pad * 1.35
+    )
     dy, dx = terrain.resolution_m
     rng = np.random.default_rng(1)
     print(f"{terrain.description} around {site}, radius {radius_km} km, fast vs exact |delta| [dB]")
-    print("| roughness RMS m | fast settings | nodes | median | P90 | P95 | P99 | fast s | exact s |")
+    print(
+        "| roughness RMS m | fast settings | nodes | median | P90 | P95 | P99 | fast s | exact s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     settings = [("default", FastSettings())]
     if dense:
         settings.append(("dense", FastSettings(arc_px=0.5, kstep=1, kdh=1, dh_every=1)))
     for rms in rms_list:
         z = w.grid_m + (rough_noise(w.grid_m.shape, dy, dx, rms, rng) if rms else 0.0)
-        win = TerrainWindow(np.ascontiguousarray(z), w.north_deg, w.west_deg, w.dlat_deg, w.dlon_deg)
+        win = TerrainWindow(
+            np.ascontiguousarray(z), w.north_deg, w.west_deg, w.dlat_deg, w.dlon_deg
+        )
         t1 = time.perf_counter()
         exact = path_loss_map(win, site, radius_km * 1e3, mode="exact", **ITM).values
         t2 = time.perf_counter()
@@ -99,8 +114,11 @@ def compare(terrain: Any, site: tuple[float, float], rms_list: list[float], radi
             d = np.abs(fast - exact)
             d = d[np.isfinite(d)]
             q = np.percentile(d, [50, 90, 95, 99])
-            print(f"| {rms:g} | {name} | {d.size} | {q[0]:.2f} | {q[1]:.2f} | {q[2]:.2f} | {q[3]:.2f} "
-                  f"| {dt:.1f} | {t2 - t1:.1f} |")
+            print(
+                f"| {rms:g} | {name} | {d.size} "
+                f"| {q[0]:.2f} | {q[1]:.2f} | {q[2]:.2f} | {q[3]:.2f} "
+                f"| {dt:.1f} | {t2 - t1:.1f} |"
+            )
 
 
 if __name__ == "__main__":

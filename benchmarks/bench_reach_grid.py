@@ -40,8 +40,9 @@ from yalu.scenario.runner import demo_scenario_text, run_scenario
 LEVELS = ("sms", "voice", "data")
 
 
-def _scenario(terrain: str | None, bbox: str | None, res: float,
-              spacing_m: float | None = None) -> Scenario:
+def _scenario(
+    terrain: str | None, bbox: str | None, res: float, spacing_m: float | None = None
+) -> Scenario:
     sc = parse_scenario(demo_scenario_text(), name="sino-korean-border.yaml")
     sc.variants = [v for v in sc.variants if v.name in ("jammers", "no-jammers")]
     if terrain:
@@ -75,8 +76,12 @@ def main() -> None:
     ap.add_argument("--terrain", default=None)
     ap.add_argument("--bbox", default=None, help="grid box S,W,N,E [deg]")
     ap.add_argument("--grids", default="120,60", help="grid resolutions [arcsec]")
-    ap.add_argument("--spacing-m", type=float, default=None,
-                    help="population.sample_spacing_m (default the scenario's: terrain, <= 500 m)")
+    ap.add_argument(
+        "--spacing-m",
+        type=float,
+        default=None,
+        help="population.sample_spacing_m (default the scenario's: terrain, <= 500 m)",
+    )
     ap.add_argument("--json", default=None, help="also write the figures here")
     a = ap.parse_args()
     rows = []

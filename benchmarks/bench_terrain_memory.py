@@ -125,7 +125,8 @@ def main() -> None:
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=dict(os.environ))
         res = json.loads(out.stdout.strip().splitlines()[-1])
     print(
-        f'{n} synthetic {args.arcsec}" tiles ({size_mb:.0f} MiB on disk), disc radius {args.radius_km:g} km'
+        f'{n} synthetic {args.arcsec}" tiles ({size_mb:.0f} MiB on disk), '
+        f"disc radius {args.radius_km:g} km"
     )
     for k, v in res.items():
         print(f"  {k}: {v}")

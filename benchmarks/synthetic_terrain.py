@@ -1,4 +1,6 @@
-"""Write a deterministic 3" synthetic terrain over the Sino-Korean border region (39-44 N, 123-131 E).
+"""Write a deterministic 3" synthetic terrain over the Sino-Korean border region.
+
+The region spans 39-44 N, 123-131 E.
 
 The border benchmark (``bench_border.py``) needs terrain at the resolution of real analysis
 (3", SRTM-like) that anyone can regenerate without a download. This script builds it from the
@@ -158,7 +160,9 @@ def write_terrain(out: Path, rms_m: float, seed: int, overwrite: bool = False) -
         check = hashlib.sha256()
         with rasterio.open(tmp) as ds:
             if (ds.height, ds.width) != (n_rows, n_cols):
-                raise RuntimeError(f"{tmp}: wrote {ds.height} x {ds.width}, expected {n_rows} x {n_cols}")
+                raise RuntimeError(
+                    f"{tmp}: wrote {ds.height} x {ds.width}, expected {n_rows} x {n_cols}"
+                )
             for r0 in range(0, n_rows, STRIP):
                 r1 = min(n_rows, r0 + STRIP)
                 check.update(ds.read(1, window=Window(0, r0, n_cols, r1 - r0)).tobytes())
@@ -171,7 +175,9 @@ def write_terrain(out: Path, rms_m: float, seed: int, overwrite: bool = False) -
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("-o", "--output", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--rms-m", type=float, default=15.0, help="roughness RMS on land [m] (0..100)")
     ap.add_argument("--seed", type=int, default=1)

@@ -34,7 +34,8 @@ def test_geodesic_inverse_flinders_peak_buninyong() -> None:
 def test_geodesic_inverse_vectorized_and_meridian_arc() -> None:
     d, az1, _ = geodesic_inverse(0.0, [10.0, 20.0], [1.0, 0.0], [10.0, 21.0])
     assert d.shape == (2,)
-    # 1 degree of meridian from the equator on WGS84: 110574.389 m; 1 degree of equator: 111319.491 m
+    # 1 degree of meridian from the equator on WGS84: 110574.389 m;
+    # 1 degree of equator: 111319.491 m
     assert d[0] == pytest.approx(110574.389, abs=0.01)
     assert d[1] == pytest.approx(111319.491, abs=0.01)
     assert az1[0] == pytest.approx(0.0, abs=1e-9) and az1[1] == pytest.approx(90.0, abs=1e-9)
@@ -43,8 +44,12 @@ def test_geodesic_inverse_vectorized_and_meridian_arc() -> None:
 
 
 @pytest.fixture
-def plane_terrain(tmp_path: Path):  # type: ignore[no-untyped-def]
+def plane_terrain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Two 3" .hgt tiles holding 100 + 3600 (lat - 40) + 3600 (lon - 123) [m]."""
+    import yalu.terrain.core as core
+
+    # the plane reaches 15.6 km, beyond the +-12 km yalu treats as voids: widen it here
+    monkeypatch.setattr(core, "MAX_ABS_ELEVATION_M", 40_000.0)
     for w in (124, 125):
         i = np.arange(1201)
         lat = 42 - i / 1200

@@ -7,7 +7,7 @@ SRC = Path(__file__).parents[1] / "src" / "yalu"
 
 #: Low to high. A package may import from its own layer or any layer below it.
 LAYERS = [
-    {"errors", "__init__", "download"},
+    {"errors", "__init__", "download", "inputs"},
     {"geodesy"},
     {"terrain"},
     {"propagation"},
@@ -33,12 +33,19 @@ def _imports(path: Path) -> list[tuple[int, str]]:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("yalu"):
             names = [node.module]
             if node.module == "yalu":  # from yalu import geodesy / __version__
-                names = [f"yalu.{a.name}" if (SRC / a.name).exists() or (SRC / f"{a.name}.py").exists()
-                         else "yalu" for a in node.names]
+                names = [
+                    f"yalu.{a.name}"
+                    if (SRC / a.name).exists() or (SRC / f"{a.name}.py").exists()
+                    else "yalu"
+                    for a in node.names
+                ]
             out += [(node.lineno, n) for n in names]
             # a private name taken from a module: ``from yalu.x import _y`` counts as ``yalu.x._y``
-            out += [(node.lineno, f"{node.module}.{a.name}") for a in node.names
-                    if a.name.startswith("_") and not a.name.startswith("__")]
+            out += [
+                (node.lineno, f"{node.module}.{a.name}")
+                for a in node.names
+                if a.name.startswith("_") and not a.name.startswith("__")
+            ]
         elif isinstance(node, ast.Import):
             out += [(node.lineno, a.name) for a in node.names if a.name.startswith("yalu")]
     return out
@@ -75,6 +82,7 @@ def test_no_private_module_is_imported_across_packages():
 
 def test_the_scan_sees_lazy_imports_and_private_names(tmp_path):
     f = tmp_path / "x.py"
-    f.write_text("def g():\n    from yalu.scenario.runner import _noop, run_scenario\n",
-                 encoding="utf-8")
+    f.write_text(
+        "def g():\n    from yalu.scenario.runner import _noop, run_scenario\n", encoding="utf-8"
+    )
     assert _imports(f) == [(2, "yalu.scenario.runner"), (2, "yalu.scenario.runner._noop")]

@@ -12,7 +12,7 @@ README = Path(__file__).parents[1] / "README.md"
 
 def _snippet() -> str:
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("## As a library"):]
+    section = text[text.index("## As a library") :]
     m = re.search(r"```python\n(.*?)```", section, re.S)
     assert m is not None, "no python block under '## As a library'"
     return m.group(1)

@@ -195,7 +195,32 @@ def _fetch_one(
     report: DownloadReport,
     what: str,
 ) -> str:
+    made = [d for d in (final.parent, *final.parent.parents) if not d.exists()]
     final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _attempts(url, rel, final, marker, validate, retries, backoff_s, timeout_s,
+                         max_bytes, report, what)  # fmt: skip
+    finally:
+        for d in made:  # no empty directories stay behind a failed or unreachable download
+            try:
+                d.rmdir()
+            except OSError:
+                break
+
+
+def _attempts(
+    url: str,
+    rel: str,
+    final: Path,
+    marker: Path,
+    validate: Callable[[str, Path], None],
+    retries: int,
+    backoff_s: float,
+    timeout_s: float,
+    max_bytes: int | None,
+    report: DownloadReport,
+    what: str,
+) -> str:
     last = ""
     for attempt in range(retries + 1):
         if attempt:

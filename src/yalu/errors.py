@@ -23,6 +23,7 @@ __all__ = [
     "DownloadError",
     "ScenarioError",
     "OutputExistsError",
+    "OutputError",
     "YaluWarning",
     "ValidityRangeWarning",
     "parse_choice",
@@ -114,6 +115,11 @@ class OutputExistsError(YaluError, FileExistsError):
     def __init__(self, path: Any) -> None:
         self.path = path
         super().__init__(f"output {path} exists: pass --overwrite to replace it")
+
+
+class OutputError(YaluError, OSError):
+    """An output cannot be written where it was asked (a device, an input, a read-only or full
+    disk, another process writing it). Nothing was replaced."""
 
 
 class YaluWarning(UserWarning):

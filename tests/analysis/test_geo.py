@@ -63,8 +63,13 @@ def test_distance_on_line_is_zero_and_endpoint_distance():
     line = np.array([[124.0, 40.0], [126.0, 40.0]])
     # the midpoint of the great-circle arc, from the sum of the end unit vectors
     v = sum(
-        np.array([np.cos(np.radians(la)) * np.cos(np.radians(lo)),
-                  np.cos(np.radians(la)) * np.sin(np.radians(lo)), np.sin(np.radians(la))])
+        np.array(
+            [
+                np.cos(np.radians(la)) * np.cos(np.radians(lo)),
+                np.cos(np.radians(la)) * np.sin(np.radians(lo)),
+                np.sin(np.radians(la)),
+            ]
+        )
         for lo, la in line
     )
     mid_lat = np.degrees(np.arcsin(v[2] / np.linalg.norm(v)))

@@ -40,8 +40,16 @@ def test_footprint_law_values():
 
 
 def _town(pop, gid=1, lat=41.0, lon=125.0, name="T", admin1="01"):
-    return dict(geonameid=gid, name=name, country="KP", admin1_code=admin1, admin1="P",
-                lat_deg=lat, lon_deg=lon, population=pop)
+    return dict(
+        geonameid=gid,
+        name=name,
+        country="KP",
+        admin1_code=admin1,
+        admin1="P",
+        lat_deg=lat,
+        lon_deg=lon,
+        population=pop,
+    )
 
 
 def test_footprint_samples_spread_the_people():
@@ -85,8 +93,20 @@ def test_sections_on_real_geonames_vienna():
     vienna = idx[2761369]
     assert st.name[vienna] == "Vienna" and sec[vienna] == -1
     names = {str(n): i for i, n in enumerate(st.name)}
-    districts = ["Favoriten", "Floridsdorf", "Donaustadt", "Simmering", "Ottakring", "Meidling",
-                 "Döbling", "Penzing", "Landstraße", "Innere Stadt", "Hietzing", "Essling"]
+    districts = [
+        "Favoriten",
+        "Floridsdorf",
+        "Donaustadt",
+        "Simmering",
+        "Ottakring",
+        "Meidling",
+        "Döbling",
+        "Penzing",
+        "Landstraße",
+        "Innere Stadt",
+        "Hietzing",
+        "Essling",
+    ]
     for d in districts:
         assert sec[names[d]] == vienna, d
     for town in ("Schwechat", "Klosterneuburg", "Mödling", "Perchtoldsdorf", "Purkersdorf"):
@@ -108,9 +128,18 @@ def test_sections_on_real_geonames_hyesan():
 
 
 def _write_tif(path, data, north, west, d):
-    with rasterio.open(path, "w", driver="GTiff", height=data.shape[0], width=data.shape[1],
-                       count=1, dtype="float32", crs="EPSG:4326",
-                       transform=from_origin(west, north, d, d), nodata=-99999.0) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=data.shape[0],
+        width=data.shape[1],
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=from_origin(west, north, d, d),
+        nodata=-99999.0,
+    ) as dst:
         dst.write(data.astype(np.float32), 1)
     return path
 
@@ -130,8 +159,9 @@ def _cells(s: PopulationSamples, d: float, north=41.0, west=124.0):
 
 def test_raster_native_cells(pop_tif):
     s = raster_samples(pop_tif, (40.98, 124.0, 41.0, 124.03))
-    assert _cells(s, 0.01) == pytest.approx({(0, 0): 100, (0, 1): 200, (0, 2): 300,
-                                             (1, 0): 400, (1, 1): 500, (1, 2): 600})
+    assert _cells(s, 0.01) == pytest.approx(
+        {(0, 0): 100, (0, 1): 200, (0, 2): 300, (1, 0): 400, (1, 1): 500, (1, 2): 600}
+    )
     assert (s.owner == -1).all() and s.source == "raster"
 
 
@@ -180,8 +210,9 @@ def test_reach_at_samples(pop_tif, regions):
     """People take the level of their sample: half of a settlement's footprint served counts half
     its people; raster cells are summed by level."""
     grid = Grid(41.1, 123.9, 0.05, 0.05, 6, 6)
-    st = Settlements.from_records([_town(1000, lat=41.0, lon=124.0),
-                                   _town(300, gid=2, lat=41.05, lon=124.1, name="U")])
+    st = Settlements.from_records(
+        [_town(1000, lat=41.0, lon=124.0), _town(300, gid=2, lat=41.05, lon=124.1, name="U")]
+    )
     fs = footprint_samples(st, 100.0, FootprintLaw())
     rs = raster_samples(pop_tif, (40.98, 124.0, 41.0, 124.03), dlat_deg=0.015, dlon_deg=0.015)
     s = PopulationSamples.concat([fs, rs])
@@ -197,7 +228,8 @@ def test_reach_at_samples(pop_tif, regions):
     tot = r.population_within_reach["KP"]["P"]
     assert tot == {"sms": round(east + 300), "voice": round(east), "data": round(east)}
     assert r.raster_population_within_reach["KP"][regions.names[0]] == pytest.approx(
-        {"sms": 525 + 325, "voice": 525 + 325, "data": 0})
+        {"sms": 525 + 325, "voice": 525 + 325, "data": 0}
+    )
     rec = {x["geonameid"]: x for x in r.settlements}
     assert rec[1]["service_level"] == "data"  # the level at its centre
     assert rec[1]["people_within_reach"]["data"] == round(east)
@@ -211,8 +243,12 @@ def test_reach_at_samples(pop_tif, regions):
 
 def test_sections_are_not_counted_in_reach(regions):
     grid = Grid(41.1, 123.9, 0.05, 0.05, 6, 6)
-    st = Settlements.from_records([_town(100_000, lat=41.0, lon=124.0, name="City"),
-                                   _town(20_000, gid=2, lat=41.01, lon=124.01, name="District")])
+    st = Settlements.from_records(
+        [
+            _town(100_000, lat=41.0, lon=124.0, name="City"),
+            _town(20_000, gid=2, lat=41.01, lon=124.01, name="District"),
+        ]
+    )
     sec = sections(st)
     assert sec.tolist() == [-1, 0]
     fs = footprint_samples(st, 200.0, counted=sec < 0)

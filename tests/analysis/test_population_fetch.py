@@ -90,10 +90,20 @@ def server() -> Iterator[Server]:
 def _tif_bytes(north: float, west: float, d: float, data: np.ndarray) -> bytes:
     buf = io.BytesIO()
     with rasterio.MemoryFile() as mem:
-        with mem.open(driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
-                      dtype="float32", crs="EPSG:4326", transform=from_origin(west, north, d, d),
-                      nodata=-99999.0, tiled=True, blockxsize=16, blockysize=16,
-                      compress="deflate") as ds:
+        with mem.open(
+            driver="GTiff",
+            height=data.shape[0],
+            width=data.shape[1],
+            count=1,
+            dtype="float32",
+            crs="EPSG:4326",
+            transform=from_origin(west, north, d, d),
+            nodata=-99999.0,
+            tiled=True,
+            blockxsize=16,
+            blockysize=16,
+            compress="deflate",
+        ) as ds:
             ds.write(data.astype(np.float32), 1)
         buf.write(mem.read())
     return buf.getvalue()
@@ -133,8 +143,14 @@ def test_worldpop_success_and_reuse(server: Server, prk_tif: bytes, tmp_path: Pa
     server.script[PRK] = [("ok", prk_tif)]
     server.script[CHN] = [("ok", prk_tif)]
     seen: list[tuple[str, str]] = []
-    rep = fetch_population("worldpop", year=2020, countries=["PRK", "chn"], cache_dir=tmp_path,
-                           base_url=server.url, progress=lambda r, s: seen.append((r, s)))
+    rep = fetch_population(
+        "worldpop",
+        year=2020,
+        countries=["PRK", "chn"],
+        cache_dir=tmp_path,
+        base_url=server.url,
+        progress=lambda r, s: seen.append((r, s)),
+    )
     assert rep.downloaded == [PRK, CHN] and seen == [(PRK, "downloaded"), (CHN, "downloaded")]
     assert (tmp_path / PRK).read_bytes() == prk_tif
     assert rep.bytes_downloaded == 2 * len(prk_tif)
@@ -148,8 +164,9 @@ def test_worldpop_success_and_reuse(server: Server, prk_tif: bytes, tmp_path: Pa
     assert rep2.reused == [PRK, CHN] and not rep2.downloaded and dict(server.hits) == before
 
 
-def test_ghsl_tiles_zip_extracted_and_404_absent(server: Server, ghsl_zip: bytes,
-                                                 prk_tif: bytes, tmp_path: Path) -> None:
+def test_ghsl_tiles_zip_extracted_and_404_absent(
+    server: Server, ghsl_zip: bytes, prk_tif: bytes, tmp_path: Path
+) -> None:
     server.script[ghsl_relpath(2020, 5, 31)] = [("ok", ghsl_zip)]
     rep = fetch_population("ghsl", year=2020, bbox=(40.5, 125.0, 41.5, 131.0),
                            cache_dir=tmp_path, base_url=server.url)  # fmt: skip
@@ -161,7 +178,9 @@ def test_ghsl_tiles_zip_extracted_and_404_absent(server: Server, ghsl_zip: bytes
     assert rep.rasters == [tmp_path / tif]
 
 
-def test_5xx_then_success_and_persistent_5xx(server: Server, prk_tif: bytes, tmp_path: Path) -> None:
+def test_5xx_then_success_and_persistent_5xx(
+    server: Server, prk_tif: bytes, tmp_path: Path
+) -> None:
     server.script[PRK] = [("status", 500), ("status", 503), ("ok", prk_tif)]
     rep = fetch_population("worldpop", year=2020, countries=["PRK"], cache_dir=tmp_path,
                            base_url=server.url, backoff_s=0.01)  # fmt: skip
@@ -182,8 +201,9 @@ def test_worldpop_404_is_an_error_without_retries(server: Server, tmp_path: Path
     assert server.hits["2019/PRK/prk_ppp_2019.tif"] == 1 and not _files(tmp_path)
 
 
-def test_truncated_and_corrupt_bodies_never_stay(server: Server, prk_tif: bytes,
-                                                 ghsl_zip: bytes, tmp_path: Path) -> None:
+def test_truncated_and_corrupt_bodies_never_stay(
+    server: Server, prk_tif: bytes, ghsl_zip: bytes, tmp_path: Path
+) -> None:
     server.script[PRK] = [("truncated", prk_tif), ("ok", prk_tif)]
     rep = fetch_population("worldpop", year=2020, countries=["PRK"], cache_dir=tmp_path,
                            base_url=server.url, backoff_s=0.01)  # fmt: skip
@@ -216,8 +236,15 @@ def test_offline_fails_fast(tmp_path: Path) -> None:
     s.close()
     t0 = time.perf_counter()
     with pytest.raises(DownloadError, match="unreachable"):
-        fetch_population("worldpop", year=2020, countries=["PRK", "CHN"], cache_dir=tmp_path,
-                         base_url=f"http://127.0.0.1:{port}", retries=4, backoff_s=1.0)
+        fetch_population(
+            "worldpop",
+            year=2020,
+            countries=["PRK", "CHN"],
+            cache_dir=tmp_path,
+            base_url=f"http://127.0.0.1:{port}",
+            retries=4,
+            backoff_s=1.0,
+        )
     assert time.perf_counter() - t0 < 1.0  # no back-off: 1 + 2 + 4 + 8 s were not spent
     assert not _files(tmp_path)
 
@@ -242,10 +269,36 @@ def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 def test_cli(server: Server, prk_tif: bytes, tmp_path: Path) -> None:
     server.script[PRK] = [("ok", prk_tif)]
-    r = CliRunner().invoke(cli, ["population", "fetch", "--country", "PRK", "--year", "2020",
-                                 "--cache", str(tmp_path), "--base-url", server.url])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "population",
+            "fetch",
+            "--country",
+            "PRK",
+            "--year",
+            "2020",
+            "--cache",
+            str(tmp_path),
+            "--base-url",
+            server.url,
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "1 downloaded" in r.output and f"raster: {tmp_path / PRK}" in r.output
-    r = CliRunner().invoke(cli, ["population", "fetch", "--country", "PRK", "--year", "1990",
-                                 "--cache", str(tmp_path), "--base-url", server.url])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "population",
+            "fetch",
+            "--country",
+            "PRK",
+            "--year",
+            "1990",
+            "--cache",
+            str(tmp_path),
+            "--base-url",
+            server.url,
+        ],
+    )
     assert r.exit_code == 2 and "year" in r.output

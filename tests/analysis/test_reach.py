@@ -30,10 +30,16 @@ def regions(tmp_path):
     fc = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "properties": {"gn_a1_code": "AA.01", "name": "Alpha"},
-             "geometry": {"type": "Polygon", "coordinates": box(123.5, 124.45)}},
-            {"type": "Feature", "properties": {"gn_a1_code": "BB.01", "name": "Beta"},
-             "geometry": {"type": "Polygon", "coordinates": box(124.45, 125.5)}},
+            {
+                "type": "Feature",
+                "properties": {"gn_a1_code": "AA.01", "name": "Alpha"},
+                "geometry": {"type": "Polygon", "coordinates": box(123.5, 124.45)},
+            },
+            {
+                "type": "Feature",
+                "properties": {"gn_a1_code": "BB.01", "name": "Beta"},
+                "geometry": {"type": "Polygon", "coordinates": box(124.45, 125.5)},
+            },
         ],
     }
     p = tmp_path / "regions.geojson"
@@ -43,21 +49,39 @@ def regions(tmp_path):
 
 def place(gid, name, cc, prov, ij, pop, dlat=0.0):
     lat, lon = node(*ij)
-    return dict(geonameid=gid, name=name, country=cc, admin1_code="01", admin1=prov,
-                lat_deg=lat + dlat, lon_deg=lon, population=pop)
+    return dict(
+        geonameid=gid,
+        name=name,
+        country=cc,
+        admin1_code="01",
+        admin1=prov,
+        lat_deg=lat + dlat,
+        lon_deg=lon,
+        population=pop,
+    )
 
 
 @pytest.fixture
 def places():
-    return Settlements.from_records([
-        place(1, "Atown", "AA", "Alpha", (2, 1), 1000),
-        place(2, "Atown-dong", "AA", "Alpha", (2, 1), 10, dlat=0.01),  # duplicate of Atown
-        place(3, "Bvoice", "BB", "Beta", (3, 6), 500),
-        place(4, "Bsms", "BB", "Beta", (4, 7), 0),  # unknown population
-        place(5, "Bnone", "BB", "Beta", (5, 9), 200),
-        dict(geonameid=6, name="Far", country="BB", admin1_code="01", admin1="Beta",
-             lat_deg=45.0, lon_deg=124.3, population=9999),  # outside the grid
-    ])
+    return Settlements.from_records(
+        [
+            place(1, "Atown", "AA", "Alpha", (2, 1), 1000),
+            place(2, "Atown-dong", "AA", "Alpha", (2, 1), 10, dlat=0.01),  # duplicate of Atown
+            place(3, "Bvoice", "BB", "Beta", (3, 6), 500),
+            place(4, "Bsms", "BB", "Beta", (4, 7), 0),  # unknown population
+            place(5, "Bnone", "BB", "Beta", (5, 9), 200),
+            dict(
+                geonameid=6,
+                name="Far",
+                country="BB",
+                admin1_code="01",
+                admin1="Beta",
+                lat_deg=45.0,
+                lon_deg=124.3,
+                population=9999,
+            ),  # outside the grid
+        ]
+    )
 
 
 def _cell_km2(lat, d):
@@ -73,7 +97,11 @@ def test_population_area_and_places(regions, places):
         "BB": {"Beta": {"sms": 500, "voice": 500, "data": 0}},
     }
     assert r.places_within_reach["BB"]["Beta"] == {"sms": 2, "voice": 1, "data": 0}
-    assert r.unknown_population_places_within_reach["BB"]["Beta"] == {"sms": 1, "voice": 0, "data": 0}
+    assert r.unknown_population_places_within_reach["BB"]["Beta"] == {
+        "sms": 1,
+        "voice": 0,
+        "data": 0,
+    }
     assert r.population_in_area == {"AA": {"Alpha": 1000}, "BB": {"Beta": 700}}
     assert r.share_within_reach["BB"]["Beta"]["sms"] == pytest.approx(500 / 700)
     assert r.totals() == {"sms": 1500, "voice": 1500, "data": 1000}
@@ -132,8 +160,18 @@ def test_population_raster_zonal_sums(tmp_path, regions, places):
     data = np.ones((20, 20), np.float32)
     data[0, 0] = np.nan
     tr = from_origin(GRID.west_deg - 0.05, GRID.north_deg + 0.05, 0.05, 0.05)
-    with rasterio.open(tif, "w", driver="GTiff", height=20, width=20, count=1, dtype="float32",
-                       crs="EPSG:4326", transform=tr, nodata=np.nan) as dst:
+    with rasterio.open(
+        tif,
+        "w",
+        driver="GTiff",
+        height=20,
+        width=20,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=tr,
+        nodata=np.nan,
+    ) as dst:
         dst.write(data, 1)
     r = population_reach(LEVELS, GRID, places, regions, population_raster=tif)
     rp = r.raster_population_within_reach

@@ -54,18 +54,25 @@ def _ri(share05, p50, mx, share4060):
 def test_assess_verdicts():
     from yalu.analysis.sanity import assess
 
-    good = assess({
-        "country": "KP",
-        "reach_into": _ri(0.7, 3.0, 55.0, 0.02),
-        "jammer_escape": [{"name": "A", "jammed_km": 18.0}, {"name": "B", "jammed_km": 22.0},
-                          {"name": "C", "jammed_km": 25.0}],
-    })
+    good = assess(
+        {
+            "country": "KP",
+            "reach_into": _ri(0.7, 3.0, 55.0, 0.02),
+            "jammer_escape": [
+                {"name": "A", "jammed_km": 18.0},
+                {"name": "B", "jammed_km": 22.0},
+                {"name": "C", "jammed_km": 25.0},
+            ],
+        }
+    )
     assert [a["verdict"] for a in good] == ["agrees", "agrees", "agrees"]
     assert "22.0 km" in good[1]["model"]  # the median
-    bad = assess({
-        "reach_into": _ri(0.05, 1.0, 12.0, 0.0),
-        "jammer_escape": [{"name": "A", "jammed_km": 1.0}],
-    })
+    bad = assess(
+        {
+            "reach_into": _ri(0.05, 1.0, 12.0, 0.0),
+            "jammer_escape": [{"name": "A", "jammed_km": 1.0}],
+        }
+    )
     assert [a["verdict"] for a in bad] == ["disagrees", "disagrees", "disagrees"]
     common = assess({"reach_into": _ri(0.3, 10.0, 70.0, 0.4), "jammer_escape": []})
     assert [a["verdict"] for a in common] == ["partly", "not computed", "partly"]
@@ -79,6 +86,8 @@ def test_assess_spill():
         {"name": "Other", "degraded": False, "jammed": "data", "unjammed": "data"},
     ]
     (a,) = [x for x in assess({"jammer_spill": spill}) if x["claim"] == "spill"]
-    assert a["verdict"] == "agrees" and "1 of 2" in a["model"] and "Tumen (data -> sms)" in a["model"]
+    assert (
+        a["verdict"] == "agrees" and "1 of 2" in a["model"] and "Tumen (data -> sms)" in a["model"]
+    )
     (b,) = [x for x in assess({"jammer_spill": spill[1:]}) if x["claim"] == "spill"]
     assert b["verdict"] == "disagrees"

@@ -67,20 +67,64 @@ def test_matches_shared_border_settlements():
         assert near.admin1_name[i] == r["admin1"]
         assert dn[i] == pytest.approx(float(r["dist_border_km"]), abs=0.3)
     dup = flag_duplicates(near)
-    flagged = {int(near.geonameid[i]): int(near.geonameid[dup[i]]) for i in np.flatnonzero(dup >= 0)}
+    flagged = {
+        int(near.geonameid[i]): int(near.geonameid[dup[i]]) for i in np.flatnonzero(dup >= 0)
+    }
     expected = {
-        g: int(r["likely_duplicate_of"].split()[0]) for g, r in ref.items() if r["likely_duplicate_of"]
+        g: int(r["likely_duplicate_of"].split()[0])
+        for g, r in ref.items()
+        if r["likely_duplicate_of"]
     }
     assert flagged == expected
 
 
 def test_flag_duplicates_rules():
     recs = [
-        dict(geonameid=1, name="Hyesan", country="KP", admin1_code="13", lat_deg=41.40, lon_deg=128.18, population=1000),
-        dict(geonameid=2, name="Hyesan-dong", country="KP", admin1_code="13", lat_deg=41.39, lon_deg=128.19, population=500),
-        dict(geonameid=3, name="Other", country="KP", admin1_code="13", lat_deg=41.41, lon_deg=128.18, population=400),
-        dict(geonameid=4, name="Hyesan-far", country="KP", admin1_code="13", lat_deg=41.60, lon_deg=128.18, population=10),
-        dict(geonameid=5, name="Samepop", country="KP", admin1_code="13", lat_deg=41.405, lon_deg=128.185, population=500),
+        dict(
+            geonameid=1,
+            name="Hyesan",
+            country="KP",
+            admin1_code="13",
+            lat_deg=41.40,
+            lon_deg=128.18,
+            population=1000,
+        ),
+        dict(
+            geonameid=2,
+            name="Hyesan-dong",
+            country="KP",
+            admin1_code="13",
+            lat_deg=41.39,
+            lon_deg=128.19,
+            population=500,
+        ),
+        dict(
+            geonameid=3,
+            name="Other",
+            country="KP",
+            admin1_code="13",
+            lat_deg=41.41,
+            lon_deg=128.18,
+            population=400,
+        ),
+        dict(
+            geonameid=4,
+            name="Hyesan-far",
+            country="KP",
+            admin1_code="13",
+            lat_deg=41.60,
+            lon_deg=128.18,
+            population=10,
+        ),
+        dict(
+            geonameid=5,
+            name="Samepop",
+            country="KP",
+            admin1_code="13",
+            lat_deg=41.405,
+            lon_deg=128.185,
+            population=500,
+        ),
     ]
     s = Settlements.from_records(recs)
     dup = flag_duplicates(s, radius_km=5)

@@ -100,8 +100,11 @@ def test_profile_prints_a_path_report_and_plots_the_loss(tmp_path):
                       "--h-tx-m", "40", "--png", str(png)])  # fmt: skip
     assert code == 0, out
     comments = [ln[2:] for ln in out.splitlines() if ln.startswith("# ")]
-    body = "\n".join(ln for ln in out.splitlines()
-                     if not ln.startswith("#") and not ln.startswith(("note:", "wrote")))
+    body = "\n".join(
+        ln
+        for ln in out.splitlines()
+        if not ln.startswith("#") and not ln.startswith(("note:", "wrote"))
+    )
     data = np.genfromtxt(io.StringIO(body), delimiter=",", names=True)
     # the report's ITM figures are those of ITM on the printed profile
     step = float(data["distance_m"][1] - data["distance_m"][0])

@@ -97,7 +97,9 @@ def test_refuses_overwrite_and_modes(tmp_path):
     src = _write_tif(tmp_path)
     out = tmp_path / "o.tif"
     runner = CliRunner()
-    r = runner.invoke(cli, ["coverage", "--terrain", str(src), *ARGS, "-o", str(out), "--mode", "exact"])
+    r = runner.invoke(
+        cli, ["coverage", "--terrain", str(src), *ARGS, "-o", str(out), "--mode", "exact"]
+    )
     assert r.exit_code == 0, r.output
     before = out.read_bytes()
     r = runner.invoke(cli, ["coverage", "--terrain", str(src), *ARGS, "-o", str(out)])

@@ -105,7 +105,13 @@ def test_bad_cases_get_codes_not_crashes(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["itm", "run", str(src), "-o", str(out)])
     assert result.exit_code == 0, result.output
     got = [r["computed"]["rtn"] for r in _lines(out)]
-    assert got == [good["expected"]["rtn"], 1100, 1100, 1001, 1000, 1100]
+    # a wrong profile is ITM's (yalu's 1100); a missing field or a wrong type is no ITM condition
+    assert got == [good["expected"]["rtn"], 1100, 1100, None, None, None]
+    errors = [r["computed"].get("error") for r in _lines(out)]
+    assert errors[:3] == [None, None, None]
+    assert errors[3] == "line 4: h_rx_m: missing"
+    assert errors[4] == "line 5: h_tx_m = 'ten': must be a number"
+    assert errors[5].startswith("line 6: neither pfl")
     assert all(r["computed"]["A_db"] is None for r in _lines(out)[1:])
 
 
@@ -124,14 +130,16 @@ def test_refuses_to_overwrite(tmp_path: Path) -> None:
     assert len(_lines(out)) == 300
 
 
-def test_invalid_json_is_an_input_error(tmp_path: Path) -> None:
+def test_invalid_json_is_a_record_error_naming_the_line(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": 1}\n{not json\n')
     out = tmp_path / "out.jsonl"
     result = CliRunner().invoke(cli, ["itm", "run", str(src), "-o", str(out)])
-    assert result.exit_code == 2
-    assert "line 2" in result.output
-    assert not out.exists()
+    assert result.exit_code == 0, result.output
+    assert "2 malformed (e.g. line 1: neither pfl" in result.output
+    bad = _lines(out)[1]
+    assert bad["line"] == 2 and bad["computed"]["rtn"] is None
+    assert bad["computed"]["error"].startswith("line 2: not valid JSON")
 
 
 def _run_module(*args: str) -> subprocess.CompletedProcess[str]:

@@ -37,22 +37,57 @@ TOWNS = [  # geonameid, name, country, admin1, lat, lon, population
 def _write_inputs(d: Path, n_sites: int = 1, res_arcsec: int = 30) -> Path:
     step = 15 / 3600
     n = int(0.6 / step) + 1
-    with rasterio.open(d / "flat.tif", "w", driver="GTiff", height=n, width=n, count=1, dtype="float32",
-                       crs="EPSG:4326", transform=from_origin(10.0 - step / 2, 10.6 + step / 2, step, step)) as dst:
+    with rasterio.open(
+        d / "flat.tif",
+        "w",
+        driver="GTiff",
+        height=n,
+        width=n,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=from_origin(10.0 - step / 2, 10.6 + step / 2, step, step),
+    ) as dst:
         dst.write(np.full((n, n), 100.0, np.float32), 1)
     (d / "towns.csv").write_text(
         "geonameid,name,country,admin1_code,admin1,lat,lon,population\n"
-        + "".join(f"{g},{nm},{cc},{a1},{'Aprov' if cc == 'AA' else 'Bprov'},{la},{lo},{p}\n"
-                  for g, nm, cc, a1, la, lo, p in TOWNS))
+        + "".join(
+            f"{g},{nm},{cc},{a1},{'Aprov' if cc == 'AA' else 'Bprov'},{la},{lo},{p}\n"
+            for g, nm, cc, a1, la, lo, p in TOWNS
+        )
+    )
     box = lambda w, e: [[[w, 9.9], [e, 9.9], [e, 10.7], [w, 10.7], [w, 9.9]]]  # noqa: E731
-    (d / "regions.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"gn_a1_code": "AA.01", "name": "Aprov"},
-         "geometry": {"type": "Polygon", "coordinates": box(9.9, _east(5.5))}},
-        {"type": "Feature", "properties": {"gn_a1_code": "BB.01", "name": "Bprov"},
-         "geometry": {"type": "Polygon", "coordinates": box(_east(5.5), 10.7)}},
-    ]}))
-    (d / "border.geojson").write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": {
-        "type": "LineString", "coordinates": [[_east(5.5), 9.9], [_east(5.5), 10.7]]}}))
+    (d / "regions.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"gn_a1_code": "AA.01", "name": "Aprov"},
+                        "geometry": {"type": "Polygon", "coordinates": box(9.9, _east(5.5))},
+                    },
+                    {
+                        "type": "Feature",
+                        "properties": {"gn_a1_code": "BB.01", "name": "Bprov"},
+                        "geometry": {"type": "Polygon", "coordinates": box(_east(5.5), 10.7)},
+                    },
+                ],
+            }
+        )
+    )
+    (d / "border.geojson").write_text(
+        json.dumps(
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[_east(5.5), 9.9], [_east(5.5), 10.7]],
+                },
+            }
+        )
+    )
     sites = []
     for k in range(n_sites):
         lat = LAT0 + 0.0025 * k  # 120 sites stay on the 10-10.6 N terrain
@@ -70,7 +105,8 @@ def _write_inputs(d: Path, n_sites: int = 1, res_arcsec: int = 30) -> Path:
 """)
     (d / "scenario.yaml").write_text(f"""name: synthetic
 terrain: {{source: file, path: flat.tif}}
-grid: {{resolution_arcsec: {res_arcsec}, bbox: {{south_deg: 10.05, west_deg: 10.05, north_deg: 10.55, east_deg: 10.55}}}}
+grid: {{resolution_arcsec: {res_arcsec}, \
+bbox: {{south_deg: 10.05, west_deg: 10.05, north_deg: 10.55, east_deg: 10.55}}}}
 analysis_area:
   within_km_of_border: {{distance_km: 40, line: border.geojson}}
 propagation: {{model: itm, max_distance_km: 30}}
@@ -78,7 +114,7 @@ population: {{settlements_csv: towns.csv, regions: regions.geojson, census: null
 output: {{map_width_px: 400}}
 handsets: [{{name: phone, technologies: [lte]}}]
 sites:
-{''.join(sites)}jammers:
+{"".join(sites)}jammers:
   - id: jam
     name: Jammed
     lat_deg: {TOWNS[2][4]}
@@ -108,7 +144,9 @@ def synthetic_run(tmp_path_factory):
 def test_known_answers(synthetic_run):
     out = synthetic_run / "out"
     s = json.loads((out / "summary.json").read_text())
-    by = {v: {t["name"]: t["service_level"] for t in s["settlements"]} for v in ["primary"]}["primary"]
+    by = {v: {t["name"]: t["service_level"] for t in s["settlements"]} for v in ["primary"]}[
+        "primary"
+    ]
     free = s["variants"]["free"]["service_by_settlement"]
     jam = s["variants"]["jammed"]["service_by_settlement"]
     assert s["primary_variant"] == "jammed"
@@ -120,7 +158,9 @@ def test_known_answers(synthetic_run):
     assert near["sms"] == 1000
     assert s["variants"]["free"]["population_within_reach"]["BB"]["Bprov"]["sms"] == 300
     assert s["variants"]["jammed"]["population_within_reach"]["BB"]["Bprov"]["sms"] == 0
-    assert s["variants"]["free"]["unknown_population_places_within_reach"]["AA"]["Aprov"]["sms"] == 1
+    assert (
+        s["variants"]["free"]["unknown_population_places_within_reach"]["AA"]["Aprov"]["sms"] == 1
+    )
     for v in s["variants"].values():
         for per_c in v["area_km2"].values():
             assert per_c["sms"] >= per_c["voice"] >= per_c["data"]
@@ -136,15 +176,26 @@ def test_known_answers(synthetic_run):
         assert lvl[row, col] == 0
         row, col = src.index(TOWNS[0][5], TOWNS[0][4])
         assert lvl[row, col] >= 1
-    for f in ["report.md", "report.html", "maps/jammed_service_level.png", "rasters/restricted.tif",
-              "rasters/free/rsrp_dbm.tif", "rasters/free/best_server_sites.csv"]:
+    for f in [
+        "report.md",
+        "report.html",
+        "maps/jammed_service_level.png",
+        "rasters/restricted.tif",
+        "rasters/free/rsrp_dbm.tif",
+        "rasters/free/best_server_sites.csv",
+    ]:
         assert (out / f).is_file(), f
     html = (out / "report.html").read_text()
     import re
 
     assert not re.search(r"(?i)\b(?:https?|ftp)://", html)
     assert not re.search(r"""(?i)(?:src|href)\s*=\s*["'](?!data:)""", html)
-    assert html.count("data:image/png;base64,") >= 2
+    # the interactive map's data is inline: a service-level layer per variant
+    assert (
+        'id="yalu-map-data"' in html
+        and '"id":"jammed/service_level"' in html
+        and '"id":"free/service_level"' in html
+    )
 
 
 def test_refuses_to_overwrite_and_determinism(synthetic_run, tmp_path):
@@ -163,7 +214,12 @@ def test_refuses_to_overwrite_and_determinism(synthetic_run, tmp_path):
             sb.pop("timings_s")
             assert sa == sb
         elif f.suffix in (".md", ".html"):
-            strip = lambda t: re.sub(r"## Timings\n.*?\n\n|<h2>Timings</h2>\n<p>.*?</p>", "", t, flags=re.S)  # noqa: E731
+
+            def strip(t: str) -> str:
+                return re.sub(
+                    r"## Timings\n.*?\n\n|<h2>Timings</h2>\n<p>.*?</p>", "", t, flags=re.S
+                )
+
             assert strip((a / f).read_text()) == strip((b / f).read_text()), f
         else:
             assert (a / f).read_bytes() == (b / f).read_bytes(), f
@@ -179,8 +235,13 @@ def test_sigint_leaves_existing_output_untouched(tmp_path):
     out.mkdir()
     (out / "keep.txt").write_text("old result")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    p = subprocess.Popen([sys.executable, "-m", "yalu.cli.main", "run", str(sc), "-o", str(out), "--overwrite"],
-                         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "yalu.cli.main", "run", str(sc), "-o", str(out), "--overwrite"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     seen = ""
     t0 = time.time()
     while time.time() - t0 < 120:
@@ -202,8 +263,12 @@ def test_cli_errors_exit_2_without_traceback(tmp_path):
     _write_inputs(tmp_path)
     sc = tmp_path / "scenario.yaml"
     sc.write_text(sc.read_text().replace("height_m: 30", "height_m: -30"))
-    r = subprocess.run([sys.executable, "-m", "yalu.cli.main", "run", str(sc), "-o", str(tmp_path / "o")],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "yalu.cli.main", "run", str(sc), "-o", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "scenario.yaml: line " in r.stderr and "sites[0].height_m = -30: must be > 0" in r.stderr
     assert not (tmp_path / "o").exists()
@@ -222,13 +287,24 @@ def test_demo_print_scenario_matches_example():
 
 @pytest.mark.slow
 def test_demo_runs(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "yalu.cli.main", "demo", "-o", str(tmp_path / "demo")],
-                       capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [sys.executable, "-m", "yalu.cli.main", "demo", "-o", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
     assert "COARSE terrain" in r.stderr and "yalu terrain fetch" in r.stderr
     s = json.loads((tmp_path / "demo" / "summary.json").read_text())
     assert s["inputs"]["terrain"]["coarse"] is True
-    assert set(s["variant_order"]) == {"jammers", "no-jammers", "jammers-gsm", "jammers-lte", "no-jammers-gsm", "no-jammers-lte"}
+    assert set(s["variant_order"]) == {
+        "jammers",
+        "no-jammers",
+        "jammers-gsm",
+        "jammers-lte",
+        "no-jammers-gsm",
+        "no-jammers-lte",
+    }
     assert "KP" in s["population_within_reach"]
     assert "COARSE TERRAIN" in (tmp_path / "demo" / "report.html").read_text()
     # the flagship declares its unknowns: its headline is a band, with and without jammers
@@ -249,7 +325,8 @@ def test_bbox_free_space_csv_sites_run(tmp_path):
     (tmp_path / "cells.csv").write_text(
         "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n"
         f"NR,460,0,1,7,0,{LON0},{LAT0},1000,3,1,0,0,0\n"
-        f"GSM,460,0,1,8,0,{LON0},{LAT0 + 0.05},1000,3,1,0,0,0\n")
+        f"GSM,460,0,1,8,0,{LON0},{LAT0 + 0.05},1000,3,1,0,0,0\n"
+    )
     (tmp_path / "s2.yaml").write_text("""name: other branches
 terrain: {source: file, path: flat.tif}
 grid: {resolution_arcsec: 60}
@@ -276,3 +353,81 @@ sites_csv:
     assert s["variants"]["baseline"]["sanity"]["assessment"][1]["verdict"] == "not computed"
     best = {x["name"]: x["best_site"] for x in s["settlements"]}
     assert best["Near"] in ("NR-460-0-1-7", "GSM-460-0-1-8")
+
+
+def test_map_outputs_agree_with_the_rasters(synthetic_run):
+    """report.html's map, map.gpkg and map.kmz say what the GeoTIFFs and summary.json say."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    import pyogrio.raw
+    from browser import load
+
+    out = synthetic_run / "out"
+    s = json.loads((out / "summary.json").read_text())
+    pts = [(t[4], t[5]) for t in TOWNS] + [(LAT0 + 0.05, _east(6.0)), (LAT0 - 0.1, _east(-10.0))]
+    frag = "query=" + ";".join(f"{a},{b}" for a, b in pts) + "&variant=free"
+    r = load(out / "report.html", frag)
+    assert r.console == [] and r.requests == [], (r.console, r.requests)
+    assert 'data-yalu-ready="1"' in r.root_tag and "data-yalu-errors" not in r.root_tag
+    res = json.loads(r.element_text("yalu-query-result"))
+    n = 0
+    for (lat, lon), q in zip(pts, res, strict=True):
+        for key, v in q["values"].items():
+            path = (
+                out / "rasters" / ("restricted.tif" if key == "restricted" else f"free/{key}.tif")
+            )
+            with rasterio.open(path) as src:
+                want = src.read(1)[src.index(lon, lat)]
+                nodata = src.nodata
+            if key in ("service_level", "best_server", "restricted"):
+                assert v == (None if want == nodata else int(want)), (key, lat, lon)
+            elif np.isnan(want):
+                assert v is None, (key, lat, lon)
+            else:
+                assert v == pytest.approx(float(want), abs=0.05 + 1e-3), (key, lat, lon)
+                n += 1
+    assert n >= 8  # served points were compared, not only blanks
+    # the settlement info: clicking "Jammed" in the jammed variant shows no service
+    r = load(out / "report.html", f"click={TOWNS[2][4]},{TOWNS[2][5]}&variant=jammed")
+    info = r.element_text("yalu-info")
+    assert "Jammed" in info and "<td>none</td>" in info and "300" in info
+    # the GeoPackage's settlements agree with the summary, in every variant
+    meta, _f, _g, fields = pyogrio.raw.read(out / "map.gpkg", layer="settlements", return_fids=True)
+    cols = dict(zip(meta["fields"], fields, strict=True))
+    for v in ("jammed", "free"):
+        got = dict(
+            zip([str(x) for x in cols["geonameid"]], cols[f"{v}__service_level"], strict=True)
+        )
+        assert got == s["variants"][v]["service_by_settlement"]
+    # the service polygons' areas add up to the served area of the summary (all served nodes
+    # lie in the analysis area here)
+    meta, _f, _g, fields = pyogrio.raw.read(
+        out / "map.gpkg", layer="service_free", return_fids=True
+    )
+    area = dict(
+        zip(
+            fields[list(meta["fields"]).index("level")],
+            fields[list(meta["fields"]).index("area_km2")],
+            strict=True,
+        )
+    )
+    summ = sum(a["sms"] for a in s["variants"]["free"]["area_km2"].values())
+    assert sum(area.values()) == pytest.approx(summ, rel=5e-3)
+    # KMZ: a ground overlay per layer of each variant; categorical rasters are styled
+    with zipfile.ZipFile(out / "map.kmz") as z:
+        root = ET.fromstring(z.read("doc.kml"))
+    ns = "{http://www.opengis.net/kml/2.2}"
+    per_variant = len(list((out / "rasters" / "free").glob("*.tif")))
+    assert per_variant >= 6
+    assert len(list(root.iter(f"{ns}GroundOverlay"))) == 2 * per_variant + 1
+    for f in (
+        "rasters/free/service_level.qml",
+        "rasters/free/service_level.tif.aux.xml",
+        "rasters/free/best_server.qml",
+        "rasters/free/rsrp_dbm.qml",
+        "rasters/restricted.qml",
+    ):
+        assert (out / f).is_file(), f
+    with rasterio.open(out / "rasters" / "free" / "service_level.tif") as src:
+        assert src.colormap(1)[3][:3] == (8, 81, 156)

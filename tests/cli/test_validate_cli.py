@@ -31,16 +31,36 @@ sites:
 
 CASES = [
     # 18 degrees south of the terrain's edge: 18 x 110.8 km of meridian arc near 28 N
-    ("site 2,000 km outside the terrain", BASE.replace("lat_deg: 40.5", "lat_deg: 19.0"),
-     "line 9: sites[0].lat_deg = 19.0: must be inside the terrain", 18 * 110.8),
-    ("site at the pole", BASE.replace("lat_deg: 40.5", "lat_deg: 90"),
-     "line 9: sites[0].lat_deg = 90.0: must be within +-89 deg", None),
-    ("jammers asked, none given", BASE + "variants: [{name: v, jammers: true}]\n",
-     "line 13: variants[0].jammers = True: the scenario has no jammers", None),
-    ("terrain not a raster", BASE + "terrain: {source: file, path: notes.txt}\n",
-     "line 13: terrain.path = 'notes.txt': must be a terrain raster", None),
-    ("no carrier of the variant", BASE + "variants: [{name: v, technologies: [lte]}]\n",
-     "line 13: variants[0].technologies = ['lte']: no site has a carrier of lte", None),
+    (
+        "site 2,000 km outside the terrain",
+        BASE.replace("lat_deg: 40.5", "lat_deg: 19.0"),
+        "line 9: sites[0].lat_deg = 19.0: must be inside the terrain",
+        18 * 110.8,
+    ),
+    (
+        "site at the pole",
+        BASE.replace("lat_deg: 40.5", "lat_deg: 90"),
+        "line 9: sites[0].lat_deg = 90.0: must be within +-89 deg",
+        None,
+    ),
+    (
+        "jammers asked, none given",
+        BASE + "variants: [{name: v, jammers: true}]\n",
+        "line 13: variants[0].jammers = True: the scenario has no jammers",
+        None,
+    ),
+    (
+        "terrain not a raster",
+        BASE + "terrain: {source: file, path: notes.txt}\n",
+        "line 13: terrain.path = 'notes.txt': must be a terrain raster",
+        None,
+    ),
+    (
+        "no carrier of the variant",
+        BASE + "variants: [{name: v, technologies: [lte]}]\n",
+        "line 13: variants[0].technologies = ['lte']: no site has a carrier of lte",
+        None,
+    ),
 ]
 
 
@@ -81,7 +101,9 @@ def test_cache_source_names_the_field_and_the_shared_cache(tmp_path, monkeypatch
     r = CliRunner().invoke(cli, ["validate", str(p)])
     assert r.exit_code == 2
     assert "terrain.source = 'cache'" in r.output
-    assert str(Path(tmp_path / "cache" / "terrain")) in r.output and "yalu terrain fetch" in r.output
+    assert (
+        str(Path(tmp_path / "cache" / "terrain")) in r.output and "yalu terrain fetch" in r.output
+    )
 
 
 def test_a_site_just_off_the_terrain_is_accepted(tmp_path):

@@ -60,8 +60,15 @@ def write_tif(path: Path, z: np.ndarray) -> Path:
 
     t = Affine(D3, 0.0, WEST - D3 / 2, 0.0, -D3, NORTH + D3 / 2)
     with rasterio.open(
-        path, "w", driver="GTiff", height=z.shape[0], width=z.shape[1], count=1,
-        dtype="float32", crs="EPSG:4326", transform=t,
+        path,
+        "w",
+        driver="GTiff",
+        height=z.shape[0],
+        width=z.shape[1],
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=t,
     ) as ds:
         ds.write(z.astype(np.float32), 1)
     return path

@@ -212,7 +212,9 @@ def test_flat_earth_is_smooth_earth_itm_everywhere(flat_terrain, mode, tol):
     n, dist = n[far], dist[far]
     offsets = np.zeros(n.size + 1, dtype=np.int64)
     np.cumsum(n + 1, out=offsets[1:])
-    ref = itm.p2p_batch(np.full(int(offsets[-1]), 100.0), offsets, dist / n, 30.0, 2.0, 1800.0, **ITM_KW)
+    ref = itm.p2p_batch(
+        np.full(int(offsets[-1]), 100.0), offsets, dist / n, 30.0, 2.0, 1800.0, **ITM_KW
+    )
     got = m.values[inside][far].astype(float)
     diff = np.abs(got - ref.loss_db)
     assert diff.max() < tol, diff.max()
@@ -372,7 +374,9 @@ def test_free_space_and_hata_maps(hilly_terrain):
                       model="free-space")  # fmt: skip
     la, lo = np.meshgrid(m.lat.values, m.lon.values, indexing="ij")
     inside = np.isfinite(m.values)
-    d = np.maximum(geodesic_inverse(SITE[0], SITE[1], la[inside], lo[inside])[0], m.attrs["min_distance_m"])
+    d = np.maximum(
+        geodesic_inverse(SITE[0], SITE[1], la[inside], lo[inside])[0], m.attrs["min_distance_m"]
+    )
     assert np.allclose(m.values[inside], free_space_loss_db(d, 900.0), atol=1e-3)
     h = path_loss_map(hilly_terrain, SITE, 6000.0, h_tx_m=30.0, frequency_mhz=900.0, model="hata",
                       hata_environment="suburban")  # fmt: skip
@@ -519,7 +523,8 @@ def test_coerce_itm_options_accepts_names_and_rejects_with_codes():
 
     o = coerce_itm_options("desert", 301, "horizontal", 15, 0.005, "mobile", 50, 50, 50)
     assert o == ITMOptions(climate=4, n0=301.0, polarization=0, epsilon=15.0, sigma=0.005,
-                           mdvar=2, time_pct=50.0, location_pct=50.0, situation_pct=50.0)  # fmt: skip
+                           mdvar=2, time_pct=50.0, location_pct=50.0,
+                           situation_pct=50.0)  # fmt: skip
     with pytest.raises(ITMError) as info:
         coerce_itm_options(9.5, 301, 1, 15, 0.005, 12, 50, 50, 50)
     assert info.value.code == 1002

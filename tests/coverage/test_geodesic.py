@@ -58,7 +58,8 @@ def test_profile_points_within_a_tenth_of_a_millimetre_of_pyproj(spread_deg, ste
         lo = np.empty(n + 1)
         G.profile_points(lat1[k], lon1[k], lat2[k], lon2[k], n, az, d, la, lo)
         r = WGS84.fwd_intermediate(lon1[k], lat1[k], math.degrees(az), n + 1, d / n,
-                                   initial_idx=0, terminus_idx=0, return_back_azimuth=True)  # fmt: skip
+                                   initial_idx=0, terminus_idx=0,
+                                   return_back_azimuth=True)  # fmt: skip
         _, _, err = WGS84.inv(lo, la, np.array(r.lons), np.array(r.lats))
         worst = max(worst, float(err.max()))
         assert la[-1] == lat2[k] and lo[-1] == pytest.approx(lon2[k], abs=1e-12)
@@ -83,11 +84,15 @@ def test_fast_mode_radials_stay_near_the_geodesic():
     worst = 0.0
     for j in range(n_az):
         az = 2 * math.pi * j / n_az
-        la_end, lo_end = K._sphere_direct(slat0, clat0, lon0, math.sin(az), math.cos(az), radius / r_fake)
+        la_end, lo_end = K._sphere_direct(
+            slat0, clat0, lon0, math.sin(az), math.cos(az), radius / r_fake
+        )
         az_g, _, d_g = WGS84.inv(lon0, lat0, lo_end, la_end)
         assert d_g == pytest.approx(radius * scales[j], rel=1e-9)
         for frac in (0.25, 0.5, 0.75):
-            la, lo = K._sphere_direct(slat0, clat0, lon0, math.sin(az), math.cos(az), frac * radius / r_fake)
+            la, lo = K._sphere_direct(
+                slat0, clat0, lon0, math.sin(az), math.cos(az), frac * radius / r_fake
+            )
             lo_g, la_g, _ = WGS84.fwd(lon0, lat0, az_g, frac * d_g)
             worst = max(worst, WGS84.inv(lo, la, lo_g, la_g)[2])
     assert worst < 5.0

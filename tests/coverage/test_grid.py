@@ -29,7 +29,9 @@ def test_metres_per_degree_against_pyproj():
     geod = Geod(ellps="WGS84")
     for lat in (0.0, 41.4, 60.0):
         m_lat, m_lon = metres_per_degree(lat)
-        assert m_lat == pytest.approx(geod.inv(24, lat - 0.0005, 24, lat + 0.0005)[2] * 1000, rel=1e-6)
+        assert m_lat == pytest.approx(
+            geod.inv(24, lat - 0.0005, 24, lat + 0.0005)[2] * 1000, rel=1e-6
+        )
         assert m_lon == pytest.approx(geod.inv(23.9995, lat, 24.0005, lat)[2] * 1000, rel=1e-6)
 
 
@@ -42,7 +44,9 @@ def test_grid_around_holds_the_circle_on_the_reference_lattice():
     assert (g.west_deg - 22.0) / d == pytest.approx(round((g.west_deg - 22.0) / d), abs=1e-6)
     # every point of the circle lies inside the node box
     az = np.linspace(0, 360, 721)
-    lon, lat, _ = geod.fwd(np.full(az.size, 24.178), np.full(az.size, 41.418), az, np.full(az.size, 50e3))
+    lon, lat, _ = geod.fwd(
+        np.full(az.size, 24.178), np.full(az.size, 41.418), az, np.full(az.size, 50e3)
+    )
     assert lat.max() <= g.north_deg and lat.min() >= g.south_deg
     assert lon.min() >= g.west_deg and lon.max() <= g.east_deg
     # and the box is tight (a couple of nodes of margin)

@@ -29,8 +29,17 @@ def test_points_on_nodes_equal_the_exact_map(terrain) -> None:  # type: ignore[n
         la, lo = np.meshgrid(g.lats(), g.lons(), indexing="ij")
         # shuffled: each point stands alone
         perm = np.random.default_rng(1).permutation(la.size)
-        v = path_loss_at_points(terrain, SITE, 12_000, la.ravel()[perm], lo.ravel()[perm],
-                                h_tx_m=30, h_rx_m=1.5, frequency_mhz=900, direction=direction)
+        v = path_loss_at_points(
+            terrain,
+            SITE,
+            12_000,
+            la.ravel()[perm],
+            lo.ravel()[perm],
+            h_tx_m=30,
+            h_rx_m=1.5,
+            frequency_mhz=900,
+            direction=direction,
+        )
         back = np.empty(la.size)
         back[perm] = v
         ref = np.asarray(m.values, dtype=np.float64).ravel()
@@ -69,7 +78,9 @@ def test_beyond_radius_is_nan_and_bad_input(terrain) -> None:  # type: ignore[no
                             frequency_mhz=900)  # fmt: skip
     assert np.isfinite(v[0]) and np.isnan(v[1])
     with pytest.raises(ParameterError, match="lon_deg"):
-        path_loss_at_points(terrain, SITE, 5_000, [41.1, 41.2], [24.2], h_tx_m=30, frequency_mhz=900)
+        path_loss_at_points(
+            terrain, SITE, 5_000, [41.1, 41.2], [24.2], h_tx_m=30, frequency_mhz=900
+        )
     with pytest.raises(ParameterError, match="lat_deg"):
         path_loss_at_points(terrain, SITE, 5_000, [np.nan], [24.2], h_tx_m=30, frequency_mhz=900)
 

@@ -14,8 +14,11 @@ def test_signal_bands_count_thresholds_reached():
     bands, cats = threshold_bands(v, [-120, -110, -100], "dBm")
     # below the first edge and NaN: -1 (drawn transparent); an edge belongs to the band above
     assert bands.tolist() == [-1, 0, 0, 2, 2, -1]
-    assert [c[0] for c in cats.values()] == ["-120 to -110 dBm", "-110 to -100 dBm",
-                                              "-100 and more dBm"]
+    assert [c[0] for c in cats.values()] == [
+        "-120 to -110 dBm",
+        "-110 to -100 dBm",
+        "-100 and more dBm",
+    ]
     assert len({c[1] for c in cats.values()}) == 3
 
 

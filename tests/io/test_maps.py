@@ -42,7 +42,12 @@ def test_categorical_map_has_legend_colours(tmp_path):
     levels = np.zeros((50, 60), dtype=np.int8)
     levels[10:30, 10:30] = 1
     levels[30:, 30:] = 3
-    cats = {0: ("none", "#ffffff"), 1: ("SMS", "#00ff00"), 2: ("voice", "#0000ff"), 3: ("data", "#ff00ff")}
+    cats = {
+        0: ("none", "#ffffff"),
+        1: ("SMS", "#00ff00"),
+        2: ("voice", "#0000ff"),
+        3: ("data", "#ff00ff"),
+    }
     p = plot_map(tmp_path / "svc.png", levels, transform=g.transform, categories=cats)
     im = np.asarray(Image.open(p).convert("RGB")).astype(int)
     green = (im[..., 0] < 40) & (im[..., 1] > 215) & (im[..., 2] < 40)
@@ -65,7 +70,7 @@ def test_bad_input(tmp_path):
 
 
 def _hex(c):
-    return tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(c[i : i + 2], 16) for i in (1, 3, 5))
 
 
 def _near(im, rgb, tol=12):

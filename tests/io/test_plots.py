@@ -38,12 +38,31 @@ def test_profile_chart(tmp_path):
 def test_tornado_png_written_atomically(tmp_path):
     from yalu.io.plots import write_tornado_png
 
-    bars = [{"name": "power", "p10_value": -3, "p90_value": 3, "at_p10": 90.0, "at_p90": 120.0,
-             "area_at_p10": 5.0, "area_at_p90": 9.0},
-            {"name": "height", "p10_value": -8, "p90_value": 8, "at_p10": 100.0, "at_p90": 105.0,
-             "area_at_p10": 6.0, "area_at_p90": 7.0}]
-    p = write_tornado_png(tmp_path / "t.png", bars, [("people", 100.0, "at_p10", "at_p90"),
-                                                     ("km²", 6.5, "area_at_p10", "area_at_p90")])
+    bars = [
+        {
+            "name": "power",
+            "p10_value": -3,
+            "p90_value": 3,
+            "at_p10": 90.0,
+            "at_p90": 120.0,
+            "area_at_p10": 5.0,
+            "area_at_p90": 9.0,
+        },
+        {
+            "name": "height",
+            "p10_value": -8,
+            "p90_value": 8,
+            "at_p10": 100.0,
+            "at_p90": 105.0,
+            "area_at_p10": 6.0,
+            "area_at_p90": 7.0,
+        },
+    ]
+    p = write_tornado_png(
+        tmp_path / "t.png",
+        bars,
+        [("people", 100.0, "at_p10", "at_p90"), ("km²", 6.5, "area_at_p10", "area_at_p90")],
+    )
     assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [x.name for x in tmp_path.iterdir()] == ["t.png"]
     import pytest

@@ -60,8 +60,10 @@ GOOD = (DATA / "b2iseac_rural_land_1km.csv").read_text()
     ("edit", "pattern"),
     [
         (lambda t: re.sub(r"Rx LAT:,[^\n]*", "Rx LAT:,", t), "'Rx LAT:' missing"),
-        (lambda t: re.sub(r"Number of Points:,\d+", "Number of Points:,99", t),
-         "Number of Points says 99"),
+        (
+            lambda t: re.sub(r"Number of Points:,\d+", "Number of Points:,99", t),
+            "Number of Points says 99",
+        ),
         (lambda t: t.replace("\n0.2,", "\n0.2x,", 1), r"line \d+: profile value '0.2x'"),
         (lambda t: t.replace("{End of Profile}", ""), "never ended"),
         (lambda t: t.replace("First Point TX or RX:,T", "First Point TX or RX:,Q"), "T or R"),

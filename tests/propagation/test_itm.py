@@ -719,14 +719,16 @@ def test_reference_case_is_bit_identical_to_the_scalar_api() -> None:
 @pytest.mark.parametrize(
     ("edit", "code"),
     [
-        ({"h_tx_m": True}, 1000),  # JSON true is no height
-        ({"h_rx_m": None}, 1001),
-        ({"f_MHz": "900"}, 1009),
+        ({"h_tx_m": -1.0}, 1000),
+        ({"h_rx_m": 1e9}, 1001),
+        ({"f_MHz": 1e300}, 1009),
         ({"climate": 2.5}, 1002),  # not an integer: the kernel rejects it with the field's code
+        ({"climate": 10**30}, 1002),  # beyond int64: the field's code, not an overflow
         ({"mdvar": 4}, 1014),
         ({"pfl": [3, 90.0, 1.0, 2.0]}, 1100),  # n_intervals + 3 values expected
-        ({"pfl": "100 m"}, 1100),
         ({"pfl": [1, 90.0, 100.0, float("nan")]}, 1100),
+        ({"pfl": [1, 0.0, 100.0, 100.0]}, 1100),  # no step
+        ({"pfl": [1, 1e300, 100.0, 100.0]}, 1100),  # a step no path on earth has
     ],
 )
 def test_reference_case_reports_codes_without_raising(edit: dict[str, Any], code: int) -> None:
@@ -736,8 +738,28 @@ def test_reference_case_reports_codes_without_raising(edit: dict[str, Any], code
     assert all(got[k] is None for k in itm.REFERENCE_KEYS if k not in ("rtn", "warnings"))
 
 
+@pytest.mark.parametrize(
+    ("edit", "error"),
+    [
+        ({"h_tx_m": True}, "h_tx_m = True: must be a number"),  # JSON true is no height
+        ({"h_rx_m": None}, "h_rx_m = None: must be a number"),
+        ({"f_MHz": "900"}, "f_MHz = '900': must be a number"),
+        ({"pfl": "100 m"}, "pfl = '100 m': must be a list of numbers [n, step_m, z0 ... zn]"),
+    ],
+)
+def test_reference_case_schema_errors_are_no_itm_codes(edit: dict[str, Any], error: str) -> None:
+    # a wrong type is not an ITM condition: no ITM return code, an error naming the field
+    case = next(c for c in _load(DATA / "itm_p2p_subset.jsonl") if c["expected"]["rtn"] < 1000)
+    got = itm.reference_case({**case, **edit})
+    assert got["error"] == error
+    assert all(got[k] is None for k in itm.REFERENCE_KEYS)
+    missing = {k: v for k, v in case.items() if k != "sigma"}
+    assert itm.reference_case(missing)["error"] == "sigma: missing"
+
+
 def test_reference_case_of_neither_mode() -> None:
-    assert itm.reference_case({"id": "x", "h_tx_m": 10.0})["rtn"] == 1100
+    got = itm.reference_case({"id": "x", "h_tx_m": 10.0})
+    assert got["rtn"] is None and got["error"].startswith("neither pfl")
 
 
 def test_coerce_options_names_values_and_errors() -> None:

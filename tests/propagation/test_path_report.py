@@ -26,8 +26,13 @@ def _ridges(n=201, peaks=((60, 120.0), (140, 90.0))):
 
 def _profile(z):
     d = np.arange(z.size) * STEP_M
-    return SimpleNamespace(elevation_m=z, step_m=STEP_M, distance_m=d,
-                           lat_deg=40.0 + d / 111e3, lon_deg=np.full(z.size, 124.0))
+    return SimpleNamespace(
+        elevation_m=z,
+        step_m=STEP_M,
+        distance_m=d,
+        lat_deg=40.0 + d / 111e3,
+        lon_deg=np.full(z.size, 124.0),
+    )
 
 
 def test_obstacles_are_the_ridge_tops_in_order():

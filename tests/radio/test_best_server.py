@@ -16,18 +16,36 @@ HANDSET = Handset()
 
 
 def gsm(i, **kw):
-    base = {"id": f"G{i}", "lat_deg": 42.0 + 0.01 * i, "lon_deg": 130.0, "height_m": 30.0,
-            "operator": "op", "technology": "gsm", "band": "GSM900",
-            "dl_frequency_mhz": 935.2 + 0.2 * i, "tx_power_dbm": 43.0, "antenna_gain_dbi": 16.0}
+    base = {
+        "id": f"G{i}",
+        "lat_deg": 42.0 + 0.01 * i,
+        "lon_deg": 130.0,
+        "height_m": 30.0,
+        "operator": "op",
+        "technology": "gsm",
+        "band": "GSM900",
+        "dl_frequency_mhz": 935.2 + 0.2 * i,
+        "tx_power_dbm": 43.0,
+        "antenna_gain_dbi": 16.0,
+    }
     base.update(kw)
     return Site(**base)
 
 
 def lte(i, **kw):
-    base = {"id": f"L{i}", "lat_deg": 42.0 + 0.01 * i, "lon_deg": 130.0, "height_m": 30.0,
-            "operator": "op", "technology": "lte", "band": "B3",
-            "dl_frequency_mhz": 1805.0 + 20.0 * i + 10.0, "bandwidth_mhz": 20.0,
-            "tx_power_dbm": 46.0, "antenna_gain_dbi": 17.0}
+    base = {
+        "id": f"L{i}",
+        "lat_deg": 42.0 + 0.01 * i,
+        "lon_deg": 130.0,
+        "height_m": 30.0,
+        "operator": "op",
+        "technology": "lte",
+        "band": "B3",
+        "dl_frequency_mhz": 1805.0 + 20.0 * i + 10.0,
+        "bandwidth_mhz": 20.0,
+        "tx_power_dbm": 46.0,
+        "antenna_gain_dbi": 17.0,
+    }
     base.update(kw)
     return Site(**base)
 
@@ -71,15 +89,34 @@ def test_service_limit_codes():
 def networks(draw):
     n = draw(st.integers(2, 5))
     techs = draw(st.lists(st.sampled_from(["gsm", "lte"]), min_size=n, max_size=n))
-    sites = [gsm(i) if t == "gsm" else lte(i, bandwidth_mhz=5.0, dl_frequency_mhz=1807.5 + 5 * i)
-             for i, t in enumerate(techs)]
+    sites = [
+        gsm(i) if t == "gsm" else lte(i, bandwidth_mhz=5.0, dl_frequency_mhz=1807.5 + 5 * i)
+        for i, t in enumerate(techs)
+    ]
     nodes = 6
-    dl = np.array(draw(st.lists(st.lists(st.floats(90, 175), min_size=nodes, max_size=nodes),
-                                min_size=n, max_size=n)))
-    ul_extra = np.array(draw(st.lists(st.lists(st.floats(-5, 15), min_size=nodes, max_size=nodes),
-                                      min_size=n, max_size=n)))
-    d = np.array(draw(st.lists(st.lists(st.floats(100, 60e3), min_size=nodes, max_size=nodes),
-                               min_size=n, max_size=n)))
+    dl = np.array(
+        draw(
+            st.lists(
+                st.lists(st.floats(90, 175), min_size=nodes, max_size=nodes), min_size=n, max_size=n
+            )
+        )
+    )
+    ul_extra = np.array(
+        draw(
+            st.lists(
+                st.lists(st.floats(-5, 15), min_size=nodes, max_size=nodes), min_size=n, max_size=n
+            )
+        )
+    )
+    d = np.array(
+        draw(
+            st.lists(
+                st.lists(st.floats(100, 60e3), min_size=nodes, max_size=nodes),
+                min_size=n,
+                max_size=n,
+            )
+        )
+    )
     return sites, dl, dl + ul_extra, d
 
 
@@ -136,8 +173,18 @@ def test_probability_of_two_masts_and_two_sectors():
     a2 = lte(0, id="L0b", dl_frequency_mhz=1835.0)  # same mast as a, another carrier
     pl = np.array([[157.0], [158.0], [159.0]])
     d = np.full((3, 1), 5e3)
-    one = [link_budget([x], HANDSET, PROFILES, pl[i:i + 1], pl[i:i + 1], d[i:i + 1],
-                       location_sigma_db=8.0).probability["sms"][0] for i, x in enumerate((a, b, a2))]
+    one = [
+        link_budget(
+            [x],
+            HANDSET,
+            PROFILES,
+            pl[i : i + 1],
+            pl[i : i + 1],
+            d[i : i + 1],
+            location_sigma_db=8.0,
+        ).probability["sms"][0]
+        for i, x in enumerate((a, b, a2))
+    ]
     both = link_budget([a, b, a2], HANDSET, PROFILES, pl, pl, d, location_sigma_db=8.0)
     expect = 1 - (1 - max(one[0], one[2])) * (1 - one[1])
     assert both.probability["sms"][0] == pytest.approx(expect, abs=1e-6)

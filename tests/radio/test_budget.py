@@ -119,7 +119,13 @@ def test_single_gsm_node_levels_by_hand():
 
 def test_gsm_beyond_timing_advance_has_no_service():
     s = Site(
-        id="G", lat_deg=40, lon_deg=124, height_m=30, technology="gsm", band="GSM900", tx_power_dbm=60.0
+        id="G",
+        lat_deg=40,
+        lon_deg=124,
+        height_m=30,
+        technology="gsm",
+        band="GSM900",
+        tx_power_dbm=60.0,
     )
     d = np.array([[30e3, 34.8e3, 35.0e3, 36e3, 50e3]])
     strong = np.full(d.shape, 80.0)  # a very strong signal everywhere
@@ -272,7 +278,13 @@ def test_best_server_per_technology_and_combined():
     a = lte_site(id="A")
     b = lte_site(id="B", lat_deg=40.05)
     g = Site(
-        id="G", lat_deg=40, lon_deg=124, height_m=30, technology="gsm", band="GSM900", operator="op1"
+        id="G",
+        lat_deg=40,
+        lon_deg=124,
+        height_m=30,
+        technology="gsm",
+        band="GSM900",
+        operator="op1",
     )
     d = np.array(
         [

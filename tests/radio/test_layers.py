@@ -160,12 +160,22 @@ def test_point_layers_equal_grid_layers_at_the_nodes():
                ranges_mhz=[(1805.0, 1880.0), (1710.0, 1785.0)])  # fmt: skip
     zone = CircleZone(label="z", lat_deg=40.02, lon_deg=124.02, radius_m=600.0)
     sigma = [6.0, 9.0]  # probability layers too
-    grid = compute_layers(sites, Handset(), PROFILES, [j], [zone], GRID, free_space,
-                          location_sigma_db=sigma)
+    grid = compute_layers(
+        sites, Handset(), PROFILES, [j], [zone], GRID, free_space, location_sigma_db=sigma
+    )
     la, lo = np.meshgrid(GRID.lats(), GRID.lons(), indexing="ij")
-    pts = compute_point_layers(sites, Handset(), PROFILES, [j], [zone], la.ravel(), lo.ravel(),
-                               free_space, block_elements=100,  # several blocks
-                               location_sigma_db=sigma)
+    pts = compute_point_layers(
+        sites,
+        Handset(),
+        PROFILES,
+        [j],
+        [zone],
+        la.ravel(),
+        lo.ravel(),
+        free_space,
+        block_elements=100,  # several blocks
+        location_sigma_db=sigma,
+    )
     assert pts.site_ids == grid.site_ids
     assert {"p_sms", "p_voice", "p_data"} <= set(grid.layers)
     assert set(pts.layers) == set(grid.layers)
@@ -204,7 +214,6 @@ def test_layer_inputs_take_a_grid_or_points_not_both():
         LayerInputs([lte()], Handset(), [], GRID, free_space, points=([40.0], [124.0]))
     with pytest.raises(ParameterError, match="lon_deg"):
         LayerInputs.at_points([lte()], Handset(), [], [40.0, 40.01], [124.0], free_space)
-    pts = LayerInputs.at_points([lte()], Handset(), [], [40.0, 40.01], [124.0, 124.02],
-                                free_space)
+    pts = LayerInputs.at_points([lte()], Handset(), [], [40.0, 40.01], [124.0, 124.02], free_space)
     assert pts.length == 2 and pts.grid is None
     assert LayerInputs([lte()], Handset(), [], GRID, free_space).length == GRID.shape[0]

@@ -97,7 +97,8 @@ def test_indoor_handset_loses_the_building_entry_loss(plain: tuple[Path, dict]) 
 
 def test_calibration_file_shifts_every_path(plain: tuple[Path, dict], tmp_path: Path) -> None:
     cal = {"format": "yalu-calibration/1", "model": "itm",
-           "parameters": {"offset_db": 4.0, "slope_db_per_decade": 3.0, "class_offset_db": {}}}  # fmt: skip
+           "parameters": {"offset_db": 4.0, "slope_db_per_decade": 3.0,
+                          "class_offset_db": {}}}  # fmt: skip
     (tmp_path / "CAL.json").write_text(json.dumps(cal))
     sc = _scenario(tmp_path, ", calibration: CAL.json")
     s = _run(sc, tmp_path / "out")

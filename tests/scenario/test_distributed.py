@@ -79,10 +79,20 @@ def test_existing_scheduler_from_the_cli(local_run, tmp_path):
 
     yaml_path = tmp_path / "s.yaml"
     yaml_path.write_text(SCENARIO, encoding="utf-8")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
-                                  dashboard_address=None) as cluster:
-        r = CliRunner().invoke(cli, ["run", str(yaml_path), "-o", str(tmp_path / "out"),
-                                     "--scheduler", cluster.scheduler_address])
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+    ) as cluster:
+        r = CliRunner().invoke(
+            cli,
+            [
+                "run",
+                str(yaml_path),
+                "-o",
+                str(tmp_path / "out"),
+                "--scheduler",
+                cluster.scheduler_address,
+            ],
+        )
     assert r.exit_code == 0, r.output
     assert "Dask tasks on tcp://" in r.output
     _assert_same(local_run, tmp_path / "out")
@@ -90,7 +100,8 @@ def test_existing_scheduler_from_the_cli(local_run, tmp_path):
 
 def test_scheduler_and_workers_together_are_refused(tmp_path):
     with pytest.raises(ParameterError, match="workers"):
-        run_scenario(parse_scenario(SCENARIO), tmp_path / "out", scheduler="tcp://127.0.0.1:1",
-                     workers=2)
+        run_scenario(
+            parse_scenario(SCENARIO), tmp_path / "out", scheduler="tcp://127.0.0.1:1", workers=2
+        )
     with pytest.raises(Exception, match="scheduler or workers"):
         parse_scenario(SCENARIO + "execution: {scheduler: 'tcp://x:1', workers: 2}\n")

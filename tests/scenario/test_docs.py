@@ -25,6 +25,7 @@ def test_committed_reference_is_current():
 
 def test_every_model_and_field_is_documented():
     models = {cls for _, cls in SECTIONS}
+
     # every model reachable from Scenario has a section
     def reach(cls, seen):
         from yalu.scenario.docs import _model_of  # noqa: PLC0415 - same package, test only
@@ -45,7 +46,9 @@ def test_every_model_and_field_is_documented():
         for row in field_docs(cls):
             assert row["type"] and row["default"] and row["example"] and row["description"], (
                 f"{cls.__name__}.{row['field']}: add a #: comment in the model, or an entry "
-                "to FIELD_NOTES / EXAMPLES in yalu.scenario.docs", row)
+                "to FIELD_NOTES / EXAMPLES in yalu.scenario.docs",
+                row,
+            )
             assert f"| `{row['field']}` |" in text
     for needle in ("sites_csv", "site_templates", "~/.cache/yalu/terrain", "south_deg: 40"):
         assert needle in text

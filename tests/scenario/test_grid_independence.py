@@ -55,8 +55,11 @@ def rough() -> np.ndarray:
     (~400 m), rough at the scale of the town and of the grids."""
     la, lo = lat_lon()
     k = 2 * np.pi / 0.004
-    return (300.0 + 25.0 * np.sin(2 * np.pi * la / 0.05) * np.cos(2 * np.pi * lo / 0.07)
-            + 8.0 * np.sin(la * k) * np.cos(lo * 0.8 * k))
+    return (
+        300.0
+        + 25.0 * np.sin(2 * np.pi * la / 0.05) * np.cos(2 * np.pi * lo / 0.07)
+        + 8.0 * np.sin(la * k) * np.cos(lo * 0.8 * k)
+    )
 
 
 def _headline(tmp_path: Path, res: int, eirp: float) -> tuple[dict, dict, dict]:
@@ -68,8 +71,11 @@ def _headline(tmp_path: Path, res: int, eirp: float) -> tuple[dict, dict, dict]:
     sc = parse_scenario(text, name=f"gi{res}.yaml")
     out = run_scenario(sc, tmp_path / f"out{res}-{eirp}")
     v = out.summary["variants"]
-    return (v["jammers"]["population_within_reach"]["XX"]["P"],
-            v["no-jammers"]["population_within_reach"]["XX"]["P"], v["jammers"]["sampling"])
+    return (
+        v["jammers"]["population_within_reach"]["XX"]["P"],
+        v["no-jammers"]["population_within_reach"]["XX"]["P"],
+        v["jammers"]["sampling"],
+    )
 
 
 def test_headline_moves_at_most_3_percent_from_60_to_30_arcsec(tmp_path: Path) -> None:

@@ -35,9 +35,17 @@ def _scenario(clutter_m: float, landcover: str | None = None):
 
 def _worldcover(path, codes):
     """A WorldCover-coded GeoTIFF over the scenario (0.01 deg pixels)."""
-    with rasterio.open(path, "w", driver="GTiff", width=codes.shape[1], height=codes.shape[0],
-                       count=1, dtype="uint8", crs="EPSG:4326",
-                       transform=from_origin(124.5, 41.3, 0.01, 0.01)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=codes.shape[1],
+        height=codes.shape[0],
+        count=1,
+        dtype="uint8",
+        crs="EPSG:4326",
+        transform=from_origin(124.5, 41.3, 0.01, 0.01),
+    ) as dst:
         dst.write(codes.astype(np.uint8), 1)
     return str(path)
 
@@ -83,4 +91,6 @@ def test_built_up_half_adds_loss_only_where_paths_cross_it(tmp_path, open_ground
 
 def test_p1812_refuses_p2108_clutter_on_top():
     with pytest.raises(Exception, match="own clutter"):
-        parse_scenario(BASE.replace("CLUTTER", "0").replace("LANDCOVER", "clutter: p2108-statistical"))
+        parse_scenario(
+            BASE.replace("CLUTTER", "0").replace("LANDCOVER", "clutter: p2108-statistical")
+        )

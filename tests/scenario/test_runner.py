@@ -35,7 +35,8 @@ sites:
     carriers:
       - {technology: gsm, band: GSM900}
 jammers:
-  - {id: j, lat_deg: 42.7, lon_deg: 23.3, height_m: 20, eirp_dbm: 50, bands_mhz: [[925, 960], [1805, 1880], [1880, 1920]]}
+  - {id: j, lat_deg: 42.7, lon_deg: 23.3, height_m: 20, eirp_dbm: 50, \
+bands_mhz: [[925, 960], [1805, 1880], [1880, 1920]]}
 """
 
 
@@ -64,7 +65,9 @@ def test_a_grid_too_large_for_memory_is_refused_with_its_cost(monkeypatch):
         adapt.check_run_memory(sc, g, 150)
     msg = str(exc.value)
     need = 1201 * 1681 * (4 * 150 + 24 + 24 * len(sc.variants)) / 2**30
-    assert "grid.resolution_arcsec" in msg and "2,018,881 nodes" in msg and "150 path-loss maps" in msg
+    assert (
+        "grid.resolution_arcsec" in msg and "2,018,881 nodes" in msg and "150 path-loss maps" in msg
+    )
     assert f"{need:.1f} GiB" in msg and "0.5 GiB" in msg
     monkeypatch.setenv("YALU_MAX_RUN_GB", "lots")
     with pytest.raises(ParameterError, match="YALU_MAX_RUN_GB"):
@@ -74,15 +77,22 @@ def test_a_grid_too_large_for_memory_is_refused_with_its_cost(monkeypatch):
 def test_sectors_and_gsm_channels():
     sc = parse_scenario(BASE)
     secs = adapt.radio_sites(sc)
-    assert [s.radio.id for s in secs] == ["a/gsm-GSM900/0", "a/gsm-GSM900/120", "a/gsm-GSM900/240",
-                                          "a/lte-B3", "b/gsm-GSM900"]
+    assert [s.radio.id for s in secs] == [
+        "a/gsm-GSM900/0",
+        "a/gsm-GSM900/120",
+        "a/gsm-GSM900/240",
+        "a/lte-B3",
+        "b/gsm-GSM900",
+    ]
     gsm = [s for s in secs if s.technology == "gsm"]
     # distinct 200 kHz channels inside the band, uplink 45 MHz below
     dl = [s.radio.dl_carrier_mhz for s in gsm]
     ul = [s.radio.ul_carrier_mhz for s in gsm]
     assert len(set(dl)) == 4
     assert all(925 < f < 960 and f - u == pytest.approx(45) for f, u in zip(dl, ul, strict=True))
-    assert secs[3].radio.operator == "other" and secs[3].radio.dl_carrier_mhz == pytest.approx(1842.5)
+    assert secs[3].radio.operator == "other" and secs[3].radio.dl_carrier_mhz == pytest.approx(
+        1842.5
+    )
     assert secs[0].radio.pattern.kind == "sector" and secs[3].radio.pattern.kind == "omni"
 
 
@@ -134,7 +144,9 @@ def test_uplink_runs_at_the_carriers_ul_frequency(tmp_path):
     given = parse_scenario(UL.replace("UL_LINE", "ul_frequency_mhz: 1780"))
     paired = parse_scenario(UL.replace(", UL_LINE", ""))
     sec = adapt.radio_sites(given)[0].radio
-    assert sec.ul_carrier_mhz == 1780.0 and adapt.radio_sites(paired)[0].radio.ul_carrier_mhz == 1720.0
+    assert (
+        sec.ul_carrier_mhz == 1780.0 and adapt.radio_sites(paired)[0].radio.ul_carrier_mhz == 1720.0
+    )
     reverse = [r for r in layer_requests([sec], [], Handset()) if r[2] == "reverse"]
     assert [f for _, f, _, _ in reverse] == [1780.0]
     a = run_scenario(given, tmp_path / "a").variants[0].layers["ul_margin_db"]

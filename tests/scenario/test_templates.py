@@ -17,7 +17,9 @@ analysis_area:
   bbox: {south_deg: 40.0, west_deg: 124.0, north_deg: 41.0, east_deg: 125.0}
 """
 
-TEMPLATED = HEAD + """\
+TEMPLATED = (
+    HEAD
+    + """\
 site_templates:
   macro:
     operator: Op
@@ -31,8 +33,11 @@ sites:
   - {id: b, lat_deg: 40.6, lon_deg: 124.6, height_m: 45, template: macro,
      carriers: [{technology: lte, band: B39}]}
 """
+)
 
-EXPANDED = HEAD + """\
+EXPANDED = (
+    HEAD
+    + """\
 sites:
   - id: a
     lat_deg: 40.5
@@ -46,6 +51,7 @@ sites:
   - {id: b, lat_deg: 40.6, lon_deg: 124.6, height_m: 45, operator: Op, assumption: typical,
      carriers: [{technology: lte, band: B39}]}
 """
+)
 
 
 def test_template_sites_equal_the_written_out_sites():
@@ -83,7 +89,9 @@ def test_a_bad_template_value_is_reported_once_at_the_template():
 
 def test_flagship_lists_each_site_in_a_few_lines_and_the_copy_is_identical():
     text = (ROOT / "examples" / "sino-korean-border.yaml").read_text(encoding="utf-8")
-    shipped = (ROOT / "src" / "yalu" / "data" / "sino-korean-border.yaml").read_text(encoding="utf-8")
+    shipped = (ROOT / "src" / "yalu" / "data" / "sino-korean-border.yaml").read_text(
+        encoding="utf-8"
+    )
     assert text == shipped
     sc = load_scenario(ROOT / "examples" / "sino-korean-border.yaml")
     lines = text.splitlines()
@@ -95,9 +103,16 @@ def test_flagship_lists_each_site_in_a_few_lines_and_the_copy_is_identical():
 
 
 def test_a_bbox_written_like_the_command_line_says_the_yaml_form():
-    text = HEAD.replace("  bbox: {south_deg: 40.0, west_deg: 124.0, north_deg: 41.0, east_deg: 125.0}",
-                        "  bbox: 40,124,41,125") + "sites: []\n"
+    text = (
+        HEAD.replace(
+            "  bbox: {south_deg: 40.0, west_deg: 124.0, north_deg: 41.0, east_deg: 125.0}",
+            "  bbox: 40,124,41,125",
+        )
+        + "sites: []\n"
+    )
     with pytest.raises(ScenarioError) as ei:
         parse_scenario(text, "t.yaml")
-    assert str(ei.value).startswith("t.yaml: line 3: analysis_area.bbox = '40,124,41,125': must be a "
-                                    "mapping {south_deg: S, west_deg: W, north_deg: N, east_deg: E}")
+    assert str(ei.value).startswith(
+        "t.yaml: line 3: analysis_area.bbox = '40,124,41,125': must be a "
+        "mapping {south_deg: S, west_deg: W, north_deg: N, east_deg: E}"
+    )

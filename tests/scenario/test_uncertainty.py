@@ -27,7 +27,8 @@ sites:
     lon_deg: 128.19624
     height_m: 40
     carriers:
-      - {technology: gsm, band: GSM900, tx_power_dbm: 10, antenna_gain_dbi: 16, azimuths_deg: [0, 120, 240]}
+      - {technology: gsm, band: GSM900, tx_power_dbm: 10, antenna_gain_dbi: 16, \
+azimuths_deg: [0, 120, 240]}
       - {technology: lte, band: B3, bandwidth_mhz: 20, tx_power_dbm: 14, antenna_gain_dbi: 17}
   - id: shierdaogou
     lat_deg: 41.46444
@@ -36,23 +37,35 @@ sites:
     carriers:
       - {technology: gsm, band: GSM900, tx_power_dbm: 10}
 jammers:
-  - {id: hyesan, lat_deg: 41.40167, lon_deg: 128.17778, height_m: 20, eirp_dbm: 40, bands_mhz: [[925, 960], [1805, 1880]]}
+  - {id: hyesan, lat_deg: 41.40167, lon_deg: 128.17778, height_m: 20, eirp_dbm: 40, \
+bands_mhz: [[925, 960], [1805, 1880]]}
 uncertainty:
   samples: SAMPLES
   seed: SEED
   parameters:
-    - {name: tower height, what: site_height_offset_m, distribution: {kind: uniform, low: LO_H, high: HI_H}}
-    - {name: tx power, what: site_tx_power_offset_db, distribution: {kind: triangular, low: LO, mode: 0, high: HI}}
-    - {name: jammer GSM band, what: jammer_eirp_offset_db, band_mhz: [925, 960], distribution: {kind: normal, mean: 0, sd: SD, low: LO, high: HI}}
-    - {name: body loss, what: handset_body_loss_db, distribution: {kind: uniform, low: BL_LO, high: BL_HI}}
+    - {name: tower height, what: site_height_offset_m, \
+distribution: {kind: uniform, low: LO_H, high: HI_H}}
+    - {name: tx power, what: site_tx_power_offset_db, \
+distribution: {kind: triangular, low: LO, mode: 0, high: HI}}
+    - {name: jammer GSM band, what: jammer_eirp_offset_db, band_mhz: [925, 960], \
+distribution: {kind: normal, mean: 0, sd: SD, low: LO, high: HI}}
+    - {name: body loss, what: handset_body_loss_db, \
+distribution: {kind: uniform, low: BL_LO, high: BL_HI}}
 """
 
 
 def scenario(samples=24, seed=3, width=6.0, hwidth=10.0):
-    text = (SC.replace("SAMPLES", str(samples)).replace("SEED", str(seed))
-            .replace("LO_H", str(-hwidth)).replace("HI_H", str(hwidth))
-            .replace("BL_LO", str(3 - width / 2)).replace("BL_HI", str(3 + width / 2))
-            .replace("LO", str(-width)).replace("HI", str(width)).replace("SD", str(width / 2)))
+    text = (
+        SC.replace("SAMPLES", str(samples))
+        .replace("SEED", str(seed))
+        .replace("LO_H", str(-hwidth))
+        .replace("HI_H", str(hwidth))
+        .replace("BL_LO", str(3 - width / 2))
+        .replace("BL_HI", str(3 + width / 2))
+        .replace("LO", str(-width))
+        .replace("HI", str(width))
+        .replace("SD", str(width / 2))
+    )
     return parse_scenario(text)
 
 
@@ -134,11 +147,13 @@ def test_quantiles_against_scipy():
 
     u = np.array([0.05, 0.1, 0.5, 0.9, 0.95])
     tri = Distribution(kind="triangular", low=-2, mode=1, high=5)
-    np.testing.assert_allclose([quantile(tri, x) for x in u],
-                               stats.triang(c=3 / 7, loc=-2, scale=7).ppf(u), atol=1e-12)
+    np.testing.assert_allclose(
+        [quantile(tri, x) for x in u], stats.triang(c=3 / 7, loc=-2, scale=7).ppf(u), atol=1e-12
+    )
     tn = Distribution(kind="normal", mean=1, sd=2, low=-1, high=6)
-    np.testing.assert_allclose([quantile(tn, x) for x in u],
-                               stats.truncnorm(-1, 2.5, loc=1, scale=2).ppf(u), atol=1e-9)
+    np.testing.assert_allclose(
+        [quantile(tn, x) for x in u], stats.truncnorm(-1, 2.5, loc=1, scale=2).ppf(u), atol=1e-9
+    )
     un = Distribution(kind="uniform", low=3, high=7)
     np.testing.assert_allclose([quantile(un, x) for x in u], 3 + 4 * u)
 
@@ -148,10 +163,16 @@ def test_bad_uncertainty_input():
 
     bad = scenario().model_dump(mode="json")
     with pytest.raises(ScenarioError, match="low and high"):
-        parse_scenario(SC.replace("{kind: uniform, low: BL_LO, high: BL_HI}", "{kind: uniform}")
-                       .replace("SAMPLES", "4").replace("SEED", "1").replace("LO_H", "-1")
-                       .replace("HI_H", "1").replace("LO", "-1").replace("HI", "1")
-                       .replace("SD", "1"))
+        parse_scenario(
+            SC.replace("{kind: uniform, low: BL_LO, high: BL_HI}", "{kind: uniform}")
+            .replace("SAMPLES", "4")
+            .replace("SEED", "1")
+            .replace("LO_H", "-1")
+            .replace("HI_H", "1")
+            .replace("LO", "-1")
+            .replace("HI", "1")
+            .replace("SD", "1")
+        )
     assert bad["uncertainty"]["samples"] == 24
 
 

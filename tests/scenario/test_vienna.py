@@ -37,8 +37,17 @@ sites:
 def test_vienna_counted_once_and_no_foreign_census(tmp_path: Path) -> None:
     tif = tmp_path / "flat.tif"
     d = 30 / 3600
-    with rasterio.open(tif, "w", driver="GTiff", height=96, width=144, count=1, dtype="float32",
-                       crs="EPSG:4326", transform=from_origin(15.8, 48.6, d, d)) as ds:
+    with rasterio.open(
+        tif,
+        "w",
+        driver="GTiff",
+        height=96,
+        width=144,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=from_origin(15.8, 48.6, d, d),
+    ) as ds:
         ds.write(np.full((96, 144), 180.0, np.float32), 1)
     sc = parse_scenario(SCENARIO.format(terrain=tif), name="vienna.yaml")
     assert sc.population.census == "embedded"  # the default: the DPRK table

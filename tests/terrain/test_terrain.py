@@ -1,4 +1,5 @@
-"""Terrain objects on real files written by the tests (SRTM .hgt, SPLAT! SDF, GeoTIFF, ESRI ASCII)."""
+"""Terrain objects on real files written by the tests (SRTM .hgt, SPLAT! SDF, GeoTIFF,
+ESRI ASCII)."""
 
 from __future__ import annotations
 

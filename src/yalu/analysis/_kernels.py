@@ -77,12 +77,13 @@ def distance_to_segments_rad(
 
 
 @njit(cache=True)
-def sum_by_label(labels: np.ndarray, levels: np.ndarray, weights: np.ndarray,
-                 nlabels: int, nlevels: int) -> np.ndarray:
+def sum_by_label(
+    labels: np.ndarray, levels: np.ndarray, weights: np.ndarray, nlabels: int, nlevels: int
+) -> np.ndarray:
     """Sum ``weights`` into a (nlabels, nlevels + 1) table indexed by (label, level).
 
-    Entries with a label outside [0, nlabels) or a level outside [0, nlevels] are skipped, and so are
-    NaN weights.
+    Entries with a label outside [0, nlabels) or a level outside [0, nlevels] are skipped, and so
+    are NaN weights.
     """
     out = np.zeros((nlabels, nlevels + 1))
     for i in range(labels.size):
@@ -96,7 +97,9 @@ def sum_by_label(labels: np.ndarray, levels: np.ndarray, weights: np.ndarray,
 
 
 @njit(cache=True)
-def overlap_1d(a_edges: np.ndarray, b_edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def overlap_1d(
+    a_edges: np.ndarray, b_edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Overlaps of the cells of two increasing edge lists: (cell of a, cell of b, fraction of the
     a cell's length inside the b cell), for every pair that overlaps."""
     na = a_edges.size - 1
@@ -138,8 +141,16 @@ def overlap_1d(a_edges: np.ndarray, b_edges: np.ndarray) -> tuple[np.ndarray, np
 
 
 @njit(cache=True)
-def resample_sum(values: np.ndarray, r_a: np.ndarray, r_b: np.ndarray, r_f: np.ndarray,
-                 c_a: np.ndarray, c_b: np.ndarray, c_f: np.ndarray, out: np.ndarray) -> None:
+def resample_sum(
+    values: np.ndarray,
+    r_a: np.ndarray,
+    r_b: np.ndarray,
+    r_f: np.ndarray,
+    c_a: np.ndarray,
+    c_b: np.ndarray,
+    c_f: np.ndarray,
+    out: np.ndarray,
+) -> None:
     """``out[rb, cb] += values[ra, ca] * rf * cf`` over the row and column overlaps (the share of
     each source cell that falls in each target cell); NaN and negative values are skipped."""
     for p in range(r_a.size):

@@ -45,7 +45,9 @@ def _data_path(name: str) -> Path:
 
 def border_line(path: str | os.PathLike[str] | None = None) -> list[np.ndarray]:
     """The border line as polylines; default the shipped China–North Korea line (DCW)."""
-    return _border_line(str(path) if path is not None else str(_data_path("border_cn_kp_line_dcw.geojson")))
+    return _border_line(
+        str(path) if path is not None else str(_data_path("border_cn_kp_line_dcw.geojson"))
+    )
 
 
 @lru_cache(maxsize=4)
@@ -98,8 +100,10 @@ class BBoxArea(AnalysisArea):
     def contains(self, lat_deg: Any, lon_deg: Any) -> np.ndarray:
         lat, lon = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
         return np.asarray(
-            (lat >= self.south_deg) & (lat <= self.north_deg)
-            & (lon >= self.west_deg) & (lon <= self.east_deg)
+            (lat >= self.south_deg)
+            & (lat <= self.north_deg)
+            & (lon >= self.west_deg)
+            & (lon <= self.east_deg)
         )
 
     def bounds(self) -> tuple[float, float, float, float]:
@@ -121,7 +125,9 @@ class PolygonArea(AnalysisArea):
     def __post_init__(self) -> None:
         self.ring = np.asarray(self.ring, dtype=float)
         if self.ring.ndim != 2 or self.ring.shape[1] != 2 or self.ring.shape[0] < 3:
-            raise ParameterError("polygon", f"{self.ring.shape[0]} vertices", "at least 3 (lon, lat) vertices")
+            raise ParameterError(
+                "polygon", f"{self.ring.shape[0]} vertices", "at least 3 (lon, lat) vertices"
+            )
         check_range("polygon latitude", self.ring[:, 1], -90, 90)
         check_range("polygon longitude", self.ring[:, 0], -180, 180)
 

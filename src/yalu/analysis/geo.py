@@ -114,14 +114,16 @@ def distance_to_lines_km(lat_deg: Any, lon_deg: Any, lines: Sequence[np.ndarray]
 
 
 def _read_geojson(path: str | os.PathLike[str]) -> Any:
+    from yalu.inputs import read_text_capped
+
     p = Path(path)
+    text = read_text_capped(p, 512 * 2**20, "GeoJSON")
     try:
-        with open(p, encoding="utf-8") as fh:
-            return json.load(fh)
-    except FileNotFoundError as exc:
-        raise InputError(f"{p}: file not found") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: not a GeoJSON file ({exc})") from exc
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p}: line {exc.lineno}: not a GeoJSON file ({exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{p}: not a GeoJSON file (nested too deeply)") from None
 
 
 def _geometries(obj: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:

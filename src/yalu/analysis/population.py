@@ -278,8 +278,9 @@ def _open(path: str | os.PathLike[str]) -> Any:
         raise InputError(f"{path}: cannot read population raster ({exc})") from exc
     if src.crs is not None and not src.crs.is_geographic:
         src.close()
-        raise ParameterError("population.raster", str(path),
-                             "a raster in geographic lon/lat coordinates (EPSG:4326)")
+        raise ParameterError(
+            "population.raster", str(path), "a raster in geographic lon/lat coordinates (EPSG:4326)"
+        )
     if src.transform.b != 0 or src.transform.d != 0:
         src.close()
         raise ParameterError("population.raster", str(path), "a north-up raster (no rotation)")
@@ -343,8 +344,11 @@ def raster_samples(
             data = np.zeros((0, 0))
         else:
             if (r1 - r0) * (c1 - c0) > MAX_RASTER_CELLS:
-                raise ParameterError("population.raster", f"{(r1 - r0) * (c1 - c0):,} cells in the area",
-                                     f"at most {MAX_RASTER_CELLS:,} cells (crop it or use a coarser raster)")
+                raise ParameterError(
+                    "population.raster",
+                    f"{(r1 - r0) * (c1 - c0):,} cells in the area",
+                    f"at most {MAX_RASTER_CELLS:,} cells (crop it or use a coarser raster)",
+                )
             arr = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True)
             data = np.asarray(arr.filled(0), dtype=np.float64)
     data[~np.isfinite(data) | (data < 0)] = 0.0
@@ -360,8 +364,11 @@ def raster_samples(
         nr = int(math.ceil((n - s) / ldlat - 1e-9))
         nc = int(math.ceil((e - w) / ldlon - 1e-9))
     if nr * nc > MAX_SAMPLES * 4:
-        raise ParameterError("population.sample_spacing_m", (ldlat, ldlon),
-                             f"coarse enough for at most {MAX_SAMPLES * 4:,} lattice cells")
+        raise ParameterError(
+            "population.sample_spacing_m",
+            (ldlat, ldlon),
+            f"coarse enough for at most {MAX_SAMPLES * 4:,} lattice cells",
+        )
     out = np.zeros((nr, nc))
     if data.size and nr and nc:
         # y counts down from the lattice's north edge, x east from its west edge [deg]
@@ -380,15 +387,24 @@ def raster_samples(
         ppl = ppl * area_fraction(area, la, lo, ldlat, ldlon, supersample)
     keep = ppl > 0
     if int(keep.sum()) > MAX_SAMPLES:
-        raise ParameterError("population.sample_spacing_m", (ldlat, ldlon),
-                             f"coarse enough for at most {MAX_SAMPLES:,} populated samples")
+        raise ParameterError(
+            "population.sample_spacing_m",
+            (ldlat, ldlon),
+            f"coarse enough for at most {MAX_SAMPLES:,} populated samples",
+        )
     m_lat, _ = metres_per_degree(0.5 * (s + n))
     return PopulationSamples(la[keep], lo[keep], ppl[keep], np.full(int(keep.sum()), -1, np.int64),
                              ldlat * m_lat, "raster")  # fmt: skip
 
 
-def area_fraction(area: Any, lat_deg: np.ndarray, lon_deg: np.ndarray, dlat_deg: float,
-                  dlon_deg: float, supersample: int = 8) -> np.ndarray:
+def area_fraction(
+    area: Any,
+    lat_deg: np.ndarray,
+    lon_deg: np.ndarray,
+    dlat_deg: float,
+    dlon_deg: float,
+    supersample: int = 8,
+) -> np.ndarray:
     """Fraction of each cell (centre ``lat_deg, lon_deg``, size ``dlat_deg x dlon_deg``) inside
     ``area``: 1 or 0 where the centre and the four corners agree, else the share of
     ``supersample**2`` points at the centres of equal sub-cells."""

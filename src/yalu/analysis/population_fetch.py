@@ -129,7 +129,8 @@ def ghsl_tiles(bbox: Any) -> list[tuple[int, int]]:
 
 @dataclass
 class PopulationFetchReport:
-    """Outcome of :func:`fetch_population`: cache-relative paths of the GeoTIFFs by what happened."""
+    """Outcome of :func:`fetch_population`: cache-relative paths of the GeoTIFFs by what
+    happened."""
 
     cache_dir: Path
     downloaded: list[str] = field(default_factory=list)

@@ -20,7 +20,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,13 +69,19 @@ def census_table(path: str | os.PathLike[str] | None = None) -> list[CensusRow]:
         text = resources.files("yalu").joinpath("data/border_census_kp_2008.csv").read_text("utf-8")
         name = "border_census_kp_2008.csv"
     else:
-        try:
-            text = Path(path).read_text("utf-8")
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read census table ({exc.strerror})") from exc
+        from yalu.inputs import read_text_capped
+
+        text = read_text_capped(path, 64 * 2**20, "census table")
         name = str(path)
     rows = []
-    for i, r in enumerate(csv.DictReader(text.splitlines()), start=2):
+    reader = csv.DictReader(text.splitlines())
+    cols = set(reader.fieldnames or ())
+    if "geonames_admin1" not in cols or not cols & {"census_2008_pop", "population"}:
+        raise InputError(
+            f"{name}: line 1: columns {sorted(cols)[:6]}: a census table needs province, "
+            "geonames_admin1 and census_2008_pop (or population)"
+        )
+    for i, r in enumerate(reader, start=2):
         codes = tuple(c.strip() for c in (r.get("geonames_admin1") or "").split("+") if c.strip())
         if not codes:
             continue  # totals and notes
@@ -85,7 +90,11 @@ def census_table(path: str | os.PathLike[str] | None = None) -> list[CensusRow]:
             pop = int(float(raw))
         except ValueError as exc:
             raise InputError(f"{name}: line {i}: population = {raw!r}: must be a number") from exc
+        if pop < 0:
+            raise InputError(f"{name}: line {i}: population = {raw!r}: must be >= 0")
         rows.append(CensusRow(str(r.get("province", "")), codes, pop))
+    if not rows:
+        raise InputError(f"{name}: no province rows (geonames_admin1 is empty everywhere)")
     return rows
 
 
@@ -154,9 +163,13 @@ def _check_service(service_level: Any, grid: Grid) -> np.ndarray:
     sl = np.asarray(service_level)
     shape = tuple(int(v) for v in grid.shape)
     if sl.shape != shape:
-        raise ParameterError("service_level", f"array of shape {sl.shape}", f"shape {shape} (the grid)")
+        raise ParameterError(
+            "service_level", f"array of shape {sl.shape}", f"shape {shape} (the grid)"
+        )
     if not np.issubdtype(sl.dtype, np.integer):
-        raise ParameterError("service_level", f"dtype {sl.dtype}", "an integer array (0 none .. 3 data)")
+        raise ParameterError(
+            "service_level", f"dtype {sl.dtype}", "an integer array (0 none .. 3 data)"
+        )
     # anything outside 0..3 (nodata) counts as no service
     return np.where((sl >= 0) & (sl <= 3), sl, 0).astype(np.int8)
 
@@ -199,8 +212,8 @@ def population_reach(
         Raster of the best server's index (-1 none) and the site id of each index, to name each
         settlement's best site.
     population_raster : path, optional
-        A GeoTIFF of people per cell (WorldPop, GHSL...), read with rasterio: zonal sums of the cells
-        inside the grid and the area, each cell taking the service of its nearest node.
+        A GeoTIFF of people per cell (WorldPop, GHSL...), read with rasterio: zonal sums of the
+        cells inside the grid and the area, each cell taking the service of its nearest node.
     census : list of CensusRow, optional
         Province census populations, compared with the settlement populations.
     census_settlements : Settlements, optional
@@ -232,11 +245,16 @@ def population_reach(
     cell_km2 = np.broadcast_to(cell_area_km2(lat1, grid.dlat_deg, grid.dlon_deg)[:, None], sl.shape)
     countries = sorted(set(regions.countries)) + [UNKNOWN]
     cidx = {c: i for i, c in enumerate(countries)}
-    region_country = np.array([cidx[c] for c in regions.countries] + [cidx[UNKNOWN]], dtype=np.int64)
+    region_country = np.array(
+        [cidx[c] for c in regions.countries] + [cidx[UNKNOWN]], dtype=np.int64
+    )
     node_country = region_country[node_region]  # -1 -> last = unknown
     tab = _kernels.sum_by_label(
-        np.where(in_area, node_country, -1).astype(np.int64), sl.astype(np.int64),
-        np.ascontiguousarray(cell_km2, dtype=float), len(countries), 3,
+        np.where(in_area, node_country, -1).astype(np.int64),
+        sl.astype(np.int64),
+        np.ascontiguousarray(cell_km2, dtype=float),
+        len(countries),
+        3,
     )
     area_km2: dict[str, dict[str, float]] = {}
     analysis_area_km2: dict[str, float] = {}
@@ -389,14 +407,19 @@ def _check_samples(
         raise ParameterError("sample_level", None, f"an int array of {m} levels (with samples)")
     lv = np.asarray(level)
     if lv.shape != (m,) or not np.issubdtype(lv.dtype, np.integer):
-        raise ParameterError("sample_level", f"array of shape {lv.shape}, dtype {lv.dtype}",
-                             f"an int array of shape ({m},)")
+        raise ParameterError(
+            "sample_level",
+            f"array of shape {lv.shape}, dtype {lv.dtype}",
+            f"an int array of shape ({m},)",
+        )
     lv = np.where((lv >= 0) & (lv <= 3), lv, 0).astype(np.int64)
     bs = None
     if best is not None:
         bs = np.asarray(best)
         if bs.shape != (m,):
-            raise ParameterError("sample_best_server", f"array of shape {bs.shape}", f"shape ({m},)")
+            raise ParameterError(
+                "sample_best_server", f"array of shape {bs.shape}", f"shape ({m},)"
+            )
     return lv, bs
 
 
@@ -421,7 +444,11 @@ def _census_rows(
     law: FootprintLaw | None = None,
 ) -> list[dict[str, Any]]:
     rank = {name: k for k, name in _NAMES.items()}
-    dup = flag_duplicates(allset, dedupe_km) if dedupe_km > 0 and len(allset) else np.full(len(allset), -1)
+    dup = (
+        flag_duplicates(allset, dedupe_km)
+        if dedupe_km > 0 and len(allset)
+        else np.full(len(allset), -1)
+    )
     sec = sections(allset, law) if use_sections else np.full(len(allset), -1)
     full = np.array([f"{c}.{a}" for c, a in zip(allset.country, allset.admin1_code, strict=True)])
     out = []
@@ -430,26 +457,31 @@ def _census_rows(
         listed = int(allset.population[sel].sum())
         within = {lv: 0 for lv in LEVELS.values()}
         for rec in records:
-            if (rec["duplicate_of"] is None and rec.get("section_of") is None
-                    and rec["admin1_code"] in row.codes):
+            if (
+                rec["duplicate_of"] is None
+                and rec.get("section_of") is None
+                and rec["admin1_code"] in row.codes
+            ):
                 for k in range(1, 4):
                     lv = LEVELS[k]
                     if "people_within_reach" in rec:
                         within[lv] += rec["people_within_reach"][lv]
                     elif k <= rank[rec["service_level"]]:
                         within[lv] += rec["population"]
-        out.append({
-            "province": row.province,
-            "admin1_codes": list(row.codes),
-            "census_population": row.population,
-            "settlement_population": listed,
-            "settlement_share_of_census": listed / row.population if row.population else 0.0,
-            "settlement_places": int(sel.sum()),
-            "within_reach": within,
-            "within_reach_share_of_census": {
-                lv: (v / row.population if row.population else 0.0) for lv, v in within.items()
-            },
-        })
+        out.append(
+            {
+                "province": row.province,
+                "admin1_codes": list(row.codes),
+                "census_population": row.population,
+                "settlement_population": listed,
+                "settlement_share_of_census": listed / row.population if row.population else 0.0,
+                "settlement_places": int(sel.sum()),
+                "within_reach": within,
+                "within_reach_share_of_census": {
+                    lv: (v / row.population if row.population else 0.0) for lv, v in within.items()
+                },
+            }
+        )
     return out
 
 
@@ -475,9 +507,14 @@ def _raster_reach(
         raise InputError(f"{path}: cannot read population raster ({exc})") from exc
     with src:
         if src.crs is not None and not src.crs.is_geographic:
-            raise ParameterError("population_raster", str(path), "a raster in geographic lon/lat coordinates")
+            raise ParameterError(
+                "population_raster", str(path), "a raster in geographic lon/lat coordinates"
+            )
         win = from_bounds(west, south, east, north, src.transform).round_offsets().round_lengths()
-        data = src.read(1, window=win, boundless=True, fill_value=0, masked=True)
+        try:
+            data = src.read(1, window=win, boundless=True, fill_value=0, masked=True)
+        except rasterio.errors.RasterioError as exc:
+            raise InputError(f"{path}: cannot read population raster ({exc})") from None
         tr = src.window_transform(win)
     pop = np.asarray(data.filled(0), dtype=float)
     pop[~np.isfinite(pop) | (pop < 0)] = 0.0
@@ -496,8 +533,9 @@ def _raster_reach(
     # region index -1 (outside every polygon) -> its own label at the end
     nreg = len(regions.codes)
     lab = np.where(ok & (lab < 0), nreg, lab)
-    tab = _kernels.sum_by_label(lab.astype(np.int64), sl[rr, cc].astype(np.int64),
-                                np.ascontiguousarray(pop), nreg + 1, 3)
+    tab = _kernels.sum_by_label(
+        lab.astype(np.int64), sl[rr, cc].astype(np.int64), np.ascontiguousarray(pop), nreg + 1, 3
+    )
     return _raster_tables(tab, regions)
 
 
@@ -584,6 +622,11 @@ def sampling_check(
                 rel.setdefault(src, {}).setdefault(c, {})[lvn] = r
                 if r is not None:
                     worst = max(worst, abs(r))
-    out["half_spacing"] = {"spacing_m": fine.spacing_m, "samples": len(fine), "headline": head2,
-                           "relative_difference": rel, "max_abs_relative_difference": worst}
+    out["half_spacing"] = {
+        "spacing_m": fine.spacing_m,
+        "samples": len(fine),
+        "headline": head2,
+        "relative_difference": rel,
+        "max_abs_relative_difference": worst,
+    }
     return out

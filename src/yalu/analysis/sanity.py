@@ -52,7 +52,9 @@ def reach_into_country(
     m = np.asarray(in_country, bool)
     d = np.asarray(distance_km, float)
     if sl.shape != m.shape or sl.shape != d.shape:
-        raise ParameterError("in_country / distance_km", f"shapes {m.shape}, {d.shape}", f"shape {sl.shape}")
+        raise ParameterError(
+            "in_country / distance_km", f"shapes {m.shape}, {d.shape}", f"shape {sl.shape}"
+        )
     out: dict[str, Any] = {}
     for code, name in LEVELS.items():
         served = m & (sl >= code)
@@ -138,29 +140,49 @@ def assess(sanity: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{share:.0%} of {country} land within 5 km of the border has at least SMS without "
                 f"jamming; median distance of served nodes {_km(p50)}"
             )
-        out.append({
-            "claim": "few_km", "reported": REPORTED["few_km"], "model": model, "verdict": verdict,
-            "criterion": "agrees if >= 50 % of the land within 5 km is served, partly if >= 10 %",
-        })
+        out.append(
+            {
+                "claim": "few_km",
+                "reported": REPORTED["few_km"],
+                "model": model,
+                "verdict": verdict,
+                "criterion": (
+                    "agrees if >= 50 % of the land within 5 km is served, partly if >= 10 %"
+                ),
+            }
+        )
     esc = [e for e in sanity.get("jammer_escape") or [] if e.get("jammed_km") is not None]
     if esc:
         vals = sorted(float(e["jammed_km"]) for e in esc)
-        med = vals[len(vals) // 2] if len(vals) % 2 else 0.5 * (vals[len(vals) // 2 - 1] + vals[len(vals) // 2])
+        med = (
+            vals[len(vals) // 2]
+            if len(vals) % 2
+            else 0.5 * (vals[len(vals) // 2 - 1] + vals[len(vals) // 2])
+        )
         verdict = "agrees" if 10 <= med <= 30 else "partly" if 5 <= med <= 45 else "disagrees"
         model = (
             f"with jammers, the nearest served node (SMS) is a median {med:.1f} km from the jammed "
             f"town centres (range {vals[0]:.1f}-{vals[-1]:.1f} km over {len(vals)} towns)"
         )
-        out.append({
-            "claim": "jam_20km", "reported": REPORTED["jam_20km"], "model": model, "verdict": verdict,
-            "criterion": "agrees if the median escape distance is 10-30 km, partly if 5-45 km",
-        })
+        out.append(
+            {
+                "claim": "jam_20km",
+                "reported": REPORTED["jam_20km"],
+                "model": model,
+                "verdict": verdict,
+                "criterion": "agrees if the median escape distance is 10-30 km, partly if 5-45 km",
+            }
+        )
     else:
-        out.append({
-            "claim": "jam_20km", "reported": REPORTED["jam_20km"],
-            "model": "no jammed variant with service near the towns", "verdict": "not computed",
-            "criterion": "needs a variant with jammers",
-        })
+        out.append(
+            {
+                "claim": "jam_20km",
+                "reported": REPORTED["jam_20km"],
+                "model": "no jammed variant with service near the towns",
+                "verdict": "not computed",
+                "criterion": "needs a variant with jammers",
+            }
+        )
     ri = sanity.get("reach_into")
     if ri:
         mx = ri["sms"]["max_km"]
@@ -170,16 +192,23 @@ def assess(sanity: dict[str, Any]) -> list[dict[str, Any]]:
         else:
             rare = deep is None or deep < 0.1
             verdict = "agrees" if 40 <= mx <= 80 and rare else "partly" if mx >= 25 else "disagrees"
-            model = (
-                f"farthest served node (SMS) {mx:.1f} km from the border; "
-                + (f"{deep:.1%} of the land 40-60 km from the border is served" if deep is not None
-                   else "no land 40-60 km from the border in the area")
+            model = f"farthest served node (SMS) {mx:.1f} km from the border; " + (
+                f"{deep:.1%} of the land 40-60 km from the border is served"
+                if deep is not None
+                else "no land 40-60 km from the border in the area"
             )
-        out.append({
-            "claim": "rare_60km", "reported": REPORTED["rare_60km"], "model": model, "verdict": verdict,
-            "criterion": "agrees if the farthest served node is 40-80 km away and < 10 % of the land "
-                         "40-60 km away is served; partly if it is >= 25 km",
-        })
+        out.append(
+            {
+                "claim": "rare_60km",
+                "reported": REPORTED["rare_60km"],
+                "model": model,
+                "verdict": verdict,
+                "criterion": (
+                    "agrees if the farthest served node is 40-80 km away and < 10 % of the "
+                    "land 40-60 km away is served; partly if it is >= 25 km"
+                ),
+            }
+        )
     spill = sanity.get("jammer_spill")
     if spill is not None:
         hit = [x for x in spill if x["degraded"]]
@@ -188,14 +217,27 @@ def assess(sanity: dict[str, Any]) -> list[dict[str, Any]]:
         else:
             verdict = "agrees" if hit else "disagrees"
             model = (
-                f"{len(hit)} of {len(spill)} home-country places within 15 km of a jammer lose service "
-                "level to the jammers"
-                + (": " + ", ".join(f"{x['name']} ({x['unjammed']} -> {x['jammed']})" for x in hit[:8]) if hit else "")
+                f"{len(hit)} of {len(spill)} home-country places within 15 km of a jammer lose "
+                "service level to the jammers"
+                + (
+                    ": "
+                    + ", ".join(f"{x['name']} ({x['unjammed']} -> {x['jammed']})" for x in hit[:8])
+                    if hit
+                    else ""
+                )
             )
-        out.append({
-            "claim": "spill", "reported": REPORTED["spill"], "model": model, "verdict": verdict,
-            "criterion": "agrees if at least one home-country place within 15 km of a jammer loses a level",
-        })
+        out.append(
+            {
+                "claim": "spill",
+                "reported": REPORTED["spill"],
+                "model": model,
+                "verdict": verdict,
+                "criterion": (
+                    "agrees if at least one home-country place within 15 km of a jammer "
+                    "loses a level"
+                ),
+            }
+        )
     return out
 
 

@@ -209,11 +209,11 @@ def _stem(name: str) -> str:
 def flag_duplicates(settlements: Settlements, radius_km: float = 5.0) -> np.ndarray:
     """Index of the place each settlement likely duplicates, or -1.
 
-    GeoNames often lists a town twice (``Hyesan`` and ``Hyesan-dong``; ``Sŏnbong`` and its former
-    name ``Unggi`` with the same population). A place is flagged as a duplicate of a more populous
-    place (ties: the smaller geonameid wins) within ``radius_km`` when the name of one begins with the
-    name of the other (up to the first hyphen or space), or both have the same non-zero population.
-    Counting people only once matters because the reach sums populations.
+    GeoNames often lists a town twice (``Hyesan`` and ``Hyesan-dong``; ``Sŏnbong`` and its
+    former name ``Unggi`` with the same population). A place is flagged as a duplicate of a more
+    populous place (ties: the smaller geonameid wins) within ``radius_km`` when the name of one
+    begins with the name of the other (up to the first hyphen or space), or both have the same
+    non-zero population. Counting people only once matters because the reach sums populations.
     """
     check_range("radius_km", radius_km, 0)
     n = len(settlements)
@@ -234,8 +234,10 @@ def flag_duplicates(settlements: Settlements, radius_km: float = 5.0) -> np.ndar
         d = 2 * r_km * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
         best = -1
         for j in np.flatnonzero((d <= radius_km) & (rank < rank[i])):
-            same_name = bool(stems[i]) and bool(stems[j]) and (
-                stems[i].startswith(stems[j]) or stems[j].startswith(stems[i])
+            same_name = (
+                bool(stems[i])
+                and bool(stems[j])
+                and (stems[i].startswith(stems[j]) or stems[j].startswith(stems[i]))
             )
             same_pop = pop[i] > 0 and pop[i] == pop[j]
             if (same_name or same_pop) and (best < 0 or rank[j] < rank[best]):

@@ -8,6 +8,7 @@ isotropic receiver, or with ``--field-strength`` the field strength [dB(µV/m)] 
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,25 @@ import click
 import numpy as np
 
 from yalu.errors import ParameterError
+
+DEFAULT_MAX_NODES = 1e8
+_M_PER_DEG = 111_320.0
+
+
+def check_map_nodes(
+    resolution_deg: tuple[float, float], lat: float, radius_km: float, max_nodes: float
+) -> None:
+    """Refuse, before anything is allocated, a map of more than ``max_nodes`` terrain nodes."""
+    from yalu.inputs import check_cost
+
+    dlat, dlon = resolution_deg
+    r_m = radius_km * 1000.0
+    lat_far = min(89.9, abs(lat) + r_m / _M_PER_DEG)
+    rows = 2 * r_m / (dlat * _M_PER_DEG) + 1
+    cols = 2 * r_m / (dlon * _M_PER_DEG * math.cos(math.radians(lat_far))) + 1
+    check_cost("--radius-km", radius_km, rows * cols, max_nodes,
+               f"map nodes at the terrain's {dlat * 3600:.3g}\" spacing",
+               bytes_per_node=60)  # fmt: skip
 
 
 def _parse_site(value: str) -> tuple[float, float]:
@@ -57,82 +77,191 @@ class _Progress:
 
 
 @click.command("coverage")
-@click.option("--terrain", "terrain_path", required=True,
-              help="Terrain: a directory of tiles (SDF, .hgt, Copernicus), a raster file, or "
-                   "'embedded' (the coarse 5' demo terrain of North-East Asia).")
+@click.option(
+    "--terrain",
+    "terrain_path",
+    required=True,
+    help="Terrain: a directory of tiles (SDF, .hgt, Copernicus), a raster file, or "
+    "'embedded' (the coarse 5' demo terrain of North-East Asia).",
+)
 @click.option("--site", required=True, help="Transmitter position LAT,LON [deg].")
-@click.option("--height-m", type=float, required=True, help="Transmitter antenna height above ground [m].")
+@click.option(
+    "--height-m", type=float, required=True, help="Transmitter antenna height above ground [m]."
+)
 @click.option("--frequency-mhz", type=float, required=True, help="Frequency [MHz].")
 @click.option("--radius-km", type=float, required=True, help="Map radius [km].")
-@click.option("--rx-height-m", type=float, default=1.5, show_default=True,
-              help="Receiver height above ground [m].")
-@click.option("--model", default="itm", show_default=True,
-              type=click.Choice(["itm", "p1812", "hata", "free-space"], case_sensitive=False),
-              help="itm (Longley-Rice), p1812 (ITU-R P.1812-8, always one profile per node), "
-                   "hata or free-space.")
-@click.option("--mode", default="fast", show_default=True,
-              type=click.Choice(["fast", "exact"], case_sensitive=False),
-              help="ITM map mode: fast (radial sweeps, stated error) or exact (one profile per "
-                   "node); P.1812 maps are always exact.")
-@click.option("--direction", default="forward", show_default=True,
-              type=click.Choice(["forward", "reverse"], case_sensitive=False),
-              help="ITM: forward = the site transmits to each node; reverse = each node (at "
-                   "--rx-height-m) transmits to the site (uplink).")
-@click.option("--climate", default="5", show_default=True,
-              help="ITM radio climate 1-7 or name (e.g. continental-temperate).")
-@click.option("--n0", type=float, default=None,
-              help="Surface refractivity [N-units] (ITM, default 301) or sea-level surface "
-                   "refractivity N0 (P.1812, default 325).")
-@click.option("--delta-n", type=float, default=None,
-              help="P.1812: average refractivity lapse rate dN [N-units/km] (default: from "
-                   "--p1812-maps at the site, else 45).")
-@click.option("--p1812-maps", "p1812_maps", type=click.Path(file_okay=False, path_type=Path),
-              default=None,
-              help="P.1812: directory with the ITU-R maps DN50.TXT and N050.TXT (not shipped with "
-                   "yalu); dN and N0 are read at the site unless --delta-n/--n0 are given.")
-@click.option("--clutter-m", type=float, default=0.0, show_default=True,
-              help="P.1812: representative clutter height R [m] along every profile.")
-@click.option("--zone", type=click.Choice(["1", "3", "4"]), default="4", show_default=True,
-              help="P.1812: radio-climatic zone along every profile (1 sea, 3 coastal, 4 inland).")
-@click.option("--location-sigma-db", type=float, default=0.0, show_default=True,
-              help="P.1812: location variability sigma_L [dB].")
-@click.option("--epsilon", type=float, default=15.0, show_default=True, help="Ground relative permittivity.")
-@click.option("--sigma", type=float, default=0.005, show_default=True, help="Ground conductivity [S/m].")
-@click.option("--polarization", default="vertical", show_default=True, help="horizontal|vertical (or 0|1).")
-@click.option("--mdvar", default="12", show_default=True, help="ITM mode of variability (0-3, +10, +20).")
+@click.option(
+    "--rx-height-m",
+    type=float,
+    default=1.5,
+    show_default=True,
+    help="Receiver height above ground [m].",
+)
+@click.option(
+    "--model",
+    default="itm",
+    show_default=True,
+    type=click.Choice(["itm", "p1812", "hata", "free-space"], case_sensitive=False),
+    help="itm (Longley-Rice), p1812 (ITU-R P.1812-8, always one profile per node), "
+    "hata or free-space.",
+)
+@click.option(
+    "--mode",
+    default="fast",
+    show_default=True,
+    type=click.Choice(["fast", "exact"], case_sensitive=False),
+    help="ITM map mode: fast (radial sweeps, stated error) or exact (one profile per "
+    "node); P.1812 maps are always exact.",
+)
+@click.option(
+    "--direction",
+    default="forward",
+    show_default=True,
+    type=click.Choice(["forward", "reverse"], case_sensitive=False),
+    help="ITM: forward = the site transmits to each node; reverse = each node (at "
+    "--rx-height-m) transmits to the site (uplink).",
+)
+@click.option(
+    "--climate",
+    default="5",
+    show_default=True,
+    help="ITM radio climate 1-7 or name (e.g. continental-temperate).",
+)
+@click.option(
+    "--n0",
+    type=float,
+    default=None,
+    help="Surface refractivity [N-units] (ITM, default 301) or sea-level surface "
+    "refractivity N0 (P.1812, default 325).",
+)
+@click.option(
+    "--delta-n",
+    type=float,
+    default=None,
+    help="P.1812: average refractivity lapse rate dN [N-units/km] (default: from "
+    "--p1812-maps at the site, else 45).",
+)
+@click.option(
+    "--p1812-maps",
+    "p1812_maps",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="P.1812: directory with the ITU-R maps DN50.TXT and N050.TXT (not shipped with "
+    "yalu); dN and N0 are read at the site unless --delta-n/--n0 are given.",
+)
+@click.option(
+    "--clutter-m",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="P.1812: representative clutter height R [m] along every profile.",
+)
+@click.option(
+    "--zone",
+    type=click.Choice(["1", "3", "4"]),
+    default="4",
+    show_default=True,
+    help="P.1812: radio-climatic zone along every profile (1 sea, 3 coastal, 4 inland).",
+)
+@click.option(
+    "--location-sigma-db",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="P.1812: location variability sigma_L [dB].",
+)
+@click.option(
+    "--epsilon", type=float, default=15.0, show_default=True, help="Ground relative permittivity."
+)
+@click.option(
+    "--sigma", type=float, default=0.005, show_default=True, help="Ground conductivity [S/m]."
+)
+@click.option(
+    "--polarization", default="vertical", show_default=True, help="horizontal|vertical (or 0|1)."
+)
+@click.option(
+    "--mdvar", default="12", show_default=True, help="ITM mode of variability (0-3, +10, +20)."
+)
 @click.option("--time-pct", type=float, default=50.0, show_default=True)
 @click.option("--location-pct", type=float, default=50.0, show_default=True)
 @click.option("--situation-pct", type=float, default=50.0, show_default=True)
-@click.option("--hata-environment", default="urban", show_default=True,
-              help="Hata land use: urban, urban-large, suburban, open.")
-@click.option("--clutter", default="none", show_default=True,
-              type=click.Choice(["none", "p2108-statistical"], case_sensitive=False),
-              help="Add ITU-R P.2108 §3.2 statistical clutter loss at the handset end "
-                   "(0.5-67 GHz; nodes nearer than 0.25 km unchanged).")
-@click.option("--clutter-location-pct", type=float, default=50.0, show_default=True,
-              help="P.2108: percentage of locations [%].")
-@click.option("--indoor", default=None,
-              type=click.Choice(["traditional", "thermally-efficient"], case_sensitive=False),
-              help="Add ITU-R P.2109 building entry loss for a handset in this kind of building.")
-@click.option("--indoor-probability-pct", type=float, default=50.0, show_default=True,
-              help="P.2109: probability that the building entry loss is not exceeded [%].")
-@click.option("--calibration", type=click.Path(path_type=Path), default=None,
-              help="CAL.json from `yalu calibrate` (same model): add its offset and "
-                   "distance slope.")
-@click.option("--eirp-dbm", type=float, default=None,
-              help="Transmitter EIRP [dBm]: write the received power [dBm] instead of path loss.")
-@click.option("--erp-dbm", type=float, default=None,
-              help="Transmitter ERP [dBm] (EIRP = ERP + 2.15 dB): as --eirp-dbm.")
-@click.option("--field-strength", is_flag=True,
-              help="With --eirp-dbm/--erp-dbm: write field strength [dBuV/m] instead of dBm.")
-@click.option("--thresholds", default=None,
-              help="Comma-separated band edges for the PNG, e.g. -110,-100,-90 (dBm). Default "
-                   "for signal maps: -120 to -60 dBm by 10, or 20 to 80 dBuV/m by 10.")
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output GeoTIFF.")
+@click.option(
+    "--hata-environment",
+    default="urban",
+    show_default=True,
+    help="Hata land use: urban, urban-large, suburban, open.",
+)
+@click.option(
+    "--clutter",
+    default="none",
+    show_default=True,
+    type=click.Choice(["none", "p2108-statistical"], case_sensitive=False),
+    help="Add ITU-R P.2108 §3.2 statistical clutter loss at the handset end "
+    "(0.5-67 GHz; nodes nearer than 0.25 km unchanged).",
+)
+@click.option(
+    "--clutter-location-pct",
+    type=float,
+    default=50.0,
+    show_default=True,
+    help="P.2108: percentage of locations [%].",
+)
+@click.option(
+    "--indoor",
+    default=None,
+    type=click.Choice(["traditional", "thermally-efficient"], case_sensitive=False),
+    help="Add ITU-R P.2109 building entry loss for a handset in this kind of building.",
+)
+@click.option(
+    "--indoor-probability-pct",
+    type=float,
+    default=50.0,
+    show_default=True,
+    help="P.2109: probability that the building entry loss is not exceeded [%].",
+)
+@click.option(
+    "--calibration",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="CAL.json from `yalu calibrate` (same model): add its offset and distance slope.",
+)
+@click.option(
+    "--eirp-dbm",
+    type=float,
+    default=None,
+    help="Transmitter EIRP [dBm]: write the received power [dBm] instead of path loss.",
+)
+@click.option(
+    "--erp-dbm",
+    type=float,
+    default=None,
+    help="Transmitter ERP [dBm] (EIRP = ERP + 2.15 dB): as --eirp-dbm.",
+)
+@click.option(
+    "--field-strength",
+    is_flag=True,
+    help="With --eirp-dbm/--erp-dbm: write field strength [dBuV/m] instead of dBm.",
+)
+@click.option(
+    "--thresholds",
+    default=None,
+    help="Comma-separated band edges for the PNG, e.g. -110,-100,-90 (dBm). Default "
+    "for signal maps: -120 to -60 dBm by 10, or 20 to 80 dBuV/m by 10.",
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path), help="Output GeoTIFF."
+)
 @click.option("--png", type=click.Path(path_type=Path), default=None, help="Also write a PNG map.")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 @click.option("--threads", type=int, default=None, help="Threads (default: all cores).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--max-nodes",
+    type=float,
+    default=DEFAULT_MAX_NODES,
+    show_default=True,
+    help="Refuse maps of more nodes (the cost is stated; ~60 bytes of memory each).",
+)
 def coverage(
     terrain_path: Path, site: str, height_m: float, frequency_mhz: float, radius_km: float,
     rx_height_m: float, model: str, mode: str, direction: str, climate: str, n0: float | None,
@@ -143,6 +272,7 @@ def coverage(
     indoor: str | None, indoor_probability_pct: float, calibration: Path | None,
     eirp_dbm: float | None, erp_dbm: float | None, field_strength: bool, thresholds: str | None,
     output: Path, png: Path | None, overwrite: bool, threads: int | None, quiet: bool,
+    max_nodes: float,
 ) -> None:  # fmt: skip
     """Path loss [dB], received power [dBm] or field strength [dBuV/m] from one site to every
     terrain node within a radius."""
@@ -168,9 +298,13 @@ def coverage(
     lat, lon = _parse_site(site)
     eirp = _eirp(eirp_dbm, erp_dbm, field_strength)
     bands = _parse_thresholds(thresholds)
-    check_writable(output, overwrite)
+    if png is not None and Path(os.path.abspath(png)) == Path(os.path.abspath(output)):
+        raise ParameterError("--png", str(png), "a file other than -o")
+    ins = [p for p in (terrain_path, calibration, p1812_maps)
+           if p is not None and str(p) != "embedded"]  # fmt: skip
+    check_writable(output, overwrite, kind="file", inputs=ins, claim=True, name="-o")
     if png is not None:
-        check_writable(png, overwrite)
+        check_writable(png, overwrite, kind="file", inputs=ins, claim=True, name="--png")
     if not (math.isfinite(radius_km) and 0 < radius_km <= 500):
         raise ParameterError("--radius-km", radius_km, "> 0 and <= 500")
     if model.lower() == "p1812":
@@ -199,6 +333,7 @@ def coverage(
     try:
         # the window is read once: a small block cache keeps memory down
         terrain = open_cli_terrain(terrain_path, cache_mb=32)
+        check_map_nodes(terrain.resolution_deg, lat, radius_km, max_nodes)
         t0 = time.perf_counter()
         with as_options(OPTION_NAMES):
             itm = coerce_itm_options(
@@ -340,6 +475,8 @@ class _Corrections:
             out = apply_building_entry_loss_db(out, self.f, self.indoor_pct, self.indoor)
             attrs["indoor"] = f"ITU-R P.2109 {self.indoor}, P = {self.indoor_pct:g} %"
         return out.astype(np.asarray(data).dtype)
+
+
 #: Library parameter -> the option of this command (errors name what the user typed).
 OPTION_NAMES = {
     "h_tx_m": "--height-m", "h_rx_m": "--rx-height-m", "frequency_mhz": "--frequency-mhz",
@@ -406,8 +543,11 @@ def _quantity(data: Any, eirp: float | None, field: bool, frequency_mhz: float,
     attrs["path_loss_note"] = "values = EIRP - basic transmission loss (isotropic receiver)"
     if field:
         out = field_strength_dbuv_per_m(eirp, data, frequency_mhz)
-        attrs.update(long_name="field strength", units="dBuV/m",
-                     formula="E = EIRP - Lb + 20 log10(f_MHz) + 77.2 (ITU-R P.525-4 sec. 3)")
+        attrs.update(
+            long_name="field strength",
+            units="dBuV/m",
+            formula="E = EIRP - Lb + 20 log10(f_MHz) + 77.2 (ITU-R P.525-4 sec. 3)",
+        )
         return "field_strength_dbuv_per_m", "field strength [dBµV/m]", np.asarray(out, np.float32)
     out = received_power_dbm(eirp, data)
     attrs.update(long_name="received power, isotropic receiver", units="dBm")

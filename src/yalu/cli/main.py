@@ -8,14 +8,17 @@ errors) ends the program with exit code 2 and one line on stderr; ``-v`` shows t
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
 import traceback
+import warnings
 from typing import Any
 
 import click
 
 from yalu import __version__
-from yalu.errors import YaluError
+from yalu.errors import YaluError, YaluWarning
 
 # name -> "module:attribute" of a click command or group
 COMMANDS: dict[str, str] = {}
@@ -39,6 +42,11 @@ class LazyGroup(click.Group):
             if (ctx.obj or {}).get("verbose"):
                 traceback.print_exc()
             raise YaluCLIError(str(exc)) from exc
+        finally:
+            # outputs claimed by the command are released (and their lock files removed)
+            atomic = sys.modules.get("yalu.io.atomic")
+            if atomic is not None:
+                atomic.release_claims()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
@@ -58,6 +66,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     """yalu: where mobile phones can connect, from terrain, ITM and link budgets."""
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
+    warnings.showwarning = _show_warning
 
 
 def _verbose_requested(argv: list[str]) -> bool:
@@ -69,13 +78,82 @@ def _verbose_requested(argv: list[str]) -> bool:
     return False
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so temporary outputs are removed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    # once: a second signal while cleaning up must not interrupt the cleanup
+    for s in _SIGNALS:
+        signal.signal(s, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+_SIGNALS = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+
+
+def _install_signal_handlers() -> None:
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for s in _SIGNALS:
+        if signal.getsignal(s) in (signal.SIG_DFL, None):
+            signal.signal(s, _on_signal)
+
+
+def _show_warning(
+    message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
+    """yalu's warnings as one line on stderr; others as Python prints them."""
+    if isinstance(category, type) and issubclass(category, YaluWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        _PY_SHOWWARNING(message, category, filename, lineno, file, line)
+
+
+_PY_SHOWWARNING = warnings.showwarning
+
+
+def _one_line(exc: BaseException) -> str:
+    """A one-line message for environment errors that are not yalu's own."""
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    if isinstance(exc, MemoryError):
+        return f"out of memory ({str(exc) or 'the request is too large for this machine'})"
+    if isinstance(exc, RecursionError):
+        return "input nested too deeply"
+    return str(exc)
+
+
+def _interrupted(exc: BaseException) -> None:
+    if isinstance(exc, Terminated):
+        name = signal.Signals(exc.signum).name
+        click.echo(f"Terminated ({name}).", err=True)
+        sys.exit(128 + exc.signum)
+    click.echo("Interrupted.", err=True)
+    sys.exit(130)
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Run the CLI; map yalu errors to exit code 2 with a one-line message."""
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = _verbose_requested(args)
+    _install_signal_handlers()
+    if not verbose:
+        # GDAL prints errors of its worker threads (libtiff's "_tiffWriteProc: No space left")
+        # straight to stderr; yalu reports them itself, in one line, after reading outputs back
+        os.environ.setdefault("CPL_LOG", os.devnull)
     try:
         return cli.main(args=args, prog_name="yalu", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            _interrupted(exc.__cause__)
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except click.exceptions.Exit as exc:
@@ -88,9 +166,14 @@ def main(argv: list[str] | None = None) -> Any:
             traceback.print_exc()
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
+    except (OSError, MemoryError, RecursionError) as exc:
+        # the environment (disk, memory, permissions), not a yalu bug: one line, -v for more
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"Error: {_one_line(exc)}", err=True)
+        sys.exit(2)
 
 
 # Register subcommands here, one line each: register("name", "yalu.cli.module:command").

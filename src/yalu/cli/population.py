@@ -15,30 +15,67 @@ def population() -> None:
 
 
 @population.command("fetch")
-@click.option("--source", type=click.Choice(["worldpop", "ghsl"]), default="worldpop",
-              show_default=True)
-@click.option("--country", "countries", multiple=True,
-              help="ISO3 country code for WorldPop (repeat: --country PRK --country CHN).")
+@click.option(
+    "--source", type=click.Choice(["worldpop", "ghsl"]), default="worldpop", show_default=True
+)
+@click.option(
+    "--country",
+    "countries",
+    multiple=True,
+    help="ISO3 country code for WorldPop (repeat: --country PRK --country CHN).",
+)
 @click.option("--bbox", default=None, help="S,W,N,E [deg]: the GHSL tiles covering it.")
-@click.option("--year", type=int, default=2020, show_default=True,
-              help="WorldPop 2000-2020; GHSL 1975-2030 in steps of 5.")
+@click.option(
+    "--year",
+    type=int,
+    default=2020,
+    show_default=True,
+    help="WorldPop 2000-2020; GHSL 1975-2030 in steps of 5.",
+)
 @click.option("--un-adjusted", is_flag=True, help="WorldPop: the estimates adjusted to UN totals.")
-@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=None,
-              help="Cache directory (default: ~/.cache/yalu/population or $YALU_CACHE_DIR/population).")
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Cache directory (default: ~/.cache/yalu/population or $YALU_CACHE_DIR/population).",
+)
 @click.option("--base-url", default=None, help="Replace the public URL (mirror).")
 @click.option("--retries", type=int, default=4, show_default=True)
-@click.option("--timeout", "timeout_s", type=float, default=120.0, show_default=True,
-              help="Socket timeout per attempt [s].")
-@click.option("--backoff", "backoff_s", type=float, default=1.0, show_default=True,
-              help="First wait between attempts [s], doubled each time.")
-def fetch(source: str, countries: tuple[str, ...], bbox: str | None, year: int, un_adjusted: bool,
-          cache_dir: Path | None, base_url: str | None, retries: int, timeout_s: float,
-          backoff_s: float) -> None:
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=120.0,
+    show_default=True,
+    help="Socket timeout per attempt [s].",
+)
+@click.option(
+    "--backoff",
+    "backoff_s",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="First wait between attempts [s], doubled each time.",
+)
+def fetch(
+    source: str,
+    countries: tuple[str, ...],
+    bbox: str | None,
+    year: int,
+    un_adjusted: bool,
+    cache_dir: Path | None,
+    base_url: str | None,
+    retries: int,
+    timeout_s: float,
+    backoff_s: float,
+) -> None:
     """Download population rasters into the cache (files already there are reused)."""
     from yalu.analysis.population_fetch import default_cache_dir, fetch_population
 
     box = parse_bbox(bbox) if bbox else None
     root = cache_dir if cache_dir is not None else default_cache_dir()
+
     def per_file(rel: str, status: str) -> None:
         click.echo(f"{status:>10}: {rel}", err=True)
 

@@ -96,6 +96,13 @@ def parse_point(value: str, name: str) -> tuple[float, float]:
     help="Antenna height above ground at END [m].",
 )
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option(
+    "--max-nodes",
+    type=float,
+    default=1e7,
+    show_default=True,
+    help="Refuse profiles of more points (length / step).",
+)
 def profile(
     start: str,
     end: str,
@@ -115,6 +122,7 @@ def profile(
     h_tx_m: float,
     h_rx_m: float,
     overwrite: bool,
+    max_nodes: float,
 ) -> None:
     """Terrain profile from START to END (each LAT,LON in degrees) along the WGS84 geodesic.
 
@@ -134,12 +142,22 @@ def profile(
         check_range("--frequency-mhz", frequency_mhz, 0, None, lo_inclusive=False)
     check_range("--h-tx-m", h_tx_m, 0, None)
     check_range("--h-rx-m", h_rx_m, 0, None)
-    if output is not None:
-        check_writable(output, overwrite)
-    if png is not None:
-        check_writable(png, overwrite)
+    if a == b:
+        raise ParameterError("END", end, "a point other than START (the profile has no length)")
+    from yalu.geodesy import geodesic_inverse
+    from yalu.inputs import check_cost
+
+    # the points are bounded before anything is allocated
+    length_m = float(geodesic_inverse(a[0], a[1], b[0], b[1])[0])
+    check_cost("--step-m", step_m, length_m / step_m + 1, max_nodes, "profile points", 48)
+    if output is not None and png is not None and output.resolve() == png.resolve():
+        raise ParameterError("--png", str(png), "a file other than -o")
     if output is not None and not write_csv:
         raise ParameterError("--output", str(output), "omitted with --no-csv")
+    ins = [] if terrain_path is None or str(terrain_path) == "embedded" else [terrain_path]
+    for opt, target in (("-o", output), ("--png", png)):
+        if target is not None:
+            check_writable(target, overwrite, kind="file", inputs=ins, claim=True, name=opt)
     t = open_cli_terrain(terrain_path, missing=missing)
     with as_options({"step_m": "--step-m", "source": "--terrain"}):
         prof = geo_profile(t, a, b, step_m)

@@ -41,38 +41,77 @@ def validate(scenario: Path) -> None:
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="Output directory (created atomically).")
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Output directory (created atomically).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 @click.option("--threads", type=int, default=None, help="Numba threads (default: all cores).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Compute the path-loss maps on this running Dask scheduler (tcp://host:8786).")
-@click.option("--workers", type=click.IntRange(1, 1024), default=None,
-              help="Compute the path-loss maps on a local Dask cluster of N worker processes.")
-def run(scenario: Path, outdir: Path, overwrite: bool, threads: int | None,
-        scheduler: str | None, workers: int | None) -> None:
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Compute the path-loss maps on this running Dask scheduler (tcp://host:8786).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="Compute the path-loss maps on a local Dask cluster of N worker processes.",
+)
+def run(
+    scenario: Path,
+    outdir: Path,
+    overwrite: bool,
+    threads: int | None,
+    scheduler: str | None,
+    workers: int | None,
+) -> None:
     """Run SCENARIO: maps, GeoTIFFs, summary.json, report.md and report.html into OUTDIR."""
     from yalu.errors import ParameterError
+    from yalu.io.atomic import check_writable
     from yalu.scenario import load_scenario
+    from yalu.scenario.models import scenario_inputs
     from yalu.scenario.runner import run_scenario
 
     if scheduler is not None and workers is not None:
         raise ParameterError("--workers", workers, "not given together with --scheduler")
     sc = load_scenario(scenario)
-    res = run_scenario(sc, outdir, overwrite=overwrite, progress=_progress, threads=threads,
-                       scheduler=scheduler, workers=workers)
+    # before any work: a target that cannot be written, an input, or a run already writing it
+    check_writable(outdir, overwrite, kind="dir", inputs=scenario_inputs(sc), claim=True, name="-o")
+    res = run_scenario(
+        sc,
+        outdir,
+        overwrite=overwrite,
+        progress=_progress,
+        threads=threads,
+        scheduler=scheduler,
+        workers=workers,
+    )
     click.echo(res.headline(), err=False)
     if res.execution.get("tasks"):
         ex = res.execution
         where = ex["scheduler"] or f"a local cluster of {ex['workers']} workers"
-        click.echo(f"Path-loss maps: {ex['tasks']} Dask tasks on {where}, "
-                   f"{ex['bytes_sent'] / 1e6:.1f} MB of terrain sent")
-    click.echo(f"Wrote {outdir}/ (report.html, report.md, summary.json, maps/, rasters/)")
+        click.echo(
+            f"Path-loss maps: {ex['tasks']} Dask tasks on {where}, "
+            f"{ex['bytes_sent'] / 1e6:.1f} MB of terrain sent"
+        )
+    click.echo(_wrote(res.outdir))
+
+
+def _wrote(outdir: Path) -> str:
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in outdir.iterdir())
+    return f"Wrote {outdir}/ ({', '.join(names)})"
 
 
 DEMO_FETCH_HINT = """\
 For real analysis, fetch 3" (or 1") terrain for the border and rerun on it:
-  yalu terrain fetch --bbox 39.3,123.4,43.7,131.0 --source copernicus-glo90   (3"; copernicus-glo30 for 1")
+  yalu terrain fetch --bbox 39.3,123.4,43.7,131.0 --source copernicus-glo90 \
+  (3"; copernicus-glo30 for 1")
   yalu demo --print-scenario > border.yaml
   edit border.yaml: terrain: {source: cache} and grid: {resolution_arcsec: 30}
   yalu run border.yaml -o border-out
@@ -80,8 +119,15 @@ For real analysis, fetch 3" (or 1") terrain for the border and rerun on it:
 
 
 @click.command()
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("yalu-demo"), show_default=True, help="Output directory.")
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("yalu-demo"),
+    show_default=True,
+    help="Output directory.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 @click.option("--print-scenario", is_flag=True, help="Print the flagship scenario YAML and exit.")
 @click.option("--threads", type=int, default=None, help="Numba threads (default: all cores).")
@@ -94,7 +140,8 @@ def demo(outdir: Path, overwrite: bool, print_scenario: bool, threads: int | Non
         return
     from yalu.io.atomic import check_writable
 
-    check_writable(outdir, overwrite)  # fail before any banner or work
+    # fail before any banner or work
+    check_writable(outdir, overwrite, kind="dir", claim=True, name="-o")
     banner = (
         "WARNING: yalu demo runs on the embedded COARSE terrain (ETOPO5, 5 arc-minutes, ~9 km).\n"
         "         River valleys and ridges are smoothed away: the numbers show how yalu works,\n"
@@ -103,7 +150,7 @@ def demo(outdir: Path, overwrite: bool, print_scenario: bool, threads: int | Non
     click.secho(banner, fg="yellow", bold=True, err=True)
     res = run_demo(outdir, overwrite=overwrite, progress=_progress, threads=threads)
     click.echo(res.headline())
-    click.echo(f"Wrote {outdir}/ (report.html, report.md, summary.json, maps/, rasters/)")
+    click.echo(_wrote(res.outdir))
     click.secho(banner, fg="yellow", bold=True, err=True)
     click.echo(DEMO_FETCH_HINT, err=True)
 

@@ -8,8 +8,11 @@ import click
 
 
 @click.command("schema")
-@click.option("--markdown", is_flag=True,
-              help="Print the field reference (docs/scenario.md) instead of the JSON Schema.")
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="Print the field reference (docs/scenario.md) instead of the JSON Schema.",
+)
 def schema(markdown: bool) -> None:
     """Print the JSON Schema of scenario files (every field with its unit and description).
 

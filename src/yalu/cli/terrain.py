@@ -39,6 +39,26 @@ def _fmt_deg(v: float) -> str:
     return f"{v:.6f}".rstrip("0").rstrip(".")
 
 
+DEFAULT_SDF_MAX_NODES = 2e8
+
+
+def _check_free_space(out: Path, need_bytes: float) -> None:
+    """Refuse up front an output larger than the free space of its file system."""
+    import shutil
+
+    from yalu.errors import OutputError
+    from yalu.inputs import fmt_bytes
+
+    q = Path(out).absolute().parent
+    while not q.exists() and q.parent != q:
+        q = q.parent
+    free = shutil.disk_usage(q).free
+    if need_bytes > free:
+        raise OutputError(
+            f"-o {out}: needs up to {fmt_bytes(need_bytes)}, only {fmt_bytes(free)} free on {q}"
+        )
+
+
 @click.group()
 def terrain() -> None:
     """Terrain: inspect, fetch public tiles, export to SPLAT! SDF."""
@@ -120,25 +140,47 @@ def info(path: str, voids: bool) -> None:
     help="Terrain outside SOURCE's tiles.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+@click.option(
+    "--max-nodes",
+    type=float,
+    default=DEFAULT_SDF_MAX_NODES,
+    show_default=True,
+    help='Refuse boxes needing more SDF nodes (1.44 M per 3" tile, 13 M per 1" tile).',
+)
 def to_sdf(
-    source: str, bbox: str | None, out_dir: Path, resolution: str, missing: str, overwrite: bool
+    source: str,
+    bbox: str | None,
+    out_dir: Path,
+    resolution: str,
+    missing: str,
+    overwrite: bool,
+    max_nodes: float,
 ) -> None:
-    """Write SPLAT! SDF tiles of SOURCE (a terrain path or 'embedded') covering --bbox into --out."""
-    from yalu.cli.options import open_cli_terrain
+    """Write SPLAT! SDF tiles of SOURCE (a terrain path or 'embedded') covering --bbox into
+    --out."""
+    from yalu.cli.options import EMBEDDED, open_cli_terrain
+    from yalu.inputs import check_cost
     from yalu.io.atomic import check_writable
     from yalu.io.sdf import sdf_cells, write_sdf
 
+    inputs = [] if source == EMBEDDED else [Path(source)]
     box = parse_bbox(bbox) if bbox is not None else None
-    check_writable(out_dir, overwrite)
+    if box is not None:
+        check_writable(out_dir, overwrite, kind="dir", inputs=inputs, claim=True, name="-o")
     t = open_cli_terrain(source, missing=missing)
     if box is None:
         box = source_extent(t.bounds)
         click.echo(
-            "bbox: the extent of the source, "
-            + ",".join(_fmt_deg(v) for v in box) + " (S,W,N,E)",
+            "bbox: the extent of the source, " + ",".join(_fmt_deg(v) for v in box) + " (S,W,N,E)",
             err=True,
         )
+        check_writable(out_dir, overwrite, kind="dir", inputs=inputs, claim=True, name="-o")
     cells = sdf_cells(box)
+    ppd = 3600 // int(resolution)
+    # SPLAT! text: about 5.5 bytes per node on disk
+    check_cost("--bbox", bbox or ",".join(_fmt_deg(v) for v in box), len(cells) * ppd * ppd,
+               max_nodes, f"SDF nodes in {len(cells)} tiles", bytes_per_node=5.5)  # fmt: skip
+    _check_free_space(out_dir, len(cells) * ppd * ppd * 7.0)
     with click.progressbar(length=len(cells), label="writing SDF tiles", file=sys.stderr) as bar:
         paths = write_sdf(
             t, box, out_dir, int(resolution), overwrite=overwrite, progress=lambda _n: bar.update(1)
@@ -184,6 +226,13 @@ def to_sdf(
     show_default=True,
     help="First wait between attempts [s], doubled each time.",
 )
+@click.option(
+    "--max-tiles",
+    type=int,
+    default=400,
+    show_default=True,
+    help="Refuse boxes needing more 1-degree tiles (the size is stated).",
+)
 def fetch(
     bbox: str,
     source: str,
@@ -192,6 +241,7 @@ def fetch(
     retries: int,
     timeout_s: float,
     backoff_s: float,
+    max_tiles: int,
 ) -> None:
     """Download public elevation tiles covering --bbox into the cache (reused when present)."""
     from yalu.io.sdf import sdf_cells
@@ -200,19 +250,24 @@ def fetch(
     box = parse_bbox(bbox)
     root = cache_dir if cache_dir is not None else default_cache_dir()
     n = len(sdf_cells(box))
-    with click.progressbar(
-        length=n, label=f"fetching {source}", file=sys.stderr, show_pos=True
-    ) as bar:
-        rep = fetch_tiles(
-            box,
-            source,
-            root,
-            base_url,
-            retries=retries,
-            backoff_s=backoff_s,
-            timeout_s=timeout_s,
-            progress=lambda _t, _s: bar.update(1),
-        )
+    done = [0]
+
+    def tile_done(tile: str, status: str) -> None:
+        done[0] += 1
+        click.echo(f"  [{done[0]}/{n}] {tile}: {status}", err=True)
+
+    click.echo(f"fetching {n} {source} tile(s) into {root}", err=True)
+    rep = fetch_tiles(
+        box,
+        source,
+        root,
+        base_url,
+        retries=retries,
+        backoff_s=backoff_s,
+        timeout_s=timeout_s,
+        progress=tile_done,
+        max_tiles=max_tiles,
+    )
     click.echo(
         f"{len(rep.downloaded)} downloaded ({rep.bytes_downloaded / 2**20:.1f} MiB), "
         f"{len(rep.reused)} reused, {len(rep.absent)} absent (ocean, read as 0 m), "

@@ -143,7 +143,11 @@ def direct_az(lat1: float, lon1: float, az1: float, s: float) -> tuple[float, fl
                 / 4.0
                 * (
                     cs * (-1.0 + 2.0 * cos2sm * cos2sm)
-                    - b_coef / 6.0 * cos2sm * (-3.0 + 4.0 * ss * ss) * (-3.0 + 4.0 * cos2sm * cos2sm)
+                    - b_coef
+                    / 6.0
+                    * cos2sm
+                    * (-3.0 + 4.0 * ss * ss)
+                    * (-3.0 + 4.0 * cos2sm * cos2sm)
                 )
             )
         )
@@ -191,8 +195,15 @@ def _rates(lat_deg: float, az: float, step_m: float) -> tuple[float, float]:
 
 @nb.njit(cache=True)
 def profile_points(
-    lat1: float, lon1: float, lat2: float, lon2: float, n: int, az: float, length_m: float,
-    lat_out: np.ndarray, lon_out: np.ndarray,
+    lat1: float,
+    lon1: float,
+    lat2: float,
+    lon2: float,
+    n: int,
+    az: float,
+    length_m: float,
+    lat_out: np.ndarray,
+    lon_out: np.ndarray,
 ) -> None:
     """Points ``k * length_m / n`` (k = 0..n) along the geodesic from point 1 to point 2.
 
@@ -245,7 +256,11 @@ def profile_points(
 
 @nb.njit(cache=True)
 def circle_points(
-    lat1: float, lon1: float, s: float, az_deg: np.ndarray, lat_out: np.ndarray,
+    lat1: float,
+    lon1: float,
+    s: float,
+    az_deg: np.ndarray,
+    lat_out: np.ndarray,
     lon_out: np.ndarray,
 ) -> None:
     """Points at distance ``s`` [m] from (lat1, lon1) along each azimuth [deg] (:func:`direct`)."""
@@ -255,7 +270,11 @@ def circle_points(
 
 @nb.njit(cache=True, parallel=True)
 def inverse_many(
-    lat1: float, lon1: float, lats: np.ndarray, lons: np.ndarray, dist: np.ndarray,
+    lat1: float,
+    lon1: float,
+    lats: np.ndarray,
+    lons: np.ndarray,
+    dist: np.ndarray,
     az: np.ndarray,
 ) -> None:
     """:func:`inverse` from (lat1, lon1) to every (lats[q], lons[q]) into ``dist``, ``az``."""

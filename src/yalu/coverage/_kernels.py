@@ -57,6 +57,7 @@ from yalu.propagation.itm_kernels import (
     p2p_from_geometry,
     p2p_geometry,
     reference_attenuation,
+    smooth_horizons,
     surface_refractivity,
     terrain_delta_h,
     validate_inputs,
@@ -96,11 +97,29 @@ def _fdim(x: float, y: float) -> float:
 
 @njit(cache=True)
 def _node_exact(
-    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
-    lat0: float, lon0: float, z_site: float, lat: float, lon: float, length: float, az: float,
-    step: float, min_d: float, jobs: np.ndarray,
-    plat: np.ndarray, plon: np.ndarray, pz: np.ndarray, pr: np.ndarray, scratch: np.ndarray,
-    geom: np.ndarray, outv: np.ndarray, res: np.ndarray,
+    elev2d: np.ndarray,
+    north: float,
+    west: float,
+    dlat: float,
+    dlon: float,
+    lat0: float,
+    lon0: float,
+    z_site: float,
+    lat: float,
+    lon: float,
+    length: float,
+    az: float,
+    step: float,
+    min_d: float,
+    jobs: np.ndarray,
+    plat: np.ndarray,
+    plon: np.ndarray,
+    pz: np.ndarray,
+    pr: np.ndarray,
+    scratch: np.ndarray,
+    geom: np.ndarray,
+    outv: np.ndarray,
+    res: np.ndarray,
 ) -> None:
     """ITM loss on the geodesic profile from the site to one node for every job (row of
     ``jobs``, a parameter vector) into ``res`` (see module doc).
@@ -159,9 +178,22 @@ def _node_exact(
 
 @njit(cache=True, parallel=True)
 def exact_nodes(
-    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
-    lat0: float, lon0: float, lats: np.ndarray, lons: np.ndarray, lengths: np.ndarray,
-    azs: np.ndarray, step: float, min_d: float, jobs: np.ndarray, n_max: int, out: np.ndarray,
+    elev2d: np.ndarray,
+    north: float,
+    west: float,
+    dlat: float,
+    dlon: float,
+    lat0: float,
+    lon0: float,
+    lats: np.ndarray,
+    lons: np.ndarray,
+    lengths: np.ndarray,
+    azs: np.ndarray,
+    step: float,
+    min_d: float,
+    jobs: np.ndarray,
+    n_max: int,
+    out: np.ndarray,
 ) -> None:
     """Exact ITM loss at nodes (lats[q], lons[q]) given their geodesic length and azimuth [rad],
     for every job (row of ``jobs``) into ``out[job, q]``."""
@@ -333,8 +365,14 @@ def radial_scales(
 
 @njit(cache=True)
 def _lsq_prefix(
-    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, n: int, step: float, x_start: float,
-    x_end: float, rev: bool,
+    z: np.ndarray,
+    c0: np.ndarray,
+    c1: np.ndarray,
+    n: int,
+    step: float,
+    x_start: float,
+    x_end: float,
+    rev: bool,
 ) -> tuple[float, float]:
     """``itm_kernels.least_squares_line`` on z[0..n] (``rev``: on z[n..0]) in O(1).
 
@@ -373,14 +411,17 @@ def _lsq_prefix(
 
 
 @njit(cache=True)
-def _horizon_from_height(h_e_m: float, a_e_m: float, delta_h_m: float) -> float:
-    return math.sqrt(2.0 * h_e_m * a_e_m) * math.exp(-0.07 * math.sqrt(delta_h_m / max(h_e_m, 5.0)))
-
-
-@njit(cache=True)
 def _geometry_at(
-    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, k: int, step: float, h_tx: float, h_rx: float,
-    itx: int, irx: int, n0: float,
+    z: np.ndarray,
+    c0: np.ndarray,
+    c1: np.ndarray,
+    k: int,
+    step: float,
+    h_tx: float,
+    h_rx: float,
+    itx: int,
+    irx: int,
+    n0: float,
 ) -> tuple[float, float, float, float, float, float, float, float, float]:
     """Horizon angles/distances for the path ending at sample k, with the path's own curvature.
 
@@ -418,8 +459,16 @@ def _geometry_at(
 
 @njit(cache=True)
 def _excess_at(
-    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, k: int, step: float, p: np.ndarray,
-    itx: int, irx: int, delta_h: float, z_g: complex,
+    z: np.ndarray,
+    c0: np.ndarray,
+    c1: np.ndarray,
+    k: int,
+    step: float,
+    p: np.ndarray,
+    itx: int,
+    irx: int,
+    delta_h: float,
+    z_g: complex,
 ) -> float:
     """ITM loss minus free-space loss for the radial path ending at sample k (NaN on error).
 
@@ -444,22 +493,9 @@ def _excess_at(
     x_end = d - min(15.0 * h2, 0.1 * d2)
     if d1 + d2 > 1.5 * d:
         fit1, fit2 = _lsq_prefix(z, c0, c1, k, step, x_start, x_end, rev)
-        h_e1 = h1 + _fdim(e1, fit1)
-        h_e2 = h2 + _fdim(e2, fit2)
-        d1 = _horizon_from_height(h_e1, a_e, delta_h)
-        d2 = _horizon_from_height(h_e2, a_e, delta_h)
-        d_sum = d1 + d2
-        if d_sum <= d:
-            ratio = d / d_sum
-            q = ratio * ratio
-            h_e1 = h_e1 * q
-            d1 = _horizon_from_height(h_e1, a_e, delta_h)
-            h_e2 = h_e2 * q
-            d2 = _horizon_from_height(h_e2, a_e, delta_h)
-        d_ls = math.sqrt(2.0 * h_e1 * a_e)
-        th1 = (0.65 * delta_h * (d_ls / d1 - 1.0) - 2.0 * h_e1) / d_ls
-        d_ls = math.sqrt(2.0 * h_e2 * a_e)
-        th2 = (0.65 * delta_h * (d_ls / d2 - 1.0) - 2.0 * h_e2) / d_ls
+        h_e1, h_e2, d1, d2, th1, th2 = smooth_horizons(
+            h1 + _fdim(e1, fit1), h2 + _fdim(e2, fit2), d, a_e, delta_h
+        )
     else:
         fit1, _u = _lsq_prefix(z, c0, c1, k, step, x_start, 0.9 * d1, rev)
         h_e1 = h1 + _fdim(e1, fit1)
@@ -479,8 +515,17 @@ def _excess_at(
 
 @njit(cache=True)
 def _delta_h_at(
-    z: np.ndarray, zr: np.ndarray, n_end: int, c0: np.ndarray, c1: np.ndarray, k: int,
-    step: float, p: np.ndarray, itx: int, irx: int, scratch: np.ndarray,
+    z: np.ndarray,
+    zr: np.ndarray,
+    n_end: int,
+    c0: np.ndarray,
+    c1: np.ndarray,
+    k: int,
+    step: float,
+    p: np.ndarray,
+    itx: int,
+    irx: int,
+    scratch: np.ndarray,
 ) -> float:
     """ITM's delta_h of the path ending at sample k; in reverse on the reversed profile, read
     from ``zr`` (``zr[m] = z[n_end - m]``) at offset ``n_end - k``."""
@@ -497,11 +542,31 @@ def _delta_h_at(
 
 @njit(cache=True)
 def _sample_and_sweep(
-    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
-    slat0: float, clat0: float, lon0: float, z_site: float, az: float, r_fake: float,
-    step_fake: float, step: float, n_s: int, gamma_ref: float, h_tx: float, h_rx: float,
-    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, itx: np.ndarray, irx: np.ndarray,
-    hull: np.ndarray, hull_y: np.ndarray, obs: np.ndarray,
+    elev2d: np.ndarray,
+    north: float,
+    west: float,
+    dlat: float,
+    dlon: float,
+    slat0: float,
+    clat0: float,
+    lon0: float,
+    z_site: float,
+    az: float,
+    r_fake: float,
+    step_fake: float,
+    step: float,
+    n_s: int,
+    gamma_ref: float,
+    h_tx: float,
+    h_rx: float,
+    z: np.ndarray,
+    c0: np.ndarray,
+    c1: np.ndarray,
+    itx: np.ndarray,
+    irx: np.ndarray,
+    hull: np.ndarray,
+    hull_y: np.ndarray,
+    obs: np.ndarray,
 ) -> int:
     """Terrain, prefix sums and horizon candidates along one radial; return the last valid sample.
 
@@ -614,9 +679,23 @@ def _jump(itx: np.ndarray, irx: np.ndarray, obs: np.ndarray, ka: int, kb: int, j
 
 @njit(cache=True)
 def _evaluate_radial(
-    z: np.ndarray, c0: np.ndarray, c1: np.ndarray, itx: np.ndarray, irx: np.ndarray,
-    obs: np.ndarray, n_end: int, step: float, k_first: int, kstep: int, kdh: int,
-    dh: np.ndarray, p: np.ndarray, refine: bool, jump: int, tol_db: float, done: np.ndarray,
+    z: np.ndarray,
+    c0: np.ndarray,
+    c1: np.ndarray,
+    itx: np.ndarray,
+    irx: np.ndarray,
+    obs: np.ndarray,
+    n_end: int,
+    step: float,
+    k_first: int,
+    kstep: int,
+    kdh: int,
+    dh: np.ndarray,
+    p: np.ndarray,
+    refine: bool,
+    jump: int,
+    tol_db: float,
+    done: np.ndarray,
     row: np.ndarray,
 ) -> int:
     """Excess loss into ``row[k_first..n_end]`` (see module doc); return the ITM calls made.
@@ -702,9 +781,23 @@ def _level_of(j: int, n_levels: int) -> int:
 
 @njit(cache=True, parallel=True)
 def fast_delta_h(
-    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
-    lat0: float, lon0: float, r_fake: float, step_fake: float, scales: np.ndarray,
-    n_s: int, kdh: int, gamma_ref: float, p: np.ndarray, j_lo: int, n_az: int, dh_every: int,
+    elev2d: np.ndarray,
+    north: float,
+    west: float,
+    dlat: float,
+    dlon: float,
+    lat0: float,
+    lon0: float,
+    r_fake: float,
+    step_fake: float,
+    scales: np.ndarray,
+    n_s: int,
+    kdh: int,
+    gamma_ref: float,
+    p: np.ndarray,
+    j_lo: int,
+    n_az: int,
+    dh_every: int,
     dh_polar: np.ndarray,
 ) -> None:
     """delta_h every ``kdh`` samples on radials ``j_lo + r * dh_every`` into ``dh_polar[r]``."""
@@ -738,21 +831,41 @@ def fast_delta_h(
                 dh_polar[r, m] = math.nan
                 continue
             k = min(max(1, m * kdh), n_end)
-            dh_polar[r, m] = _delta_h_at(
-                z, zr, n_end, c0, c1, k, step, p, itx[k], irx[k], scratch
-            )
+            dh_polar[r, m] = _delta_h_at(z, zr, n_end, c0, c1, k, step, p, itx[k], irx[k], scratch)
 
 
 @njit(cache=True, parallel=True)
 def fast_radials(
-    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
-    lat0: float, lon0: float, r_fake: float, step_fake: float, scales: np.ndarray,
-    n_levels: int, k_start: np.ndarray, k_exact: int, kstep: int, kdh: int,
-    gamma_ref: float, p: np.ndarray, refine: bool, jump: int, tol_db: float, j_lo: int,
+    elev2d: np.ndarray,
+    north: float,
+    west: float,
+    dlat: float,
+    dlon: float,
+    lat0: float,
+    lon0: float,
+    r_fake: float,
+    step_fake: float,
+    scales: np.ndarray,
+    n_levels: int,
+    k_start: np.ndarray,
+    k_exact: int,
+    kstep: int,
+    kdh: int,
+    gamma_ref: float,
+    p: np.ndarray,
+    refine: bool,
+    jump: int,
+    tol_db: float,
+    j_lo: int,
     n_az: int,
-    dh_every: int, dh_j_lo: int, dh_polar: np.ndarray, polar: np.ndarray, calls: np.ndarray,
+    dh_every: int,
+    dh_j_lo: int,
+    dh_polar: np.ndarray,
+    polar: np.ndarray,
+    calls: np.ndarray,
 ) -> None:
-    """Sweep radials ``j_lo + r`` (mod ``n_az``) into ``polar[r]``; level l starts at ``k_start[l]``.
+    """Sweep radials ``j_lo + r`` (mod ``n_az``) into ``polar[r]``; level l starts at
+    ``k_start[l]``.
 
     delta_h comes from ``dh_polar`` (rows: radials ``dh_j_lo + q * dh_every``), linear in azimuth.
     """
@@ -800,8 +913,24 @@ def fast_radials(
         )  # fmt: skip
         if n_end >= 1:
             calls[r] = _evaluate_radial(
-                z, c0, c1, itx, irx, obs, n_end, step, k_first, kstep, kdh, dh, p, refine,
-                jump, tol_db, done, row,
+                z,
+                c0,
+                c1,
+                itx,
+                irx,
+                obs,
+                n_end,
+                step,
+                k_first,
+                kstep,
+                kdh,
+                dh,
+                p,
+                refine,
+                jump,
+                tol_db,
+                done,
+                row,
             )
         else:
             calls[r] = 0
@@ -811,11 +940,29 @@ def fast_radials(
 
 @njit(cache=True, parallel=True)
 def fast_fill(
-    elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
-    lat0: float, lon0: float, g_north: float, g_west: float, g_dlat: float, g_dlon: float,
-    radius_m: float, r_fake: float, step_fake: float, scales: np.ndarray, n_levels: int,
-    k_start: np.ndarray, k_exact: int, p: np.ndarray, j_lo: int, polar: np.ndarray,
-    out: np.ndarray, flag: np.ndarray,
+    elev2d: np.ndarray,
+    north: float,
+    west: float,
+    dlat: float,
+    dlon: float,
+    lat0: float,
+    lon0: float,
+    g_north: float,
+    g_west: float,
+    g_dlat: float,
+    g_dlon: float,
+    radius_m: float,
+    r_fake: float,
+    step_fake: float,
+    scales: np.ndarray,
+    n_levels: int,
+    k_start: np.ndarray,
+    k_exact: int,
+    p: np.ndarray,
+    j_lo: int,
+    polar: np.ndarray,
+    out: np.ndarray,
+    flag: np.ndarray,
 ) -> None:
     """Raster nodes from the radial sweeps (see module doc); ``polar[r]`` is radial j_lo + r.
 

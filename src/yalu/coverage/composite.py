@@ -60,8 +60,12 @@ def composite(maps: Sequence[Any]) -> Any:
         filled = np.where(np.isnan(stack), np.inf, stack)
         out = filled.min(axis=0)
     out[allnan] = np.nan
-    return _wrap(out.astype(np.float32), first, "composite_loss_db",
-                 {"units": "dB", "long_name": "minimum loss over sites", "nodata": float("nan")})
+    return _wrap(
+        out.astype(np.float32),
+        first,
+        "composite_loss_db",
+        {"units": "dB", "long_name": "minimum loss over sites", "nodata": float("nan")},
+    )
 
 
 def lowest_loss_index(maps: Sequence[Any]) -> Any:
@@ -74,5 +78,9 @@ def lowest_loss_index(maps: Sequence[Any]) -> Any:
     filled = np.where(np.isnan(stack), np.inf, stack)
     idx = np.argmin(filled, axis=0).astype(np.int16)
     idx[allnan] = -1
-    return _wrap(idx, first, "lowest_loss_index",
-                 {"long_name": "index of the map with the least loss", "nodata": -1})
+    return _wrap(
+        idx,
+        first,
+        "lowest_loss_index",
+        {"long_name": "index of the map with the least loss", "nodata": -1},
+    )

@@ -20,7 +20,9 @@ from yalu.errors import ParameterError
 __all__ = ["connect", "split_tiles", "tile_map"]
 
 
-def split_tiles(spec: TileSpec, tile_rows: int = 512, tile_cols: int = 512) -> list[tuple[int, int, TileSpec]]:
+def split_tiles(
+    spec: TileSpec, tile_rows: int = 512, tile_cols: int = 512
+) -> list[tuple[int, int, TileSpec]]:
     """Cut ``spec.grid`` into tiles; return ``(row0, col0, tile_spec)`` for each."""
     for name, v in (("tile_rows", tile_rows), ("tile_cols", tile_cols)):
         if int(v) != v or v < 1:
@@ -83,7 +85,9 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - optional extra
-        raise ImportError("distributed runs need dask.distributed: pip install 'yalu[dask]'") from exc
+        raise ImportError(
+            "distributed runs need dask.distributed: pip install 'yalu[dask]'"
+        ) from exc
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="20s")
@@ -99,6 +103,10 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
     assert workers is not None
     if int(workers) != workers or not 1 <= workers <= 1024:
         raise ParameterError("workers", workers, "an integer from 1 to 1024")
-    with LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client

@@ -68,6 +68,7 @@ import contextlib
 import dataclasses
 import enum
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -75,7 +76,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from yalu.errors import ParameterError, check_range, parse_choice
+from yalu.errors import ParameterError, YaluWarning, check_range, parse_choice
 from yalu.geodesy.grid import Grid, grid_around, metres_per_degree
 
 __all__ = [
@@ -300,8 +301,8 @@ class TileSpec:
 def numba_threads(n: int | None) -> Iterator[None]:
     """Run the enclosed numba kernels on ``n`` threads (None: numba's setting, all cores).
 
-    ``n`` above the number numba started with is reduced to it; the previous setting is
-    restored on exit.
+    ``n`` above the number numba started with is reduced to it, with a
+    :class:`~yalu.errors.YaluWarning` saying so; the previous setting is restored on exit.
 
     Raises
     ------
@@ -314,7 +315,15 @@ def numba_threads(n: int | None) -> Iterator[None]:
     n_max = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     if int(n) != n or n < 1:
         raise ParameterError("threads", n, f"an integer from 1 to {n_max}")
-    n = min(int(n), n_max)
+    if n > n_max:
+        # stated, not silent: more threads than cores would only add overhead
+        warnings.warn(
+            f"threads = {n}: this machine runs {n_max} threads at most; using {n_max}",
+            YaluWarning,
+            stacklevel=3,
+        )
+        n = n_max
+    n = int(n)
     old = numba.get_num_threads()
     numba.set_num_threads(n)
     try:
@@ -416,8 +425,7 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
     parse_choice(Direction, spec.direction, "direction")
     g = spec.grid
     if model is PropagationModel.P1812:
-        return _exact(spec, _elevation(spec), _p1812_vector(spec)[None, :], progress,
-                      p1812=True)[0]
+        return _exact(spec, _elevation(spec), _p1812_vector(spec)[None, :], progress, p1812=True)[0]
     if model is not PropagationModel.ITM:
         return _distance_model(spec, model)
     p = _itm_vector(spec)
@@ -437,9 +445,11 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
         sub = dataclasses.replace(spec, grid=g.subgrid(r0, c0, r1 - r0, c1 - c0))
         sub_prog = None
         if progress is not None:
+
             def sub_prog(done: int, total: int, q: int = q) -> None:
                 # monotone over the four quadrants, in thousandths
                 progress(int(250 * q + 250 * done / max(total, 1)), 1000)
+
         out[r0:r1, c0:c1] = _fast(sub, elev, p, sub_prog)
     return out
 
@@ -474,14 +484,10 @@ def _check_jobs(jobs: Any) -> list[tuple[float, str]]:
 
 def _job_specs(spec: TileSpec, jobs: Any) -> list[TileSpec]:
     """One spec per (frequency_mhz, direction) job."""
-    return [
-        dataclasses.replace(spec, frequency_mhz=f, direction=d) for f, d in _check_jobs(jobs)
-    ]
+    return [dataclasses.replace(spec, frequency_mhz=f, direction=d) for f, d in _check_jobs(jobs)]
 
 
-def tile_job_multi(
-    spec: TileSpec, jobs: Any, progress: ProgressFn | None = None
-) -> np.ndarray:
+def tile_job_multi(spec: TileSpec, jobs: Any, progress: ProgressFn | None = None) -> np.ndarray:
     """Loss [dB] at every node of ``spec.grid`` for several (frequency, direction) jobs at once.
 
     Parameters
@@ -520,8 +526,10 @@ def tile_job_multi(
     for i, s in enumerate(specs):
         sub_prog = None
         if progress is not None:
+
             def sub_prog(done: int, total: int, i: int = i) -> None:
                 progress(int(1000 * i + 1000 * done / max(total, 1)), 1000 * len(specs))
+
         out[i] = tile_job(s, sub_prog)
     return out
 
@@ -599,8 +607,13 @@ def _distance_model(spec: TileSpec, model: PropagationModel) -> np.ndarray:
 
 
 def _exact_at(
-    spec: TileSpec, elev: np.ndarray, jobs: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-    pyproj: bool = True, p1812: bool = False,
+    spec: TileSpec,
+    elev: np.ndarray,
+    jobs: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    pyproj: bool = True,
+    p1812: bool = False,
 ) -> np.ndarray:
     """Exact-mode loss at nodes for every job (row of ``jobs``, a parameter vector), float64,
     shape ``(n_jobs,) + lat.shape``, NaN beyond the radius (``pyproj``: see
@@ -655,7 +668,9 @@ def fast_layout(spec: TileSpec) -> dict[str, Any]:
     m_lat, m_lon = metres_per_degree(spec.site_lat_deg)
     # arc_px terrain spacings, or one output-grid spacing on grids coarser than that
     px = min(spec.terrain_dlat_deg * m_lat, spec.terrain_dlon_deg * m_lon)
-    arc = max(spec.fast.arc_px * px, 0.5 * min(spec.grid.dlat_deg * m_lat, spec.grid.dlon_deg * m_lon))
+    arc = max(
+        spec.fast.arc_px * px, 0.5 * min(spec.grid.dlat_deg * m_lat, spec.grid.dlon_deg * m_lon)
+    )
     r_fake = _fake_radius(spec.site_lat_deg)
     step_fake = spec.step_m
     n_s = int(math.ceil(spec.radius_m * 1.01 / step_fake)) + 2
@@ -830,7 +845,9 @@ def warm_up(mode: MapMode | str = MapMode.FAST, elevation_dtype: Any = np.float6
 # public entry
 
 
-def _box_for(terrain: Any, lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
+def _box_for(
+    terrain: Any, lat: float, lon: float, radius_m: float
+) -> tuple[float, float, float, float]:
     """(south, west, north, east) holding every geodesic from the site to the circle, plus margin,
     clipped to the terrain."""
     margin_m = 2000.0 + 0.01 * radius_m
@@ -840,7 +857,12 @@ def _box_for(terrain: Any, lat: float, lon: float, radius_m: float) -> tuple[flo
     _, m_lon = metres_per_degree(far)
     half_lon = (radius_m + margin_m) / m_lon
     s, w, n, e = terrain.bounds
-    box = (max(s, lat - half_lat), max(w, lon - half_lon), min(n, lat + half_lat), min(e, lon + half_lon))
+    box = (
+        max(s, lat - half_lat),
+        max(w, lon - half_lon),
+        min(n, lat + half_lat),
+        min(e, lon + half_lon),
+    )
     if box[0] > box[2] or box[1] > box[3] or not (s <= lat <= n and w <= lon <= e):
         raise ParameterError("site", (lat, lon), f"inside the terrain ({s}, {w}, {n}, {e})")
     return box
@@ -996,9 +1018,11 @@ def make_tile_spec(
         fast=fast,
         direction=direction_e.value,
         p1812=p1812,
-        clutter_m=(_window_clutter_m(landcover, geo, elev.shape, p1812.clutter_height_m)
-                   if landcover is not None and model_e is PropagationModel.P1812
-                   else np.zeros((0, 0))),
+        clutter_m=(
+            _window_clutter_m(landcover, geo, elev.shape, p1812.clutter_height_m)
+            if landcover is not None and model_e is PropagationModel.P1812
+            else np.zeros((0, 0))
+        ),
     )
 
 
@@ -1019,8 +1043,15 @@ def _window_clutter_m(
 
 
 def coerce_itm_options(
-    climate: Any, n0: Any, polarization: Any, epsilon: Any, sigma: Any, mdvar: Any,
-    time_pct: Any, location_pct: Any, situation_pct: Any,
+    climate: Any,
+    n0: Any,
+    polarization: Any,
+    epsilon: Any,
+    sigma: Any,
+    mdvar: Any,
+    time_pct: Any,
+    location_pct: Any,
+    situation_pct: Any,
 ) -> ITMOptions:
     """:class:`ITMOptions` from enum members, values or names (see
     :func:`yalu.propagation.itm.coerce_options`)."""
@@ -1238,8 +1269,11 @@ def path_loss_maps(
     g = spec.grid
     return [
         xr.DataArray(
-            data[i], dims=("lat", "lon"), coords={"lat": g.lats(), "lon": g.lons()},
-            name="path_loss_db", attrs=map_attrs(s, terrain),
+            data[i],
+            dims=("lat", "lon"),
+            coords={"lat": g.lats(), "lon": g.lons()},
+            name="path_loss_db",
+            attrs=map_attrs(s, terrain),
         )  # fmt: skip
         for i, s in enumerate(specs)
     ]
@@ -1290,7 +1324,9 @@ def path_loss_at_points(
     la = np.asarray(lat_deg, dtype=np.float64)
     lo = np.asarray(lon_deg, dtype=np.float64)
     if la.shape != lo.shape:
-        raise ParameterError("lon_deg", f"array of shape {lo.shape}", f"the shape of lat_deg {la.shape}")
+        raise ParameterError(
+            "lon_deg", f"array of shape {lo.shape}", f"the shape of lat_deg {la.shape}"
+        )
     if la.size and not (np.isfinite(la).all() and np.isfinite(lo).all()):
         raise ParameterError("lat_deg/lon_deg", "non-finite values", "finite degrees")
     model_e = parse_choice(PropagationModel, model, "model")

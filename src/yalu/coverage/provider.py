@@ -9,10 +9,11 @@ the radio layers of several variants share them.
 
 Maps are pure functions of their :class:`~yalu.coverage.TileSpec` (:func:`~yalu.coverage.tile_job`),
 so :meth:`EnginePathLoss.prefetch` can compute them on a Dask cluster (``client``): the terrain
-window is read here, and the result is bit-identical to the local run. :meth:`~EnginePathLoss.prefetch`
-computes the maps of one antenna (position and height) on one grid together, locally or as one
-task (:func:`~yalu.coverage.tile_job_multi`): one terrain window, and in exact mode one profile
-per node and one ITM geometry per direction for all their frequencies.
+window is read here, and the result is bit-identical to the local run.
+:meth:`~EnginePathLoss.prefetch` computes the maps of one antenna (position and height) on one
+grid together, locally or as one task (:func:`~yalu.coverage.tile_job_multi`): one terrain
+window, and in exact mode one profile per node and one ITM geometry per direction for all their
+frequencies.
 
 Losses at scattered points (:meth:`EnginePathLoss.points_loss_db`, the population's sample points)
 are exact mode's computation at each point, whatever the map mode: each point has its own
@@ -53,9 +54,7 @@ __all__ = ["EnginePathLoss", "MapRequest"]
 MapRequest = tuple[Antenna, float, str, float]
 
 
-def _tile_jobs_on(
-    spec: TileSpec, jobs: list[tuple[float, str]], threads: int | None
-) -> np.ndarray:
+def _tile_jobs_on(spec: TileSpec, jobs: list[tuple[float, str]], threads: int | None) -> np.ndarray:
     """:func:`tile_job_multi` on ``threads`` numba threads (the task a Dask worker runs)."""
     with numba_threads(threads):
         return tile_job_multi(spec, jobs)
@@ -275,9 +274,15 @@ class EnginePathLoss:
             return self._place(key, box, tile_job(spec))
 
     def grid_loss_db(
-        self, antenna: Antenna, frequency_mhz: float, direction: str, grid: Grid, node_height_m: float
+        self,
+        antenna: Antenna,
+        frequency_mhz: float,
+        direction: str,
+        grid: Grid,
+        node_height_m: float,
     ) -> np.ndarray:
-        """Loss [dB] between ``antenna`` and every node of ``grid`` (float32, NaN beyond the radius).
+        """Loss [dB] between ``antenna`` and every node of ``grid`` (float32, NaN beyond the
+        radius).
 
         ``direction="forward"``: the antenna is ITM's transmitter; ``"reverse"``: every node is.
         """
@@ -345,8 +350,11 @@ class EnginePathLoss:
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # outside Hata's 1-20 km on purpose, as maps
-                value = float(hata_loss_db(max(d, step), frequency_mhz, tx.height_m, rx.height_m,
-                                           self.hata_environment))
+                value = float(
+                    hata_loss_db(
+                        max(d, step), frequency_mhz, tx.height_m, rx.height_m, self.hata_environment
+                    )
+                )
         elif self.model is PropagationModel.P1812:
             value = self._p1812_point(tx, rx, d, step, frequency_mhz)
         else:
@@ -358,8 +366,14 @@ class EnginePathLoss:
             else:
                 p = profile(self.terrain, (tx.lat_deg, tx.lon_deg), (rx.lat_deg, rx.lon_deg), step)
                 elev, step_used = p.elevation_m, p.step_m
-            res = itm.p2p(elev, step_used, tx.height_m, rx.height_m, frequency_mhz,
-                          **dataclasses.asdict(self.itm))
+            res = itm.p2p(
+                elev,
+                step_used,
+                tx.height_m,
+                rx.height_m,
+                frequency_mhz,
+                **dataclasses.asdict(self.itm),
+            )
             value = float(res.loss_db)
         if not math.isfinite(value):
             value = math.inf

@@ -106,9 +106,7 @@ class Grid:
         )
 
     @classmethod
-    def from_transform(
-        cls, transform: tuple[float, ...] | object, shape: tuple[int, int]
-    ) -> Grid:
+    def from_transform(cls, transform: tuple[float, ...] | object, shape: tuple[int, int]) -> Grid:
         """Inverse of :attr:`transform` for a north-up raster of ``shape`` (rows, cols)."""
         t: tuple[float, ...] = tuple(transform)  # type: ignore[arg-type]
         a, b, c, d, e, f = (float(x) for x in t[:6])

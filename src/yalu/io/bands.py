@@ -41,7 +41,9 @@ def threshold_bands(
         Band index -> (label, colour), for :func:`yalu.io.maps.plot_map`.
     """
     thr = [float(t) for t in thresholds]
-    if not 1 <= len(thr) <= len(_COLOURS) or any(b <= a for a, b in zip(thr, thr[1:], strict=False)):
+    if not 1 <= len(thr) <= len(_COLOURS) or any(
+        b <= a for a, b in zip(thr, thr[1:], strict=False)
+    ):
         raise ParameterError("thresholds", ",".join(f"{t:g}" for t in thr),
                              f"1 to {len(_COLOURS)} strictly increasing numbers")  # fmt: skip
     v = np.asarray(values, dtype=float)

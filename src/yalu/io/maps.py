@@ -129,7 +129,8 @@ def _figure(extent: Extent, width_px: int) -> tuple[Any, Any]:
 
 
 def _continuous(fig: Any, ax: Any, arr: np.ndarray, extent: Extent, units: str | None,
-                cmap: str, vmin: float | None, vmax: float | None) -> None:  # fmt: skip
+                cmap: str, vmin: float | None, vmax: float | None,
+                thresholds: Sequence[tuple[float, str]] | None = None) -> None:  # fmt: skip
     vals = np.asarray(arr, dtype=float)
     finite = vals[np.isfinite(vals)]
     lo = vmin if vmin is not None else (float(np.percentile(finite, 2)) if finite.size else 0.0)
@@ -141,6 +142,19 @@ def _continuous(fig: Any, ax: Any, arr: np.ndarray, extent: Extent, units: str |
     cb = fig.colorbar(im, ax=ax, shrink=0.7)
     if units:
         cb.set_label(units)
+    _threshold_marks(cb, lo, hi, thresholds)
+
+
+def _threshold_marks(cb: Any, lo: float, hi: float,
+                     thresholds: Sequence[tuple[float, str]] | None) -> None:  # fmt: skip
+    """Service thresholds as lines across the colour bar, labelled beside it."""
+    shown = [(v, label) for v, label in thresholds or () if lo <= v <= hi]
+    for v, _label in shown:
+        cb.ax.axhline(v, color="k", lw=1.0)
+    if shown:
+        text = "thresholds (lines):\n" + "\n".join(f"{v:g} {label}" for v, label in shown)
+        cb.ax.text(0.0, -0.04, text, transform=cb.ax.transAxes, ha="left", va="top",
+                   fontsize=LEGEND_SIZE - 2)  # fmt: skip
 
 
 def _categories(ax: Any, arr: np.ndarray, extent: Extent,
@@ -170,19 +184,47 @@ def _indexed(ax: Any, arr: np.ndarray, extent: Extent, labels: Sequence[str]) ->
         np.mod(vals, 20), cmap=cmap, vmin=-0.5, vmax=19.5, extent=extent,
         interpolation="nearest", origin="upper", aspect=ax.get_aspect(), zorder=1,
     )  # fmt: skip
-    present = np.unique(vals[np.isfinite(vals)]).astype(int)
-    handles = [Patch(facecolor=cmap(int(i) % 20), edgecolor="#999999",
-                     label=str(labels[i]) if i < len(labels) else str(i))
-               for i in present[:20]]  # fmt: skip
-    if present.size > 20:
+    fin = np.isfinite(vals)
+    present, counts = np.unique(vals[fin].astype(int), return_counts=True)
+    name = lambda i: str(labels[i]) if i < len(labels) else str(i)  # noqa: E731
+    # colours repeat every 20: the legend names the 12 largest areas, the map names them all
+    top = present[np.argsort(-counts, kind="stable")][:12]
+    handles = [Patch(facecolor=cmap(int(i) % 20), edgecolor="#999999", label=name(int(i)))
+               for i in sorted(top)]  # fmt: skip
+    if present.size > len(top):
         handles.append(Patch(facecolor="none", edgecolor="none",
-                             label=f"+{present.size - 20} more (colours repeat)"))  # fmt: skip
+                             label=f"+{present.size - len(top)} more, named on the map "
+                                   "(colours repeat every 20)"))  # fmt: skip
+    if present.size > 1:
+        left, right, bottom, top_ = extent
+        nr, nc = vals.shape
+        rows, cols = np.nonzero(fin)
+        min_nodes = max(4, int(0.002 * fin.sum()))
+        for i, c in zip(present, counts, strict=True):
+            if c < min_nodes:
+                continue
+            sel = vals[rows, cols] == i
+            r, k = float(np.median(rows[sel])), float(np.median(cols[sel]))
+            x = left + (k + 0.5) * (right - left) / nc
+            y = top_ - (r + 0.5) * (top_ - bottom) / nr
+            ax.text(x, y, name(int(i)).split("/")[0], fontsize=LEGEND_SIZE - 2, ha="center",
+                    va="center", zorder=5, color="#111111",
+                    bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none",
+                          "pad": 0.5})  # fmt: skip
     return handles
 
 
 def _overlays(ax: Any, overlays: Mapping[str, Any] | None) -> None:
     if not overlays:
         return
+    for name, rings, lon, lat in overlays.get("provinces", []):
+        for r in rings:
+            ax.plot(r[:, 0], r[:, 1], color="#9a9a9a", lw=0.5, zorder=2)
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        if name and x0 <= lon <= x1 and y0 <= lat <= y1:
+            ax.text(lon, lat, name, fontsize=LEGEND_SIZE - 1, color="#666666", style="italic",
+                    ha="center", va="center", zorder=3)  # fmt: skip
     for line in overlays.get("border", []):
         ax.plot(line[:, 0], line[:, 1], **BORDER)
     area = overlays.get("area_mask")
@@ -203,10 +245,14 @@ def _overlays(ax: Any, overlays: Mapping[str, Any] | None) -> None:
     towns = overlays.get("towns") or []
     if towns:
         ax.scatter([t[1] for t in towns], [t[0] for t in towns], label="settlements", **TOWN)
+        for t in towns:
+            if len(t) > 2 and t[2]:
+                ax.annotate(str(t[2]), (t[1], t[0]), xytext=(3, 2), textcoords="offset points",
+                            fontsize=LEGEND_SIZE - 2, zorder=8, color="#222222")  # fmt: skip
     zones = overlays.get("zones") or []
     if zones:
         ax.scatter([z[1] for z in zones], [z[0] for z in zones],
-                   label="restricted zones (300 m, not to scale)", **ZONE)  # fmt: skip
+                   label="restricted zones (markers, not to scale)", **ZONE)  # fmt: skip
 
 
 def _scale_bar(ax: Any, extent: Extent) -> None:
@@ -380,6 +426,8 @@ def write_layer_png(
     note: str = "",
     cmap: str = CMAP,
     overwrite: bool = False,
+    thresholds: Sequence[tuple[float, str]] | None = None,
+    categories: Mapping[int, tuple[str, str]] | None = None,
 ) -> Path:
     """Continuous (colour bar) or categorical map of one layer on a grid; NaN left blank.
 
@@ -398,6 +446,10 @@ def write_layer_png(
         20, and the legend names the first 20 categories present.
     cmap : str
         Colour map of continuous layers.
+    thresholds : sequence of (value, label), optional
+        Values marked across the colour bar (service thresholds).
+    categories : mapping value -> (label, colour), optional
+        Fixed categories (legend entries only for values present; other values transparent).
 
     Returns
     -------
@@ -408,10 +460,14 @@ def write_layer_png(
     extent = _grid_extent(grid)
     fig, ax = _figure(extent, width_px)
     handles: list[Any] = []
-    if categorical_labels is not None:
+    if categories is not None:
+        present = set(np.unique(arr[np.isfinite(arr.astype(float))]).astype(int).tolist())
+        shown = {k: v for k, v in categories.items() if k in present}
+        handles = _categories(ax, arr, extent, shown) if shown else []
+    elif categorical_labels is not None:
         handles = _indexed(ax, arr, extent, categorical_labels)
     else:
-        _continuous(fig, ax, arr, extent, units, cmap, vmin, vmax)
+        _continuous(fig, ax, arr, extent, units, cmap, vmin, vmax, thresholds)
     _overlays(ax, overlays)
     _scale_bar(ax, extent)
     _finish(ax, handles, title, note)

@@ -9,14 +9,17 @@ renamed into place when complete (:func:`yalu.io.atomic.atomic_output`).
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from yalu.errors import InputError, ParameterError
+from yalu.errors import InputError, OutputError, ParameterError
 from yalu.io.atomic import atomic_output
 
 __all__ = ["write_geotiff", "read_geotiff"]
@@ -47,6 +50,7 @@ def write_geotiff(
     overwrite: bool = False,
     dtype: Any = None,
     description: str | None = None,
+    colormap: dict[int, tuple[int, int, int, int]] | None = None,
 ) -> Path:
     """Write one band as a tiled, deflate-compressed GeoTIFF, atomically.
 
@@ -71,6 +75,8 @@ def write_geotiff(
         Default float32 for floating data, the data's own type otherwise.
     description : str, optional
         Band description (default the DataArray's name).
+    colormap : dict value -> (r, g, b, a), optional
+        A colour table (GeoTIFF palette; 8- and 16-bit unsigned bands only).
 
     Returns
     -------
@@ -99,7 +105,9 @@ def write_geotiff(
     if dtype == np.bool_:
         dtype = np.dtype(np.uint8)
     out = arr.astype(dtype, copy=False)
-    all_tags = {k: _tag_value(v) for k, v in attrs.items() if k not in ("transform", "crs", "nodata")}
+    all_tags = {
+        k: _tag_value(v) for k, v in attrs.items() if k not in ("transform", "crs", "nodata")
+    }
     for k, v in (tags or {}).items():
         all_tags[str(k)] = _tag_value(v)
     h, w = out.shape
@@ -125,8 +133,26 @@ def write_geotiff(
         if not (math.isnan(nd) and not np.issubdtype(dtype, np.floating)):
             profile["nodata"] = nd
     name = description or getattr(data, "name", None)
-    with atomic_output(path, overwrite=overwrite) as tmp, rasterio.Env(GDAL_CACHEMAX=_CACHE_MB):
+
+    def verify(tmp: Path) -> None:
+        _read_back(tmp, out, Path(path))
+
+    with (
+        atomic_output(path, overwrite=overwrite, verify=verify) as tmp,
+        rasterio.Env(GDAL_CACHEMAX=_CACHE_MB),
+        _gdal_errors_raise(Path(path)),
+    ):
+        if colormap is not None:
+            if dtype not in (np.dtype(np.uint8), np.dtype(np.uint16)):
+                raise ParameterError(
+                    "colormap", f"for a {dtype.name} band", "a uint8 or uint16 band"
+                )
+            profile["photometric"] = "palette"
         with rasterio.open(tmp, "w", **profile) as ds:
+            if colormap is not None:
+                ds.write_colormap(
+                    1, {int(k): tuple(int(c) for c in v) for k, v in colormap.items()}
+                )
             # row bands of whole blocks: GDAL compresses and flushes as it goes
             step = _BLOCK * 8
             for r0 in range(0, h, step):
@@ -137,6 +163,62 @@ def write_geotiff(
             if name:
                 ds.set_band_description(1, str(name))
     return Path(path)
+
+
+class _ErrorLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _gdal_errors_raise(final: Path) -> Iterator[None]:
+    """Turn GDAL/libtiff errors that rasterio only logs (a failed block write) into an error."""
+    log = logging.getLogger("rasterio")
+    handler = _ErrorLog()
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+    if handler.messages:
+        raise OutputError(f"cannot write {final}: GDAL: {handler.messages[0].strip()}")
+
+
+def _read_back(tmp: Path, expected: np.ndarray, final: Path) -> None:
+    """Reopen the written file and compare every value with what was meant to be written."""
+    import rasterio
+    from rasterio.errors import RasterioError
+    from rasterio.windows import Window
+
+    h, w = expected.shape
+    try:
+        with _gdal_errors_raise(final), rasterio.open(tmp) as ds:
+            if (ds.height, ds.width) != (h, w):
+                raise OutputError(f"cannot write {final}: read back {ds.height}x{ds.width}")
+            step = _BLOCK * 8
+            for r0 in range(0, h, step):
+                r1 = min(h, r0 + step)
+                got = ds.read(1, window=Window(0, r0, w, r1 - r0))
+                if not np.array_equal(got, expected[r0:r1], equal_nan=got.dtype.kind == "f"):
+                    raise OutputError(
+                        f"cannot write {final}: the file read back differs from the data "
+                        f"(rows {r0}-{r1 - 1}); nothing was replaced"
+                    )
+    except RasterioError as exc:
+        import shutil
+
+        hint = ""
+        if shutil.disk_usage(tmp.parent).free < 2**20:
+            hint = "No space left on device: "
+        why = str(exc).replace(str(tmp), str(final)).replace(tmp.name, final.name)
+        raise OutputError(
+            f"cannot write {final}: {hint}the written file does not read back ({why}); "
+            "nothing was replaced"
+        ) from None
 
 
 def read_geotiff(path: str | os.PathLike[str]) -> Any:

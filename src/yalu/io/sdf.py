@@ -35,7 +35,8 @@ def write_sdf(
     """Write SPLAT! SDF tiles covering ``bbox`` into a new directory ``out_dir``.
 
     Every SDF node is sampled from ``terrain`` (bilinear between the terrain's native nodes, as
-    :meth:`Terrain.elevation_m`) and rounded to whole metres. The directory appears only when every tile is complete.
+    :meth:`Terrain.elevation_m`) and rounded to whole metres. The directory appears only when
+    every tile is complete.
 
     Parameters
     ----------

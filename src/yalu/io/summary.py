@@ -45,12 +45,30 @@ from typing import Any
 
 from yalu.io.atomic import atomic_output
 
-__all__ = ["SCHEMA", "make_summary", "read_summary", "round_floats", "summary_text", "write_summary"]
+__all__ = [
+    "SCHEMA",
+    "make_summary",
+    "read_summary",
+    "round_floats",
+    "summary_text",
+    "write_summary",
+]
 
 SCHEMA = "yalu.summary/1"
 _SETTLEMENT_KEYS = (
-    "geonameid", "name", "country", "province", "population", "service_level", "best_site",
-    "lat_deg", "lon_deg", "duplicate_of", "section_of", "people_within_reach", "admin1_code",
+    "geonameid",
+    "name",
+    "country",
+    "province",
+    "population",
+    "service_level",
+    "best_site",
+    "lat_deg",
+    "lon_deg",
+    "duplicate_of",
+    "section_of",
+    "people_within_reach",
+    "admin1_code",
 )
 
 
@@ -109,17 +127,17 @@ def make_summary(
             "description": v.get("description", ""),
             "settings": v.get("settings", {}),
             "sanity": v.get("sanity", {}),
-            "service_by_settlement": {
-                str(s["geonameid"]): s["service_level"] for s in settlements
-            },
+            "service_by_settlement": {str(s["geonameid"]): s["service_level"] for s in settlements},
             **reach,
-            **{k: x for k, x in v.items() if k not in ("description", "settings", "sanity", "reach")},
+            **{
+                k: x
+                for k, x in v.items()
+                if k not in ("description", "settings", "sanity", "reach")
+            },
         }
         out_variants[name] = entry
     prim = variants[primary]["reach"]
-    settlements = [
-        {k: s.get(k) for k in _SETTLEMENT_KEYS} for s in prim.get("settlements", [])
-    ]
+    settlements = [{k: s.get(k) for k in _SETTLEMENT_KEYS} for s in prim.get("settlements", [])]
     settlements.sort(key=lambda s: (-int(s["population"] or 0), int(s["geonameid"])))
     summary = {
         "schema": SCHEMA,
@@ -145,7 +163,9 @@ def summary_text(summary: Mapping[str, Any]) -> str:
     return json.dumps(summary, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_summary(path: str | os.PathLike[str], summary: Mapping[str, Any], overwrite: bool = False) -> Path:
+def write_summary(
+    path: str | os.PathLike[str], summary: Mapping[str, Any], overwrite: bool = False
+) -> Path:
     """Write ``summary.json`` atomically."""
     with atomic_output(path, overwrite=overwrite) as tmp:
         tmp.write_text(summary_text(summary), encoding="utf-8")

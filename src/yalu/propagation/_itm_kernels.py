@@ -626,7 +626,9 @@ def terrain_delta_h(
 @njit(cache=True)
 def _horizon_from_height(h_e_m: float, a_e_m: float, delta_h_m: float) -> float:
     """Horizon distance over irregular terrain [Alg, Eq 3.3]: d_Ls exp(-0.07 sqrt(dh / he))."""
-    return math.sqrt(2.0 * h_e_m * a_e_m) * math.exp(-0.07 * math.sqrt(delta_h_m / _cmax(h_e_m, 5.0)))
+    return math.sqrt(2.0 * h_e_m * a_e_m) * math.exp(
+        -0.07 * math.sqrt(delta_h_m / _cmax(h_e_m, 5.0))
+    )
 
 
 @njit(cache=True)
@@ -659,23 +661,9 @@ def profile_geometry(
     e_rx = elev[i0 + n_intervals]
     if d_hzn_tx + d_hzn_rx > 1.5 * d_m:
         fit_tx, fit_rx = least_squares_line(elev, i0, n_intervals, step_m, x_start, x_end)
-        h_e_tx = h_tx_m + _c_fdim(e_tx, fit_tx)
-        h_e_rx = h_rx_m + _c_fdim(e_rx, fit_rx)
-        d_hzn_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
-        d_hzn_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
-        d_sum = d_hzn_tx + d_hzn_rx
-        if d_sum <= d_m:
-            # stretch heights so that the horizons just reach each other
-            ratio = d_m / d_sum
-            q = ratio * ratio
-            h_e_tx = h_e_tx * q
-            d_hzn_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
-            h_e_rx = h_e_rx * q
-            d_hzn_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
-        d_ls = math.sqrt(2.0 * h_e_tx * a_e)
-        theta_tx = (0.65 * delta_h * (d_ls / d_hzn_tx - 1.0) - 2.0 * h_e_tx) / d_ls
-        d_ls = math.sqrt(2.0 * h_e_rx * a_e)
-        theta_rx = (0.65 * delta_h * (d_ls / d_hzn_rx - 1.0) - 2.0 * h_e_rx) / d_ls
+        h_e_tx, h_e_rx, d_hzn_tx, d_hzn_rx, theta_tx, theta_rx = smooth_horizons(
+            h_tx_m + _c_fdim(e_tx, fit_tx), h_rx_m + _c_fdim(e_rx, fit_rx), d_m, a_e, delta_h
+        )
     else:
         fit_tx, _unused = least_squares_line(elev, i0, n_intervals, step_m, x_start, 0.9 * d_hzn_tx)
         h_e_tx = h_tx_m + _c_fdim(e_tx, fit_tx)
@@ -684,6 +672,35 @@ def profile_geometry(
         )
         h_e_rx = h_rx_m + _c_fdim(e_rx, fit_rx)
     return theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h
+
+
+@njit(cache=True)
+def smooth_horizons(
+    h_e_tx: float, h_e_rx: float, d_m: float, a_e: float, delta_h: float
+) -> tuple[float, float, float, float, float, float]:
+    """QuickPfl for a path whose terrain horizons lie beyond 1.5 d: horizons, heights and angles
+    from the effective heights over a smooth earth [Alg, Sec 3; ITM v1.4 QuickPfl].
+
+    Horizon distances follow from the effective heights (:func:`_horizon_from_height`); when they
+    do not reach each other both heights are stretched by ``(d / (d1 + d2))**2``. Returns
+    ``(h_e_tx, h_e_rx, d_hzn_tx, d_hzn_rx, theta_tx, theta_rx)``.
+    """
+    d_hzn_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
+    d_hzn_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
+    d_sum = d_hzn_tx + d_hzn_rx
+    if d_sum <= d_m:
+        # stretch heights so that the horizons just reach each other
+        ratio = d_m / d_sum
+        q = ratio * ratio
+        h_e_tx = h_e_tx * q
+        d_hzn_tx = _horizon_from_height(h_e_tx, a_e, delta_h)
+        h_e_rx = h_e_rx * q
+        d_hzn_rx = _horizon_from_height(h_e_rx, a_e, delta_h)
+    d_ls = math.sqrt(2.0 * h_e_tx * a_e)
+    theta_tx = (0.65 * delta_h * (d_ls / d_hzn_tx - 1.0) - 2.0 * h_e_tx) / d_ls
+    d_ls = math.sqrt(2.0 * h_e_rx * a_e)
+    theta_rx = (0.65 * delta_h * (d_ls / d_hzn_rx - 1.0) - 2.0 * h_e_rx) / d_ls
+    return h_e_tx, h_e_rx, d_hzn_tx, d_hzn_rx, theta_tx, theta_rx
 
 
 @njit(cache=True)
@@ -930,7 +947,9 @@ def _scatter_db(
             * math.exp(-(_cmin(1.7, h_cross / 8.0e3) ** 6.0))
         )
         h00 = (_h0_db(r1, eta_s) + _h0_db(r2, eta_s)) / 2
-        dh0 = _cmin(h00, 6.0 * (0.6 - math.log10(_cmax(eta_s, 1.0))) * math.log10(s) * math.log10(q))
+        dh0 = _cmin(
+            h00, 6.0 * (0.6 - math.log10(_cmax(eta_s, 1.0))) * math.log10(s) * math.log10(q)
+        )
         h0 = _cmax(h00 + dh0, 0.0)
         if eta_s < 1.0:
             h0 = eta_s * h0 + (1.0 - eta_s) * 10 * math.log10(
@@ -1126,7 +1145,10 @@ def _std_normal_deviate(q: float) -> float:
 
 @njit(cache=True, inline="always")
 def _climate_curve(c: np.ndarray, row: int, d_e_m: float) -> float:
-    """(c1 + c2 / (1 + ((d_e - x2) / x3)^2)) (d_e / x1)^2 / (1 + (d_e / x1)^2) [TN101v2, III.69-70]."""
+    """(c1 + c2 / (1 + ((d_e - x2) / x3)^2)) (d_e / x1)^2 / (1 + (d_e / x1)^2)
+
+    [TN101v2, III.69-70].
+    """
     u = (d_e_m - c[row, 3]) / c[row, 4]
     v = d_e_m / c[row, 2]
     return (c[row, 0] + c[row, 1] / (1.0 + u * u)) * (v * v) / (1.0 + (v * v))
@@ -1281,7 +1303,8 @@ def _finish(
 
 @njit(cache=True)
 def profile_ok(elev: np.ndarray, i0: int, n_intervals: int, step_m: float) -> bool:
-    """True when the profile is usable: >= 2 points inside ``elev``, finite step > 0, finite heights."""
+    """True when the profile is usable: >= 2 points inside ``elev``, finite step > 0, finite
+    heights."""
     if n_intervals < 1 or i0 < 0 or i0 + n_intervals >= elev.shape[0]:
         return False
     if not (step_m > 0.0) or not math.isfinite(step_m):

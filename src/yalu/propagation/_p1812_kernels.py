@@ -649,9 +649,7 @@ def p1812_core(
     )  # fmt: skip
     # Eq (60), eta = 2.5, written as a stable log-sum-exp
     big = max(lba, lb0p)
-    lminbap = big + 2.5 * math.log(
-        math.exp((lba - big) / 2.5) + math.exp((lb0p - big) / 2.5)
-    )
+    lminbap = big + 2.5 * math.log(math.exp((lba - big) / 2.5) + math.exp((lb0p - big) / 2.5))
     lbda = lbd
     if lminbap <= lbd:
         lbda = lminbap + (lbd - lminbap) * fk  # Eq (61)

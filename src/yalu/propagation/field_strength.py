@@ -71,8 +71,10 @@ def received_power_dbm(
     """
     check_range("eirp_dbm", eirp_dbm, -100.0, 130.0)
     check_range("rx_gain_dbi", rx_gain_dbi, -50.0, 60.0)
-    out = np.asarray(eirp_dbm, dtype=float) - np.asarray(loss_db, dtype=float) + np.asarray(
-        rx_gain_dbi, dtype=float
+    out = (
+        np.asarray(eirp_dbm, dtype=float)
+        - np.asarray(loss_db, dtype=float)
+        + np.asarray(rx_gain_dbi, dtype=float)
     )
     return float(out) if out.ndim == 0 else out
 

@@ -54,6 +54,7 @@ __all__ = [
     "p2p",
     "p2p_pfl",
     "p2p_batch",
+    "schema_error",
     "area",
     "coerce_options",
     "error_for_code",
@@ -515,8 +516,14 @@ def _p2p_checked(
         "h_rx_m": _real(h_rx_m, "h_rx_m"),
         "frequency_mhz": _real(frequency_mhz, "frequency_mhz"),
         **coerce_options(
-            climate=climate, n0=n0, polarization=polarization, epsilon=epsilon, sigma=sigma,
-            mdvar=mdvar, time_pct=time_pct, location_pct=location_pct,
+            climate=climate,
+            n0=n0,
+            polarization=polarization,
+            epsilon=epsilon,
+            sigma=sigma,
+            mdvar=mdvar,
+            time_pct=time_pct,
+            location_pct=location_pct,
             situation_pct=situation_pct,
         ),
     }
@@ -714,8 +721,14 @@ def area(
         "rx_siting": _int_option(SitingCriteria, rx_siting, "rx_siting", 1020),
         "frequency_mhz": _real(frequency_mhz, "frequency_mhz"),
         **coerce_options(
-            climate=climate, n0=n0, polarization=polarization, epsilon=epsilon, sigma=sigma,
-            mdvar=mdvar, time_pct=time_pct, location_pct=location_pct,
+            climate=climate,
+            n0=n0,
+            polarization=polarization,
+            epsilon=epsilon,
+            sigma=sigma,
+            mdvar=mdvar,
+            time_pct=time_pct,
+            location_pct=location_pct,
             situation_pct=situation_pct,
         ),
     }
@@ -747,36 +760,75 @@ class _BadField(Exception):
         self.code = code
 
 
-def _case_real(case: Mapping[str, Any], key: str, code: int) -> float:
-    v = case.get(key)
+class _SchemaError(Exception):
+    """The case does not follow the schema (a missing field, a wrong type): no ITM code."""
+
+
+_INT_MAX = 2**31 - 1
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
+def _case_number(case: Mapping[str, Any], key: str) -> Any:
+    if key not in case:
+        raise _SchemaError(f"{key}: missing")
+    v = case[key]
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise _BadField(code)
-    return float(v)
+        raise _SchemaError(f"{key} = {_short(v)}: must be a number")
+    return v
+
+
+def _case_real(case: Mapping[str, Any], key: str, code: int) -> float:
+    v = _case_number(case, key)
+    try:
+        return float(v)
+    except OverflowError:  # an integer beyond float range: infinite, refused by ITM's checks
+        return math.inf if v > 0 else -math.inf
 
 
 def _case_int(case: Mapping[str, Any], key: str, code: int) -> int:
-    v = case.get(key)
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise _BadField(code)
+    v = _case_number(case, key)
     if isinstance(v, float) and not (math.isfinite(v) and v == int(v)):
         return -1  # rejected by the kernel with the field's code
+    if not -_INT_MAX <= v <= _INT_MAX:
+        return -1  # beyond any valid value: the field's code, not an overflow in the kernel
     return int(v)
 
 
 def _case_pfl(case: Mapping[str, Any]) -> tuple[np.ndarray, int, float]:
     pfl = case.get("pfl")
-    if not isinstance(pfl, list) or len(pfl) < 4:
+    if not isinstance(pfl, list) or not all(
+        x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for x in pfl
+    ):
+        raise _SchemaError(f"pfl = {_short(pfl)}: must be a list of numbers [n, step_m, z0 ... zn]")
+    if len(pfl) < 4:
         raise _BadField(_k.ERR_PROFILE)
     try:
-        arr = np.array(pfl, dtype=np.float64)
-    except (TypeError, ValueError):
+        arr = np.array([math.nan if x is None else x for x in pfl], dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
         raise _BadField(_k.ERR_PROFILE) from None
     n = arr[0]
     if arr.ndim != 1 or not (math.isfinite(n) and n == int(n) and n >= 1):
         raise _BadField(_k.ERR_PROFILE)
     if arr.shape[0] != int(n) + 3:
         raise _BadField(_k.ERR_PROFILE)
-    return arr, int(n), float(arr[1])
+    step = float(arr[1])
+    if not (math.isfinite(step) and 0 < step < 1e7):
+        raise _BadField(_k.ERR_PROFILE)  # no step, or one no path on earth has
+    return arr, int(n), step
+
+
+def schema_error(message: str) -> dict[str, Any]:
+    """The result of a record that is not a valid case: ``rtn`` None and an ``error`` message.
+
+    A missing field or a wrong type is no ITM condition, so it gets no ITM return code.
+    """
+    out: dict[str, Any] = dict.fromkeys(REFERENCE_KEYS)
+    out["error"] = message
+    return out
 
 
 def _null_case(rtn: int, warnings: int) -> dict[str, Any]:
@@ -811,8 +863,9 @@ def reference_case(case: Mapping[str, Any]) -> dict[str, Any]:
         ``mode``, ``d_km``, ``d_hzn_m`` [m] and ``theta_hzn_rad`` [rad] and ``h_e_m`` [m] as
         (tx, rx) lists, ``delta_h_m`` [m], ``A_ref_db`` and ``A_fs_db`` [dB], ``N_s``
         [N-units]. For an invalid case (``rtn`` >= 1000: the reference's code of the first bad
-        field, 1100 for an unusable profile or a case of neither mode) all but ``rtn`` and
-        ``warnings`` are None.
+        field, 1100 for an unusable profile) all but ``rtn`` and ``warnings`` are None. A case
+        that does not follow the schema (a missing field, a wrong type, neither mode) has every
+        key None and an ``error`` naming the field (:func:`schema_error`).
 
     Examples
     --------
@@ -822,12 +875,12 @@ def reference_case(case: Mapping[str, Any]) -> dict[str, Any]:
     ...     "time_pct": 50.0, "location_pct": 50.0, "situation_pct": 50.0})
     >>> r["rtn"], r["mode"]
     (0, 1)
-    >>> reference_case({"set": "area", "d_km": "far"})["rtn"]
-    1000
+    >>> reference_case({"set": "area", "h_tx_m": "tall"})["error"]  # no ITM condition: no code
+    "h_tx_m = 'tall': must be a number"
     """
     is_p2p = case.get("pfl") is not None
     if not is_p2p and not (case.get("set") == "area" or "d_km" in case):
-        return _null_case(_k.ERR_PROFILE, 0)
+        return schema_error("neither pfl (point-to-point) nor set = 'area' or d_km (area mode)")
     out = np.empty(_k.OUT_LEN)
     try:
         common: list[Any] = [
@@ -860,6 +913,11 @@ def reference_case(case: Mapping[str, Any]) -> dict[str, Any]:
             )
     except _BadField as bad:
         return _null_case(bad.code, 0)
+    except _SchemaError as exc:
+        return schema_error(str(exc))
+    except (ArithmeticError, ValueError, SystemError) as exc:
+        # extreme values the kernel cannot evaluate: this case only, never the batch
+        return schema_error(f"cannot be computed ({type(exc).__name__}: {exc})")
     rtn = int(out[_k.OUT_RTN])
     if rtn >= 1000:
         return _null_case(rtn, int(out[_k.OUT_WARN]))
@@ -884,9 +942,7 @@ _P2P_CORE: Any = _k.p2p_core
 _AREA_CORE: Any = _k.area_core
 
 
-def location_sigma_db(
-    frequency_mhz: Any, delta_h_m: Any, distance_m: Any = None
-) -> np.ndarray:
+def location_sigma_db(frequency_mhz: Any, delta_h_m: Any, distance_m: Any = None) -> np.ndarray:
     """ITM's location variability, the standard deviation sigma_L [dB].
 
     ``sigma_L = 10 k dh(d) / (k dh(d) + 13)`` with the wave number ``k = f / 47.7 MHz`` [1/m]

@@ -4,8 +4,9 @@
 is itself compiled with numba, such as the radial sweeps of the coverage engine, calls these
 kernels directly from its own ``@njit`` functions: they trust their input, never raise and never
 allocate. Their contracts (arguments, the ``out`` slots ``OUT_*``, ``SCRATCH_LEN``, the return
-codes, the geometry slots ``G_*`` of ``p2p_geometry``/``p2p_from_geometry``) are documented in :mod:`yalu.propagation._itm_kernels`, which implements them; everything
-else there is private and may change.
+codes, the geometry slots ``G_*`` of ``p2p_geometry``/``p2p_from_geometry``) are documented in
+:mod:`yalu.propagation._itm_kernels`, which implements them; everything else there is private and
+may change.
 """
 
 from yalu.propagation._itm_kernels import (
@@ -51,6 +52,7 @@ from yalu.propagation._itm_kernels import (
     p2p_geometry,
     profile_geometry,
     reference_attenuation,
+    smooth_horizons,
     surface_refractivity,
     terrain_delta_h,
     validate_inputs,
@@ -100,6 +102,7 @@ __all__ = [
     "p2p_geometry",
     "profile_geometry",
     "reference_attenuation",
+    "smooth_horizons",
     "surface_refractivity",
     "terrain_delta_h",
     "validate_inputs",

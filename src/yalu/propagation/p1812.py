@@ -480,7 +480,7 @@ def _check_each(name: str, arr: np.ndarray, lo: float, hi: float | None,
         if hi is None:
             valid = f"{'>=' if lo_inclusive else '>'} {lo:g}"
         else:
-            valid = (f"{'[' if lo_inclusive else '('}{lo:g}, {hi:g}{']' if hi_inclusive else ')'}")
+            valid = f"{'[' if lo_inclusive else '('}{lo:g}, {hi:g}{']' if hi_inclusive else ')'}"
         raise ParameterError(label, float(arr[k]), valid)
 
 

@@ -161,7 +161,8 @@ class PathReport:
         if f is not None:
             ok = "meets" if f >= FRESNEL_CRITERION else "fails"
             out.append(f"first Fresnel zone: worst clearance {f * 100:.0f} % of its radius "
-                       f"({ok} the {FRESNEL_CRITERION * 100:.0f} % criterion of ITU-R P.530)")  # fmt: skip
+                       f"({ok} the {FRESNEL_CRITERION * 100:.0f} % criterion "
+                       "of ITU-R P.530)")  # fmt: skip
         crit = ("the line of sight" if c.fresnel_m is None
                 else f"{FRESNEL_CRITERION * 100:.0f} % of the first Fresnel zone")  # fmt: skip
         out.append(f"obstacles (terrain peaks inside {crit}): {len(self.obstacles)}")

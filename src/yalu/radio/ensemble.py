@@ -155,6 +155,7 @@ class BudgetEnsemble:
                 jgn = kw["jammer_gain_db"].reshape(m, -1)[:, sel]
                 with np.errstate(invalid="ignore"):
                     jg.append(np.where(np.isfinite(jpl), jgn - jpl + ue, -np.inf))
+
         def cat(xs: list[Any], rows: int) -> Any:
             return np.concatenate(xs, axis=1) if xs else np.zeros((rows, 0))
 
@@ -256,8 +257,14 @@ def shifted_sites(sites: Sequence[Site], offsets: Offsets) -> list[Site]:
     out = []
     for s, d, u in zip(sites, offsets.site_dl_db, offsets.site_ul_db, strict=True):
         assert s.tx_power_dbm is not None
-        out.append(s.model_copy(update={"tx_power_dbm": s.tx_power_dbm + float(d),
-                                        "diversity_gain_db": s.diversity_gain_db + float(u)}))
+        out.append(
+            s.model_copy(
+                update={
+                    "tx_power_dbm": s.tx_power_dbm + float(d),
+                    "diversity_gain_db": s.diversity_gain_db + float(u),
+                }
+            )
+        )
     return out
 
 

@@ -67,7 +67,12 @@ class PathLossProvider(Protocol):
     """What :func:`compute_layers` needs from a propagation engine."""
 
     def grid_loss_db(
-        self, antenna: Antenna, frequency_mhz: float, direction: str, grid: Grid, node_height_m: float
+        self,
+        antenna: Antenna,
+        frequency_mhz: float,
+        direction: str,
+        grid: Grid,
+        node_height_m: float,
     ) -> npt.ArrayLike:
         """Basic transmission loss [dB] between ``antenna`` and every node of ``grid`` (nodes
         ``node_height_m`` above ground), shape ``grid.shape``; NaN where not computed (out of
@@ -84,8 +89,13 @@ class PointsPathLossProvider(PathLossProvider, Protocol):
     needs): the loss between ``antenna`` and each point, on the point's own path."""
 
     def points_loss_db(
-        self, antenna: Antenna, frequency_mhz: float, direction: str, lat_deg: npt.NDArray[Any],
-        lon_deg: npt.NDArray[Any], node_height_m: float,
+        self,
+        antenna: Antenna,
+        frequency_mhz: float,
+        direction: str,
+        lat_deg: npt.NDArray[Any],
+        lon_deg: npt.NDArray[Any],
+        node_height_m: float,
     ) -> npt.ArrayLike:
         """Basic transmission loss [dB] between ``antenna`` and each point (``node_height_m``
         above ground), the points' shape; NaN where not computed (out of range)."""
@@ -107,7 +117,12 @@ class FunctionPathLoss:
     fn: GridLossFn
 
     def grid_loss_db(
-        self, antenna: Antenna, frequency_mhz: float, direction: str, grid: Grid, node_height_m: float
+        self,
+        antenna: Antenna,
+        frequency_mhz: float,
+        direction: str,
+        grid: Grid,
+        node_height_m: float,
     ) -> npt.ArrayLike:
         return self.fn(
             antenna.lat_deg, antenna.lon_deg, antenna.height_m, node_height_m, frequency_mhz, grid
@@ -115,22 +130,41 @@ class FunctionPathLoss:
 
     def point_loss_db(self, tx: Antenna, rx: Antenna, frequency_mhz: float) -> float:
         g = Grid(rx.lat_deg, rx.lon_deg, 1e-4, 1e-4, 1, 1)
-        v = float(np.asarray(self.fn(tx.lat_deg, tx.lon_deg, tx.height_m, rx.height_m,
-                                     frequency_mhz, g), dtype=float).ravel()[0])
+        v = float(
+            np.asarray(
+                self.fn(tx.lat_deg, tx.lon_deg, tx.height_m, rx.height_m, frequency_mhz, g),
+                dtype=float,
+            ).ravel()[0]
+        )
         return v if math.isfinite(v) else math.inf
 
     def points_loss_db(
-        self, antenna: Antenna, frequency_mhz: float, direction: str, lat_deg: npt.NDArray[Any],
-        lon_deg: npt.NDArray[Any], node_height_m: float,
+        self,
+        antenna: Antenna,
+        frequency_mhz: float,
+        direction: str,
+        lat_deg: npt.NDArray[Any],
+        lon_deg: npt.NDArray[Any],
+        node_height_m: float,
     ) -> npt.NDArray[np.float64]:
         # the function on a one-node grid per point (tests and notebooks: few points)
         la, lo = np.asarray(lat_deg, float), np.asarray(lon_deg, float)
         out = np.empty(la.shape)
         for i, (a, b) in enumerate(zip(la.ravel(), lo.ravel(), strict=True)):
             g = Grid(float(a), float(b), 1e-4, 1e-4, 1, 1)
-            out.flat[i] = float(np.asarray(self.fn(antenna.lat_deg, antenna.lon_deg,
-                                                   antenna.height_m, node_height_m,
-                                                   frequency_mhz, g), dtype=float).ravel()[0])
+            out.flat[i] = float(
+                np.asarray(
+                    self.fn(
+                        antenna.lat_deg,
+                        antenna.lon_deg,
+                        antenna.height_m,
+                        node_height_m,
+                        frequency_mhz,
+                        g,
+                    ),
+                    dtype=float,
+                ).ravel()[0]
+            )
         return out
 
 
@@ -230,8 +264,11 @@ def _grid_loss(
     # kept in the provider's dtype: no copy of cached maps
     arr = np.asarray(provider.grid_loss_db(antenna, frequency_mhz, direction, grid, node_height_m))
     if arr.shape != grid.shape:
-        raise ParameterError("path_loss.grid_loss_db", f"returned shape {arr.shape}",
-                             f"the grid's shape {grid.shape}")
+        raise ParameterError(
+            "path_loss.grid_loss_db",
+            f"returned shape {arr.shape}",
+            f"the grid's shape {grid.shape}",
+        )
     return arr
 
 
@@ -369,8 +406,9 @@ class LayerInputs:
             la = np.ascontiguousarray(points[0], dtype=np.float64).ravel()
             lo = np.ascontiguousarray(points[1], dtype=np.float64).ravel()
             if la.shape != lo.shape:
-                raise ParameterError("lon_deg", f"{lo.size} values",
-                                     f"as many as lat_deg ({la.size})")
+                raise ParameterError(
+                    "lon_deg", f"{lo.size} values", f"as many as lat_deg ({la.size})"
+                )
             self.lat, self.lon = la, lo
             losses = [_points_loss(provider, a, f, d, la, lo, h) for a, f, d, h in requests]
         self.dl, self.ul, self.jpl = (
@@ -447,11 +485,15 @@ class LayerInputs:
         node_z = _ground_m(self.terrain, la, lo) + self.h_ue
         geo = {p: azimuth_distance(p[0], p[1], la, lo) for p in self.positions}
         dist_b = np.stack([geo[(a.lat_deg, a.lon_deg)][1] for a in ants])
-        gain_b = np.stack([
-            s.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
-                              elevation_angle_deg(self.site_z[i], node_z, dist_b[i]))
-            for i, (s, a) in enumerate(zip(sites, ants, strict=True))
-        ])
+        gain_b = np.stack(
+            [
+                s.pattern_gain_db(
+                    geo[(a.lat_deg, a.lon_deg)][0],
+                    elevation_angle_deg(self.site_z[i], node_z, dist_b[i]),
+                )
+                for i, (s, a) in enumerate(zip(sites, ants, strict=True))
+            ]
+        )
         kw: dict[str, Any] = {
             "dl_path_loss_db": np.stack([x[r0:r1] for x in self.dl]),
             "ul_path_loss_db": np.stack([x[r0:r1] for x in self.ul]),
@@ -459,20 +501,25 @@ class LayerInputs:
             "site_gain_db": gain_b,
         }
         if parts:
-            jgain = np.stack([
-                j.pattern_gain_db(geo[(a.lat_deg, a.lon_deg)][0],
-                                  elevation_angle_deg(self.jam_z[k], node_z,
-                                                      geo[(a.lat_deg, a.lon_deg)][1]))
-                for k, (j, a) in enumerate(zip(parts, j_ants, strict=True))
-            ])
-            kw.update({
-                "jammers": parts,
-                "jammer_path_loss_db": np.stack([x[r0:r1] for x in self.jpl]),
-                "jammer_gain_db": jgain,
-                "jammer_site_path_loss_db": self.jspl,
-                "jammer_site_gain_db": self.jsg,
-                "site_jammer_gain_db": self.sjg,
-            })
+            jgain = np.stack(
+                [
+                    j.pattern_gain_db(
+                        geo[(a.lat_deg, a.lon_deg)][0],
+                        elevation_angle_deg(self.jam_z[k], node_z, geo[(a.lat_deg, a.lon_deg)][1]),
+                    )
+                    for k, (j, a) in enumerate(zip(parts, j_ants, strict=True))
+                ]
+            )
+            kw.update(
+                {
+                    "jammers": parts,
+                    "jammer_path_loss_db": np.stack([x[r0:r1] for x in self.jpl]),
+                    "jammer_gain_db": jgain,
+                    "jammer_site_path_loss_db": self.jspl,
+                    "jammer_site_gain_db": self.jsg,
+                    "site_jammer_gain_db": self.sjg,
+                }
+            )
         return kw
 
 
@@ -494,17 +541,28 @@ class PointLayers:
 
 
 def _points_loss(
-    provider: Any, antenna: Antenna, frequency_mhz: float, direction: str,
-    lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64], node_height_m: float,
+    provider: Any,
+    antenna: Antenna,
+    frequency_mhz: float,
+    direction: str,
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    node_height_m: float,
 ) -> npt.NDArray[np.floating[Any]]:
     if not hasattr(provider, "points_loss_db"):
-        raise ParameterError("path_loss", type(provider).__name__,
-                             "a provider with points_loss_db (e.g. EnginePathLoss)")
+        raise ParameterError(
+            "path_loss",
+            type(provider).__name__,
+            "a provider with points_loss_db (e.g. EnginePathLoss)",
+        )
     arr = np.asarray(provider.points_loss_db(antenna, frequency_mhz, direction, lat, lon,
                                              node_height_m))  # fmt: skip
     if arr.shape != lat.shape:
-        raise ParameterError("path_loss.points_loss_db", f"returned shape {arr.shape}",
-                             f"the points' shape {lat.shape}")
+        raise ParameterError(
+            "path_loss.points_loss_db",
+            f"returned shape {arr.shape}",
+            f"the points' shape {lat.shape}",
+        )
     return arr
 
 

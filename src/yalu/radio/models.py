@@ -280,7 +280,10 @@ class Site(RadioModel):
     @model_validator(mode="after")
     def _resolve(self) -> Site:
         band, dl, ul = resolve_carrier(
-            self.technology, self.band, self.dl_frequency_mhz, ul_frequency_mhz=self.ul_frequency_mhz
+            self.technology,
+            self.band,
+            self.dl_frequency_mhz,
+            ul_frequency_mhz=self.ul_frequency_mhz,
         )
         bw = self.bandwidth_mhz or DEFAULT_BANDWIDTH_MHZ[self.technology]
         scs = self.subcarrier_spacing_khz
@@ -537,29 +540,29 @@ THRESHOLD_SOURCES: dict[Technology, dict[str, str]] = {
     _G: {
         "quantity": "RxLev (whole 200 kHz carrier); SINR = C/I over 200 kHz",
         "sms": "planning value: SDCCH is more robust than TCH/FS, 2 dB (level) and 3 dB (C/I) "
-               "below voice",
+        "below voice",
         "voice": "spec: MS reference sensitivity -102 dBm (TS 45.005 §6.2), reference interference "
-                 "ratio C/Ic 9 dB (TS 45.005 §6.3), both directions",
+        "ratio C/Ic 9 dB (TS 45.005 §6.3), both directions",
         "data": "spec: GPRS CS-2 at 10 % BLER, -104 dBm and C/Ic 13 dB (TS 45.005 §6.2 Table 1c, "
-                "§6.3 Table 2a, TU50 no FH); needs voice too, so voice's -102 dBm binds the power",
+        "§6.3 Table 2a, TU50 no FH); needs voice too, so voice's -102 dBm binds the power",
         "range": "timing advance 0-63 x 553.5 m = 34.9 km (TS 45.010 §5.5)",
     },
     _U: {
         "quantity": "CPICH RSCP (CPICH = 10 % of the carrier); SINR over 3.84 Mcps",
         "sms": "spec/planning: RSCP -115 dBm (usual Qrxlevmin, TS 25.304 §5.2.3.1.2); SINR "
-               "planning values",
+        "planning values",
         "voice": "spec: UL from the BS reference sensitivity -121 dBm for 12.2 kb/s (TS 25.104 "
-                 "§7.2); DL RSCP -110 dBm and SINR: planning values",
+        "§7.2); DL RSCP -110 dBm and SINR: planning values",
         "data": "planning value: 64 kb/s (RSCP -100 dBm, UL SNR -15 dB)",
         "range": "no protocol limit modelled",
     },
     _L: {
         "quantity": "RSRP (per resource element); SINR over 12 N_RB x 15 kHz",
         "sms": "spec/planning: RSRP -124 dBm (usual q-RxLevMin, TS 36.304 §5.2.3.2); SINR "
-               "planning values",
+        "planning values",
         "voice": "planning value anchored on the TS 36.101 §7.3 / TS 36.104 §7.2 reference "
-                 "sensitivities (SNR ~ -1 dB): RSRP -120 dBm, DL SINR -3 dB, UL SINR -1 dB over "
-                 "2 PRB",
+        "sensitivities (SNR ~ -1 dB): RSRP -120 dBm, DL SINR -3 dB, UL SINR -1 dB over "
+        "2 PRB",
         "data": "planning value: RSRP -110 dBm, DL SINR 0 dB, UL SINR 3 dB",
         "range": "PRACH format 0 guard time, 14.5 km (TS 36.211 Table 5.7.1-1)",
     },

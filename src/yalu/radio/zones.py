@@ -36,7 +36,9 @@ class CircleZone(RadioModel):
 
     def contains(self, lat_deg: npt.ArrayLike, lon_deg: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         lat, lon = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
-        _, _, dist = WGS84.inv(np.full(lat.shape, self.lon_deg), np.full(lat.shape, self.lat_deg), lon, lat)
+        _, _, dist = WGS84.inv(
+            np.full(lat.shape, self.lon_deg), np.full(lat.shape, self.lat_deg), lon, lat
+        )
         return np.asarray(dist, dtype=float) <= self.radius_m
 
 

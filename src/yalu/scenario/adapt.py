@@ -9,6 +9,7 @@ never reads scenario fields for physics itself.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from dataclasses import dataclass
@@ -105,21 +106,27 @@ def open_scenario_terrain(sc: Scenario) -> Any:
             terrain = open_terrain(sc.resolve_path(t.path), missing="sea-level")
             _ = terrain.bounds, terrain.resolution_deg  # open the file now, not mid-run
         except YaluError as exc:
-            raise sc.field_error(("terrain", "path"), t.path,
-                                 f"must be a terrain raster or tile directory ({exc})") from None
+            raise sc.field_error(
+                ("terrain", "path"), t.path, f"must be a terrain raster or tile directory ({exc})"
+            ) from None
         return terrain
     from yalu.terrain.fetch import default_cache_dir
 
     root = sc.resolve_path(t.path) if t.path else default_cache_dir()
     loc = ("terrain", "path") if t.path else ("terrain", "source")
     if not root.exists():
-        raise sc.field_error(loc, t.path or t.source,
-                             f"the terrain cache {root} does not exist: run `yalu terrain fetch "
-                             f"--bbox S,W,N,E` first (it fetches into the same default cache)")
+        raise sc.field_error(
+            loc,
+            t.path or t.source,
+            f"the terrain cache {root} does not exist: run `yalu terrain fetch "
+            f"--bbox S,W,N,E` first (it fetches into the same default cache)",
+        )
     try:
         return open_terrain(root, missing="sea-level")
     except YaluError as exc:
-        raise sc.field_error(loc, t.path or t.source, f"an unreadable terrain cache ({exc})") from None
+        raise sc.field_error(
+            loc, t.path or t.source, f"an unreadable terrain cache ({exc})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -221,9 +228,13 @@ def variant_plans(sc: Scenario, sectors: list[SectorCarrier],
         sel = [x for x in sectors if x.technology in techs]
         if not sel:
             field = "technologies" if v.technologies else "handset"
-            raise sc.field_error(("variants", i, field), getattr(v, field) or sc.handset(None).name,
-                                 f"no site has a carrier of {', '.join(sorted(techs))}")  # fmt: skip
-        plans.append(VariantPlan(v, sel, jammers if v.jammers else [], radio_handset(sc, v.handset)))
+            raise sc.field_error(("variants", i, field),
+                                 getattr(v, field) or sc.handset(None).name,
+                                 f"no site has a carrier of {', '.join(sorted(techs))}"
+                                 )  # fmt: skip
+        plans.append(
+            VariantPlan(v, sel, jammers if v.jammers else [], radio_handset(sc, v.handset))
+        )
     return plans
 
 
@@ -277,7 +288,9 @@ def make_grid(sc: Scenario, area: AnalysisArea, terrain: Any) -> Grid:
     ts, tw, tn, te = terrain.bounds
     s, w, n, e = max(s, ts), max(w, tw), min(n, tn), min(e, te)
     if s >= n or w >= e:
-        raise ParameterError("grid", (s, w, n, e), f"a box overlapping the terrain {terrain.bounds}")
+        raise ParameterError(
+            "grid", (s, w, n, e), f"a box overlapping the terrain {terrain.bounds}"
+        )
     if sc.grid.resolution_arcsec is not None:
         dlat = dlon = sc.grid.resolution_arcsec / 3600.0
     else:
@@ -341,7 +354,9 @@ def radio_sites(sc: Scenario, sites: list[Site] | None = None) -> list[SectorCar
     for s in sites:
         for ci, c in enumerate(s.carriers):
             dl, ul = c.frequencies_mhz()
-            same_band = sum(1 for x in s.carriers if x.technology == c.technology and x.band == c.band)
+            same_band = sum(
+                1 for x in s.carriers if x.technology == c.technology and x.band == c.band
+            )
             azimuths: list[float | None] = list(c.azimuths_deg) or [None]
             for az in azimuths:
                 dl_k, ul_k = c.dl_frequency_mhz, c.ul_frequency_mhz
@@ -375,8 +390,11 @@ def radio_jammers(sc: Scenario) -> list[RadioJammer]:
     """The scenario's jammers as radio jammers (EIRP spread over all their ranges)."""
     out = []
     for j in sc.jammers:
-        pattern: Any = (OmniPattern() if j.azimuth_deg is None
-                        else SectorPattern(azimuth_deg=j.azimuth_deg, h_beamwidth_deg=j.beamwidth_deg))
+        pattern: Any = (
+            OmniPattern()
+            if j.azimuth_deg is None
+            else SectorPattern(azimuth_deg=j.azimuth_deg, h_beamwidth_deg=j.beamwidth_deg)
+        )
         out.append(RadioJammer(
             id=j.id, name=j.name or j.id, lat_deg=j.lat_deg, lon_deg=j.lon_deg, height_m=j.height_m,
             eirp_dbm=j.eirp_dbm, ranges_mhz=list(j.bands_mhz), duty_factor=j.duty_factor,
@@ -397,7 +415,8 @@ def radio_handset(sc: Scenario, name: str | None) -> RadioHandset:
             band_p[k] = v
         else:
             tech_p[k.lower()] = v
-    kw: dict[str, Any] = {"name": h.name, "max_tx_power_dbm": tech_p, "band_max_tx_power_dbm": band_p,
+    kw: dict[str, Any] = {"name": h.name, "max_tx_power_dbm": tech_p,
+                          "band_max_tx_power_dbm": band_p,
                           "height_m": sc.propagation.receiver_height_m}  # fmt: skip
     for key in ("antenna_gain_dbi", "body_loss_db", "noise_figure_db"):
         if getattr(h, key) is not None:
@@ -477,23 +496,30 @@ def regions(sc: Scenario) -> Regions:
 
 
 def load_settlements(sc: Scenario, area: AnalysisArea) -> tuple[Settlements, str]:
-    """The settlements of the scenario (its CSV, or GeoNames in the area's box) and a source line."""
+    """The settlements of the scenario (its CSV, or GeoNames in the area's box) and a source
+    line."""
     pop = sc.population
     if pop.settlements_csv:
+        from yalu.inputs import read_text_capped
+
         path = sc.resolve_path(pop.settlements_csv)
         recs = []
-        with open(path, encoding="utf-8") as fh:
+        # bounded, UTF-8 with or without a BOM: other bytes are one error naming the line
+        with io.StringIO(read_text_capped(path, 1 << 30, "settlements CSV", path.name)) as fh:
             for i, r in enumerate(csv.DictReader(fh), start=2):
                 try:
                     recs.append({
-                        "geonameid": int(r["geonameid"]), "name": r["name"], "country": r["country"],
+                        "geonameid": int(r["geonameid"]), "name": r["name"],
+                        "country": r["country"],
                         "admin1_code": r.get("admin1_code", ""), "admin1": r.get("admin1") or None,
                         "lat_deg": float(r["lat"]), "lon_deg": float(r["lon"]),
                         "population": int(float(r.get("population") or 0)),
                     })  # fmt: skip
                 except (KeyError, ValueError) as exc:
-                    raise ScenarioError(f"{path.name}: line {i}: {exc}: columns geonameid,name,country,"
-                                        "admin1_code,admin1,lat,lon,population") from None
+                    raise ScenarioError(
+                        f"{path.name}: line {i}: {exc}: columns geonameid,name,country,"
+                        "admin1_code,admin1,lat,lon,population"
+                    ) from None
         return Settlements.from_records(recs), f"{path.name} ({len(recs)} places)"
     s, w, n, e = area.bounds()
     st = settlements_in_bbox(s, w, n, e, min_population=pop.min_population,
@@ -577,15 +603,24 @@ class CorrectedPathLoss:
         return out.astype(base.dtype)
 
     def points_loss_db(
-        self, antenna: Any, frequency_mhz: float, direction: str, lat_deg: Any, lon_deg: Any,
+        self,
+        antenna: Any,
+        frequency_mhz: float,
+        direction: str,
+        lat_deg: Any,
+        lon_deg: Any,
         node_height_m: float,
     ) -> Any:
         """The inner provider's loss at scattered points (population samples) with the same
         corrections; the land-cover class of a point is that of its nearest grid node."""
         import numpy as np
 
-        base = np.asarray(self.inner.points_loss_db(antenna, frequency_mhz, direction, lat_deg,
-                                                    lon_deg, node_height_m), dtype=float)
+        base = np.asarray(
+            self.inner.points_loss_db(
+                antenna, frequency_mhz, direction, lat_deg, lon_deg, node_height_m
+            ),
+            dtype=float,
+        )
         la = np.asarray(lat_deg, dtype=float)
         lo = np.asarray(lon_deg, dtype=float)
         clutter = self.clutter_location_pct is not None and 500.0 <= frequency_mhz <= 67000.0
@@ -601,10 +636,12 @@ class CorrectedPathLoss:
                 cls = None
                 if self.classes is not None:
                     g = self.grid
-                    r = np.clip(np.rint((g.north_deg - la) / g.dlat_deg).astype(np.int64), 0,
-                                g.shape[0] - 1)
-                    c = np.clip(np.rint((lo - g.west_deg) / g.dlon_deg).astype(np.int64), 0,
-                                g.shape[1] - 1)
+                    r = np.clip(
+                        np.rint((g.north_deg - la) / g.dlat_deg).astype(np.int64), 0, g.shape[0] - 1
+                    )
+                    c = np.clip(
+                        np.rint((lo - g.west_deg) / g.dlon_deg).astype(np.int64), 0, g.shape[1] - 1
+                    )
                     cls = np.asarray(self.classes)[r, c]
                 out = self.calibration.apply(out, d_km, cls)
             if clutter:
@@ -726,7 +763,8 @@ class PathCorrections:
             if outside:
                 out.append(
                     "P.2108 §3.2 covers 0.5-67 GHz: no clutter loss on the maps at "
-                    + ", ".join(f"{f:g}" for f in outside) + " MHz."
+                    + ", ".join(f"{f:g}" for f in outside)
+                    + " MHz."
                 )
         return out
 
@@ -772,8 +810,10 @@ def location_sigma(
         return np.full(n, v), {"sigma_db": v, "source": "scenario (propagation.location_sigma_db)"}
     if prop.model == "p1812" and prop.p1812.location_sigma_db > 0:
         v = float(prop.p1812.location_sigma_db)
-        return np.full(n, v), {"sigma_db": v, "source": "P.1812 location sigma of the scenario "
-                                                         "(propagation.p1812.location_sigma_db)"}
+        return np.full(n, v), {
+            "sigma_db": v,
+            "source": "P.1812 location sigma of the scenario (propagation.p1812.location_sigma_db)",
+        }
     if prop.model != "itm":
         return np.full(n, SHADOWING_SIGMA_DB), {
             "sigma_db": SHADOWING_SIGMA_DB,
@@ -825,7 +865,11 @@ def default_sample_spacing_m(sc: Scenario, terrain: Any) -> float:
 
 
 def population_sampling(
-    sc: Scenario, settlements: Settlements, area: AnalysisArea, grid: Grid, terrain: Any,
+    sc: Scenario,
+    settlements: Settlements,
+    area: AnalysisArea,
+    grid: Grid,
+    terrain: Any,
     refine: int = 1,
 ) -> PopulationSampling:
     """Population samples: settlement footprints (people of places in the area and the grid,

@@ -59,7 +59,9 @@ def home_and_foreign(
     return home, str(vals[np.argmax(counts)])
 
 
-def _spill(oc: VariantOutcome, twin: VariantOutcome, sc: Scenario, home: str) -> list[dict[str, Any]]:
+def _spill(
+    oc: VariantOutcome, twin: VariantOutcome, sc: Scenario, home: str
+) -> list[dict[str, Any]]:
     """Home-country settlements near a jammer: service with and without the jammers."""
     rank = {s.name.lower(): int(s) for s in Service}
     twin_level = {r["geonameid"]: r["service_level"] for r in twin.reach.settlements}
@@ -91,7 +93,11 @@ def _unjammed_twin(
     techs = variant_technologies(sc, oc.variant)
     for o in outcomes:
         v = o.variant
-        if not v.jammers and sc.handset(v.handset).name == h and variant_technologies(sc, v) == techs:
+        if (
+            not v.jammers
+            and sc.handset(v.handset).name == h
+            and variant_technologies(sc, v) == techs
+        ):
             return o
     return None
 
@@ -108,15 +114,25 @@ def sanity_checks(
     """Fill each outcome's ``sanity``: reach into ``country``, jammer escape and spill-over."""
     for oc in outcomes:
         twin = _unjammed_twin(oc, outcomes, sc)
-        san: dict[str, Any] = {"country": country, "home_country": home,
-                               "reach_into": reach_into_country(oc.service_level, in_foreign, border_km)}
+        san: dict[str, Any] = {
+            "country": country,
+            "home_country": home,
+            "reach_into": reach_into_country(oc.service_level, in_foreign, border_km),
+        }
         if twin is not None and twin is not oc:
-            san["reach_into_unjammed"] = reach_into_country(twin.service_level, in_foreign, border_km)
+            san["reach_into_unjammed"] = reach_into_country(
+                twin.service_level, in_foreign, border_km
+            )
         if oc.variant.jammers and sc.jammers:
             esc = []
             for j in sc.jammers:
-                unjammed = (escape_distance_km(twin.service_level, grid, j.lat_deg, j.lon_deg, 1,
-                                               in_foreign) if twin is not None else None)
+                unjammed = (
+                    escape_distance_km(
+                        twin.service_level, grid, j.lat_deg, j.lon_deg, 1, in_foreign
+                    )
+                    if twin is not None
+                    else None
+                )
                 esc.append({
                     "id": j.id, "name": j.name or j.id,
                     "jammed_km": escape_distance_km(oc.service_level, grid, j.lat_deg, j.lon_deg, 1,

@@ -69,7 +69,10 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Scenario", "grid"): "Computation grid (section `grid`).",
     ("Scenario", "analysis_area"): "Where people and area are counted (section `analysis_area`).",
     ("Scenario", "sites"): "Cell sites given inline (section `sites[]`).",
-    ("Scenario", "sites_csv"): "Cell sites from OpenCellID-format CSV files (section `sites_csv[]`).",
+    (
+        "Scenario",
+        "sites_csv",
+    ): "Cell sites from OpenCellID-format CSV files (section `sites_csv[]`).",
     ("Scenario", "handsets"): "Handset profiles; variants name them (section `handsets[]`).",
     ("Scenario", "jammers"): "Jammers (section `jammers[]`); variants switch them on or off.",
     ("Scenario", "restricted_zones"): "Areas where phone use is banned, drawn on the maps.",
@@ -78,14 +81,14 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Scenario", "output"): "What `yalu run` writes (section `output`).",
     ("Scenario", "variants"): "Variants run side by side and compared (section `variants[]`).",
     ("Scenario", "uncertainty"): "Distributions of the unpublished inputs: a Monte Carlo gives "
-                                 "P10 / P50 / P90 bands (section `uncertainty`).",
+    "P10 / P50 / P90 bands (section `uncertainty`).",
     ("UncertaintySpec", "samples"): "Number of Monte Carlo samples.",
     ("UncertaintySpec", "seed"): "Random seed (runs are deterministic for a seed).",
     ("UncertaintySpec", "parameters"): "The uncertain inputs (section `uncertainty.parameters[]`).",
     ("UncertainParameter", "name"): "Label in the report and the tornado chart.",
     ("UncertainParameter", "what"): "Which input the distribution shifts or sets.",
     ("UncertainParameter", "distribution"): "Its distribution (section "
-                                            "`uncertainty.parameters[].distribution`).",
+    "`uncertainty.parameters[].distribution`).",
     ("Distribution", "kind"): "Shape of the distribution.",
     ("Distribution", "low"): "Lower bound (uniform, triangular; optional bound of normal).",
     ("Distribution", "high"): "Upper bound (uniform, triangular; optional bound of normal).",
@@ -93,23 +96,23 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Distribution", "mean"): "Mean (normal).",
     ("Distribution", "sd"): "Standard deviation (normal).",
     ("Scenario", "execution"): "Where the path-loss maps are computed: locally, or as Dask tasks "
-                               "(section `execution`, docs/distributed.md).",
+    "(section `execution`, docs/distributed.md).",
     ("Handset", "thermally_efficient_share"): "Share (0-1) of thermally-efficient buildings "
-                                              "when the buildings are a mix (P.2109).",
+    "when the buildings are a mix (P.2109).",
     ("PropagationSpec", "clutter_location_pct"): "P.2108 percentage of locations at which the "
-                                                 "clutter loss is not exceeded.",
+    "clutter loss is not exceeded.",
     ("TerrainSpec", "source"): "`embedded` (coarse 5' demo terrain), `file` (a raster or tile "
-                               "directory at `path`) or `cache` (tiles of `yalu terrain fetch`).",
+    "directory at `path`) or `cache` (tiles of `yalu terrain fetch`).",
     ("TerrainSpec", "path"): "With `file`: the raster file or tile directory. With `cache`: the "
-                             "cache directory, default the one `yalu terrain fetch` fills "
-                             "(`$YALU_CACHE_DIR/terrain`, else `~/.cache/yalu/terrain`). "
-                             "Relative to the scenario file.",
+    "cache directory, default the one `yalu terrain fetch` fills "
+    "(`$YALU_CACHE_DIR/terrain`, else `~/.cache/yalu/terrain`). "
+    "Relative to the scenario file.",
     ("TerrainSpec", "resolution_arcsec"): "Informational: the resolution the terrain is "
-                                          "expected at (the grid's comes from `grid`).",
+    "expected at (the grid's comes from `grid`).",
     ("GridSpec", "bbox"): "Box of the grid; default the analysis area's bounds, clipped to the "
-                          "terrain.",
+    "terrain.",
     ("GridSpec", "resolution_arcsec"): "Node spacing; default the terrain's own spacing. At most "
-                                       "4,000,000 nodes.",
+    "4,000,000 nodes.",
     ("AnalysisAreaSpec", "bbox"): "A box (a mapping of four fields, not the CLI's `S,W,N,E`).",
     ("AnalysisAreaSpec", "within_km_of_border"): "Nodes within a distance of a border line.",
     ("BorderBuffer", "distance_km"): "Width of the band along the line.",
@@ -119,19 +122,19 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("BBox", "east_deg"): "Eastern edge (longitude), > west_deg.",
     ("SiteTemplate", "operator"): "Operator of the sites (and default of their carriers).",
     ("SiteTemplate", "carriers"): "Carriers of every site naming the template, unless the site "
-                                  "lists its own.",
+    "lists its own.",
     ("SiteTemplate", "assumption"): "Why the values are what they are (shown in the report).",
     ("Site", "id"): "Unique id (letters, digits, `_ . : -`).",
     ("Site", "name"): "Display name; default the id.",
     ("Site", "operator"): "Operator (default of its carriers' `operator`).",
     ("Site", "lat_deg"): "Latitude; inside the terrain or within `propagation.max_distance_km` "
-                         "of it (checked by `yalu validate`).",
+    "of it (checked by `yalu validate`).",
     ("Site", "lon_deg"): "Longitude; as `lat_deg`.",
     ("Site", "carriers"): "One entry per technology and band (section `sites[].carriers[]`); "
-                          "may come from the template.",
+    "may come from the template.",
     ("Carrier", "technology"): "Radio technology.",
     ("Carrier", "ul_frequency_mhz"): "Uplink centre frequency; default the band's pair of the "
-                                     "downlink.",
+    "downlink.",
     ("Carrier", "feeder_loss_db"): "Cable and connector loss between transmitter and antenna.",
     ("Carrier", "front_to_back_db"): "Sector antenna front-to-back ratio (TR 36.814).",
     ("Carrier", "mechanical_tilt_deg"): "Mechanical downtilt (positive: down).",
@@ -139,7 +142,7 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Carrier", "diversity_gain_db"): "Uplink receive diversity gain at the BTS.",
     ("CarrierDefaults", "band"): "3GPP band name, as in carriers.",
     ("CarrierDefaults", "dl_frequency_mhz"): "Downlink centre frequency; default the band's "
-                                             "centre.",
+    "centre.",
     ("CarrierDefaults", "ul_frequency_mhz"): "Uplink centre frequency; default the band's pair.",
     ("CarrierDefaults", "bandwidth_mhz"): "Channel bandwidth; default the radio layer's.",
     ("CarrierDefaults", "tx_power_dbm"): "Transmitter power; default the radio layer's.",
@@ -150,7 +153,7 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("OperatorDefaults", "height_m"): "Antenna height of every site of the operator.",
     ("OperatorDefaults", "assumption"): "Why the height and powers are what they are.",
     ("SitesCsv", "path"): "The CSV file (OpenCellID columns, header optional), relative to the "
-                          "scenario file.",
+    "scenario file.",
     ("SitesCsv", "operators"): "Defaults per operator (MCC and MNCs): height and carriers.",
     ("SitesCsv", "bbox"): "Keep only rows inside this box.",
     ("SitesCsv", "skip_unknown_operators"): "Skip rows of operators not listed (default: error).",
@@ -175,7 +178,7 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("PropagationSpec", "climate"): "ITM radio climate.",
     ("PropagationSpec", "polarization"): "Antenna polarization.",
     ("PropagationSpec", "ground_conductivity_s_per_m"): "Ground conductivity (average ground "
-                                                        "0.005 S/m).",
+    "0.005 S/m).",
     ("OutputSpec", "geotiff"): "Write GeoTIFF rasters of every layer.",
     ("OutputSpec", "png"): "Write PNG maps.",
     ("OutputSpec", "report_md"): "Write report.md.",
@@ -186,15 +189,34 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
 
 #: Examples of fields the flagship scenario does not set, by (model, field).
 EXAMPLES: dict[tuple[str, str], Any] = {
-    ("Scenario", "sites_csv"): [{"path": "cells.csv", "operators": [
-        {"name": "China Mobile", "mcc": 460, "mnc": [0, 2, 7], "height_m": 30,
-         "carriers": {"gsm": {"band": "GSM900"}, "lte": {"band": "B39"}}}]}],
+    ("Scenario", "sites_csv"): [
+        {
+            "path": "cells.csv",
+            "operators": [
+                {
+                    "name": "China Mobile",
+                    "mcc": 460,
+                    "mnc": [0, 2, 7],
+                    "height_m": 30,
+                    "carriers": {"gsm": {"band": "GSM900"}, "lte": {"band": "B39"}},
+                }
+            ],
+        }
+    ],
     ("TerrainSpec", "path"): "~/.cache/yalu/terrain",
     ("TerrainSpec", "resolution_arcsec"): 3,
-    ("GridSpec", "bbox"): {"south_deg": 40.0, "west_deg": 124.0, "north_deg": 41.0,
-                           "east_deg": 125.5},
-    ("AnalysisAreaSpec", "bbox"): {"south_deg": 40.0, "west_deg": 124.0, "north_deg": 41.0,
-                                   "east_deg": 125.5},
+    ("GridSpec", "bbox"): {
+        "south_deg": 40.0,
+        "west_deg": 124.0,
+        "north_deg": 41.0,
+        "east_deg": 125.5,
+    },
+    ("AnalysisAreaSpec", "bbox"): {
+        "south_deg": 40.0,
+        "west_deg": 124.0,
+        "north_deg": 41.0,
+        "east_deg": 125.5,
+    },
     ("AnalysisAreaSpec", "polygon"): [[124.0, 40.0], [125.0, 40.0], [125.0, 41.0]],
     ("BBox", "south_deg"): 40.0,
     ("BBox", "west_deg"): 124.0,
@@ -228,10 +250,15 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("OperatorDefaults", "carriers"): {"gsm": {"band": "GSM900", "tx_power_dbm": 43}},
     ("OperatorDefaults", "assumption"): "30 m towers: typical, not published",
     ("SitesCsv", "path"): "cells.csv",
-    ("SitesCsv", "operators"): [{"name": "China Mobile", "mcc": 460,
-                                 "carriers": {"gsm": {"band": "GSM900"}}}],
-    ("SitesCsv", "bbox"): {"south_deg": 39.5, "west_deg": 123.5, "north_deg": 43.5,
-                           "east_deg": 131.0},
+    ("SitesCsv", "operators"): [
+        {"name": "China Mobile", "mcc": 460, "carriers": {"gsm": {"band": "GSM900"}}}
+    ],
+    ("SitesCsv", "bbox"): {
+        "south_deg": 39.5,
+        "west_deg": 123.5,
+        "north_deg": 43.5,
+        "east_deg": 131.0,
+    },
     ("SitesCsv", "skip_unknown_operators"): True,
     ("Handset", "max_tx_power_dbm"): {"lte": 23, "gsm:DCS1800": 30},
     ("Handset", "antenna_gain_dbi"): 0,
@@ -254,6 +281,8 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("FootprintSpec", "area_km2_at_100k"): 15.0,
     ("FootprintSpec", "section_radius_factor"): 1.5,
     ("OutputSpec", "map_width_px"): 1400,
+    ("OutputSpec", "kmz"): False,
+    ("OutputSpec", "gpkg"): False,
     ("Variant", "technologies"): ["lte"],
     ("Handset", "indoor"): True,
     ("Handset", "building_type"): "thermally-efficient",
@@ -360,7 +389,11 @@ def _yaml_inline(value: Any) -> str:
         value = [v.model_dump(mode="json", exclude_defaults=True) if isinstance(v, BaseModel)
                  else v for v in value]  # fmt: skip
     if isinstance(value, str):
-        return value if value and value.replace("_", "").replace("-", "").isalnum() else json.dumps(value)
+        return (
+            value
+            if value and value.replace("_", "").replace("-", "").isalnum()
+            else json.dumps(value)
+        )
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -377,10 +410,16 @@ def _flagship_values() -> dict[tuple[str, str], Any]:
                 if name in obj.model_fields_set:
                     v = getattr(obj, name)
                     key = (type(obj).__name__, name)
-                    if key not in found and not isinstance(v, BaseModel) and not (
-                        isinstance(v, list) and v and isinstance(v[0], BaseModel)
-                    ) and not (isinstance(v, dict) and v and
-                               isinstance(next(iter(v.values())), BaseModel)):
+                    if (
+                        key not in found
+                        and not isinstance(v, BaseModel)
+                        and not (isinstance(v, list) and v and isinstance(v[0], BaseModel))
+                        and not (
+                            isinstance(v, dict)
+                            and v
+                            and isinstance(next(iter(v.values())), BaseModel)
+                        )
+                    ):
                         found[key] = v
                     walk(v)
         elif isinstance(obj, list):

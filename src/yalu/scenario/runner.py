@@ -39,6 +39,7 @@ from yalu.scenario.checks import VariantOutcome, home_and_foreign, sanity_checks
 from yalu.scenario.models import Scenario, parse_scenario
 from yalu.scenario.outputs import (
     RunContext,
+    build_mapdata,
     describe_run,
     probability_and_limits,
     write_layers,
@@ -85,8 +86,9 @@ class RunResult:
                 )
         unc = s.get("uncertainty")
         if unc:
-            lines.append(f"  uncertainty ({unc['samples']} samples, seed {unc['seed']}): "
-                         "P10 / P50 / P90")
+            lines.append(
+                f"  uncertainty ({unc['samples']} samples, seed {unc['seed']}): P10 / P50 / P90"
+            )
             for name, vu in unc["variants"].items():
                 for cc, per in sorted(vu["population_within_reach"].items()):
                     if country and cc != country:
@@ -95,21 +97,30 @@ class RunResult:
                     a = vu["area_km2"].get(cc, {}).get("sms")
                     area_txt = (f"; area SMS {a['p10']:,.0f} / {a['p50']:,.0f} / "
                                 f"{a['p90']:,.0f} km²" if a else "")  # fmt: skip
-                    lines.append(f"  {name:>14} {cc}: people SMS {b['p10']:,.0f} / "
-                                 f"{b['p50']:,.0f} / {b['p90']:,.0f}{area_txt}")
+                    lines.append(
+                        f"  {name:>14} {cc}: people SMS {b['p10']:,.0f} / "
+                        f"{b['p50']:,.0f} / {b['p90']:,.0f}{area_txt}"
+                    )
         exp = v.get("expected_population_within_reach") or {}
         if exp:
             for cc in sorted(exp):
                 if country and cc != country:
                     continue
                 t = {lv: sum(p[lv] for p in exp[cc].values()) for lv in LEVELS.values()}
-                lines.append(f"  expected people ({prim}, {cc}, location variability): SMS "
-                             f"{t['sms']:,.0f} / voice {t['voice']:,.0f} / data {t['data']:,.0f}")
-        bad = [c for c in (v.get("sanity") or {}).get("assessment") or []
-               if c.get("verdict") == "disagrees"]
+                lines.append(
+                    f"  expected people ({prim}, {cc}, location variability): SMS "
+                    f"{t['sms']:,.0f} / voice {t['voice']:,.0f} / data {t['data']:,.0f}"
+                )
+        bad = [
+            c
+            for c in (v.get("sanity") or {}).get("assessment") or []
+            if c.get("verdict") == "disagrees"
+        ]
         if bad:
-            lines.append("  sanity checks that DISAGREE with reports: "
-                         + "; ".join(f"{c['claim']} ({c['model']})" for c in bad))
+            lines.append(
+                "  sanity checks that DISAGREE with reports: "
+                + "; ".join(f"{c['claim']} ({c['model']})" for c in bad)
+            )
         samp = v.get("sampling") or {}
         half = samp.get("half_spacing")
         if samp:
@@ -228,8 +239,13 @@ def run_scenario(
         provider.client = client
         n_maps = provider.prefetch(requests, grid, lambda d, n: prog("path loss maps", d, n))
         provider.client = None
-    execution = {"scheduler": scheduler, "workers": workers, "tasks": provider.tasks,
-                 "bytes_sent": provider.bytes_sent, "bytes_received": provider.bytes_received}
+    execution = {
+        "scheduler": scheduler,
+        "workers": workers,
+        "tasks": provider.tasks,
+        "bytes_sent": provider.bytes_sent,
+        "bytes_received": provider.bytes_received,
+    }
     lap("path_loss")
 
     profiles = default_technology_profiles()
@@ -315,15 +331,17 @@ def run_scenario(
 
     sections: dict[str, Any] = {
         "service_levels": service_level_table(
-            profiles, sorted({t for v in sc.variants for t in adapt.variant_technologies(sc, v)})),
+            profiles, sorted({t for v in sc.variants for t in adapt.variant_technologies(sc, v)})
+        ),
         "probability": {
             **sigma_info,
             "correlation": (
                 "DL and UL of one path share its location variability (correlation 1); carriers "
                 "and sectors of one mast share it too; different masts are independent; "
-                "interferers and jammers are held at their median"),
+                "interferers and jammers are held at their median"
+            ),
             "expected": "sum over population samples of people x P(level closes) at the "
-                        "sample; area: sum of cell area x P",
+            "sample; area: sum of cell area x P",
         },
     }
     if sc.uncertainty is not None:
@@ -347,7 +365,8 @@ def run_scenario(
         census_src = ("DPRK 2008 census (embedded)" if sc.population.census == "embedded"
                       else sc.population.census)  # fmt: skip
     ctx = RunContext(sc, terrain, grid, area, in_area, node_country, lines, sites, sectors,
-                     settlements, settlements_src, census_src, n_maps, restricted)  # fmt: skip
+                     settlements, settlements_src, census_src, n_maps, restricted,
+                     regions)  # fmt: skip
     freqs = [f for _a, f, _d, _h in requests]
     described = describe_run(ctx, outcomes, list(extra_notes or [])
                              + corrections.notes(list(sc.variants), freqs))  # fmt: skip
@@ -356,7 +375,8 @@ def run_scenario(
 
     with atomic_dir(out, overwrite=overwrite) as tmp:
         prog("writing outputs", 0, 1)
-        maps = write_layers(tmp, ctx, outcomes)
+        mapdata = build_mapdata(ctx, outcomes)
+        maps = write_layers(tmp, ctx, outcomes, mapdata)
         if "uncertainty" in sections:
             tornado = write_tornado(tmp, sc, sections["uncertainty"], foreign)
             if tornado is not None:
@@ -369,7 +389,7 @@ def run_scenario(
             primary=sc.variants[0].name, assumptions=described["assumptions"],
             timings_s=timings, notes=described["notes"], sections=round_floats(sections),
         )  # fmt: skip
-        write_summary_and_reports(tmp, sc, summary, maps)
+        write_summary_and_reports(tmp, sc, summary, maps, mapdata)
         prog("writing outputs", 1, 1)
     return RunResult(Path(out), summary, outcomes, time.perf_counter() - t_start, execution)
 
@@ -388,13 +408,26 @@ def demo_scenario_text() -> str:
     return resources.files("yalu").joinpath("data/sino-korean-border.yaml").read_text("utf-8")
 
 
-def run_demo(outdir: str | os.PathLike[str], *, overwrite: bool = False, progress: Progress | None = None,
-             threads: int | None = None) -> RunResult:
+def run_demo(
+    outdir: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> RunResult:
     """Run the flagship scenario on the embedded coarse terrain."""
     sc = parse_scenario(demo_scenario_text(), name="sino-korean-border.yaml")
     if sc.terrain.source != "embedded":
         sc.terrain.source = "embedded"
-    return run_scenario(sc, outdir, overwrite=overwrite, progress=progress, threads=threads, extra_notes=[
-        "yalu demo: the flagship scenario on the embedded coarse 5' terrain (ETOPO5). Fetch 1\"/3\" "
-        "terrain (yalu terrain fetch) and rerun with terrain source 'cache' for analysis.",
-    ])
+    return run_scenario(
+        sc,
+        outdir,
+        overwrite=overwrite,
+        progress=progress,
+        threads=threads,
+        extra_notes=[
+            "yalu demo: the flagship scenario on the embedded coarse 5' terrain (ETOPO5). "
+            'Fetch 1"/3" terrain (yalu terrain fetch) and rerun with terrain source '
+            "'cache' for analysis.",
+        ],
+    )

@@ -397,7 +397,8 @@ class UncertaintyRun:
     # -- the whole run -----------------------------------------------------------------------
 
     def run(
-        self, headline: Callable[[str, np.ndarray, np.ndarray], float],
+        self,
+        headline: Callable[[str, np.ndarray, np.ndarray], float],
         progress: Callable[[int, int], None] | None = None,
         area_headline: Callable[[str, np.ndarray, np.ndarray], float] | None = None,
     ) -> dict[str, Any]:
@@ -405,8 +406,10 @@ class UncertaintyRun:
         ``area_headline`` are the figures the tornado ranks (for the first variant): people
         first, area to break ties."""
         if area_headline is None:
+
             def area_headline(_v: str, _p: np.ndarray, a: np.ndarray) -> float:
                 return float(a[:, 0].sum())
+
         t0, c0 = time.perf_counter(), time.process_time()
         draws = self.draws()
         combos = [tuple(int(d[i]) for i in self.geo_idx) for d in draws]
@@ -449,10 +452,17 @@ class UncertaintyRun:
                 progress(self.samples + 2 * (i + 1), total)
         bars.sort(key=lambda b: (-b["swing"], -b["area_swing"]))
         return {
-            "draws": draws, "people": people, "area": area,
-            "sensitivity": {"variant": vp0.name, "baseline": base[0], "area_baseline": base[1],
-                            "bars": bars},
-            "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+            "draws": draws,
+            "people": people,
+            "area": area,
+            "sensitivity": {
+                "variant": vp0.name,
+                "baseline": base[0],
+                "area_baseline": base[1],
+                "bars": bars,
+            },
+            "seconds": time.perf_counter() - t0,
+            "cpu_seconds": time.process_time() - c0,
             "geometries": len(set(combos)),
         }
 
@@ -460,10 +470,15 @@ class UncertaintyRun:
 
     def summarize(self, res: dict[str, Any]) -> dict[str, Any]:
         """The ``uncertainty`` section of ``summary.json``."""
+
         def band(x: np.ndarray) -> dict[str, float]:
             p10, p50, p90 = np.percentile(x, [10, 50, 90])
-            return {"p10": float(p10), "p50": float(p50), "p90": float(p90),
-                    "mean": float(np.mean(x))}
+            return {
+                "p10": float(p10),
+                "p50": float(p50),
+                "p90": float(p90),
+                "mean": float(np.mean(x)),
+            }
 
         lv = list(LEVELS.values())
         variants: dict[str, Any] = {}
@@ -485,8 +500,13 @@ class UncertaintyRun:
         params = []
         for p in self.params:
             d = p.distribution.model_dump(exclude_none=True)
-            e: dict[str, Any] = {"name": p.name, "what": p.what, "distribution": d,
-                                 "ids": list(p.ids) or "all", "source": p.source}
+            e: dict[str, Any] = {
+                "name": p.name,
+                "what": p.what,
+                "distribution": d,
+                "ids": list(p.ids) or "all",
+                "source": p.source,
+            }
             if p.what in GEOMETRIC:
                 e["levels"] = list(_p_levels(p.distribution))
                 e["level_weights"] = list(SWANSON_WEIGHTS)
@@ -496,13 +516,17 @@ class UncertaintyRun:
                 e["band_mhz"] = list(p.band_mhz)
             params.append(e)
         return {
-            "samples": self.samples, "seed": self.seed,
-            "method": ("Monte Carlo: one draw per parameter and sample (applied to all its "
-                       "targets); additive parameters shift the link budgets, heights and tilts "
-                       "take their P10/P50/P90 with weights 0.3/0.4/0.3 (Swanson's rule); "
-                       "P10/P50/P90 over the samples of the 50 % answer (service where the "
-                       "median signal closes)."),
-            "parameters": params, "variants": variants,
+            "samples": self.samples,
+            "seed": self.seed,
+            "method": (
+                "Monte Carlo: one draw per parameter and sample (applied to all its "
+                "targets); additive parameters shift the link budgets, heights and tilts "
+                "take their P10/P50/P90 with weights 0.3/0.4/0.3 (Swanson's rule); "
+                "P10/P50/P90 over the samples of the 50 % answer (service where the "
+                "median signal closes)."
+            ),
+            "parameters": params,
+            "variants": variants,
             "sensitivity": res["sensitivity"],
             "geometries": res["geometries"],
         }

@@ -146,7 +146,8 @@ def parse_int_text(buf, out):  # type: ignore[no-untyped-def]
     """Parse whitespace-separated decimal integers from the bytes ``buf`` (uint8) into ``out``.
 
     Returns ``(count, bad)``: the number of integers found, and the byte offset of the first
-    character that is neither a digit, a leading ``-``/``+`` nor ASCII whitespace (-1 if none).
+    character that is neither a digit, a leading ``-``/``+`` nor ASCII whitespace, or of the first
+    integer of more than 15 digits (which int64 arithmetic could overflow) (-1 if none).
     Integers beyond ``len(out)`` are counted but not stored, so the caller can report the true
     count. Runs without the GIL: SPLAT! SDF tiles are 1.44 M (3") or 13 M (1") lines of text.
     """
@@ -168,10 +169,13 @@ def parse_int_text(buf, out):  # type: ignore[no-untyped-def]
                 return count, i - 1
         elif c < 48 or c > 57:
             return count, i
+        start = i
         v = 0
         while i < n and 48 <= buf[i] <= 57:
             v = v * 10 + (buf[i] - 48)
             i += 1
+        if i - start > 15:
+            return count, start
         if i < n and not (buf[i] == 32 or buf[i] == 10 or buf[i] == 13 or buf[i] == 9):
             return count, i
         if count < cap:

@@ -43,6 +43,8 @@ __all__ = [
     "DEFAULT_CACHE_MB",
 ]
 
+MAX_ABS_ELEVATION_M = 12_000.0
+"""Elevations beyond this magnitude (Everest 8,849 m, the Challenger Deep -10,935 m) are voids."""
 DEFAULT_CACHE_MB = float(os.environ.get("YALU_TERRAIN_CACHE_MB", "1024"))
 RASTER_BLOCK = 2048
 _POINT_CHUNK = 1 << 17
@@ -490,7 +492,10 @@ class Terrain:
         for bi, bj in src.block_keys():
             blk = src.load(bi, bj)
             name = src.name(bi, bj) if isinstance(src, _TileSource) else src.path.name  # type: ignore[attr-defined]
-            n = int(np.isnan(blk).sum()) if isinstance(blk, np.ndarray) else 0
+            n = 0
+            if isinstance(blk, np.ndarray):
+                with np.errstate(invalid="ignore"):
+                    n = int((np.isnan(blk) | (np.abs(blk) > MAX_ABS_ELEVATION_M)).sum())
             counts[name] = counts.get(name, 0) + n
             if progress is not None:
                 progress(name)
@@ -514,15 +519,27 @@ class Terrain:
             return None
         blk = src.load(bi, bj)
         if isinstance(blk, np.ndarray):
+            label = src.name(bi, bj) if isinstance(src, _TileSource) else src.description
+            with np.errstate(invalid="ignore"):
+                bad = np.abs(blk) > MAX_ABS_ELEVATION_M  # infinities included, NaN not
+            n_bad = int(bad.sum())
+            if n_bad:
+                blk[bad] = np.nan
+                warnings.warn(
+                    f"{label}: {n_bad} nodes with elevations beyond "
+                    f"+-{MAX_ABS_ELEVATION_M:g} m (or infinite) treated as voids",
+                    VoidFillWarning,
+                    stacklevel=4,
+                )
             voids = np.isnan(blk)
             n_void = int(voids.sum())
             if n_void:
                 if n_void == blk.size:
                     blk[:] = 0.0
-                    msg = f"{src.name(bi, bj)}: all {n_void} nodes are voids; set to 0 m"
+                    msg = f"{label}: all {n_void} nodes are voids; set to 0 m"
                 else:
                     fill_voids(blk)
-                    msg = f"{src.name(bi, bj)}: {n_void} void nodes filled by interpolation"
+                    msg = f"{label}: {n_void} void nodes filled by interpolation"
                 self.voids_filled += n_void
                 warnings.warn(msg, VoidFillWarning, stacklevel=4)
         self._cache.put(key, blk)
@@ -760,13 +777,43 @@ class Terrain:
 # ---------------------------------------------------------------------------------- opening
 
 
+MAX_SCAN_ENTRIES = 200_000
+"""Most directory entries searched for tiles (the whole world at 1" is 26,000 tiles)."""
+
+
+def _walk_files(root: Path) -> list[Path]:
+    """Regular files under ``root``, sorted; an unreadable directory is an error, not skipped."""
+
+    def fail(exc: OSError) -> None:
+        raise TerrainFormatError(
+            f"{exc.filename or root}: unreadable directory in the terrain source "
+            f"({exc.strerror or exc})"
+        )
+
+    out: list[Path] = []
+    n = 0
+    for dirpath, dirnames, filenames in os.walk(root, onerror=fail):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        n += len(dirnames) + len(filenames)
+        if n > MAX_SCAN_ENTRIES:
+            raise TerrainFormatError(
+                f"{root}: more than {MAX_SCAN_ENTRIES:,} entries searched for tiles; give the "
+                "directory that holds the terrain tiles"
+            )
+        for f in filenames:
+            q = Path(dirpath) / f
+            if os.path.isfile(q):  # False for links into /proc and other unreadable entries
+                out.append(q)
+    return sorted(out)
+
+
 def _scan(paths: Sequence[Path]) -> tuple[list[fmt.TileFile], list[Path]]:
     tiles: list[fmt.TileFile] = []
     rasters: list[Path] = []
     for p in paths:
         if p.is_dir():
-            for q in sorted(p.rglob("*")):
-                if q.is_file() and not q.name.startswith("."):
+            for q in _walk_files(p):
+                if not q.name.startswith("."):
                     t = fmt.classify_tile(q)
                     if t is not None:
                         tiles.append(t)
@@ -794,8 +841,9 @@ def open_terrain(
     ----------
     source : str, path, list of them, or Terrain
         ``"embedded"`` (the coarse demo terrain of :func:`default_terrain`; write ``./embedded``
-        for a file of that name), a raster file (GeoTIFF/COG, ESRI ASCII, any geographic raster rasterio reads), one tile, a
-        list of tiles, or a directory searched recursively for tiles by their standard names:
+        for a file of that name), a raster file (GeoTIFF/COG, ESRI ASCII, any geographic raster
+        rasterio reads), one tile, a list of tiles, or a directory searched recursively for tiles
+        by their standard names:
         SRTM ``N41E024.hgt`` (also ``.hgt.zip``, Skadi ``N41/N41E024.hgt.gz``), SPLAT! SDF
         ``41:42:335:336.sdf`` (``-hd.sdf`` for 1"), Copernicus
         ``Copernicus_DSM_COG_10_N41_00_E024_00_DEM.tif``. A ``<tile name>.absent`` file marks an

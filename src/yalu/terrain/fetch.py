@@ -19,15 +19,24 @@ the right grid whose pixels all decode). A 404 is recorded as ``<tile>.absent`` 
 from __future__ import annotations
 
 import enum
-import gzip
 import os
+import stat
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from yalu.download import DownloadReport, download_files
-from yalu.errors import TerrainFormatError, parse_choice
+from yalu.errors import (
+    InputError,
+    OutputError,
+    ParameterError,
+    TerrainFormatError,
+    check_range,
+    parse_choice,
+)
 from yalu.geodesy.grid import check_bbox, degree_cells
+from yalu.inputs import fmt_bytes, gunzip_capped
 from yalu.terrain import formats as fmt
 
 __all__ = [
@@ -52,8 +61,10 @@ DEFAULT_BASE_URLS = {
     FetchSource.SRTM_SKADI: "https://elevation-tiles-prod.s3.amazonaws.com/skadi",
 }
 
+
 def default_cache_dir() -> Path:
-    """``$YALU_CACHE_DIR/terrain``, else ``$XDG_CACHE_HOME/yalu/terrain``, else ``~/.cache/yalu/terrain``."""
+    """``$YALU_CACHE_DIR/terrain``, else ``$XDG_CACHE_HOME/yalu/terrain``, else
+    ``~/.cache/yalu/terrain``."""
     if os.environ.get("YALU_CACHE_DIR"):
         return Path(os.environ["YALU_CACHE_DIR"]) / "terrain"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -71,6 +82,29 @@ def tile_relpath(source: FetchSource | str, south: int, west: int) -> str:
     return f"{name[:-4]}/{name}"
 
 
+TILE_BYTES = {
+    FetchSource.COPERNICUS_GLO90: 4 * 2**20,
+    FetchSource.COPERNICUS_GLO30: 30 * 2**20,
+    FetchSource.SRTM_SKADI: 12 * 2**20,
+}
+"""Typical download size of one land tile [bytes] (for the size stated before fetching)."""
+DEFAULT_MAX_TILES = 400
+"""Most tiles one fetch may request unless raised (the flagship border box needs 40)."""
+
+
+def _check_cache_dir(root: Path) -> None:
+    """The cache must be a directory (or creatable) that accepts files: checked before fetching."""
+    q = root
+    while not os.path.lexists(q) and q.parent != q:
+        q = q.parent
+    st = os.stat(q)
+    if not stat.S_ISDIR(st.st_mode):
+        what = "a file" if stat.S_ISREG(st.st_mode) else "a device or special file"
+        raise OutputError(f"terrain cache {root}: {q} is {what}, not a directory")
+    if not os.access(q, os.W_OK | os.X_OK):
+        raise OutputError(f"terrain cache {root}: directory {q} is not writable")
+
+
 #: outcome of :func:`fetch_tiles` (the shared :class:`yalu.download.DownloadReport`)
 FetchReport = DownloadReport
 
@@ -79,8 +113,10 @@ def _validate(path: Path, source: FetchSource, south: int, west: int) -> None:
     """Raise TerrainFormatError unless ``path`` is a complete tile of the expected grid."""
     if source is FetchSource.SRTM_SKADI:
         try:
-            with gzip.open(path, "rb") as f:
-                raw = f.read()
+            # streamed with a cap: a hostile mirror's small .gz may inflate to gigabytes
+            raw = gunzip_capped(path, fmt.HGT_MAX_BYTES, "downloaded tile")
+        except InputError as exc:
+            raise TerrainFormatError(str(exc)) from None
         except (OSError, EOFError) as exc:
             raise TerrainFormatError(f"corrupt gzip ({exc})") from exc
         if len(raw) not in fmt.HGT_SIZES:
@@ -93,13 +129,17 @@ def _validate(path: Path, source: FetchSource, south: int, west: int) -> None:
     ppd = 3600 if source is FetchSource.COPERNICUS_GLO30 else 1200
     try:
         north, west_n, dlat, dlon, nrows, ncols, _nd = fmt.raster_grid(path)
-        with rasterio.open(path) as ds:
-            z = ds.read(1)  # decodes every block: catches truncated compressed data
     except (RasterioError, TerrainFormatError) as exc:
         raise TerrainFormatError(f"unreadable GeoTIFF ({exc})") from exc
+    # the grid is checked before any pixel is decoded: the header bounds the memory read
     # longitude spacing widens with latitude: 1, 1.5, 2, 3, 5, 10 times the latitude spacing
     if nrows != ppd or ncols not in {ppd, ppd * 2 // 3, ppd // 2, ppd // 3, ppd // 5, ppd // 10}:
         raise TerrainFormatError(f'grid {nrows}x{ncols} is not a Copernicus {3600 // ppd}" tile')
+    try:
+        with rasterio.open(path) as ds:
+            z = ds.read(1)  # decodes every block: catches truncated compressed data
+    except RasterioError as exc:
+        raise TerrainFormatError(f"unreadable GeoTIFF ({exc})") from exc
     if abs(north - (south + 1)) > 0.01 * dlat or abs(west_n - west) > 0.01 * dlon:
         raise TerrainFormatError(f"first node ({north}, {west_n}) does not match the tile name")
     if not np.isfinite(z).any():
@@ -116,6 +156,7 @@ def fetch_tiles(
     backoff_s: float = 1.0,
     timeout_s: float = 60.0,
     progress: Callable[[str, str], None] | None = None,
+    max_tiles: int = DEFAULT_MAX_TILES,
 ) -> FetchReport:
     """Download the tiles covering ``bbox`` into ``cache_dir``.
 
@@ -135,21 +176,39 @@ def fetch_tiles(
         Socket timeout of each attempt [s].
     progress : callable, optional
         Called as ``progress(tile, status)`` with status "downloaded", "reused" or "absent".
+    max_tiles : int
+        Refuse (before any download) a box that needs more tiles; the error states the size.
 
     Raises
     ------
+    ParameterError
+        A base URL that is not http(s)/file, or a box of more than ``max_tiles`` tiles.
+    OutputError
+        ``cache_dir`` is not a directory that can be written.
     DownloadError
         A tile could not be fetched after all retries (other tiles are still fetched first).
     """
     box = check_bbox(bbox)
     src = parse_choice(FetchSource, source, "source")
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    cells = {tile_relpath(src, s, w): (s, w) for s, w in degree_cells(box)}
+    base = base_url or DEFAULT_BASE_URLS[src]
+    if urllib.parse.urlsplit(base).scheme.lower() not in ("http", "https", "file"):
+        raise ParameterError("--base-url", base_url, "an http://, https:// or file:// URL")
+    tiles = degree_cells(box)
+    check_range("max_tiles", max_tiles, 1, None)
+    if len(tiles) > max_tiles:
+        raise ParameterError(
+            "--bbox", box, f"a box of at most {max_tiles} tiles (--max-tiles)",
+            detail=f"it needs {len(tiles):,} tiles, up to about "
+            f"{fmt_bytes(len(tiles) * TILE_BYTES[src])} of {src.value}",
+        )  # fmt: skip
+    _check_cache_dir(root)
+    cells = {tile_relpath(src, s, w): (s, w) for s, w in tiles}
 
     def validate(rel: str, path: Path) -> None:
         _validate(path, src, *cells[rel])
 
     return download_files(
-        list(cells), base_url or DEFAULT_BASE_URLS[src], root, validate, retries=retries,
+        list(cells), base, root, validate, retries=retries,
         backoff_s=backoff_s, timeout_s=timeout_s, progress=progress, what="tile",
     )  # fmt: skip

@@ -13,9 +13,9 @@ Tile kinds (1-degree tiles, named by their south-west corner):
   outer loop from the south edge northward (lat = min_north + i/ppd), inner loop from the east edge
   westward (west lon = min_west + (j+1)/ppd). The tile holds no north row and no east column: they
   belong to the neighbours.
-- Copernicus DEM GLO-30/GLO-90 COG (``Copernicus_DSM_COG_10_N41_00_E024_00_DEM.tif``): pixel-is-point
-  GeoTIFF whose first row lies on the north edge and first column on the west edge; the south row
-  and east column belong to the neighbours.
+- Copernicus DEM GLO-30/GLO-90 COG (``Copernicus_DSM_COG_10_N41_00_E024_00_DEM.tif``):
+  pixel-is-point GeoTIFF whose first row lies on the north edge and first column on the west
+  edge; the south row and east column belong to the neighbours.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from yalu.errors import TerrainFormatError
+from yalu.errors import InputError, TerrainFormatError
+from yalu.inputs import check_regular_file, gunzip_capped, read_bytes_capped, unzip_capped
 
 __all__ = [
     "TileKind",
@@ -147,19 +148,21 @@ def classify_tile(path: str | os.PathLike[str]) -> TileFile | None:
 # ---------------------------------------------------------------------------------------- .hgt
 
 
+HGT_MAX_BYTES = max(HGT_SIZES)
+"""Largest SRTM tile (1"): compressed tiles are inflated in a stream that stops beyond it."""
+
+
 def _hgt_bytes(path: Path) -> bytes:
     name = path.name.lower()
+    what = "SRTM tile"
     try:
         if name.endswith(".gz"):
-            with gzip.open(path, "rb") as f:
-                return f.read()
+            return gunzip_capped(path, HGT_MAX_BYTES, what)
         if name.endswith(".zip"):
-            with zipfile.ZipFile(path) as z:
-                members = [m for m in z.namelist() if m.lower().endswith(".hgt")]
-                if not members:
-                    raise TerrainFormatError(f"{path}: zip archive holds no .hgt file")
-                return z.read(members[0])
-        return path.read_bytes()
+            return unzip_capped(path, ".hgt", HGT_MAX_BYTES, what)
+        return read_bytes_capped(path, HGT_MAX_BYTES, what)
+    except InputError as exc:
+        raise TerrainFormatError(f"{path}: not an SRTM tile ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
         raise TerrainFormatError(f"{path}: unreadable SRTM tile ({exc})") from exc
 
@@ -167,6 +170,10 @@ def _hgt_bytes(path: Path) -> bytes:
 def hgt_ppd(path: Path) -> int:
     """Points per degree of an .hgt tile from its (uncompressed) size, read cheaply."""
     name = path.name.lower()
+    try:
+        check_regular_file(path, "SRTM tile")
+    except InputError as exc:
+        raise TerrainFormatError(str(exc)) from None
     try:
         if name.endswith(".gz"):
             with open(path, "rb") as f:
@@ -206,6 +213,9 @@ def read_hgt(path: str | os.PathLike[str]) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------- SDF
 
+SDF_MAX_BYTES = 8 * (4 + 3600 * 3600) + 1024
+"""Largest SDF tile read: a 1" tile of 7-character lines (SPLAT! writes at most 6 and a newline)."""
+
 
 def read_sdf(
     path: str | os.PathLike[str], south: int | None = None, west: int | None = None
@@ -218,7 +228,9 @@ def read_sdf(
 
     p = Path(path)
     try:
-        raw = np.frombuffer(p.read_bytes(), dtype=np.uint8)
+        raw = np.frombuffer(read_bytes_capped(p, SDF_MAX_BYTES, "SPLAT! SDF tile"), dtype=np.uint8)
+    except InputError as exc:
+        raise TerrainFormatError(f"{p}: not a SPLAT! SDF tile ({exc})") from None
     except OSError as exc:
         raise TerrainFormatError(f"{p}: unreadable SPLAT! SDF tile ({exc})") from exc
     vals = np.empty(4 + 3600 * 3600 if raw.size > 12_000_000 else 4 + 1200 * 1200, dtype=np.int64)
@@ -226,7 +238,8 @@ def read_sdf(
     if bad >= 0:
         snippet = bytes(raw[bad : bad + 12]).decode("ascii", "replace")
         raise TerrainFormatError(
-            f"{p}: unreadable SPLAT! SDF tile (not an integer at byte {bad}: {snippet!r})"
+            f"{p}: unreadable SPLAT! SDF tile (not an integer of at most 15 digits at byte "
+            f"{bad}: {snippet!r})"
         )
     n = count - 4
     ppd = int(round(np.sqrt(max(n, 0))))
@@ -287,14 +300,21 @@ def raster_grid(
 
     p = Path(path)
     try:
+        size = check_regular_file(p, "raster").st_size
+    except InputError as exc:
+        raise TerrainFormatError(str(exc)) from None
+    try:
         with rasterio.open(p) as ds:
             t = ds.transform
             crs = ds.crs
             shape = (ds.height, ds.width)
             nodata = ds.nodata
             count = ds.count
+            driver = ds.driver
     except RasterioIOError as exc:
         raise TerrainFormatError(f"{p}: unreadable raster ({exc})") from exc
+    if driver == "AAIGrid":
+        check_ascii_grid(p, shape[0], shape[1], size)
     if count < 1:
         raise TerrainFormatError(f"{p}: raster has no band")
     if crs is not None and not crs.is_geographic:
@@ -318,6 +338,79 @@ def raster_grid(
             "(valid: latitudes -90 to 90, longitudes -180 to 360)"
         )
     return north, west, dlat, dlon, shape[0], shape[1], nodata
+
+
+ASCII_MAX_BYTES = 4 * 2**30
+"""Largest ESRI ASCII grid read (a 1" grid of 10 x 10 degrees is about 3 GiB of text)."""
+_ASCII_OK = np.zeros(256, dtype=bool)
+_ASCII_OK[np.frombuffer(b"0123456789+-.eE \t\r\n", dtype=np.uint8)] = True
+_WS = np.zeros(256, dtype=bool)
+_WS[np.frombuffer(b" \t\r\n", dtype=np.uint8)] = True
+
+
+def check_ascii_grid(path: Path, nrows: int, ncols: int, size: int | None = None) -> None:
+    """Check an ESRI ASCII grid before its values are read.
+
+    The header's ``nrows x ncols`` must fit the file (every value takes at least two bytes), the
+    body must hold exactly that many values, and every value must be a number: GDAL reads a
+    non-numeric cell as 0 and allocates for whatever the header declares.
+
+    Raises
+    ------
+    TerrainFormatError
+        Naming the file, and the line of a bad value.
+    """
+    size = path.stat().st_size if size is None else size
+    n = nrows * ncols
+    if size > ASCII_MAX_BYTES:
+        raise TerrainFormatError(
+            f"{path}: {size} bytes exceeds the limit of {ASCII_MAX_BYTES} bytes for ASCII grids"
+        )
+    if 2 * n - 1 > size:
+        raise TerrainFormatError(
+            f"{path}: header declares {nrows} x {ncols} = {n:,} values but the file has only "
+            f"{size:,} bytes (truncated, or a wrong header)"
+        )
+    count = 0
+    line = 1
+    prev_ws = True
+    in_header = True
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 24)
+            if not chunk:
+                break
+            if in_header:
+                # header lines start with a keyword; the body with a number
+                lines = chunk.split(b"\n")
+                k = 0
+                while k < len(lines) - 1 and lines[k].lstrip()[:1].isalpha():
+                    k += 1
+                if k < len(lines) - 1 or len(chunk) < (1 << 24):
+                    in_header = False
+                    skip = sum(len(x) + 1 for x in lines[:k])
+                    line += k
+                    chunk = chunk[skip:]
+            b = np.frombuffer(chunk, dtype=np.uint8)
+            bad = ~_ASCII_OK[b]
+            if bad.any():
+                i = int(np.argmax(bad))
+                at = line + chunk.count(b"\n", 0, i)
+                snippet = chunk[max(0, i - 8) : i + 8].decode("ascii", "replace").split()
+                raise TerrainFormatError(
+                    f"{path}: line {at}: non-numeric value near {' '.join(snippet)!r} "
+                    "(ESRI ASCII grid values must be numbers)"
+                )
+            ws = _WS[b]
+            if b.size:
+                starts = ~ws & np.concatenate(([prev_ws], ws[:-1]))
+                count += int(starts.sum())
+                prev_ws = bool(ws[-1])
+            line += chunk.count(b"\n")
+    if count != n:
+        raise TerrainFormatError(
+            f"{path}: header declares {nrows} x {ncols} = {n:,} values, the file holds {count:,}"
+        )
 
 
 def read_raster_window(

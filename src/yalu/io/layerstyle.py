@@ -1,0 +1,312 @@
+"""How each map layer is named, coloured and explained: one place for every output format.
+
+The PNG maps (:mod:`yalu.io.maps`), the interactive map of ``report.html``
+(:mod:`yalu.io.webmap`), the KMZ (:mod:`yalu.io.kml`), the GeoTIFF colour tables and the QGIS
+styles (:mod:`yalu.io.qml`) all take their titles, units, colours, categories and thresholds
+from :func:`layer_style`. A layer this module does not know (a new quantity) still gets a
+continuous style with its own name, so new layers appear everywhere without code here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from yalu.radio.models import Service, Technology, default_technology_profiles
+
+__all__ = [
+    "SERVICE_CATEGORIES",
+    "TAB20",
+    "LayerStyle",
+    "indexed_colour",
+    "layer_style",
+    "lut_hex",
+    "rgba_image",
+    "threshold_table",
+]
+
+#: Service level categories: value, label, colour (#rrggbbaa; "none" transparent).
+SERVICE_CATEGORIES: tuple[tuple[int, str, str], ...] = (
+    (0, "no service", "#ffffff00"),
+    (1, "SMS", "#c6dbefff"),
+    (2, "voice", "#6baed6ff"),
+    (3, "data", "#08519cff"),
+)
+RESTRICTED_CATEGORIES: tuple[tuple[int, str, str], ...] = (
+    (0, "not restricted", "#ffffff00"),
+    (1, "restricted zone", "#00a000ff"),
+)
+#: 20 distinct colours (matplotlib tab20) cycled by best-server index.
+TAB20 = (
+    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896",
+    "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7",
+    "#bcbd22", "#dbdb8d", "#17becf", "#9edae5",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LayerStyle:
+    """Presentation of one layer.
+
+    Attributes
+    ----------
+    key : str
+        Layer name (the GeoTIFF's file stem).
+    title : str
+        Human title ("Downlink signal").
+    units : str
+        Units of the values ("dBm"); empty for categories.
+    kind : str
+        ``"continuous"``, ``"categorical"`` (fixed categories) or ``"indexed"`` (one category
+        per index, e.g. the best server; colours cycle through 20).
+    vmin, vmax : float
+        Colour range of continuous layers (None: the data's 2nd-98th percentile).
+    cmap : str
+        matplotlib colour map of continuous layers.
+    categories : tuple of (value, label, #rrggbbaa)
+        Fixed categories.
+    thresholds : tuple of (value, label)
+        Values marked on the colour bar (service thresholds).
+    note : str
+        What the layer means, one or two sentences.
+    quantum : float
+        Resolution at which the interactive map stores values.
+    """
+
+    key: str
+    title: str
+    units: str = ""
+    kind: str = "continuous"
+    vmin: float | None = None
+    vmax: float | None = None
+    cmap: str = "viridis"
+    categories: tuple[tuple[int, str, str], ...] = ()
+    thresholds: tuple[tuple[float, str], ...] = field(default=())
+    note: str = ""
+    quantum: float | None = None
+
+    def value_range(self, values: np.ndarray) -> tuple[float, float]:
+        """Colour range [vmin, vmax] for ``values``."""
+        v = np.asarray(values, dtype=float)
+        fin = v[np.isfinite(v)]
+        lo = (
+            self.vmin
+            if self.vmin is not None
+            else (float(np.percentile(fin, 2)) if fin.size else 0.0)
+        )
+        hi = (
+            self.vmax
+            if self.vmax is not None
+            else (float(np.percentile(fin, 98)) if fin.size else 1.0)
+        )
+        return (lo, hi if hi > lo else lo + 1.0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "title": self.title, "units": self.units, "kind": self.kind,
+                "cmap": self.cmap, "categories": [list(c) for c in self.categories],
+                "thresholds": [list(t) for t in self.thresholds], "note": self.note}  # fmt: skip
+
+
+def threshold_table() -> dict[str, dict[str, dict[str, float]]]:
+    """The default service thresholds: technology -> level -> {dl_min_power_dbm,
+    dl_min_sinr_db, ul_min_sinr_db} (:func:`yalu.radio.default_technology_profiles`)."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for tech, prof in default_technology_profiles().items():
+        out[tech.value] = {
+            s.key: prof.thresholds(s).model_dump() for s in Service if s is not Service.NONE
+        }
+    return out
+
+
+_SIGNAL_NAME = {"gsm": "GSM RxLev", "umts": "UMTS RSCP", "lte": "LTE RSRP", "nr": "NR SS-RSRP"}
+
+
+def _thresholds(quantity: str, technologies: Sequence[str]) -> tuple[tuple[float, str], ...]:
+    tab = threshold_table()
+    out: list[tuple[float, str]] = []
+    for t in technologies:
+        if t not in tab:
+            continue
+        for lv, th in tab[t].items():
+            name = _SIGNAL_NAME.get(t, t.upper()) if quantity == "dl_min_power_dbm" else t.upper()
+            out.append((float(th[quantity]), f"{name} {lv}"))
+    return tuple(out)
+
+
+def _service_note(technologies: Sequence[str]) -> str:
+    tab = threshold_table()
+    parts = []
+    for t in technologies:
+        if t not in tab:
+            continue
+        th = tab[t]
+        parts.append(
+            f"{t.upper()}: " + "; ".join(
+                f"{lv} {_SIGNAL_NAME.get(t, t)} >= {v['dl_min_power_dbm']:g} dBm, DL SINR >= "
+                f"{v['dl_min_sinr_db']:g} dB, UL SINR >= {v['ul_min_sinr_db']:g} dB"
+                for lv, v in th.items()))  # fmt: skip
+    return (
+        "Best level whose downlink power, downlink SINR and uplink SINR thresholds all hold "
+        "(levels are cumulative: data implies voice implies SMS). " + " | ".join(parts)
+    )
+
+
+def layer_style(key: str, technologies: Sequence[str] | None = None) -> LayerStyle:
+    """The style of layer ``key`` for a variant using ``technologies`` (default: all).
+
+    Known keys: ``service_level``, ``rsrp_dbm`` (and the per-technology ``rsrp_dbm_lte``,
+    ``rxlev_dbm_gsm``... made by :func:`split_signal`), ``dl_sinr_db``, ``ul_sinr_db``,
+    ``ul_margin_db``, ``best_server``, ``restricted``. Other keys get a continuous style
+    titled after the key; a key ending in ``_prob`` or starting with ``p_`` is a probability
+    (0-1).
+    """
+    techs = [t for t in (technologies or [t.value for t in Technology])]
+    if key == "service_level":
+        return LayerStyle(key, "Service level", "", "categorical", categories=SERVICE_CATEGORIES,
+                          note=_service_note(techs), quantum=1.0)  # fmt: skip
+    if key == "restricted":
+        return LayerStyle(key, "Restricted zones (use forbidden; physics unchanged)", "",
+                          "categorical", categories=RESTRICTED_CATEGORIES, quantum=1.0,
+                          note="Nodes inside a restricted zone of the scenario.")  # fmt: skip
+    if key == "best_server":
+        return LayerStyle(key, "Best server (strongest downlink)", "", "indexed", quantum=1.0,
+                          note="The sector-carrier with the strongest downlink; colours repeat "
+                               "every 20 servers (hover or see best_server_sites.csv)."
+                          )  # fmt: skip
+    for tech, name in _SIGNAL_NAME.items():
+        stem = "rxlev" if tech == "gsm" else ("rscp" if tech == "umts" else "rsrp")
+        if key == f"{stem}_dbm_{tech}":
+            return LayerStyle(key, f"Downlink signal: {name}", "dBm", vmin=-130, vmax=-50,
+                              thresholds=_thresholds("dl_min_power_dbm", [tech]), quantum=0.1,
+                              note=f"{name} of the best server, where the best server is "
+                                   f"{tech.upper()} (where another technology serves better, "
+                                   f"blank: a {tech.upper()}-only variant shows {name} "
+                                   "everywhere).")  # fmt: skip
+    if key == "rsrp_dbm":
+        mixed = len({_SIGNAL_NAME.get(t) for t in techs}) > 1
+        return LayerStyle(
+            key, "Downlink signal (" + " / ".join(_SIGNAL_NAME.get(t, t) for t in techs) + ")",
+            "dBm", vmin=-130, vmax=-50, thresholds=_thresholds("dl_min_power_dbm", techs),
+            quantum=0.1,
+            note=("Signal of the best server in its technology's own measure. "
+                  + ("GSM RxLev is the power of the whole 200 kHz carrier, LTE/NR RSRP the power "
+                     "of one 15 kHz resource element: they are not comparable on one scale; "
+                     "compare each with its own thresholds, or use the per-technology layers."
+                     if mixed else "")),
+        )  # fmt: skip
+    if key == "dl_sinr_db":
+        return LayerStyle(key, "Downlink SINR (signal / noise + interference + jamming)", "dB",
+                          vmin=-10, vmax=30, cmap="magma",
+                          thresholds=_thresholds("dl_min_sinr_db", techs), quantum=0.1,
+                          note="Downlink signal over noise, co-channel interference of the same "
+                               "operator and jamming, at the handset.")  # fmt: skip
+    if key == "ul_sinr_db":
+        return LayerStyle(key, "Uplink SINR at the best server", "dB", vmin=-20, vmax=30,
+                          cmap="magma", thresholds=_thresholds("ul_min_sinr_db", techs),
+                          quantum=0.1,
+                          note="The handset's signal at the tower over the tower's noise and "
+                               "jamming received at the tower.")  # fmt: skip
+    if key == "ul_margin_db":
+        return LayerStyle(key, "Uplink margin over the voice threshold", "dB", vmin=-20, vmax=40,
+                          cmap="RdYlBu", thresholds=((0.0, "voice threshold"),), quantum=0.1,
+                          note="Uplink SINR minus the voice UL SINR threshold of the best "
+                               "server's technology: above 0 the tower hears a voice call."
+                          )  # fmt: skip
+    if key == "service_limit":
+        from yalu.radio.budget import LIMIT_NAMES
+
+        cols = ("#1a9850", "#bdbdbd", "#7570b3", "#e7298a", "#d95f02", "#66a61e")
+        cats = tuple((int(k), str(v), cols[int(k) % len(cols)] + "ff")
+                     for k, v in sorted(LIMIT_NAMES.items()))  # fmt: skip
+        return LayerStyle(key, "What keeps a node from the next service level", "",
+                          "categorical", categories=cats, quantum=1.0)  # fmt: skip
+    if key in ("p_sms", "p_voice", "p_data"):
+        lv = {"p_sms": "SMS", "p_voice": "voice", "p_data": "data"}[key]
+        return LayerStyle(key, f"Probability of {lv} service (location variability)",
+                          "probability", vmin=0.0, vmax=1.0,
+                          thresholds=((0.5, "50 %"), (0.9, "90 %")), quantum=0.001)  # fmt: skip
+    words = key.replace("_", " ")
+    if key.startswith("p_") or key.endswith("_prob") or "probability" in key:
+        return LayerStyle(key, words[0].upper() + words[1:], "probability", vmin=0.0, vmax=1.0,
+                          cmap="viridis", thresholds=((0.5, "50 %"), (0.9, "90 %")),
+                          quantum=0.001)  # fmt: skip
+    units = "dBm" if key.endswith("_dbm") else ("dB" if key.endswith("_db") else "")
+    return LayerStyle(key, words[0].upper() + words[1:], units,
+                      quantum=0.1 if units else None)  # fmt: skip
+
+
+def split_signal(rsrp_dbm: np.ndarray, best_server: np.ndarray,
+                 server_technology: Sequence[str]) -> dict[str, np.ndarray]:  # fmt: skip
+    """``rsrp_dbm`` split by the technology of the best server: ``{"rxlev_dbm_gsm": ...,
+    "rsrp_dbm_lte": ...}`` (NaN where another technology serves); only technologies present."""
+    bs = np.asarray(best_server)
+    tech_of = np.asarray(list(server_technology) + [""], dtype=object)
+    node_tech = tech_of[np.where(bs >= 0, bs, len(server_technology))]
+    out = {}
+    for t in dict.fromkeys(server_technology):
+        stem = "rxlev" if t == "gsm" else ("rscp" if t == "umts" else "rsrp")
+        m = node_tech == t
+        if m.any():
+            out[f"{stem}_dbm_{t}"] = np.where(m, rsrp_dbm, np.nan).astype(np.float32)
+    return out
+
+
+def lut_hex(cmap: str, n: int = 256) -> list[str]:
+    """``n`` colours of a matplotlib colour map as ``#rrggbb``."""
+    from matplotlib import colormaps
+
+    rgba = colormaps[cmap](np.linspace(0.0, 1.0, n))
+    return ["#" + "".join(f"{int(round(255 * c)):02x}" for c in row[:3]) for row in rgba]
+
+
+def indexed_colour(index: int) -> str:
+    """Colour of category ``index`` of an indexed layer (``#rrggbb``)."""
+    return TAB20[int(index) % len(TAB20)]
+
+
+def _hex_rgba(h: str) -> tuple[int, int, int, int]:
+    h = h.lstrip("#")
+    a = int(h[6:8], 16) if len(h) >= 8 else 255
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), a
+
+
+def category_rgba(style: LayerStyle, labels: Sequence[str] | None = None
+                  ) -> dict[int, tuple[tuple[int, int, int, int], str]]:  # fmt: skip
+    """value -> ((r, g, b, a), label) of a categorical or indexed style."""
+    if style.kind == "categorical":
+        return {v: (_hex_rgba(c), lab) for v, lab, c in style.categories}
+    return {k: (_hex_rgba(indexed_colour(k)), str(lab)) for k, lab in enumerate(labels or [])}
+
+
+def rgba_image(style: LayerStyle, values: np.ndarray, labels: Sequence[str] | None = None,
+               value_range: tuple[float, float] | None = None) -> np.ndarray:  # fmt: skip
+    """The layer as an (h, w, 4) uint8 RGBA image (NaN and nodata transparent)."""
+    v = np.asarray(values)
+    out = np.zeros(v.shape + (4,), dtype=np.uint8)
+    if style.kind in ("categorical", "indexed"):
+        iv = np.asarray(np.nan_to_num(v.astype(float), nan=-1), dtype=np.int64)
+        if style.kind == "indexed":
+            ok = iv >= 0
+            lut = np.array([_hex_rgba(c) for c in TAB20], dtype=np.uint8)
+            out[ok] = lut[iv[ok] % len(TAB20)]
+        else:
+            for val, (rgba, _lab) in category_rgba(style).items():
+                out[iv == val] = rgba
+        return out
+    from matplotlib import colormaps
+
+    lo, hi = value_range or style.value_range(v)
+    f = v.astype(float)
+    ok = np.isfinite(f)
+    t = np.clip((f - lo) / (hi - lo), 0.0, 1.0)
+    img = np.asarray(colormaps[style.cmap](np.where(ok, t, 0.0), bytes=True))
+    out[ok] = img[ok]
+    return out
+
+
+def categories_of(style: LayerStyle, labels: Sequence[str] | None = None) -> Mapping[int, str]:
+    """value -> label of a categorical or indexed style."""
+    return {k: lab for k, (_c, lab) in category_rgba(style, labels).items()}

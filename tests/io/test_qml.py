@@ -1,0 +1,95 @@
+"""Categorical GeoTIFFs with colour tables and category names; QGIS styles beside rasters."""
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+import rasterio
+
+from yalu.errors import ParameterError
+from yalu.io.layerstyle import SERVICE_CATEGORIES, category_rgba, layer_style
+from yalu.io.qml import write_raster_styles
+from yalu.io.raster import write_geotiff
+
+T = (0.1, 0.0, 10.0, 0.0, -0.1, 50.0)
+
+
+def _rgb(h):
+    return tuple(int(h[k : k + 2], 16) for k in (1, 3, 5))
+
+
+def test_service_level_palette_names_and_style(tmp_path):
+    st = layer_style("service_level", ["gsm", "lte"])
+    p = tmp_path / "service_level.tif"
+    a = np.array([[0, 1, 2, 3]], np.uint8)
+    cmap = {k: c for k, (c, _l) in category_rgba(st).items()}
+    write_geotiff(
+        p,
+        a,
+        transform=T,
+        nodata=255,
+        colormap=cmap,
+        tags={"category_names": {"0": "no service", "1": "SMS"}},
+    )
+    files = write_raster_styles(p, st, None, None, a.dtype)
+    assert [f.name for f in files] == ["service_level.qml", "service_level.tif.aux.xml"]
+    with rasterio.open(p) as src:
+        assert src.colorinterp[0].name == "palette"
+        cm = src.colormap(1)
+        for v, _lab, h in SERVICE_CATEGORIES:
+            assert cm[v][:3] == _rgb(h)
+        assert src.read(1).tolist() == [[0, 1, 2, 3]]
+        assert '"1": "SMS"' in src.tags()["category_names"]
+    pam = ET.parse(files[1]).getroot()
+    assert [c.text for c in pam.iter("Category")] == ["no service", "SMS", "voice", "data"]
+    rows = [[f.text for f in r] for r in pam.iter("Row")]
+    assert rows[3] == ["3", "data", "8", "81", "156", "255"] and rows[0][-1] == "0"
+    q = ET.parse(files[0]).getroot()
+    assert q.tag == "qgis" and q.find("pipe/rasterrenderer").get("type") == "paletted"
+    entries = [
+        (e.get("value"), e.get("label"), e.get("color"), e.get("alpha"))
+        for e in q.iter("paletteEntry")
+    ]
+    assert entries == [
+        ("0", "no service", "#ffffff", "0"),
+        ("1", "SMS", "#c6dbef", "255"),
+        ("2", "voice", "#6baed6", "255"),
+        ("3", "data", "#08519c", "255"),
+    ]
+
+
+def test_best_server_int32_table_is_read_by_gdal(tmp_path):
+    """A GeoTIFF palette holds 8/16-bit bands only: the int32 best server gets its colours and
+    names from the PAM .aux.xml, which GDAL reads (rasterio's colormap comes through GDAL)."""
+    st = layer_style("best_server")
+    labels = [f"site{k}" for k in range(25)]
+    p = tmp_path / "best_server.tif"
+    a = np.arange(-1, 24, dtype=np.int32).reshape(5, 5)
+    write_geotiff(p, a, transform=T, nodata=-1)
+    write_raster_styles(p, st, labels, None, a.dtype)
+    with rasterio.open(p) as src:
+        cm = src.colormap(1)
+        assert cm[0][:3] == _rgb("#1f77b4") and cm[20] == cm[0] and cm[21][:3] == _rgb("#aec7e8")
+    pam = ET.parse(str(p) + ".aux.xml").getroot()
+    assert [c.text for c in pam.iter("Category")] == labels
+    q = ET.parse(tmp_path / "best_server.qml").getroot()
+    assert [e.get("label") for e in q.iter("paletteEntry")] == labels
+    with pytest.raises(ParameterError, match="colormap"):
+        write_geotiff(tmp_path / "x.tif", a, transform=T, colormap={0: (0, 0, 0, 255)})
+
+
+def test_continuous_style_marks_the_thresholds(tmp_path):
+    st = layer_style("rsrp_dbm", ["gsm", "lte"])
+    p = tmp_path / "rsrp_dbm.tif"
+    write_geotiff(p, np.full((3, 3), -100.0, np.float32), transform=T)
+    files = write_raster_styles(p, st, None, (-130.0, -50.0))
+    assert [f.name for f in files] == ["rsrp_dbm.qml"]
+    q = ET.parse(files[0]).getroot()
+    sh = q.find("pipe/rasterrenderer/rastershader/colorrampshader")
+    assert sh.get("colorRampType") == "INTERPOLATED"
+    items = [(float(i.get("value")), i.get("label")) for i in sh.iter("item")]
+    vals = [v for v, _ in items]
+    assert vals == sorted(vals) and vals[0] == -130 and vals[-1] == -50
+    labs = dict(items)
+    assert "LTE RSRP sms" in labs[-124.0] and "GSM RxLev sms" in labs[-104.0]
+    assert "GSM RxLev voice" in labs[-102.0] and "LTE RSRP data" in labs[-110.0]
