@@ -325,6 +325,7 @@ def raster_samples(
     PopulationSamples
         One sample per lattice cell with people, at the cell centre, ``owner`` -1.
     """
+    import rasterio
     from rasterio.windows import Window
 
     s, w, n, e = (float(v) for v in bbox)
@@ -349,7 +350,10 @@ def raster_samples(
                     f"{(r1 - r0) * (c1 - c0):,} cells in the area",
                     f"at most {MAX_RASTER_CELLS:,} cells (crop it or use a coarser raster)",
                 )
-            arr = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True)
+            try:
+                arr = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True)
+            except rasterio.errors.RasterioError as exc:  # truncated or corrupt tiles
+                raise InputError(f"{path}: cannot read population raster ({exc})") from None
             data = np.asarray(arr.filled(0), dtype=np.float64)
     data[~np.isfinite(data) | (data < 0)] = 0.0
     ldlat = float(dlat_deg) if dlat_deg else rdlat
