@@ -188,6 +188,8 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
 
 #: Examples of fields the flagship scenario does not set, by (model, field).
 EXAMPLES: dict[tuple[str, str], Any] = {
+    ("OutputSpec", "kmz"): True,
+    ("OutputSpec", "gpkg"): False,
     ("Scenario", "sites_csv"): [
         {
             "path": "cells.csv",
