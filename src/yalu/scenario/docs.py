@@ -189,6 +189,8 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
 
 #: Examples of fields the flagship scenario does not set, by (model, field).
 EXAMPLES: dict[tuple[str, str], Any] = {
+    ("OutputSpec", "kmz"): True,
+    ("OutputSpec", "gpkg"): False,
     ("Scenario", "sites_csv"): [
         {
             "path": "cells.csv",
@@ -281,8 +283,6 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("FootprintSpec", "area_km2_at_100k"): 15.0,
     ("FootprintSpec", "section_radius_factor"): 1.5,
     ("OutputSpec", "map_width_px"): 1400,
-    ("OutputSpec", "kmz"): False,
-    ("OutputSpec", "gpkg"): False,
     ("Variant", "technologies"): ["lte"],
     ("Handset", "indoor"): True,
     ("Handset", "building_type"): "thermally-efficient",
