@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from yalu.cli.options import download_options
+
 
 @click.group()
 def landcover() -> None:
@@ -30,16 +32,7 @@ def landcover() -> None:
     default=None,
     help="Cache directory (default: ~/.cache/yalu/landcover or $YALU_CACHE_DIR/landcover).",
 )
-@click.option("--base-url", default=None, help="Replace the public bucket URL (mirror).")
-@click.option("--retries", type=int, default=4, show_default=True)
-@click.option(
-    "--timeout", "timeout_s", type=float, default=60.0, show_default=True,
-    help="Socket timeout per attempt [s].",
-)  # fmt: skip
-@click.option(
-    "--backoff", "backoff_s", type=float, default=1.0, show_default=True,
-    help="First wait between attempts [s], doubled each time.",
-)  # fmt: skip
+@download_options(60.0, "Replace the public bucket URL (mirror).")
 def fetch(
     bbox: str,
     version: str,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+import click
 
 from yalu.errors import ParameterError
 
-__all__ = ["EMBEDDED", "as_options", "open_cli_terrain"]
+__all__ = ["EMBEDDED", "as_options", "download_options", "open_cli_terrain"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: The word that selects the embedded coarse demo terrain wherever a terrain is accepted.
 EMBEDDED = "embedded"
@@ -37,3 +41,23 @@ def as_options(names: Mapping[str, str]) -> Iterator[None]:
         if opt is None:
             raise
         raise ParameterError(opt, exc.value, exc.valid, exc.detail) from None
+
+
+def download_options(timeout_s: float, base_url_help: str) -> Callable[[_F], _F]:
+    """``--base-url``, ``--retries``, ``--timeout`` and ``--backoff``: every ``fetch`` command's
+    download options (see :mod:`yalu.download`)."""
+    options = [
+        click.option("--base-url", default=None, help=base_url_help),
+        click.option("--retries", type=int, default=4, show_default=True),
+        click.option("--timeout", "timeout_s", type=float, default=timeout_s, show_default=True,
+                     help="Socket timeout per attempt [s]."),
+        click.option("--backoff", "backoff_s", type=float, default=1.0, show_default=True,
+                     help="First wait between attempts [s], doubled each time."),
+    ]  # fmt: skip
+
+    def decorate(f: _F) -> _F:
+        for opt in reversed(options):
+            f = opt(f)
+        return f
+
+    return decorate

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from yalu.cli.options import download_options
 from yalu.cli.terrain import parse_bbox
 
 
@@ -40,24 +41,7 @@ def population() -> None:
     default=None,
     help="Cache directory (default: ~/.cache/yalu/population or $YALU_CACHE_DIR/population).",
 )
-@click.option("--base-url", default=None, help="Replace the public URL (mirror).")
-@click.option("--retries", type=int, default=4, show_default=True)
-@click.option(
-    "--timeout",
-    "timeout_s",
-    type=float,
-    default=120.0,
-    show_default=True,
-    help="Socket timeout per attempt [s].",
-)
-@click.option(
-    "--backoff",
-    "backoff_s",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="First wait between attempts [s], doubled each time.",
-)
+@download_options(120.0, "Replace the public URL (mirror).")
 def fetch(
     source: str,
     countries: tuple[str, ...],

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from yalu.cli.options import download_options
 from yalu.errors import ParameterError
 
 
@@ -208,24 +209,7 @@ def to_sdf(
     default=None,
     help="Cache directory (default: ~/.cache/yalu/terrain or $YALU_CACHE_DIR/terrain).",
 )
-@click.option("--base-url", default=None, help="Replace the public bucket URL (mirror).")
-@click.option("--retries", type=int, default=4, show_default=True)
-@click.option(
-    "--timeout",
-    "timeout_s",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Socket timeout per attempt [s].",
-)
-@click.option(
-    "--backoff",
-    "backoff_s",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="First wait between attempts [s], doubled each time.",
-)
+@download_options(60.0, "Replace the public bucket URL (mirror).")
 @click.option(
     "--max-tiles",
     type=int,
