@@ -36,7 +36,7 @@ import numpy as np
 from numba import njit
 
 from yalu.coverage import engine as E
-from yalu.coverage._geodesic import inverse_many, profile_points
+from yalu.geodesy.kernels import inverse_many, profile_points
 from yalu.propagation import itm_kernels as I
 from yalu.terrain import open_terrain
 from yalu.terrain.kernels import bilinear_point

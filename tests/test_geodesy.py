@@ -153,3 +153,22 @@ def test_profile_invariants(
     np.testing.assert_allclose(p.elevation_m, _DEMO.elevation_m(p.lat_deg, p.lon_deg))
     d = geodesic_inverse(lat1, lon1, p.lat_deg, p.lon_deg)[0]
     np.testing.assert_allclose(d, p.distance_m, atol=1e-3)
+
+
+def test_vincenty_azimuth_distance_matches_pyproj_on_many_nodes() -> None:
+    from yalu.geodesy import azimuth_distance, azimuth_distance_vincenty
+
+    rng = np.random.default_rng(5)
+    lat = rng.uniform(38.0, 45.0, (40, 50))
+    lon = rng.uniform(122.0, 132.0, (40, 50))
+    az_v, d_v = azimuth_distance_vincenty(41.5, 127.0, lat, lon)
+    az_p, d_p = azimuth_distance(41.5, 127.0, lat, lon)
+    assert az_v.shape == d_v.shape == lat.shape
+    np.testing.assert_allclose(d_v, d_p, rtol=0, atol=1e-4)
+    # azimuths in [0, 360) on both sides; compare on the circle
+    assert ((az_v >= 0) & (az_v < 360)).all()
+    diff = (az_v - az_p + 180.0) % 360.0 - 180.0
+    assert np.abs(diff).max() < 1e-7
+    # broadcasting a column against a row, as grid blocks do
+    az_b, d_b = azimuth_distance_vincenty(41.5, 127.0, lat[:, :1], lon[:1, :])
+    assert d_b.shape == (40, 50)

@@ -93,3 +93,30 @@ def test_points_in_polygon_with_hole():
     f = PolygonFeature({}, [[ext, hole], [ext + 20]])
     assert f.contains([25, 5], [25, 5]).tolist() == [True, False]
     assert f.bounds == (0.0, 0.0, 30.0, 30.0)
+
+
+def test_cap_pruning_gives_the_minimum_over_every_arc():
+    """The kernel skips groups of arcs by their bounding caps; the answer must be the minimum
+    over every arc exactly (same bits), on the real border line (many groups of arcs)."""
+    from yalu.analysis import _kernels
+    from yalu.analysis.area import border_line
+    from yalu.analysis.geo import _segments
+
+    lines = border_line()
+    seg = _segments(lines)
+    assert seg.shape[0] > 10 * _kernels.CAP_SIZE
+    rng = np.random.default_rng(3)
+    lat = np.concatenate([rng.uniform(38.0, 45.0, 400), np.vstack(lines)[::37, 1]])
+    lon = np.concatenate([rng.uniform(122.0, 132.0, 400), np.vstack(lines)[::37, 0]])
+    got = _kernels.distance_to_segments_rad(np.radians(lat), np.radians(lon), seg)
+    for i in range(lat.size):
+        p = _kernels._unit(np.radians(lat[i]), np.radians(lon[i]))
+        every = min(_kernels._segment_angle(*p, seg, k) for k in range(seg.shape[0]))
+        assert got[i] == every
+    # and a cap really holds its arcs: no arc end lies outside its group's cap
+    caps = _kernels.segment_caps(seg)
+    for c in range(caps.shape[0]):
+        for row in seg[c * _kernels.CAP_SIZE : (c + 1) * _kernels.CAP_SIZE]:
+            for end in (row[:3], row[3:]):
+                ang = np.arctan2(np.linalg.norm(np.cross(caps[c, :3], end)), caps[c, :3] @ end)
+                assert ang <= caps[c, 3] + 1e-12

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from yalu.coverage import _geodesic as G
 from yalu.coverage import _kernels as K
 from yalu.coverage.engine import _fake_radius
+from yalu.geodesy import _geodesic as G
 
 WGS84 = Geod(ellps="WGS84")
 

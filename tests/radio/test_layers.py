@@ -217,3 +217,24 @@ def test_layer_inputs_take_a_grid_or_points_not_both():
     pts = LayerInputs.at_points([lte()], Handset(), [], [40.0, 40.01], [124.0, 124.02], free_space)
     assert pts.length == 2 and pts.grid is None
     assert LayerInputs([lte()], Handset(), [], GRID, free_space).length == GRID.shape[0]
+
+
+def test_windowed_map_rows_and_dense_view():
+    from yalu.errors import ParameterError
+    from yalu.radio.layers import WindowedMap
+
+    data = np.arange(6, dtype=np.float32).reshape(2, 3)
+    m = WindowedMap((5, 6), (1, 3, 2, 5), data)
+    dense = np.full((5, 6), np.nan, dtype=np.float32)
+    dense[1:3, 2:5] = data
+    np.testing.assert_array_equal(np.asarray(m), dense)
+    for r0, r1 in [(0, 5), (0, 1), (2, 4), (3, 5), (1, 2)]:
+        np.testing.assert_array_equal(m[r0:r1], dense[r0:r1])
+    np.testing.assert_array_equal(m[2, 3:5], dense[2, 3:5])
+    assert m.nbytes == data.nbytes and m.dtype == np.float32
+    empty = WindowedMap((2, 2), (0, 0, 0, 0), np.empty((0, 0), np.float32))
+    assert np.isnan(np.asarray(empty)).all()
+    with pytest.raises(ParameterError, match="box"):
+        WindowedMap((5, 6), (1, 7, 0, 1), np.zeros((6, 1)))
+    with pytest.raises(ParameterError, match="data"):
+        WindowedMap((5, 6), (1, 3, 0, 1), np.zeros((3, 1)))

@@ -53,3 +53,27 @@ def test_bad_zones():
     with pytest.raises(ParameterError, match="vertices"):
         PolygonZone(vertices=[(0, 0), (1, 1)])
     assert math.isfinite(CircleZone(lat_deg=0, lon_deg=0, radius_m=1).radius_m)
+
+
+@pytest.mark.parametrize(
+    ("lat0", "lon0", "radius_m"),
+    [(41.0, 127.0, 300.0), (79.5, 10.0, 5000.0), (-33.0, 179.999, 2000.0), (0.0, -180.0, 50e3)],
+)
+def test_circle_box_prefilter_matches_every_geodesic(lat0, lon0, radius_m):
+    """The circle tests geodesic distance only inside a box around it: the answer must be
+    the brute-force one (pyproj distance to every point), across the antimeridian and near a
+    pole."""
+    from pyproj import Geod
+
+    from yalu.radio.zones import CircleZone
+
+    rng = np.random.default_rng(int(radius_m))
+    span = radius_m / 111e3 * 3
+    lat = np.clip(lat0 + rng.uniform(-span, span, 4000), -90, 90)
+    lon = (lon0 + rng.uniform(-span, span, 4000) / max(np.cos(np.radians(lat0)), 0.1) + 180) % 360
+    lon -= 180
+    z = CircleZone(lat_deg=lat0, lon_deg=lon0, radius_m=radius_m)
+    _, _, d = Geod(ellps="WGS84").inv(np.full(lat.size, lon0), np.full(lat.size, lat0), lon, lat)
+    want = d <= radius_m
+    assert want.sum() > 50 and (~want).sum() > 50
+    np.testing.assert_array_equal(z.contains(lat, lon), want)

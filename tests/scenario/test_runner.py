@@ -69,6 +69,8 @@ def test_a_grid_too_large_for_memory_is_refused_with_its_cost(monkeypatch):
         "grid.resolution_arcsec" in msg and "2,018,881 nodes" in msg and "150 path-loss maps" in msg
     )
     assert f"{need:.1f} GiB" in msg and "0.5 GiB" in msg
+    # maps held as their windows within the radius: the same 150 maps over 3 % of the grid fit
+    adapt.check_run_memory(sc, g, 150, map_nodes=150 * 1201 * 1681 // 33)
     monkeypatch.setenv("YALU_MAX_RUN_GB", "lots")
     with pytest.raises(ParameterError, match="YALU_MAX_RUN_GB"):
         adapt.check_run_memory(sc, g, 5)

@@ -23,53 +23,117 @@ def _angle(ax: float, ay: float, az: float, bx: float, by: float, bz: float) -> 
     return math.atan2(math.sqrt(cx * cx + cy * cy + cz * cz), ax * bx + ay * by + az * bz)
 
 
+@njit(cache=True)
+def _segment_angle(px: float, py: float, pz: float, seg: np.ndarray, k: int) -> float:
+    """Central angle [rad] from unit vector p to great-circle arc ``seg[k]``."""
+    ax = seg[k, 0]
+    ay = seg[k, 1]
+    az = seg[k, 2]
+    bx = seg[k, 3]
+    by = seg[k, 4]
+    bz = seg[k, 5]
+    best = min(_angle(px, py, pz, ax, ay, az), _angle(px, py, pz, bx, by, bz))
+    # interior of the arc: foot of the perpendicular from p to the great circle a-b
+    nx = ay * bz - az * by
+    ny = az * bx - ax * bz
+    nz = ax * by - ay * bx
+    nn = math.sqrt(nx * nx + ny * ny + nz * nz)
+    if nn < 1e-15:
+        return best
+    nx /= nn
+    ny /= nn
+    nz /= nn
+    s = px * nx + py * ny + pz * nz
+    cx = px - s * nx
+    cy = py - s * ny
+    cz = pz - s * nz
+    # c lies between a and b when (a x c).n >= 0 and (c x b).n >= 0
+    t1 = (ay * cz - az * cy) * nx + (az * cx - ax * cz) * ny + (ax * cy - ay * cx) * nz
+    t2 = (cy * bz - cz * by) * nx + (cz * bx - cx * bz) * ny + (cx * by - cy * bx) * nz
+    if t1 >= 0.0 and t2 >= 0.0:
+        best = min(best, math.asin(min(1.0, abs(s))))
+    return best
+
+
+#: arcs per bounding cap of :func:`segment_caps`
+CAP_SIZE = 32
+# a cap is skipped only when its lower bound beats the best distance by this much [rad], so that
+# rounding in the bound never skips an arc whose computed distance is the smallest
+_CAP_SLACK = 1e-9
+
+
+@njit(cache=True)
+def segment_caps(seg: np.ndarray) -> np.ndarray:
+    """Bounding caps of consecutive groups of ``CAP_SIZE`` arcs: (n_caps, 4) rows of the cap
+    centre (unit vector) and angular radius [rad].
+
+    A spherical cap of radius < pi/2 is geodesically convex, so a cap that holds both ends of
+    every arc of its group holds the arcs; the distance from a point to any arc of the group is
+    then at least (angle to the centre) - radius. Groups whose ends spread over more than a
+    quarter circle get radius pi (never skipped).
+    """
+    nseg = seg.shape[0]
+    ncap = (nseg + CAP_SIZE - 1) // CAP_SIZE
+    caps = np.empty((ncap, 4))
+    for c in range(ncap):
+        k0 = c * CAP_SIZE
+        k1 = min(nseg, k0 + CAP_SIZE)
+        sx = 0.0
+        sy = 0.0
+        sz = 0.0
+        for k in range(k0, k1):
+            sx += seg[k, 0] + seg[k, 3]
+            sy += seg[k, 1] + seg[k, 4]
+            sz += seg[k, 2] + seg[k, 5]
+        nn = math.sqrt(sx * sx + sy * sy + sz * sz)
+        if nn < 1e-12:
+            caps[c, 0] = 1.0
+            caps[c, 1] = 0.0
+            caps[c, 2] = 0.0
+            caps[c, 3] = math.pi
+            continue
+        sx /= nn
+        sy /= nn
+        sz /= nn
+        r = 0.0
+        for k in range(k0, k1):
+            r = max(r, _angle(sx, sy, sz, seg[k, 0], seg[k, 1], seg[k, 2]))
+            r = max(r, _angle(sx, sy, sz, seg[k, 3], seg[k, 4], seg[k, 5]))
+        caps[c, 0] = sx
+        caps[c, 1] = sy
+        caps[c, 2] = sz
+        caps[c, 3] = r if r < 0.5 * math.pi else math.pi
+    return caps
+
+
 @njit(cache=True, parallel=True)
 def distance_to_segments_rad(
     lat_rad: np.ndarray, lon_rad: np.ndarray, seg: np.ndarray
 ) -> np.ndarray:
     """Smallest central angle [rad] from each point to a set of great-circle arcs.
 
-    ``seg`` is (n, 6): unit vectors of the start and end of each arc.
+    ``seg`` is (n, 6): unit vectors of the start and end of each arc. Groups of arcs are
+    skipped when their bounding cap (:func:`segment_caps`) is farther than the best arc found
+    so far, nearest cap first; the minimum is the same value as over every arc.
     """
     n = lat_rad.size
     out = np.empty(n)
     nseg = seg.shape[0]
+    caps = segment_caps(seg)
+    ncap = caps.shape[0]
     for i in prange(n):
         px, py, pz = _unit(lat_rad[i], lon_rad[i])
+        bound = np.empty(ncap)
+        for c in range(ncap):
+            bound[c] = _angle(px, py, pz, caps[c, 0], caps[c, 1], caps[c, 2]) - caps[c, 3]
+        order = np.argsort(bound)
         best = math.pi
-        for k in range(nseg):
-            ax = seg[k, 0]
-            ay = seg[k, 1]
-            az = seg[k, 2]
-            bx = seg[k, 3]
-            by = seg[k, 4]
-            bz = seg[k, 5]
-            # endpoints
-            d = _angle(px, py, pz, ax, ay, az)
-            if d < best:
-                best = d
-            d = _angle(px, py, pz, bx, by, bz)
-            if d < best:
-                best = d
-            # interior of the arc: foot of the perpendicular from p to the great circle a-b
-            nx = ay * bz - az * by
-            ny = az * bx - ax * bz
-            nz = ax * by - ay * bx
-            nn = math.sqrt(nx * nx + ny * ny + nz * nz)
-            if nn < 1e-15:
-                continue
-            nx /= nn
-            ny /= nn
-            nz /= nn
-            s = px * nx + py * ny + pz * nz
-            cx = px - s * nx
-            cy = py - s * ny
-            cz = pz - s * nz
-            # c lies between a and b when (a x c).n >= 0 and (c x b).n >= 0
-            t1 = (ay * cz - az * cy) * nx + (az * cx - ax * cz) * ny + (ax * cy - ay * cx) * nz
-            t2 = (cy * bz - cz * by) * nx + (cz * bx - cx * bz) * ny + (cx * by - cy * bx) * nz
-            if t1 >= 0.0 and t2 >= 0.0:
-                d = math.asin(min(1.0, abs(s)))
+        for o in range(ncap):
+            c = order[o]
+            if bound[c] - _CAP_SLACK > best:
+                break
+            for k in range(c * CAP_SIZE, min(nseg, (c + 1) * CAP_SIZE)):
+                d = _segment_angle(px, py, pz, seg, k)
                 if d < best:
                     best = d
         out[i] = best

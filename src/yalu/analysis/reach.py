@@ -192,6 +192,7 @@ def population_reach(
     sample_best_server: Any | None = None,
     section_of: Any | None = None,
     footprint_law: FootprintLaw | None = None,
+    in_area: Any | None = None,
 ) -> ReachResult:
     """Population, places and area within reach of each service level.
 
@@ -229,6 +230,9 @@ def population_reach(
     sample_level, sample_best_server : (n_samples,) int arrays, optional
     section_of : (n_settlements,) int array, optional
         :func:`yalu.analysis.population.sections` of ``settlements``: sections are not counted.
+    in_area : (rows, cols) bool array, optional
+        ``area.grid_mask(grid)`` when the caller has it already (it costs a distance to every
+        border arc per node for a border buffer).
 
     Returns
     -------
@@ -237,7 +241,11 @@ def population_reach(
     sl = _check_service(service_level, grid)
     lat1, lon1 = grid.lats(), grid.lons()
     lat2, lon2 = np.meshgrid(lat1, lon1, indexing="ij")
-    in_area = np.ones(sl.shape, bool) if area is None else area.grid_mask(grid)
+    if in_area is None:
+        in_area = np.ones(sl.shape, bool) if area is None else area.grid_mask(grid)
+    elif np.shape(in_area) != sl.shape:
+        raise ParameterError("in_area", f"shape {np.shape(in_area)}", f"the grid's {sl.shape}")
+    in_area = np.asarray(in_area, dtype=bool)
     node_region = regions.label_grid(grid)
     levels = list(LEVELS.values())
 

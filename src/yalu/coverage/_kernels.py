@@ -47,7 +47,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from yalu.coverage._geodesic import inverse, profile_points
+from yalu.geodesy.kernels import inverse, profile_points
 from yalu.propagation.itm_kernels import (
     G_LEN,
     OUT_LEN,

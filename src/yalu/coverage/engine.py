@@ -96,6 +96,7 @@ __all__ = [
     "numba_threads",
     "path_loss_map",
     "path_loss_at_points",
+    "path_loss_at_points_multi",
 ]
 
 ProgressFn = Callable[[int, int], None]
@@ -552,7 +553,7 @@ def _node_geodesics(
             np.full(lat.shape, spec.site_lon_deg), np.full(lat.shape, spec.site_lat_deg), lon, lat
         )
         return np.asarray(d, dtype=np.float64), np.radians(np.asarray(az_deg, dtype=np.float64))
-    from yalu.coverage._geodesic import inverse_many
+    from yalu.geodesy.kernels import inverse_many
 
     la = np.ascontiguousarray(lat, dtype=np.float64).ravel()
     lo = np.ascontiguousarray(lon, dtype=np.float64).ravel()
@@ -1352,3 +1353,71 @@ def path_loss_at_points(
     with numba_threads(threads):
         vals = _exact_at(spec, elev, p[None, :], flat_la, flat_lo)[0]
     return vals.reshape(la.shape)
+
+
+def path_loss_at_points_multi(
+    terrain: Any,
+    site: tuple[float, float],
+    radius_m: float,
+    lat_deg: Any,
+    lon_deg: Any,
+    *,
+    h_tx_m: float,
+    h_rx_m: float = 1.5,
+    jobs: Any,
+    model: PropagationModel | str = PropagationModel.ITM,
+    itm: ITMOptions | None = None,
+    step_m: float | None = None,
+    min_distance_m: float | None = None,
+    hata_environment: str = "urban",
+    threads: int | None = None,
+    p1812: P1812Options | None = None,
+    landcover: Any = None,
+) -> np.ndarray:
+    """:func:`path_loss_at_points` for several (frequency, direction) jobs of one antenna.
+
+    ``jobs`` is a list of ``(frequency_mhz, direction)`` pairs. With ITM each point's profile is
+    built once and ITM's geometry computed once per direction, as :func:`tile_job_multi` does on
+    a grid; row ``i`` of the result equals, bit for bit, :func:`path_loss_at_points` with job
+    ``i``'s frequency and direction. Other models run one job at a time.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 loss [dB], shape ``(len(jobs),) + lat_deg.shape``, NaN beyond ``radius_m``.
+    """
+    pairs = _check_jobs(jobs)
+    la = np.asarray(lat_deg, dtype=np.float64)
+    lo = np.asarray(lon_deg, dtype=np.float64)
+    model_e = parse_choice(PropagationModel, model, "model")
+    common = dict(h_tx_m=h_tx_m, h_rx_m=h_rx_m, model=model_e, itm=itm, step_m=step_m,
+                  min_distance_m=min_distance_m, hata_environment=hata_environment,
+                  threads=threads, p1812=p1812, landcover=landcover)  # fmt: skip
+    if model_e is not PropagationModel.ITM or len(pairs) == 1 or la.size == 0:
+        return np.stack([
+            path_loss_at_points(terrain, site, radius_m, la, lo, frequency_mhz=f, direction=d,
+                                **common)  # type: ignore[arg-type]
+            for f, d in pairs
+        ]) if pairs else np.empty((0, *la.shape))  # fmt: skip
+    if la.shape != lo.shape:
+        raise ParameterError(
+            "lon_deg", f"array of shape {lo.shape}", f"the shape of lat_deg {la.shape}"
+        )
+    if not (np.isfinite(la).all() and np.isfinite(lo).all()):
+        raise ParameterError("lat_deg/lon_deg", "non-finite values", "finite degrees")
+    spec = make_tile_spec(
+        terrain, site, radius_m, h_tx_m=h_tx_m, h_rx_m=h_rx_m, frequency_mhz=pairs[0][0],
+        model=model_e, mode=MapMode.EXACT, itm=itm, step_m=step_m, min_distance_m=min_distance_m,
+        hata_environment=hata_environment, p1812=p1812, landcover=landcover,
+    )  # fmt: skip
+    specs = _job_specs(spec, pairs)
+    # same-direction jobs next to each other: the kernel reuses the geometry between them
+    order = sorted(range(len(specs)), key=lambda i: specs[i].direction)
+    vec = np.stack([_itm_vector(specs[i]) for i in order])
+    for i, row in zip(order, vec, strict=True):
+        _check_itm(specs[i], row)
+    with numba_threads(threads):
+        res = _exact_at(spec, _elevation(spec), vec, la.ravel(), lo.ravel())
+    out = np.empty_like(res)
+    out[order] = res
+    return out.reshape(len(pairs), *la.shape)

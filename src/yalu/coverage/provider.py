@@ -41,12 +41,13 @@ from yalu.coverage.engine import (
     make_tile_spec,
     numba_threads,
     path_loss_at_points,
+    path_loss_at_points_multi,
     tile_job,
     tile_job_multi,
 )
 from yalu.errors import check_range, parse_choice
 from yalu.geodesy import Grid, azimuth_distance, grid_around, profile
-from yalu.radio.layers import Antenna
+from yalu.radio.layers import Antenna, WindowedMap
 
 __all__ = ["EnginePathLoss", "MapRequest"]
 
@@ -58,6 +59,11 @@ def _tile_jobs_on(spec: TileSpec, jobs: list[tuple[float, str]], threads: int | 
     """:func:`tile_job_multi` on ``threads`` numba threads (the task a Dask worker runs)."""
     with numba_threads(threads):
         return tile_job_multi(spec, jobs)
+
+
+def _empty_map(grid: Grid) -> WindowedMap:
+    """A map of ``grid`` with no node within the radius (all NaN)."""
+    return WindowedMap(grid.shape, (0, 0, 0, 0), np.empty((0, 0), dtype=np.float32))
 
 
 class EnginePathLoss:
@@ -125,9 +131,10 @@ class EnginePathLoss:
         self.bytes_received = 0
         self.tasks = 0
         self.points_step_m = points_step_m
-        self._maps: dict[tuple[Any, ...], np.ndarray] = {}
+        self._maps: dict[tuple[Any, ...], WindowedMap] = {}
         self._points: dict[tuple[Any, ...], float] = {}
         self._at_points: dict[tuple[Any, ...], np.ndarray] = {}
+        self._last_points: tuple[np.ndarray, np.ndarray, str] | None = None
 
     @property
     def reciprocal(self) -> bool:
@@ -194,7 +201,7 @@ class EnginePathLoss:
                 job = self._job(group[0])
                 if job is None:
                     for key in group:
-                        self._maps[key] = np.full(key[3].shape, np.nan, dtype=np.float32)
+                        self._maps[key] = _empty_map(key[3])
                     continue
                 spec, box = job
                 self.bytes_sent += int(spec.elevation_m.nbytes)
@@ -227,7 +234,7 @@ class EnginePathLoss:
         job = self._job(group[0])
         if job is None:
             for key in group:
-                self._maps[key] = np.full(key[3].shape, np.nan, dtype=np.float32)
+                self._maps[key] = _empty_map(key[3])
             return
         spec, box = job
         with numba_threads(self.threads):
@@ -235,10 +242,10 @@ class EnginePathLoss:
         for key, a in zip(group, arr, strict=True):
             self._place(key, box, a)
 
-    def _job(self, key: tuple[Any, ...]) -> tuple[TileSpec, tuple[int, int, int, int]] | None:
-        """The tile spec of a map's part inside ``grid`` (None: the map misses the grid)."""
-        ant, f, d, grid, h = Antenna(*key[0]), key[1], key[2], key[3], key[4]
-        sub = grid_around(ant.lat_deg, ant.lon_deg, self.radius_m,
+    def _box(self, antenna: Antenna, grid: Grid) -> tuple[int, int, int, int] | None:
+        """Rows and columns (r0, r1, c0, c1) of ``grid`` within the radius' box around
+        ``antenna`` (None: none)."""
+        sub = grid_around(antenna.lat_deg, antenna.lon_deg, self.radius_m,
                           north_deg=grid.north_deg, west_deg=grid.west_deg,
                           dlat_deg=grid.dlat_deg, dlon_deg=grid.dlon_deg)  # fmt: skip
         r0 = int(round((grid.north_deg - sub.north_deg) / grid.dlat_deg))
@@ -248,6 +255,24 @@ class EnginePathLoss:
         cb = min(c0 + sub.shape[1], grid.shape[1])
         if ra >= rb or ca >= cb:
             return None
+        return ra, rb, ca, cb
+
+    def map_nodes(self, requests: Iterable[MapRequest], grid: Grid) -> int:
+        """Nodes the distinct maps of ``requests`` hold on ``grid`` (their windows)."""
+        total = 0
+        for key in {self._map_key(a, f, d, grid, h) for a, f, d, h in requests}:
+            box = self._box(Antenna(*key[0]), grid)
+            if box is not None:
+                total += (box[1] - box[0]) * (box[3] - box[2])
+        return total
+
+    def _job(self, key: tuple[Any, ...]) -> tuple[TileSpec, tuple[int, int, int, int]] | None:
+        """The tile spec of a map's part inside ``grid`` (None: the map misses the grid)."""
+        ant, f, d, grid, h = Antenna(*key[0]), key[1], key[2], key[3], key[4]
+        box = self._box(ant, grid)
+        if box is None:
+            return None
+        ra, rb, ca, cb = box
         spec = make_tile_spec(
             self.terrain, (ant.lat_deg, ant.lon_deg), self.radius_m, h_tx_m=ant.height_m,
             h_rx_m=h, frequency_mhz=f, model=self.model, mode=self.mode, itm=self.itm,
@@ -256,17 +281,17 @@ class EnginePathLoss:
         )  # fmt: skip
         return spec, (ra, rb, ca, cb)
 
-    def _place(self, key: tuple[Any, ...], box: tuple[int, int, int, int], arr: Any) -> np.ndarray:
-        out = np.full(key[3].shape, np.nan, dtype=np.float32)
-        ra, rb, ca, cb = box
-        out[ra:rb, ca:cb] = np.asarray(arr, dtype=np.float32)
+    def _place(self, key: tuple[Any, ...], box: tuple[int, int, int, int], arr: Any) -> WindowedMap:
+        # only the window within the radius is kept: memory follows the sites' reach, not the
+        # grid's extent
+        out = WindowedMap(key[3].shape, box, np.asarray(arr, dtype=np.float32))
         self._maps[key] = out
         return out
 
-    def _compute(self, key: tuple[Any, ...]) -> np.ndarray:
+    def _compute(self, key: tuple[Any, ...]) -> WindowedMap:
         job = self._job(key)
         if job is None:
-            out = np.full(key[3].shape, np.nan, dtype=np.float32)
+            out = _empty_map(key[3])
             self._maps[key] = out
             return out
         spec, box = job
@@ -280,15 +305,77 @@ class EnginePathLoss:
         direction: str,
         grid: Grid,
         node_height_m: float,
-    ) -> np.ndarray:
+    ) -> WindowedMap:
         """Loss [dB] between ``antenna`` and every node of ``grid`` (float32, NaN beyond the
-        radius).
+        radius), as a :class:`~yalu.radio.layers.WindowedMap` over the radius' window of the
+        grid (``np.asarray`` gives the dense map).
 
         ``direction="forward"``: the antenna is ITM's transmitter; ``"reverse"``: every node is.
         """
         key = self._map_key(antenna, frequency_mhz, direction, grid, node_height_m)
         hit = self._maps.get(key)
         return hit if hit is not None else self._compute(key)
+
+    def _points_key(
+        self, antenna: Antenna, frequency_mhz: float, direction: str, la: np.ndarray,
+        lo: np.ndarray, node_height_m: float, digest: str | None = None,
+    ) -> tuple[Any, ...]:  # fmt: skip
+        d = parse_choice(Direction, direction, "direction")
+        if self.reciprocal:
+            d = Direction.FORWARD
+        if digest is None:
+            digest = self._digest(la, lo)
+        return (tuple(antenna), round(float(frequency_mhz), 6), d.value, float(node_height_m),
+                la.shape, digest)  # fmt: skip
+
+    def _digest(self, la: np.ndarray, lo: np.ndarray) -> str:
+        """Content hash of a point set; remembered for arrays that cannot change (read-only
+        and owning their data, as :class:`~yalu.radio.layers.LayerInputs` passes them)."""
+        last = self._last_points
+        if last is not None and last[0] is la and last[1] is lo:
+            return last[2]
+        digest = hashlib.sha1(la.tobytes() + b"|" + lo.tobytes()).hexdigest()
+        frozen = all(a.flags.owndata and not a.flags.writeable for a in (la, lo))
+        self._last_points = (la, lo, digest) if frozen else None
+        return digest
+
+    def _points_options(self) -> dict[str, Any]:
+        return dict(model=self.model, itm=self.itm, step_m=self.points_step_m or self.step_m,
+                    threads=self.threads, hata_environment=self.hata_environment,
+                    p1812=self.p1812, landcover=self.landcover)  # fmt: skip
+
+    def _near(self, antenna: Antenna, la: np.ndarray, lo: np.ndarray) -> np.ndarray:
+        _, dist = azimuth_distance(antenna.lat_deg, antenna.lon_deg, la, lo)
+        return np.asarray(dist) <= self.radius_m
+
+    def prefetch_points(self, requests: Iterable[MapRequest], lat_deg: Any, lon_deg: Any) -> int:
+        """Compute the losses of ``requests`` at the points (what :meth:`points_loss_db` will
+        be asked), the jobs of one antenna together: one profile per point and one ITM
+        geometry per direction for all their frequencies (bit for bit the values
+        :meth:`points_loss_db` computes one job at a time). Returns how many are cached."""
+        la = np.ascontiguousarray(lat_deg, dtype=np.float64)
+        lo = np.ascontiguousarray(lon_deg, dtype=np.float64)
+        digest = self._digest(la, lo)
+        groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+        for a, f, d, h in requests:
+            key = self._points_key(a, f, d, la, lo, h, digest)
+            if key not in self._at_points:
+                groups.setdefault((key[0], key[3]), [])
+                if key not in groups[(key[0], key[3])]:
+                    groups[(key[0], key[3])].append(key)
+        for (ant_t, h), keys in groups.items():
+            ant = Antenna(*ant_t)
+            near = self._near(ant, la, lo)
+            vals = np.full((len(keys), *la.shape), np.nan)
+            if near.any():
+                vals[:, near] = path_loss_at_points_multi(
+                    self.terrain, (ant.lat_deg, ant.lon_deg), self.radius_m, la[near], lo[near],
+                    h_tx_m=ant.height_m, h_rx_m=h, jobs=[(k[1], k[2]) for k in keys],
+                    **self._points_options(),
+                )  # fmt: skip
+            for key, v in zip(keys, vals, strict=True):
+                self._at_points[key] = v
+        return len(self._at_points)
 
     def points_loss_db(
         self,
@@ -303,25 +390,17 @@ class EnginePathLoss:
         its own geodesic profile (exact mode's computation, whatever :attr:`mode`)."""
         la = np.ascontiguousarray(lat_deg, dtype=np.float64)
         lo = np.ascontiguousarray(lon_deg, dtype=np.float64)
-        d = parse_choice(Direction, direction, "direction")
-        if self.reciprocal:
-            d = Direction.FORWARD
-        digest = hashlib.sha1(la.tobytes() + b"|" + lo.tobytes()).hexdigest()
-        key = (tuple(antenna), round(float(frequency_mhz), 6), d.value, float(node_height_m),
-               la.shape, digest)  # fmt: skip
+        key = self._points_key(antenna, frequency_mhz, direction, la, lo, node_height_m)
         hit = self._at_points.get(key)
         if hit is not None:
             return hit
         out = np.full(la.shape, np.nan)
-        _, dist = azimuth_distance(antenna.lat_deg, antenna.lon_deg, la, lo)
-        near = np.asarray(dist) <= self.radius_m
+        near = self._near(antenna, la, lo)
         if near.any():
             out[near] = path_loss_at_points(
                 self.terrain, (antenna.lat_deg, antenna.lon_deg), self.radius_m, la[near],
                 lo[near], h_tx_m=antenna.height_m, h_rx_m=node_height_m, frequency_mhz=key[1],
-                model=self.model, itm=self.itm, step_m=self.points_step_m or self.step_m,
-                threads=self.threads, direction=d, hata_environment=self.hata_environment,
-                p1812=self.p1812, landcover=self.landcover,
+                direction=key[2], **self._points_options(),
             )  # fmt: skip
         self._at_points[key] = out
         return out

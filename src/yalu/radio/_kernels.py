@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numba
+import numpy as np
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 
@@ -13,3 +14,65 @@ _SQRT1_2 = 1.0 / math.sqrt(2.0)
 def normal_cdf(x):  # type: ignore[no-untyped-def]
     """Standard normal CDF, ``0.5 erfc(-x / sqrt 2)``; -inf -> 0, +inf -> 1, NaN -> NaN."""
     return 0.5 * math.erfc(-x * _SQRT1_2)
+
+
+@numba.njit(cache=True, parallel=True)
+def ensemble_levels(  # type: ignore[no-untyped-def]
+    p_dl,
+    p_ul,
+    usable,
+    dl_off,
+    ul_off,
+    meas_offset,
+    w,
+    n_dl_mw,
+    n_ul_db,
+    jam_mw,
+    jam_gain_mw,
+    th,
+    out,
+):
+    """Service level (0-3) at each node of one technology's candidates under one draw.
+
+    ``p_dl``, ``p_ul`` (k, N): nominal DL power at the handset and UL power at the tower [dBm]
+    (-inf: no path); ``usable`` (k, N); ``dl_off``, ``ul_off`` (k,): the draw's DL and UL
+    shifts [dB]; ``meas_offset`` (k,): measured-quantity offset [dB]; ``w`` (k, k): co-channel
+    weights; ``n_dl_mw`` (k,): DL noise [mW]; ``n_ul_db`` (k,): UL noise plus jammers at each
+    tower [dBm]; ``jam_mw`` (m, k): jammer power in each candidate's DL channel, times the
+    handset's gain change [mW]; ``jam_gain_mw`` (m, N): jammer-to-handset coupling (linear);
+    ``th`` (3, 4): per level SMS/voice/data the DL power, DL SINR, UL SINR and UL power
+    thresholds (NaN: none). ``out`` (N,) receives the highest level of any usable candidate:
+    the budget of :class:`yalu.radio.ensemble.BudgetEnsemble`, node by node.
+    """
+    k, n = p_dl.shape
+    m = jam_mw.shape[0]
+    for j in numba.prange(n):
+        pmw = np.empty(k)
+        pd = np.empty(k)
+        for a in range(k):
+            pd[a] = p_dl[a, j] + dl_off[a]
+            pmw[a] = math.pow(10.0, pd[a] / 10.0)
+        best = 0
+        for a in range(k):
+            if not usable[a, j]:
+                continue
+            noise = 0.0
+            for b in range(k):
+                noise += w[a, b] * pmw[b]
+            noise += n_dl_mw[a]
+            for i in range(m):
+                noise += jam_mw[i, a] * jam_gain_mw[i, j]
+            sinr_dl = pd[a] - 10.0 * math.log10(noise)
+            ul_rx = p_ul[a, j] + ul_off[a]
+            sinr_ul = ul_rx - n_ul_db[a]
+            sig = pd[a] + meas_offset[a]
+            level = 0
+            for s in range(3):
+                if not (sig >= th[s, 0] and sinr_dl >= th[s, 1] and sinr_ul >= th[s, 2]):
+                    break
+                if not math.isnan(th[s, 3]) and not ul_rx >= th[s, 3]:
+                    break
+                level += 1
+            if level > best:
+                best = level
+        out[j] = best

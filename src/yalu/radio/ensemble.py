@@ -4,8 +4,9 @@ Powers, gains and losses enter a link budget in dB, so an uncertain transmit pow
 body loss or jammer EIRP shifts the budget without touching a path-loss map. A
 :class:`BudgetEnsemble` takes the budget inputs of a network once (:class:`yalu.radio.layers.
 LayerInputs`, restricted to the nodes that matter), keeps every candidate server's received
-powers, and evaluates the service level under an :class:`Offsets` draw with a handful of array
-operations: no geometry, no maps, no Python loop over nodes.
+powers, and evaluates the service level under an :class:`Offsets` draw in one compiled pass over
+the nodes (``_kernels.ensemble_levels``, parallel, no temporaries of candidates x nodes): no
+geometry, no maps, no Python loop over nodes.
 
 The result is exactly :func:`yalu.radio.budget.link_budget`'s service level for the shifted
 sites, handset and jammers (tested): the level of a node is the highest level any usable
@@ -24,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from yalu.errors import ParameterError, parse_choice
+from yalu.radio import _kernels
 from yalu.radio.bands import Technology
 from yalu.radio.budget import _overlap_weights
 from yalu.radio.layers import LayerInputs
@@ -75,6 +77,16 @@ def _mw_to_db(x: Any) -> _Arr:
         return 10.0 * np.log10(np.asarray(x, dtype=float))
 
 
+def _threshold_table(prof: TechnologyProfile) -> _Arr:
+    rows = []
+    for service in (Service.SMS, Service.VOICE, Service.DATA):
+        th = prof.thresholds(service)
+        ul_p = th.ul_min_power_dbm
+        rows.append([th.dl_min_power_dbm, th.dl_min_sinr_db, th.ul_min_sinr_db,
+                     np.nan if ul_p is None else ul_p])  # fmt: skip
+    return np.array(rows, dtype=np.float64)
+
+
 @dataclass
 class _Tech:
     idx: npt.NDArray[np.intp]
@@ -90,6 +102,7 @@ class _Tech:
     e_dl_dbm: _Arr  # (m, k) jammer EIRP inside each candidate's DL channel
     tower_jam_dbm: _Arr  # (m, k) jammer power received by each tower in its UL allocation
     prof: TechnologyProfile
+    thresholds: _Arr  # (3, 4) SMS/voice/data: DL power, DL SINR, UL SINR, UL power (NaN: none)
 
 
 class BudgetEnsemble:
@@ -198,6 +211,7 @@ class BudgetEnsemble:
                                                      noise_figure_db=sites[i].noise_figure_db)
                                    for a, i in enumerate(idx)]),
                 e_dl_dbm=e_dl[:, idx], tower_jam_dbm=tower[:, idx], prof=prof,
+                thresholds=_threshold_table(prof),
             ))  # fmt: skip
 
     @property
@@ -215,34 +229,26 @@ class BudgetEnsemble:
         o = offsets or Offsets.zero(n, m)
         out = np.zeros(self.n_nodes, dtype=np.uint8)
         jam_on = jammers and m > 0
+        h_gain = 10.0 ** (o.handset_db / 10.0)
         for t in self.techs:
             if t.cols.size == 0:
                 continue
-            dl = o.site_dl_db[t.idx] + o.handset_db
-            p_dl = t.p_dl + dl[:, None]
-            i_co = t.w @ _db_to_mw(p_dl)
-            noise = t.n_dl_mw[:, None] + i_co
+            k = t.idx.size
             n_ul = t.n_ul_mw
             if jam_on:
-                e = _db_to_mw(t.e_dl_dbm + o.jammer_db[:, None])  # (m, k)
-                noise = noise + (e.T @ t.jam_gain_mw) * 10.0 ** (o.handset_db / 10.0)
+                e = _db_to_mw(t.e_dl_dbm + o.jammer_db[:, None]) * h_gain  # (m, k)
                 tw = t.tower_jam_dbm + o.jammer_db[:, None] + o.site_rx_db[t.idx][None, :]
                 n_ul = n_ul + _db_to_mw(tw).sum(axis=0)
-            sinr_dl = p_dl - _mw_to_db(noise)
-            ul_rx = t.p_ul + (o.site_ul_db[t.idx] + o.handset_db)[:, None]
-            sinr_ul = ul_rx - _mw_to_db(n_ul)[:, None]
-            sig = p_dl + t.meas_offset[:, None]
-            ok = t.usable.copy()
-            level = np.zeros(t.usable.shape, dtype=np.uint8)
-            for service in (Service.SMS, Service.VOICE, Service.DATA):
-                th = t.prof.thresholds(service)
-                ok &= sig >= th.dl_min_power_dbm
-                ok &= sinr_dl >= th.dl_min_sinr_db
-                ok &= sinr_ul >= th.ul_min_sinr_db
-                if th.ul_min_power_dbm is not None:
-                    ok &= ul_rx >= th.ul_min_power_dbm
-                level += ok
-            np.maximum.at(out, t.cols, level.max(axis=0))
+            else:
+                e = np.zeros((0, k))
+            level = np.empty(t.cols.size, dtype=np.uint8)
+            _kernels.ensemble_levels(
+                t.p_dl, t.p_ul, t.usable, np.ascontiguousarray(o.site_dl_db[t.idx] + o.handset_db),
+                np.ascontiguousarray(o.site_ul_db[t.idx] + o.handset_db), t.meas_offset, t.w,
+                t.n_dl_mw, _mw_to_db(n_ul), np.ascontiguousarray(e),
+                t.jam_gain_mw if jam_on else np.zeros((0, t.cols.size)), t.thresholds, level,
+            )  # fmt: skip
+            np.maximum.at(out, t.cols, level)
         return out
 
     def grid_levels(self, shape: tuple[int, ...], levels: npt.ArrayLike) -> npt.NDArray[np.uint8]:

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from yalu.errors import ParameterError
-from yalu.geodesy import Grid, azimuth_distance, elevation_angle_deg
+from yalu.geodesy import Grid, azimuth_distance, azimuth_distance_vincenty, elevation_angle_deg
 from yalu.radio.budget import LinkBudget, link_budget
 from yalu.radio.models import Handset, Jammer, Site, TechnologyProfile
 from yalu.radio.zones import rasterize_zones
@@ -45,6 +45,7 @@ __all__ = [
     "PointLayers",
     "PointsPathLossProvider",
     "RadioLayers",
+    "WindowedMap",
     "compute_layers",
     "compute_point_layers",
     "layer_requests",
@@ -63,8 +64,75 @@ class Antenna(NamedTuple):
     height_m: float
 
 
+class WindowedMap:
+    """A grid map that is NaN outside a window of its rows and columns.
+
+    A site's map covers only the part of the grid within its radius: the window is stored,
+    the rest is implied. Memory is that of the window (a few per cent of a border-wide grid),
+    not of the grid. Row slices (``m[r0:r1]``, what the budgets take block by block) give
+    dense rows; anything else (``np.asarray(m)``, other indexing) the dense map.
+
+    Parameters
+    ----------
+    shape : (rows, cols)
+        The grid's shape.
+    box : (r0, r1, c0, c1)
+        The window: rows ``r0:r1``, columns ``c0:c1`` (empty when r0 >= r1 or c0 >= c1).
+    data : array, shape (r1 - r0, c1 - c0)
+        The values in the window [dB].
+    """
+
+    __slots__ = ("box", "data", "shape")
+
+    def __init__(self, shape: tuple[int, int], box: tuple[int, int, int, int], data: Any) -> None:
+        r0, r1, c0, c1 = (int(v) for v in box)
+        rows, cols = (int(v) for v in shape)
+        if not (0 <= r0 <= rows and 0 <= r1 <= rows and 0 <= c0 <= cols and 0 <= c1 <= cols):
+            raise ParameterError("box", box, f"rows and columns within the shape {shape}")
+        arr = np.asarray(data)
+        want = (max(0, r1 - r0), max(0, c1 - c0))
+        if arr.shape != want:
+            raise ParameterError("data", f"shape {arr.shape}", f"the window's shape {want}")
+        self.shape = (rows, cols)
+        self.box = (r0, r1, c0, c1)
+        self.data = arr
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.data.dtype
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.data.nbytes)
+
+    def rows(self, r0: int, r1: int) -> npt.NDArray[Any]:
+        """Dense rows ``r0:r1`` (NaN outside the window)."""
+        r0, r1 = max(0, r0), min(self.shape[0], r1)
+        out = np.full((max(0, r1 - r0), self.shape[1]), np.nan, dtype=self.data.dtype)
+        a, b, c0, c1 = self.box
+        lo, hi = max(a, r0), min(b, r1)
+        if lo < hi and c0 < c1:
+            out[lo - r0 : hi - r0, c0:c1] = self.data[lo - a : hi - a]
+        return out
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice) and key.step in (None, 1):
+            r0, r1, _ = key.indices(self.shape[0])
+            return self.rows(r0, r1)
+        return np.asarray(self)[key]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> npt.NDArray[Any]:
+        out = self.rows(0, self.shape[0])
+        return out if dtype is None else out.astype(dtype)
+
+
 class PathLossProvider(Protocol):
-    """What :func:`compute_layers` needs from a propagation engine."""
+    """What :func:`compute_layers` needs from a propagation engine.
+
+    A provider may also have ``prefetch(requests, grid)`` and ``prefetch_points(requests,
+    lat_deg, lon_deg)`` (``requests``: :func:`layer_requests`): :class:`LayerInputs` calls them
+    first, so that an engine can compute the maps of one antenna together.
+    """
 
     def grid_loss_db(
         self,
@@ -260,9 +328,10 @@ def _grid_loss(
     direction: str,
     grid: Grid,
     node_height_m: float,
-) -> npt.NDArray[np.floating[Any]]:
-    # kept in the provider's dtype: no copy of cached maps
-    arr = np.asarray(provider.grid_loss_db(antenna, frequency_mhz, direction, grid, node_height_m))
+) -> npt.NDArray[np.floating[Any]] | WindowedMap:
+    # kept in the provider's dtype and, for a windowed map, as the window: no copy of cached maps
+    got = provider.grid_loss_db(antenna, frequency_mhz, direction, grid, node_height_m)
+    arr = got if isinstance(got, WindowedMap) else np.asarray(got)
     if arr.shape != grid.shape:
         raise ParameterError(
             "path_loss.grid_loss_db",
@@ -400,16 +469,23 @@ class LayerInputs:
         self.lat: npt.NDArray[np.float64] | None = None
         self.lon: npt.NDArray[np.float64] | None = None
         if grid is not None:
+            # an engine computes the maps of one antenna together (one profile per node)
+            if hasattr(provider, "prefetch"):
+                provider.prefetch(requests, grid)
             losses = [_grid_loss(provider, a, f, d, grid, h) for a, f, d, h in requests]
         else:
             assert points is not None
-            la = np.ascontiguousarray(points[0], dtype=np.float64).ravel()
-            lo = np.ascontiguousarray(points[1], dtype=np.float64).ravel()
+            # private read-only copies: a provider may key its cache on their identity
+            la = np.asarray(points[0], dtype=np.float64).flatten()
+            lo = np.asarray(points[1], dtype=np.float64).flatten()
+            la.flags.writeable = lo.flags.writeable = False
             if la.shape != lo.shape:
                 raise ParameterError(
                     "lon_deg", f"{lo.size} values", f"as many as lat_deg ({la.size})"
                 )
             self.lat, self.lon = la, lo
+            if hasattr(provider, "prefetch_points"):
+                provider.prefetch_points(requests, la, lo)
             losses = [_points_loss(provider, a, f, d, la, lo, h) for a, f, d, h in requests]
         self.dl, self.ul, self.jpl = (
             losses[0 : 2 * n : 2], losses[1 : 2 * n : 2], losses[2 * n :]
@@ -483,7 +559,7 @@ class LayerInputs:
         sites, parts, ants, j_ants = self.sites, self.parts, self.ants, self.j_ants
         la, lo = self._nodes(r0, r1)
         node_z = _ground_m(self.terrain, la, lo) + self.h_ue
-        geo = {p: azimuth_distance(p[0], p[1], la, lo) for p in self.positions}
+        geo = {p: azimuth_distance_vincenty(p[0], p[1], la, lo) for p in self.positions}
         dist_b = np.stack([geo[(a.lat_deg, a.lon_deg)][1] for a in ants])
         gain_b = np.stack(
             [

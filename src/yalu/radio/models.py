@@ -484,9 +484,11 @@ def _t(dl_p: float, dl_s: float, ul_s: float) -> dict[str, float]:
 #      ratio C/Ic = 9 dB (TS 45.005 §6.3), both directions. SMS (SDCCH, more robust) 2 dB / 3 dB
 #      below voice: planning values. Data: GPRS CS-2 (rate-2/3 convolutional code, 13.4 kb/s per
 #      time slot, TS 45.003 §5.1.2), the usual default coding scheme: input level -104 dBm and
-#      C/Ic 13 dB for 10 % BLER on PDTCH/CS-2 (TS 45.005 §6.2 Table 1c and §6.3 Table 2a, TU50
-#      no FH, GSM 900); the level also needs voice, so voice's -102 dBm binds the DL power and
-#      the C/I separates data from voice. Range: timing advance, 34.9 km (TS 45.010 §5.5).
+#      C/Ic 13 dB for 10 % BLER on PDTCH/CS-2, as recalled from TS 45.005 §6.2 Table 1c and
+#      §6.3 Table 2a (TU50 no FH, GSM 900): the table text could not be checked from here, so they
+#      are labelled planning values. (§6.2's -102 dBm for a GSM 900 "small MS", -104 dBm for
+#      other MS, was checked.) The level also needs voice, so voice's -102 dBm binds the DL power
+#      and the C/I separates data from voice. Range: timing advance, 34.9 km (TS 45.010 §5.5).
 #      UL noise bandwidth: the 200 kHz channel.
 # UMTS voice: RSCP -110 dBm, SMS -115 dBm (usual Qrxlevmin, TS 25.304 §5.2.3.1.2 S-criterion),
 #      data -100 dBm (planning values). DL SINR = total carrier power over N+I; with CPICH at 10 %
@@ -543,8 +545,9 @@ THRESHOLD_SOURCES: dict[Technology, dict[str, str]] = {
         "below voice",
         "voice": "spec: MS reference sensitivity -102 dBm (TS 45.005 §6.2), reference interference "
         "ratio C/Ic 9 dB (TS 45.005 §6.3), both directions",
-        "data": "spec: GPRS CS-2 at 10 % BLER, -104 dBm and C/Ic 13 dB (TS 45.005 §6.2 Table 1c, "
-        "§6.3 Table 2a, TU50 no FH); needs voice too, so voice's -102 dBm binds the power",
+        "data": "planning value: GPRS CS-2 at 10 % BLER, -104 dBm and C/Ic 13 dB, after TS 45.005 "
+        "§6.2 Table 1c and §6.3 Table 2a (TU50 no FH; not checked against the table text); needs "
+        "voice too, so voice's -102 dBm binds the power",
         "range": "timing advance 0-63 x 553.5 m = 34.9 km (TS 45.010 §5.5)",
     },
     _U: {

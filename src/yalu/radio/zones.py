@@ -12,6 +12,7 @@ and does not change the physics.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -36,10 +37,21 @@ class CircleZone(RadioModel):
 
     def contains(self, lat_deg: npt.ArrayLike, lon_deg: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         lat, lon = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
-        _, _, dist = WGS84.inv(
-            np.full(lat.shape, self.lon_deg), np.full(lat.shape, self.lat_deg), lon, lat
+        out = np.zeros(lat.shape, dtype=bool)
+        # geodesic distances only inside a box that surely holds the circle: a degree of
+        # latitude is at least 110.5 km, of longitude at least 111.3 km x cos(lat) (WGS84)
+        dlat = self.radius_m / 110_000.0 * 1.01
+        far = min(89.9, abs(self.lat_deg) + dlat)
+        dlon = min(360.0, self.radius_m / (111_000.0 * math.cos(math.radians(far))) * 1.01)
+        near = (np.abs(lat - self.lat_deg) <= dlat) & (
+            np.abs((lon - self.lon_deg + 180.0) % 360.0 - 180.0) <= dlon
         )
-        return np.asarray(dist, dtype=float) <= self.radius_m
+        if near.any():
+            la, lo = lat[near], lon[near]
+            _, _, dist = WGS84.inv(np.full(la.shape, self.lon_deg), np.full(la.shape, self.lat_deg),
+                                   lo, la)  # fmt: skip
+            out[near] = np.asarray(dist, dtype=float) <= self.radius_m
+        return out
 
 
 class PolygonZone(RadioModel):

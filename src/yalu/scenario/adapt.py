@@ -306,15 +306,17 @@ def make_grid(sc: Scenario, area: AnalysisArea, terrain: Any) -> Grid:
     return Grid(round(north, 10), round(west, 10), dlat, dlon, nr, nc)
 
 
-def check_run_memory(sc: Scenario, grid: Grid, n_maps: int) -> None:
-    """Refuse a run whose whole-grid arrays would not fit, saying what it would cost.
+def check_run_memory(sc: Scenario, grid: Grid, n_maps: int, map_nodes: int | None = None) -> None:
+    """Refuse a run whose arrays would not fit, saying what it would cost.
 
     There is no fixed limit on nodes: the bound is memory, ``YALU_MAX_RUN_GB`` GiB (default
-    :data:`MAX_RUN_GB`), estimated as ``n_maps`` float32 maps plus node coordinates, masks and
-    about six float32 layers per variant over the whole grid.
+    :data:`MAX_RUN_GB`), estimated as the ``n_maps`` float32 maps (``map_nodes`` nodes in all,
+    their windows within the radius; default: each over the whole grid) plus node coordinates,
+    masks and about six float32 layers per variant over the whole grid.
     """
     nodes = int(grid.shape[0]) * int(grid.shape[1])
-    need = nodes * (4 * n_maps + 24 + 24 * max(1, len(sc.variants)))
+    held = n_maps * nodes if map_nodes is None else int(map_nodes)
+    need = 4 * held + nodes * (24 + 24 * max(1, len(sc.variants)))
     raw = os.environ.get("YALU_MAX_RUN_GB", str(MAX_RUN_GB))
     try:
         limit_gb = float(raw)
@@ -325,8 +327,7 @@ def check_run_memory(sc: Scenario, grid: Grid, n_maps: int) -> None:
             "grid.resolution_arcsec", sc.grid.resolution_arcsec,
             f"coarse enough to fit in {limit_gb:g} GiB (YALU_MAX_RUN_GB): this grid "
             f"({grid.shape[0]} x {grid.shape[1]} = {nodes:,} nodes) with {n_maps} path-loss maps "
-            f"would hold about {need / 2**30:.1f} GiB (and compute up to {n_maps * nodes:,} map "
-            "nodes)",
+            f"would hold about {need / 2**30:.1f} GiB (and compute up to {held:,} map nodes)",
         )  # fmt: skip
 
 
@@ -601,6 +602,16 @@ class CorrectedPathLoss:
             share, prob = self.indoor
             out = out + building_entry_loss_mix_db(frequency_mhz, prob, share)
         return out.astype(base.dtype)
+
+    def prefetch(self, requests: Any, grid: Grid) -> Any:
+        """The inner provider's :meth:`prefetch` (corrections apply when a map is asked)."""
+        return self.inner.prefetch(requests, grid) if hasattr(self.inner, "prefetch") else 0
+
+    def prefetch_points(self, requests: Any, lat_deg: Any, lon_deg: Any) -> Any:
+        """The inner provider's :meth:`prefetch_points`."""
+        if hasattr(self.inner, "prefetch_points"):
+            return self.inner.prefetch_points(requests, lat_deg, lon_deg)
+        return 0
 
     def points_loss_db(
         self,

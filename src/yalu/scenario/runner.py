@@ -234,7 +234,8 @@ def run_scenario(
                 for r in layer_requests([s.radio for s in sel], jams, h)]  # fmt: skip
     if scheduler is None and workers is None:
         scheduler, workers = sc.execution.scheduler, sc.execution.workers
-    adapt.check_run_memory(sc, grid, provider.distinct_maps(requests, grid))
+    adapt.check_run_memory(sc, grid, provider.distinct_maps(requests, grid),
+                           provider.map_nodes(requests, grid))  # fmt: skip
     with connect(scheduler, workers) as client:
         provider.client = client
         n_maps = provider.prefetch(requests, grid, lambda d, n: prog("path loss maps", d, n))
@@ -288,7 +289,7 @@ def run_scenario(
             census_settlements=census_set, dedupe_km=sc.population.dedupe_km,
             samples=samples, sample_level=pl.service_level.astype(np.int64),
             sample_best_server=pl.layers["best_server"], section_of=sampling.section_of,
-            footprint_law=sampling.law,
+            footprint_law=sampling.law, in_area=in_area,
         )  # fmt: skip
         outcomes.append(VariantOutcome(v, level, reach, {}, rl.layers, rl.site_ids))
         levels.append(pl.service_level.astype(np.int64))
