@@ -238,3 +238,58 @@ def test_windowed_map_rows_and_dense_view():
         WindowedMap((5, 6), (1, 7, 0, 1), np.zeros((6, 1)))
     with pytest.raises(ParameterError, match="data"):
         WindowedMap((5, 6), (1, 3, 0, 1), np.zeros((3, 1)))
+
+
+def test_windowed_maps_give_the_layers_of_dense_maps():
+    """A provider that returns each map as its window (NaN beyond a radius, the rest implied)
+    must give the layers of the same maps returned dense: the block geometry is computed only
+    inside the windows, and nothing outside may change."""
+    from yalu.radio.antenna import SectorPattern
+    from yalu.radio.layers import FunctionPathLoss, WindowedMap
+
+    grid = Grid(north_deg=40.2, west_deg=123.8, dlat_deg=0.01, dlon_deg=0.01, n_rows=41, n_cols=41)
+    radius = 9000.0
+
+    def loss(lat, lon, h_tx, h_rx, f, g):
+        d = distance_m(lat, lon, g)
+        out = 20 * np.log10(4 * math.pi * d * f * 1e6 / C) + 25.0
+        return np.where(d <= radius, out, np.nan)
+
+    class Windowed(FunctionPathLoss):
+        def grid_loss_db(self, antenna, frequency_mhz, direction, grid, node_height_m):
+            dense = np.asarray(super().grid_loss_db(antenna, frequency_mhz, direction, grid,
+                                                    node_height_m), dtype=np.float32)  # fmt: skip
+            rows = np.flatnonzero(np.isfinite(dense).any(axis=1))
+            cols = np.flatnonzero(np.isfinite(dense).any(axis=0))
+            box = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
+            return WindowedMap(grid.shape, box, dense[box[0] : box[1], box[2] : box[3]])
+
+    class Dense(FunctionPathLoss):
+        def grid_loss_db(self, antenna, frequency_mhz, direction, grid, node_height_m):
+            return np.asarray(super().grid_loss_db(antenna, frequency_mhz, direction, grid,
+                                                   node_height_m), dtype=np.float32)  # fmt: skip
+
+    sites = [
+        lte(id="A", lat_deg=40.05, lon_deg=123.95),
+        lte(id="B", lat_deg=39.9, lon_deg=124.1, pattern=SectorPattern(azimuth_deg=300.0)),
+        Site(
+            id="G",
+            lat_deg=40.0,
+            lon_deg=124.15,
+            height_m=35.0,
+            operator="op2",
+            technology="gsm",
+            band="GSM900",
+        ),  # fmt: skip
+    ]
+    jam = Jammer(id="J", lat_deg=39.95, lon_deg=124.0, height_m=10.0, eirp_dbm=40.0,
+                 ranges_mhz=[(1805.0, 1880.0), (925.0, 960.0)])  # fmt: skip
+    a = compute_layers(
+        sites, Handset(), PROFILES, [jam], [], grid, Windowed(loss), block_elements=3000
+    )
+    b = compute_layers(
+        sites, Handset(), PROFILES, [jam], [], grid, Dense(loss), block_elements=3000
+    )
+    assert (a.service_level > 0).sum() > 100 and (a.service_level == 0).sum() > 100
+    for name, arr in b.layers.items():
+        np.testing.assert_array_equal(a.layers[name], arr, err_msg=name)

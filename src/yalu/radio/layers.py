@@ -514,6 +514,7 @@ class LayerInputs:
                 self.sjg[k, i] = float(np.asarray(s.pattern_gain_db(float(az_sj), el_sj)))
         # geometry per distinct antenna position
         self.positions = list(dict.fromkeys((a.lat_deg, a.lon_deg) for a in ants + j_ants))
+        self._boxes = self._position_boxes() if grid is not None else {}
 
     @classmethod
     def at_points(
@@ -553,44 +554,75 @@ class LayerInputs:
         la, lo = np.meshgrid(lat1[r0:r1], lon1, indexing="ij")
         return la, lo
 
+    def _position_boxes(self) -> dict[tuple[float, float], tuple[int, int, int, int] | None]:
+        """Per antenna position, the grid window holding every map from it (None: the whole
+        grid): beyond it each of those losses is NaN, so its geometry is not needed."""
+        boxes: dict[tuple[float, float], tuple[int, int, int, int] | None] = {}
+        maps = [(a, m) for a, dl, ul in zip(self.ants, self.dl, self.ul, strict=True)
+                for m in (dl, ul)] + list(zip(self.j_ants, self.jpl, strict=True))  # fmt: skip
+        for a, m in maps:
+            p = (a.lat_deg, a.lon_deg)
+            box = m.box if isinstance(m, WindowedMap) else None
+            if p in boxes and (boxes[p] is None or box is None):
+                boxes[p] = None
+            elif p in boxes:
+                old = boxes[p]
+                assert old is not None and box is not None
+                boxes[p] = (min(old[0], box[0]), max(old[1], box[1]),
+                            min(old[2], box[2]), max(old[3], box[3]))  # fmt: skip
+            else:
+                boxes[p] = box
+        return boxes
+
     def block(self, r0: int, r1: int) -> dict[str, Any]:
         """Keyword arguments of :func:`yalu.radio.budget.link_budget` for rows ``r0:r1`` of the
-        grid, or points ``r0:r1``."""
+        grid, or points ``r0:r1``.
+
+        On a grid, distances and antenna gains from a position are computed only inside the
+        window of its maps (:class:`WindowedMap`); elsewhere every loss from it is NaN and the
+        block holds distance inf and gain 0 dB, which no budget reads.
+        """
         sites, parts, ants, j_ants = self.sites, self.parts, self.ants, self.j_ants
         la, lo = self._nodes(r0, r1)
         node_z = _ground_m(self.terrain, la, lo) + self.h_ue
-        geo = {p: azimuth_distance_vincenty(p[0], p[1], la, lo) for p in self.positions}
-        dist_b = np.stack([geo[(a.lat_deg, a.lon_deg)][1] for a in ants])
-        gain_b = np.stack(
-            [
-                s.pattern_gain_db(
-                    geo[(a.lat_deg, a.lon_deg)][0],
-                    elevation_angle_deg(self.site_z[i], node_z, dist_b[i]),
-                )
-                for i, (s, a) in enumerate(zip(sites, ants, strict=True))
-            ]
-        )
+        boxes = self._boxes if self.grid is not None else {}
+        geo: dict[tuple[float, float], tuple[Any, Any, Any]] = {}
+        for p in self.positions:
+            box = boxes.get(p)
+            if box is None:
+                az, dist = azimuth_distance_vincenty(p[0], p[1], la, lo)
+                geo[p] = (az, dist, ...)
+                continue
+            az, dist = np.zeros(la.shape), np.full(la.shape, np.inf)
+            ra, rb = max(box[0], r0), min(box[1], r1)
+            sub: Any = None
+            if ra < rb and box[2] < box[3]:
+                sub = (slice(ra - r0, rb - r0), slice(box[2], box[3]))
+                az[sub], dist[sub] = azimuth_distance_vincenty(p[0], p[1], la[sub], lo[sub])
+            geo[p] = (az, dist, sub)
+
+        def gains(antennas: Any, heights: Any, models: Any) -> npt.NDArray[np.float64]:
+            out = np.zeros((len(antennas), *la.shape))
+            for i, (m, a) in enumerate(zip(models, antennas, strict=True)):
+                az, dist, sub = geo[(a.lat_deg, a.lon_deg)]
+                if sub is not None:
+                    out[i][sub] = m.pattern_gain_db(
+                        az[sub], elevation_angle_deg(heights[i], node_z[sub], dist[sub])
+                    )
+            return out
+
         kw: dict[str, Any] = {
             "dl_path_loss_db": np.stack([x[r0:r1] for x in self.dl]),
             "ul_path_loss_db": np.stack([x[r0:r1] for x in self.ul]),
-            "distance_m": dist_b,
-            "site_gain_db": gain_b,
+            "distance_m": np.stack([geo[(a.lat_deg, a.lon_deg)][1] for a in ants]),
+            "site_gain_db": gains(ants, self.site_z, sites),
         }
         if parts:
-            jgain = np.stack(
-                [
-                    j.pattern_gain_db(
-                        geo[(a.lat_deg, a.lon_deg)][0],
-                        elevation_angle_deg(self.jam_z[k], node_z, geo[(a.lat_deg, a.lon_deg)][1]),
-                    )
-                    for k, (j, a) in enumerate(zip(parts, j_ants, strict=True))
-                ]
-            )
             kw.update(
                 {
                     "jammers": parts,
                     "jammer_path_loss_db": np.stack([x[r0:r1] for x in self.jpl]),
-                    "jammer_gain_db": jgain,
+                    "jammer_gain_db": gains(j_ants, self.jam_z, parts),
                     "jammer_site_path_loss_db": self.jspl,
                     "jammer_site_gain_db": self.jsg,
                     "site_jammer_gain_db": self.sjg,
