@@ -90,3 +90,16 @@ def test_headline_moves_at_most_3_percent_from_60_to_30_arcsec(tmp_path: Path) -
     # checked at half of it
     assert 65 < s60["spacing_m"] < 75 and s60["half_spacing"]["samples"] > 3.5 * s60["samples"]
     assert s60["half_spacing"]["max_abs_relative_difference"] < 0.05
+
+
+def test_convergence_check_in_chunks_is_the_same(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The half-spacing check runs in chunks of samples, dropping each chunk's point losses:
+    small chunks must give the very figures of one chunk."""
+    import yalu.scenario.runner as runner
+
+    _, _, whole = _headline(tmp_path, 60, 45.0)
+    assert whole["half_spacing"]["samples"] > 1000
+    monkeypatch.setattr(runner, "CONVERGENCE_CHUNK", 997)
+    (tmp_path / "out60-45.0").rename(tmp_path / "first")
+    _, _, chunked = _headline(tmp_path, 60, 45.0)
+    assert chunked == whole

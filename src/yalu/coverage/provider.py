@@ -377,6 +377,17 @@ class EnginePathLoss:
                 self._at_points[key] = v
         return len(self._at_points)
 
+    def drop_points(self, lat_deg: Any, lon_deg: Any) -> int:
+        """Forget the cached losses at this point set (every antenna and frequency); returns
+        how many were dropped."""
+        la = np.ascontiguousarray(lat_deg, dtype=np.float64)
+        lo = np.ascontiguousarray(lon_deg, dtype=np.float64)
+        digest = hashlib.sha1(la.tobytes() + b"|" + lo.tobytes()).hexdigest()
+        gone = [k for k in self._at_points if k[4] == la.shape and k[5] == digest]
+        for k in gone:
+            del self._at_points[k]
+        return len(gone)
+
     def points_loss_db(
         self,
         antenna: Antenna,

@@ -133,6 +133,10 @@ class RunResult:
         return "\n".join(lines)
 
 
+#: population samples per chunk of the convergence check (bounds its point-loss memory)
+CONVERGENCE_CHUNK = 100_000
+
+
 def _noop(step: str, done: int, total: int) -> None:
     pass
 
@@ -299,13 +303,23 @@ def run_scenario(
     if sc.population.convergence_check:
         prog("convergence check", 0, 1)
         fine = adapt.population_sampling(sc, settlements, area, grid, terrain, refine=2)
-        for oc, lv, (v, sel, jams, handset) in zip(outcomes, levels, plans, strict=True):
-            pl2 = compute_point_layers([s.radio for s in sel], handset, profiles, jams, zones,
-                                       fine.samples.lat_deg, fine.samples.lon_deg,
-                                       corrections.provider(provider, v.handset),
-                                       terrain=terrain)  # fmt: skip
-            oc.reach.sampling = sampling_check(samples, lv, settlements, regions, fine.samples,
-                                               pl2.service_level.astype(np.int64))  # fmt: skip
+        fine_levels: list[list[np.ndarray]] = [[] for _ in plans]
+        # in chunks of samples, each chunk's point losses dropped once every variant has used
+        # them: memory stays that of one chunk whatever the number of samples
+        n_fine = fine.samples.lat_deg.size
+        for c0 in range(0, n_fine, CONVERGENCE_CHUNK):
+            la = fine.samples.lat_deg[c0 : c0 + CONVERGENCE_CHUNK]
+            lo = fine.samples.lon_deg[c0 : c0 + CONVERGENCE_CHUNK]
+            for acc, (v, sel, jams, handset) in zip(fine_levels, plans, strict=True):
+                pl2 = compute_point_layers([s.radio for s in sel], handset, profiles, jams, zones,
+                                           la, lo, corrections.provider(provider, v.handset),
+                                           terrain=terrain)  # fmt: skip
+                acc.append(pl2.service_level.astype(np.int64))
+            provider.drop_points(la, lo)
+            prog("convergence check", min(n_fine, c0 + CONVERGENCE_CHUNK), max(1, n_fine))
+        for oc, lv, acc in zip(outcomes, levels, fine_levels, strict=True):
+            fl = np.concatenate(acc) if acc else np.zeros(0, dtype=np.int64)
+            oc.reach.sampling = sampling_check(samples, lv, settlements, regions, fine.samples, fl)
         prog("convergence check", 1, 1)
     else:
         for oc, lv in zip(outcomes, levels, strict=True):

@@ -1,0 +1,106 @@
+"""The distributed part alone: the flagship's path-loss maps on 1 and 2 Dask worker processes.
+
+``bench_dask.py`` times whole ``yalu run`` processes; most of a run on fine terrain is then
+budgets and the population samples' own profiles, which run in the main process, so the
+whole-run speed-up says little about the cluster. This script times only what the workers do:
+the scenario's distinct path-loss maps (:meth:`yalu.coverage.provider.EnginePathLoss.prefetch`,
+one task per antenna), each configuration in a fresh process:
+
+- ``local, 1 thread``: no cluster, one numba thread;
+- ``1 worker`` / ``2 workers``: a ``LocalCluster`` of that many worker processes, one thread each.
+
+It prints the median prefetch time of each, the speed-up from 1 to 2 workers, the terrain bytes
+sent per task and whether every configuration gave the same maps, bit for bit (a digest of all
+maps).
+
+    python benchmarks/bench_dask_maps.py --terrain FILE [--grid-arcsec 60] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CONFIGS = {"local, 1 thread": (None, 1), "1 worker": (1, None), "2 workers": (2, None)}
+
+
+def child(
+    terrain: str | None, grid_arcsec: float, workers: int | None, threads: int | None
+) -> None:
+    from yalu.coverage.dask import connect
+    from yalu.radio.layers import layer_requests
+    from yalu.scenario import adapt, parse_scenario
+    from yalu.scenario.runner import demo_scenario_text
+
+    sc = parse_scenario(demo_scenario_text(), name="sino-korean-border.yaml")
+    sc.grid.resolution_arcsec = grid_arcsec
+    if terrain:
+        sc.terrain.source = "file"
+        sc.terrain.path = str(Path(terrain).resolve())
+    prep = adapt.prepare(sc)
+    provider = adapt.path_loss_provider(sc, prep.terrain, prep.grid, threads)
+    requests = [
+        r
+        for p in prep.plans
+        for r in layer_requests([x.radio for x in p.sectors], p.jammers, p.handset)
+    ]
+    with connect(None, workers) as client:
+        if client is not None:
+            client.wait_for_workers(workers)
+        provider.client = client
+        t0 = time.perf_counter()
+        n = provider.prefetch(requests, prep.grid)
+        dt = time.perf_counter() - t0
+    h = hashlib.sha1()
+    for key in sorted(provider._maps, key=repr):  # noqa: SLF001 - the benchmark reads the cache
+        h.update(provider._maps[key].data.tobytes())  # noqa: SLF001
+    print(json.dumps({"s": dt, "maps": n, "tasks": provider.tasks,
+                      "bytes_sent": provider.bytes_sent, "digest": h.hexdigest()}))  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--terrain", default=None, help="GeoTIFF (default: the embedded 5' grid)")
+    ap.add_argument("--grid-arcsec", type=float, default=60.0)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child is not None:
+        w, t = (None if v == "-" else int(v) for v in a.child)
+        child(a.terrain, a.grid_arcsec, w, t)
+        return
+    times: dict[str, list[float]] = {k: [] for k in CONFIGS}
+    last: dict[str, dict[str, object]] = {}
+    for r in range(a.runs + 1):  # the first round warms numba's caches in every process kind
+        for name, (w, t) in CONFIGS.items():
+            wt = ["-" if v is None else str(v) for v in (w, t)]
+            cmd = [sys.executable, __file__, "--grid-arcsec", str(a.grid_arcsec), "--child", *wt]
+            if a.terrain:
+                cmd += ["--terrain", a.terrain]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            res = json.loads(out.strip().splitlines()[-1])
+            if r:
+                times[name].append(float(res["s"]))
+            last[name] = res
+    med = {k: statistics.median(v) for k, v in times.items()}
+    one = last["1 worker"]
+    where = a.terrain or "embedded terrain"
+    print(f'flagship path-loss maps, {where}, {a.grid_arcsec:g}" grid, exact ITM, '
+          f"{one['maps']} maps in {one['tasks']} tasks; medians of {a.runs} runs")  # fmt: skip
+    for k, v in med.items():
+        print(f"  {k:>16}: {v:7.2f} s  (runs: {', '.join(f'{x:.2f}' for x in times[k])})")
+    print(f"  speed-up 1 -> 2 workers: {med['1 worker'] / med['2 workers']:.2f}x")
+    per_task = int(str(one["bytes_sent"])) / max(1, int(str(one["tasks"]))) / 1e6
+    print(f"  terrain sent per task: {per_task:.2f} MB")
+    same = len({str(r["digest"]) for r in last.values()}) == 1
+    print(f"  maps identical across the three configurations: {same}")
+
+
+if __name__ == "__main__":
+    main()
