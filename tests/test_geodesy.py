@@ -169,6 +169,10 @@ def test_vincenty_azimuth_distance_matches_pyproj_on_many_nodes() -> None:
     assert ((az_v >= 0) & (az_v < 360)).all()
     diff = (az_v - az_p + 180.0) % 360.0 - 180.0
     assert np.abs(diff).max() < 1e-7
+    # a point at the start: pyproj's convention (azimuth 180), which antenna patterns read
+    az0, d0 = azimuth_distance_vincenty(41.5, 127.0, [41.5, 41.6], [127.0, 127.0])
+    az0p, _ = azimuth_distance(41.5, 127.0, [41.5, 41.6], [127.0, 127.0])
+    assert d0[0] == 0.0 and az0[0] == az0p[0] == 180.0 and abs(az0[1] - az0p[1]) < 1e-7
     # broadcasting a column against a row, as grid blocks do
     az_b, d_b = azimuth_distance_vincenty(41.5, 127.0, lat[:, :1], lon[:1, :])
     assert d_b.shape == (40, 50)

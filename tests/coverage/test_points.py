@@ -151,3 +151,21 @@ def test_provider_prefetch_points_fills_the_same_values(terrain) -> None:  # typ
         got = batched.points_loss_db(a, f, d, lat, lon, h)
         assert got.tobytes() == want.tobytes()
         assert np.isnan(got).sum() < got.size
+
+
+def test_compact_terrain_window_is_exact() -> None:
+    """Windows sent to Dask workers take the smallest exact dtype; read back as float64 they
+    are the same values (so the maps are the same bits)."""
+    from yalu.coverage.provider import _compact
+
+    whole = np.array([[100.0, -5.0], [3000.0, 0.0]])
+    half = whole + 0.5
+    fine = whole + 0.1
+    void = np.array([[1.0, np.nan]])
+    assert _compact(whole).dtype == np.int16
+    assert _compact(half).dtype == np.float32
+    assert _compact(fine).dtype == np.float64
+    assert _compact(void) is void
+    assert _compact(np.array([[40000.0]])).dtype == np.float32
+    for e in (whole, half, fine):
+        assert np.array_equal(_compact(e).astype(np.float64), e)

@@ -61,6 +61,20 @@ def _tile_jobs_on(spec: TileSpec, jobs: list[tuple[float, str]], threads: int | 
         return tile_job_multi(spec, jobs)
 
 
+def _compact(elevation_m: np.ndarray) -> np.ndarray:
+    """The terrain window in the smallest dtype that holds it exactly (int16, float32, else
+    as is), to send to a worker: the engine reads it back as float64, so the maps are the same
+    bits (DEMs are whole metres or float32; a void fill's averages keep float64)."""
+    e = elevation_m
+    if e.size == 0 or not np.isfinite(e).all():
+        return e
+    lo, hi = float(e.min()), float(e.max())
+    if -32768.0 <= lo and hi <= 32767.0 and np.array_equal(np.round(e), e):
+        return e.astype(np.int16)
+    f32 = e.astype(np.float32)
+    return f32 if np.array_equal(f32.astype(e.dtype), e) else e
+
+
 def _empty_map(grid: Grid) -> WindowedMap:
     """A map of ``grid`` with no node within the radius (all NaN)."""
     return WindowedMap(grid.shape, (0, 0, 0, 0), np.empty((0, 0), dtype=np.float32))
@@ -193,7 +207,13 @@ class EnginePathLoss:
         from distributed import as_completed
 
         n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
-        pending = iter(groups)
+
+        def size(group: list[tuple[Any, ...]]) -> int:
+            box = self._box(Antenna(*group[0][0]), group[0][3])
+            return 0 if box is None else (box[1] - box[0]) * (box[3] - box[2]) * len(group)
+
+        # the largest tasks first, so that the last ones to finish are short
+        pending = iter(sorted(groups, key=size, reverse=True))
         futures: dict[Any, tuple[list[tuple[Any, ...]], tuple[int, int, int, int]]] = {}
 
         def submit_next() -> bool:
@@ -204,6 +224,7 @@ class EnginePathLoss:
                         self._maps[key] = _empty_map(key[3])
                     continue
                 spec, box = job
+                spec = dataclasses.replace(spec, elevation_m=_compact(spec.elevation_m))
                 self.bytes_sent += int(spec.elevation_m.nbytes)
                 self.tasks += 1
                 jobs = [(k[1], k[2]) for k in group]

@@ -135,7 +135,11 @@ def azimuth_distance_vincenty(
     dist = np.empty(lat_c.shape)
     az = np.empty(lat_c.shape)
     inverse_many(float(lat0_deg), float(lon0_deg), lat_c, lon_c, dist, az)
-    return np.mod(np.degrees(az), 360.0).reshape(shape), dist.reshape(shape)
+    az_deg = np.mod(np.degrees(az), 360.0)
+    # a point at the start has no azimuth: take pyproj's 180, as azimuth_distance does (an
+    # antenna pattern still reads it, for a sample at the foot of its mast)
+    az_deg[dist == 0.0] = 180.0
+    return az_deg.reshape(shape), dist.reshape(shape)
 
 
 def geodesic_points(
