@@ -241,6 +241,10 @@ def test_sigint_leaves_existing_output_untouched(tmp_path):
         stdout=subprocess.PIPE,
         text=True,
         env=env,
+        # Ctrl-C as in a terminal: a runner started in the background (``cmd &`` in a
+        # non-interactive shell) passes SIGINT on ignored, and Python then never raises
+        # KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = ""
     t0 = time.time()
