@@ -1322,37 +1322,15 @@ def path_loss_at_points(
     numpy.ndarray
         float64 loss [dB] of the points' shape, NaN beyond ``radius_m``.
     """
-    la = np.asarray(lat_deg, dtype=np.float64)
-    lo = np.asarray(lon_deg, dtype=np.float64)
-    if la.shape != lo.shape:
-        raise ParameterError(
-            "lon_deg", f"array of shape {lo.shape}", f"the shape of lat_deg {la.shape}"
-        )
-    if la.size and not (np.isfinite(la).all() and np.isfinite(lo).all()):
-        raise ParameterError("lat_deg/lon_deg", "non-finite values", "finite degrees")
-    model_e = parse_choice(PropagationModel, model, "model")
-    spec = make_tile_spec(
-        terrain, site, radius_m, h_tx_m=h_tx_m, h_rx_m=h_rx_m, frequency_mhz=frequency_mhz,
-        model=model_e, mode=MapMode.EXACT, itm=itm, step_m=step_m, min_distance_m=min_distance_m,
-        hata_environment=hata_environment, direction=direction, p1812=p1812,
-        landcover=landcover,
+    check_range("frequency_mhz", frequency_mhz, 20.0, 20000.0)
+    d = parse_choice(Direction, direction, "direction")
+    out = path_loss_at_points_multi(
+        terrain, site, radius_m, lat_deg, lon_deg, h_tx_m=h_tx_m, h_rx_m=h_rx_m,
+        jobs=[(frequency_mhz, d)], model=model, itm=itm, step_m=step_m,
+        min_distance_m=min_distance_m, hata_environment=hata_environment, threads=threads,
+        p1812=p1812, landcover=landcover,
     )  # fmt: skip
-    flat_la, flat_lo = la.ravel(), lo.ravel()
-    if flat_la.size == 0:
-        return np.empty(la.shape)
-    if model_e is PropagationModel.P1812:
-        with numba_threads(threads):
-            vals = _exact_at(spec, _elevation(spec), _p1812_vector(spec)[None, :], flat_la,
-                             flat_lo, p1812=True)[0]  # fmt: skip
-        return vals.reshape(la.shape)
-    if model_e is not PropagationModel.ITM:
-        return _distance_at(spec, model_e, flat_la, flat_lo).reshape(la.shape)
-    p = _itm_vector(spec)
-    _check_itm(spec, p)
-    elev = _elevation(spec)
-    with numba_threads(threads):
-        vals = _exact_at(spec, elev, p[None, :], flat_la, flat_lo)[0]
-    return vals.reshape(la.shape)
+    return np.asarray(out[0])
 
 
 def path_loss_at_points_multi(
@@ -1389,35 +1367,39 @@ def path_loss_at_points_multi(
     pairs = _check_jobs(jobs)
     la = np.asarray(lat_deg, dtype=np.float64)
     lo = np.asarray(lon_deg, dtype=np.float64)
-    model_e = parse_choice(PropagationModel, model, "model")
-    common = dict(h_tx_m=h_tx_m, h_rx_m=h_rx_m, model=model_e, itm=itm, step_m=step_m,
-                  min_distance_m=min_distance_m, hata_environment=hata_environment,
-                  threads=threads, p1812=p1812, landcover=landcover)  # fmt: skip
-    if model_e is not PropagationModel.ITM or len(pairs) == 1 or la.size == 0:
-        return np.stack([
-            path_loss_at_points(terrain, site, radius_m, la, lo, frequency_mhz=f, direction=d,
-                                **common)  # type: ignore[arg-type]
-            for f, d in pairs
-        ]) if pairs else np.empty((0, *la.shape))  # fmt: skip
     if la.shape != lo.shape:
         raise ParameterError(
             "lon_deg", f"array of shape {lo.shape}", f"the shape of lat_deg {la.shape}"
         )
-    if not (np.isfinite(la).all() and np.isfinite(lo).all()):
+    if la.size and not (np.isfinite(la).all() and np.isfinite(lo).all()):
         raise ParameterError("lat_deg/lon_deg", "non-finite values", "finite degrees")
+    model_e = parse_choice(PropagationModel, model, "model")
     spec = make_tile_spec(
         terrain, site, radius_m, h_tx_m=h_tx_m, h_rx_m=h_rx_m, frequency_mhz=pairs[0][0],
         model=model_e, mode=MapMode.EXACT, itm=itm, step_m=step_m, min_distance_m=min_distance_m,
-        hata_environment=hata_environment, p1812=p1812, landcover=landcover,
+        hata_environment=hata_environment, direction=pairs[0][1], p1812=p1812,
+        landcover=landcover,
     )  # fmt: skip
     specs = _job_specs(spec, pairs)
+    flat_la, flat_lo = la.ravel(), lo.ravel()
+    if flat_la.size == 0:
+        return np.empty((len(pairs), *la.shape))
+    if model_e is PropagationModel.P1812:
+        elev = _elevation(spec)
+        with numba_threads(threads):
+            rows = [_exact_at(s, elev, _p1812_vector(s)[None, :], flat_la, flat_lo,
+                              p1812=True)[0] for s in specs]  # fmt: skip
+        return np.stack(rows).reshape(len(pairs), *la.shape)
+    if model_e is not PropagationModel.ITM:
+        rows = [_distance_at(s, model_e, flat_la, flat_lo) for s in specs]
+        return np.stack(rows).reshape(len(pairs), *la.shape)
     # same-direction jobs next to each other: the kernel reuses the geometry between them
     order = sorted(range(len(specs)), key=lambda i: specs[i].direction)
     vec = np.stack([_itm_vector(specs[i]) for i in order])
     for i, row in zip(order, vec, strict=True):
         _check_itm(specs[i], row)
     with numba_threads(threads):
-        res = _exact_at(spec, _elevation(spec), vec, la.ravel(), lo.ravel())
+        res = _exact_at(spec, _elevation(spec), vec, flat_la, flat_lo)
     out = np.empty_like(res)
     out[order] = res
     return out.reshape(len(pairs), *la.shape)
