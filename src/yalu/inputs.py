@@ -29,6 +29,7 @@ __all__ = [
     "MAX_YAML_DEPTH",
     "InputTooLargeError",
     "check_regular_file",
+    "file_kind",
     "open_regular",
     "read_bytes_capped",
     "read_text_capped",
@@ -61,7 +62,9 @@ def fmt_bytes(n: float) -> str:
     return f"{n:.1f} TiB"  # pragma: no cover
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, for error messages ("a FIFO (named pipe)", ...), from its
+    ``st_mode``."""
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISFIFO(mode):
@@ -85,7 +88,7 @@ def check_regular_file(path: str | os.PathLike[str], what: str = "input") -> os.
     except OSError as exc:
         raise InputError(f"{what} {p}: cannot read ({exc.strerror or exc})") from None
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{what} {p}: {_kind(st.st_mode)}, not a regular file")
+        raise InputError(f"{what} {p}: {file_kind(st.st_mode)}, not a regular file")
     return st
 
 
@@ -101,7 +104,7 @@ def open_regular(p: Path, what: str = "input") -> tuple[BinaryIO, int]:
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise InputError(f"{what} {p}: {_kind(st.st_mode)}, not a regular file")
+        raise InputError(f"{what} {p}: {file_kind(st.st_mode)}, not a regular file")
     if hasattr(os, "set_blocking"):
         os.set_blocking(fd, True)
     return os.fdopen(fd, "rb"), int(st.st_size)

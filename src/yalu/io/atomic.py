@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from yalu.errors import OutputError, OutputExistsError, YaluError, YaluWarning
+from yalu.inputs import file_kind
 
 __all__ = [
     "atomic_output",
@@ -57,18 +58,6 @@ def _umask() -> int:
 
 def _stem(final: Path) -> str:
     return f".{final.name[:_NAME_MAX]}."
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
 
 
 def _overlaps(out: Path, inp: Path) -> str | None:
@@ -159,7 +148,7 @@ def check_writable(
             if not overwrite:
                 raise OutputExistsError(p)
         elif not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
-            raise OutputError(f"{name} {p}: is {_kind(st.st_mode)}; yalu writes only files")
+            raise OutputError(f"{name} {p}: is {file_kind(st.st_mode)}; yalu writes only files")
         elif stat.S_ISDIR(st.st_mode):
             if os.path.ismount(p):
                 raise OutputError(f"{name} {p}: is a mount point; give a directory inside it")
