@@ -776,3 +776,26 @@ def test_coerce_options_names_values_and_errors() -> None:
         assert info.value.code == code
     with pytest.raises(ParameterError, match="sigma"):
         itm.coerce_options(sigma="wet")
+
+
+def test_p2p_geometry_given_is_p2p_geometry_bit_for_bit() -> None:
+    """The form the coverage engine calls with the sums it gathers while sampling a profile."""
+    rng = np.random.default_rng(12)
+    scratch = np.empty(_k.SCRATCH_LEN)
+    g1 = np.empty(_k.G_LEN)
+    g2 = np.empty(_k.G_LEN)
+    for trial in range(300):
+        n = int(rng.integers(1, 1500))
+        e = np.round(rng.uniform(0, 900) + np.cumsum(rng.normal(0, rng.uniform(0, 25), n + 1)), 1)
+        if trial % 7 == 0:
+            e[:] = e[0]
+        step = float(rng.uniform(20, 300))
+        h1, h2 = float(rng.uniform(1, 100)), float(rng.uniform(1, 20))
+        assert _k.p2p_geometry(e, 0, n, step, h1, h2, 301.0, scratch, g1)
+        p10 = int(0.1 * n)
+        total = 0.0
+        for z in e[p10 : n - p10 + 1]:  # the order mean_path_height sums in
+            total += float(z)
+        _k.p2p_geometry_given(e, 0, n, step, h1, h2, 301.0, total / (n - 2 * p10 + 1),
+                              float(e.min()), float(e.max()), scratch, g2)  # fmt: skip
+        np.testing.assert_array_equal(g1, g2)

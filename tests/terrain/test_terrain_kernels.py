@@ -7,7 +7,13 @@ import pytest
 from numba import njit
 from terrain_synth import reference_bilinear
 
-from yalu.terrain._kernels import bilinear_grid, fill_voids
+from yalu.terrain._kernels import (
+    all_finite,
+    bilinear_grid,
+    bilinear_index,
+    bilinear_inside,
+    fill_voids,
+)
 
 
 def _grid(rng, nr=40, nc=55):  # type: ignore[no-untyped-def]
@@ -84,3 +90,40 @@ def test_fill_voids_counts_and_fills() -> None:
     )
     z3 = np.full((4, 4), np.nan)
     assert fill_voids(z3) == 0 and np.isnan(z3).all()
+
+
+@njit(cache=True)
+def _both(z, fi, fj):  # type: ignore[no-untyped-def]
+    a = np.empty(fi.shape[0])
+    b = np.empty(fi.shape[0])
+    for k in range(fi.shape[0]):
+        a[k] = bilinear_index(z, fi[k], fj[k])
+        b[k] = bilinear_inside(z, fi[k], fj[k])
+    return a, b
+
+
+def test_bilinear_inside_is_bilinear_index_bit_for_bit() -> None:
+    """The unchecked form used between profile anchors, including points exactly on node rows
+    and columns (where bilinear_index uses one row/column and bilinear_inside weights the next
+    one by zero)."""
+    rng = np.random.default_rng(4)
+    z = np.round(_grid(rng), 1)
+    nr, nc = z.shape
+    fi = rng.uniform(0, nr - 1 - 1e-9, 4000)
+    fj = rng.uniform(0, nc - 1 - 1e-9, 4000)
+    fi[::3] = np.floor(fi[::3])  # on a node row
+    fj[::5] = np.floor(fj[::5])  # on a node column
+    a, b = _both(z, fi, fj)
+    np.testing.assert_array_equal(a, b)
+    assert np.all(np.isfinite(a))
+
+
+def test_all_finite() -> None:
+    z = np.ones((7, 9))
+    assert all_finite(z)
+    for v in (np.nan, np.inf, -np.inf):
+        for i, j in ((0, 0), (6, 8), (3, 4), (2, 7)):  # the 4-wide main loop and the tail
+            w = z.copy()
+            w[i, j] = v
+            assert not all_finite(w)
+    assert all_finite(np.ones((3, 3), dtype=np.float32))

@@ -4,12 +4,15 @@ Two ways to fill a raster with ITM point-to-point losses:
 
 exact
     For every node, the WGS84 geodesic from the site to the node is sampled at
-    ``n = max(1, round(L / step))`` equal intervals (``_geodesic.profile_points``), terrain is
-    interpolated bilinearly at the samples, and ITM runs on that profile as
-    ``itm_kernels.p2p_core`` does, in two parts: the frequency-independent geometry
-    (``p2p_geometry``: horizons, effective heights, delta_h) once per node and terminal heights,
-    then the attenuation (``p2p_from_geometry``) for every frequency of a multi-job call. One
-    node, one independent computation.
+    ``n = max(1, round(L / step))`` equal intervals: cubic pieces between Vincenty anchors at most
+    16 km apart (``profile_segments``, < 0.1 mm from the geodesic), evaluated in grid-index space
+    and interpolated bilinearly (:func:`_sample_profile`; between anchors well inside a void-free
+    window without per-sample checks, the same bits). The sampling pass also gathers the mean
+    path height sum and the height range, and ITM runs on that profile as ``itm_kernels.p2p_core``
+    does, in two parts: the frequency-independent geometry (``p2p_geometry_given``: horizons,
+    effective heights, delta_h) once per node and terminal heights, then the attenuation
+    (``p2p_from_geometry``) for every frequency of a multi-job call. One node, one independent
+    computation.
 
 fast
     Terrain is sampled once along ``n_az`` radials from the site, every ``step`` metres. Along each
@@ -47,15 +50,16 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from yalu.geodesy.kernels import inverse, profile_points
+from yalu.geodesy.kernels import inverse, profile_pieces, profile_points, profile_segments
 from yalu.propagation.itm_kernels import (
     G_LEN,
+    G_OK,
     OUT_LEN,
     SCRATCH_LEN,
     effective_curvature,
     ground_impedance,
     p2p_from_geometry,
-    p2p_geometry,
+    p2p_geometry_given,
     reference_attenuation,
     smooth_horizons,
     surface_refractivity,
@@ -65,7 +69,7 @@ from yalu.propagation.itm_kernels import (
 )
 from yalu.propagation.p1812_kernels import OUT_LEN as P1812_OUT_LEN
 from yalu.propagation.p1812_kernels import p1812_core
-from yalu.terrain.kernels import bilinear_point
+from yalu.terrain.kernels import all_finite, bilinear_index, bilinear_inside, bilinear_point
 
 DEG = math.pi / 180.0
 TWO_PI = 2.0 * math.pi
@@ -96,6 +100,104 @@ def _fdim(x: float, y: float) -> float:
 
 
 @njit(cache=True)
+def _sample_profile(
+    elev2d: np.ndarray,
+    north: float,
+    west: float,
+    dlat: float,
+    dlon: float,
+    lat0: float,
+    lon0: float,
+    z_site: float,
+    lat: float,
+    lon: float,
+    n: int,
+    az: float,
+    length: float,
+    seg_k: np.ndarray,
+    coef: np.ndarray,
+    pz: np.ndarray,
+    clean: bool,
+) -> tuple[bool, float, float, float]:
+    """Terrain along the geodesic profile from the site to a node into ``pz[0:n+1]``.
+
+    Points come from the cubic pieces of ``profile_segments``, evaluated directly in grid-index
+    space (the map from degrees to indices is affine, so a cubic stays a cubic), each sampled
+    bilinearly. The same pass gathers what ITM's profile analysis would otherwise take three
+    more passes for: whether every height is finite, the sum for the mean path height
+    (``mean_path_height``: the same terms in the same order) and the lowest and highest heights.
+    ``clean``: the window holds no void (``all_finite``). Returns ``(finite, mean_height_sum,
+    z_lo, z_hi)``.
+    """
+    n_seg = profile_segments(lat0, lon0, lat, lon, n, az, length, seg_k, coef)
+    i_max = elev2d.shape[0] - 2.0
+    j_max = elev2d.shape[1] - 2.0
+    p10 = int(0.1 * n)
+    hi = n - p10
+    pz[0] = z_site
+    chk = z_site * 0.0
+    total = z_site if p10 == 0 else 0.0
+    z_lo = z_site
+    z_hi = z_site
+    idlat = -1.0 / dlat
+    idlon = 1.0 / dlon
+    for s in range(n_seg):
+        c = coef[s]
+        k0 = seg_k[s]
+        k1 = seg_k[s + 1]
+        inv = 1.0 / (k1 - k0)
+        a0 = (north - c[0]) / dlat
+        a1 = c[1] * idlat
+        a2 = c[2] * idlat
+        a3 = c[3] * idlat
+        b0 = (c[4] - west) / dlon
+        b1 = c[5] * idlon
+        b2 = c[6] * idlon
+        b3 = c[7] * idlon
+        e = coef[s + 1]
+        # anchors (and the node itself) exactly, as bilinear_point places them
+        ai = (north - e[0]) / dlat
+        aj = (e[4] - west) / dlon
+        # Between anchors at least one node inside the grid, the piece (within 0.1 node of its
+        # chord) cannot leave it: on a void-free window no sample there needs a check.
+        inside = (
+            clean and a0 >= 1.0 and a0 <= i_max and b0 >= 1.0 and b0 <= j_max
+            and ai >= 1.0 and ai <= i_max and aj >= 1.0 and aj <= j_max
+        )  # fmt: skip
+        if inside:
+            for k in range(k0 + 1, k1):
+                t = (k - k0) * inv
+                z = bilinear_inside(
+                    elev2d, a0 + t * (a1 + t * (a2 + t * a3)), b0 + t * (b1 + t * (b2 + t * b3))
+                )
+                pz[k] = z
+                if k >= p10 and k <= hi:
+                    total += z
+                z_lo = min(z_lo, z)
+                z_hi = max(z_hi, z)
+        else:
+            for k in range(k0 + 1, k1):
+                t = (k - k0) * inv
+                z = bilinear_index(
+                    elev2d, a0 + t * (a1 + t * (a2 + t * a3)), b0 + t * (b1 + t * (b2 + t * b3))
+                )
+                pz[k] = z
+                chk += z * 0.0
+                if k >= p10 and k <= hi:
+                    total += z
+                z_lo = min(z_lo, z)
+                z_hi = max(z_hi, z)
+        z = bilinear_index(elev2d, ai, aj)
+        pz[k1] = z
+        chk += z * 0.0
+        if k1 >= p10 and k1 <= hi:
+            total += z
+        z_lo = min(z_lo, z)
+        z_hi = max(z_hi, z)
+    return chk == 0.0, total, z_lo, z_hi
+
+
+@njit(cache=True)
 def _node_exact(
     elev2d: np.ndarray,
     north: float,
@@ -112,8 +214,9 @@ def _node_exact(
     step: float,
     min_d: float,
     jobs: np.ndarray,
-    plat: np.ndarray,
-    plon: np.ndarray,
+    clean: bool,
+    seg_k: np.ndarray,
+    coef: np.ndarray,
     pz: np.ndarray,
     pr: np.ndarray,
     scratch: np.ndarray,
@@ -124,11 +227,12 @@ def _node_exact(
     """ITM loss on the geodesic profile from the site to one node for every job (row of
     ``jobs``, a parameter vector) into ``res`` (see module doc).
 
-    The profile is built once. Its geometry (``p2p_geometry``) is computed once per run of
-    consecutive jobs with the same heights, direction and ``n0``, and each job's attenuation
-    comes from it (``p2p_from_geometry``): the same operations as ``p2p_core`` on that profile,
-    so the same bits as one job at a time. Reverse jobs use the profile walked the other way.
-    ``length`` [m] and ``az`` [rad] are the geodesic's length and initial azimuth.
+    The profile is built once (:func:`_sample_profile`). Its geometry (``p2p_geometry_given``)
+    is computed once per run of consecutive jobs with the same heights, direction and ``n0``,
+    and each job's attenuation comes from it (``p2p_from_geometry``): the same operations as
+    ``p2p_core`` on that profile, so the same bits as one job at a time. Reverse jobs use the
+    profile walked the other way. ``length`` [m] and ``az`` [rad] are the geodesic's length and
+    initial azimuth.
     """
     if length < min_d:
         # too close for a profile: a two-point profile of length min_d between the two ground
@@ -137,18 +241,25 @@ def _node_exact(
         pz[1] = bilinear_point(elev2d, north, west, dlat, dlon, lat, lon)
         n = 1
         st = min_d
+        ok = math.isfinite(pz[0]) and math.isfinite(pz[1])
+        total = pz[0] + pz[1]
+        z_lo = min(pz[0], pz[1])
+        z_hi = max(pz[0], pz[1])
     else:
         n = max(1, round(length / step))
         if n + 1 > pz.shape[0]:
             for j in range(jobs.shape[0]):
                 res[j] = math.nan
             return
-        profile_points(lat0, lon0, lat, lon, n, az, length, plat, plon)
-        pz[0] = z_site
-        for k in range(1, n + 1):
-            pz[k] = bilinear_point(elev2d, north, west, dlat, dlon, plat[k], plon[k])
+        ok, total, z_lo, z_hi = _sample_profile(
+            elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lat, lon, n, az, length,
+            seg_k, coef, pz, clean,
+        )  # fmt: skip
         st = length / n
+    p10 = int(0.1 * n)
+    n_mid = n - 2 * p10 + 1
     reversed_ready = False
+    total_rev = 0.0
     for j in range(jobs.shape[0]):
         p = jobs[j]
         rev = p[P_REV] != 0.0
@@ -162,14 +273,22 @@ def _node_exact(
             same = (q[P_H_TX] == p[P_H_TX] and q[P_H_RX] == p[P_H_RX]
                     and q[P_REV] == p[P_REV] and q[P_N0] == p[P_N0])  # fmt: skip
         if not same:
-            if rev:
+            if not ok:
+                geom[G_OK] = 0.0
+            elif rev:
                 if not reversed_ready:
+                    # the reversed profile's mean-height sum, in its own order
                     for i in range(n + 1):
-                        pr[i] = pz[n - i]
+                        z = pz[n - i]
+                        pr[i] = z
+                        if i >= p10 and i <= n - p10:
+                            total_rev += z
                     reversed_ready = True
-                p2p_geometry(pr, 0, n, st, h1, h2, p[P_N0], scratch, geom)
+                p2p_geometry_given(pr, 0, n, st, h1, h2, p[P_N0], total_rev / n_mid, z_lo,
+                                   z_hi, scratch, geom)  # fmt: skip
             else:
-                p2p_geometry(pz, 0, n, st, h1, h2, p[P_N0], scratch, geom)
+                p2p_geometry_given(pz, 0, n, st, h1, h2, p[P_N0], total / n_mid, z_lo, z_hi,
+                                   scratch, geom)  # fmt: skip
         res[j] = p2p_from_geometry(
             geom, n, st, h1, h2, p[P_F_MHZ], int(p[P_CLIMATE]), p[P_N0], int(p[P_POL]),
             p[P_EPS], p[P_SIGMA], int(p[P_MDVAR]), p[P_TIME], p[P_LOC], p[P_SIT], outv,
@@ -198,12 +317,14 @@ def exact_nodes(
     """Exact ITM loss at nodes (lats[q], lons[q]) given their geodesic length and azimuth [rad],
     for every job (row of ``jobs``) into ``out[job, q]``."""
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
+    clean = all_finite(elev2d)
     n_nodes = lats.shape[0]
     n_jobs = jobs.shape[0]
+    n_pieces = profile_pieces((n_max + 1) * step) + 1
     chunk = 64
     for c in prange((n_nodes + chunk - 1) // chunk):
-        plat = np.empty(n_max + 1)
-        plon = np.empty(n_max + 1)
+        seg_k = np.empty(n_pieces + 1, dtype=np.int64)
+        coef = np.empty((n_pieces + 1, 8))
         pz = np.empty(n_max + 1)
         pr = np.empty(n_max + 1)
         scratch = np.empty(SCRATCH_LEN)
@@ -213,8 +334,8 @@ def exact_nodes(
         for q in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
             _node_exact(
                 elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lats[q], lons[q],
-                lengths[q], azs[q], step, min_d, jobs, plat, plon, pz, pr, scratch, geom, outv,
-                res,
+                lengths[q], azs[q], step, min_d, jobs, clean, seg_k, coef, pz, pr, scratch, geom,
+                outv, res,
             )  # fmt: skip
             for j in range(n_jobs):
                 out[j, q] = res[j]

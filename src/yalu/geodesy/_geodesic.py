@@ -6,12 +6,13 @@ equations 1-18), accurate to well under a millimetre for the distances yalu uses
 never near-antipodal). They let the exact-mode kernel place profile points on the same geodesic
 that :mod:`yalu.geodesy` computes through pyproj, without a Python call per node.
 
-Profile points are computed exactly (Vincenty direct) at anchors every ``ANCHOR`` samples and
+Profile points are computed exactly (Vincenty direct) at anchors at most ``ANCHOR_M`` apart and
 interpolated between anchors by cubic Hermite polynomials in latitude/longitude, whose end
 derivatives come from the geodesic's azimuth at each anchor (Vincenty eq. 12) and the meridian and
 prime-vertical radii of curvature. The interpolation error grows as the fourth power of the anchor
-spacing over the earth radius cubed, micrometres for the spacings used here (tested against pyproj
-in tests/coverage/test_geodesic.py); one direct solution then serves many samples.
+spacing over the earth radius cubed: under 0.1 mm at the 16 km spacing used here, for paths of
+up to 400 km at up to 80 degrees of latitude (tested against pyproj in
+tests/coverage/test_geodesic.py); one direct solution (~0.3 us) then serves hundreds of samples.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from yalu.geodesy.constants import WGS84_B_M as B_M
 from yalu.geodesy.constants import WGS84_E2 as E2
 from yalu.geodesy.constants import WGS84_F as F
 
-ANCHOR = 48
+# anchors of profile pieces at most this far apart [m]: Hermite error < 0.1 mm to 400 km
+ANCHOR_M = 16_000.0
 DEG = math.pi / 180.0
 
 
@@ -194,6 +196,79 @@ def _rates(lat_deg: float, az: float, step_m: float) -> tuple[float, float]:
 
 
 @nb.njit(cache=True)
+def profile_pieces(length_m: float) -> int:
+    """Most cubic pieces :func:`profile_segments` uses for a profile up to ``length_m`` [m]."""
+    return max(1, int(math.ceil(length_m / ANCHOR_M)))
+
+
+@nb.njit(cache=True)
+def profile_segments(
+    lat1: float,
+    lon1: float,
+    lat2: float,
+    lon2: float,
+    n: int,
+    az: float,
+    length_m: float,
+    seg_k: np.ndarray,
+    coef: np.ndarray,
+) -> int:
+    """The profile ``k * length_m / n`` (k = 0..n) along the geodesic from point 1 to point 2 as
+    cubic pieces; returns their number ``m``.
+
+    Piece ``s`` covers samples ``seg_k[s]`` to ``seg_k[s + 1]``; at ``t = (k - seg_k[s]) /
+    (seg_k[s + 1] - seg_k[s])`` the point is ``lat = c[0] + t (c[1] + t (c[2] + t c[3]))`` and
+    ``lon = c[4] + t (c[5] + t (c[6] + t c[7]))`` with ``c = coef[s]``. ``coef[s, 0]`` and
+    ``coef[s, 4]`` are the exact anchor (Vincenty direct) and ``coef[m, 0]``, ``coef[m, 4]`` the
+    end point itself, longitude continuous with the start. Anchors are spread evenly, at most
+    ``ANCHOR_M`` apart; each piece is the cubic Hermite polynomial between its anchors (see the
+    module doc). ``seg_k`` needs ``m + 1`` and ``coef`` ``(m + 1, 8)`` entries,
+    ``m <= profile_pieces(length_m)``. ``az`` and ``length_m`` come from :func:`inverse`.
+    """
+    step = length_m / n
+    n_seg = min(n, max(1, int(math.ceil(length_m / ANCHOR_M))))
+    k0 = 0
+    la0 = lat1
+    lo0 = lon1
+    dla0, dlo0 = _rates(lat1, az, step)
+    seg_k[0] = 0
+    for seg in range(1, n_seg + 1):
+        k1 = (n * seg) // n_seg
+        la1, lo1, az1 = direct_az(lat1, lon1, az, k1 * step)
+        dla1, dlo1 = _rates(la1, az1, step)
+        if k1 == n:
+            la1 = lat2
+            lo_end = lon2
+            while lo_end - lo1 > 180.0:
+                lo_end -= 360.0
+            while lo_end - lo1 < -180.0:
+                lo_end += 360.0
+            lo1 = lo_end
+        m = float(k1 - k0)
+        c = coef[seg - 1]
+        # Hermite basis regrouped by powers of t
+        d_la = la1 - la0
+        d_lo = lo1 - lo0
+        c[0] = la0
+        c[1] = m * dla0
+        c[2] = 3.0 * d_la - m * (2.0 * dla0 + dla1)
+        c[3] = -2.0 * d_la + m * (dla0 + dla1)
+        c[4] = lo0
+        c[5] = m * dlo0
+        c[6] = 3.0 * d_lo - m * (2.0 * dlo0 + dlo1)
+        c[7] = -2.0 * d_lo + m * (dlo0 + dlo1)
+        seg_k[seg] = k1
+        k0 = k1
+        la0 = la1
+        lo0 = lo1
+        dla0 = dla1
+        dlo0 = dlo1
+    coef[n_seg, 0] = la0
+    coef[n_seg, 4] = lo0
+    return n_seg
+
+
+@nb.njit(cache=True)
 def profile_points(
     lat1: float,
     lon1: float,
@@ -207,51 +282,26 @@ def profile_points(
 ) -> None:
     """Points ``k * length_m / n`` (k = 0..n) along the geodesic from point 1 to point 2.
 
-    ``az`` and ``length_m`` come from :func:`inverse`. Exact at every ``ANCHOR``-th point and at
-    both ends, cubic Hermite in lat/lon between (see the module doc). Writes ``lat_out[:n+1]``
-    and ``lon_out[:n+1]``.
+    ``az`` and ``length_m`` come from :func:`inverse`. Exact at the anchors and at both ends,
+    cubic Hermite in lat/lon between (:func:`profile_segments`). Writes ``lat_out[:n+1]`` and
+    ``lon_out[:n+1]``.
     """
-    lat_out[0] = lat1
-    lon_out[0] = lon1
-    step = length_m / n
-    # spread the anchors evenly, at most ANCHOR samples apart
-    n_seg = (n + ANCHOR - 1) // ANCHOR
-    k0 = 0
-    la0 = lat1
-    lo0 = lon1
-    dla0, dlo0 = _rates(lat1, az, step)
-    for seg in range(1, n_seg + 1):
-        k1 = (n * seg) // n_seg
-        la1, lo1, az1 = direct_az(lat1, lon1, az, k1 * step)
-        dla1, dlo1 = _rates(la1, az1, step)
-        if k1 == n:
-            la1 = lat2
-            # keep the longitude continuous with the start
-            lo_end = lon2
-            while lo_end - lo1 > 180.0:
-                lo_end -= 360.0
-            while lo_end - lo1 < -180.0:
-                lo_end += 360.0
-            lo1 = lo_end
-        m = float(k1 - k0)
-        inv = 1.0 / m
-        for k in range(k0 + 1, k1 + 1):
+    n_max = min(n, max(1, int(math.ceil(length_m / ANCHOR_M))))
+    seg_k = np.empty(n_max + 1, dtype=np.int64)
+    coef = np.empty((n_max + 1, 8))
+    n_seg = profile_segments(lat1, lon1, lat2, lon2, n, az, length_m, seg_k, coef)
+    for s in range(n_seg):
+        c = coef[s]
+        k0 = seg_k[s]
+        inv = 1.0 / (seg_k[s + 1] - k0)
+        lat_out[k0] = c[0]
+        lon_out[k0] = c[4]
+        for k in range(k0 + 1, seg_k[s + 1]):
             t = (k - k0) * inv
-            t2 = t * t
-            t3 = t2 * t
-            h01 = 3.0 * t2 - 2.0 * t3
-            h10 = (t3 - 2.0 * t2 + t) * m
-            h11 = (t3 - t2) * m
-            lat_out[k] = la0 + h01 * (la1 - la0) + h10 * dla0 + h11 * dla1
-            lon_out[k] = lo0 + h01 * (lo1 - lo0) + h10 * dlo0 + h11 * dlo1
-        # anchors exactly (the end point is the node itself)
-        lat_out[k1] = la1
-        lon_out[k1] = lo1
-        k0 = k1
-        la0 = la1
-        lo0 = lo1
-        dla0 = dla1
-        dlo0 = dlo1
+            lat_out[k] = c[0] + t * (c[1] + t * (c[2] + t * c[3]))
+            lon_out[k] = c[4] + t * (c[5] + t * (c[6] + t * c[7]))
+    lat_out[n] = coef[n_seg, 0]
+    lon_out[n] = coef[n_seg, 4]
 
 
 @nb.njit(cache=True)

@@ -8,21 +8,25 @@ geodesics with these kernels from its own ``@njit`` functions; they are document
 """
 
 from yalu.geodesy._geodesic import (
-    ANCHOR,
+    ANCHOR_M,
     circle_points,
     direct,
     direct_az,
     inverse,
     inverse_many,
+    profile_pieces,
     profile_points,
+    profile_segments,
 )
 
 __all__ = [
-    "ANCHOR",
+    "ANCHOR_M",
     "circle_points",
     "direct",
     "direct_az",
     "inverse",
     "inverse_many",
+    "profile_pieces",
     "profile_points",
+    "profile_segments",
 ]

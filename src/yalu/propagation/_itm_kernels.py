@@ -359,6 +359,17 @@ def mean_path_height(elev: np.ndarray, i0: int, n_intervals: int) -> float:
 # Terrain profile analysis [Alg, Sec 3 "point-to-point"], ITM v1.4 QuickPfl
 
 
+@njit(cache=True, inline="always")
+def _height_range(elev: np.ndarray, i0: int, n_intervals: int) -> tuple[float, float]:
+    z_lo = elev[i0]
+    z_hi = elev[i0]
+    for k in range(1, n_intervals + 1):
+        z = elev[i0 + k]
+        z_lo = min(z_lo, z)
+        z_hi = max(z_hi, z)
+    return z_lo, z_hi
+
+
 @njit(cache=True)
 def find_horizons(
     elev: np.ndarray,
@@ -374,6 +385,24 @@ def find_horizons(
     Returns ``(theta_tx_rad, theta_rx_rad, d_hzn_tx_m, d_hzn_rx_m)``. Without an obstructing
     point each terminal "sees" the other one, at the path length.
     """
+    z_lo, z_hi = _height_range(elev, i0, n_intervals)
+    return horizons_in_range(elev, i0, n_intervals, step_m, a_e_m, h_tx_m, h_rx_m, z_lo, z_hi)
+
+
+@njit(cache=True)
+def horizons_in_range(
+    elev: np.ndarray,
+    i0: int,
+    n_intervals: int,
+    step_m: float,
+    a_e_m: float,
+    h_tx_m: float,
+    h_rx_m: float,
+    z_lo: float,
+    z_hi: float,
+) -> tuple[float, float, float, float]:
+    """:func:`find_horizons` given the profile's lowest and highest heights ``z_lo``, ``z_hi``
+    [m] (a caller that builds the profile has them for free)."""
     d_m = n_intervals * step_m
     z_tx = elev[i0] + h_tx_m
     z_rx = elev[i0 + n_intervals] + h_rx_m
@@ -388,12 +417,6 @@ def find_horizons(
     # only if z > z_t + x (x / 2a_e + theta_max) (x > 0). ``margin`` (1e-9 of the largest terms
     # the test can hold) exceeds its rounding, so every point that could win is then decided
     # by the exact formula, in the reference's order.
-    z_lo = elev[i0]
-    z_hi = elev[i0]
-    for k in range(1, n_intervals + 1):
-        z = elev[i0 + k]
-        z_lo = min(z_lo, z)
-        z_hi = max(z_hi, z)
     inv_two_a = 1.0 / two_a
     span = (z_hi - z_lo) + max(h_tx_m, h_rx_m)
     theta_bound = max(abs(theta_tx), abs(theta_rx)) + span / step_m + d_m * inv_two_a
@@ -649,10 +672,30 @@ def profile_geometry(
     each terminal. Effective heights stand above a least-squares line fitted to the foreground;
     on clearly line-of-sight paths horizons come from the area-mode formulas [Alg, Eq 3.2-3.4].
     """
+    z_lo, z_hi = _height_range(elev, i0, n_intervals)
+    return profile_geometry_in_range(
+        elev, i0, n_intervals, step_m, h_tx_m, h_rx_m, gamma_e, scratch, z_lo, z_hi
+    )
+
+
+@njit(cache=True)
+def profile_geometry_in_range(
+    elev: np.ndarray,
+    i0: int,
+    n_intervals: int,
+    step_m: float,
+    h_tx_m: float,
+    h_rx_m: float,
+    gamma_e: float,
+    scratch: np.ndarray,
+    z_lo: float,
+    z_hi: float,
+) -> tuple[float, float, float, float, float, float, float]:
+    """:func:`profile_geometry` given the profile's lowest and highest heights [m]."""
     d_m = n_intervals * step_m
     a_e = 1 / gamma_e
-    theta_tx, theta_rx, d_hzn_tx, d_hzn_rx = find_horizons(
-        elev, i0, n_intervals, step_m, a_e, h_tx_m, h_rx_m
+    theta_tx, theta_rx, d_hzn_tx, d_hzn_rx = horizons_in_range(
+        elev, i0, n_intervals, step_m, a_e, h_tx_m, h_rx_m, z_lo, z_hi
     )
     x_start = _cmin(15.0 * h_tx_m, 0.1 * d_hzn_tx)
     x_end = d_m - _cmin(15.0 * h_rx_m, 0.1 * d_hzn_rx)
@@ -1365,10 +1408,35 @@ def p2p_geometry(
         geom[G_OK] = 0.0
         return False
     h_sys = mean_path_height(elev, i0, n_intervals)
-    n_s = surface_refractivity(n0, h_sys)
+    z_lo, z_hi = _height_range(elev, i0, n_intervals)
+    return p2p_geometry_given(
+        elev, i0, n_intervals, step_m, h_tx_m, h_rx_m, n0, h_sys, z_lo, z_hi, scratch, geom
+    )
+
+
+@njit(cache=True)
+def p2p_geometry_given(
+    elev: np.ndarray,
+    i0: int,
+    n_intervals: int,
+    step_m: float,
+    h_tx_m: float,
+    h_rx_m: float,
+    n0: float,
+    h_sys_m: float,
+    z_lo: float,
+    z_hi: float,
+    scratch: np.ndarray,
+    geom: np.ndarray,
+) -> bool:
+    """:func:`p2p_geometry` of a profile already known to be usable (:func:`profile_ok`), given
+    its mean path height ``h_sys_m`` (:func:`mean_path_height`, the same sum in the same order)
+    and its lowest and highest heights [m]. A caller that builds the profile gathers these while
+    sampling it, which spares three passes over the profile; the result is the same bits."""
+    n_s = surface_refractivity(n0, h_sys_m)
     gamma_e = effective_curvature(n_s)
-    theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h = profile_geometry(
-        elev, i0, n_intervals, step_m, h_tx_m, h_rx_m, gamma_e, scratch
+    theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h = profile_geometry_in_range(
+        elev, i0, n_intervals, step_m, h_tx_m, h_rx_m, gamma_e, scratch, z_lo, z_hi
     )
     # written only now: ``geom`` may be the tail of ``scratch`` (see p2p_core)
     geom[G_OK] = 1.0

@@ -12,7 +12,15 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["bilinear_grid", "bilinear_point", "fill_voids", "parse_int_text"]
+__all__ = [
+    "all_finite",
+    "bilinear_grid",
+    "bilinear_index",
+    "bilinear_inside",
+    "bilinear_point",
+    "fill_voids",
+    "parse_int_text",
+]
 
 # A coordinate within this fraction of a grid step outside the node extent snaps onto the edge,
 # so that points computed exactly on an edge (with rounding) still interpolate.
@@ -25,10 +33,14 @@ def bilinear_point(elev2d, north_deg, west_deg, dlat_deg, dlon_deg, lat, lon):  
 
     See :func:`bilinear_grid` for the grid conventions.
     """
+    return bilinear_index(elev2d, (north_deg - lat) / dlat_deg, (lon - west_deg) / dlon_deg)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bilinear_index(elev2d, fi, fj):  # type: ignore[no-untyped-def]
+    """:func:`bilinear_point` at fractional row ``fi`` and column ``fj``; NaN outside the grid."""
     nrows = elev2d.shape[0]
     ncols = elev2d.shape[1]
-    fi = (north_deg - lat) / dlat_deg
-    fj = (lon - west_deg) / dlon_deg
     if not (fi >= -_EDGE_TOL and fi <= nrows - 1 + _EDGE_TOL):
         return np.nan
     if not (fj >= -_EDGE_TOL and fj <= ncols - 1 + _EDGE_TOL):
@@ -49,6 +61,47 @@ def bilinear_point(elev2d, north_deg, west_deg, dlat_deg, dlon_deg, lat, lon):  
     top = z00 + (z01 - z00) * tj
     bot = z10 + (z11 - z10) * tj
     return top + (bot - top) * ti
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bilinear_inside(elev2d, fi, fj):  # type: ignore[no-untyped-def]
+    """:func:`bilinear_index` without its checks, for ``0 <= fi < nrows - 1``,
+    ``0 <= fj < ncols - 1`` and finite nodes around the point, where it gives the same bits
+    (a zero weight times a finite difference adds zero)."""
+    i0 = int(fi)
+    j0 = int(fj)
+    ti = fi - i0
+    tj = fj - j0
+    z00 = elev2d[i0, j0]
+    z01 = elev2d[i0, j0 + 1]
+    z10 = elev2d[i0 + 1, j0]
+    z11 = elev2d[i0 + 1, j0 + 1]
+    top = z00 + (z01 - z00) * tj
+    bot = z10 + (z11 - z10) * tj
+    return top + (bot - top) * ti
+
+
+@njit(cache=True, nogil=True)
+def all_finite(elev2d):  # type: ignore[no-untyped-def]
+    """True when every node of the grid is finite (no voids): profiles inside it need no
+    per-sample checks."""
+    n = elev2d.shape[1]
+    m4 = n - n % 4
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    # NaN and infinities survive a sum; four partial sums keep the pass short
+    for i in range(elev2d.shape[0]):
+        row = elev2d[i]
+        for j in range(0, m4, 4):
+            s0 += row[j] * 0.0
+            s1 += row[j + 1] * 0.0
+            s2 += row[j + 2] * 0.0
+            s3 += row[j + 3] * 0.0
+        for j in range(m4, n):
+            s0 += row[j] * 0.0
+    return s0 + s1 + s2 + s3 == 0.0
 
 
 @njit(cache=True, nogil=True)

@@ -6,6 +6,12 @@ array from its own ``@njit`` functions with these kernels; their grid convention
 in :mod:`yalu.terrain._kernels`, which implements them. They trust their input.
 """
 
-from yalu.terrain._kernels import bilinear_grid, bilinear_point
+from yalu.terrain._kernels import (
+    all_finite,
+    bilinear_grid,
+    bilinear_index,
+    bilinear_inside,
+    bilinear_point,
+)
 
-__all__ = ["bilinear_grid", "bilinear_point"]
+__all__ = ["all_finite", "bilinear_grid", "bilinear_index", "bilinear_inside", "bilinear_point"]
