@@ -16,6 +16,7 @@ from yalu.analysis.population import (
     FootprintLaw,
     PopulationSamples,
     area_fraction,
+    coincident_samples,
     footprint_samples,
     raster_samples,
     sections,
@@ -258,3 +259,28 @@ def test_sections_are_not_counted_in_reach(regions):
     assert r.population_within_reach["KP"]["P"]["sms"] == 100_000
     rec = {x["geonameid"]: x for x in r.settlements}
     assert rec[2]["section_of"] == 1
+
+
+def test_half_spacing_footprints_hold_the_coarse_samples_bit_for_bit():
+    """What the convergence check relies on to reuse the coarse samples' levels."""
+    st = Settlements.from_records([_town(192_680), _town(0, gid=2, lat=41.2),
+                                   _town(5_000, gid=3, lat=41.4, lon=125.3),
+                                   _town(40, gid=4, lat=41.5, lon=124.7)])  # fmt: skip
+    for spacing in (70.3, 200.0, 517.0):
+        c = footprint_samples(st, spacing)
+        f = footprint_samples(st, spacing / 2)
+        idx = coincident_samples(f.lat_deg, f.lon_deg, c.lat_deg, c.lon_deg)
+        assert np.all(idx >= 0), spacing
+        assert np.array_equal(f.lat_deg[idx], c.lat_deg) and np.array_equal(
+            f.lon_deg[idx], c.lon_deg
+        )
+        assert np.array_equal(f.owner[idx], c.owner)
+        back = coincident_samples(c.lat_deg, c.lon_deg, f.lat_deg, f.lon_deg)
+        assert (back >= 0).sum() == c.lat_deg.size  # the others are new points
+    # a point one ulp away is not the same point
+    la, lo = np.array([41.0, 41.1]), np.array([125.0, 125.1])
+    got = coincident_samples(la, lo, np.array([41.1, np.nextafter(41.0, 42.0)]),
+                             np.array([125.1, 125.0]))  # fmt: skip
+    assert got.tolist() == [1, -1]
+    with pytest.raises(ParameterError, match="lat_deg"):
+        coincident_samples(la, lo[:1], la, lo)

@@ -103,3 +103,35 @@ def test_convergence_check_in_chunks_is_the_same(tmp_path: Path, monkeypatch) ->
     (tmp_path / "out60-45.0").rename(tmp_path / "first")
     _, _, chunked = _headline(tmp_path, 60, 45.0)
     assert chunked == whole
+
+
+def test_convergence_check_reusing_the_coarse_samples_is_the_same(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The check takes the coarse samples' levels where the half-spacing lattice repeats their
+    points; computing every fine sample afresh must give the very same figures."""
+    import yalu.scenario.runner as runner
+
+    real = runner.coincident_samples
+    hits = []
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        idx = real(*args)
+        hits.append(int((idx >= 0).sum()))
+        return idx
+
+    monkeypatch.setattr(runner, "coincident_samples", counted)
+    _, _, reused = _headline(tmp_path, 60, 45.0)
+    # every coarse sample is reused: a quarter of the fine ones or so
+    assert hits == [reused["samples"]]
+    calls = []
+
+    def none_coincide(lat, lon, at_lat, at_lon):  # type: ignore[no-untyped-def]
+        calls.append(len(at_lat))
+        return np.full(len(at_lat), -1, dtype=np.int64)
+
+    monkeypatch.setattr(runner, "coincident_samples", none_coincide)
+    (tmp_path / "out60-45.0").rename(tmp_path / "first")
+    _, _, fresh = _headline(tmp_path, 60, 45.0)
+    assert calls and calls[0] == fresh["half_spacing"]["samples"]
+    assert fresh == reused

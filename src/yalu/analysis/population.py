@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from yalu.analysis import _kernels
 from yalu.analysis.settlements import Settlements
@@ -399,6 +400,40 @@ def raster_samples(
     m_lat, _ = metres_per_degree(0.5 * (s + n))
     return PopulationSamples(la[keep], lo[keep], ppl[keep], np.full(int(keep.sum()), -1, np.int64),
                              ldlat * m_lat, "raster")  # fmt: skip
+
+
+def coincident_samples(
+    lat_deg: npt.ArrayLike, lon_deg: npt.ArrayLike, at_lat_deg: npt.ArrayLike,
+    at_lon_deg: npt.ArrayLike,
+) -> npt.NDArray[np.int64]:  # fmt: skip
+    """For every point ``(at_lat_deg, at_lon_deg)``, the index of a sample at the very same
+    point (equal bits) among ``(lat_deg, lon_deg)``, else -1.
+
+    Footprint lattices are nested: the lattice at half the spacing holds every point of the
+    coarser one, bit for bit (``y * s / m`` and ``2 y * (s / 2) / m`` round alike), so the
+    half-spacing convergence check can reuse what the coarse samples already computed.
+    """
+    la = np.ascontiguousarray(lat_deg, dtype=np.float64)
+    lo = np.ascontiguousarray(lon_deg, dtype=np.float64)
+    at_la = np.ascontiguousarray(at_lat_deg, dtype=np.float64)
+    at_lo = np.ascontiguousarray(at_lon_deg, dtype=np.float64)
+    if la.shape != lo.shape or at_la.shape != at_lo.shape or la.ndim != 1 or at_la.ndim != 1:
+        raise ParameterError("lat_deg/lon_deg", f"{la.shape}/{at_la.shape}",
+                             "1-D arrays of equal length (per pair)")  # fmt: skip
+    out = np.full(at_la.size, -1, dtype=np.int64)
+    if la.size == 0 or at_la.size == 0:
+        return out
+    # exact matching on the bit patterns (-0.0 and 0.0 differ; samples never hold -0.0)
+    key = np.empty(la.size, dtype=[("a", "<u8"), ("b", "<u8")])
+    key["a"], key["b"] = la.view(np.uint64), lo.view(np.uint64)
+    at_key = np.empty(at_la.size, dtype=key.dtype)
+    at_key["a"], at_key["b"] = at_la.view(np.uint64), at_lo.view(np.uint64)
+    order = np.argsort(key, kind="stable")
+    pos = np.searchsorted(key[order], at_key)
+    pos_c = np.minimum(pos, la.size - 1)
+    hit = key[order][pos_c] == at_key
+    out[hit] = order[pos_c[hit]]
+    return out
 
 
 def area_fraction(

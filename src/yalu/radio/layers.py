@@ -515,6 +515,7 @@ class LayerInputs:
         # geometry per distinct antenna position
         self.positions = list(dict.fromkeys((a.lat_deg, a.lon_deg) for a in ants + j_ants))
         self._boxes = self._position_boxes() if grid is not None else {}
+        self._masks = self._position_masks() if grid is None else {}
 
     @classmethod
     def at_points(
@@ -554,14 +555,25 @@ class LayerInputs:
         la, lo = np.meshgrid(lat1[r0:r1], lon1, indexing="ij")
         return la, lo
 
+    def _maps_by_position(self) -> list[tuple[tuple[float, float], Any]]:
+        maps = [(a, m) for a, dl, ul in zip(self.ants, self.dl, self.ul, strict=True)
+                for m in (dl, ul)] + list(zip(self.j_ants, self.jpl, strict=True))  # fmt: skip
+        return [((a.lat_deg, a.lon_deg), m) for a, m in maps]
+
+    def _position_masks(self) -> dict[tuple[float, float], npt.NDArray[np.bool_]]:
+        """Per antenna position, the points where any loss from it is finite (points only):
+        elsewhere its geometry is not needed, as beyond a grid map's window."""
+        masks: dict[tuple[float, float], npt.NDArray[np.bool_]] = {}
+        for p, m in self._maps_by_position():
+            fin = np.isfinite(np.asarray(m))
+            masks[p] = masks[p] | fin if p in masks else fin
+        return masks
+
     def _position_boxes(self) -> dict[tuple[float, float], tuple[int, int, int, int] | None]:
         """Per antenna position, the grid window holding every map from it (None: the whole
         grid): beyond it each of those losses is NaN, so its geometry is not needed."""
         boxes: dict[tuple[float, float], tuple[int, int, int, int] | None] = {}
-        maps = [(a, m) for a, dl, ul in zip(self.ants, self.dl, self.ul, strict=True)
-                for m in (dl, ul)] + list(zip(self.j_ants, self.jpl, strict=True))  # fmt: skip
-        for a, m in maps:
-            p = (a.lat_deg, a.lon_deg)
+        for p, m in self._maps_by_position():
             box = m.box if isinstance(m, WindowedMap) else None
             if p in boxes and (boxes[p] is None or box is None):
                 boxes[p] = None
@@ -579,8 +591,9 @@ class LayerInputs:
         grid, or points ``r0:r1``.
 
         On a grid, distances and antenna gains from a position are computed only inside the
-        window of its maps (:class:`WindowedMap`); elsewhere every loss from it is NaN and the
-        block holds distance inf and gain 0 dB, which no budget reads.
+        window of its maps (:class:`WindowedMap`), at points only where a loss from it is
+        finite; elsewhere every loss from it is NaN and the block holds distance inf and gain
+        0 dB, which no budget reads.
         """
         sites, parts, ants, j_ants = self.sites, self.parts, self.ants, self.j_ants
         la, lo = self._nodes(r0, r1)
@@ -588,6 +601,15 @@ class LayerInputs:
         boxes = self._boxes if self.grid is not None else {}
         geo: dict[tuple[float, float], tuple[Any, Any, Any]] = {}
         for p in self.positions:
+            mask = self._masks.get(p)
+            if mask is not None:
+                az, dist = np.zeros(la.shape), np.full(la.shape, np.inf)
+                pick = np.flatnonzero(mask[r0:r1])
+                if pick.size:
+                    az[pick], dist[pick] = azimuth_distance_vincenty(p[0], p[1], la[pick],
+                                                                     lo[pick])  # fmt: skip
+                geo[p] = (az, dist, pick if pick.size else None)
+                continue
             box = boxes.get(p)
             if box is None:
                 az, dist = azimuth_distance_vincenty(p[0], p[1], la, lo)

@@ -27,6 +27,7 @@ import numpy as np
 
 from yalu.analysis.area import UNKNOWN, BorderBufferArea, border_line
 from yalu.analysis.geo import distance_to_lines_km
+from yalu.analysis.population import coincident_samples
 from yalu.analysis.reach import LEVELS, CensusRow, census_table, population_reach, sampling_check
 from yalu.coverage.dask import connect
 from yalu.io.atomic import atomic_dir, check_writable
@@ -303,22 +304,29 @@ def run_scenario(
     if sc.population.convergence_check:
         prog("convergence check", 0, 1)
         fine = adapt.population_sampling(sc, settlements, area, grid, terrain, refine=2)
+        # the half-spacing lattices hold the coarse samples (bit for bit): a sample's level
+        # depends on its point alone, so those are taken, not computed again
+        same = coincident_samples(samples.lat_deg, samples.lon_deg, fine.samples.lat_deg,
+                                  fine.samples.lon_deg)  # fmt: skip
+        new = np.flatnonzero(same < 0)
         fine_levels: list[list[np.ndarray]] = [[] for _ in plans]
         # in chunks of samples, each chunk's point losses dropped once every variant has used
         # them: memory stays that of one chunk whatever the number of samples
-        n_fine = fine.samples.lat_deg.size
-        for c0 in range(0, n_fine, CONVERGENCE_CHUNK):
-            la = fine.samples.lat_deg[c0 : c0 + CONVERGENCE_CHUNK]
-            lo = fine.samples.lon_deg[c0 : c0 + CONVERGENCE_CHUNK]
+        n_new = new.size
+        for c0 in range(0, n_new, CONVERGENCE_CHUNK):
+            la = fine.samples.lat_deg[new[c0 : c0 + CONVERGENCE_CHUNK]]
+            lo = fine.samples.lon_deg[new[c0 : c0 + CONVERGENCE_CHUNK]]
             for acc, (v, sel, jams, handset) in zip(fine_levels, plans, strict=True):
                 pl2 = compute_point_layers([s.radio for s in sel], handset, profiles, jams, zones,
                                            la, lo, corrections.provider(provider, v.handset),
                                            terrain=terrain)  # fmt: skip
                 acc.append(pl2.service_level.astype(np.int64))
             provider.drop_points(la, lo)
-            prog("convergence check", min(n_fine, c0 + CONVERGENCE_CHUNK), max(1, n_fine))
+            prog("convergence check", min(n_new, c0 + CONVERGENCE_CHUNK), max(1, n_new))
         for oc, lv, acc in zip(outcomes, levels, fine_levels, strict=True):
-            fl = np.concatenate(acc) if acc else np.zeros(0, dtype=np.int64)
+            fl = np.empty(same.size, dtype=np.int64)
+            fl[same >= 0] = lv[same[same >= 0]]
+            fl[new] = np.concatenate(acc) if acc else np.zeros(0, dtype=np.int64)
             oc.reach.sampling = sampling_check(samples, lv, settlements, regions, fine.samples, fl)
         prog("convergence check", 1, 1)
     else:
