@@ -343,3 +343,80 @@ def test_bad_input():
         link_budget([s], HANDSET, PROFILES, pl, pl, pl, jammers=[j])
     with pytest.raises(ParameterError, match="sites"):
         link_budget([], HANDSET, PROFILES, pl, pl, pl)
+
+
+def _margins_by_arrays(sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th, ul_power):  # type: ignore[no-untyped-def]
+    """The level margins written as whole-array operations (how link_budget first had them)."""
+    from yalu.radio.budget import (
+        LIMIT_DL_POWER,
+        LIMIT_DL_SINR,
+        LIMIT_NO_SIGNAL,
+        LIMIT_NONE,
+        LIMIT_RANGE,
+        LIMIT_UL,
+    )
+
+    usable = has & in_range
+    margin = np.empty((3,) + sig.shape)
+    limit = np.full((3,) + sig.shape, LIMIT_NONE, dtype=np.uint8)
+    limit[0] = np.where(has, np.where(in_range, LIMIT_NONE, LIMIT_RANGE), LIMIT_NO_SIGNAL)
+    cum = np.full(sig.shape, np.inf)
+    why = np.full(sig.shape, LIMIT_NONE, dtype=np.uint8)
+    with np.errstate(invalid="ignore"):
+        for li in range(3):
+            terms = [(sig - th[li, 0], LIMIT_DL_POWER), (sinr_dl - th[li, 1], LIMIT_DL_SINR),
+                     (sinr_ul - th[li, 2], LIMIT_UL)]  # fmt: skip
+            if ul_power[li]:
+                terms.append((ul_rx - th[li, 3], LIMIT_UL))
+            for m, w in terms:
+                m = np.where(np.isnan(m), -np.inf, m)
+                lower = m < cum
+                why = np.where(lower, w, why)
+                cum = np.where(lower, m, cum)
+            margin[li] = np.where(usable, cum, -np.inf)
+            limit[li] = np.where(usable, np.where(cum < 0, why, LIMIT_NONE), limit[0])
+    return margin, limit, (margin >= 0).sum(axis=0).astype(np.uint8)
+
+
+def test_level_margins_kernel_matches_the_array_form() -> None:
+    from yalu.radio._kernels import level_margins
+    from yalu.radio.budget import (
+        LIMIT_DL_POWER,
+        LIMIT_DL_SINR,
+        LIMIT_NO_SIGNAL,
+        LIMIT_NONE,
+        LIMIT_RANGE,
+        LIMIT_UL,
+    )
+
+    rng = np.random.default_rng(5)
+    codes = np.array([LIMIT_NONE, LIMIT_NO_SIGNAL, LIMIT_RANGE, LIMIT_DL_POWER, LIMIT_DL_SINR,
+                      LIMIT_UL], dtype=np.uint8)  # fmt: skip
+    seen_levels: set[int] = set()
+    seen_limits: set[int] = set()
+    for _trial in range(20):
+        k, n = int(rng.integers(1, 6)), int(rng.integers(1, 400))
+        sig = rng.normal(-100, 15, (k, n))
+        sig[rng.random((k, n)) < 0.2] = -np.inf
+        sinr_dl = rng.normal(3, 8, (k, n))
+        sinr_dl[rng.random((k, n)) < 0.05] = np.nan
+        sinr_ul = rng.normal(5, 10, (k, n))
+        ul_rx = rng.normal(-110, 12, (k, n))
+        has = np.isfinite(sig)
+        in_range = rng.random((k, n)) < 0.8
+        th = np.sort(rng.normal(0, 10, (3, 4)), axis=0)  # rising thresholds
+        th[:, 0] -= 100.0
+        th[:, 3] -= 110.0
+        ul_power = rng.random(3) < 0.5
+        m, lim, lev = np.empty((3, k, n)), np.empty((3, k, n), np.uint8), np.empty((k, n), np.uint8)
+        level_margins(sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th, ul_power, codes, m, lim, lev)
+        m0, lim0, lev0 = _margins_by_arrays(sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th,
+                                           ul_power)  # fmt: skip
+        np.testing.assert_array_equal(m, m0)
+        np.testing.assert_array_equal(lim, lim0)
+        np.testing.assert_array_equal(lev, lev0)
+        seen_levels.update(np.unique(lev).tolist())
+        seen_limits.update(np.unique(lim).tolist())
+    # the cases cover every level and every limit code
+    assert seen_levels == {0, 1, 2, 3}
+    assert seen_limits == set(codes.tolist())

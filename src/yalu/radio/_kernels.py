@@ -76,3 +76,66 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
             if level > best:
                 best = level
         out[j] = best
+
+
+@numba.njit(cache=True, parallel=True)
+def level_margins(  # type: ignore[no-untyped-def]
+    sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th, ul_power, codes, margin, limit, level
+):
+    """Margins, limits and level of every candidate server at every node (one technology).
+
+    ``sig``, ``sinr_dl``, ``sinr_ul``, ``ul_rx`` (k, N): measured DL quantity [dBm], DL and UL
+    SINR [dB], UL power at the tower [dBm]; ``has``, ``in_range`` (k, N) bool; ``th`` (3, 4):
+    per level SMS/voice/data, the thresholds DL power, DL SINR, UL SINR, UL power;
+    ``ul_power`` (3,) bool: whether the level has a UL power threshold; ``codes`` (6,):
+    LIMIT_NONE, NO_SIGNAL, RANGE, DL_POWER, DL_SINR, UL.
+
+    Writes ``margin`` (3, k, N) [dB]: the smallest margin over the level's terms and the lower
+    levels' (NaN counts as -inf; -inf where the candidate is unusable); ``limit`` (3, k, N):
+    what keeps the candidate from the level (NONE where it closes; no signal / range where it is
+    unusable); ``level`` (k, N): how many levels close. The terms are taken in the order DL
+    power, DL SINR, UL SINR, UL power and a term replaces the limit only when strictly lower,
+    as :func:`yalu.radio.budget.link_budget` defines them; comparisons and one subtraction per
+    term, so the same bits as the array form.
+    """
+    k, n = sig.shape
+    inf = math.inf
+    for q in numba.prange(n):
+        for c in range(k):
+            usable = has[c, q] and in_range[c, q]
+            if has[c, q]:
+                lim0 = codes[0] if in_range[c, q] else codes[2]
+            else:
+                lim0 = codes[1]
+            cum = inf
+            why = codes[0]
+            count = 0
+            for li in range(3):
+                n_terms = 4 if ul_power[li] else 3
+                for t in range(n_terms):
+                    if t == 0:
+                        m = sig[c, q] - th[li, 0]
+                        w = codes[3]
+                    elif t == 1:
+                        m = sinr_dl[c, q] - th[li, 1]
+                        w = codes[4]
+                    elif t == 2:
+                        m = sinr_ul[c, q] - th[li, 2]
+                        w = codes[5]
+                    else:
+                        m = ul_rx[c, q] - th[li, 3]
+                        w = codes[5]
+                    if m != m:
+                        m = -inf
+                    if m < cum:
+                        why = w
+                        cum = m
+                if usable:
+                    margin[li, c, q] = cum
+                    limit[li, c, q] = why if cum < 0 else codes[0]
+                    if cum >= 0:
+                        count += 1
+                else:
+                    margin[li, c, q] = -inf
+                    limit[li, c, q] = lim0
+            level[c, q] = count

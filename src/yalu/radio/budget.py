@@ -527,32 +527,38 @@ def _technology_budget(
     sinr_ul_k = ul_rx_k - n_ul_tot[expand]
     d_k = dist[idx]
     in_range_k = d_k <= prof.max_range_m if prof.max_range_m is not None else np.ones_like(has_k)
-    usable_k = has_k & in_range_k
 
-    # margins of each level (cumulative: a level needs the lower ones) and what limits it
-    margin = np.empty((3,) + sig_k.shape)
-    limit_k = np.full((3,) + sig_k.shape, LIMIT_NONE, dtype=np.uint8)  # limit of level L+1
-    limit_k[0] = np.where(has_k, np.where(in_range_k, LIMIT_NONE, LIMIT_RANGE), LIMIT_NO_SIGNAL)
-    cum = np.full(sig_k.shape, np.inf)
-    cum_why = np.full(sig_k.shape, LIMIT_NONE, dtype=np.uint8)
-    with np.errstate(invalid="ignore"):
-        for li, service in enumerate((Service.SMS, Service.VOICE, Service.DATA)):
-            th = prof.thresholds(service)
-            terms = [
-                (sig_k - th.dl_min_power_dbm, LIMIT_DL_POWER),
-                (sinr_dl_k - th.dl_min_sinr_db, LIMIT_DL_SINR),
-                (sinr_ul_k - th.ul_min_sinr_db, LIMIT_UL),
-            ]
-            if th.ul_min_power_dbm is not None:
-                terms.append((ul_rx_k - th.ul_min_power_dbm, LIMIT_UL))
-            for m_, why in terms:
-                m_ = np.where(np.isnan(m_), -np.inf, m_)
-                lower = m_ < cum
-                cum_why = np.where(lower, why, cum_why)
-                cum = np.where(lower, m_, cum)
-            margin[li] = np.where(usable_k, cum, -np.inf)
-            limit_k[li] = np.where(usable_k, np.where(cum < 0, cum_why, LIMIT_NONE), limit_k[0])
-    level_k = (margin >= 0).sum(axis=0).astype(np.uint8)
+    # margins of each level (cumulative: a level needs the lower ones) and what limits it,
+    # in compiled code (radio._kernels.level_margins: the same comparisons, the same bits)
+    from yalu.radio._kernels import level_margins
+
+    th = np.zeros((3, 4))
+    ul_power = np.zeros(3, dtype=np.bool_)
+    for li, service in enumerate((Service.SMS, Service.VOICE, Service.DATA)):
+        t_ = prof.thresholds(service)
+        th[li, :3] = (t_.dl_min_power_dbm, t_.dl_min_sinr_db, t_.ul_min_sinr_db)
+        if t_.ul_min_power_dbm is not None:
+            th[li, 3] = t_.ul_min_power_dbm
+            ul_power[li] = True
+    k_, shape_ = sig_k.shape[0], sig_k.shape[1:]
+
+    def flat2(a: _Arr, dtype: Any) -> _Arr:
+        return np.ascontiguousarray(np.broadcast_to(a, sig_k.shape), dtype=dtype).reshape(k_, -1)
+
+    n_flat = int(np.prod(shape_, dtype=np.int64))
+    margin = np.empty((3, k_, n_flat))
+    limit_k = np.empty((3, k_, n_flat), dtype=np.uint8)
+    level_k = np.empty((k_, n_flat), dtype=np.uint8)
+    codes = np.array([LIMIT_NONE, LIMIT_NO_SIGNAL, LIMIT_RANGE, LIMIT_DL_POWER, LIMIT_DL_SINR,
+                      LIMIT_UL], dtype=np.uint8)  # fmt: skip
+    level_margins(
+        flat2(sig_k, np.float64), flat2(sinr_dl_k, np.float64), flat2(sinr_ul_k, np.float64),
+        flat2(ul_rx_k, np.float64), flat2(has_k, np.bool_), flat2(in_range_k, np.bool_), th,
+        ul_power, codes, margin, limit_k, level_k,
+    )  # fmt: skip
+    margin = margin.reshape((3,) + sig_k.shape)
+    limit_k = limit_k.reshape((3,) + sig_k.shape)
+    level_k = level_k.reshape(sig_k.shape)
 
     # the strongest usable server: the highest level, then the strongest measured quantity
     key = level_k * 1e4 + np.clip(np.nan_to_num(sig_k, nan=-1e3, neginf=-1e3), -1e3, 1e3)
