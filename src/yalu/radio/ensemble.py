@@ -146,8 +146,16 @@ class BudgetEnsemble:
         eirp = np.array([s.eirp_dbm for s in sites])
         bts = np.array([s.gain_dbi - s.feeder_loss_db + s.diversity_gain_db for s in sites])
         ue_tx = np.array([handset.tx_power_dbm(s.technology, s.band) for s in sites])
-        p_dl, p_ul, dist, jg = [], [], [], []
+        tech_list = [t for t in Technology if any(s.technology is t for s in sites)]
+        tech_idx = {t: np.array([i for i, s in enumerate(sites) if s.technology is t])
+                    for t in tech_list}  # fmt: skip
+        # per technology, only the nodes where one of its candidates is usable, gathered block
+        # by block: no (sites x nodes) array of the whole ensemble is ever held
+        acc: dict[Technology, dict[str, list[Any]]] = {
+            t: {"p_dl": [], "p_ul": [], "usable": [], "jg": [], "cols": []} for t in tech_list
+        }
         nr = inputs.length
+        offset = 0
         for r0 in range(0, nr, step):
             r1 = min(r0 + step, nr)
             sel = mask[r0:r1].ravel()
@@ -157,23 +165,36 @@ class BudgetEnsemble:
             g = kw["site_gain_db"].reshape(n, -1)[:, sel]
             with np.errstate(invalid="ignore"):
                 pl = kw["dl_path_loss_db"].reshape(n, -1)[:, sel]
-                p_dl.append(np.where(np.isfinite(pl) & np.isfinite(g),
-                                     eirp[:, None] + g - pl + ue, -np.inf))  # fmt: skip
+                p_dl_b = np.where(np.isfinite(pl) & np.isfinite(g), eirp[:, None] + g - pl + ue,
+                                  -np.inf)  # fmt: skip
                 pu = kw["ul_path_loss_db"].reshape(n, -1)[:, sel]
-                p_ul.append(np.where(np.isfinite(pu) & np.isfinite(g),
-                                     (ue_tx + bts)[:, None] + ue + g - pu, -np.inf))  # fmt: skip
-            dist.append(kw["distance_m"].reshape(n, -1)[:, sel])
+                p_ul_b = np.where(np.isfinite(pu) & np.isfinite(g),
+                                  (ue_tx + bts)[:, None] + ue + g - pu, -np.inf)  # fmt: skip
+            dist_b = kw["distance_m"].reshape(n, -1)[:, sel]
             if m:
                 jpl = kw["jammer_path_loss_db"].reshape(m, -1)[:, sel]
                 jgn = kw["jammer_gain_db"].reshape(m, -1)[:, sel]
                 with np.errstate(invalid="ignore"):
-                    jg.append(np.where(np.isfinite(jpl), jgn - jpl + ue, -np.inf))
+                    jg_b = _db_to_mw(np.where(np.isfinite(jpl), jgn - jpl + ue, -np.inf))
+            else:
+                jg_b = np.zeros((0, p_dl_b.shape[1]))
+            for t in tech_list:
+                idx = tech_idx[t]
+                max_range = profs[t].max_range_m
+                has = np.isfinite(p_dl_b[idx])
+                usable = has & (dist_b[idx] <= max_range) if max_range is not None else has
+                c = np.flatnonzero(usable.any(axis=0))
+                a = acc[t]
+                a["p_dl"].append(p_dl_b[idx][:, c])
+                a["p_ul"].append(p_ul_b[idx][:, c])
+                a["usable"].append(usable[:, c])
+                a["jg"].append(jg_b[:, c])
+                a["cols"].append(c + offset)
+            offset += p_dl_b.shape[1]
 
-        def cat(xs: list[Any], rows: int) -> Any:
-            return np.concatenate(xs, axis=1) if xs else np.zeros((rows, 0))
+        def cat(xs: list[Any], rows: int, dtype: Any = float) -> Any:
+            return np.concatenate(xs, axis=1) if xs else np.zeros((rows, 0), dtype=dtype)
 
-        P_dl, P_ul, D = cat(p_dl, n), cat(p_ul, n), cat(dist, n)
-        JG = _db_to_mw(cat(jg, m)) if m else np.zeros((0, P_dl.shape[1]))
         noise_bw = np.array([s.noise_bandwidth_mhz for s in sites])
         parts = inputs.parts
         # jammer -> tower, in each tower's UL allocation (as link_budget)
@@ -191,25 +212,24 @@ class BudgetEnsemble:
         e_dl = np.array([[j.inband_eirp_dbm(s.dl_carrier_mhz, s.noise_bandwidth_mhz) for s in sites]
                          for j in parts]).reshape(m, n)  # fmt: skip
         self.techs: list[_Tech] = []
-        for t in [t for t in Technology if any(s.technology is t for s in sites)]:
+        for t in tech_list:
             prof = profs[t]
-            idx = np.array([i for i, s in enumerate(sites) if s.technology is t])
+            idx = tech_idx[t]
+            a = acc[t]
             meas_off = np.array([sites[i].reference_offset_db for i in idx])
-            has = np.isfinite(P_dl[idx])
-            in_range = (D[idx] <= prof.max_range_m) if prof.max_range_m is not None else has
-            usable = has & in_range
-            cols = np.flatnonzero(usable.any(axis=0))
+            cols = np.concatenate(a["cols"]) if a["cols"] else np.zeros(0, dtype=np.intp)
             alloc_t = np.array([min(prof.ul_noise_bandwidth_mhz, noise_bw[i]) for i in idx])
             self.techs.append(_Tech(
-                idx=idx, cols=cols, usable=usable[:, cols], meas_offset=meas_off,
-                p_dl=P_dl[idx][:, cols], p_ul=P_ul[idx][:, cols], jam_gain_mw=JG[:, cols],
+                idx=idx, cols=cols, usable=cat(a["usable"], idx.size, bool),
+                meas_offset=meas_off, p_dl=cat(a["p_dl"], idx.size),
+                p_ul=cat(a["p_ul"], idx.size), jam_gain_mw=cat(a["jg"], m),
                 w=_overlap_weights([sites[i] for i in idx], noise_bw[idx]),
                 n_dl_mw=_db_to_mw([thermal_noise_dbm(bandwidth_mhz=noise_bw[i],
                                                      noise_figure_db=handset.noise_figure_db)
                                    for i in idx]),
-                n_ul_mw=_db_to_mw([thermal_noise_dbm(bandwidth_mhz=alloc_t[a],
+                n_ul_mw=_db_to_mw([thermal_noise_dbm(bandwidth_mhz=alloc_t[a_],
                                                      noise_figure_db=sites[i].noise_figure_db)
-                                   for a, i in enumerate(idx)]),
+                                   for a_, i in enumerate(idx)]),
                 e_dl_dbm=e_dl[:, idx], tower_jam_dbm=tower[:, idx], prof=prof,
                 thresholds=_threshold_table(prof),
             ))  # fmt: skip
