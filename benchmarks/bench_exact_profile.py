@@ -1,25 +1,27 @@
 """Where exact mode's time goes: cost per node of each stage, on the shared bench terrain.
 
 Exact mode computes, for every node, its own geodesic profile from the site and ITM on it. This
-script takes a random sample of the nodes of the bench job (3" SDF, site 41.418 N 24.178 E,
-40 m, 1.5 m, 900 MHz, ``--radius-km``) and times, on one thread, in compiled code, each stage
-over the same profiles:
+script takes the nodes of ``--rows`` grid rows spread over the bench job (3" SDF, site 41.418 N
+24.178 E, 40 m, 1.5 m, 900 MHz, ``--radius-km``), in the engine's row order (neighbouring nodes
+share most of their terrain in cache, as in a real run), and times on one thread, in compiled
+code, the stages exact mode runs per node:
 
-- node geodesics (Vincenty inverse, numba; pyproj as exact mode uses, vectorized);
-- profile points along the geodesic (``_geodesic.profile_points``);
-- terrain sampling (bilinear, ``bilinear_point``);
-- ITM's profile analysis: mean path height, horizons, delta_h, least-squares fits
-  (``itm_kernels``), all of it (``p2p_geometry``, which also checks the profile), and the
-  frequency-dependent rest (``p2p_from_geometry``);
+- node geodesics (pyproj, as exact mode uses, vectorized; Vincenty in numba for comparison);
+- the profile's cubic pieces (``geodesy.kernels.profile_segments``: Vincenty anchors <= 16 km
+  apart);
+- the sampling pass (``coverage._kernels._sample_profile``: points in grid-index space, bilinear
+  terrain, and the sums ITM's profile analysis needs);
+- ITM's profile analysis given those sums (``p2p_geometry_given``: horizons, delta_h,
+  least-squares fits);
+- the frequency-dependent rest (``p2p_from_geometry``);
 
 then prints microseconds per node, nanoseconds per profile sample, and the time these costs
 imply for all nodes of the map on ``--threads`` threads, next to the stage's share. Times are
 the thread's CPU time (best of 3), so that a machine shared with other work disturbs them less
-than wall time would. The
-sum is a floor for exact mode (no stage can be skipped for a node's own profile), which is what
-bounds its speed against SPLAT! (``bench_coverage.py``).
+than wall time would. The sum is a floor for exact mode (no stage can be skipped for a node's
+own profile), which is what bounds its speed against SPLAT! (``bench_coverage.py``).
 
-Usage: python benchmarks/bench_exact_profile.py [--radius-km 100] [--nodes 20000] [--threads 2]
+Usage: python benchmarks/bench_exact_profile.py [--radius-km 100] [--rows 24] [--threads 2]
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ import numpy as np
 from numba import njit
 
 from yalu.coverage import engine as E
-from yalu.geodesy.kernels import inverse_many, profile_points
+from yalu.coverage._kernels import _sample_profile
+from yalu.geodesy.kernels import inverse_many, profile_pieces, profile_segments
 from yalu.propagation import itm_kernels as I
 from yalu.terrain import open_terrain
 from yalu.terrain.kernels import bilinear_point
@@ -50,8 +53,9 @@ SITE = (41.418, 24.178)
 def _stages(elev, north, west, dlat, dlon, lats, lons, dist, az, step, p, stage):  # type: ignore[no-untyped-def]
     """Run the stages up to ``stage`` for every node; return a checksum (keeps work alive)."""
     n_max = int(dist.max() / step) + 3
-    plat = np.empty(n_max)
-    plon = np.empty(n_max)
+    n_pieces = profile_pieces((n_max + 1) * step) + 1
+    seg_k = np.empty(n_pieces + 1, dtype=np.int64)
+    coef = np.empty((n_pieces + 1, 8))
     pz = np.empty(n_max)
     scratch = np.empty(I.SCRATCH_LEN)
     geom = np.empty(I.G_LEN)
@@ -60,47 +64,34 @@ def _stages(elev, north, west, dlat, dlon, lats, lons, dist, az, step, p, stage)
     acc = 0.0
     h1 = p[0]
     h2 = p[1]
-    a_e = 8.5e6
     for q in range(lats.shape[0]):
         n = max(1, round(dist[q] / step))
         st = dist[q] / n
-        profile_points(SITE[0], SITE[1], lats[q], lons[q], n, az[q], dist[q], plat, plon)
-        if stage >= 1:
-            pz[0] = z_site
-            for k in range(1, n + 1):
-                pz[k] = bilinear_point(elev, north, west, dlat, dlon, plat[k], plon[k])
-        if stage == 3:
-            acc += I.mean_path_height(pz, 0, n)
-        elif stage == 4:
-            acc += I.find_horizons(pz, 0, n, st, a_e, h1, h2)[0]
-        elif stage == 5:
-            acc += I.terrain_delta_h(
-                pz,
-                0,
-                n,
-                st,
-                min(15 * h1, 0.1 * n * st),
-                n * st - min(15 * h2, 0.1 * n * st),
-                scratch,
-            )
-        elif stage == 6:
-            acc += I.least_squares_line(pz, 0, n, st, 0.05 * n * st, 0.9 * n * st)[0]
-        elif stage == 7:
-            I.p2p_geometry(pz, 0, n, st, h1, h2, p[2], scratch, geom)
-            acc += geom[1]
-        elif stage == 8:
-            I.p2p_geometry(pz, 0, n, st, h1, h2, p[2], scratch, geom)
+        if stage == 0:
+            acc += profile_segments(SITE[0], SITE[1], lats[q], lons[q], n, az[q], dist[q], seg_k,
+                                    coef)  # fmt: skip
+            continue
+        ok, total, z_lo, z_hi = _sample_profile(
+            elev, north, west, dlat, dlon, SITE[0], SITE[1], z_site, lats[q], lons[q], n, az[q],
+            dist[q], seg_k, coef, pz, True,
+        )  # fmt: skip
+        acc += total
+        if stage >= 2:
+            p10 = int(0.1 * n)
+            I.p2p_geometry_given(pz, 0, n, st, h1, h2, p[2], total / (n - 2 * p10 + 1), z_lo,
+                                 z_hi, scratch, geom)  # fmt: skip
+            acc += geom[I.G_DELTA_H]
+        if stage >= 3:
             acc += I.p2p_from_geometry(
                 geom, n, st, h1, h2, 900.0, 5, p[2], 1, 15.0, 0.005, 12, 50.0, 50.0, 50.0, outv
             )
-        acc += plat[n]
     return acc
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--radius-km", type=float, default=100.0)
-    ap.add_argument("--nodes", type=int, default=20000)
+    ap.add_argument("--rows", type=int, default=24, help="grid rows sampled (evenly spread)")
     ap.add_argument("--threads", type=int, default=2, help="threads the projection assumes")
     args = ap.parse_args()
     numba.set_num_threads(1)
@@ -123,10 +114,11 @@ def main() -> None:
     t0 = time.thread_time()
     WGS84.inv(np.full(la.size, SITE[1]), np.full(la.size, SITE[0]), lo, la)
     t_pyproj = (time.thread_time() - t0) / la.size
-    inside = np.nonzero(d_all <= spec.radius_m)[0]
-    n_inside = inside.size
-    rng = np.random.default_rng(1)
-    pick = np.sort(rng.choice(inside, min(args.nodes, n_inside), replace=False))
+    n_inside = int((d_all <= spec.radius_m).sum())
+    rows = np.unique(np.linspace(0, g.shape[0] - 1, args.rows).round().astype(np.int64))
+    on_rows = np.zeros(g.shape, dtype=bool)
+    on_rows[rows] = True
+    pick = np.flatnonzero(on_rows.ravel() & (d_all <= spec.radius_m))
     lats, lons, dist, az = la[pick], lo[pick], d_all[pick], az_all[pick]
     elev = spec.elevation_m
     p = np.array([40.0, 1.5, 301.0])
@@ -136,11 +128,14 @@ def main() -> None:
         spec.terrain_dlat_deg,
         spec.terrain_dlon_deg,
     )
-    names = ["profile points", "terrain (bilinear)", "(unused)", "mean path height",
-             "horizons", "delta_h", "least squares (one fit)", "ITM geometry (all of it)",
-             "ITM attenuation + variability"]  # fmt: skip
+    names = [
+        "profile pieces (Vincenty anchors)",
+        "sampling pass (points, terrain, sums)",
+        "ITM profile analysis (p2p_geometry_given)",
+        "ITM attenuation + variability",
+    ]
     times = []
-    for stage in range(9):
+    for stage in range(4):
         _stages(elev, *geo, lats[:10], lons[:10], dist[:10], az[:10], spec.step_m, p, stage)
         best = math.inf
         for _ in range(3):
@@ -149,27 +144,23 @@ def main() -> None:
             best = min(best, time.thread_time() - t0)
         times.append(best / lats.size)
     samples = float(np.mean(np.maximum(1, np.rint(dist / spec.step_m))))
-    own = [times[0], times[1] - times[0]] + [times[k] - times[1] for k in range(2, 8)]
-    own.append(times[8] - times[7])
-    total = times[8] + t_pyproj
+    # stage 1 includes the pieces (the sampling pass computes them itself)
+    own = [times[0], times[1] - times[0], times[2] - times[1], times[3] - times[2]]
+    total = times[3] + t_pyproj
     print(
-        f"bench terrain, {args.radius_km:g} km, {n_inside:,} nodes inside, sample {lats.size:,}, "
-        f"{samples:.0f} profile samples per node on average, 1 thread\n"
+        f"bench terrain, {args.radius_km:g} km, {n_inside:,} nodes inside, {lats.size:,} nodes "
+        f"on {rows.size} rows, {samples:.0f} profile samples per node on average, 1 thread\n"
     )
     print(
         "| stage | us/node | ns/sample | share of a node | s for all nodes on "
         f"{args.threads} threads |"
     )
     print("|---|---|---|---|---|")
-    rows = [
-        ("node geodesic, pyproj (exact mode)", t_pyproj),
-        ("node geodesic, Vincenty numba", t_vin),
-    ]
-    rows += list(zip(names, own, strict=True))
-    for name, tt in rows:
-        if name == "(unused)":
-            continue
-        share = "" if name.startswith("node geodesic, Vincenty") else f"{100 * tt / total:.0f}%"
+    table = [("node geodesic, pyproj (exact mode)", t_pyproj),
+             ("node geodesic, Vincenty numba (for comparison)", t_vin)]  # fmt: skip
+    table += list(zip(names, own, strict=True))
+    for name, tt in table:
+        share = "" if "for comparison" in name else f"{100 * tt / total:.0f}%"
         print(
             f"| {name} | {tt * 1e6:.2f} | {tt * 1e9 / samples:.1f} | {share} | "
             f"{tt * n_inside / args.threads:.1f} |"
@@ -178,10 +169,6 @@ def main() -> None:
         f"| **sum (exact mode per node)** | {total * 1e6:.2f} "
         f"| {total * 1e9 / samples:.1f} | 100% | "
         f"{total * n_inside / args.threads:.1f} |"
-    )
-    print(
-        "\n(stages inside ITM geometry are listed for what they cost alone; 'ITM geometry' is "
-        "the whole of it, the sum counts that line, not its parts)"
     )
 
 

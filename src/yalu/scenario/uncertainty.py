@@ -434,22 +434,41 @@ class UncertaintyRun:
             pe, ar = self.tally.people(g, sl), self.tally.area(g)
             return float(headline(vp0.name, pe, ar)), float(area_headline(vp0.name, pe, ar))
 
-        base = figures(med)
-        bars: list[dict[str, Any]] = []
+        # every vector the tornado needs, evaluated one geometry at a time (the ensembles of
+        # one geometry are kept, so this builds each geometry once)
+        vectors = [med]
         for i, p in enumerate(self.params):
             lo_v, hi_v = med.copy(), med.copy()
             if p.what in GEOMETRIC:
                 lo_v[i], hi_v[i] = 0, 2
             else:
                 lo_v[i], hi_v[i] = quantile(p.distribution, 0.1), quantile(p.distribution, 0.9)
-            f_lo, f_hi = figures(lo_v), figures(hi_v)
+            vectors += [lo_v, hi_v]
+
+        def combo_of(v: np.ndarray) -> tuple[int, ...]:
+            return tuple(int(v[j]) for j in self.geo_idx)
+
+        held = {k[2] for k in self._ens}
+        order_t = sorted(
+            range(len(vectors)),
+            key=lambda q: (combo_of(vectors[q]) not in held, combo_of(vectors[q])),
+        )
+        found: dict[int, tuple[float, float]] = {}
+        for done_t, q in enumerate(order_t):
+            found[q] = figures(vectors[q])
+            if progress is not None and done_t % 2 == 0:
+                progress(min(total, self.samples + 1 + done_t), total)
+        base = found[0]
+        bars: list[dict[str, Any]] = []
+        for i, p in enumerate(self.params):
+            f_lo, f_hi = found[1 + 2 * i], found[2 + 2 * i]
             pl = _p_levels(p.distribution)
             bars.append({"name": p.name, "what": p.what, "p10_value": pl[0], "p90_value": pl[2],
                          "at_p10": f_lo[0], "at_p90": f_hi[0], "swing": abs(f_hi[0] - f_lo[0]),
                          "area_at_p10": f_lo[1], "area_at_p90": f_hi[1],
                          "area_swing": abs(f_hi[1] - f_lo[1])})  # fmt: skip
-            if progress is not None:
-                progress(self.samples + 2 * (i + 1), total)
+        if progress is not None:
+            progress(total, total)
         bars.sort(key=lambda b: (-b["swing"], -b["area_swing"]))
         return {
             "draws": draws,
