@@ -21,6 +21,14 @@ from yalu.radio import (
     gsm_max_range_m,
     link_budget,
 )
+from yalu.radio.budget import (
+    LIMIT_DL_POWER,
+    LIMIT_DL_SINR,
+    LIMIT_NO_SIGNAL,
+    LIMIT_NONE,
+    LIMIT_RANGE,
+    LIMIT_UL,
+)
 
 C = 299_792_458.0
 KT_DBM_HZ = 10 * math.log10(1.380649e-23 * 290 * 1e3)
@@ -347,14 +355,6 @@ def test_bad_input():
 
 def _margins_by_arrays(sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th, ul_power):  # type: ignore[no-untyped-def]
     """The level margins written as whole-array operations (how link_budget first had them)."""
-    from yalu.radio.budget import (
-        LIMIT_DL_POWER,
-        LIMIT_DL_SINR,
-        LIMIT_NO_SIGNAL,
-        LIMIT_NONE,
-        LIMIT_RANGE,
-        LIMIT_UL,
-    )
 
     usable = has & in_range
     margin = np.empty((3,) + sig.shape)
@@ -380,14 +380,6 @@ def _margins_by_arrays(sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th, ul_power
 
 def test_level_margins_kernel_matches_the_array_form() -> None:
     from yalu.radio._kernels import level_margins
-    from yalu.radio.budget import (
-        LIMIT_DL_POWER,
-        LIMIT_DL_SINR,
-        LIMIT_NO_SIGNAL,
-        LIMIT_NONE,
-        LIMIT_RANGE,
-        LIMIT_UL,
-    )
 
     rng = np.random.default_rng(5)
     codes = np.array([LIMIT_NONE, LIMIT_NO_SIGNAL, LIMIT_RANGE, LIMIT_DL_POWER, LIMIT_DL_SINR,
