@@ -240,11 +240,16 @@ def test_windowed_map_rows_and_dense_view():
         WindowedMap((5, 6), (1, 3, 0, 1), np.zeros((3, 1)))
 
 
-def test_windowed_maps_give_the_layers_of_dense_maps():
+@pytest.mark.parametrize("tile_columns", [256, 7])
+def test_windowed_maps_give_the_layers_of_dense_maps(tile_columns, monkeypatch):
     """A provider that returns each map as its window (NaN beyond a radius, the rest implied)
     must give the layers of the same maps returned dense: the block geometry is computed only
-    inside the windows, and nothing outside may change."""
+    inside the windows, each tile's budget takes only the sites whose windows reach it, and
+    nothing may change (7 columns: many tiles, some reached by no site, some by one)."""
+    import yalu.radio.layers as layers_mod
     from yalu.radio.antenna import SectorPattern
+
+    monkeypatch.setattr(layers_mod, "TILE_COLUMNS", tile_columns)
     from yalu.radio.layers import FunctionPathLoss, WindowedMap
 
     grid = Grid(north_deg=40.2, west_deg=123.8, dlat_deg=0.01, dlon_deg=0.01, n_rows=41, n_cols=41)
@@ -284,12 +289,13 @@ def test_windowed_maps_give_the_layers_of_dense_maps():
     ]
     jam = Jammer(id="J", lat_deg=39.95, lon_deg=124.0, height_m=10.0, eirp_dbm=40.0,
                  ranges_mhz=[(1805.0, 1880.0), (925.0, 960.0)])  # fmt: skip
-    a = compute_layers(
-        sites, Handset(), PROFILES, [jam], [], grid, Windowed(loss), block_elements=3000
-    )
-    b = compute_layers(
-        sites, Handset(), PROFILES, [jam], [], grid, Dense(loss), block_elements=3000
-    )
+    sig = [5.0, 7.0, 6.0]
+    a = compute_layers(sites, Handset(), PROFILES, [jam], [], grid, Windowed(loss),
+                       block_elements=3000, location_sigma_db=sig)  # fmt: skip
+    b = compute_layers(sites, Handset(), PROFILES, [jam], [], grid, Dense(loss),
+                       block_elements=3000, location_sigma_db=sig)  # fmt: skip
     assert (a.service_level > 0).sum() > 100 and (a.service_level == 0).sum() > 100
+    assert set(np.unique(a.layers["best_server"]).tolist()) == {-1, 0, 1, 2}
+    assert a.site_ids == ["A", "B", "G"] and "p_sms" in a.layers
     for name, arr in b.layers.items():
         np.testing.assert_array_equal(a.layers[name], arr, err_msg=name)

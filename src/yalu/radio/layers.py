@@ -54,6 +54,8 @@ __all__ = [
 
 #: Link budgets run over row blocks of about this many (site x node) elements.
 BLOCK_ELEMENTS = 2_000_000
+#: columns of a budget tile (compute_layers)
+TILE_COLUMNS = 256
 
 
 class Antenna(NamedTuple):
@@ -113,6 +115,20 @@ class WindowedMap:
         lo, hi = max(a, r0), min(b, r1)
         if lo < hi and c0 < c1:
             out[lo - r0 : hi - r0, c0:c1] = self.data[lo - a : hi - a]
+        return out
+
+    def tile(self, r0: int, r1: int, c0: int, c1: int) -> npt.NDArray[Any]:
+        """Dense tile ``[r0:r1, c0:c1]`` (NaN outside the window)."""
+        r0, r1 = max(0, r0), min(self.shape[0], r1)
+        c0, c1 = max(0, c0), min(self.shape[1], c1)
+        out = np.full((max(0, r1 - r0), max(0, c1 - c0)), np.nan, dtype=self.data.dtype)
+        a, b, wc0, wc1 = self.box
+        lo, hi = max(a, r0), min(b, r1)
+        left, right = max(wc0, c0), min(wc1, c1)
+        if lo < hi and left < right:
+            out[lo - r0 : hi - r0, left - c0 : right - c0] = self.data[
+                lo - a : hi - a, left - wc0 : right - wc0
+            ]
         return out
 
     def __getitem__(self, key: Any) -> Any:
@@ -321,6 +337,22 @@ def _ground_m(terrain: TerrainLike | None, lat: Any, lon: Any) -> np.ndarray:
     return np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0)
 
 
+def _union_box(*maps: Any) -> tuple[int, int, int, int] | None:
+    """The union of the windows of ``maps`` (None when one of them is not windowed)."""
+    boxes = [m.box if isinstance(m, WindowedMap) else None for m in maps]
+    if any(b is None for b in boxes):
+        return None
+    bs = [b for b in boxes if b is not None]
+    return (min(b[0] for b in bs), max(b[1] for b in bs), min(b[2] for b in bs),
+            max(b[3] for b in bs))  # fmt: skip
+
+
+def _tile(m: Any, r0: int, r1: int, c0: int, c1: int) -> npt.NDArray[Any]:
+    if isinstance(m, WindowedMap):
+        return m.tile(r0, r1, c0, c1)
+    return np.asarray(m[r0:r1])[:, c0:c1]
+
+
 def _grid_loss(
     provider: PathLossProvider,
     antenna: Antenna,
@@ -399,28 +431,43 @@ def compute_layers(
     """
     inputs = LayerInputs(sites, handset, jammers, grid, path_loss, terrain=terrain)
     nr, nc = grid.shape
-    rows = nr if detail else max(1, int(block_elements // max(1, inputs.width * nc)))
+    # Tiles of rows x columns: a tile's budget takes only the sites whose maps reach it (any
+    # node sees a few of a border's sites), with the same values as with all of them.
+    cols = nc if detail else min(nc, TILE_COLUMNS)
+    rows = nr if detail else max(1, int(block_elements // max(1, inputs.width * cols)))
+    sig_all = None
+    if location_sigma_db is not None:
+        try:
+            sig_all = np.broadcast_to(np.asarray(location_sigma_db, dtype=float), (len(sites),))
+        except ValueError:
+            want = f"a float or {len(sites)} values, one per site"
+            raise ParameterError("location_sigma_db", location_sigma_db, want) from None
     layers: dict[str, npt.NDArray[Any]] = {}
     budget: LinkBudget | None = None
-    site_ids: list[str] = []
-    blocks = list(range(0, nr, rows))
-    for bi, r0 in enumerate(blocks):
-        r1 = min(r0 + rows, nr)
+    tiles = [(r0, c0) for r0 in range(0, nr, rows) for c0 in range(0, nc, cols)]
+    for ti, (r0, c0) in enumerate(tiles):
+        r1, c1 = min(r0 + rows, nr), min(c0 + cols, nc)
+        sel = np.arange(len(sites)) if detail else inputs.active_sites(r0, r1, c0, c1)
+        if sel.size == 0:
+            sel = np.arange(1)  # no site reaches the tile: one, all NaN, gives "no signal"
         lb = link_budget(
-            sites, handset, tech_profiles, **inputs.block(r0, r1),
-            location_sigma_db=location_sigma_db,
+            [sites[i] for i in sel], handset, tech_profiles,
+            **inputs.block(r0, r1, c0, c1, site_index=sel),
+            location_sigma_db=None if sig_all is None else sig_all[sel],
         )  # fmt: skip
-        site_ids = list(lb.site_ids)
         if detail:
             budget = lb
         for name, arr in lb.layers().items():
             a_ = np.asarray(arr)
+            if name == "best_server":
+                a_ = np.where(a_ >= 0, sel[np.maximum(a_, 0)], -1).astype(a_.dtype)
             if name not in layers:
                 dt = np.float32 if a_.dtype.kind == "f" else a_.dtype
                 layers[name] = np.empty(grid.shape, dtype=dt)
-            layers[name][r0:r1] = a_
+            layers[name][r0:r1, c0:c1] = a_
         if progress is not None:
-            progress(bi + 1, len(blocks))
+            progress(ti + 1, len(tiles))
+    site_ids = [s.id for s in sites]
     lat1, lon1 = grid.lats(), grid.lons()
     la, lo = np.meshgrid(lat1, lon1, indexing="ij")
     restricted, index = rasterize_zones(list(zones), la, lo)
@@ -515,6 +562,7 @@ class LayerInputs:
         # geometry per distinct antenna position
         self.positions = list(dict.fromkeys((a.lat_deg, a.lon_deg) for a in ants + j_ants))
         self._boxes = self._position_boxes() if grid is not None else {}
+        self._site_boxes = [_union_box(dl, ul) for dl, ul in zip(self.dl, self.ul, strict=True)]
         self._masks = self._position_masks() if grid is None else {}
 
     @classmethod
@@ -547,12 +595,22 @@ class LayerInputs:
         assert self.grid is not None
         return self.grid.shape[0]
 
-    def _nodes(self, r0: int, r1: int) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    def active_sites(self, r0: int, r1: int, c0: int, c1: int) -> npt.NDArray[np.intp]:
+        """Indices of the sites with a map window meeting grid rows ``r0:r1``, columns
+        ``c0:c1`` (every site whose maps are not windowed): elsewhere each of their losses is
+        NaN, so a budget there needs only these."""
+        keep = [i for i, b in enumerate(self._site_boxes)
+                if b is None or (b[0] < r1 and r0 < b[1] and b[2] < c1 and c0 < b[3])]  # fmt: skip
+        return np.array(keep, dtype=np.intp)
+
+    def _nodes(
+        self, r0: int, r1: int, c0: int = 0, c1: int | None = None
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
         if self.lat is not None and self.lon is not None:
             return self.lat[r0:r1], self.lon[r0:r1]
         assert self.grid is not None
         lat1, lon1 = self.grid.lats(), self.grid.lons()
-        la, lo = np.meshgrid(lat1[r0:r1], lon1, indexing="ij")
+        la, lo = np.meshgrid(lat1[r0:r1], lon1[c0:c1], indexing="ij")
         return la, lo
 
     def _maps_by_position(self) -> list[tuple[tuple[float, float], Any]]:
@@ -586,7 +644,10 @@ class LayerInputs:
                 boxes[p] = box
         return boxes
 
-    def block(self, r0: int, r1: int) -> dict[str, Any]:
+    def block(
+        self, r0: int, r1: int, c0: int = 0, c1: int | None = None,
+        site_index: npt.ArrayLike | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         """Keyword arguments of :func:`yalu.radio.budget.link_budget` for rows ``r0:r1`` of the
         grid, or points ``r0:r1``.
 
@@ -594,13 +655,30 @@ class LayerInputs:
         window of its maps (:class:`WindowedMap`), at points only where a loss from it is
         finite; elsewhere every loss from it is NaN and the block holds distance inf and gain
         0 dB, which no budget reads.
+
+        On a grid, ``c0:c1`` narrows the block to those columns (default all) and
+        ``site_index`` to those sites (default all, in order; every jammer stays, as each one
+        reaches every site's uplink): :func:`compute_layers` passes
+        :meth:`active_sites` of each tile.
         """
-        sites, parts, ants, j_ants = self.sites, self.parts, self.ants, self.j_ants
-        la, lo = self._nodes(r0, r1)
+        parts, j_ants = self.parts, self.j_ants
+        if self.grid is None:
+            c0, c1, site_index = 0, None, None
+        sel = (np.arange(len(self.sites)) if site_index is None
+               else np.asarray(site_index, dtype=np.intp))  # fmt: skip
+        sites = [self.sites[i] for i in sel]
+        ants = [self.ants[i] for i in sel]
+        if self.grid is not None:
+            c1 = self.grid.shape[1] if c1 is None else c1
+        la, lo = self._nodes(r0, r1, c0, c1)
+        whole = self.grid is None or (c0 == 0 and c1 == self.grid.shape[1])
         node_z = _ground_m(self.terrain, la, lo) + self.h_ue
         boxes = self._boxes if self.grid is not None else {}
         geo: dict[tuple[float, float], tuple[Any, Any, Any]] = {}
+        needed = set((a.lat_deg, a.lon_deg) for a in ants + j_ants)
         for p in self.positions:
+            if p not in needed:
+                continue
             mask = self._masks.get(p)
             if mask is not None:
                 az, dist = np.zeros(la.shape), np.full(la.shape, np.inf)
@@ -617,9 +695,10 @@ class LayerInputs:
                 continue
             az, dist = np.zeros(la.shape), np.full(la.shape, np.inf)
             ra, rb = max(box[0], r0), min(box[1], r1)
+            ca, cb = max(box[2], c0), min(box[3], c0 + la.shape[1])
             sub: Any = None
-            if ra < rb and box[2] < box[3]:
-                sub = (slice(ra - r0, rb - r0), slice(box[2], box[3]))
+            if ra < rb and ca < cb:
+                sub = (slice(ra - r0, rb - r0), slice(ca - c0, cb - c0))
                 az[sub], dist[sub] = azimuth_distance_vincenty(p[0], p[1], la[sub], lo[sub])
             geo[p] = (az, dist, sub)
 
@@ -633,21 +712,24 @@ class LayerInputs:
                     )
             return out
 
+        def rows(x: Any) -> Any:
+            return x[r0:r1] if whole else _tile(x, r0, r1, c0, c0 + la.shape[1])
+
         kw: dict[str, Any] = {
-            "dl_path_loss_db": np.stack([x[r0:r1] for x in self.dl]),
-            "ul_path_loss_db": np.stack([x[r0:r1] for x in self.ul]),
+            "dl_path_loss_db": np.stack([rows(self.dl[i]) for i in sel]),
+            "ul_path_loss_db": np.stack([rows(self.ul[i]) for i in sel]),
             "distance_m": np.stack([geo[(a.lat_deg, a.lon_deg)][1] for a in ants]),
-            "site_gain_db": gains(ants, self.site_z, sites),
+            "site_gain_db": gains(ants, np.asarray(self.site_z)[sel], sites),
         }
         if parts:
             kw.update(
                 {
                     "jammers": parts,
-                    "jammer_path_loss_db": np.stack([x[r0:r1] for x in self.jpl]),
+                    "jammer_path_loss_db": np.stack([rows(x) for x in self.jpl]),
                     "jammer_gain_db": gains(j_ants, self.jam_z, parts),
-                    "jammer_site_path_loss_db": self.jspl,
-                    "jammer_site_gain_db": self.jsg,
-                    "site_jammer_gain_db": self.sjg,
+                    "jammer_site_path_loss_db": self.jspl[:, sel],
+                    "jammer_site_gain_db": self.jsg[:, sel],
+                    "site_jammer_gain_db": self.sjg[:, sel],
                 }
             )
         return kw
