@@ -299,3 +299,51 @@ def test_windowed_maps_give_the_layers_of_dense_maps(tile_columns, monkeypatch):
     assert a.site_ids == ["A", "B", "G"] and "p_sms" in a.layers
     for name, arr in b.layers.items():
         np.testing.assert_array_equal(a.layers[name], arr, err_msg=name)
+
+
+def test_point_blocks_with_the_sites_that_reach_them_give_the_same_layers(monkeypatch):
+    """compute_point_layers budgets blocks of nearby points with only the sites that reach one
+    of them (losses NaN beyond 9 km here): small blocks, where most sites drop out and some
+    blocks are reached by none, must give the layers of one block holding every site."""
+    import yalu.radio.layers as layers_mod
+    from yalu.radio.layers import compute_point_layers
+
+    radius = 9000.0
+
+    def loss(lat, lon, h_tx, h_rx, f, g):
+        d = distance_m(lat, lon, g)
+        out = 20 * np.log10(4 * math.pi * d * f * 1e6 / C) + 25.0
+        return np.where(d <= radius, out, np.nan)
+
+    sites = [
+        lte(id="A", lat_deg=40.05, lon_deg=123.95),
+        lte(id="B", lat_deg=39.2, lon_deg=125.1),
+        Site(
+            id="G",
+            lat_deg=40.6,
+            lon_deg=124.6,
+            height_m=35.0,
+            operator="op2",
+            technology="gsm",
+            band="GSM900",
+        ),  # fmt: skip
+    ]
+    jam = Jammer(id="J", lat_deg=40.0, lon_deg=124.0, height_m=10.0, eirp_dbm=40.0,
+                 ranges_mhz=[(1805.0, 1880.0), (925.0, 960.0)])  # fmt: skip
+    rng = np.random.default_rng(8)
+    centres = np.array([(s.lat_deg, s.lon_deg) for s in sites] + [(39.6, 124.5)])
+    pick = rng.integers(0, len(centres), 240)
+    la = centres[pick, 0] + rng.uniform(-0.09, 0.09, 240)
+    lo = centres[pick, 1] + rng.uniform(-0.11, 0.11, 240)
+    sig = [5.0, 7.0, 6.0]
+    provider = layers_mod.FunctionPathLoss(loss)
+    monkeypatch.setattr(layers_mod, "POINT_BLOCK", 10**9)
+    whole = compute_point_layers(sites, Handset(), PROFILES, [jam], [], la, lo, provider,
+                                 location_sigma_db=sig)  # fmt: skip
+    monkeypatch.setattr(layers_mod, "POINT_BLOCK", 7)
+    small = compute_point_layers(sites, Handset(), PROFILES, [jam], [], la, lo, provider,
+                                 location_sigma_db=sig)  # fmt: skip
+    assert set(np.unique(whole.layers["best_server"]).tolist()) == {-1, 0, 1, 2}
+    assert (whole.service_level > 0).sum() > 50
+    for name, arr in whole.layers.items():
+        np.testing.assert_array_equal(small.layers[name], arr, err_msg=name)

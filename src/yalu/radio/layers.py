@@ -56,6 +56,8 @@ __all__ = [
 BLOCK_ELEMENTS = 2_000_000
 #: columns of a budget tile (compute_layers)
 TILE_COLUMNS = 256
+#: points of a budget block (compute_point_layers)
+POINT_BLOCK = 4096
 
 
 class Antenna(NamedTuple):
@@ -451,7 +453,7 @@ def compute_layers(
         if sel.size == 0:
             sel = np.arange(1)  # no site reaches the tile: one, all NaN, gives "no signal"
         lb = link_budget(
-            [sites[i] for i in sel], handset, tech_profiles,
+            [sites[int(i)] for i in sel], handset, tech_profiles,
             **inputs.block(r0, r1, c0, c1, site_index=sel),
             location_sigma_db=None if sig_all is None else sig_all[sel],
         )  # fmt: skip
@@ -646,7 +648,7 @@ class LayerInputs:
 
     def block(
         self, r0: int, r1: int, c0: int = 0, c1: int | None = None,
-        site_index: npt.ArrayLike | None = None,
+        site_index: npt.ArrayLike | None = None, points: npt.ArrayLike | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Keyword arguments of :func:`yalu.radio.budget.link_budget` for rows ``r0:r1`` of the
         grid, or points ``r0:r1``.
@@ -659,18 +661,28 @@ class LayerInputs:
         On a grid, ``c0:c1`` narrows the block to those columns (default all) and
         ``site_index`` to those sites (default all, in order; every jammer stays, as each one
         reaches every site's uplink): :func:`compute_layers` passes
-        :meth:`active_sites` of each tile.
+        :meth:`active_sites` of each tile. At points, ``points`` (indices into them) replaces
+        ``r0:r1`` and ``site_index`` selects sites the same way.
         """
         parts, j_ants = self.parts, self.j_ants
+        pts: Any = slice(r0, r1)
         if self.grid is None:
-            c0, c1, site_index = 0, None, None
+            c0, c1 = 0, None
+            if points is not None:
+                pts = np.asarray(points, dtype=np.intp)
+        else:
+            points = None
         sel = (np.arange(len(self.sites)) if site_index is None
                else np.asarray(site_index, dtype=np.intp))  # fmt: skip
         sites = [self.sites[i] for i in sel]
         ants = [self.ants[i] for i in sel]
         if self.grid is not None:
             c1 = self.grid.shape[1] if c1 is None else c1
-        la, lo = self._nodes(r0, r1, c0, c1)
+        if points is not None:
+            assert self.lat is not None and self.lon is not None
+            la, lo = self.lat[pts], self.lon[pts]
+        else:
+            la, lo = self._nodes(r0, r1, c0, c1)
         whole = self.grid is None or (c0 == 0 and c1 == self.grid.shape[1])
         node_z = _ground_m(self.terrain, la, lo) + self.h_ue
         boxes = self._boxes if self.grid is not None else {}
@@ -682,7 +694,7 @@ class LayerInputs:
             mask = self._masks.get(p)
             if mask is not None:
                 az, dist = np.zeros(la.shape), np.full(la.shape, np.inf)
-                pick = np.flatnonzero(mask[r0:r1])
+                pick = np.flatnonzero(mask[pts])
                 if pick.size:
                     az[pick], dist[pick] = azimuth_distance_vincenty(p[0], p[1], la[pick],
                                                                      lo[pick])  # fmt: skip
@@ -713,6 +725,8 @@ class LayerInputs:
             return out
 
         def rows(x: Any) -> Any:
+            if self.grid is None:
+                return x[pts]
             return x[r0:r1] if whole else _tile(x, r0, r1, c0, c0 + la.shape[1])
 
         kw: dict[str, Any] = {
@@ -812,20 +826,40 @@ def compute_point_layers(
                                    terrain=terrain)  # fmt: skip
     assert inputs.lat is not None and inputs.lon is not None
     la, lo = inputs.lat, inputs.lon
-    step = max(1, int(block_elements // max(1, inputs.width)))
+    step = max(1, min(POINT_BLOCK, int(block_elements // max(1, inputs.width))))
     layers: dict[str, npt.NDArray[Any]] = {}
     site_ids = [s.id for s in sites]
+    n = len(sites)
+    sig_all = None
+    if location_sigma_db is not None:
+        try:
+            sig_all = np.broadcast_to(np.asarray(location_sigma_db, dtype=float), (n,))
+        except ValueError:
+            want = f"a float or {n} values, one per site"
+            raise ParameterError("location_sigma_db", location_sigma_db, want) from None
+    # blocks of nearby points (cells of 0.5 deg, row by row), each budget with only the sites
+    # that reach one of its points: the same values as with all of them
+    cell = np.floor(la / 0.5) * 1e4 + np.floor(lo / 0.5)
+    order = np.argsort(cell, kind="stable")
+    reach = np.empty((n, la.size), dtype=bool)
+    for i, (d, u) in enumerate(zip(inputs.dl, inputs.ul, strict=True)):
+        reach[i] = np.isfinite(np.asarray(d)) | np.isfinite(np.asarray(u))
     for a in range(0, la.size, step):
-        b = min(a + step, la.size)
-        lb = link_budget(sites, handset, tech_profiles, **inputs.block(a, b),
-                         location_sigma_db=location_sigma_db)  # fmt: skip
-        site_ids = list(lb.site_ids)
+        idx = order[a : a + step]
+        sel = np.flatnonzero(reach[:, idx].any(axis=1))
+        if sel.size == 0:
+            sel = np.arange(1)  # no site reaches these points: one, all NaN, gives "no signal"
+        lb = link_budget([sites[int(i)] for i in sel], handset, tech_profiles,
+                         **inputs.block(0, 0, site_index=sel, points=idx),
+                         location_sigma_db=None if sig_all is None else sig_all[sel])  # fmt: skip
         for name, arr in lb.layers().items():
             a_ = np.asarray(arr)
+            if name == "best_server":
+                a_ = np.where(a_ >= 0, sel[np.maximum(a_, 0)], -1).astype(a_.dtype)
             if name not in layers:
                 dt = np.float32 if a_.dtype.kind == "f" else a_.dtype
                 layers[name] = np.empty(la.shape, dtype=dt)
-            layers[name][a:b] = a_
+            layers[name][idx] = a_
     if la.size == 0:
         names = ["rsrp_dbm", "ul_margin_db", "dl_sinr_db", "ul_sinr_db"]
         if location_sigma_db is not None:
