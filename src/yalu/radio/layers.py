@@ -339,6 +339,33 @@ def _ground_m(terrain: TerrainLike | None, lat: Any, lon: Any) -> np.ndarray:
     return np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0)
 
 
+def _per_site_sigma(location_sigma_db: Any, n: int) -> npt.NDArray[np.float64] | None:
+    """Location variability per site [dB] (None stays None)."""
+    if location_sigma_db is None:
+        return None
+    try:
+        return np.broadcast_to(np.asarray(location_sigma_db, dtype=float), (n,))
+    except ValueError:
+        want = f"a float or {n} values, one per site"
+        raise ParameterError("location_sigma_db", location_sigma_db, want) from None
+
+
+def _put_layers(
+    layers: dict[str, npt.NDArray[Any]], lb: LinkBudget, sel: npt.NDArray[np.intp],
+    shape: tuple[int, ...], where: Any,
+) -> None:  # fmt: skip
+    """Write a block's budget layers at ``where`` in ``layers`` (created with ``shape``);
+    ``best_server`` goes from the block's sites ``sel`` back to all sites' indices."""
+    for name, arr in lb.layers().items():
+        a_ = np.asarray(arr)
+        if name == "best_server":
+            a_ = np.where(a_ >= 0, sel[np.maximum(a_, 0)], -1).astype(a_.dtype)
+        if name not in layers:
+            dt = np.float32 if a_.dtype.kind == "f" else a_.dtype
+            layers[name] = np.empty(shape, dtype=dt)
+        layers[name][where] = a_
+
+
 def _union_box(*maps: Any) -> tuple[int, int, int, int] | None:
     """The union of the windows of ``maps`` (None when one of them is not windowed)."""
     boxes = [m.box if isinstance(m, WindowedMap) else None for m in maps]
@@ -437,13 +464,7 @@ def compute_layers(
     # node sees a few of a border's sites), with the same values as with all of them.
     cols = nc if detail else min(nc, TILE_COLUMNS)
     rows = nr if detail else max(1, int(block_elements // max(1, inputs.width * cols)))
-    sig_all = None
-    if location_sigma_db is not None:
-        try:
-            sig_all = np.broadcast_to(np.asarray(location_sigma_db, dtype=float), (len(sites),))
-        except ValueError:
-            want = f"a float or {len(sites)} values, one per site"
-            raise ParameterError("location_sigma_db", location_sigma_db, want) from None
+    sig_all = _per_site_sigma(location_sigma_db, len(sites))
     layers: dict[str, npt.NDArray[Any]] = {}
     budget: LinkBudget | None = None
     tiles = [(r0, c0) for r0 in range(0, nr, rows) for c0 in range(0, nc, cols)]
@@ -459,14 +480,7 @@ def compute_layers(
         )  # fmt: skip
         if detail:
             budget = lb
-        for name, arr in lb.layers().items():
-            a_ = np.asarray(arr)
-            if name == "best_server":
-                a_ = np.where(a_ >= 0, sel[np.maximum(a_, 0)], -1).astype(a_.dtype)
-            if name not in layers:
-                dt = np.float32 if a_.dtype.kind == "f" else a_.dtype
-                layers[name] = np.empty(grid.shape, dtype=dt)
-            layers[name][r0:r1, c0:c1] = a_
+        _put_layers(layers, lb, sel, grid.shape, (slice(r0, r1), slice(c0, c1)))
         if progress is not None:
             progress(ti + 1, len(tiles))
     site_ids = [s.id for s in sites]
@@ -830,13 +844,7 @@ def compute_point_layers(
     layers: dict[str, npt.NDArray[Any]] = {}
     site_ids = [s.id for s in sites]
     n = len(sites)
-    sig_all = None
-    if location_sigma_db is not None:
-        try:
-            sig_all = np.broadcast_to(np.asarray(location_sigma_db, dtype=float), (n,))
-        except ValueError:
-            want = f"a float or {n} values, one per site"
-            raise ParameterError("location_sigma_db", location_sigma_db, want) from None
+    sig_all = _per_site_sigma(location_sigma_db, n)
     # blocks of nearby points (cells of 0.5 deg, row by row), each budget with only the sites
     # that reach one of its points: the same values as with all of them
     cell = np.floor(la / 0.5) * 1e4 + np.floor(lo / 0.5)
@@ -852,14 +860,7 @@ def compute_point_layers(
         lb = link_budget([sites[int(i)] for i in sel], handset, tech_profiles,
                          **inputs.block(0, 0, site_index=sel, points=idx),
                          location_sigma_db=None if sig_all is None else sig_all[sel])  # fmt: skip
-        for name, arr in lb.layers().items():
-            a_ = np.asarray(arr)
-            if name == "best_server":
-                a_ = np.where(a_ >= 0, sel[np.maximum(a_, 0)], -1).astype(a_.dtype)
-            if name not in layers:
-                dt = np.float32 if a_.dtype.kind == "f" else a_.dtype
-                layers[name] = np.empty(la.shape, dtype=dt)
-            layers[name][idx] = a_
+        _put_layers(layers, lb, sel, la.shape, idx)
     if la.size == 0:
         names = ["rsrp_dbm", "ul_margin_db", "dl_sinr_db", "ul_sinr_db"]
         if location_sigma_db is not None:
