@@ -347,3 +347,22 @@ def test_point_blocks_with_the_sites_that_reach_them_give_the_same_layers(monkey
     assert (whole.service_level > 0).sum() > 50
     for name, arr in whole.layers.items():
         np.testing.assert_array_equal(small.layers[name], arr, err_msg=name)
+
+
+def test_block_refuses_site_and_point_indices_out_of_range():
+    from yalu.errors import ParameterError
+    from yalu.radio.layers import FunctionPathLoss, LayerInputs
+
+    sites = [lte(), lte(id="B", lat_deg=40.02, lon_deg=123.97)]
+    grid_in = LayerInputs(sites, Handset(), [], GRID, FunctionPathLoss(free_space))
+    assert grid_in.block(0, 3, 2, 9, site_index=[1])["dl_path_loss_db"].shape == (1, 3, 7)
+    with pytest.raises(ParameterError, match="site_index"):
+        grid_in.block(0, 3, site_index=[2])
+    with pytest.raises(ParameterError, match="site_index"):
+        grid_in.block(0, 3, site_index=[-1])
+    la, lo = np.array([40.0, 40.01, 40.02]), np.array([124.0, 124.01, 123.99])
+    pts_in = LayerInputs.at_points(sites, Handset(), [], la, lo, FunctionPathLoss(free_space))
+    kw = pts_in.block(0, 0, site_index=[0], points=[2, 0])
+    assert kw["dl_path_loss_db"].shape == (1, 2)
+    with pytest.raises(ParameterError, match="points"):
+        pts_in.block(0, 0, points=[3])

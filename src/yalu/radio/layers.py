@@ -686,8 +686,14 @@ class LayerInputs:
                 pts = np.asarray(points, dtype=np.intp)
         else:
             points = None
-        sel = (np.arange(len(self.sites)) if site_index is None
-               else np.asarray(site_index, dtype=np.intp))  # fmt: skip
+        n_sites = len(self.sites)
+        sel = np.arange(n_sites) if site_index is None else np.asarray(site_index, dtype=np.intp)
+        if sel.ndim != 1 or (sel.size and (sel.min() < 0 or sel.max() >= n_sites)):
+            raise ParameterError("site_index", site_index, f"indices from 0 to {n_sites - 1}")
+        if isinstance(pts, np.ndarray):
+            n_pts = self.length
+            if pts.ndim != 1 or (pts.size and (pts.min() < 0 or pts.max() >= n_pts)):
+                raise ParameterError("points", points, f"indices from 0 to {n_pts - 1}")
         sites = [self.sites[i] for i in sel]
         ants = [self.ants[i] for i in sel]
         if self.grid is not None:
