@@ -16,7 +16,7 @@ from yalu.radio import (
     default_technology_profiles,
     link_budget,
 )
-from yalu.radio.layers import compute_layers
+from yalu.radio.layers import FunctionPathLoss, compute_layers
 
 GEOD = Geod(ellps="WGS84")
 C = 299_792_458.0
@@ -366,3 +366,16 @@ def test_block_refuses_site_and_point_indices_out_of_range():
     assert kw["dl_path_loss_db"].shape == (1, 2)
     with pytest.raises(ParameterError, match="points"):
         pts_in.block(0, 0, points=[3])
+
+
+def test_location_sigma_of_the_wrong_length_is_refused():
+    from yalu.errors import ParameterError
+    from yalu.radio.layers import compute_point_layers
+
+    sites = [lte(), lte(id="B", lat_deg=40.02, lon_deg=123.97)]
+    with pytest.raises(ParameterError, match="location_sigma_db"):
+        compute_layers(sites, Handset(), PROFILES, [], [], GRID, free_space,
+                       location_sigma_db=[6.0, 7.0, 8.0])  # fmt: skip
+    with pytest.raises(ParameterError, match="location_sigma_db"):
+        compute_point_layers(sites, Handset(), PROFILES, [], [], [40.0], [124.0],
+                             FunctionPathLoss(free_space), location_sigma_db=[6, 7, 8])  # fmt: skip
