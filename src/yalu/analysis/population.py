@@ -429,9 +429,9 @@ def coincident_samples(
     at_key = np.empty(at_la.size, dtype=key.dtype)
     at_key["a"], at_key["b"] = at_la.view(np.uint64), at_lo.view(np.uint64)
     order = np.argsort(key, kind="stable")
-    pos = np.searchsorted(key[order], at_key)
-    pos_c = np.minimum(pos, la.size - 1)
-    hit = key[order][pos_c] == at_key
+    ordered = key[order]
+    pos_c = np.minimum(np.searchsorted(ordered, at_key), la.size - 1)
+    hit = ordered[pos_c] == at_key
     out[hit] = order[pos_c[hit]]
     return out
 
