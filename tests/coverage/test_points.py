@@ -85,7 +85,7 @@ def test_beyond_radius_is_nan_and_bad_input(terrain) -> None:  # type: ignore[no
         path_loss_at_points(terrain, SITE, 5_000, [np.nan], [24.2], h_tx_m=30, frequency_mhz=900)
 
 
-def test_provider_points_are_exact_whatever_the_map_mode(terrain) -> None:  # type: ignore[no-untyped-def]
+def test_provider_points_are_exact_whatever_the_map_mode(terrain, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     fast = EnginePathLoss(terrain, radius_m=12_000, mode="fast", step_m=90.0)
     exact = EnginePathLoss(terrain, radius_m=12_000, mode="exact", step_m=90.0)
     la = np.array([41.10, 41.2, 41.16, 41.29])
@@ -97,7 +97,16 @@ def test_provider_points_are_exact_whatever_the_map_mode(terrain) -> None:  # ty
     ref = path_loss_at_points(terrain, SITE, 12_000, la, lo, h_tx_m=30, frequency_mhz=900,
                               step_m=90.0, direction="reverse")  # fmt: skip
     np.testing.assert_array_equal(v1, ref)
-    assert fast.points_loss_db(a, 900.0, "reverse", la, lo, 1.5) is v1  # cached
+    # cached (only the points within the radius are kept): not computed again
+    import yalu.coverage.provider as provider_mod
+
+    def no_call(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(provider_mod, "path_loss_at_points", no_call)
+    again = fast.points_loss_db(a, 900.0, "reverse", la, lo, 1.5)
+    np.testing.assert_array_equal(again, v1)
+    assert again is not v1  # a new array: a caller may write into it
     assert np.isnan(v1[3])  # beyond the radius
 
 

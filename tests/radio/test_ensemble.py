@@ -7,7 +7,7 @@ import pytest
 
 from yalu.geodesy.grid import Grid
 from yalu.radio import Handset, Jammer, Site, default_technology_profiles
-from yalu.radio.ensemble import BudgetEnsemble, Offsets
+from yalu.radio.ensemble import BudgetEnsemble, Offsets, point_service_levels
 from yalu.radio.layers import LayerInputs, compute_layers, split_jammer_ranges
 
 C = 299_792_458.0
@@ -105,3 +105,116 @@ def test_levels_equal_link_budget_of_the_shifted_network(seed):
         ens.grid_levels(GRID.shape, ens.levels()), np.where(mask, ref0.service_level, 0)
     )
     assert math.isfinite(float(off.handset_db))
+
+
+def _windowed_loss(radius_m):
+    """hata_like 30 dB lower, NaN beyond ``radius_m`` (a border network: each node sees a few
+    sites)."""
+
+    def loss(lat, lon, h_tx, h_rx, f, grid):
+        la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
+        d = np.hypot((la - lat) * 111e3, (lo - lon) * 85e3) + 50.0
+        out = 20 * np.log10(f) - 60 + 35 * np.log10(d) + 0.1 * (h_tx < 25)
+        return np.where(d <= radius_m, out, np.nan)
+
+    return loss
+
+
+def mixed_network():
+    """LTE at the three places, GSM at the first only: both technologies decide levels
+    somewhere, and removing any one sector-carrier changes some."""
+    sites, jams = network()
+    return [s for s in sites if s.id.startswith(("L", "G0"))], jams
+
+
+def _shifted(sites, h, parts, off, d_tx, d_gain, d_body, d_jam):
+    shifted = [
+        s.model_copy(
+            update={"tx_power_dbm": s.tx_power_dbm + a, "antenna_gain_dbi": s.antenna_gain_dbi + g}
+        )
+        for s, a, g in zip(sites, d_tx, d_gain, strict=True)
+    ]
+    hs = h.model_copy(update={"body_loss_db": h.body_loss_db + d_body})
+    js = [
+        j.model_copy(update={"eirp_dbm": j.eirp_dbm + float(d)})
+        for j, d in zip(parts, d_jam, strict=True)
+    ]
+    return shifted, hs, js
+
+
+@pytest.mark.parametrize("tile_columns", [5, 256])
+def test_windowed_maps_in_small_tiles_give_link_budget_levels(monkeypatch, tile_columns):
+    """Maps as windows (NaN beyond 14 km): the ensemble gathers its candidates tile by tile
+    with only the sites whose windows reach the tile (many tiles, some reached by none, some
+    by sites of one technology only); the levels must still be link_budget's, node by node."""
+    import yalu.radio.ensemble as ens_mod
+    from yalu.radio.layers import FunctionPathLoss, WindowedMap
+
+    monkeypatch.setattr(ens_mod, "TILE_COLUMNS", tile_columns)
+    loss = _windowed_loss(14_000.0)
+
+    class Windowed(FunctionPathLoss):
+        def grid_loss_db(self, antenna, frequency_mhz, direction, grid, node_height_m):
+            dense = np.asarray(super().grid_loss_db(antenna, frequency_mhz, direction, grid,
+                                                    node_height_m), dtype=np.float32)  # fmt: skip
+            rows = np.flatnonzero(np.isfinite(dense).any(axis=1))
+            cols = np.flatnonzero(np.isfinite(dense).any(axis=0))
+            box = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
+            return WindowedMap(grid.shape, box, dense[box[0] : box[1], box[2] : box[3]])
+
+    sites, jams = mixed_network()
+    h = Handset()
+    parts = split_jammer_ranges(jams)
+    rng = np.random.default_rng(7)
+    n = len(sites)
+    d_tx, d_gain = rng.normal(0, 4, n), rng.normal(0, 2, n)
+    d_body, d_jam = float(rng.uniform(-3, 3)), rng.normal(0, 6, len(parts))
+    off = Offsets(d_tx + d_gain, d_gain, d_gain, -d_body, d_jam)
+    mask = np.ones(GRID.shape, bool)
+    mask[5:9, :] = False
+    inputs = LayerInputs(sites, h, parts, GRID, Windowed(loss))
+    ens = BudgetEnsemble(sites, h, PROFILES, inputs, mask, block_elements=2000)
+    shifted, hs, js = _shifted(sites, h, parts, off, d_tx, d_gain, d_body, d_jam)
+    for jam_on in (True, False):
+        ref = compute_layers(shifted, hs, PROFILES, js if jam_on else [], [], GRID, loss)
+        want = np.where(mask, ref.service_level, 0)
+        got = ens.grid_levels(GRID.shape, ens.levels(off, jammers=jam_on))
+        assert np.array_equal(got, want)
+        assert len(np.unique(want)) == 4 and (want == 0).sum() > 50
+
+
+def test_points_ensemble_gives_compute_point_layers_levels():
+    """At scattered points (blocks of nearby points, each with the sites that reach it): the
+    levels of compute_point_layers for the shifted network, point by point."""
+    from yalu.radio.layers import FunctionPathLoss, compute_point_layers
+
+    loss = _windowed_loss(14_000.0)
+    sites, jams = mixed_network()
+    h = Handset()
+    parts = split_jammer_ranges(jams)
+    rng = np.random.default_rng(11)
+    n = len(sites)
+    d_tx, d_gain = rng.normal(0, 4, n), rng.normal(0, 2, n)
+    d_body, d_jam = float(rng.uniform(-3, 3)), rng.normal(0, 6, len(parts))
+    off = Offsets(d_tx + d_gain, d_gain, d_gain, -d_body, d_jam)
+    # several 0.5 deg cells, some reached by no site
+    lat = rng.uniform(39.4, 40.6, 400)
+    lon = rng.uniform(123.4, 124.9, 400)
+    keep = rng.random(400) < 0.8
+    pin = LayerInputs.at_points(sites, h, parts, lat, lon, FunctionPathLoss(loss))
+    ens = BudgetEnsemble(sites, h, PROFILES, pin, keep, block_elements=500)
+    shifted, hs, js = _shifted(sites, h, parts, off, d_tx, d_gain, d_body, d_jam)
+    for jam_on in (True, False):
+        ref = compute_point_layers(shifted, hs, PROFILES, js if jam_on else [], [], lat, lon,
+                                   FunctionPathLoss(loss))  # fmt: skip
+        lv = np.zeros(400, np.uint8)
+        lv[ens.node_index] = ens.levels(off, jammers=jam_on)
+        want = np.where(keep, ref.service_level, 0)
+        assert np.array_equal(lv, want)
+        assert len(np.unique(want)) == 4 and (want > 0).sum() > 20
+        # the levels alone, nominal values
+        ref0 = compute_point_layers(sites, h, PROFILES, parts if jam_on else [], [], lat, lon,
+                                    FunctionPathLoss(loss))  # fmt: skip
+        got0 = point_service_levels(sites, h, PROFILES, parts if jam_on else [], lat, lon,
+                                    FunctionPathLoss(loss))  # fmt: skip
+        assert np.array_equal(got0, ref0.service_level) and got0.dtype == np.uint8

@@ -379,3 +379,54 @@ def test_location_sigma_of_the_wrong_length_is_refused():
     with pytest.raises(ParameterError, match="location_sigma_db"):
         compute_point_layers(sites, Handset(), PROFILES, [], [], [40.0], [124.0],
                              FunctionPathLoss(free_space), location_sigma_db=[6, 7, 8])  # fmt: skip
+
+
+def test_shared_point_geometry_gives_the_same_layers_computing_each_value_once(monkeypatch):
+    """Networks at the same points sharing a PointGeometry (variants, uncertainty geometries)
+    get bit for bit the layers of their own geometry, with ground heights from a terrain;
+    the second network on the same positions computes no distance again."""
+    import yalu.radio.layers as layers_mod
+    from yalu.errors import ParameterError
+    from yalu.radio.layers import PointGeometry, compute_point_layers
+
+    class Slope:
+        bounds = (39.0, 123.0, 41.0, 125.0)
+
+        def elevation_m(self, lat_deg, lon_deg):
+            la, lo = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
+            return 400.0 * (la - 39.0) + 150.0 * np.sin(7.0 * lo)
+
+    terrain = Slope()
+    rng = np.random.default_rng(3)
+    la = rng.uniform(39.85, 40.15, 300)
+    lo = rng.uniform(123.8, 124.2, 300)
+    net1 = [lte(id="A"), lte(id="B", lat_deg=40.1, lon_deg=124.1, height_m=20.0)]
+    net2 = [s.model_copy(update={"height_m": s.height_m + 12.0}) for s in net1]
+    jam = Jammer(id="J", lat_deg=40.0, lon_deg=124.05, height_m=10.0, eirp_dbm=40.0,
+                 ranges_mhz=[(1805.0, 1880.0)])  # fmt: skip
+    provider = FunctionPathLoss(free_space)
+    geo = PointGeometry(la, lo, terrain)
+    calls = []
+    real = layers_mod.azimuth_distance_vincenty
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        calls.append(np.asarray(args[2]).size)
+        return real(*args)
+
+    monkeypatch.setattr(layers_mod, "azimuth_distance_vincenty", counted)
+    for k, net in enumerate((net1, net2)):
+        n_before = len(calls)
+        own = compute_point_layers(net, Handset(), PROFILES, [jam], [], la, lo, provider,
+                                   terrain=terrain)  # fmt: skip
+        n_own = len(calls) - n_before
+        shared = compute_point_layers(net, Handset(), PROFILES, [jam], [], la, lo, provider,
+                                      terrain=terrain, geometry=geo)  # fmt: skip
+        assert n_own > 0 and len(calls) - n_before - n_own == (3 if k == 0 else 0)
+        assert (own.service_level > 0).sum() > 20
+        for name, arr in own.layers.items():
+            np.testing.assert_array_equal(shared.layers[name], arr, err_msg=name)
+    with pytest.raises(ParameterError, match="geometry"):
+        compute_point_layers(net1, Handset(), PROFILES, [], [], la[:-1], lo[:-1], provider,
+                             terrain=terrain, geometry=geo)  # fmt: skip
+    with pytest.raises(ParameterError, match="geometry"):
+        compute_point_layers(net1, Handset(), PROFILES, [], [], la, lo, provider, geometry=geo)

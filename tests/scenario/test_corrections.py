@@ -181,3 +181,44 @@ def test_corrections_at_population_samples_equal_those_at_nodes():
     base = np.asarray(fs(41.05, 24.03, 30, 1.5, 1842.5, g))
     assert np.nanmax(np.abs(ref - base)) > 5.0  # the corrections do something
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4)
+
+
+def test_corrected_windowed_maps_stay_windows_with_the_dense_values():
+    """A corrected map of a windowed inner map is a window (no dense grid per map: memory
+    follows the sites' reach) holding the very values of the corrected dense map."""
+    import math
+
+    from yalu.analysis.calibration import Correction
+    from yalu.geodesy import Grid
+    from yalu.radio.layers import Antenna, FunctionPathLoss, WindowedMap
+    from yalu.scenario.adapt import CorrectedPathLoss
+
+    def fs(lat, lon, h_tx, h_rx, f, grid):  # type: ignore[no-untyped-def]
+        la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
+        d = np.hypot((la - lat) * 111e3, (lo - lon) * 84e3) + 50.0
+        out = 20 * np.log10(4 * math.pi * d * f * 1e6 / 299_792_458.0)
+        return np.where(d < 2500.0, out, np.nan).astype(np.float32)
+
+    class Windowed(FunctionPathLoss):
+        def grid_loss_db(self, antenna, frequency_mhz, direction, grid, node_height_m):  # type: ignore[no-untyped-def]
+            dense = np.asarray(super().grid_loss_db(antenna, frequency_mhz, direction, grid,
+                                                    node_height_m))  # fmt: skip
+            rows = np.flatnonzero(np.isfinite(dense).any(axis=1))
+            cols = np.flatnonzero(np.isfinite(dense).any(axis=0))
+            box = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
+            return WindowedMap(grid.shape, box, dense[box[0] : box[1], box[2] : box[3]])
+
+    g = Grid(41.1, 24.0, 0.01, 0.01, 12, 14)
+    classes = np.tile(np.array([10, 50, 80, 50], np.uint8), (12, 14 // 2 // 2 + 1))[:, :14]
+    kw = dict(clutter_location_pct=50.0, indoor=(0.3, 50.0))
+    a = Antenna(41.05, 24.05, 30.0)
+    for cal in (None, Correction(3.0, -2.0, {50: 6.0})):
+        dense = CorrectedPathLoss(FunctionPathLoss(fs), g, cal, classes, **kw)
+        win = CorrectedPathLoss(Windowed(fs), g, cal, classes, **kw)
+        ref = dense.grid_loss_db(a, 1842.5, "forward", g, 1.5)
+        got = win.grid_loss_db(a, 1842.5, "forward", g, 1.5)
+        assert isinstance(got, WindowedMap) and got.data.size < 0.6 * g.shape[0] * g.shape[1]
+        assert np.isfinite(np.asarray(ref)).sum() > 20
+        np.testing.assert_array_equal(np.asarray(got), ref)
+        base = np.asarray(fs(a.lat_deg, a.lon_deg, 30, 1.5, 1842.5, g))
+        assert np.nanmin(np.abs(np.asarray(got) - base)) > 1.0  # corrected

@@ -27,7 +27,7 @@ import hashlib
 import math
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -78,6 +78,21 @@ def _compact(elevation_m: np.ndarray) -> np.ndarray:
 def _empty_map(grid: Grid) -> WindowedMap:
     """A map of ``grid`` with no node within the radius (all NaN)."""
     return WindowedMap(grid.shape, (0, 0, 0, 0), np.empty((0, 0), dtype=np.float32))
+
+
+class _AtPoints(NamedTuple):
+    """Losses of one request at a point set, as cached: only the points within the radius
+    are stored (a border antenna reaches a fraction of a border's points)."""
+
+    shape: tuple[int, ...]
+    near: np.ndarray  # flat indices of the points within the radius
+    values: np.ndarray  # their losses [dB], float64
+
+    def dense(self) -> np.ndarray:
+        """The losses at every point (NaN beyond the radius), a new array."""
+        out = np.full(self.shape, np.nan)
+        out.flat[self.near] = self.values
+        return out
 
 
 class EnginePathLoss:
@@ -147,7 +162,7 @@ class EnginePathLoss:
         self.points_step_m = points_step_m
         self._maps: dict[tuple[Any, ...], WindowedMap] = {}
         self._points: dict[tuple[Any, ...], float] = {}
-        self._at_points: dict[tuple[Any, ...], np.ndarray] = {}
+        self._at_points: dict[tuple[Any, ...], _AtPoints] = {}
         self._last_points: tuple[np.ndarray, np.ndarray, str] | None = None
 
     @property
@@ -387,15 +402,16 @@ class EnginePathLoss:
         for (ant_t, h), keys in groups.items():
             ant = Antenna(*ant_t)
             near = self._near(ant, la, lo)
-            vals = np.full((len(keys), *la.shape), np.nan)
-            if near.any():
-                vals[:, near] = path_loss_at_points_multi(
+            idx = np.flatnonzero(near.ravel())
+            vals = np.zeros((len(keys), 0))
+            if idx.size:
+                vals = path_loss_at_points_multi(
                     self.terrain, (ant.lat_deg, ant.lon_deg), self.radius_m, la[near], lo[near],
                     h_tx_m=ant.height_m, h_rx_m=h, jobs=[(k[1], k[2]) for k in keys],
                     **self._points_options(),
                 )  # fmt: skip
             for key, v in zip(keys, vals, strict=True):
-                self._at_points[key] = v
+                self._at_points[key] = _AtPoints(la.shape, idx, np.array(v, dtype=np.float64))
         return len(self._at_points)
 
     def drop_points(self, lat_deg: Any, lon_deg: Any) -> int:
@@ -424,18 +440,18 @@ class EnginePathLoss:
         lo = np.ascontiguousarray(lon_deg, dtype=np.float64)
         key = self._points_key(antenna, frequency_mhz, direction, la, lo, node_height_m)
         hit = self._at_points.get(key)
-        if hit is not None:
-            return hit
-        out = np.full(la.shape, np.nan)
-        near = self._near(antenna, la, lo)
-        if near.any():
-            out[near] = path_loss_at_points(
-                self.terrain, (antenna.lat_deg, antenna.lon_deg), self.radius_m, la[near],
-                lo[near], h_tx_m=antenna.height_m, h_rx_m=node_height_m, frequency_mhz=key[1],
-                direction=key[2], **self._points_options(),
-            )  # fmt: skip
-        self._at_points[key] = out
-        return out
+        if hit is None:
+            near = self._near(antenna, la, lo)
+            idx = np.flatnonzero(near.ravel())
+            vals = np.zeros(0)
+            if idx.size:
+                vals = path_loss_at_points(
+                    self.terrain, (antenna.lat_deg, antenna.lon_deg), self.radius_m, la[near],
+                    lo[near], h_tx_m=antenna.height_m, h_rx_m=node_height_m,
+                    frequency_mhz=key[1], direction=key[2], **self._points_options(),
+                )  # fmt: skip
+            hit = self._at_points[key] = _AtPoints(la.shape, idx, np.asarray(vals, np.float64))
+        return hit.dense()
 
     def point_loss_db(self, tx: Antenna, rx: Antenna, frequency_mhz: float) -> float:
         """Loss [dB] from ``tx`` to ``rx`` on their geodesic profile; inf beyond the radius.

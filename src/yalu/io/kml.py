@@ -43,7 +43,9 @@ def _png(rgba: np.ndarray) -> bytes:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(buf, "PNG", optimize=True)
+    # zlib level 6: ~4x faster than optimize=True for ~1.4x the bytes (border-wide maps hold
+    # dozens of overlays)
+    Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(buf, "PNG", compress_level=6)
     return buf.getvalue()
 
 

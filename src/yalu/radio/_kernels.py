@@ -18,9 +18,12 @@ def normal_cdf(x):  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True, parallel=True)
 def ensemble_levels(  # type: ignore[no-untyped-def]
+    ptr,
+    cand,
     p_dl,
     p_ul,
     usable,
+    cols,
     dl_off,
     ul_off,
     meas_offset,
@@ -32,61 +35,85 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
     th,
     out,
 ):
-    """Service level (0-3) at each node of one technology's candidates under one draw.
+    """Raise ``out`` to the service level (0-3) of one technology's candidates under one draw.
 
-    ``p_dl``, ``p_ul`` (k, N): nominal DL power at the handset and UL power at the tower [dBm]
-    (-inf: no path); ``usable`` (k, N); ``dl_off``, ``ul_off`` (k,): the draw's DL and UL
-    shifts [dB]; ``meas_offset`` (k,): measured-quantity offset [dB]; ``w`` (k, k): co-channel
-    weights; ``n_dl_mw`` (k,): DL noise [mW]; ``n_ul_db`` (k,): UL noise plus jammers at each
-    tower [dBm]; ``jam_mw`` (m, k): jammer power in each candidate's DL channel, times the
-    handset's gain change [mW]; ``jam_gain_mw`` (m, N): jammer-to-handset coupling (linear);
-    ``th`` (3, 4): per level SMS/voice/data the DL power, DL SINR, UL SINR and UL power
-    thresholds (NaN: none). ``out`` (N,) receives the highest level of any usable candidate:
-    the budget of :class:`yalu.radio.ensemble.BudgetEnsemble`, node by node.
+    The candidates are sparse, node by node (CSR): node ``j`` (of ``N``) has the entries
+    ``ptr[j]:ptr[j + 1]``, each a candidate ``cand[e]`` (increasing within a node) with a finite
+    nominal DL power at the handset ``p_dl[e]`` and UL power at the tower ``p_ul[e]`` [dBm]
+    and whether it may serve, ``usable[e]``; candidates without a path are left out, as they
+    add nothing. ``cols`` (N,): the node's index in ``out`` (distinct). ``dl_off``, ``ul_off``
+    (k,): the draw's DL and UL shifts [dB]; ``meas_offset`` (k,): measured-quantity offset
+    [dB]; ``w`` (k, k): co-channel weights; ``n_dl_mw`` (k,): DL noise [mW]; ``n_ul_db`` (k,):
+    UL noise plus jammers at each tower [dBm]; ``jam_mw`` (m, k): jammer power in each
+    candidate's DL channel, times the handset's gain change [mW]; ``jam_gain_mw`` (m, N):
+    jammer-to-handset coupling (linear); ``th`` (3, 4): per level SMS/voice/data the DL power,
+    DL SINR, UL SINR and UL power thresholds (NaN: none).
+
+    ``out[cols[j]]`` becomes the larger of itself and the highest level of any usable
+    candidate at node ``j``: the budget of :class:`yalu.radio.ensemble.BudgetEnsemble`. The
+    interference sums run over the candidates in increasing order, as the dense budget's do.
+    A candidate whose level could not exceed the node's best so far even without interference
+    (its DL power, UL SINR and UL power terms) skips the interference sum, and a node's powers
+    in mW are computed only once one candidate needs them: the same levels, less work.
     """
-    k, n = p_dl.shape
+    n = ptr.size - 1
     m = jam_mw.shape[0]
-    for j in numba.prange(n):
-        pmw = np.empty(k)
-        pd = np.empty(k)
-        lit = np.empty(k, dtype=np.int64)
-        n_lit = 0
-        for a in range(k):
-            pd[a] = p_dl[a, j] + dl_off[a]
-            # 10 ** (-inf / 10) is +0.0: such terms add nothing to the sums below, so they are
-            # left out (the same bits), which spares most of the work at nodes far from most
-            # candidates
-            if pd[a] == -math.inf:
-                pmw[a] = 0.0
-            else:
-                pmw[a] = math.pow(10.0, pd[a] / 10.0)
-                lit[n_lit] = a
-                n_lit += 1
-        best = 0
-        for a in range(k):
-            if not usable[a, j]:
-                continue
-            noise = 0.0
-            for bi in range(n_lit):
-                b = lit[bi]
-                noise += w[a, b] * pmw[b]
-            noise += n_dl_mw[a]
-            for i in range(m):
-                noise += jam_mw[i, a] * jam_gain_mw[i, j]
-            sinr_dl = pd[a] - 10.0 * math.log10(noise)
-            ul_rx = p_ul[a, j] + ul_off[a]
-            sinr_ul = ul_rx - n_ul_db[a]
-            sig = pd[a] + meas_offset[a]
-            level = 0
-            for s in range(3):
-                if not (sig >= th[s, 0] and sinr_dl >= th[s, 1] and sinr_ul >= th[s, 2]):
+    deg = 1
+    for j in range(n):
+        deg = max(deg, ptr[j + 1] - ptr[j])
+    chunk = 256
+    for c in numba.prange((n + chunk - 1) // chunk):
+        pmw = np.empty(deg)
+        pd = np.empty(deg)
+        for j in range(c * chunk, min(n, (c + 1) * chunk)):
+            e0 = ptr[j]
+            ne = ptr[j + 1] - e0
+            powers = False  # pd, pmw of the node's entries, computed when first needed
+            best = 0
+            for q in range(ne):
+                if best == 3:
                     break
-                if not math.isnan(th[s, 3]) and not ul_rx >= th[s, 3]:
-                    break
-                level += 1
-            if level > best:
-                best = level
-        out[j] = best
+                if not usable[e0 + q]:
+                    continue
+                a = cand[e0 + q]
+                pd_q = p_dl[e0 + q] + dl_off[a]
+                ul_rx = p_ul[e0 + q] + ul_off[a]
+                sinr_ul = ul_rx - n_ul_db[a]
+                sig = pd_q + meas_offset[a]
+                # the levels the terms without interference allow: the DL SINR can only
+                # lower it, so a candidate that cannot beat ``best`` needs no interference sum
+                bound = 0
+                for s in range(3):
+                    if not (sig >= th[s, 0] and sinr_ul >= th[s, 2]):
+                        break
+                    if not math.isnan(th[s, 3]) and not ul_rx >= th[s, 3]:
+                        break
+                    bound += 1
+                if bound <= best:
+                    continue
+                if not powers:
+                    for r in range(ne):
+                        pd[r] = p_dl[e0 + r] + dl_off[cand[e0 + r]]
+                        # 10 ** (-inf / 10) is +0.0, which adds nothing to the sum below
+                        pmw[r] = 0.0 if pd[r] == -math.inf else math.pow(10.0, pd[r] / 10.0)
+                    powers = True
+                noise = 0.0
+                for r in range(ne):
+                    if pd[r] != -math.inf:
+                        noise += w[a, cand[e0 + r]] * pmw[r]
+                noise += n_dl_mw[a]
+                for i in range(m):
+                    noise += jam_mw[i, a] * jam_gain_mw[i, j]
+                sinr_dl = pd_q - 10.0 * math.log10(noise)
+                level = 0
+                for s in range(bound):
+                    if not sinr_dl >= th[s, 1]:
+                        break
+                    level += 1
+                if level > best:
+                    best = level
+            if best > out[cols[j]]:
+                out[cols[j]] = best
 
 
 @numba.njit(cache=True, parallel=True)

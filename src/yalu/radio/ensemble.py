@@ -17,7 +17,7 @@ SINR (with the jammers reaching the tower) above the thresholds, within the rang
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +28,17 @@ from yalu.errors import ParameterError, parse_choice
 from yalu.radio import _kernels
 from yalu.radio.bands import Technology
 from yalu.radio.budget import _overlap_weights
-from yalu.radio.layers import LayerInputs
+from yalu.radio.layers import (
+    BLOCK_ELEMENTS,
+    POINT_BLOCK,
+    TILE_COLUMNS,
+    LayerInputs,
+    PointGeometry,
+)
 from yalu.radio.models import Handset, Service, Site, TechnologyProfile
 from yalu.radio.noise import thermal_noise_dbm
 
-__all__ = ["BudgetEnsemble", "Offsets"]
+__all__ = ["BudgetEnsemble", "Offsets", "point_service_levels"]
 
 _Arr = npt.NDArray[np.float64]
 
@@ -89,12 +95,15 @@ def _threshold_table(prof: TechnologyProfile) -> _Arr:
 
 @dataclass
 class _Tech:
-    idx: npt.NDArray[np.intp]
+    idx: npt.NDArray[np.intp]  # the technology's sites (indices into all sites)
+    # candidates node by node (CSR): node q of ``cols`` has entries ptr[q]:ptr[q + 1]
     cols: npt.NDArray[np.intp]  # nodes (of the ensemble) where a candidate is usable
-    usable: npt.NDArray[np.bool_]  # (k, Nt)
+    ptr: npt.NDArray[np.int64]  # (Nt + 1,)
+    cand: npt.NDArray[np.int32]  # (E,) the candidate (index into idx), increasing per node
+    usable: npt.NDArray[np.bool_]  # (E,)
+    p_dl: _Arr  # (E,) DL received power at the nominal values [dBm], finite
+    p_ul: _Arr  # (E,) UL received power at the tower [dBm]
     meas_offset: _Arr  # (k,)
-    p_dl: _Arr  # (k, Nt) DL received power at the nominal values [dBm]
-    p_ul: _Arr  # (k, Nt) UL received power at the tower [dBm]
     jam_gain_mw: _Arr  # (m, Nt) jammer-to-handset gain, linear
     w: _Arr  # (k, k) co-channel weights
     n_dl_mw: _Arr  # (k,)
@@ -117,8 +126,15 @@ class BudgetEnsemble:
         The budget inputs of ``sites`` (and the jammers) on a grid.
     nodes : bool array of the grid's shape, or (n_points,) with inputs at points
         The nodes to evaluate (the analysis area, settlements, population samples).
-    block_rows : int
-        Rows of the grid read per block while building.
+    block_elements : int
+        Budget inputs are read in blocks of about this many (site x node) elements.
+
+    Notes
+    -----
+    Each node keeps only the candidates with a path to it (a finite DL power), gathered from
+    tiles of the grid (or blocks of nearby points) with only the sites whose maps reach them,
+    as :func:`yalu.radio.layers.compute_layers` does: memory and work follow the sites that
+    reach each node, not all sites times all nodes.
     """
 
     def __init__(
@@ -129,14 +145,14 @@ class BudgetEnsemble:
         inputs: LayerInputs,
         nodes: npt.ArrayLike,
         *,
-        block_rows: int = 64,
+        block_elements: int = BLOCK_ELEMENTS,
     ) -> None:
-        # on a grid, blocks of rows; at points (LayerInputs.at_points), blocks of points
         shape = inputs.grid.shape if inputs.grid is not None else (inputs.length,)
         mask = np.asarray(nodes, dtype=bool)
         if mask.shape != shape:
             raise ParameterError("nodes", f"shape {mask.shape}", f"the inputs' shape {shape}")
-        step = block_rows if inputs.grid is not None else block_rows * 1024
+        if int(block_elements) < 1:
+            raise ParameterError("block_elements", block_elements, "an integer >= 1")
         profs = {parse_choice(Technology, k, "profiles"): v for k, v in profiles.items()}
         self.sites = list(sites)
         self.n_jammer_ranges = len(inputs.parts)
@@ -149,51 +165,68 @@ class BudgetEnsemble:
         tech_list = [t for t in Technology if any(s.technology is t for s in sites)]
         tech_idx = {t: np.array([i for i, s in enumerate(sites) if s.technology is t])
                     for t in tech_list}  # fmt: skip
-        # per technology, only the nodes where one of its candidates is usable, gathered block
-        # by block: no (sites x nodes) array of the whole ensemble is ever held
+        tech_of = np.zeros(n, dtype=np.intp)  # site -> its technology's position in tech_list
+        rank = np.zeros(n, dtype=np.int32)  # site -> its index among its technology's sites
+        for ti, t in enumerate(tech_list):
+            tech_of[tech_idx[t]] = ti
+            rank[tech_idx[t]] = np.arange(tech_idx[t].size, dtype=np.int32)
+        max_range = [profs[t].max_range_m for t in tech_list]
+        # ensemble index of every grid node / point (-1: not an ensemble node)
+        pos = np.full(mask.size, -1, dtype=np.intp)
+        pos[self.node_index] = np.arange(self.node_index.size)
         acc: dict[Technology, dict[str, list[Any]]] = {
-            t: {"p_dl": [], "p_ul": [], "usable": [], "jg": [], "cols": []} for t in tech_list
+            t: {k: [] for k in ("p_dl", "p_ul", "usable", "cand", "count", "jg", "cols")}
+            for t in tech_list
         }
-        nr = inputs.length
-        offset = 0
-        for r0 in range(0, nr, step):
-            r1 = min(r0 + step, nr)
-            sel = mask[r0:r1].ravel()
-            if not sel.any():
+        for sel_sites, kw, where in self._blocks(inputs, mask, int(block_elements)):
+            na = sel_sites.size
+            g = kw["site_gain_db"].reshape(na, -1)
+            nb = g.shape[1]
+            node_pos = pos.reshape(shape)[where].ravel() if inputs.grid is not None else pos[where]
+            keep = node_pos >= 0
+            if not keep.any():
                 continue
-            kw = inputs.block(r0, r1)
-            g = kw["site_gain_db"].reshape(n, -1)[:, sel]
+            g = g[:, keep]
             with np.errstate(invalid="ignore"):
-                pl = kw["dl_path_loss_db"].reshape(n, -1)[:, sel]
-                p_dl_b = np.where(np.isfinite(pl) & np.isfinite(g), eirp[:, None] + g - pl + ue,
-                                  -np.inf)  # fmt: skip
-                pu = kw["ul_path_loss_db"].reshape(n, -1)[:, sel]
-                p_ul_b = np.where(np.isfinite(pu) & np.isfinite(g),
-                                  (ue_tx + bts)[:, None] + ue + g - pu, -np.inf)  # fmt: skip
-            dist_b = kw["distance_m"].reshape(n, -1)[:, sel]
+                pl = kw["dl_path_loss_db"].reshape(na, nb)[:, keep]
+                p_dl_b = np.where(np.isfinite(pl) & np.isfinite(g),
+                                  eirp[sel_sites, None] + g - pl + ue, -np.inf)  # fmt: skip
+                pu = kw["ul_path_loss_db"].reshape(na, nb)[:, keep]
+                ul_gain = (ue_tx + bts)[sel_sites, None] + ue
+                p_ul_b = np.where(np.isfinite(pu) & np.isfinite(g), ul_gain + g - pu, -np.inf)
+            dist_b = kw["distance_m"].reshape(na, nb)[:, keep]
             if m:
-                jpl = kw["jammer_path_loss_db"].reshape(m, -1)[:, sel]
-                jgn = kw["jammer_gain_db"].reshape(m, -1)[:, sel]
+                jpl = kw["jammer_path_loss_db"].reshape(m, nb)[:, keep]
+                jgn = kw["jammer_gain_db"].reshape(m, nb)[:, keep]
                 with np.errstate(invalid="ignore"):
                     jg_b = _db_to_mw(np.where(np.isfinite(jpl), jgn - jpl + ue, -np.inf))
             else:
                 jg_b = np.zeros((0, p_dl_b.shape[1]))
-            for t in tech_list:
-                idx = tech_idx[t]
-                max_range = profs[t].max_range_m
-                has = np.isfinite(p_dl_b[idx])
-                usable = has & (dist_b[idx] <= max_range) if max_range is not None else has
+            node_pos = node_pos[keep]
+            for ti, t in enumerate(tech_list):
+                rows = np.flatnonzero(tech_of[sel_sites] == ti)
+                if rows.size == 0:
+                    continue
+                has = np.isfinite(p_dl_b[rows])
+                usable = has
+                if max_range[ti] is not None:
+                    usable = has & (dist_b[rows] <= max_range[ti])
                 c = np.flatnonzero(usable.any(axis=0))
+                if c.size == 0:
+                    continue
+                # entries node by node, candidates in increasing order within a node
+                node_e, row_e = np.nonzero(has[:, c].T)
                 a = acc[t]
-                a["p_dl"].append(p_dl_b[idx][:, c])
-                a["p_ul"].append(p_ul_b[idx][:, c])
-                a["usable"].append(usable[:, c])
+                a["p_dl"].append(p_dl_b[rows[row_e], c[node_e]])
+                a["p_ul"].append(p_ul_b[rows[row_e], c[node_e]])
+                a["usable"].append(usable[row_e, c[node_e]])
+                a["cand"].append(rank[sel_sites[rows[row_e]]])
+                a["count"].append(has[:, c].sum(axis=0))
                 a["jg"].append(jg_b[:, c])
-                a["cols"].append(c + offset)
-            offset += p_dl_b.shape[1]
+                a["cols"].append(node_pos[c])
 
-        def cat(xs: list[Any], rows: int, dtype: Any = float) -> Any:
-            return np.concatenate(xs, axis=1) if xs else np.zeros((rows, 0), dtype=dtype)
+        def cat(xs: list[Any], dtype: Any) -> Any:
+            return np.concatenate(xs) if xs else np.zeros(0, dtype=dtype)
 
         noise_bw = np.array([s.noise_bandwidth_mhz for s in sites])
         parts = inputs.parts
@@ -217,12 +250,15 @@ class BudgetEnsemble:
             idx = tech_idx[t]
             a = acc[t]
             meas_off = np.array([sites[i].reference_offset_db for i in idx])
-            cols = np.concatenate(a["cols"]) if a["cols"] else np.zeros(0, dtype=np.intp)
+            cols = cat(a["cols"], np.intp)
+            ptr = np.zeros(cols.size + 1, dtype=np.int64)
+            np.cumsum(cat(a["count"], np.int64), out=ptr[1:])
             alloc_t = np.array([min(prof.ul_noise_bandwidth_mhz, noise_bw[i]) for i in idx])
             self.techs.append(_Tech(
-                idx=idx, cols=cols, usable=cat(a["usable"], idx.size, bool),
-                meas_offset=meas_off, p_dl=cat(a["p_dl"], idx.size),
-                p_ul=cat(a["p_ul"], idx.size), jam_gain_mw=cat(a["jg"], m),
+                idx=idx, cols=cols, ptr=ptr, cand=cat(a["cand"], np.int32),
+                usable=cat(a["usable"], bool), p_dl=cat(a["p_dl"], float),
+                p_ul=cat(a["p_ul"], float), meas_offset=meas_off,
+                jam_gain_mw=np.concatenate(a["jg"], axis=1) if a["jg"] else np.zeros((m, 0)),
                 w=_overlap_weights([sites[i] for i in idx], noise_bw[idx]),
                 n_dl_mw=_db_to_mw([thermal_noise_dbm(bandwidth_mhz=noise_bw[i],
                                                      noise_figure_db=handset.noise_figure_db)
@@ -233,6 +269,43 @@ class BudgetEnsemble:
                 e_dl_dbm=e_dl[:, idx], tower_jam_dbm=tower[:, idx], prof=prof,
                 thresholds=_threshold_table(prof),
             ))  # fmt: skip
+
+    @staticmethod
+    def _blocks(
+        inputs: LayerInputs, mask: npt.NDArray[np.bool_], block_elements: int
+    ) -> Iterator[tuple[npt.NDArray[np.intp], dict[str, Any], Any]]:
+        """(sites, budget inputs, where) per tile of the grid or block of nearby points that
+        holds an ensemble node and is reached by a site; ``where`` indexes the grid (a pair of
+        slices) or the points (an index array) in the order of the block's nodes."""
+        width = max(1, inputs.width)
+        if inputs.grid is not None:
+            nr, nc = inputs.grid.shape
+            cols = min(nc, TILE_COLUMNS)
+            rows = max(1, block_elements // (width * cols))
+            for r0 in range(0, nr, rows):
+                r1 = min(r0 + rows, nr)
+                for c0 in range(0, nc, cols):
+                    c1 = min(c0 + cols, nc)
+                    if not mask[r0:r1, c0:c1].any():
+                        continue
+                    sel = inputs.active_sites(r0, r1, c0, c1)
+                    if sel.size:
+                        kw = inputs.block(r0, r1, c0, c1, site_index=sel)
+                        yield sel, kw, (slice(r0, r1), slice(c0, c1))
+            return
+        assert inputs.lat is not None and inputs.lon is not None
+        la, lo = inputs.lat, inputs.lon
+        idx_all = np.flatnonzero(mask)
+        # blocks of nearby points (cells of 0.5 deg), each with the sites that reach one of them
+        cell = np.floor(la[idx_all] / 0.5) * 1e4 + np.floor(lo[idx_all] / 0.5)
+        order = idx_all[np.argsort(cell, kind="stable")]
+        step = max(1, min(POINT_BLOCK, block_elements // width))
+        for a in range(0, order.size, step):
+            idx = np.sort(order[a : a + step])
+            sel = np.array([i for i, d in enumerate(inputs.dl)
+                            if np.isfinite(np.asarray(d)[idx]).any()], dtype=np.intp)  # fmt: skip
+            if sel.size:
+                yield sel, inputs.block(0, 0, site_index=sel, points=idx), idx
 
     @property
     def n_nodes(self) -> int:
@@ -261,14 +334,13 @@ class BudgetEnsemble:
                 n_ul = n_ul + _db_to_mw(tw).sum(axis=0)
             else:
                 e = np.zeros((0, k))
-            level = np.empty(t.cols.size, dtype=np.uint8)
             _kernels.ensemble_levels(
-                t.p_dl, t.p_ul, t.usable, np.ascontiguousarray(o.site_dl_db[t.idx] + o.handset_db),
+                t.ptr, t.cand, t.p_dl, t.p_ul, t.usable, t.cols,
+                np.ascontiguousarray(o.site_dl_db[t.idx] + o.handset_db),
                 np.ascontiguousarray(o.site_ul_db[t.idx] + o.handset_db), t.meas_offset, t.w,
                 t.n_dl_mw, _mw_to_db(n_ul), np.ascontiguousarray(e),
-                t.jam_gain_mw if jam_on else np.zeros((0, t.cols.size)), t.thresholds, level,
+                t.jam_gain_mw if jam_on else np.zeros((0, t.cols.size)), t.thresholds, out,
             )  # fmt: skip
-            np.maximum.at(out, t.cols, level)
         return out
 
     def grid_levels(self, shape: tuple[int, ...], levels: npt.ArrayLike) -> npt.NDArray[np.uint8]:
@@ -276,6 +348,45 @@ class BudgetEnsemble:
         g = np.zeros(int(np.prod(shape)), dtype=np.uint8)
         g[self.node_index] = np.asarray(levels, dtype=np.uint8)
         return g.reshape(shape)
+
+
+def point_service_levels(
+    sites: Sequence[Site],
+    handset: Handset,
+    profiles: Mapping[Any, TechnologyProfile],
+    jammers: Sequence[Any],
+    lat_deg: npt.ArrayLike,
+    lon_deg: npt.ArrayLike,
+    path_loss: Any,
+    *,
+    terrain: Any = None,
+    geometry: PointGeometry | None = None,
+) -> npt.NDArray[np.uint8]:
+    """Service level (0-3) at scattered points, each on its own path, and nothing else.
+
+    The ``service_level`` of :func:`yalu.radio.layers.compute_point_layers` (same inputs,
+    same levels), through one :class:`BudgetEnsemble` at its nominal values: no margins, SINR
+    or probability layers are formed, which is what a check that only counts levels needs.
+
+    Parameters
+    ----------
+    sites, handset, profiles, jammers
+        As :func:`yalu.radio.layers.compute_point_layers` (``jammers`` may be empty).
+    lat_deg, lon_deg : array_like, shape (N,)
+        Point positions [deg].
+    path_loss : PointsPathLossProvider or callable
+    terrain : yalu.terrain.TerrainLike, optional
+    geometry : yalu.radio.layers.PointGeometry, optional
+        The geometry of these points on ``terrain``, shared with other networks at them.
+
+    Returns
+    -------
+    ndarray of uint8, shape (N,)
+    """
+    inputs = LayerInputs.at_points(sites, handset, jammers, lat_deg, lon_deg, path_loss,
+                                   terrain=terrain, geometry=geometry)  # fmt: skip
+    ens = BudgetEnsemble(sites, handset, profiles, inputs, np.ones(inputs.length, dtype=bool))
+    return ens.levels()
 
 
 def shifted_sites(sites: Sequence[Site], offsets: Offsets) -> list[Site]:

@@ -42,6 +42,7 @@ __all__ = [
     "FunctionPathLoss",
     "LayerInputs",
     "PathLossProvider",
+    "PointGeometry",
     "PointLayers",
     "PointsPathLossProvider",
     "RadioLayers",
@@ -490,6 +491,60 @@ def compute_layers(
     return RadioLayers(grid, site_ids, layers, restricted, index, budget)
 
 
+class PointGeometry:
+    """Geometry of one set of scattered points, shared by every :class:`LayerInputs` at them.
+
+    The ground height at each point and the azimuth and distance (Vincenty, as
+    :func:`yalu.geodesy.azimuth_distance_vincenty`) from each antenna position to each point,
+    computed when first asked and kept: the variants of a scenario and the geometries of an
+    uncertainty run put their networks on the same towns and samples, so each value is computed
+    once instead of once per network. Values are those computed afresh, bit for bit.
+
+    Parameters
+    ----------
+    lat_deg, lon_deg : array_like, shape (N,)
+        Point positions [deg] (flattened).
+    terrain : yalu.terrain.TerrainLike, optional
+        Ground heights (None: flat ground at 0 m).
+    """
+
+    def __init__(
+        self, lat_deg: npt.ArrayLike, lon_deg: npt.ArrayLike, terrain: TerrainLike | None = None
+    ) -> None:
+        la = np.array(lat_deg, dtype=np.float64).ravel()
+        lo = np.array(lon_deg, dtype=np.float64).ravel()
+        if la.shape != lo.shape:
+            raise ParameterError("lon_deg", f"{lo.size} values", f"as many as lat_deg ({la.size})")
+        la.flags.writeable = lo.flags.writeable = False
+        self.lat, self.lon, self.terrain = la, lo, terrain
+        self._ground: npt.NDArray[np.float64] | None = None
+        self._geo: dict[tuple[float, float], tuple[Any, Any, Any]] = {}
+
+    def ground_m(self, index: Any) -> npt.NDArray[np.float64]:
+        """Ground height [m] at the points ``index`` (0 where void or without terrain)."""
+        if self._ground is None:
+            self._ground = _ground_m(self.terrain, self.lat, self.lon)
+        return self._ground[index]
+
+    def azimuth_distance(
+        self, position: tuple[float, float], index: npt.NDArray[np.intp]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Azimuth [deg] and distance [m] from ``position`` (lat, lon) [deg] to the points
+        ``index``; only the points not asked before are computed."""
+        hit = self._geo.get(position)
+        if hit is None:
+            n = self.lat.size
+            hit = self._geo[position] = (np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool))
+        az, dist, done = hit
+        todo = index[~done[index]]
+        if todo.size:
+            lat0, lon0 = position
+            az[todo], dist[todo] = azimuth_distance_vincenty(lat0, lon0, self.lat[todo],
+                                                             self.lon[todo])  # fmt: skip
+            done[todo] = True
+        return az[index], dist[index]
+
+
 class LayerInputs:
     """What :func:`yalu.radio.budget.link_budget` needs, for any block of a grid or of points.
 
@@ -513,6 +568,7 @@ class LayerInputs:
         *,
         terrain: TerrainLike | None = None,
         points: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
+        geometry: PointGeometry | None = None,
     ) -> None:
         if not sites:
             raise ParameterError("sites", "[]", "at least one site")
@@ -530,6 +586,7 @@ class LayerInputs:
         self.j_ants = [Antenna(j.lat_deg, j.lon_deg, j.height_m) for j in self.parts]
         requests = layer_requests(sites, jammers, handset)
         self.lat: npt.NDArray[np.float64] | None = None
+        self.geometry = geometry if points is not None else None
         self.lon: npt.NDArray[np.float64] | None = None
         if grid is not None:
             # an engine computes the maps of one antenna together (one profile per node)
@@ -547,6 +604,13 @@ class LayerInputs:
                     "lon_deg", f"{lo.size} values", f"as many as lat_deg ({la.size})"
                 )
             self.lat, self.lon = la, lo
+            if geometry is not None and not (
+                geometry.terrain is terrain
+                and np.array_equal(geometry.lat, la)
+                and np.array_equal(geometry.lon, lo)
+            ):
+                raise ParameterError("geometry", "a PointGeometry of other points or terrain",
+                                     "the geometry of these points on this terrain")  # fmt: skip
             if hasattr(provider, "prefetch_points"):
                 provider.prefetch_points(requests, la, lo)
             losses = [_points_loss(provider, a, f, d, la, lo, h) for a, f, d, h in requests]
@@ -592,11 +656,14 @@ class LayerInputs:
         path_loss: PointsPathLossProvider | GridLossFn,
         *,
         terrain: TerrainLike | None = None,
+        geometry: PointGeometry | None = None,
     ) -> LayerInputs:
         """The inputs at scattered points ``(lat_deg, lon_deg)`` [deg] (flattened), losses from
-        ``path_loss.points_loss_db``; :meth:`block` then takes ranges of points."""
+        ``path_loss.points_loss_db``; :meth:`block` then takes ranges of points.
+        ``geometry``: a :class:`PointGeometry` of the same points and terrain, to share
+        distances, azimuths and ground heights with other networks at them."""
         return cls(sites, handset, jammers, None, path_loss, terrain=terrain,
-                   points=(lat_deg, lon_deg))  # fmt: skip
+                   points=(lat_deg, lon_deg), geometry=geometry)  # fmt: skip
 
     @property
     def width(self) -> int:
@@ -704,7 +771,13 @@ class LayerInputs:
         else:
             la, lo = self._nodes(r0, r1, c0, c1)
         whole = self.grid is None or (c0 == 0 and c1 == self.grid.shape[1])
-        node_z = _ground_m(self.terrain, la, lo) + self.h_ue
+        shared = self.geometry
+        gidx: Any = None  # the block's points as indices into all of them
+        if shared is not None:
+            gidx = pts if isinstance(pts, np.ndarray) else np.arange(self.length)[pts]
+            node_z = shared.ground_m(gidx) + self.h_ue
+        else:
+            node_z = _ground_m(self.terrain, la, lo) + self.h_ue
         boxes = self._boxes if self.grid is not None else {}
         geo: dict[tuple[float, float], tuple[Any, Any, Any]] = {}
         needed = set((a.lat_deg, a.lon_deg) for a in ants + j_ants)
@@ -715,7 +788,9 @@ class LayerInputs:
             if mask is not None:
                 az, dist = np.zeros(la.shape), np.full(la.shape, np.inf)
                 pick = np.flatnonzero(mask[pts])
-                if pick.size:
+                if pick.size and shared is not None:
+                    az[pick], dist[pick] = shared.azimuth_distance(p, gidx[pick])
+                elif pick.size:
                     az[pick], dist[pick] = azimuth_distance_vincenty(p[0], p[1], la[pick],
                                                                      lo[pick])  # fmt: skip
                 geo[p] = (az, dist, pick if pick.size else None)
@@ -825,6 +900,7 @@ def compute_point_layers(
     terrain: TerrainLike | None = None,
     block_elements: int = BLOCK_ELEMENTS,
     location_sigma_db: npt.ArrayLike | None = None,
+    geometry: PointGeometry | None = None,
 ) -> PointLayers:
     """Budgets, SINR and service level at scattered points, each on its own path.
 
@@ -837,13 +913,15 @@ def compute_point_layers(
     ----------
     lat_deg, lon_deg : array_like, shape (N,)
         Point positions [deg].
+    geometry : PointGeometry, optional
+        The geometry of these points on ``terrain``, shared with other networks at them.
 
     Returns
     -------
     PointLayers
     """
     inputs = LayerInputs.at_points(sites, handset, jammers, lat_deg, lon_deg, path_loss,
-                                   terrain=terrain)  # fmt: skip
+                                   terrain=terrain, geometry=geometry)  # fmt: skip
     assert inputs.lat is not None and inputs.lon is not None
     la, lo = inputs.lat, inputs.lon
     step = max(1, min(POINT_BLOCK, int(block_elements // max(1, inputs.width))))

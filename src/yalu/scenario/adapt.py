@@ -571,24 +571,44 @@ class CorrectedPathLoss:
     def grid_loss_db(
         self, antenna: Any, frequency_mhz: float, direction: str, grid: Grid, node_height_m: float
     ) -> Any:
+        """The inner map with the corrections; a :class:`~yalu.radio.layers.WindowedMap` stays
+        one (corrected inside its window: beyond it every loss is NaN, corrected or not)."""
         import numpy as np
 
-        base = np.asarray(
-            self.inner.grid_loss_db(antenna, frequency_mhz, direction, grid, node_height_m)
-        )
+        from yalu.radio.layers import WindowedMap
+
+        raw = self.inner.grid_loss_db(antenna, frequency_mhz, direction, grid, node_height_m)
+        same = grid.shape == self.grid.shape
+        if isinstance(raw, WindowedMap):
+            r0, r1, c0, c1 = raw.box
+            base = np.asarray(raw.data)
+            cls = None
+            if self.classes is not None and same:
+                cls = np.asarray(self.classes)[r0:r1, c0:c1]
+            out = self._correct(base, antenna, frequency_mhz, grid.lats()[r0:r1],
+                                grid.lons()[c0:c1], cls)  # fmt: skip
+            return WindowedMap(raw.shape, raw.box, out.astype(base.dtype))
+        base = np.asarray(raw)
+        cls = self.classes if same else None
+        out = self._correct(base, antenna, frequency_mhz, grid.lats(), grid.lons(), cls)
+        return out.astype(base.dtype)
+
+    def _correct(
+        self, base: Any, antenna: Any, frequency_mhz: float, lats: Any, lons: Any, classes: Any
+    ) -> Any:
+        """``base`` (the nodes ``lats`` x ``lons``) with the corrections, as float64."""
+        import numpy as np
+
         clutter = self.clutter_location_pct is not None and 500.0 <= frequency_mhz <= 67000.0
-        if self.calibration is None and not clutter and self.indoor is None:
-            return base
         out = base.astype(float)
         if self.calibration is not None or clutter:
             from yalu.geodesy import azimuth_distance
 
-            la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
+            la, lo = np.meshgrid(lats, lons, indexing="ij")
             _, d_m = azimuth_distance(antenna.lat_deg, antenna.lon_deg, la, lo)
             d_km = np.maximum(np.asarray(d_m, dtype=float), 1.0) / 1000.0
             if self.calibration is not None:
-                cls = self.classes if grid.shape == self.grid.shape else None
-                out = self.calibration.apply(out, d_km, cls)
+                out = self.calibration.apply(out, d_km, classes)
             if clutter:
                 from yalu.propagation.p2108 import apply_terrestrial_clutter_loss_db
 
@@ -601,7 +621,7 @@ class CorrectedPathLoss:
 
             share, prob = self.indoor
             out = out + building_entry_loss_mix_db(frequency_mhz, prob, share)
-        return out.astype(base.dtype)
+        return out
 
     def prefetch(self, requests: Any, grid: Grid) -> Any:
         """The inner provider's :meth:`prefetch` (corrections apply when a map is asked)."""

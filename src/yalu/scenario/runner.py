@@ -33,7 +33,13 @@ from yalu.coverage.dask import connect
 from yalu.io.atomic import atomic_dir, check_writable
 from yalu.io.summary import round_floats
 from yalu.radio import default_technology_profiles
-from yalu.radio.layers import compute_layers, compute_point_layers, layer_requests
+from yalu.radio.ensemble import point_service_levels
+from yalu.radio.layers import (
+    PointGeometry,
+    compute_layers,
+    compute_point_layers,
+    layer_requests,
+)
 from yalu.radio.models import service_level_table
 from yalu.scenario import adapt
 from yalu.scenario.checks import VariantOutcome, home_and_foreign, sanity_checks
@@ -274,6 +280,8 @@ def run_scenario(
     levels: list[np.ndarray] = []
     sample_p: list[dict[str, np.ndarray]] = []
     restricted = np.zeros(grid.shape, dtype=bool)
+    # distances, azimuths and ground heights at the samples, shared by the variants
+    sample_geo = PointGeometry(samples.lat_deg, samples.lon_deg, terrain)
     for pi, (v, sel, jams, handset) in enumerate(plans):
         prog("link budgets and reach", pi, len(plans))
         radios = [s.radio for s in sel]
@@ -286,7 +294,7 @@ def run_scenario(
         # the headline: service where the people are, each sample on its own path
         pl = compute_point_layers(radios, handset, profiles, jams, zones, samples.lat_deg,
                                   samples.lon_deg, corrected, terrain=terrain,
-                                  location_sigma_db=sigma)  # fmt: skip
+                                  location_sigma_db=sigma, geometry=sample_geo)  # fmt: skip
         sample_p.append({k: v for k, v in pl.layers.items() if k.startswith("p_")})
         reach = population_reach(
             level, grid, settlements, regions, area, best_server=rl.layers["best_server"],
@@ -316,11 +324,12 @@ def run_scenario(
         for c0 in range(0, n_new, CONVERGENCE_CHUNK):
             la = fine.samples.lat_deg[new[c0 : c0 + CONVERGENCE_CHUNK]]
             lo = fine.samples.lon_deg[new[c0 : c0 + CONVERGENCE_CHUNK]]
+            chunk_geo = PointGeometry(la, lo, terrain)
             for acc, (v, sel, jams, handset) in zip(fine_levels, plans, strict=True):
-                pl2 = compute_point_layers([s.radio for s in sel], handset, profiles, jams, zones,
+                lv2 = point_service_levels([s.radio for s in sel], handset, profiles, jams,
                                            la, lo, corrections.provider(provider, v.handset),
-                                           terrain=terrain)  # fmt: skip
-                acc.append(pl2.service_level.astype(np.int64))
+                                           terrain=terrain, geometry=chunk_geo)  # fmt: skip
+                acc.append(lv2.astype(np.int64))
             provider.drop_points(la, lo)
             prog("convergence check", min(n_new, c0 + CONVERGENCE_CHUNK), max(1, n_new))
         for oc, lv, acc in zip(outcomes, levels, fine_levels, strict=True):

@@ -37,7 +37,7 @@ from yalu.radio import Handset as RadioHandset
 from yalu.radio import Jammer as RadioJammer
 from yalu.radio import SectorPattern, TechnologyProfile
 from yalu.radio.ensemble import BudgetEnsemble, Offsets
-from yalu.radio.layers import LayerInputs, split_jammer_ranges
+from yalu.radio.layers import LayerInputs, PointGeometry, split_jammer_ranges
 from yalu.scenario.adapt import SectorCarrier
 from yalu.scenario.models import Distribution, UncertainParameter
 
@@ -271,6 +271,9 @@ class UncertaintyRun:
         self.tally = tally
         self.mask = tally.node_mask()
         self.points = points if tally.at_samples else None
+        # distances, azimuths and ground heights at the samples, shared by every geometry
+        self.point_geo = (PointGeometry(self.points[0], self.points[1], terrain)
+                          if self.points is not None else None)  # fmt: skip
         self._ens: dict[tuple[Any, ...], tuple[BudgetEnsemble, BudgetEnsemble | None]] = {}
         self.geo_idx = [i for i, p in enumerate(self.params) if p.what in GEOMETRIC]
         self.add_idx = [i for i, p in enumerate(self.params) if p.what not in GEOMETRIC]
@@ -347,7 +350,8 @@ class UncertaintyRun:
         ens_pts = None
         if self.points is not None:
             pin = LayerInputs.at_points(sites, vp.handset, parts, self.points[0], self.points[1],
-                                        provider, terrain=self.terrain)  # fmt: skip
+                                        provider, terrain=self.terrain,
+                                        geometry=self.point_geo)  # fmt: skip
             ens_pts = BudgetEnsemble(sites, vp.handset, self.profiles, pin,
                                      np.ones(pin.length, dtype=bool))  # fmt: skip
         # keep memory to the ensembles of one geometry at a time
