@@ -82,17 +82,7 @@ def test_levels_equal_link_budget_of_the_shifted_network(seed):
     mask = np.zeros(GRID.shape, bool)
     mask[::2, :] = True
     ens = BudgetEnsemble(sites, h, PROFILES, LayerInputs(sites, h, parts, GRID, hata_like), mask)
-    shifted = [
-        s.model_copy(
-            update={"tx_power_dbm": s.tx_power_dbm + a, "antenna_gain_dbi": s.antenna_gain_dbi + g}
-        )
-        for s, a, g in zip(sites, d_tx, d_gain, strict=True)
-    ]
-    hs = h.model_copy(update={"body_loss_db": h.body_loss_db + d_body})
-    js = [
-        j.model_copy(update={"eirp_dbm": j.eirp_dbm + float(d)})
-        for j, d in zip(parts, d_jam, strict=True)
-    ]
+    shifted, hs, js = _shifted(sites, h, parts, d_tx, d_gain, d_body, d_jam)
     for jam_on in (True, False):
         ref = compute_layers(shifted, hs, PROFILES, js if jam_on else [], [], GRID, hata_like)
         got = ens.grid_levels(GRID.shape, ens.levels(off, jammers=jam_on))
@@ -127,7 +117,15 @@ def mixed_network():
     return [s for s in sites if s.id.startswith(("L", "G0"))], jams
 
 
-def _shifted(sites, h, parts, off, d_tx, d_gain, d_body, d_jam):
+def _draws(rng, n, m):
+    """Offsets of one random draw and the parameter changes they stand for."""
+    d_tx, d_gain = rng.normal(0, 4, n), rng.normal(0, 2, n)
+    d_body, d_jam = float(rng.uniform(-3, 3)), rng.normal(0, 6, m)
+    return Offsets(d_tx + d_gain, d_gain, d_gain, -d_body, d_jam), (d_tx, d_gain, d_body, d_jam)
+
+
+def _shifted(sites, h, parts, d_tx, d_gain, d_body, d_jam):
+    """The network with the offsets applied to its own parameters (link_budget's reference)."""
     shifted = [
         s.model_copy(
             update={"tx_power_dbm": s.tx_power_dbm + a, "antenna_gain_dbi": s.antenna_gain_dbi + g}
@@ -147,34 +145,23 @@ def test_windowed_maps_in_small_tiles_give_link_budget_levels(monkeypatch, tile_
     """Maps as windows (NaN beyond 14 km): the ensemble gathers its candidates tile by tile
     with only the sites whose windows reach the tile (many tiles, some reached by none, some
     by sites of one technology only); the levels must still be link_budget's, node by node."""
+    from windowed_provider import WindowedFunction
+
     import yalu.radio.ensemble as ens_mod
-    from yalu.radio.layers import FunctionPathLoss, WindowedMap
 
     monkeypatch.setattr(ens_mod, "TILE_COLUMNS", tile_columns)
     loss = _windowed_loss(14_000.0)
-
-    class Windowed(FunctionPathLoss):
-        def grid_loss_db(self, antenna, frequency_mhz, direction, grid, node_height_m):
-            dense = np.asarray(super().grid_loss_db(antenna, frequency_mhz, direction, grid,
-                                                    node_height_m), dtype=np.float32)  # fmt: skip
-            rows = np.flatnonzero(np.isfinite(dense).any(axis=1))
-            cols = np.flatnonzero(np.isfinite(dense).any(axis=0))
-            box = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
-            return WindowedMap(grid.shape, box, dense[box[0] : box[1], box[2] : box[3]])
 
     sites, jams = mixed_network()
     h = Handset()
     parts = split_jammer_ranges(jams)
     rng = np.random.default_rng(7)
-    n = len(sites)
-    d_tx, d_gain = rng.normal(0, 4, n), rng.normal(0, 2, n)
-    d_body, d_jam = float(rng.uniform(-3, 3)), rng.normal(0, 6, len(parts))
-    off = Offsets(d_tx + d_gain, d_gain, d_gain, -d_body, d_jam)
+    off, draws = _draws(rng, len(sites), len(parts))
     mask = np.ones(GRID.shape, bool)
     mask[5:9, :] = False
-    inputs = LayerInputs(sites, h, parts, GRID, Windowed(loss))
+    inputs = LayerInputs(sites, h, parts, GRID, WindowedFunction(loss))
     ens = BudgetEnsemble(sites, h, PROFILES, inputs, mask, block_elements=2000)
-    shifted, hs, js = _shifted(sites, h, parts, off, d_tx, d_gain, d_body, d_jam)
+    shifted, hs, js = _shifted(sites, h, parts, *draws)
     for jam_on in (True, False):
         ref = compute_layers(shifted, hs, PROFILES, js if jam_on else [], [], GRID, loss)
         want = np.where(mask, ref.service_level, 0)
@@ -193,17 +180,14 @@ def test_points_ensemble_gives_compute_point_layers_levels():
     h = Handset()
     parts = split_jammer_ranges(jams)
     rng = np.random.default_rng(11)
-    n = len(sites)
-    d_tx, d_gain = rng.normal(0, 4, n), rng.normal(0, 2, n)
-    d_body, d_jam = float(rng.uniform(-3, 3)), rng.normal(0, 6, len(parts))
-    off = Offsets(d_tx + d_gain, d_gain, d_gain, -d_body, d_jam)
+    off, draws = _draws(rng, len(sites), len(parts))
     # several 0.5 deg cells, some reached by no site
     lat = rng.uniform(39.4, 40.6, 400)
     lon = rng.uniform(123.4, 124.9, 400)
     keep = rng.random(400) < 0.8
     pin = LayerInputs.at_points(sites, h, parts, lat, lon, FunctionPathLoss(loss))
     ens = BudgetEnsemble(sites, h, PROFILES, pin, keep, block_elements=500)
-    shifted, hs, js = _shifted(sites, h, parts, off, d_tx, d_gain, d_body, d_jam)
+    shifted, hs, js = _shifted(sites, h, parts, *draws)
     for jam_on in (True, False):
         ref = compute_point_layers(shifted, hs, PROFILES, js if jam_on else [], [], lat, lon,
                                    FunctionPathLoss(loss))  # fmt: skip

@@ -250,7 +250,9 @@ def test_windowed_maps_give_the_layers_of_dense_maps(tile_columns, monkeypatch):
     from yalu.radio.antenna import SectorPattern
 
     monkeypatch.setattr(layers_mod, "TILE_COLUMNS", tile_columns)
-    from yalu.radio.layers import FunctionPathLoss, WindowedMap
+    from windowed_provider import WindowedFunction as Windowed
+
+    from yalu.radio.layers import FunctionPathLoss
 
     grid = Grid(north_deg=40.2, west_deg=123.8, dlat_deg=0.01, dlon_deg=0.01, n_rows=41, n_cols=41)
     radius = 9000.0
@@ -259,15 +261,6 @@ def test_windowed_maps_give_the_layers_of_dense_maps(tile_columns, monkeypatch):
         d = distance_m(lat, lon, g)
         out = 20 * np.log10(4 * math.pi * d * f * 1e6 / C) + 25.0
         return np.where(d <= radius, out, np.nan)
-
-    class Windowed(FunctionPathLoss):
-        def grid_loss_db(self, antenna, frequency_mhz, direction, grid, node_height_m):
-            dense = np.asarray(super().grid_loss_db(antenna, frequency_mhz, direction, grid,
-                                                    node_height_m), dtype=np.float32)  # fmt: skip
-            rows = np.flatnonzero(np.isfinite(dense).any(axis=1))
-            cols = np.flatnonzero(np.isfinite(dense).any(axis=0))
-            box = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
-            return WindowedMap(grid.shape, box, dense[box[0] : box[1], box[2] : box[3]])
 
     class Dense(FunctionPathLoss):
         def grid_loss_db(self, antenna, frequency_mhz, direction, grid, node_height_m):

@@ -188,6 +188,8 @@ def test_corrected_windowed_maps_stay_windows_with_the_dense_values():
     follows the sites' reach) holding the very values of the corrected dense map."""
     import math
 
+    from windowed_provider import WindowedFunction as Windowed
+
     from yalu.analysis.calibration import Correction
     from yalu.geodesy import Grid
     from yalu.radio.layers import Antenna, FunctionPathLoss, WindowedMap
@@ -198,15 +200,6 @@ def test_corrected_windowed_maps_stay_windows_with_the_dense_values():
         d = np.hypot((la - lat) * 111e3, (lo - lon) * 84e3) + 50.0
         out = 20 * np.log10(4 * math.pi * d * f * 1e6 / 299_792_458.0)
         return np.where(d < 2500.0, out, np.nan).astype(np.float32)
-
-    class Windowed(FunctionPathLoss):
-        def grid_loss_db(self, antenna, frequency_mhz, direction, grid, node_height_m):  # type: ignore[no-untyped-def]
-            dense = np.asarray(super().grid_loss_db(antenna, frequency_mhz, direction, grid,
-                                                    node_height_m))  # fmt: skip
-            rows = np.flatnonzero(np.isfinite(dense).any(axis=1))
-            cols = np.flatnonzero(np.isfinite(dense).any(axis=0))
-            box = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
-            return WindowedMap(grid.shape, box, dense[box[0] : box[1], box[2] : box[3]])
 
     g = Grid(41.1, 24.0, 0.01, 0.01, 12, 14)
     classes = np.tile(np.array([10, 50, 80, 50], np.uint8), (12, 14 // 2 // 2 + 1))[:, :14]
