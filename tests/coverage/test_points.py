@@ -178,3 +178,30 @@ def test_compact_terrain_window_is_exact() -> None:
     assert _compact(np.array([[40000.0]])).dtype == np.float32
     for e in (whole, half, fine):
         assert np.array_equal(_compact(e).astype(np.float64), e)
+
+
+def test_retain_forgets_what_no_request_asks_and_recomputes_the_same(terrain) -> None:  # type: ignore[no-untyped-def]
+    """``retain`` drops the maps and point losses of other requests (any grid, any point set)
+    and keeps those asked; a dropped request asked again gives the same values."""
+    p = EnginePathLoss(terrain, radius_m=8_000, mode="exact", step_m=90.0)
+    g = Grid(NORTH - 60 * D3, WEST + 90 * D3, 11 * D3, 13 * D3, 9, 11)
+    a, b = Antenna(SITE[0], SITE[1], 30.0), Antenna(SITE[0], SITE[1], 42.0)
+    la = np.array([41.10, 41.2, 41.16])
+    lo = np.array([24.15, 24.25, 24.21])
+    keep = [(a, 900.0, "forward", 1.5)]
+    drop = [(b, 900.0, "forward", 1.5), (a, 1800.0, "reverse", 1.5), (a, 900.0, "forward", 3.0)]
+    before = {}
+    for req in keep + drop:
+        m = np.asarray(p.grid_loss_db(req[0], req[1], req[2], g, req[3]))
+        before[req] = (m, p.points_loss_db(req[0], req[1], req[2], la, lo, req[3]))
+    assert p.maps_computed == 4
+    assert p.retain(keep) == 6  # three maps and three point sets
+    assert p.maps_computed == 1 and len(p._at_points) == 1
+    for req in keep + drop:
+        m, v = before[req]
+        np.testing.assert_array_equal(
+            np.asarray(p.grid_loss_db(req[0], req[1], req[2], g, req[3])), m
+        )
+        np.testing.assert_array_equal(p.points_loss_db(req[0], req[1], req[2], la, lo, req[3]), v)
+    assert p.maps_computed == 4
+    assert p.retain([]) == 8 and p.maps_computed == 0

@@ -414,6 +414,20 @@ class EnginePathLoss:
                 self._at_points[key] = _AtPoints(la.shape, idx, np.array(v, dtype=np.float64))
         return len(self._at_points)
 
+    def retain(self, requests: Iterable[MapRequest]) -> int:
+        """Forget every cached map (any grid) and point loss (any point set) that none of
+        ``requests`` asks for; returns how many were dropped. A request asked again later is
+        computed again, with the same values."""
+        keep = {self._map_key(a, f, d, None, h)[:3] + (float(h),)  # type: ignore[arg-type]
+                for a, f, d, h in requests}  # fmt: skip
+        maps = [k for k in self._maps if k[:3] + (k[4],) not in keep]
+        pts = [k for k in self._at_points if k[:4] not in keep]
+        for k in maps:
+            del self._maps[k]
+        for k in pts:
+            del self._at_points[k]
+        return len(maps) + len(pts)
+
     def drop_points(self, lat_deg: Any, lon_deg: Any) -> int:
         """Forget the cached losses at this point set (every antenna and frequency); returns
         how many were dropped."""

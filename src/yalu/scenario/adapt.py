@@ -627,6 +627,10 @@ class CorrectedPathLoss:
         """The inner provider's :meth:`prefetch` (corrections apply when a map is asked)."""
         return self.inner.prefetch(requests, grid) if hasattr(self.inner, "prefetch") else 0
 
+    def retain(self, requests: Any) -> int:
+        """The inner provider's :meth:`retain` (0 when it has none)."""
+        return self.inner.retain(requests) if hasattr(self.inner, "retain") else 0
+
     def prefetch_points(self, requests: Any, lat_deg: Any, lon_deg: Any) -> Any:
         """The inner provider's :meth:`prefetch_points`."""
         if hasattr(self.inner, "prefetch_points"):

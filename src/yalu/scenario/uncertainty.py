@@ -37,7 +37,7 @@ from yalu.radio import Handset as RadioHandset
 from yalu.radio import Jammer as RadioJammer
 from yalu.radio import SectorPattern, TechnologyProfile
 from yalu.radio.ensemble import BudgetEnsemble, Offsets
-from yalu.radio.layers import LayerInputs, PointGeometry, split_jammer_ranges
+from yalu.radio.layers import LayerInputs, PointGeometry, layer_requests, split_jammer_ranges
 from yalu.scenario.adapt import SectorCarrier
 from yalu.scenario.models import Distribution, UncertainParameter
 
@@ -316,14 +316,10 @@ class UncertaintyRun:
 
     # -- geometry: one ensemble per (variant sectors, handset, geometry levels) --------------
 
-    def _ensemble(
+    def _geometry(
         self, vp: VariantPlan, combo: tuple[int, ...]
-    ) -> tuple[BudgetEnsemble, BudgetEnsemble | None]:
-        """The ensembles on the grid and at the population samples (None without samples)."""
-        key = (tuple(s.radio.id for s in vp.sectors), vp.handset.name, combo)
-        hit = self._ens.get(key)
-        if hit is not None:
-            return hit
+    ) -> tuple[list[Any], list[RadioJammer]]:
+        """The variant's sites and the jammers with the geometry levels ``combo`` applied."""
         sites = [s.radio for s in vp.sectors]
         jams = list(self.jammers)
         for gi, lvl in zip(self.geo_idx, combo, strict=True):
@@ -343,6 +339,35 @@ class UncertaintyRun:
                 ids = set(p.ids)
                 jams = [j.model_copy(update={"height_m": max(1.0, j.height_m + value)})
                         if not ids or j.id in ids else j for j in jams]  # fmt: skip
+        return sites, jams
+
+    def _requests(self, combos: Sequence[tuple[int, ...]]) -> list[Any]:
+        """The path-loss requests (``layer_requests``) of every variant at these geometries."""
+        out: list[Any] = []
+        for combo in combos:
+            for vp in self.variants:
+                sites, jams = self._geometry(vp, combo)
+                out += layer_requests(sites, jams, vp.handset)
+        return out
+
+    def _release(self, later: Sequence[tuple[int, ...]]) -> None:
+        """Let the providers forget the maps and point losses no geometry in ``later`` needs:
+        memory holds the geometries still to come, not all of them."""
+        keep = self._requests(later)
+        for prov in {id(p): p for p in [self.provider] + [v.provider for v in self.variants]
+                     if p is not None}.values():  # fmt: skip
+            if hasattr(prov, "retain"):
+                prov.retain(keep)
+
+    def _ensemble(
+        self, vp: VariantPlan, combo: tuple[int, ...]
+    ) -> tuple[BudgetEnsemble, BudgetEnsemble | None]:
+        """The ensembles on the grid and at the population samples (None without samples)."""
+        key = (tuple(s.radio.id for s in vp.sectors), vp.handset.name, combo)
+        hit = self._ens.get(key)
+        if hit is not None:
+            return hit
+        sites, jams = self._geometry(vp, combo)
         parts = split_jammer_ranges(jams)
         provider = vp.provider or self.provider
         inputs = LayerInputs(sites, vp.handset, parts, self.grid, provider, terrain=self.terrain)
@@ -416,30 +441,12 @@ class UncertaintyRun:
 
         t0, c0 = time.perf_counter(), time.process_time()
         draws = self.draws()
-        combos = [tuple(int(d[i]) for i in self.geo_idx) for d in draws]
-        order = sorted(range(self.samples), key=lambda k: combos[k])  # one geometry at a time
         ng, nc = len(self.tally.groups), len(self.tally.countries)
         people = {vp.name: np.zeros((self.samples, ng, 3)) for vp in self.variants}
         area = {vp.name: np.zeros((self.samples, nc, 3)) for vp in self.variants}
-        total = self.samples + 2 * len(self.params) + 1
-        for done, k in enumerate(order):
-            for vp in self.variants:
-                g, sl = self.evaluate_all(vp, draws[k])
-                people[vp.name][k] = self.tally.people(g, sl)
-                area[vp.name][k] = self.tally.area(g)
-            if progress is not None:
-                progress(done + 1, total)
-        # sensitivity, first variant: the headline's people and area
         vp0 = self.variants[0]
         med = self.medians()
-
-        def figures(values: np.ndarray) -> tuple[float, float]:
-            g, sl = self.evaluate_all(vp0, values)
-            pe, ar = self.tally.people(g, sl), self.tally.area(g)
-            return float(headline(vp0.name, pe, ar)), float(area_headline(vp0.name, pe, ar))
-
-        # every vector the tornado needs, evaluated one geometry at a time (the ensembles of
-        # one geometry are kept, so this builds each geometry once)
+        # every vector the tornado needs (first variant: the headline's people and area)
         vectors = [med]
         for i, p in enumerate(self.params):
             lo_v, hi_v = med.copy(), med.copy()
@@ -452,16 +459,38 @@ class UncertaintyRun:
         def combo_of(v: np.ndarray) -> tuple[int, ...]:
             return tuple(int(v[j]) for j in self.geo_idx)
 
-        held = {k[2] for k in self._ens}
-        order_t = sorted(
-            range(len(vectors)),
-            key=lambda q: (combo_of(vectors[q]) not in held, combo_of(vectors[q])),
-        )
+        # one geometry at a time, the samples and the tornado vectors of each together: each
+        # geometry's ensembles are built once, and its maps and point losses are let go when
+        # no later geometry needs them
+        by_combo: dict[tuple[int, ...], tuple[list[int], list[int]]] = {}
+        for k in range(self.samples):
+            by_combo.setdefault(combo_of(draws[k]), ([], []))[0].append(k)
+        for q, v in enumerate(vectors):
+            by_combo.setdefault(combo_of(v), ([], []))[1].append(q)
+        order = sorted(by_combo)
+        total = self.samples + len(vectors)
         found: dict[int, tuple[float, float]] = {}
-        for done_t, q in enumerate(order_t):
-            found[q] = figures(vectors[q])
-            if progress is not None and done_t % 2 == 0:
-                progress(min(total, self.samples + 1 + done_t), total)
+        done = 0
+        for ci, combo in enumerate(order):
+            ks, qs = by_combo[combo]
+            for k in ks:
+                for vp in self.variants:
+                    g, sl = self.evaluate_all(vp, draws[k])
+                    people[vp.name][k] = self.tally.people(g, sl)
+                    area[vp.name][k] = self.tally.area(g)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            for q in qs:
+                g, sl = self.evaluate_all(vp0, vectors[q])
+                pe, ar = self.tally.people(g, sl), self.tally.area(g)
+                found[q] = (float(headline(vp0.name, pe, ar)),
+                            float(area_headline(vp0.name, pe, ar)))  # fmt: skip
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            self._ens.clear()
+            self._release(order[ci + 1 :])
         base = found[0]
         bars: list[dict[str, Any]] = []
         for i, p in enumerate(self.params):
@@ -486,7 +515,7 @@ class UncertaintyRun:
             },
             "seconds": time.perf_counter() - t0,
             "cpu_seconds": time.process_time() - c0,
-            "geometries": len(set(combos)),
+            "geometries": len({combo_of(d) for d in draws}),
         }
 
     # -- summaries ---------------------------------------------------------------------------
