@@ -349,6 +349,8 @@ def test_block_refuses_site_and_point_indices_out_of_range():
     sites = [lte(), lte(id="B", lat_deg=40.02, lon_deg=123.97)]
     grid_in = LayerInputs(sites, Handset(), [], GRID, FunctionPathLoss(free_space))
     assert grid_in.block(0, 3, 2, 9, site_index=[1])["dl_path_loss_db"].shape == (1, 3, 7)
+    with pytest.raises(ParameterError, match="at_points"):
+        next(grid_in.point_blocks(10))
     with pytest.raises(ParameterError, match="site_index"):
         grid_in.block(0, 3, site_index=[2])
     with pytest.raises(ParameterError, match="site_index"):

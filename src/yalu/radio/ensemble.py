@@ -215,13 +215,14 @@ class BudgetEnsemble:
                 if c.size == 0:
                     continue
                 # entries node by node, candidates in increasing order within a node
-                node_e, row_e = np.nonzero(has[:, c].T)
+                has_c = has[:, c]
+                node_e, row_e = np.nonzero(has_c.T)
                 a = acc[t]
                 a["p_dl"].append(p_dl_b[rows[row_e], c[node_e]])
                 a["p_ul"].append(p_ul_b[rows[row_e], c[node_e]])
                 a["usable"].append(usable[row_e, c[node_e]])
                 a["cand"].append(rank[sel_sites[rows[row_e]]])
-                a["count"].append(has[:, c].sum(axis=0))
+                a["count"].append(has_c.sum(axis=0))
                 a["jg"].append(jg_b[:, c])
                 a["cols"].append(node_pos[c])
 
@@ -293,17 +294,8 @@ class BudgetEnsemble:
                         kw = inputs.block(r0, r1, c0, c1, site_index=sel)
                         yield sel, kw, (slice(r0, r1), slice(c0, c1))
             return
-        assert inputs.lat is not None and inputs.lon is not None
-        la, lo = inputs.lat, inputs.lon
-        idx_all = np.flatnonzero(mask)
-        # blocks of nearby points (cells of 0.5 deg), each with the sites that reach one of them
-        cell = np.floor(la[idx_all] / 0.5) * 1e4 + np.floor(lo[idx_all] / 0.5)
-        order = idx_all[np.argsort(cell, kind="stable")]
         step = max(1, min(POINT_BLOCK, block_elements // width))
-        for a in range(0, order.size, step):
-            idx = np.sort(order[a : a + step])
-            sel = np.array([i for i, d in enumerate(inputs.dl)
-                            if np.isfinite(np.asarray(d)[idx]).any()], dtype=np.intp)  # fmt: skip
+        for idx, sel in inputs.point_blocks(step, mask):
             if sel.size:
                 yield sel, inputs.block(0, 0, site_index=sel, points=idx), idx
 

@@ -21,7 +21,7 @@ blocks so that memory stays bounded whatever the grid.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -686,6 +686,24 @@ class LayerInputs:
                 if b is None or (b[0] < r1 and r0 < b[1] and b[2] < c1 and c0 < b[3])]  # fmt: skip
         return np.array(keep, dtype=np.intp)
 
+    def point_blocks(
+        self, step: int, subset: npt.NDArray[np.bool_] | None = None
+    ) -> Iterator[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]:
+        """Blocks of at most ``step`` nearby points (cells of 0.5 deg, row by row) and, for
+        each, the sites with a finite loss (DL or UL) at one of its points (possibly none).
+        At points only; ``subset`` (bool per point) keeps only those points."""
+        if self.lat is None or self.lon is None:
+            raise ParameterError("inputs", "on a grid", "inputs at points (at_points)")
+        keep = np.arange(self.lat.size) if subset is None else np.flatnonzero(subset)
+        cell = np.floor(self.lat[keep] / 0.5) * 1e4 + np.floor(self.lon[keep] / 0.5)
+        order = keep[np.argsort(cell, kind="stable")]
+        reach = np.empty((len(self.sites), self.lat.size), dtype=bool)
+        for i, (d, u) in enumerate(zip(self.dl, self.ul, strict=True)):
+            reach[i] = np.isfinite(np.asarray(d)) | np.isfinite(np.asarray(u))
+        for a in range(0, order.size, step):
+            idx = order[a : a + step]
+            yield idx, np.flatnonzero(reach[:, idx].any(axis=1))
+
     def _nodes(
         self, r0: int, r1: int, c0: int = 0, c1: int | None = None
     ) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
@@ -929,16 +947,9 @@ def compute_point_layers(
     site_ids = [s.id for s in sites]
     n = len(sites)
     sig_all = _per_site_sigma(location_sigma_db, n)
-    # blocks of nearby points (cells of 0.5 deg, row by row), each budget with only the sites
-    # that reach one of its points: the same values as with all of them
-    cell = np.floor(la / 0.5) * 1e4 + np.floor(lo / 0.5)
-    order = np.argsort(cell, kind="stable")
-    reach = np.empty((n, la.size), dtype=bool)
-    for i, (d, u) in enumerate(zip(inputs.dl, inputs.ul, strict=True)):
-        reach[i] = np.isfinite(np.asarray(d)) | np.isfinite(np.asarray(u))
-    for a in range(0, la.size, step):
-        idx = order[a : a + step]
-        sel = np.flatnonzero(reach[:, idx].any(axis=1))
+    # each budget with only the sites that reach one of its points: the same values as with
+    # all of them
+    for idx, sel in inputs.point_blocks(step):
         if sel.size == 0:
             sel = np.arange(1)  # no site reaches these points: one, all NaN, gives "no signal"
         lb = link_budget([sites[int(i)] for i in sel], handset, tech_profiles,
