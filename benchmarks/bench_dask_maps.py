@@ -10,10 +10,11 @@ one task per antenna), each configuration in a fresh process:
 - ``1 worker`` / ``2 workers``: a ``LocalCluster`` of that many worker processes, one thread each.
 
 It prints the median prefetch time of each, the speed-up from 1 to 2 workers, the terrain bytes
-sent per task and whether every configuration gave the same maps, bit for bit (a digest of all
-maps).
+sent (or read by the workers themselves) per task and whether every configuration gave the same
+maps, bit for bit (a digest of all maps).
 
-    python benchmarks/bench_dask_maps.py --terrain FILE [--grid-arcsec 60] [--runs 3]
+    python benchmarks/bench_dask_maps.py --terrain FILE [--grid-arcsec 60] [--runs 3] \
+        [--terrain-transfer auto|send|read]
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ CONFIGS = {"local, 1 thread": (None, 1), "1 worker": (1, None), "2 workers": (2,
 
 
 def child(
-    terrain: str | None, grid_arcsec: float, workers: int | None, threads: int | None
+    terrain: str | None,
+    grid_arcsec: float,
+    workers: int | None,
+    threads: int | None,
+    transfer: str,
 ) -> None:
     from yalu.coverage.dask import connect
     from yalu.radio.layers import layer_requests
@@ -45,6 +50,7 @@ def child(
         sc.terrain.path = str(Path(terrain).resolve())
     prep = adapt.prepare(sc)
     provider = adapt.path_loss_provider(sc, prep.terrain, prep.grid, threads)
+    provider.terrain_transfer = transfer
     requests = [
         r
         for p in prep.plans
@@ -61,7 +67,10 @@ def child(
     for key in sorted(provider._maps, key=repr):  # noqa: SLF001 - the benchmark reads the cache
         h.update(provider._maps[key].data.tobytes())  # noqa: SLF001
     print(json.dumps({"s": dt, "maps": n, "tasks": provider.tasks,
-                      "bytes_sent": provider.bytes_sent, "digest": h.hexdigest()}))  # fmt: skip
+                      "bytes_sent": provider.bytes_sent,
+                      "terrain_read": provider.terrain_bytes_read,
+                      "transfer": provider.terrain_transfer_used,
+                      "digest": h.hexdigest()}))  # fmt: skip
 
 
 def main() -> None:
@@ -69,18 +78,25 @@ def main() -> None:
     ap.add_argument("--terrain", default=None, help="GeoTIFF (default: the embedded 5' grid)")
     ap.add_argument("--grid-arcsec", type=float, default=60.0)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument(
+        "--terrain-transfer",
+        choices=["auto", "send", "read"],
+        default="auto",
+        help="how workers get terrain windows (auto: read from the files on a local cluster)",
+    )
     ap.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child is not None:
         w, t = (None if v == "-" else int(v) for v in a.child)
-        child(a.terrain, a.grid_arcsec, w, t)
+        child(a.terrain, a.grid_arcsec, w, t, a.terrain_transfer)
         return
     times: dict[str, list[float]] = {k: [] for k in CONFIGS}
     last: dict[str, dict[str, object]] = {}
     for r in range(a.runs + 1):  # the first round warms numba's caches in every process kind
         for name, (w, t) in CONFIGS.items():
             wt = ["-" if v is None else str(v) for v in (w, t)]
-            cmd = [sys.executable, __file__, "--grid-arcsec", str(a.grid_arcsec), "--child", *wt]
+            cmd = [sys.executable, __file__, "--grid-arcsec", str(a.grid_arcsec),
+                   "--terrain-transfer", a.terrain_transfer, "--child", *wt]  # fmt: skip
             if a.terrain:
                 cmd += ["--terrain", a.terrain]
             out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -96,8 +112,11 @@ def main() -> None:
     for k, v in med.items():
         print(f"  {k:>16}: {v:7.2f} s  (runs: {', '.join(f'{x:.2f}' for x in times[k])})")
     print(f"  speed-up 1 -> 2 workers: {med['1 worker'] / med['2 workers']:.2f}x")
-    per_task = int(str(one["bytes_sent"])) / max(1, int(str(one["tasks"]))) / 1e6
-    print(f"  terrain sent per task: {per_task:.2f} MB")
+    n_tasks = max(1, int(str(one["tasks"])))
+    per_task = int(str(one["bytes_sent"])) / n_tasks / 1e6
+    read = int(str(one["terrain_read"])) / n_tasks / 1e6
+    print(f"  terrain windows: {one['transfer']}; sent per task {per_task:.3f} MB, "
+          f"read by the worker per task {read:.2f} MB")  # fmt: skip
     same = len({str(r["digest"]) for r in last.values()}) == 1
     print(f"  maps identical across the three configurations: {same}")
 

@@ -70,7 +70,19 @@ def test_local_cluster_of_two_worker_processes_is_bit_identical(local_run, tmp_p
     ex = res.execution
     # one task per antenna (its maps computed together): fewer tasks than maps here
     assert ex["workers"] == 2 and 0 < ex["tasks"] < res.summary["inputs"]["path_loss_maps"]
-    assert ex["bytes_sent"] > 0 and ex["bytes_received"] > 0
+    # a local cluster reads the terrain files itself: only the lazy terrain object is sent
+    assert ex["terrain_transfer"] == "read"
+    assert ex["terrain_bytes_read_by_workers"] > 0 and 0 < ex["bytes_sent"] < 4096
+    assert ex["bytes_received"] > 0
+    _assert_same(local_run, tmp_path / "out")
+
+
+def test_terrain_sent_by_the_main_process_is_bit_identical(local_run, tmp_path):
+    sc = parse_scenario(SCENARIO + "execution: {terrain_transfer: send}\n")
+    res = run_scenario(sc, tmp_path / "out", workers=2)
+    ex = res.execution
+    assert ex["terrain_transfer"] == "send" and ex["terrain_bytes_read_by_workers"] == 0
+    assert ex["bytes_sent"] > 0
     _assert_same(local_run, tmp_path / "out")
 
 
@@ -91,10 +103,12 @@ def test_existing_scheduler_from_the_cli(local_run, tmp_path):
                 str(tmp_path / "out"),
                 "--scheduler",
                 cluster.scheduler_address,
+                "--terrain-transfer",
+                "send",
             ],
         )
     assert r.exit_code == 0, r.output
-    assert "Dask tasks on tcp://" in r.output
+    assert "Dask tasks on tcp://" in r.output and "MB of terrain sent" in r.output
     _assert_same(local_run, tmp_path / "out")
 
 
@@ -105,3 +119,92 @@ def test_scheduler_and_workers_together_are_refused(tmp_path):
         )
     with pytest.raises(Exception, match="scheduler or workers"):
         parse_scenario(SCENARIO + "execution: {scheduler: 'tcp://x:1', workers: 2}\n")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+
+
+def _provider(terrain, transfer):
+    from yalu.coverage.provider import EnginePathLoss
+
+    return EnginePathLoss(terrain, radius_m=20e3, mode="exact", terrain_transfer=transfer)
+
+
+def _requests():
+    from yalu.radio.layers import Antenna
+
+    return [(Antenna(40.9, 124.9, 30.0), 900.0, "forward", 1.5)]
+
+
+def _grid():
+    from yalu.geodesy import grid_around
+
+    return grid_around(40.9, 124.9, 20e3, north_deg=41.2, west_deg=124.6, dlat_deg=1 / 60,
+                       dlon_deg=1 / 60)  # fmt: skip
+
+
+def test_a_worker_refuses_terrain_files_that_changed(client, tmp_path):
+    import os
+    import shutil
+
+    from yalu.coverage.provider import _tile_jobs_read
+    from yalu.errors import InputError
+    from yalu.terrain import default_terrain, open_terrain
+
+    src = default_terrain()
+    path = tmp_path / "t.tif"
+    shutil.copy(src._src.path, path)  # noqa: SLF001 - the embedded file, copied to be changed
+    terrain = open_terrain(path)
+    prov = _provider(terrain, "read")
+    prov.client = client
+    grid = _grid()
+    prov.prefetch(_requests(), grid)
+    assert prov.terrain_transfer_used == "read" and prov.terrain_bytes_read > 0
+    ref = _provider(terrain, "send")
+    ref.prefetch(_requests(), grid)  # locally
+    key = next(iter(ref._maps))  # noqa: SLF001
+    np.testing.assert_array_equal(prov._maps[key].data, ref._maps[key].data)  # noqa: SLF001
+    # the file changes after the main process took its fingerprint
+    fp = terrain.fingerprint()
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    kwargs, _box = prov._job_args(key)  # noqa: SLF001
+    fut = client.submit(_tile_jobs_read, terrain, fp, kwargs, [(900.0, "forward")], 1, pure=False)
+    with pytest.raises(InputError, match="differ from the main process"):
+        fut.result()
+
+
+def test_terrain_in_memory_cannot_be_read_by_workers(client):
+    from yalu.terrain import default_terrain
+
+    win = default_terrain().read_window(40.5, 124.5, 41.3, 125.3)
+    prov = _provider(win, "read")
+    prov.client = client
+    with pytest.raises(ParameterError, match="terrain_transfer"):
+        prov.prefetch(_requests(), _grid())
+    auto = _provider(win, "auto")  # falls back to sending the windows
+    auto.client = client
+    auto.prefetch(_requests(), _grid())
+    assert auto.terrain_transfer_used == "send" and auto.bytes_sent > 0
+
+
+def test_loopback_addresses():
+    from yalu.coverage.provider import _on_loopback
+
+    for a in (
+        "tcp://127.0.0.1:4000",
+        "tcp://localhost:1",
+        "tcp://[::1]:8786",
+        "inproc://127.0.0.2/1",
+    ):
+        assert _on_loopback(a), a
+    for a in ("tcp://10.0.0.5:8786", "tcp://node12:8786", "tls://192.168.1.2:1"):
+        assert not _on_loopback(a), a

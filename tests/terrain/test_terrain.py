@@ -528,3 +528,19 @@ def test_projected_looking_grid_and_broken_gzip_are_rejected(tmp_path: Path) -> 
     t = open_terrain(tmp_path)
     with pytest.raises(TerrainFormatError, match="N41E124.hgt.gz"):
         t.elevation_m(41.5, 124.5)
+
+
+def test_fingerprint_names_every_tile_file_and_sees_changes(tmp_path: Path) -> None:
+    import os
+
+    paths = [write_hgt(tmp_path, 41, w) for w in (124, 125)]
+    t = open_terrain(tmp_path)
+    fp = t.fingerprint()
+    assert [p for p, _s, _m in fp] == sorted(str(p.resolve()) for p in paths)
+    assert all(size == os.path.getsize(p) for (p, size, _m) in fp)
+    st = os.stat(paths[1])
+    os.utime(paths[1], ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert t.fingerprint() != fp
+    paths[0].unlink()
+    with pytest.raises(TerrainFormatError, match="unreadable"):
+        t.fingerprint()

@@ -63,6 +63,13 @@ def validate(scenario: Path) -> None:
     default=None,
     help="Compute the path-loss maps on a local Dask cluster of N worker processes.",
 )
+@click.option(
+    "--terrain-transfer",
+    type=click.Choice(["auto", "send", "read"]),
+    default=None,
+    help="How Dask workers get terrain: sent by this process, or read from the same files "
+    "(default: the scenario's execution.terrain_transfer, auto).",
+)
 def run(
     scenario: Path,
     outdir: Path,
@@ -70,6 +77,7 @@ def run(
     threads: int | None,
     scheduler: str | None,
     workers: int | None,
+    terrain_transfer: str | None,
 ) -> None:
     """Run SCENARIO: maps, GeoTIFFs, summary.json, report.md and report.html into OUTDIR."""
     from yalu.errors import ParameterError
@@ -81,6 +89,8 @@ def run(
     if scheduler is not None and workers is not None:
         raise ParameterError("--workers", workers, "not given together with --scheduler")
     sc = load_scenario(scenario)
+    if terrain_transfer is not None:
+        sc.execution.terrain_transfer = terrain_transfer  # type: ignore[assignment]
     # before any work: a target that cannot be written, an input, or a run already writing it
     check_writable(outdir, overwrite, kind="dir", inputs=scenario_inputs(sc), claim=True, name="-o")
     res = run_scenario(
@@ -96,10 +106,12 @@ def run(
     if res.execution.get("tasks"):
         ex = res.execution
         where = ex["scheduler"] or f"a local cluster of {ex['workers']} workers"
-        click.echo(
-            f"Path-loss maps: {ex['tasks']} Dask tasks on {where}, "
-            f"{ex['bytes_sent'] / 1e6:.1f} MB of terrain sent"
-        )
+        if ex["terrain_transfer"] == "read":
+            moved = (f"terrain read by the workers ({ex['terrain_bytes_read_by_workers'] / 1e6:.1f}"
+                     " MB of windows)")  # fmt: skip
+        else:
+            moved = f"{ex['bytes_sent'] / 1e6:.1f} MB of terrain sent"
+        click.echo(f"Path-loss maps: {ex['tasks']} Dask tasks on {where}, {moved}")
     click.echo(_wrote(res.outdir))
 
 

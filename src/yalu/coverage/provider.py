@@ -23,8 +23,10 @@ geodesic profile from the antenna (:func:`yalu.coverage.engine.path_loss_at_poin
 from __future__ import annotations
 
 import dataclasses
+import enum
 import hashlib
 import math
+import pickle
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
@@ -45,11 +47,11 @@ from yalu.coverage.engine import (
     tile_job,
     tile_job_multi,
 )
-from yalu.errors import check_range, parse_choice
+from yalu.errors import InputError, ParameterError, check_range, parse_choice
 from yalu.geodesy import Grid, azimuth_distance, grid_around, profile
 from yalu.radio.layers import Antenna, WindowedMap
 
-__all__ = ["EnginePathLoss", "MapRequest"]
+__all__ = ["EnginePathLoss", "MapRequest", "TerrainTransfer"]
 
 #: (antenna, frequency [MHz], direction, node height [m]): one grid map.
 MapRequest = tuple[Antenna, float, str, float]
@@ -59,6 +61,65 @@ def _tile_jobs_on(spec: TileSpec, jobs: list[tuple[float, str]], threads: int | 
     """:func:`tile_job_multi` on ``threads`` numba threads (the task a Dask worker runs)."""
     with numba_threads(threads):
         return tile_job_multi(spec, jobs)
+
+
+class TerrainTransfer(enum.StrEnum):
+    """How Dask workers get the terrain under their maps.
+
+    ``send``: the main process reads each task's window and sends it (any cluster);
+    ``read``: each worker reads its windows from the terrain's files itself, which must be
+    the same files at the same paths on every worker (a local cluster, a shared file system);
+    a worker whose files differ (size or modification time) refuses the task. ``auto``:
+    ``read`` on a local cluster started by the run, ``send`` on a scheduler address.
+    """
+
+    AUTO = "auto"
+    SEND = "send"
+    READ = "read"
+
+
+def _fingerprint(terrain: Any) -> tuple[tuple[str, int, int], ...]:
+    fp = getattr(terrain, "fingerprint", None)
+    if fp is None:
+        raise ParameterError(
+            "terrain_transfer", "read", "'send' for terrain held in memory (no files to read)"
+        )
+    return fp()  # type: ignore[no-any-return]
+
+
+def _on_loopback(address: str) -> bool:
+    """Whether a Dask address (``tcp://127.0.0.1:40000``) is on this machine's loopback."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(address if "://" in address else f"tcp://{address}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _tile_jobs_read(
+    terrain: Any,
+    fingerprint: tuple[tuple[str, int, int], ...],
+    kwargs: dict[str, Any],
+    jobs: list[tuple[float, str]],
+    threads: int | None,
+) -> tuple[np.ndarray, int]:
+    """The task a Dask worker runs when it reads its own terrain window: the maps and the
+    window's size [bytes]."""
+    here = terrain.fingerprint()
+    if here != fingerprint:
+        raise InputError(
+            "terrain_transfer 'read': this worker's terrain files differ from the main "
+            f"process's (path, size, mtime): {list(here)} != {list(fingerprint)}; use "
+            "'send' unless every worker sees the same files"
+        )
+    spec = make_tile_spec(terrain, **kwargs)
+    with numba_threads(threads):
+        return tile_job_multi(spec, jobs), int(spec.elevation_m.nbytes)
 
 
 def _compact(elevation_m: np.ndarray) -> np.ndarray:
@@ -123,6 +184,10 @@ class EnginePathLoss:
     points_step_m : float, optional
         Profile step [m] of losses at scattered points (default ``step_m``): kept apart so that
         answers at points need not follow a display grid's spacing.
+    terrain_transfer : TerrainTransfer or str
+        How the cluster's workers get their terrain windows (see :class:`TerrainTransfer`);
+        ``auto`` reads them on the workers when every worker runs on this machine (loopback
+        addresses) and the terrain comes from files.
     """
 
     def __init__(
@@ -141,6 +206,7 @@ class EnginePathLoss:
         p1812: P1812Options | None = None,
         landcover: Any = None,
         points_step_m: float | None = None,
+        terrain_transfer: TerrainTransfer | str = TerrainTransfer.SEND,
     ) -> None:
         check_range("radius_m", radius_m, 0.0, 500e3, lo_inclusive=False)
         self.terrain = terrain
@@ -155,15 +221,29 @@ class EnginePathLoss:
         self.threads = threads
         self.client = client
         self.worker_threads = worker_threads
+        self.terrain_transfer = terrain_transfer
         #: Bytes of terrain windows sent to, and of maps received from, the cluster.
         self.bytes_sent = 0
         self.bytes_received = 0
+        #: Bytes of terrain windows the workers read themselves (``terrain_transfer="read"``).
+        self.terrain_bytes_read = 0
+        #: ``"send"`` or ``"read"``: what the last :meth:`prefetch` on a cluster did.
+        self.terrain_transfer_used: str | None = None
         self.tasks = 0
         self.points_step_m = points_step_m
         self._maps: dict[tuple[Any, ...], WindowedMap] = {}
         self._points: dict[tuple[Any, ...], float] = {}
         self._at_points: dict[tuple[Any, ...], _AtPoints] = {}
         self._last_points: tuple[np.ndarray, np.ndarray, str] | None = None
+
+    @property
+    def terrain_transfer(self) -> TerrainTransfer:
+        """How the cluster's workers get their terrain windows (:class:`TerrainTransfer`)."""
+        return self._terrain_transfer
+
+    @terrain_transfer.setter
+    def terrain_transfer(self, value: TerrainTransfer | str) -> None:
+        self._terrain_transfer = parse_choice(TerrainTransfer, value, "terrain_transfer")
 
     @property
     def reciprocal(self) -> bool:
@@ -231,19 +311,39 @@ class EnginePathLoss:
         pending = iter(sorted(groups, key=size, reverse=True))
         futures: dict[Any, tuple[list[tuple[Any, ...]], tuple[int, int, int, int]]] = {}
 
+        read = self._reads_on_workers()
+        self.terrain_transfer_used = (TerrainTransfer.READ if read else TerrainTransfer.SEND).value
+        if read:
+            fingerprint = _fingerprint(self.terrain)
+            # one copy of the (lazy) terrain per worker, kept there: its block cache serves
+            # every task of that worker
+            terrain_ref = self.client.scatter(self.terrain, broadcast=True, hash=False)
+            self.bytes_sent += len(pickle.dumps(self.terrain))
+
         def submit_next() -> bool:
             for group in pending:
-                job = self._job(group[0])
-                if job is None:
-                    for key in group:
-                        self._maps[key] = _empty_map(key[3])
-                    continue
-                spec, box = job
-                spec = dataclasses.replace(spec, elevation_m=_compact(spec.elevation_m))
-                self.bytes_sent += int(spec.elevation_m.nbytes)
-                self.tasks += 1
                 jobs = [(k[1], k[2]) for k in group]
-                fut = self.client.submit(_tile_jobs_on, spec, jobs, self.worker_threads, pure=False)
+                if read:
+                    job_args = self._job_args(group[0])
+                    if job_args is None:
+                        for key in group:
+                            self._maps[key] = _empty_map(key[3])
+                        continue
+                    kwargs, box = job_args
+                    fut = self.client.submit(_tile_jobs_read, terrain_ref, fingerprint, kwargs,
+                                             jobs, self.worker_threads, pure=False)  # fmt: skip
+                else:
+                    job = self._job(group[0])
+                    if job is None:
+                        for key in group:
+                            self._maps[key] = _empty_map(key[3])
+                        continue
+                    spec, box = job
+                    spec = dataclasses.replace(spec, elevation_m=_compact(spec.elevation_m))
+                    self.bytes_sent += int(spec.elevation_m.nbytes)
+                    fut = self.client.submit(_tile_jobs_on, spec, jobs, self.worker_threads,
+                                             pure=False)  # fmt: skip
+                self.tasks += 1
                 futures[fut] = (group, box)
                 queue.add(fut)
                 return True
@@ -256,6 +356,9 @@ class EnginePathLoss:
         for fut in queue:
             group, box = futures.pop(fut)
             arr = fut.result()
+            if read:
+                arr, window_bytes = arr
+                self.terrain_bytes_read += window_bytes
             self.bytes_received += int(arr.nbytes)
             for key, a in zip(group, arr, strict=True):
                 self._place(key, box, a)
@@ -264,6 +367,15 @@ class EnginePathLoss:
                 progress(done, len(keys))
             submit_next()
         return len(keys)
+
+    def _reads_on_workers(self) -> bool:
+        mode = self.terrain_transfer
+        if mode is TerrainTransfer.AUTO:
+            if getattr(self.terrain, "fingerprint", None) is None:
+                return False
+            addresses = list(self.client.scheduler_info().get("workers", {}))
+            return bool(addresses) and all(_on_loopback(a) for a in addresses)
+        return mode is TerrainTransfer.READ
 
     def _compute_group(self, group: list[tuple[Any, ...]]) -> None:
         """The maps of one antenna, grid and node height in one engine call."""
@@ -302,20 +414,30 @@ class EnginePathLoss:
                 total += (box[1] - box[0]) * (box[3] - box[2])
         return total
 
-    def _job(self, key: tuple[Any, ...]) -> tuple[TileSpec, tuple[int, int, int, int]] | None:
-        """The tile spec of a map's part inside ``grid`` (None: the map misses the grid)."""
+    def _job_args(
+        self, key: tuple[Any, ...]
+    ) -> tuple[dict[str, Any], tuple[int, int, int, int]] | None:
+        """:func:`make_tile_spec`'s arguments, the terrain aside, for a map's part inside
+        ``grid``, and that part's box (None: the map misses the grid)."""
         ant, f, d, grid, h = Antenna(*key[0]), key[1], key[2], key[3], key[4]
         box = self._box(ant, grid)
         if box is None:
             return None
         ra, rb, ca, cb = box
-        spec = make_tile_spec(
-            self.terrain, (ant.lat_deg, ant.lon_deg), self.radius_m, h_tx_m=ant.height_m,
+        kwargs = dict(
+            site=(ant.lat_deg, ant.lon_deg), radius_m=self.radius_m, h_tx_m=ant.height_m,
             h_rx_m=h, frequency_mhz=f, model=self.model, mode=self.mode, itm=self.itm,
             grid=grid.subgrid(ra, ca, rb - ra, cb - ca), step_m=self.step_m, direction=d,
             hata_environment=self.hata_environment, p1812=self.p1812, landcover=self.landcover,
         )  # fmt: skip
-        return spec, (ra, rb, ca, cb)
+        return kwargs, box
+
+    def _job(self, key: tuple[Any, ...]) -> tuple[TileSpec, tuple[int, int, int, int]] | None:
+        """The tile spec of a map's part inside ``grid`` (None: the map misses the grid)."""
+        job = self._job_args(key)
+        if job is None:
+            return None
+        return make_tile_spec(self.terrain, **job[0]), job[1]
 
     def _place(self, key: tuple[Any, ...], box: tuple[int, int, int, int], arr: Any) -> WindowedMap:
         # only the window within the radius is kept: memory follows the sites' reach, not the

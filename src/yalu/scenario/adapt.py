@@ -486,6 +486,7 @@ def path_loss_provider(sc: Scenario, terrain: Any, grid: Grid, threads: int | No
         mode=prop.engine_mode, itm=itm, step_m=step_m, threads=threads, p1812=p1812,
         landcover=landcover,
         points_step_m=min(min(terrain.resolution_m), MAX_DEFAULT_SAMPLE_SPACING_M),
+        terrain_transfer=sc.execution.terrain_transfer,
     )  # fmt: skip
 
 

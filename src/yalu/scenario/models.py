@@ -617,6 +617,11 @@ class ExecutionSpec(_Model):
     scheduler: str | None = Field(default=None, min_length=1)
     #: Start a local Dask cluster of this many worker processes instead (one thread each).
     workers: int | None = Field(default=None, ge=1, le=1024)
+    #: How workers get their terrain: ``send`` (the main process reads each task's window and
+    #: sends it), ``read`` (each worker reads the terrain files itself: the same files at the
+    #: same paths on every worker, checked by size and modification time), ``auto`` (``read``
+    #: when every worker runs on this machine and the terrain comes from files).
+    terrain_transfer: Literal["auto", "send", "read"] = "auto"
 
     @model_validator(mode="after")
     def _one(self) -> ExecutionSpec:

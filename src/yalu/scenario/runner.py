@@ -255,8 +255,10 @@ def run_scenario(
         "scheduler": scheduler,
         "workers": workers,
         "tasks": provider.tasks,
+        "terrain_transfer": provider.terrain_transfer_used,
         "bytes_sent": provider.bytes_sent,
         "bytes_received": provider.bytes_received,
+        "terrain_bytes_read_by_workers": provider.terrain_bytes_read,
     }
     lap("path_loss")
 

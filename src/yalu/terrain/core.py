@@ -470,6 +470,33 @@ class Terrain:
     def tiles(self) -> list[str]:
         return list(self._src.tiles)
 
+    def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        """(path, size [bytes], modification time [ns]) of every file this terrain reads.
+
+        Another process that opens the same files (a Dask worker reading its own windows)
+        compares fingerprints to make sure it reads the same bits.
+
+        Raises
+        ------
+        TerrainFormatError
+            A file can no longer be read (its ``stat`` fails).
+        """
+        src = self._src
+        if isinstance(src, _RasterSource):
+            paths = [src.path]
+        elif isinstance(src, _TileSource):
+            paths = [t.path for t in src.files.values() if not t.absent]
+        else:  # pragma: no cover - every source kind is above
+            raise TypeError(f"no fingerprint for {type(src).__name__}")
+        out = []
+        for p in sorted(paths, key=str):
+            try:
+                st = os.stat(p)
+            except OSError as exc:
+                raise TerrainFormatError(f"{p}: terrain file unreadable ({exc.strerror})") from None
+            out.append((str(Path(p).resolve()), int(st.st_size), int(st.st_mtime_ns)))
+        return tuple(out)
+
     def cache_info(self) -> dict[str, int]:
         """Block cache counters: loads, hits, bytes held, peak bytes, limit."""
         c = self._cache
