@@ -342,6 +342,62 @@ def test_point_blocks_with_the_sites_that_reach_them_give_the_same_layers(monkey
         np.testing.assert_array_equal(small.layers[name], arr, err_msg=name)
 
 
+def test_sparse_point_losses_give_the_layers_of_dense_ones(monkeypatch):
+    """Losses at points are held only where defined (SparsePoints); budgets from them must
+    equal budgets from the dense arrays, in blocks of any size."""
+    import yalu.radio.layers as layers_mod
+    from yalu.radio.layers import LayerInputs, SparsePoints, compute_point_layers
+
+    def loss(lat, lon, h_tx, h_rx, f, g):
+        d = distance_m(lat, lon, g)
+        out = 20 * np.log10(4 * math.pi * d * f * 1e6 / C) + 25.0
+        return np.where(d <= 12000.0, out, np.nan)
+
+    sites = [lte(id="A", lat_deg=40.05, lon_deg=123.95), lte(id="B", lat_deg=40.3, lon_deg=124.4)]
+    jam = Jammer(id="J", lat_deg=40.1, lon_deg=124.0, height_m=10.0, eirp_dbm=40.0,
+                 ranges_mhz=[(1805.0, 1880.0)])  # fmt: skip
+    rng = np.random.default_rng(3)
+    la = rng.uniform(39.9, 40.5, 3000)
+    lo = rng.uniform(123.8, 124.6, 3000)
+    provider = layers_mod.FunctionPathLoss(loss)
+    inputs = LayerInputs.at_points(sites, Handset(), [jam], la, lo, provider)
+    assert all(isinstance(m, SparsePoints) for m in inputs.dl + inputs.ul + inputs.jpl)
+    dense_bytes = sum(m.size * 8 for m in inputs.dl + inputs.ul)
+    assert sum(m.nbytes for m in inputs.dl + inputs.ul) < 0.5 * dense_bytes
+    for block in (7, 4096):
+        monkeypatch.setattr(layers_mod, "POINT_BLOCK", block)
+        sparse = compute_point_layers(sites, Handset(), PROFILES, [jam], [], la, lo, provider)
+        with monkeypatch.context() as m:
+            m.setattr(layers_mod, "_compact_points", lambda a: a)
+            dense = compute_point_layers(sites, Handset(), PROFILES, [jam], [], la, lo, provider)
+        assert (dense.service_level > 0).sum() > 100
+        for name, arr in dense.layers.items():
+            np.testing.assert_array_equal(sparse.layers[name], arr, err_msg=name)
+
+
+def test_sparse_points_index_like_the_dense_array():
+    from yalu.errors import ParameterError
+    from yalu.radio.layers import SparsePoints
+
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=50)
+    a[rng.random(50) < 0.6] = np.nan
+    a[3] = np.inf
+    sp = SparsePoints(a)
+    assert sp.shape == (50,) and sp.values.size == int((~np.isnan(a)).sum())
+    np.testing.assert_array_equal(np.asarray(sp), a)
+    np.testing.assert_array_equal(sp.isfinite(), np.isfinite(a))
+    for key in (slice(0, 50), slice(7, 31), slice(40, 80), slice(0, 50, 3), slice(20, 10)):
+        np.testing.assert_array_equal(sp[key], a[key], err_msg=str(key))
+    idx = rng.integers(-50, 50, 200)
+    np.testing.assert_array_equal(sp[idx], a[idx])
+    assert np.isnan(SparsePoints(np.full(4, np.nan))[np.array([0, 3])]).all()
+    with pytest.raises(ParameterError, match="1-D"):
+        SparsePoints(np.zeros((2, 2)))
+    with pytest.raises(ParameterError, match="point indices"):
+        sp[np.array([0.5])]
+
+
 def test_block_refuses_site_and_point_indices_out_of_range():
     from yalu.errors import ParameterError
     from yalu.radio.layers import FunctionPathLoss, LayerInputs

@@ -46,6 +46,7 @@ __all__ = [
     "PointLayers",
     "PointsPathLossProvider",
     "RadioLayers",
+    "SparsePoints",
     "WindowedMap",
     "compute_layers",
     "compute_point_layers",
@@ -143,6 +144,84 @@ class WindowedMap:
     def __array__(self, dtype: Any = None, copy: Any = None) -> npt.NDArray[Any]:
         out = self.rows(0, self.shape[0])
         return out if dtype is None else out.astype(dtype)
+
+
+class SparsePoints:
+    """Values at a set of points, stored only where they are not NaN.
+
+    A site's losses at a border's population samples are NaN beyond its radius: only the
+    points within it are stored (indices, sorted, and values in the provider's dtype), so that
+    the losses of every site at every sample need not be held dense. Indexing with a slice or
+    an index array gives dense values (NaN where nothing is stored); ``np.asarray`` the dense
+    array.
+
+    Parameters
+    ----------
+    dense : array_like, shape (n,)
+        The values at every point [dB].
+    """
+
+    __slots__ = ("dtype", "index", "size", "values")
+
+    def __init__(self, dense: Any) -> None:
+        a = np.asarray(dense)
+        if a.ndim != 1:
+            raise ParameterError("dense", f"shape {a.shape}", "one value per point (1-D)")
+        keep = np.flatnonzero(~np.isnan(a))
+        self.size = int(a.size)
+        self.dtype = a.dtype
+        self.index = keep.astype(np.int32 if a.size < 2**31 else np.int64)
+        self.values = a[keep]
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (self.size,)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.index.nbytes + self.values.nbytes)
+
+    def isfinite(self) -> npt.NDArray[np.bool_]:
+        """Whether each point's value is finite (dense, one per point)."""
+        out = np.zeros(self.size, dtype=bool)
+        out[self.index[np.isfinite(self.values)]] = True
+        return out
+
+    def __getitem__(self, key: Any) -> npt.NDArray[Any]:
+        idx, vals = self.index, self.values
+        if isinstance(key, slice) and key.step in (None, 1):
+            r0, r1, _ = key.indices(self.size)
+            out = np.full(max(0, r1 - r0), np.nan, dtype=self.dtype)
+            a, b = np.searchsorted(idx, [r0, r1])
+            out[idx[a:b] - r0] = vals[a:b]
+            return out
+        q = np.arange(self.size)[key] if isinstance(key, slice) else np.asarray(key)
+        if q.dtype.kind not in "iu":
+            raise ParameterError("key", key, "a slice or an array of point indices")
+        q = np.where(q < 0, q + self.size, q)
+        out = np.full(q.shape, np.nan, dtype=self.dtype)
+        if idx.size:
+            j = np.minimum(np.searchsorted(idx, q), idx.size - 1)
+            hit = idx[j] == q
+            out[hit] = vals[j[hit]]
+        return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> npt.NDArray[Any]:
+        out = self[0 : self.size]
+        return out if dtype is None else out.astype(dtype)
+
+
+def _compact_points(arr: npt.NDArray[Any]) -> Any:
+    """``arr`` as :class:`SparsePoints` when that holds it in fewer bytes, else itself."""
+    n_keep = int(np.count_nonzero(~np.isnan(arr)))
+    index_bytes = 4 if arr.size < 2**31 else 8
+    if n_keep * (arr.itemsize + index_bytes) < arr.nbytes:
+        return SparsePoints(arr)
+    return arr
+
+
+def _finite(m: Any) -> npt.NDArray[np.bool_]:
+    return m.isfinite() if isinstance(m, SparsePoints) else np.isfinite(np.asarray(m))
 
 
 class PathLossProvider(Protocol):
@@ -613,7 +692,9 @@ class LayerInputs:
                                      "the geometry of these points on this terrain")  # fmt: skip
             if hasattr(provider, "prefetch_points"):
                 provider.prefetch_points(requests, la, lo)
-            losses = [_points_loss(provider, a, f, d, la, lo, h) for a, f, d, h in requests]
+            # only where each loss is defined (within its radius): one dense array at a time
+            losses = [_compact_points(_points_loss(provider, a, f, d, la, lo, h))
+                      for a, f, d, h in requests]  # fmt: skip
         self.dl, self.ul, self.jpl = (
             losses[0 : 2 * n : 2], losses[1 : 2 * n : 2], losses[2 * n :]
         )  # fmt: skip
@@ -699,7 +780,7 @@ class LayerInputs:
         order = keep[np.argsort(cell, kind="stable")]
         reach = np.empty((len(self.sites), self.lat.size), dtype=bool)
         for i, (d, u) in enumerate(zip(self.dl, self.ul, strict=True)):
-            reach[i] = np.isfinite(np.asarray(d)) | np.isfinite(np.asarray(u))
+            reach[i] = _finite(d) | _finite(u)
         for a in range(0, order.size, step):
             idx = order[a : a + step]
             yield idx, np.flatnonzero(reach[:, idx].any(axis=1))
@@ -724,7 +805,7 @@ class LayerInputs:
         elsewhere its geometry is not needed, as beyond a grid map's window."""
         masks: dict[tuple[float, float], npt.NDArray[np.bool_]] = {}
         for p, m in self._maps_by_position():
-            fin = np.isfinite(np.asarray(m))
+            fin = _finite(m)
             masks[p] = masks[p] | fin if p in masks else fin
         return masks
 
