@@ -32,6 +32,7 @@ from yalu.analysis.reach import LEVELS, CensusRow, census_table, population_reac
 from yalu.coverage.dask import connect
 from yalu.io.atomic import atomic_dir, check_writable
 from yalu.io.summary import round_floats
+from yalu.memory import release_free_memory
 from yalu.radio import default_technology_profiles
 from yalu.radio.ensemble import point_service_levels
 from yalu.radio.layers import (
@@ -226,6 +227,8 @@ def run_scenario(
 
     def lap(name: str) -> None:
         nonlocal t0
+        # what a phase freed goes back to the system before the next one allocates
+        release_free_memory()
         t1 = time.perf_counter()
         timings[name], t0 = t1 - t0, t1
 
@@ -308,6 +311,8 @@ def run_scenario(
         )  # fmt: skip
         outcomes.append(VariantOutcome(v, level, reach, {}, rl.layers, rl.site_ids))
         levels.append(pl.service_level.astype(np.int64))
+        del rl, pl
+        release_free_memory()
     prog("link budgets and reach", len(plans), len(plans))
     lap("link_budgets_and_reach")
 
@@ -333,6 +338,7 @@ def run_scenario(
                                            terrain=terrain, geometry=chunk_geo)  # fmt: skip
                 acc.append(lv2.astype(np.int64))
             provider.drop_points(la, lo)
+            release_free_memory()
             prog("convergence check", min(n_new, c0 + CONVERGENCE_CHUNK), max(1, n_new))
         for oc, lv, acc in zip(outcomes, levels, fine_levels, strict=True):
             fl = np.empty(same.size, dtype=np.int64)

@@ -33,6 +33,7 @@ from yalu.analysis.geo import cell_area_km2
 from yalu.analysis.reach import LEVELS, settlement_nodes
 from yalu.errors import ParameterError
 from yalu.geodesy import Grid
+from yalu.memory import release_free_memory
 from yalu.radio import Handset as RadioHandset
 from yalu.radio import Jammer as RadioJammer
 from yalu.radio import SectorPattern, TechnologyProfile
@@ -491,6 +492,7 @@ class UncertaintyRun:
                     progress(done, total)
             self._ens.clear()
             self._release(order[ci + 1 :])
+            release_free_memory()
         base = found[0]
         bars: list[dict[str, Any]] = []
         for i, p in enumerate(self.params):
