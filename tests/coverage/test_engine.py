@@ -308,6 +308,29 @@ def test_multi_frequency_maps_equal_separate_maps_bit_for_bit(hilly_terrain, mod
     assert a[3].tobytes() == maps[5].values.tobytes()
 
 
+@pytest.mark.parametrize("mode", ["exact", "fast"])
+def test_jobs_at_several_antenna_heights_equal_one_height_at_a_time(hilly_terrain, mode):
+    """Jobs may carry the antenna height: one call for three heights (exact: one profile per
+    node for all of them) gives the bits of one call per height."""
+    spec = make_tile_spec(hilly_terrain, SITE, 5000.0, h_tx_m=30.0, frequency_mhz=900.0,
+                          mode=mode)  # fmt: skip
+    jobs = [(900.0, "forward", 45.0), (900.0, "reverse", 20.0), (1800.0, "forward", 20.0),
+            (900.0, "forward"), (900.0, "forward", 20.0)]  # fmt: skip
+    multi = tile_job_multi(spec, jobs)
+    for arr, job in zip(multi, jobs, strict=True):
+        h = 30.0 if len(job) == 2 else job[2]
+        one = tile_job(dataclasses.replace(spec, h_tx_m=h, frequency_mhz=job[0],
+                                           direction=job[1]))  # fmt: skip
+        assert np.isfinite(one).sum() > 1000
+        assert arr.tobytes() == one.tobytes(), job
+    # the heights differ enough to change the maps: a height ignored would show
+    assert np.nanmedian(multi[4] - multi[0]) > 1.0
+    with pytest.raises(ParameterError, match="h_tx_m"):
+        tile_job_multi(spec, [(900.0, "forward", 0.1)])
+    with pytest.raises(ParameterError, match="jobs"):
+        tile_job_multi(spec, [(900.0, "forward", 20.0, 1.0)])
+
+
 def test_multi_frequency_bad_input(hilly_terrain):
     kw = dict(h_tx_m=30.0, mode="exact")
     with pytest.raises(ParameterError, match="frequencies_mhz"):

@@ -142,6 +142,49 @@ def test_points_multi_equals_one_job_at_a_time(terrain) -> None:  # type: ignore
         assert row.tobytes() == one.tobytes()
 
 
+def test_points_multi_at_several_heights_equals_one_height_at_a_time(terrain) -> None:  # type: ignore[no-untyped-def]
+    from yalu.coverage.engine import path_loss_at_points, path_loss_at_points_multi
+
+    rng = np.random.default_rng(13)
+    lat = SITE[0] + rng.uniform(-0.05, 0.05, 60)
+    lon = SITE[1] + rng.uniform(-0.05, 0.05, 60)
+    jobs = [(900.0, "forward", 40.0), (900.0, "reverse", 12.0), (900.0, "forward", 12.0)]
+    multi = path_loss_at_points_multi(terrain, SITE, 5000.0, lat, lon, h_tx_m=30.0,
+                                      jobs=jobs)  # fmt: skip
+    for row, (f, d, h) in zip(multi, jobs, strict=True):
+        one = path_loss_at_points(terrain, SITE, 5000.0, lat, lon, h_tx_m=h, frequency_mhz=f,
+                                  direction=d)  # fmt: skip
+        assert np.isfinite(one).sum() > 40
+        assert row.tobytes() == one.tobytes()
+    assert np.nanmedian(multi[2] - multi[0]) > 1.0
+
+
+def test_provider_groups_heights_of_one_position(terrain) -> None:  # type: ignore[no-untyped-def]
+    """Maps and point losses of one antenna position at several heights are computed together
+    (one profile per node) and equal those computed one antenna at a time."""
+    from yalu.geodesy import grid_around
+
+    grid = grid_around(SITE[0], SITE[1], 4000.0, north_deg=SITE[0] + 0.05,
+                       west_deg=SITE[1] - 0.06, dlat_deg=1 / 600, dlon_deg=1 / 600)  # fmt: skip
+    rng = np.random.default_rng(14)
+    lat = SITE[0] + rng.uniform(-0.03, 0.03, 40)
+    lon = SITE[1] + rng.uniform(-0.03, 0.03, 40)
+    reqs = [(Antenna(SITE[0], SITE[1], h), 900.0, d, 1.5)
+            for h in (15.0, 25.0, 40.0) for d in ("forward", "reverse")]  # fmt: skip
+    together = EnginePathLoss(terrain, radius_m=4000.0, mode="exact")
+    assert len(together._groups([together._map_key(a, f, d, grid, h)  # noqa: SLF001
+                                 for a, f, d, h in reqs])) == 1  # fmt: skip
+    together.prefetch(reqs, grid)
+    together.prefetch_points(reqs, lat, lon)
+    for a, f, d, h in reqs:
+        alone = EnginePathLoss(terrain, radius_m=4000.0, mode="exact")
+        want = np.asarray(alone.grid_loss_db(a, f, d, grid, h))
+        got = np.asarray(together.grid_loss_db(a, f, d, grid, h))
+        assert np.isfinite(want).sum() > 100 and got.tobytes() == want.tobytes()
+        pw = alone.points_loss_db(a, f, d, lat, lon, h)
+        assert together.points_loss_db(a, f, d, lat, lon, h).tobytes() == pw.tobytes()
+
+
 def test_provider_prefetch_points_fills_the_same_values(terrain) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(12)
     lat = SITE[0] + rng.uniform(-0.04, 0.04, 40)

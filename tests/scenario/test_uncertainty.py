@@ -206,3 +206,43 @@ def test_without_location_variability_expected_people_are_the_headline(tmp_path)
             for prov, lv in per.items():
                 for k, x in lv.items():
                     assert exp[cc][prov][k] == pytest.approx(x, abs=0.5)
+
+
+def test_each_network_and_geometry_builds_its_ensembles_once_one_network_at_a_time(
+    tmp_path, monkeypatch
+):
+    """The Monte Carlo walks geometries, then networks (sites and handset): each network's
+    ensembles are built once per geometry, and only one network's are alive at a time."""
+    import weakref
+
+    import yalu.scenario.uncertainty as unc
+
+    built: list[tuple] = []
+    alive: weakref.WeakSet = weakref.WeakSet()
+    most = [0]
+
+    class Counting(unc.BudgetEnsemble):
+        def __init__(self, sites, *a, **k):
+            super().__init__(sites, *a, **k)
+            built.append((tuple(s.id for s in sites), tuple(s.height_m for s in sites),
+                          self.n_nodes))  # fmt: skip
+            alive.add(self)
+            most[0] = max(most[0], len(alive))
+
+    monkeypatch.setattr(unc, "BudgetEnsemble", Counting)
+    text = scenario().model_dump(mode="json", exclude_none=True)
+    text["variants"].append({"name": "gsm_only", "technologies": ["gsm"]})
+    from yalu.scenario.models import Scenario
+
+    res = run_scenario(Scenario.model_validate(text), tmp_path / "out")
+    u = res.summary["uncertainty"]
+    geometries = u["geometries"] if "geometries" in u else None
+    # every (network, heights, node set) once; two networks (all carriers, GSM only)
+    assert len(built) == len(set(built))
+    networks = {b[0] for b in built}
+    assert len(networks) == 2
+    heights = {b[1] for b in built if b[0] == max(networks, key=len)}
+    assert len(heights) == 3 and (geometries is None or geometries <= 3)
+    # at most the grid and the sample ensembles of one network alive at once
+    assert len({b[2] for b in built}) == 2  # grid nodes and population samples
+    assert most[0] <= 2

@@ -468,24 +468,42 @@ def _job_pairs(frequencies_mhz: Any, directions: Any) -> list[tuple[float, str]]
     return [(float(f), d.value) for d in dirs for f in freqs]
 
 
-def _check_jobs(jobs: Any) -> list[tuple[float, str]]:
-    """Validated (frequency_mhz, direction) pairs."""
+def _check_jobs(jobs: Any) -> list[tuple[float, str, float | None]]:
+    """Validated (frequency_mhz, direction, h_tx_m) jobs; ``h_tx_m`` None (a pair was given):
+    the spec's antenna height."""
+    what = "a list of (frequency_mhz, direction) pairs or (frequency_mhz, direction, h_tx_m)"
     try:
-        pairs = [(float(f), d) for f, d in jobs]
+        raw = [tuple(j) for j in jobs]
+        if any(len(j) not in (2, 3) for j in raw):
+            raise ValueError
+        triples = [(float(j[0]), j[1], None if len(j) == 2 or j[2] is None else float(j[2]))
+                   for j in raw]  # fmt: skip
     except (TypeError, ValueError):
-        raise ParameterError("jobs", jobs, "a list of (frequency_mhz, direction) pairs") from None
-    if not pairs:
-        raise ParameterError("jobs", jobs, "a non-empty list of (frequency_mhz, direction) pairs")
+        raise ParameterError("jobs", jobs, what) from None
+    if not triples:
+        raise ParameterError("jobs", jobs, f"non-empty: {what}")
     out = []
-    for f, d in pairs:
+    for f, d, h in triples:
         check_range("frequencies_mhz", f, 20.0, 20000.0)
-        out.append((f, parse_choice(Direction, d, "directions").value))
+        if h is not None:
+            check_range("h_tx_m", h, 0.5, 3000.0)
+        out.append((f, parse_choice(Direction, d, "directions").value, h))
     return out
 
 
 def _job_specs(spec: TileSpec, jobs: Any) -> list[TileSpec]:
-    """One spec per (frequency_mhz, direction) job."""
-    return [dataclasses.replace(spec, frequency_mhz=f, direction=d) for f, d in _check_jobs(jobs)]
+    """One spec per (frequency_mhz, direction[, h_tx_m]) job."""
+    return [
+        dataclasses.replace(spec, frequency_mhz=f, direction=d,
+                            h_tx_m=spec.h_tx_m if h is None else h)
+        for f, d, h in _check_jobs(jobs)
+    ]  # fmt: skip
+
+
+def _job_order(specs: list[TileSpec]) -> list[int]:
+    """Jobs of the same direction and antenna height next to each other: the exact kernel
+    computes ITM's geometry once per run of them (any order gives the same bits)."""
+    return sorted(range(len(specs)), key=lambda i: (specs[i].direction, specs[i].h_tx_m))
 
 
 def tile_job_multi(spec: TileSpec, jobs: Any, progress: ProgressFn | None = None) -> np.ndarray:
@@ -495,8 +513,10 @@ def tile_job_multi(spec: TileSpec, jobs: Any, progress: ProgressFn | None = None
     ----------
     spec : TileSpec
         The site, grid and options; its ``frequency_mhz`` and ``direction`` are ignored.
-    jobs : sequence of (frequency_mhz, direction)
-        Carrier frequency [MHz] and ``"forward"``/``"reverse"`` of each map.
+    jobs : sequence of (frequency_mhz, direction) or (frequency_mhz, direction, h_tx_m)
+        Carrier frequency [MHz] and ``"forward"``/``"reverse"`` of each map, and optionally
+        the antenna height [m] (default ``spec.h_tx_m``): maps of one antenna position at
+        several heights share each node's profile.
 
     Returns
     -------
@@ -514,8 +534,7 @@ def tile_job_multi(spec: TileSpec, jobs: Any, progress: ProgressFn | None = None
     mode = parse_choice(MapMode, spec.mode, "mode")
     g = spec.grid
     if model is PropagationModel.ITM and mode is MapMode.EXACT:
-        # same-direction jobs next to each other: the kernel reuses the geometry between them
-        order = sorted(range(len(specs)), key=lambda i: specs[i].direction)
+        order = _job_order(specs)
         vec = np.stack([_itm_vector(specs[i]) for i in order])
         for i, row in zip(order, vec, strict=True):
             _check_itm(specs[i], row)
@@ -1354,10 +1373,12 @@ def path_loss_at_points_multi(
 ) -> np.ndarray:
     """:func:`path_loss_at_points` for several (frequency, direction) jobs of one antenna.
 
-    ``jobs`` is a list of ``(frequency_mhz, direction)`` pairs. With ITM each point's profile is
-    built once and ITM's geometry computed once per direction, as :func:`tile_job_multi` does on
-    a grid; row ``i`` of the result equals, bit for bit, :func:`path_loss_at_points` with job
-    ``i``'s frequency and direction. Other models run one job at a time.
+    ``jobs`` is a list of ``(frequency_mhz, direction)`` pairs, or of ``(frequency_mhz,
+    direction, h_tx_m)`` for several antenna heights at one position. With ITM each point's
+    profile is built once and ITM's geometry computed once per direction and height, as
+    :func:`tile_job_multi` does on a grid; row ``i`` of the result equals, bit for bit,
+    :func:`path_loss_at_points` with job ``i``'s frequency, direction and height. Other models
+    run one job at a time.
 
     Returns
     -------
@@ -1393,8 +1414,7 @@ def path_loss_at_points_multi(
     if model_e is not PropagationModel.ITM:
         rows = [_distance_at(s, model_e, flat_la, flat_lo) for s in specs]
         return np.stack(rows).reshape(len(pairs), *la.shape)
-    # same-direction jobs next to each other: the kernel reuses the geometry between them
-    order = sorted(range(len(specs)), key=lambda i: specs[i].direction)
+    order = _job_order(specs)
     vec = np.stack([_itm_vector(specs[i]) for i in order])
     for i, row in zip(order, vec, strict=True):
         _check_itm(specs[i], row)

@@ -268,10 +268,11 @@ class EnginePathLoss:
 
     @staticmethod
     def _groups(keys: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
-        """Keys of the same antenna, grid and node height together (first-seen order)."""
+        """Keys of the same antenna position (any height), grid and node height together
+        (first-seen order): their maps share each node's profile."""
         groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         for k in keys:
-            groups.setdefault((k[0], k[3], k[4]), []).append(k)
+            groups.setdefault((k[0][:2], k[3], k[4]), []).append(k)
         return list(groups.values())
 
     def prefetch(
@@ -322,7 +323,7 @@ class EnginePathLoss:
 
         def submit_next() -> bool:
             for group in pending:
-                jobs = [(k[1], k[2]) for k in group]
+                jobs = [(k[1], k[2], k[0][2]) for k in group]
                 if read:
                     job_args = self._job_args(group[0])
                     if job_args is None:
@@ -386,7 +387,7 @@ class EnginePathLoss:
             return
         spec, box = job
         with numba_threads(self.threads):
-            arr = tile_job_multi(spec, [(k[1], k[2]) for k in group])
+            arr = tile_job_multi(spec, [(k[1], k[2], k[0][2]) for k in group])
         for key, a in zip(group, arr, strict=True):
             self._place(key, box, a)
 
@@ -518,18 +519,19 @@ class EnginePathLoss:
         for a, f, d, h in requests:
             key = self._points_key(a, f, d, la, lo, h, digest)
             if key not in self._at_points:
-                groups.setdefault((key[0], key[3]), [])
-                if key not in groups[(key[0], key[3])]:
-                    groups[(key[0], key[3])].append(key)
-        for (ant_t, h), keys in groups.items():
-            ant = Antenna(*ant_t)
+                # one profile per point for every height of an antenna position
+                group = groups.setdefault((key[0][:2], key[3]), [])
+                if key not in group:
+                    group.append(key)
+        for (_pos, h), keys in groups.items():
+            ant = Antenna(*keys[0][0])
             near = self._near(ant, la, lo)
             idx = np.flatnonzero(near.ravel())
             vals = np.zeros((len(keys), 0))
             if idx.size:
                 vals = path_loss_at_points_multi(
                     self.terrain, (ant.lat_deg, ant.lon_deg), self.radius_m, la[near], lo[near],
-                    h_tx_m=ant.height_m, h_rx_m=h, jobs=[(k[1], k[2]) for k in keys],
+                    h_tx_m=ant.height_m, h_rx_m=h, jobs=[(k[1], k[2], k[0][2]) for k in keys],
                     **self._points_options(),
                 )  # fmt: skip
             for key, v in zip(keys, vals, strict=True):

@@ -364,10 +364,12 @@ class UncertaintyRun:
         self, vp: VariantPlan, combo: tuple[int, ...]
     ) -> tuple[BudgetEnsemble, BudgetEnsemble | None]:
         """The ensembles on the grid and at the population samples (None without samples)."""
-        key = (tuple(s.radio.id for s in vp.sectors), vp.handset.name, combo)
+        key = (*self._network(vp), combo)
         hit = self._ens.get(key)
         if hit is not None:
             return hit
+        # one network's ensembles at a time: the last ones go before the next are built
+        self._ens.clear()
         sites, jams = self._geometry(vp, combo)
         parts = split_jammer_ranges(jams)
         provider = vp.provider or self.provider
@@ -380,10 +382,14 @@ class UncertaintyRun:
                                         geometry=self.point_geo)  # fmt: skip
             ens_pts = BudgetEnsemble(sites, vp.handset, self.profiles, pin,
                                      np.ones(pin.length, dtype=bool))  # fmt: skip
-        # keep memory to the ensembles of one geometry at a time
-        self._ens = {k: v for k, v in self._ens.items() if k[2] == combo}
         self._ens[key] = (ens, ens_pts)
         return ens, ens_pts
+
+    @staticmethod
+    def _network(vp: VariantPlan) -> tuple[Any, ...]:
+        """What a variant's ensembles depend on besides the geometry: its sites and handset
+        (variants with and without jammers share them)."""
+        return (tuple(s.radio.id for s in vp.sectors), vp.handset.name)
 
     def _offsets(self, vp: VariantPlan, values: np.ndarray) -> Offsets:
         n, m = len(vp.sectors), len(self.parts)
@@ -469,19 +475,26 @@ class UncertaintyRun:
         for q, v in enumerate(vectors):
             by_combo.setdefault(combo_of(v), ([], []))[1].append(q)
         order = sorted(by_combo)
-        total = self.samples + len(vectors)
+        # the maps and sample losses of every geometry first: an antenna position's height
+        # levels then share each node's profile (the engine groups them); each is let go once
+        # no later geometry needs it
+        wanted = self._requests(order)
+        if hasattr(self.provider, "prefetch"):
+            self.provider.prefetch(wanted, self.grid)
+        if self.points is not None and hasattr(self.provider, "prefetch_points"):
+            self.provider.prefetch_points(wanted, self.points[0], self.points[1])
         found: dict[int, tuple[float, float]] = {}
         done = 0
+        # variants sharing a network (sites and handset) next to each other, the first
+        # variant's first: its tornado vectors use the same ensembles
+        nets: dict[tuple[Any, ...], list[VariantPlan]] = {}
+        for vp in self.variants:
+            nets.setdefault(self._network(vp), []).append(vp)
+        variant_order = [vp for group in nets.values() for vp in group]
+        n_var = len(variant_order)
+        total = self.samples * n_var + len(vectors)
         for ci, combo in enumerate(order):
             ks, qs = by_combo[combo]
-            for k in ks:
-                for vp in self.variants:
-                    g, sl = self.evaluate_all(vp, draws[k])
-                    people[vp.name][k] = self.tally.people(g, sl)
-                    area[vp.name][k] = self.tally.area(g)
-                done += 1
-                if progress is not None:
-                    progress(done, total)
             for q in qs:
                 g, sl = self.evaluate_all(vp0, vectors[q])
                 pe, ar = self.tally.people(g, sl), self.tally.area(g)
@@ -490,6 +503,17 @@ class UncertaintyRun:
                 done += 1
                 if progress is not None:
                     progress(done, total)
+            for vi, vp in enumerate(variant_order):
+                for k in ks:
+                    g, sl = self.evaluate_all(vp, draws[k])
+                    people[vp.name][k] = self.tally.people(g, sl)
+                    area[vp.name][k] = self.tally.area(g)
+                done += len(ks)
+                if progress is not None:
+                    progress(done, total)
+                if vi + 1 < n_var and self._network(variant_order[vi + 1]) != self._network(vp):
+                    self._ens.clear()
+                    release_free_memory()
             self._ens.clear()
             self._release(order[ci + 1 :])
             release_free_memory()
