@@ -73,6 +73,13 @@ class Offsets:
         return cls(z, z, z, 0.0, np.zeros(n_jammer_ranges))
 
 
+def _join_columns(xs: list[Any], m: int) -> npt.NDArray[np.float64]:
+    """The column blocks ``xs`` side by side (m rows), the list emptied once joined."""
+    out = np.concatenate(xs, axis=1) if xs else np.zeros((m, 0))
+    xs.clear()
+    return out
+
+
 def _db_to_mw(x: Any) -> _Arr:
     with np.errstate(over="ignore"):
         return np.power(10.0, np.asarray(x, dtype=float) / 10.0)
@@ -227,7 +234,11 @@ class BudgetEnsemble:
                 a["cols"].append(node_pos[c])
 
         def cat(xs: list[Any], dtype: Any) -> Any:
-            return np.concatenate(xs) if xs else np.zeros(0, dtype=dtype)
+            out = np.concatenate(xs) if xs else np.zeros(0, dtype=dtype)
+            # each field's pieces go as soon as they are joined: the peak is the pieces and
+            # one joined field, not every field twice
+            xs.clear()
+            return out
 
         noise_bw = np.array([s.noise_bandwidth_mhz for s in sites])
         parts = inputs.parts
@@ -259,7 +270,7 @@ class BudgetEnsemble:
                 idx=idx, cols=cols, ptr=ptr, cand=cat(a["cand"], np.int32),
                 usable=cat(a["usable"], bool), p_dl=cat(a["p_dl"], float),
                 p_ul=cat(a["p_ul"], float), meas_offset=meas_off,
-                jam_gain_mw=np.concatenate(a["jg"], axis=1) if a["jg"] else np.zeros((m, 0)),
+                jam_gain_mw=_join_columns(a["jg"], m),
                 w=_overlap_weights([sites[i] for i in idx], noise_bw[idx]),
                 n_dl_mw=_db_to_mw([thermal_noise_dbm(bandwidth_mhz=noise_bw[i],
                                                      noise_figure_db=handset.noise_figure_db)
