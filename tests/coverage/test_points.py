@@ -248,3 +248,30 @@ def test_retain_forgets_what_no_request_asks_and_recomputes_the_same(terrain) ->
         np.testing.assert_array_equal(p.points_loss_db(req[0], req[1], req[2], la, lo, req[3]), v)
     assert p.maps_computed == 4
     assert p.retain([]) == 8 and p.maps_computed == 0
+
+
+def test_sparse_losses_share_the_provider_cache(terrain) -> None:  # type: ignore[no-untyped-def]
+    """points_loss_sparse wraps the cached losses (no copy, read-only) and equals the dense
+    answer; budget inputs at points hold those very arrays."""
+    from yalu.radio.layers import LayerInputs, SparsePoints
+    from yalu.radio.models import Handset, Site
+
+    rng = np.random.default_rng(15)
+    lat = SITE[0] + rng.uniform(-0.08, 0.08, 300)
+    lon = SITE[1] + rng.uniform(-0.08, 0.08, 300)
+    ant = Antenna(SITE[0], SITE[1], 25.0)
+    prov = EnginePathLoss(terrain, radius_m=4000.0, mode="exact")
+    sp = prov.points_loss_sparse(ant, 925.0, "forward", lat, lon, 1.5)
+    dense = prov.points_loss_db(ant, 925.0, "forward", lat, lon, 1.5)
+    assert isinstance(sp, SparsePoints) and 20 < sp.values.size < 250
+    np.testing.assert_array_equal(np.asarray(sp), dense)
+    assert not sp.values.flags.writeable and not sp.index.flags.writeable
+    site = Site(id="s", lat_deg=SITE[0], lon_deg=SITE[1], height_m=25.0, technology="gsm",
+                band="GSM900")  # fmt: skip
+    inputs = LayerInputs.at_points([site], Handset(), [], lat, lon, prov, terrain=terrain)
+    cached = {id(v.values) for v in prov._at_points.values()}  # noqa: SLF001
+    assert all(isinstance(m, SparsePoints) and id(m.values) in cached
+               for m in inputs.dl + inputs.ul)  # fmt: skip
+    with pytest.raises(ParameterError, match="1-D"):
+        prov.points_loss_sparse(ant, 925.0, "forward", lat.reshape(20, 15), lon.reshape(20, 15),
+                                1.5)  # fmt: skip

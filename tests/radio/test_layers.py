@@ -398,6 +398,24 @@ def test_sparse_points_index_like_the_dense_array():
         sp[np.array([0.5])]
 
 
+def test_sparse_points_from_parts_wraps_without_copying():
+    from yalu.errors import ParameterError
+    from yalu.radio.layers import SparsePoints
+
+    idx = np.array([1, 4, 7])
+    vals = np.array([10.0, np.nan, 30.0])
+    sp = SparsePoints.from_parts(9, idx, vals)
+    assert sp.values is vals and sp.index is idx
+    np.testing.assert_array_equal(np.asarray(sp), [np.nan, 10, np.nan, np.nan, np.nan, np.nan,
+                                                   np.nan, 30, np.nan])  # fmt: skip
+    np.testing.assert_array_equal(sp[np.array([7, 4, 0])], [30.0, np.nan, np.nan])
+    for bad in (np.array([4, 1, 7]), np.array([1, 4, 9]), np.array([-1, 4, 7])):
+        with pytest.raises(ParameterError, match="increasing"):
+            SparsePoints.from_parts(9, bad, vals)
+    with pytest.raises(ParameterError, match="one per value"):
+        SparsePoints.from_parts(9, idx, vals[:2])
+
+
 def test_block_refuses_site_and_point_indices_out_of_range():
     from yalu.errors import ParameterError
     from yalu.radio.layers import FunctionPathLoss, LayerInputs

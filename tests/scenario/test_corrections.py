@@ -183,6 +183,34 @@ def test_corrections_at_population_samples_equal_those_at_nodes():
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4)
 
 
+def test_corrected_sparse_losses_only_without_corrections(tmp_path: Path) -> None:
+    """Without any correction the corrected provider hands the engine's sparse losses through
+    (shared, not copied); with one it gives None, so that budgets take the corrected dense
+    losses."""
+    from yalu.analysis.calibration import Correction
+    from yalu.coverage.provider import EnginePathLoss
+    from yalu.geodesy import Grid
+    from yalu.radio.layers import Antenna, SparsePoints
+    from yalu.scenario.adapt import CorrectedPathLoss
+    from yalu.terrain import default_terrain
+
+    g = Grid(41.1, 124.0, 0.01, 0.01, 8, 9)
+    eng = EnginePathLoss(default_terrain(), radius_m=20e3, mode="exact")
+    a = Antenna(41.05, 124.03, 30.0)
+    la = np.linspace(41.0, 41.1, 30)
+    lo = np.linspace(124.0, 124.1, 30)
+    plain = CorrectedPathLoss(eng, g, None, None)
+    sp = plain.points_loss_sparse(a, 1842.5, "forward", la, lo, 1.5)
+    assert isinstance(sp, SparsePoints)
+    np.testing.assert_array_equal(np.asarray(sp), eng.points_loss_db(a, 1842.5, "forward", la,
+                                                                      lo, 1.5))  # fmt: skip
+    for kw in ({"calibration": Correction(3.0, 0.0, {})}, {"clutter_location_pct": 50.0},
+               {"indoor": (0.3, 50.0)}):  # fmt: skip
+        cal = kw.pop("calibration", None)
+        w = CorrectedPathLoss(eng, g, cal, None, **kw)
+        assert w.points_loss_sparse(a, 1842.5, "forward", la, lo, 1.5) is None, kw
+
+
 def test_corrected_windowed_maps_stay_windows_with_the_dense_values():
     """A corrected map of a windowed inner map is a window (no dense grid per map: memory
     follows the sites' reach) holding the very values of the corrected dense map."""

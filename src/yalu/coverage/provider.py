@@ -49,7 +49,7 @@ from yalu.coverage.engine import (
 )
 from yalu.errors import InputError, ParameterError, check_range, parse_choice
 from yalu.geodesy import Grid, azimuth_distance, grid_around, profile
-from yalu.radio.layers import Antenna, WindowedMap
+from yalu.radio.layers import Antenna, SparsePoints, WindowedMap
 
 __all__ = ["EnginePathLoss", "MapRequest", "TerrainTransfer"]
 
@@ -139,6 +139,12 @@ def _compact(elevation_m: np.ndarray) -> np.ndarray:
 def _empty_map(grid: Grid) -> WindowedMap:
     """A map of ``grid`` with no node within the radius (all NaN)."""
     return WindowedMap(grid.shape, (0, 0, 0, 0), np.empty((0, 0), dtype=np.float32))
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """``a`` made read-only: cached arrays are shared with callers (SparsePoints)."""
+    a.flags.writeable = False
+    return a
 
 
 class _AtPoints(NamedTuple):
@@ -526,7 +532,7 @@ class EnginePathLoss:
         for (_pos, h), keys in groups.items():
             ant = Antenna(*keys[0][0])
             near = self._near(ant, la, lo)
-            idx = np.flatnonzero(near.ravel())
+            idx = _frozen(np.flatnonzero(near.ravel()))
             vals = np.zeros((len(keys), 0))
             if idx.size:
                 vals = path_loss_at_points_multi(
@@ -535,7 +541,7 @@ class EnginePathLoss:
                     **self._points_options(),
                 )  # fmt: skip
             for key, v in zip(keys, vals, strict=True):
-                self._at_points[key] = _AtPoints(la.shape, idx, np.array(v, dtype=np.float64))
+                self._at_points[key] = _AtPoints(la.shape, idx, _frozen(np.array(v, np.float64)))
         return len(self._at_points)
 
     def retain(self, requests: Iterable[MapRequest]) -> int:
@@ -574,6 +580,35 @@ class EnginePathLoss:
     ) -> np.ndarray:
         """Loss [dB] between ``antenna`` and each point (float64, NaN beyond the radius), each on
         its own geodesic profile (exact mode's computation, whatever :attr:`mode`)."""
+        return self._points_hit(antenna, frequency_mhz, direction, lat_deg, lon_deg,
+                                node_height_m).dense()  # fmt: skip
+
+    def points_loss_sparse(
+        self,
+        antenna: Antenna,
+        frequency_mhz: float,
+        direction: str,
+        lat_deg: Any,
+        lon_deg: Any,
+        node_height_m: float,
+    ) -> SparsePoints:
+        """:meth:`points_loss_db` of a 1-D point set as :class:`SparsePoints` sharing this
+        provider's cache (the points within the radius), without a dense copy."""
+        hit = self._points_hit(antenna, frequency_mhz, direction, lat_deg, lon_deg,
+                               node_height_m)  # fmt: skip
+        if len(hit.shape) != 1:
+            raise ParameterError("lat_deg", f"shape {hit.shape}", "a 1-D array of points")
+        return SparsePoints.from_parts(hit.shape[0], hit.near, hit.values)
+
+    def _points_hit(
+        self,
+        antenna: Antenna,
+        frequency_mhz: float,
+        direction: str,
+        lat_deg: Any,
+        lon_deg: Any,
+        node_height_m: float,
+    ) -> _AtPoints:
         la = np.ascontiguousarray(lat_deg, dtype=np.float64)
         lo = np.ascontiguousarray(lon_deg, dtype=np.float64)
         key = self._points_key(antenna, frequency_mhz, direction, la, lo, node_height_m)
@@ -588,8 +623,10 @@ class EnginePathLoss:
                     lo[near], h_tx_m=antenna.height_m, h_rx_m=node_height_m,
                     frequency_mhz=key[1], direction=key[2], **self._points_options(),
                 )  # fmt: skip
-            hit = self._at_points[key] = _AtPoints(la.shape, idx, np.asarray(vals, np.float64))
-        return hit.dense()
+            hit = self._at_points[key] = _AtPoints(
+                la.shape, _frozen(idx), _frozen(np.asarray(vals, np.float64))
+            )
+        return hit
 
     def point_loss_db(self, tx: Antenna, rx: Antenna, frequency_mhz: float) -> float:
         """Loss [dB] from ``tx`` to ``rx`` on their geodesic profile; inf beyond the radius.

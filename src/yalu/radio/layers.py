@@ -173,6 +173,21 @@ class SparsePoints:
         self.index = keep.astype(np.int32 if a.size < 2**31 else np.int64)
         self.values = a[keep]
 
+    @classmethod
+    def from_parts(cls, size: int, index: Any, values: Any) -> SparsePoints:
+        """Wrap (without copying) ``values`` at the sorted point indices ``index`` of ``size``
+        points: a provider's cache shared, not duplicated."""
+        idx, vals = np.asarray(index), np.asarray(values)
+        if idx.ndim != 1 or vals.shape != idx.shape or idx.dtype.kind not in "iu":
+            raise ParameterError("index", f"shape {idx.shape}",
+                                 f"1-D integer indices, one per value ({vals.shape})")  # fmt: skip
+        if idx.size and (idx[0] < 0 or idx[-1] >= size or np.any(np.diff(idx) <= 0)):
+            raise ParameterError("index", "unsorted or out of range",
+                                 f"increasing indices from 0 to {size - 1}")  # fmt: skip
+        out = cls.__new__(cls)
+        out.size, out.dtype, out.index, out.values = int(size), vals.dtype, idx, vals
+        return out
+
     @property
     def shape(self) -> tuple[int]:
         return (self.size,)
@@ -692,8 +707,9 @@ class LayerInputs:
                                      "the geometry of these points on this terrain")  # fmt: skip
             if hasattr(provider, "prefetch_points"):
                 provider.prefetch_points(requests, la, lo)
-            # only where each loss is defined (within its radius): one dense array at a time
-            losses = [_compact_points(_points_loss(provider, a, f, d, la, lo, h))
+            # only where each loss is defined (within its radius): the provider's own sparse
+            # cache when it has one, else one dense array at a time, compacted
+            losses = [_points_loss_compact(provider, a, f, d, la, lo, h)
                       for a, f, d, h in requests]  # fmt: skip
         self.dl, self.ul, self.jpl = (
             losses[0 : 2 * n : 2], losses[1 : 2 * n : 2], losses[2 * n :]
@@ -984,6 +1000,28 @@ def _points_loss(
             f"the points' shape {lat.shape}",
         )
     return arr
+
+
+def _points_loss_compact(
+    provider: Any,
+    antenna: Antenna,
+    frequency_mhz: float,
+    direction: str,
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    node_height_m: float,
+) -> Any:
+    sparse = getattr(provider, "points_loss_sparse", None)
+    got = None
+    if sparse is not None:
+        got = sparse(antenna, frequency_mhz, direction, lat, lon, node_height_m)
+    if got is None:
+        return _compact_points(_points_loss(provider, antenna, frequency_mhz, direction, lat,
+                                            lon, node_height_m))  # fmt: skip
+    if not isinstance(got, SparsePoints) or got.size != lat.size:
+        raise ParameterError("path_loss.points_loss_sparse", f"returned {got!r}",
+                             f"SparsePoints of the {lat.size} points, or None")  # fmt: skip
+    return got
 
 
 def compute_point_layers(

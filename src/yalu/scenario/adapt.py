@@ -694,6 +694,24 @@ class CorrectedPathLoss:
             out = out + building_entry_loss_mix_db(frequency_mhz, prob, share)
         return np.asarray(out, dtype=float)
 
+    def points_loss_sparse(
+        self,
+        antenna: Any,
+        frequency_mhz: float,
+        direction: str,
+        lat_deg: Any,
+        lon_deg: Any,
+        node_height_m: float,
+    ) -> Any:
+        """The inner provider's sparse losses when no correction applies to them (shared, not
+        copied); None otherwise (the budget inputs then take :meth:`points_loss_db`)."""
+        clutter = self.clutter_location_pct is not None and 500.0 <= frequency_mhz <= 67000.0
+        if self.calibration is None and not clutter and self.indoor is None:
+            sparse = getattr(self.inner, "points_loss_sparse", None)
+            if sparse is not None:
+                return sparse(antenna, frequency_mhz, direction, lat_deg, lon_deg, node_height_m)
+        return None
+
     def point_loss_db(self, tx: Any, rx: Any, frequency_mhz: float) -> float:
         return float(self.inner.point_loss_db(tx, rx, frequency_mhz))
 

@@ -54,6 +54,9 @@ __all__ = [
 
 #: Parameters that change path loss or antenna geometry (three levels each).
 GEOMETRIC = ("site_height_offset_m", "site_tilt_deg", "jammer_height_offset_m")
+
+#: (sites x nodes) per block while building an ensemble (a quarter of a budget's block)
+ENSEMBLE_BLOCK_ELEMENTS = 500_000
 #: Swanson's rule: P10, P50, P90 with weights 0.3, 0.4, 0.3.
 SWANSON_LEVELS = (0.1, 0.5, 0.9)
 SWANSON_WEIGHTS = (0.3, 0.4, 0.3)
@@ -374,14 +377,18 @@ class UncertaintyRun:
         parts = split_jammer_ranges(jams)
         provider = vp.provider or self.provider
         inputs = LayerInputs(sites, vp.handset, parts, self.grid, provider, terrain=self.terrain)
-        ens = BudgetEnsemble(sites, vp.handset, self.profiles, inputs, self.mask)
+        # smaller blocks than a single budget's: the ensemble is built beside everything the
+        # run holds, and its transient arrays scale with the block
+        ens = BudgetEnsemble(sites, vp.handset, self.profiles, inputs, self.mask,
+                             block_elements=ENSEMBLE_BLOCK_ELEMENTS)  # fmt: skip
         ens_pts = None
         if self.points is not None:
             pin = LayerInputs.at_points(sites, vp.handset, parts, self.points[0], self.points[1],
                                         provider, terrain=self.terrain,
                                         geometry=self.point_geo)  # fmt: skip
             ens_pts = BudgetEnsemble(sites, vp.handset, self.profiles, pin,
-                                     np.ones(pin.length, dtype=bool))  # fmt: skip
+                                     np.ones(pin.length, dtype=bool),
+                                     block_elements=ENSEMBLE_BLOCK_ELEMENTS)  # fmt: skip
         self._ens[key] = (ens, ens_pts)
         return ens, ens_pts
 
@@ -475,14 +482,12 @@ class UncertaintyRun:
         for q, v in enumerate(vectors):
             by_combo.setdefault(combo_of(v), ([], []))[1].append(q)
         order = sorted(by_combo)
-        # the maps and sample losses of every geometry first: an antenna position's height
-        # levels then share each node's profile (the engine groups them); each is let go once
-        # no later geometry needs it
-        wanted = self._requests(order)
-        if hasattr(self.provider, "prefetch"):
-            self.provider.prefetch(wanted, self.grid)
+        # the sample losses of every geometry first: an antenna position's height levels then
+        # share each sample's profile (the engine groups them); each is let go once no later
+        # geometry needs it. Grid maps are not: on fine grids holding every level's maps at
+        # once would cost more memory than their shared profiles save time.
         if self.points is not None and hasattr(self.provider, "prefetch_points"):
-            self.provider.prefetch_points(wanted, self.points[0], self.points[1])
+            self.provider.prefetch_points(self._requests(order), self.points[0], self.points[1])
         found: dict[int, tuple[float, float]] = {}
         done = 0
         # variants sharing a network (sites and handset) next to each other, the first
