@@ -400,6 +400,11 @@ def run_scenario(
         }  # fmt: skip
         lap("uncertainty")
 
+    # nothing below needs a path loss: the cached maps and point losses go before the outputs
+    # are drawn (on fine grids the drawing is the run's last peak of memory)
+    if hasattr(provider, "retain"):
+        provider.retain([])
+        release_free_memory()
     census_src = None
     if census is not None:
         census_src = ("DPRK 2008 census (embedded)" if sc.population.census == "embedded"
