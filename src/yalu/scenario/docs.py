@@ -305,6 +305,7 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("Distribution", "sd"): 4,
     ("ExecutionSpec", "scheduler"): "tcp://127.0.0.1:8786",
     ("ExecutionSpec", "workers"): 4,
+    ("ExecutionSpec", "terrain_transfer"): "read",
 }
 
 _UNITS = (
