@@ -330,22 +330,17 @@ class EnginePathLoss:
         def submit_next() -> bool:
             for group in pending:
                 jobs = [(k[1], k[2], k[0][2]) for k in group]
+                job_args = self._job_args(group[0])
+                if job_args is None:
+                    for key in group:
+                        self._maps[key] = _empty_map(key[3])
+                    continue
+                kwargs, box = job_args
                 if read:
-                    job_args = self._job_args(group[0])
-                    if job_args is None:
-                        for key in group:
-                            self._maps[key] = _empty_map(key[3])
-                        continue
-                    kwargs, box = job_args
                     fut = self.client.submit(_tile_jobs_read, terrain_ref, fingerprint, kwargs,
                                              jobs, self.worker_threads, pure=False)  # fmt: skip
                 else:
-                    job = self._job(group[0])
-                    if job is None:
-                        for key in group:
-                            self._maps[key] = _empty_map(key[3])
-                        continue
-                    spec, box = job
+                    spec = make_tile_spec(self.terrain, **kwargs)
                     spec = dataclasses.replace(spec, elevation_m=_compact(spec.elevation_m))
                     self.bytes_sent += int(spec.elevation_m.nbytes)
                     fut = self.client.submit(_tile_jobs_on, spec, jobs, self.worker_threads,
