@@ -8,7 +8,7 @@ from PIL import Image
 
 from yalu.errors import OutputExistsError, ParameterError
 from yalu.geodesy.grid import Grid
-from yalu.io.maps import nice_scale_km, plot_map
+from yalu.io.maps import area_outline, nice_scale_km, plot_map
 
 
 def test_nice_scale():
@@ -130,3 +130,38 @@ def test_layer_maps_are_reproducible_and_checked(tmp_path, run_grid):
     a2 = write_layer_png(tmp_path / "a.png", rsrp, g, title="rsrp", units="dBm",
                          overwrite=True)  # fmt: skip
     assert a2.read_bytes() != b.read_bytes()  # default range differs, and it was replaced
+
+
+def test_area_outline_runs_midway_between_nodes_in_degrees():
+    g = Grid(41.6, 24.0, 0.01, 0.02, 40, 50)
+    mask = np.zeros((40, 50), dtype=bool)
+    mask[5:15, 10:31] = True  # rows 5..14, columns 10..30
+    mask[25:30, 40:45] = True  # a second, separate part
+    lines = area_outline(mask, g)
+    assert len(lines) == 2
+    boxes = sorted((ln[:, 0].min(), ln[:, 0].max(), ln[:, 1].min(), ln[:, 1].max()) for ln in lines)
+    # the 0.5 contour of a 0/1 mask lies half a node spacing outside the outer nodes
+    expect = sorted([
+        (24.0 + 0.02 * 9.5, 24.0 + 0.02 * 30.5, 41.6 - 0.01 * 14.5, 41.6 - 0.01 * 4.5),
+        (24.0 + 0.02 * 39.5, 24.0 + 0.02 * 44.5, 41.6 - 0.01 * 29.5, 41.6 - 0.01 * 24.5),
+    ])  # fmt: skip
+    np.testing.assert_allclose(boxes, expect, atol=1e-9)
+    for ln in lines:
+        np.testing.assert_array_equal(ln[0], ln[-1])  # closed
+    assert area_outline(np.zeros((40, 50), dtype=bool), g) == []
+    with pytest.raises(ParameterError, match="mask"):
+        area_outline(mask[:, :-1], g)
+
+
+def test_save_png_releases_the_figure(tmp_path):
+    from matplotlib.figure import Figure
+
+    from yalu.io._style import save_png
+
+    fig = Figure()
+    ax = fig.add_subplot(1, 1, 1)
+    ax.imshow(np.zeros((50, 50)))
+    save_png(fig, tmp_path / "f.png", overwrite=False)
+    assert (tmp_path / "f.png").stat().st_size > 0
+    # cleared: the image (and its arrays) no longer hang on the figure until a garbage collection
+    assert fig.axes == [] and fig.images == []

@@ -39,7 +39,15 @@ def note_text(ax: Any, note: str) -> None:
 
 
 def save_png(fig: Any, path: str | os.PathLike[str], overwrite: bool) -> Path:
-    """Write ``fig`` to ``path`` atomically, without a timestamp or software tag."""
-    with atomic_output(path, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, format="png", metadata={"Software": None}, bbox_inches="tight")
+    """Write ``fig`` to ``path`` atomically, without a timestamp or software tag.
+
+    The figure is cleared afterwards: figures and axes refer to each other, so only the cyclic
+    garbage collector would free them, and until it runs each one keeps its images' arrays
+    (several full-resolution copies per layer) alive.
+    """
+    try:
+        with atomic_output(path, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, format="png", metadata={"Software": None}, bbox_inches="tight")
+    finally:
+        fig.clear()
     return Path(path)

@@ -43,6 +43,7 @@ from yalu.io._style import (
 __all__ = [
     "SERVICE_COLOURS",
     "GridNodes",
+    "area_outline",
     "nice_scale_km",
     "plot_map",
     "write_layer_png",
@@ -214,6 +215,41 @@ def _indexed(ax: Any, arr: np.ndarray, extent: Extent, labels: Sequence[str]) ->
     return handles
 
 
+def area_outline(mask: Any, grid: GridNodes) -> list[np.ndarray]:
+    """The outline of a boolean area on a grid, as lines of (lon, lat) vertices [deg].
+
+    The 0.5 contour of the mask (marching squares, :mod:`contourpy`), traced in grid-index space
+    and mapped to degrees, so that no coordinate grid of the raster's size is built. Maps of one
+    run share it instead of tracing the area again for every figure.
+
+    Parameters
+    ----------
+    mask : 2-D array of bool
+        The area on ``grid`` (row 0 north).
+    grid : GridNodes
+        The nodes of the raster.
+
+    Returns
+    -------
+    list of (n, 2) float arrays
+        One array per line (closed lines repeat their first vertex).
+    """
+    import contourpy
+
+    arr = _as_2d(mask, "mask")
+    _check_grid_shape(arr, grid, "mask")
+    if arr.shape[0] < 2 or arr.shape[1] < 2:
+        return []
+    gen = contourpy.contour_generator(z=np.asarray(arr, dtype=np.float32),
+                                      line_type=contourpy.LineType.Separate)  # fmt: skip
+    out = []
+    for xy in gen.lines(0.5):
+        ij = np.asarray(xy, dtype=float)
+        out.append(np.column_stack((grid.west_deg + grid.dlon_deg * ij[:, 0],
+                                    grid.north_deg - grid.dlat_deg * ij[:, 1])))  # fmt: skip
+    return out
+
+
 def _overlays(ax: Any, overlays: Mapping[str, Any] | None) -> None:
     if not overlays:
         return
@@ -227,11 +263,13 @@ def _overlays(ax: Any, overlays: Mapping[str, Any] | None) -> None:
                     ha="center", va="center", zorder=3)  # fmt: skip
     for line in overlays.get("border", []):
         ax.plot(line[:, 0], line[:, 1], **BORDER)
-    area = overlays.get("area_mask")
-    grid = overlays.get("grid")
-    if area is not None and grid is not None:
-        lat, lon = _grid_nodes(grid)
-        ax.contour(lon, lat, np.asarray(area, dtype=float), levels=[0.5], **AREA)
+    lines = overlays.get("area_lines")
+    if lines is None and overlays.get("area_mask") is not None and overlays.get("grid") is not None:
+        lines = area_outline(overlays["area_mask"], overlays["grid"])
+    if lines:
+        from matplotlib.collections import LineCollection
+
+        ax.add_collection(LineCollection(lines, zorder=2, **AREA), autolim=False)
     sites = overlays.get("sites") or []
     if sites:
         ax.scatter([s[1] for s in sites], [s[0] for s in sites], label="sites", **SITE)
@@ -383,8 +421,8 @@ def write_service_png(
         Title.
     overlays : mapping, optional
         ``border`` (list of (n, 2) lon/lat lines), ``area_mask`` with ``grid`` (the analysis
-        area, boolean on the grid), ``sites``, ``jammers``, ``towns``, ``zones`` (lists of
-        (lat, lon[, label]) [deg]).
+        area, boolean on the grid) or ``area_lines`` (its :func:`area_outline`), ``sites``,
+        ``jammers``, ``towns``, ``zones`` (lists of (lat, lon[, label]) [deg]).
     width_px : int
         Image width [px].
     note : str

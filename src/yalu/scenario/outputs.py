@@ -254,7 +254,7 @@ def _write_maps(
     tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome], md: MapData | None = None
 ) -> dict[str, dict[str, Path]]:
     from yalu.io.layerstyle import layer_style, split_signal
-    from yalu.io.maps import write_layer_png, write_service_png
+    from yalu.io.maps import area_outline, write_layer_png, write_service_png
 
     sc, grid, st = ctx.scenario, ctx.grid, ctx.settlements
     note = "COARSE 5' DEMO TERRAIN: not for analysis" if ctx.terrain_info()["coarse"] else ""
@@ -263,7 +263,7 @@ def _write_maps(
                   if p >= 10000), reverse=True)  # fmt: skip
     named = {(a, b) for _p, _n, a, b in big[:_NAMED_TOWNS]}
     base = {
-        "border": ctx.lines, "grid": grid, "area_mask": ctx.in_area,
+        "border": ctx.lines, "area_lines": area_outline(ctx.in_area, grid),
         "sites": [(s.lat_deg, s.lon_deg) for s in ctx.sites],
         "zones": [(z.lat_deg, z.lon_deg) for z in sc.restricted_zones if z.lat_deg is not None],
         "towns": [(a, b, n if (a, b) in named else "") for _p, n, a, b in big],
