@@ -204,3 +204,17 @@ def test_bad_inputs(regions, places):
     with pytest.raises(ParameterError, match="service_level"):
         population_reach(LEVELS.astype(float), GRID, places, regions)
     assert level_name(2) == "voice" and level_name(7) == "none"
+
+
+def test_grid_labels_are_computed_once_per_grid(regions):
+    lab = regions.label_grid(GRID)
+    # columns west of 124.45 E in Alpha (0), the others in Beta (1)
+    want = np.where(GRID.west_deg + GRID.dlon_deg * np.arange(10) < 124.45, 0, 1)
+    np.testing.assert_array_equal(lab, np.tile(want, (10, 1)))
+    assert regions.label_grid(GRID) is lab  # the same grid again: no second labelling
+    with pytest.raises(ValueError):
+        lab[0, 0] = 5  # shared, hence read-only
+    other = Grid(north_deg=41.0, west_deg=124.0, dlat_deg=0.1, dlon_deg=0.2, n_rows=10, n_cols=10)
+    lab2 = regions.label_grid(other)
+    want2 = np.array([0, 0, 0, 1, 1, 1, 1, 1, -1, -1])  # 0.2 deg apart: beyond Beta from 125.6
+    np.testing.assert_array_equal(lab2, np.tile(want2, (10, 1)))

@@ -275,3 +275,29 @@ def test_sparse_losses_share_the_provider_cache(terrain) -> None:  # type: ignor
     with pytest.raises(ParameterError, match="1-D"):
         prov.points_loss_sparse(ant, 925.0, "forward", lat.reshape(20, 15), lon.reshape(20, 15),
                                 1.5)  # fmt: skip
+
+
+def test_near_points_are_those_within_the_geodesic_radius(terrain) -> None:  # type: ignore[no-untyped-def]
+    """The spherical pre-selection of points near an antenna never drops a point within the
+    radius: the result equals the plain WGS84 test, on points spread over the globe and packed
+    around the radius (across the antimeridian and near the poles too)."""
+    from yalu.coverage.provider import _sphere_distance_m
+    from yalu.geodesy.paths import WGS84, azimuth_distance
+
+    rng = np.random.default_rng(15)
+    for lat0, lon0, radius in ((41.0, 126.0, 60_000.0), (-33.0, 179.9, 250_000.0),
+                               (88.5, 10.0, 500_000.0), (0.0, 0.0, 1_000.0)):  # fmt: skip
+        prov = EnginePathLoss(terrain, radius_m=radius, mode="exact")
+        # random directions, distances within +-3 % of the radius, and far points
+        az = rng.uniform(0.0, 360.0, 4000)
+        d = radius * np.concatenate([rng.uniform(0.97, 1.03, 3000), rng.uniform(0.0, 5.0, 1000)])
+        lon, lat, _ = WGS84.fwd(np.full(az.size, lon0), np.full(az.size, lat0), az, d)
+        lat, lon = np.asarray(lat), np.asarray(lon)
+        _, dist = azimuth_distance(lat0, lon0, lat, lon)
+        want = dist <= radius
+        got = prov._near(Antenna(lat0, lon0, 30.0), lat, lon)  # noqa: SLF001
+        assert 500 < want.sum() < 3500
+        np.testing.assert_array_equal(got, want)
+        # the margin of the pre-selection (2 % + 1 km) covers the sphere's error
+        rel = _sphere_distance_m(lat0, lon0, lat, lon) / dist
+        assert np.all(np.abs(rel - 1.0) < 0.006)

@@ -191,6 +191,10 @@ class Regions:
     codes: list[str] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    # the last grid's labels (a run labels one grid once per variant and for the report)
+    _grid_labels: tuple[Grid, np.ndarray] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_geojson(
@@ -229,10 +233,17 @@ class Regions:
         return out
 
     def label_grid(self, grid: Grid) -> np.ndarray:
-        """Region index of every grid node (int32 raster, -1 outside every region)."""
+        """Region index of every grid node (int32 raster, -1 outside every region; read-only,
+        the same array for repeated calls with an equal grid)."""
+        hit = self._grid_labels
+        if hit is not None and hit[0] == grid:
+            return hit[1]
         lat, lon = grid.lats(), grid.lons()
         la, lo = np.meshgrid(lat, lon, indexing="ij")
-        return self.label_points(la, lo)
+        out = self.label_points(la, lo)
+        out.flags.writeable = False
+        self._grid_labels = (grid, out)
+        return out
 
 
 def border_regions() -> Regions:

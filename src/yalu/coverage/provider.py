@@ -57,6 +57,15 @@ __all__ = ["EnginePathLoss", "MapRequest", "TerrainTransfer"]
 MapRequest = tuple[Antenna, float, str, float]
 
 
+def _sphere_distance_m(lat0_deg: float, lon0_deg: float, lat_deg: np.ndarray,
+                       lon_deg: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Great-circle distance [m] on the sphere of the mean Earth radius (haversine)."""
+    p0, p1 = math.radians(lat0_deg), np.radians(lat_deg)
+    dlon = np.radians(lon_deg - lon0_deg)
+    h = np.sin(0.5 * (p1 - p0)) ** 2 + math.cos(p0) * np.cos(p1) * np.sin(0.5 * dlon) ** 2
+    return 2.0 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
 def _tile_jobs_on(spec: TileSpec, jobs: list[tuple[float, str]], threads: int | None) -> np.ndarray:
     """:func:`tile_job_multi` on ``threads`` numba threads (the task a Dask worker runs)."""
     with numba_threads(threads):
@@ -505,8 +514,20 @@ class EnginePathLoss:
                     p1812=self.p1812, landcover=self.landcover)  # fmt: skip
 
     def _near(self, antenna: Antenna, la: np.ndarray, lo: np.ndarray) -> np.ndarray:
-        _, dist = azimuth_distance(antenna.lat_deg, antenna.lon_deg, la, lo)
-        return np.asarray(dist) <= self.radius_m
+        """Whether each point lies within the radius (WGS84 geodesic) of the antenna."""
+        near = np.zeros(la.shape, dtype=bool)
+        # Points spread along a border are mostly far from any one antenna: a spherical distance
+        # (off the ellipsoidal one by < 0.6 %) picks the candidates, with room to spare, and only
+        # they get the geodesic, whose value per point does not depend on the others.
+        cand = np.flatnonzero(
+            _sphere_distance_m(antenna.lat_deg, antenna.lon_deg, la, lo).ravel()
+            <= 1.02 * self.radius_m + 1000.0
+        )
+        if cand.size:
+            _, dist = azimuth_distance(antenna.lat_deg, antenna.lon_deg, la.ravel()[cand],
+                                       lo.ravel()[cand])  # fmt: skip
+            near.ravel()[cand] = np.asarray(dist) <= self.radius_m
+        return near
 
     def prefetch_points(self, requests: Iterable[MapRequest], lat_deg: Any, lon_deg: Any) -> int:
         """Compute the losses of ``requests`` at the points (what :meth:`points_loss_db` will
