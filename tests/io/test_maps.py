@@ -132,7 +132,7 @@ def test_layer_maps_are_reproducible_and_checked(tmp_path, run_grid):
     assert a2.read_bytes() != b.read_bytes()  # default range differs, and it was replaced
 
 
-def test_area_outline_runs_midway_between_nodes_in_degrees():
+def test_area_outline_follows_the_pixel_edges_in_degrees():
     g = Grid(41.6, 24.0, 0.01, 0.02, 40, 50)
     mask = np.zeros((40, 50), dtype=bool)
     mask[5:15, 10:31] = True  # rows 5..14, columns 10..30
@@ -140,7 +140,7 @@ def test_area_outline_runs_midway_between_nodes_in_degrees():
     lines = area_outline(mask, g)
     assert len(lines) == 2
     boxes = sorted((ln[:, 0].min(), ln[:, 0].max(), ln[:, 1].min(), ln[:, 1].max()) for ln in lines)
-    # the 0.5 contour of a 0/1 mask lies half a node spacing outside the outer nodes
+    # nodes are pixel centres: the outline runs half a node spacing outside the outer nodes
     expect = sorted([
         (24.0 + 0.02 * 9.5, 24.0 + 0.02 * 30.5, 41.6 - 0.01 * 14.5, 41.6 - 0.01 * 4.5),
         (24.0 + 0.02 * 39.5, 24.0 + 0.02 * 44.5, 41.6 - 0.01 * 29.5, 41.6 - 0.01 * 24.5),
@@ -149,6 +149,7 @@ def test_area_outline_runs_midway_between_nodes_in_degrees():
     for ln in lines:
         np.testing.assert_array_equal(ln[0], ln[-1])  # closed
     assert area_outline(np.zeros((40, 50), dtype=bool), g) == []
+    assert area_outline(np.ones((40, 50), dtype=bool), g) == []  # everything: no outline
     with pytest.raises(ParameterError, match="mask"):
         area_outline(mask[:, :-1], g)
 

@@ -216,11 +216,11 @@ def _indexed(ax: Any, arr: np.ndarray, extent: Extent, labels: Sequence[str]) ->
 
 
 def area_outline(mask: Any, grid: GridNodes) -> list[np.ndarray]:
-    """The outline of a boolean area on a grid, as lines of (lon, lat) vertices [deg].
+    """The outline of a boolean area on a grid, as rings of (lon, lat) vertices [deg].
 
-    The 0.5 contour of the mask (marching squares, :mod:`contourpy`), traced in grid-index space
-    and mapped to degrees, so that no coordinate grid of the raster's size is built. Maps of one
-    run share it instead of tracing the area again for every figure.
+    Each node is the centre of a pixel, so the rings follow the pixel edges around the nodes in
+    the area (:func:`rasterio.features.shapes`), as the raster shows it: the same outline in the
+    PNG maps, the KMZ and the GeoPackage. No outline when every node is in the area.
 
     Parameters
     ----------
@@ -232,22 +232,23 @@ def area_outline(mask: Any, grid: GridNodes) -> list[np.ndarray]:
     Returns
     -------
     list of (n, 2) float arrays
-        One array per line (closed lines repeat their first vertex).
+        Closed rings (the last vertex repeats the first), holes included.
     """
-    import contourpy
+    from affine import Affine
+    from rasterio.features import shapes
 
     arr = _as_2d(mask, "mask")
     _check_grid_shape(arr, grid, "mask")
-    if arr.shape[0] < 2 or arr.shape[1] < 2:
+    m = np.asarray(arr, dtype=bool)
+    if m.all() or not m.any():
         return []
-    gen = contourpy.contour_generator(z=np.asarray(arr, dtype=np.float32),
-                                      line_type=contourpy.LineType.Separate)  # fmt: skip
-    out = []
-    for xy in gen.lines(0.5):
-        ij = np.asarray(xy, dtype=float)
-        out.append(np.column_stack((grid.west_deg + grid.dlon_deg * ij[:, 0],
-                                    grid.north_deg - grid.dlat_deg * ij[:, 1])))  # fmt: skip
-    return out
+    tr = Affine(grid.dlon_deg, 0.0, grid.west_deg - grid.dlon_deg / 2, 0.0, -grid.dlat_deg,
+                grid.north_deg + grid.dlat_deg / 2)  # fmt: skip
+    rings: list[np.ndarray] = []
+    for geom, val in shapes(m.astype(np.uint8), mask=m, transform=tr):
+        if val == 1:
+            rings += [np.asarray(r, dtype=float) for r in geom["coordinates"]]
+    return rings
 
 
 def _overlays(ax: Any, overlays: Mapping[str, Any] | None) -> None:

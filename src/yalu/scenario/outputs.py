@@ -254,7 +254,7 @@ def _write_maps(
     tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome], md: MapData | None = None
 ) -> dict[str, dict[str, Path]]:
     from yalu.io.layerstyle import layer_style, split_signal
-    from yalu.io.maps import area_outline, write_layer_png, write_service_png
+    from yalu.io.maps import write_layer_png, write_service_png
 
     sc, grid, st = ctx.scenario, ctx.grid, ctx.settlements
     note = "COARSE 5' DEMO TERRAIN: not for analysis" if ctx.terrain_info()["coarse"] else ""
@@ -263,7 +263,10 @@ def _write_maps(
                   if p >= 10000), reverse=True)  # fmt: skip
     named = {(a, b) for _p, _n, a, b in big[:_NAMED_TOWNS]}
     base = {
-        "border": ctx.lines, "area_lines": area_outline(ctx.in_area, grid),
+        "border": ctx.lines,
+        # traced once, and the same outline as in the KMZ and GeoPackage
+        "area_lines": (_area_outline(ctx) if md is None else
+                       [r for ln in md.lines if ln.kind == "area" for r in ln.coords]),
         "sites": [(s.lat_deg, s.lon_deg) for s in ctx.sites],
         "zones": [(z.lat_deg, z.lon_deg) for z in sc.restricted_zones if z.lat_deg is not None],
         "towns": [(a, b, n if (a, b) in named else "") for _p, n, a, b in big],
@@ -373,25 +376,9 @@ def _provinces(ctx: RunContext, tol_deg: float) -> list[Province]:
 
 def _area_outline(ctx: RunContext) -> list[np.ndarray]:
     """The analysis area's outline, traced on the grid (node = pixel centre)."""
-    from rasterio.features import shapes
+    from yalu.io.maps import area_outline
 
-    m = np.asarray(ctx.in_area, dtype=np.uint8)
-    if m.all():
-        return []
-    g = ctx.grid
-    tr = _affine(g)
-    rings = []
-    for geom, val in shapes(m, mask=m.astype(bool), transform=tr):
-        if val == 1:
-            rings += [np.asarray(r, dtype=float) for r in geom["coordinates"]]
-    return rings
-
-
-def _affine(g: Grid) -> Any:
-    from affine import Affine
-
-    return Affine(g.dlon_deg, 0.0, g.west_deg - g.dlon_deg / 2, 0.0, -g.dlat_deg,
-                  g.north_deg + g.dlat_deg / 2)  # fmt: skip
+    return area_outline(ctx.in_area, ctx.grid)
 
 
 #: Layer order on the interactive map and in the KMZ (other layers follow).
