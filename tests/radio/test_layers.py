@@ -392,6 +392,15 @@ def test_sparse_points_index_like_the_dense_array():
     idx = rng.integers(-50, 50, 200)
     np.testing.assert_array_equal(sp[idx], a[idx])
     assert np.isnan(SparsePoints(np.full(4, np.nan))[np.array([0, 3])]).all()
+    # 2-D, int32 and unordered keys, float32 values, the first and last points stored
+    b = a.astype(np.float32)
+    b[0], b[-1] = 1.5, -2.5
+    sp32 = SparsePoints(b)
+    key = rng.integers(-50, 50, (7, 11)).astype(np.int32)
+    got = sp32[key]
+    assert got.dtype == np.float32 and got.shape == (7, 11)
+    np.testing.assert_array_equal(got, b[key])
+    np.testing.assert_array_equal(sp32[np.array([0, 49, -1, -50])], b[[0, 49, -1, -50]])
     with pytest.raises(ParameterError, match="1-D"):
         SparsePoints(np.zeros((2, 2)))
     with pytest.raises(ParameterError, match="point indices"):

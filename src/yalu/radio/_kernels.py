@@ -177,3 +177,40 @@ def level_margins(  # type: ignore[no-untyped-def]
                     margin[li, c, q] = -inf
                     limit[li, c, q] = lim0
             level[c, q] = count
+
+
+@numba.njit(cache=True)
+def sparse_take(index, values, size, q, out):  # type: ignore[no-untyped-def]
+    """``out[k]`` = the value stored at point ``q[k]`` (negative: from the end of ``size``
+    points), NaN where nothing is stored. A search in the sorted ``index`` that gallops on from
+    the previous key's place while the keys increase (blocks of nearby points mostly do)."""
+    n = index.size
+    pos = 0
+    last = -1
+    for k in range(q.size):
+        i = q[k]
+        if i < 0:
+            i += size
+        if i >= last:
+            # the first place whose index is >= i lies in [lo, hi]
+            lo = pos
+            hi = lo
+            step = 1
+            while hi < n and index[hi] < i:
+                lo = hi + 1
+                hi = lo + step
+                step *= 2
+            if hi > n:
+                hi = n
+        else:
+            lo = 0
+            hi = n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if index[mid] < i:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[k] = values[lo] if lo < n and index[lo] == i else np.nan
+        pos = lo
+        last = i

@@ -213,12 +213,11 @@ class SparsePoints:
         q = np.arange(self.size)[key] if isinstance(key, slice) else np.asarray(key)
         if q.dtype.kind not in "iu":
             raise ParameterError("key", key, "a slice or an array of point indices")
-        q = np.where(q < 0, q + self.size, q)
-        out = np.full(q.shape, np.nan, dtype=self.dtype)
-        if idx.size:
-            j = np.minimum(np.searchsorted(idx, q), idx.size - 1)
-            hit = idx[j] == q
-            out[hit] = vals[j[hit]]
+        from yalu.radio._kernels import sparse_take
+
+        out = np.empty(q.shape, dtype=self.dtype)
+        flat = np.ascontiguousarray(q, dtype=np.int64).ravel()
+        sparse_take(idx, vals, self.size, flat, out.reshape(-1))
         return out
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> npt.NDArray[Any]:
