@@ -1,4 +1,4 @@
-"""Coverage benchmark: yalu (fast and exact) against SPLAT! 1.4.2 on the shared bench job.
+"""Coverage benchmark: yalu (fast, exact, hybrid) against SPLAT! 1.4.2 on the shared bench job.
 
 Installs nothing. Expects ``splat`` on PATH (Debian package ``splat``), ``/usr/bin/time`` (GNU
 time, for peak memory) and ``../shared/bench`` beside the repository root.
@@ -12,9 +12,11 @@ It runs, each as a separate process timed by GNU time (wall, peak RSS):
   ``--repeats`` times on 2 threads and on 1 thread (medians);
 - fast mode at 50 km on 2 and 1 threads; exact mode at 50 km on 2 threads;
 - exact mode at 100 km on 2 threads, ``--repeats`` times (skip with ``--skip-exact-100``);
+- hybrid mode at 100 km on 2 threads, ``--repeats`` times (skip with ``--skip-hybrid``);
 
 then prints a table (wall, in-process compute time, peak memory, speed-up vs SPLAT! at the same
-radius) and agreement statistics: fast vs exact at 50 km, and yalu vs SPLAT! (SPLAT!'s ``-ano``
+radius) and agreement statistics: fast vs exact at 50 km, fast and hybrid vs exact at 100 km,
+and yalu vs SPLAT! (SPLAT!'s ``-ano``
 samples matched to the nearest yalu node; SPLAT! gives each node to the first radial that reaches
 it, so only statistics are meaningful).
 
@@ -183,6 +185,7 @@ def main() -> int:
     ap.add_argument("--skip-splat", action="store_true", help="only yalu (no comparison)")
     ap.add_argument("--skip-exact", action="store_true")
     ap.add_argument("--skip-exact-100", action="store_true")
+    ap.add_argument("--skip-hybrid", action="store_true")
     ap.add_argument(
         "--workdir",
         type=Path,
@@ -228,6 +231,7 @@ def main() -> int:
             (50, 1, "fast", 1),
             (50, 2, "exact", 0 if args.skip_exact else 1),
             (100, 2, "exact", 0 if args.skip_exact or args.skip_exact_100 else args.repeats),
+            (100, 2, "hybrid", 0 if args.skip_hybrid else args.repeats),
         ):
             if reps == 0:
                 continue
@@ -249,6 +253,10 @@ def main() -> int:
         if "exact100_t2" in res:
             agree["fast vs exact, 100 km"] = vs_map(
                 res["fast100_t2"]["tif"], res["exact100_t2"]["tif"]
+            )
+        if "exact100_t2" in res and "hybrid100_t2" in res:
+            agree["hybrid vs exact, 100 km"] = vs_map(
+                res["hybrid100_t2"]["tif"], res["exact100_t2"]["tif"]
             )
         if not args.skip_splat:
             agree["fast vs SPLAT!, 100 km"] = vs_splat(
@@ -287,6 +295,7 @@ def main() -> int:
         ("yalu fast 50 km, 1 thread", "fast50_t1", "splat50"),
         ("yalu exact 50 km, 2 threads", "exact50_t2", "splat50"),
         ("yalu exact 100 km, 2 threads", "exact100_t2", "splat100"),
+        ("yalu hybrid 100 km, 2 threads", "hybrid100_t2", "splat100"),
     ]
     for label, key, ref in rows:
         if key not in res:
@@ -334,6 +343,13 @@ def main() -> int:
             f"exact 100 km on 2 threads: {ratio:.2f}x SPLAT! "
             f"({verdict}: target {EXACT_TARGET:g}x); "
             f"walls {', '.join(f'{w:.1f}' for w in res['exact100_t2']['walls'])} s"
+        )
+    if "splat100" in res and "hybrid100_t2" in res:
+        ratio = res["splat100"]["wall_s"] / res["hybrid100_t2"]["wall_s"]
+        print(
+            f"hybrid 100 km on 2 threads: {ratio:.2f}x SPLAT! "
+            f"(exact-quality target {EXACT_TARGET:g}x); "
+            f"walls {', '.join(f'{w:.1f}' for w in res['hybrid100_t2']['walls'])} s"
         )
     if "splat100" in res:
         print(

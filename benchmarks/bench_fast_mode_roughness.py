@@ -7,6 +7,10 @@ This script adds synthetic fractal roughness (a surface with a k^-3 power spectr
 shorter than 2 km only, at a given RMS) to the bench terrain around the bench site and compares
 fast with exact mode at 25 km. Installs nothing; expects ``../shared/bench`` beside the repo.
 
+Hybrid mode (each node's own profile within 2 km of it, the rest read from shared radials) is
+compared with exact mode on the same terrain, with its default settings and, with ``--dense``,
+refined ones (the figures must move towards exact mode as the settings are refined).
+
 ``--terrain`` runs the comparison on another terrain instead (e.g. ``synthetic_terrain.py``'s,
 roughness included: ``--rms 0``) around ``--site``; ``--dense`` adds fast mode at its densest
 settings, whose remaining error is that of sharing radial profiles between nodes.
@@ -26,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from yalu.coverage import FastSettings, path_loss_map
+from yalu.coverage import FastSettings, HybridSettings, path_loss_map
 from yalu.terrain import TerrainWindow, open_terrain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,14 +95,20 @@ def compare(terrain: Any, site: tuple[float, float], rms_list: list[float], radi
     )
     dy, dx = terrain.resolution_m
     rng = np.random.default_rng(1)
-    print(f"{terrain.description} around {site}, radius {radius_km} km, fast vs exact |delta| [dB]")
     print(
-        "| roughness RMS m | fast settings | nodes | median | P90 | P95 | P99 | fast s | exact s |"
+        f"{terrain.description} around {site}, radius {radius_km} km, "
+        "fast or hybrid vs exact |delta| [dB]"
+    )
+    print(
+        "| roughness RMS m | mode, settings | nodes | median | P90 | P95 | P99 | mode s | exact s |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    settings = [("default", FastSettings())]
+    settings: list[tuple[str, str, Any]] = [("fast", "default", FastSettings())]
     if dense:
-        settings.append(("dense", FastSettings(arc_px=0.5, kstep=1, kdh=1, dh_every=1)))
+        settings.append(("fast", "dense", FastSettings(arc_px=0.5, kstep=1, kdh=1, dh_every=1)))
+    settings.append(("hybrid", "default", HybridSettings()))
+    if dense:
+        settings.append(("hybrid", "dense", HybridSettings(arc_steps=0.25, own_m=4000.0)))
     for rms in rms_list:
         z = w.grid_m + (rough_noise(w.grid_m.shape, dy, dx, rms, rng) if rms else 0.0)
         win = TerrainWindow(
@@ -107,15 +117,16 @@ def compare(terrain: Any, site: tuple[float, float], rms_list: list[float], radi
         t1 = time.perf_counter()
         exact = path_loss_map(win, site, radius_km * 1e3, mode="exact", **ITM).values
         t2 = time.perf_counter()
-        for name, fs in settings:
+        for mode, name, fs in settings:
             t0 = time.perf_counter()
-            fast = path_loss_map(win, site, radius_km * 1e3, mode="fast", fast=fs, **ITM).values
+            kw = {"fast": fs} if mode == "fast" else {"hybrid": fs}
+            fast = path_loss_map(win, site, radius_km * 1e3, mode=mode, **kw, **ITM).values
             dt = time.perf_counter() - t0
             d = np.abs(fast - exact)
             d = d[np.isfinite(d)]
             q = np.percentile(d, [50, 90, 95, 99])
             print(
-                f"| {rms:g} | {name} | {d.size} "
+                f"| {rms:g} | {mode} {name} | {d.size} "
                 f"| {q[0]:.2f} | {q[1]:.2f} | {q[2]:.2f} | {q[3]:.2f} "
                 f"| {dt:.1f} | {t2 - t1:.1f} |"
             )

@@ -258,7 +258,7 @@ def test_deterministic_across_threads_and_runs(hilly_terrain):
     import numba
 
     kw = dict(h_tx_m=25.0, frequency_mhz=900.0)
-    for mode in ("fast", "exact"):
+    for mode in ("fast", "exact", "hybrid"):
         a = path_loss_map(hilly_terrain, SITE, 5000.0, mode=mode, threads=1, **kw).values
         b = path_loss_map(hilly_terrain, SITE, 5000.0, mode=mode,
                           threads=numba.config.NUMBA_NUM_THREADS, **kw).values  # fmt: skip
@@ -267,7 +267,7 @@ def test_deterministic_across_threads_and_runs(hilly_terrain):
         assert a.view(np.uint32).tobytes() == c.view(np.uint32).tobytes()
 
 
-@pytest.mark.parametrize("mode", ["exact", "fast"])
+@pytest.mark.parametrize("mode", ["exact", "fast", "hybrid"])
 def test_multi_frequency_maps_equal_separate_maps_bit_for_bit(hilly_terrain, mode):
     """One call for 3 frequencies x 2 directions (exact: one profile and one geometry per node
     and direction) gives the very bits of six separate calls, on 1 and 2 threads."""
@@ -308,7 +308,7 @@ def test_multi_frequency_maps_equal_separate_maps_bit_for_bit(hilly_terrain, mod
     assert a[3].tobytes() == maps[5].values.tobytes()
 
 
-@pytest.mark.parametrize("mode", ["exact", "fast"])
+@pytest.mark.parametrize("mode", ["exact", "fast", "hybrid"])
 def test_jobs_at_several_antenna_heights_equal_one_height_at_a_time(hilly_terrain, mode):
     """Jobs may carry the antenna height: one call for three heights (exact: one profile per
     node for all of them) gives the bits of one call per height."""

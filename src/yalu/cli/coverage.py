@@ -109,9 +109,10 @@ class _Progress:
     "--mode",
     default="fast",
     show_default=True,
-    type=click.Choice(["fast", "exact"], case_sensitive=False),
-    help="ITM map mode: fast (radial sweeps, stated error) or exact (one profile per "
-    "node); P.1812 maps are always exact.",
+    type=click.Choice(["fast", "exact", "hybrid"], case_sensitive=False),
+    help="ITM map mode: fast (radial sweeps, stated error), exact (one profile per "
+    "node) or hybrid (each node's profile, its part beyond 2 km from the node read from "
+    "shared radials); P.1812 maps are always exact.",
 )
 @click.option(
     "--direction",

@@ -10,6 +10,7 @@ from yalu.coverage.composite import composite, lowest_loss_index
 from yalu.coverage.engine import (
     Direction,
     FastSettings,
+    HybridSettings,
     ITMOptions,
     MapMode,
     P1812Options,
@@ -26,6 +27,7 @@ from yalu.geodesy.grid import Grid, grid_around
 __all__ = [
     "Direction",
     "FastSettings",
+    "HybridSettings",
     "Grid",
     "ITMOptions",
     "MapMode",

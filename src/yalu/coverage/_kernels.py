@@ -50,7 +50,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from yalu.geodesy.kernels import inverse, profile_pieces, profile_points, profile_segments
+from yalu.geodesy.kernels import (
+    direct,
+    inverse,
+    profile_pieces,
+    profile_points,
+    profile_segments,
+)
 from yalu.propagation.itm_kernels import (
     G_LEN,
     G_OK,
@@ -256,6 +262,29 @@ def _node_exact(
             seg_k, coef, pz, clean,
         )  # fmt: skip
         st = length / n
+    _node_jobs(pz, pr, n, st, ok, total, z_lo, z_hi, jobs, scratch, geom, outv, res)
+
+
+@njit(cache=True)
+def _node_jobs(
+    pz: np.ndarray,
+    pr: np.ndarray,
+    n: int,
+    st: float,
+    ok: bool,
+    total: float,
+    z_lo: float,
+    z_hi: float,
+    jobs: np.ndarray,
+    scratch: np.ndarray,
+    geom: np.ndarray,
+    outv: np.ndarray,
+    res: np.ndarray,
+) -> None:
+    """ITM loss on the profile ``pz[0..n]`` (spacing ``st`` [m]; ``ok``: every height finite;
+    ``total``: the mean-height sum over samples ``p10..n-p10``; lowest and highest heights) for
+    every job into ``res``: geometry once per run of jobs with the same heights, direction and
+    ``n0``, then each job's attenuation (see :func:`_node_exact`)."""
     p10 = int(0.1 * n)
     n_mid = n - 2 * p10 + 1
     reversed_ready = False
@@ -339,6 +368,184 @@ def exact_nodes(
             )  # fmt: skip
             for j in range(n_jobs):
                 out[j, q] = res[j]
+
+
+# ---------------------------------------------------------------------------------------------
+# hybrid mode: shared radial profiles far from the node, the node's own profile near it
+
+
+@njit(cache=True, parallel=True)
+def hybrid_radials(
+    elev2d: np.ndarray,
+    north: float,
+    west: float,
+    dlat: float,
+    dlon: float,
+    lat0: float,
+    lon0: float,
+    n_az: int,
+    wanted: np.ndarray,
+    n_r: int,
+    r_step: float,
+    out: np.ndarray,
+) -> None:
+    """Terrain along the geodesics from the site at azimuths ``2 pi j / n_az`` for
+    ``j = wanted[r]``, every ``r_step`` metres up to ``n_r * r_step``, into ``out[r, 0..n_r]``
+    (sampled as exact mode samples a profile of that length, :func:`_sample_profile`)."""
+    z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
+    clean = all_finite(elev2d)
+    length = n_r * r_step
+    n_pieces = profile_pieces(length) + 1
+    for r in prange(wanted.shape[0]):
+        seg_k = np.empty(n_pieces + 1, dtype=np.int64)
+        coef = np.empty((n_pieces + 1, 8))
+        pz = np.empty(n_r + 1)
+        az = TWO_PI * wanted[r] / n_az
+        la, lo = direct(lat0, lon0, az, length)
+        _sample_profile(elev2d, north, west, dlat, dlon, lat0, lon0, z_site, la, lo, n_r, az,
+                        length, seg_k, coef, pz, clean)  # fmt: skip
+        for k in range(n_r + 1):
+            out[r, k] = pz[k]
+
+
+@njit(cache=True)
+def _hybrid_profile(
+    elev2d: np.ndarray,
+    north: float,
+    west: float,
+    dlat: float,
+    dlon: float,
+    lat0: float,
+    lon0: float,
+    lat: float,
+    lon: float,
+    length: float,
+    az: float,
+    n: int,
+    k_split: int,
+    row: np.ndarray,
+    r_step: float,
+    pz: np.ndarray,
+) -> tuple[bool, float, float, float]:
+    """The composite profile of a node into ``pz[0..n]``: samples ``0..k_split`` interpolated
+    linearly along the radial ``row`` (samples ``r_step`` apart), the rest on the straight line
+    (in grid-index space) from the node's own geodesic point at ``k_split`` to the node, sampled
+    bilinearly; returns ``(finite, mean_height_sum, z_lo, z_hi)`` as :func:`_sample_profile`."""
+    st = length / n
+    ratio = st / r_step
+    for i in range(k_split + 1):
+        x = i * ratio
+        k = int(x)
+        a = row[k]
+        pz[i] = a + (row[k + 1] - a) * (x - k)
+    la_a, lo_a = direct(lat0, lon0, az, k_split * st)
+    while lo_a - lon > 180.0:
+        lo_a -= 360.0
+    while lo_a - lon < -180.0:
+        lo_a += 360.0
+    ai = (north - la_a) / dlat
+    aj = (lo_a - west) / dlon
+    bi = (north - lat) / dlat
+    bj = (lon - west) / dlon
+    m = n - k_split
+    inv = 1.0 / m
+    for i in range(1, m):
+        f = i * inv
+        pz[k_split + i] = bilinear_index(elev2d, ai + f * (bi - ai), aj + f * (bj - aj))
+    pz[n] = bilinear_index(elev2d, bi, bj)
+    p10 = int(0.1 * n)
+    total = 0.0
+    z_lo = pz[0]
+    z_hi = pz[0]
+    chk = 0.0
+    for i in range(n + 1):
+        z = pz[i]
+        chk += z * 0.0
+        if i >= p10 and i <= n - p10:
+            total += z
+        z_lo = min(z_lo, z)
+        z_hi = max(z_hi, z)
+    return chk == 0.0, total, z_lo, z_hi
+
+
+@njit(cache=True, parallel=True)
+def hybrid_nodes(
+    elev2d: np.ndarray,
+    north: float,
+    west: float,
+    dlat: float,
+    dlon: float,
+    lat0: float,
+    lon0: float,
+    lats: np.ndarray,
+    lons: np.ndarray,
+    lengths: np.ndarray,
+    azs: np.ndarray,
+    step: float,
+    min_d: float,
+    jobs: np.ndarray,
+    n_max: int,
+    radials: np.ndarray,
+    slot: np.ndarray,
+    r_step: float,
+    own_m: float,
+    out: np.ndarray,
+) -> None:
+    """Hybrid-mode ITM loss at nodes (see :func:`exact_nodes` for the arguments) for every job
+    into ``out[job, q]``.
+
+    Each node's profile has exact mode's samples (``n = max(1, round(L / step))``); those
+    farther than ``own_m`` from the node come from the nearest radial (azimuth
+    ``2 pi j / n_az``, ``n_az = slot.size``, held in ``radials[slot[j]]``), those within
+    ``own_m`` from the node's own path. Nodes within ``own_m`` of the site, and nodes whose
+    composite profile leaves the window, are computed exactly (:func:`_node_exact`); so is every
+    node of a window with voids (its NaN then means what it means in exact mode).
+    """
+    z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
+    clean = all_finite(elev2d)
+    n_nodes = lats.shape[0]
+    n_jobs = jobs.shape[0]
+    n_az = slot.shape[0]
+    n_pieces = profile_pieces((n_max + 1) * step) + 1
+    chunk = 64
+    for c in prange((n_nodes + chunk - 1) // chunk):
+        seg_k = np.empty(n_pieces + 1, dtype=np.int64)
+        coef = np.empty((n_pieces + 1, 8))
+        pz = np.empty(n_max + 1)
+        pr = np.empty(n_max + 1)
+        scratch = np.empty(SCRATCH_LEN)
+        geom = np.empty(G_LEN)
+        outv = np.empty(OUT_LEN)
+        res = np.empty(n_jobs)
+        for q in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
+            length = lengths[q]
+            n = max(1, round(length / step))
+            k_split = int((length - own_m) * n / length) if length > own_m else 0
+            done = False
+            # a window with voids: every node exactly, so that NaN means what it means there
+            if clean and length >= min_d and k_split >= 1 and k_split < n and n + 1 <= pz.shape[0]:
+                u = azs[q] / TWO_PI * n_az
+                j = int(math.floor(u + 0.5)) % n_az
+                if j < 0:
+                    j += n_az
+                r = slot[j]
+                if r >= 0:
+                    ok, total, z_lo, z_hi = _hybrid_profile(
+                        elev2d, north, west, dlat, dlon, lat0, lon0, lats[q], lons[q], length,
+                        azs[q], n, k_split, radials[r], r_step, pz,
+                    )  # fmt: skip
+                    if ok:
+                        _node_jobs(pz, pr, n, length / n, ok, total, z_lo, z_hi, jobs, scratch,
+                                   geom, outv, res)  # fmt: skip
+                        done = True
+            if not done:
+                _node_exact(
+                    elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lats[q], lons[q],
+                    length, azs[q], step, min_d, jobs, clean, seg_k, coef, pz, pr, scratch,
+                    geom, outv, res,
+                )  # fmt: skip
+            for jj in range(n_jobs):
+                out[jj, q] = res[jj]
 
 
 # ---------------------------------------------------------------------------------------------

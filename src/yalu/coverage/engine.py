@@ -19,6 +19,16 @@ Modes
     dB). Profiles and terrain sampling are compiled code; several frequencies and both
     directions of one site share each node's profile and ITM geometry
     (:func:`tile_job_multi`, :func:`path_loss_maps`).
+``hybrid``
+    Every node gets ITM point-to-point on exact mode's samples (same count and spacing), but
+    only the samples within ``own_m`` (2 km) of the node come from its own path; the rest are
+    read, interpolated linearly in distance, from the nearest of many radial profiles from the
+    site (arcs between radials at most half a step at the farthest node, radial samples every
+    half step), shared by every node. The lateral offset between a node's path and its radial
+    grows from zero at the site to at most a quarter of a step, and terrain near the node, where
+    a handset's horizon and ground height are decided, is the node's own; ITM's whole profile
+    analysis (horizons, fits, delta_h) then runs on that composite profile as in exact mode.
+    Measured against exact mode on rough terrain: ``benchmarks/bench_fast_mode_roughness.py``.
 ``fast`` (default)
     Radial sweeps with incremental horizons, O(1) least-squares fits from prefix sums, delta_h on
     a coarse set of distances and azimuths, ITM at a subset of distances and the excess loss over
@@ -86,6 +96,7 @@ __all__ = [
     "ITMOptions",
     "P1812Options",
     "FastSettings",
+    "HybridSettings",
     "TileSpec",
     "tile_job",
     "tile_job_multi",
@@ -116,6 +127,7 @@ class MapMode(enum.StrEnum):
 
     FAST = "fast"
     EXACT = "exact"
+    HYBRID = "hybrid"
 
 
 class Direction(enum.StrEnum):
@@ -260,6 +272,33 @@ class FastSettings:
     tol_db: float = 0.0
 
 
+@dataclass(frozen=True)
+class HybridSettings:
+    """Knobs of hybrid mode (defaults give the accuracy stated in the README).
+
+    Parameters
+    ----------
+    arc_steps : float
+        Largest arc between neighbouring radials, at the farthest node, in profile steps
+        (``step_m``); a node is at most half of it from its radial.
+    radial_step_steps : float
+        Spacing of the samples along each radial, in profile steps; a node's samples are
+        interpolated linearly between them.
+    own_m : float
+        Length [m] of the part of each node's profile, next to the node, sampled on the node's
+        own path.
+    """
+
+    arc_steps: float = 0.5
+    radial_step_steps: float = 0.5
+    own_m: float = 2000.0
+
+    def __post_init__(self) -> None:
+        check_range("arc_steps", self.arc_steps, 0.01, 100.0)
+        check_range("radial_step_steps", self.radial_step_steps, 0.01, 10.0)
+        check_range("own_m", self.own_m, 0.0, 1e6)
+
+
 @dataclass(frozen=True, eq=False)
 class TileSpec:
     """Everything one tile job needs: arrays and numbers only (picklable).
@@ -292,6 +331,7 @@ class TileSpec:
     #: P.1812 representative clutter height R [m] at each node of the terrain window (land
     #: cover, nearest node); empty: ``p1812.clutter_height_m`` everywhere.
     clutter_m: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    hybrid: HybridSettings = field(default_factory=HybridSettings)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,6 +474,8 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
     elev = _elevation(spec)
     if mode is MapMode.EXACT:
         return _exact(spec, elev, p[None, :], progress)[0]
+    if mode is MapMode.HYBRID:
+        return _hybrid(spec, elev, p[None, :], progress)[0]
     split = _site_inside(spec)
     if split is None or _polar_bytes(spec) <= _POLAR_WHOLE_BYTES:
         return _fast(spec, elev, p, progress)
@@ -533,12 +575,13 @@ def tile_job_multi(spec: TileSpec, jobs: Any, progress: ProgressFn | None = None
     model = parse_choice(PropagationModel, spec.model, "model")
     mode = parse_choice(MapMode, spec.mode, "mode")
     g = spec.grid
-    if model is PropagationModel.ITM and mode is MapMode.EXACT:
+    if model is PropagationModel.ITM and mode in (MapMode.EXACT, MapMode.HYBRID):
         order = _job_order(specs)
         vec = np.stack([_itm_vector(specs[i]) for i in order])
         for i, row in zip(order, vec, strict=True):
             _check_itm(specs[i], row)
-        res = _exact(spec, _elevation(spec), vec, progress)
+        run = _hybrid if mode is MapMode.HYBRID else _exact
+        res = run(spec, _elevation(spec), vec, progress)
         out = np.empty_like(res)
         out[order] = res
         return out
@@ -661,6 +704,109 @@ def _exact_at(
             k.exact_nodes(*args, jobs, n_max, sub)
         vals[:, inside] = sub
     return vals
+
+
+# hybrid mode builds the radials of at most this many bytes (float32) at once; more are built
+# and used by groups of neighbouring azimuths
+_HYBRID_GROUP_BYTES = 256 * 2**20
+
+
+def _hybrid_sets(
+    spec: TileSpec,
+    elev: np.ndarray,
+    jobs: np.ndarray,
+    sets: list[tuple[np.ndarray, np.ndarray]],
+    put: Callable[[int, np.ndarray, np.ndarray], None],
+    progress: ProgressFn | None = None,
+) -> None:
+    """Hybrid-mode loss at node sets ``sets[i] = (lat, lon)`` (1-D): ``put(i, index, values)``
+    receives values ``(n_jobs, len(index))`` (float64, NaN beyond the radius) for the nodes
+    ``index`` of set ``i``; every node of every set is put exactly once."""
+    from yalu.coverage import _kernels as k
+
+    hs = spec.hybrid
+    arc = hs.arc_steps * spec.step_m
+    r_step = hs.radial_step_steps * spec.step_m
+    geo = [_node_geodesics(spec, la, lo) for la, lo in sets]
+    # radials depend on the spec alone, so that a node's value does not depend on which other
+    # nodes are computed with it (tiles, chunks of points, workers)
+    n_az = max(8, math.ceil(2.0 * math.pi * spec.radius_m / arc))
+    n_r = math.ceil(spec.radius_m / r_step) + 2
+    # the radial of each node (as hybrid_nodes finds it); -1: no radial part
+    js = []
+    need = np.zeros(n_az, dtype=bool)
+    for dist, az in geo:
+        j = np.mod(np.floor(az / (2.0 * math.pi) * n_az + 0.5).astype(np.int64), n_az)
+        j[~((dist <= spec.radius_m) & (dist > hs.own_m))] = -1
+        need[j[j >= 0]] = True
+        js.append(j)
+    if not _window_clean(elev):
+        need[:] = False  # hybrid_nodes computes every node of a window with voids exactly
+        js = [np.full(j.shape, -1, dtype=np.int64) for j in js]
+    wanted = np.flatnonzero(need)
+    per_group = max(1, _HYBRID_GROUP_BYTES // (4 * (n_r + 1)))
+    groups = [wanted[a : a + per_group] for a in range(0, max(1, wanted.size), per_group)]
+    n_jobs = jobs.shape[0]
+    n_all = sum(int(d.size) for d, _a in geo)
+    done_nodes = 0
+    for gi, grp in enumerate(groups):
+        slot = np.full(n_az, -1, dtype=np.int64)
+        slot[grp] = np.arange(grp.size)
+        rows = np.empty((grp.size, n_r + 1), dtype=np.float32)
+        if grp.size:
+            k.hybrid_radials(
+                elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+                spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg, n_az,
+                np.ascontiguousarray(grp, dtype=np.int64), n_r, r_step, rows,
+            )  # fmt: skip
+        for i, ((la, lo), (dist, az), j) in enumerate(zip(sets, geo, js, strict=True)):
+            has = (j >= 0) & (slot[np.maximum(j, 0)] >= 0)
+            # nodes without a radial part go with the first group
+            idx = np.flatnonzero(has | (j < 0) if gi == 0 else has)
+            if idx.size == 0:
+                continue
+            vals = np.full((n_jobs, idx.size), np.nan)
+            inside = dist[idx] <= spec.radius_m
+            if inside.any():
+                q = idx[inside]
+                n_max = int(math.ceil(float(dist[q].max()) / spec.step_m)) + 2
+                sub = np.empty((n_jobs, q.size))
+                k.hybrid_nodes(
+                    elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+                    spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg,
+                    np.ascontiguousarray(la[q]), np.ascontiguousarray(lo[q]),
+                    np.ascontiguousarray(dist[q]), np.ascontiguousarray(az[q]),
+                    spec.step_m, spec.min_distance_m, jobs, n_max, rows, slot, r_step,
+                    hs.own_m, sub,
+                )  # fmt: skip
+                vals[:, inside] = sub
+            put(i, idx, vals)
+            done_nodes += idx.size
+            if progress is not None:
+                progress(done_nodes, n_all)
+
+
+def _window_clean(elev: np.ndarray) -> bool:
+    from yalu.terrain.kernels import all_finite
+
+    return bool(all_finite(elev))
+
+
+def _hybrid(
+    spec: TileSpec, elev: np.ndarray, jobs: np.ndarray, progress: ProgressFn | None
+) -> np.ndarray:
+    g = spec.grid
+    out = np.full((jobs.shape[0], *g.shape), np.nan, dtype=np.float32)
+    bands = _row_bands(g)
+    sets = [_row_nodes(g, a, b) for a, b in bands]
+
+    def put(i: int, idx: np.ndarray, vals: np.ndarray) -> None:
+        a, b = bands[i]
+        for jj in range(jobs.shape[0]):
+            out[jj, a:b].reshape(-1)[idx] = vals[jj]
+
+    _hybrid_sets(spec, elev, jobs, sets, put, progress)
+    return out
 
 
 def _exact(
@@ -956,6 +1102,7 @@ def make_tile_spec(
     direction: Direction | str = Direction.FORWARD,
     p1812: P1812Options | None = None,
     landcover: Any = None,
+    hybrid: HybridSettings | None = None,
 ) -> TileSpec:
     """Validate inputs, read the terrain window and build the :class:`TileSpec` of a whole map.
 
@@ -1036,6 +1183,7 @@ def make_tile_spec(
         min_distance_m=float(min_distance_m),
         hata_environment=hata_environment,
         fast=fast,
+        hybrid=hybrid or HybridSettings(),
         direction=direction_e.value,
         p1812=p1812,
         clutter_m=(
@@ -1112,6 +1260,8 @@ def map_attrs(spec: TileSpec, terrain: Any = None) -> dict[str, Any]:
         attrs.update({f"itm_{k}": v for k, v in asdict(spec.itm).items()})
         if spec.mode == "fast":
             attrs.update({f"fast_{k}": v for k, v in asdict(spec.fast).items()})
+        elif spec.mode == "hybrid":
+            attrs.update({f"hybrid_{k}": v for k, v in asdict(spec.hybrid).items()})
     elif spec.model == "p1812":
         attrs.update({f"p1812_{k}": v for k, v in asdict(spec.p1812).items()})
         attrs["note"] = "ITU-R P.1812-8, uniform clutter height and zone along every profile"
@@ -1151,6 +1301,7 @@ def path_loss_map(
     progress: ProgressFn | None = None,
     direction: Direction | str = Direction.FORWARD,
     p1812: P1812Options | None = None,
+    hybrid: HybridSettings | None = None,
 ) -> Any:
     """Basic transmission loss [dB] from a site to every raster node within ``radius_m``.
 
@@ -1172,8 +1323,9 @@ def path_loss_map(
         ITM point-to-point over terrain (default); ITU-R P.1812-8 over terrain (``p1812``
         options; always one profile per node, as ITM's exact mode); Okumura-Hata/COST-231
         (``hata_environment``) or free space on the geodesic distance.
-    mode : {"fast", "exact"}
-        ITM only; see the module doc for what each computes and the error of fast mode.
+    mode : {"fast", "exact", "hybrid"}
+        ITM only; see the module doc for what each computes and the error of fast and hybrid
+        mode.
     climate, n0, polarization, epsilon, sigma, mdvar, time_pct, location_pct, situation_pct
         ITM options (see :func:`yalu.propagation.itm.p2p`); defaults are SPLAT!'s benchmark job.
     grid : Grid, optional
@@ -1186,6 +1338,8 @@ def path_loss_map(
         Fast-mode knobs.
     threads : int, optional
         Number of threads (default: numba's setting, all cores).
+    hybrid : HybridSettings, optional
+        Hybrid-mode knobs.
     direction : {"forward", "reverse"}
         ITM only. ``"forward"`` (default): the site is ITM's transmitter (terminal 1, height
         ``h_tx_m``) and each node its receiver (height ``h_rx_m``). ``"reverse"``: each node is
@@ -1217,6 +1371,7 @@ def path_loss_map(
         terrain, site, radius_m, h_tx_m=h_tx_m, h_rx_m=h_rx_m, frequency_mhz=frequency_mhz,
         model=model, mode=mode, itm=itm, grid=grid, step_m=step_m, min_distance_m=min_distance_m,
         hata_environment=hata_environment, fast=fast, direction=direction, p1812=p1812,
+        hybrid=hybrid,
     )  # fmt: skip
     with numba_threads(threads):
         data = tile_job(spec, progress)
@@ -1318,6 +1473,8 @@ def path_loss_at_points(
     direction: Direction | str = Direction.FORWARD,
     p1812: P1812Options | None = None,
     landcover: Any = None,
+    mode: MapMode | str = MapMode.EXACT,
+    hybrid: HybridSettings | None = None,
 ) -> np.ndarray:
     """Basic transmission loss [dB] from a site to scattered points, each on its own profile.
 
@@ -1328,7 +1485,12 @@ def path_loss_at_points(
     ----------
     terrain, site, radius_m, h_tx_m, h_rx_m, frequency_mhz, model, step_m, min_distance_m,
     hata_environment, threads, direction
-        As for :func:`path_loss_map` (``mode`` is always exact).
+        As for :func:`path_loss_map`.
+    mode : {"exact", "hybrid"}
+        ITM on each point's own profile, or on hybrid mode's composite profile (module doc;
+        P.1812 is always exact).
+    hybrid : HybridSettings, optional
+        Hybrid mode's settings (default :class:`HybridSettings`).
     lat_deg, lon_deg : array_like
         Point positions [deg], same shape.
     itm : ITMOptions, optional
@@ -1347,7 +1509,7 @@ def path_loss_at_points(
         terrain, site, radius_m, lat_deg, lon_deg, h_tx_m=h_tx_m, h_rx_m=h_rx_m,
         jobs=[(frequency_mhz, d)], model=model, itm=itm, step_m=step_m,
         min_distance_m=min_distance_m, hata_environment=hata_environment, threads=threads,
-        p1812=p1812, landcover=landcover,
+        p1812=p1812, landcover=landcover, mode=mode, hybrid=hybrid,
     )  # fmt: skip
     return np.asarray(out[0])
 
@@ -1370,6 +1532,8 @@ def path_loss_at_points_multi(
     threads: int | None = None,
     p1812: P1812Options | None = None,
     landcover: Any = None,
+    mode: MapMode | str = MapMode.EXACT,
+    hybrid: HybridSettings | None = None,
 ) -> np.ndarray:
     """:func:`path_loss_at_points` for several (frequency, direction) jobs of one antenna.
 
@@ -1386,6 +1550,9 @@ def path_loss_at_points_multi(
         float64 loss [dB], shape ``(len(jobs),) + lat_deg.shape``, NaN beyond ``radius_m``.
     """
     pairs = _check_jobs(jobs)
+    mode_e = parse_choice(MapMode, mode, "mode")
+    if mode_e is MapMode.FAST:
+        raise ParameterError("mode", mode, "'exact' or 'hybrid' at points (fast mode is for maps)")
     la = np.asarray(lat_deg, dtype=np.float64)
     lo = np.asarray(lon_deg, dtype=np.float64)
     if la.shape != lo.shape:
@@ -1397,9 +1564,9 @@ def path_loss_at_points_multi(
     model_e = parse_choice(PropagationModel, model, "model")
     spec = make_tile_spec(
         terrain, site, radius_m, h_tx_m=h_tx_m, h_rx_m=h_rx_m, frequency_mhz=pairs[0][0],
-        model=model_e, mode=MapMode.EXACT, itm=itm, step_m=step_m, min_distance_m=min_distance_m,
+        model=model_e, mode=mode_e, itm=itm, step_m=step_m, min_distance_m=min_distance_m,
         hata_environment=hata_environment, direction=pairs[0][1], p1812=p1812,
-        landcover=landcover,
+        landcover=landcover, hybrid=hybrid,
     )  # fmt: skip
     specs = _job_specs(spec, pairs)
     flat_la, flat_lo = la.ravel(), lo.ravel()
@@ -1419,7 +1586,15 @@ def path_loss_at_points_multi(
     for i, row in zip(order, vec, strict=True):
         _check_itm(specs[i], row)
     with numba_threads(threads):
-        res = _exact_at(spec, _elevation(spec), vec, flat_la, flat_lo)
+        if mode_e is MapMode.HYBRID:
+            res = np.empty((vec.shape[0], flat_la.size))
+
+            def put(_i: int, idx: np.ndarray, vals: np.ndarray) -> None:
+                res[:, idx] = vals
+
+            _hybrid_sets(spec, _elevation(spec), vec, [(flat_la, flat_lo)], put)
+        else:
+            res = _exact_at(spec, _elevation(spec), vec, flat_la, flat_lo)
     out = np.empty_like(res)
     out[order] = res
     return out.reshape(len(pairs), *la.shape)

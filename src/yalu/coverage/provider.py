@@ -16,8 +16,9 @@ window, and in exact mode one profile per node and one ITM geometry per directio
 frequencies.
 
 Losses at scattered points (:meth:`EnginePathLoss.points_loss_db`, the population's sample points)
-are exact mode's computation at each point, whatever the map mode: each point has its own
-geodesic profile from the antenna (:func:`yalu.coverage.engine.path_loss_at_points`).
+are exact mode's computation at each point (hybrid mode's when the map mode is hybrid), whatever
+else the map mode: each point has its own geodesic profile from the antenna
+(:func:`yalu.coverage.engine.path_loss_at_points`).
 """
 
 from __future__ import annotations
@@ -181,8 +182,9 @@ class EnginePathLoss:
     radius_m : float
         Largest distance computed [m]; beyond it maps are NaN and point losses inf.
     model : {"itm", "p1812", "hata", "free-space"}
-    mode : {"fast", "exact"}
-        ITM map mode (point losses are always exact; P.1812 maps are always exact).
+    mode : {"fast", "exact", "hybrid"}
+        ITM map mode (point losses are exact, or hybrid in hybrid mode; P.1812 maps are always
+        exact).
     itm : ITMOptions, optional
     p1812 : P1812Options, optional
         ITU-R P.1812-8 options, for ``model="p1812"``.
@@ -509,9 +511,10 @@ class EnginePathLoss:
         return digest
 
     def _points_options(self) -> dict[str, Any]:
+        mode = MapMode.HYBRID if self.mode is MapMode.HYBRID else MapMode.EXACT
         return dict(model=self.model, itm=self.itm, step_m=self.points_step_m or self.step_m,
                     threads=self.threads, hata_environment=self.hata_environment,
-                    p1812=self.p1812, landcover=self.landcover)  # fmt: skip
+                    p1812=self.p1812, landcover=self.landcover, mode=mode)  # fmt: skip
 
     def _near(self, antenna: Antenna, la: np.ndarray, lo: np.ndarray) -> np.ndarray:
         """Whether each point lies within the radius (WGS84 geodesic) of the antenna."""
@@ -595,7 +598,8 @@ class EnginePathLoss:
         node_height_m: float,
     ) -> np.ndarray:
         """Loss [dB] between ``antenna`` and each point (float64, NaN beyond the radius), each on
-        its own geodesic profile (exact mode's computation, whatever :attr:`mode`)."""
+        its own geodesic profile (exact mode's computation, hybrid mode's when :attr:`mode` is
+        hybrid)."""
         return self._points_hit(antenna, frequency_mhz, direction, lat_deg, lon_deg,
                                 node_height_m).dense()  # fmt: skip
 

@@ -1,0 +1,142 @@
+"""Hybrid mode: each node's profile with its far part read from shared radials.
+
+Checked against exact mode (ITM on each node's own profile, itself checked against independent
+profiles in test_engine.py) on terrain rough at the scale of a node, where fast mode fails, and
+on analytic cases; refined settings must move it towards exact mode; values must not depend on
+threads, batching of points, radial groups, or which other nodes are computed with a node.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cov_synth import SITE, flat, hilly, write_tif
+
+from yalu.coverage import HybridSettings, make_tile_spec, path_loss_map, tile_job
+from yalu.coverage import engine as E
+from yalu.coverage.engine import path_loss_at_points
+from yalu.errors import ParameterError
+from yalu.terrain import TerrainWindow, open_terrain
+
+KW = dict(h_tx_m=40.0, h_rx_m=1.5, frequency_mhz=900.0)
+RADIUS_M = 12000.0
+
+
+@pytest.fixture(scope="module")
+def rough_terrain(tmp_path_factory):
+    # an 8 m egg-crate ripple of ~200 m period on the hills: fast mode's P95 error is ~25 dB
+    z = hilly(ripple_m=8.0, ripple_period_deg=0.002)
+    return open_terrain(write_tif(tmp_path_factory.mktemp("rough") / "rough.tif", z))
+
+
+@pytest.fixture(scope="module")
+def rough_maps(rough_terrain):
+    exact = path_loss_map(rough_terrain, SITE, RADIUS_M, mode="exact", **KW)
+    hybrid = path_loss_map(rough_terrain, SITE, RADIUS_M, mode="hybrid", **KW)
+    return exact, hybrid
+
+
+def _stats(a, b):
+    d = np.abs(a - b)
+    d = d[np.isfinite(d)]
+    return float(np.median(d)), float(np.percentile(d, 95)), float(np.mean(d > 1e-3))
+
+
+def test_hybrid_close_to_exact_on_rough_terrain(rough_maps):
+    exact, hybrid = rough_maps
+    e, h = exact.values, hybrid.values
+    assert np.array_equal(np.isnan(e), np.isnan(h))
+    assert np.isfinite(e).sum() > 50_000
+    med, p95, moved = _stats(h, e)
+    # issue 10's bar for a shared-profile mode is median <= 0.3 dB, P95 <= 3 dB
+    assert med <= 0.05 and p95 <= 0.5, (med, p95)
+    # not exact mode under another name: most nodes beyond 2 km do differ a little
+    assert moved > 0.3, moved
+    assert hybrid.attrs["mode"] == "hybrid" and hybrid.attrs["hybrid_own_m"] == 2000.0
+
+
+def test_hybrid_refined_moves_towards_exact(rough_terrain, rough_maps):
+    """A number that depends on how finely one looks is not one: denser radials and a longer
+    own part must bring hybrid mode closer to exact mode."""
+    exact, hybrid = rough_maps
+    fine = path_loss_map(rough_terrain, SITE, RADIUS_M, mode="hybrid",
+                         hybrid=HybridSettings(arc_steps=0.125, radial_step_steps=0.25,
+                                               own_m=4000.0), **KW)  # fmt: skip
+    coarse = path_loss_map(rough_terrain, SITE, RADIUS_M, mode="hybrid",
+                           hybrid=HybridSettings(arc_steps=2.0, radial_step_steps=1.0,
+                                                 own_m=500.0), **KW)  # fmt: skip
+    m_c, p_c, _ = _stats(coarse.values, exact.values)
+    m_d, p_d, _ = _stats(hybrid.values, exact.values)
+    m_f, p_f, _ = _stats(fine.values, exact.values)
+    assert p_f < p_d < p_c, (p_f, p_d, p_c)
+    assert m_f <= m_d <= m_c, (m_f, m_d, m_c)
+
+
+def test_hybrid_with_own_part_beyond_the_radius_is_exact_bit_for_bit(rough_terrain, rough_maps):
+    exact, _ = rough_maps
+    spec = make_tile_spec(rough_terrain, SITE, RADIUS_M, mode="hybrid",
+                          hybrid=HybridSettings(own_m=RADIUS_M + 1.0), **KW)  # fmt: skip
+    assert tile_job(spec).tobytes() == exact.values.tobytes()
+
+
+def test_hybrid_on_flat_ground_is_exact(tmp_path):
+    """On flat ground a node's radial part is its own profile: hybrid gives exact's bits."""
+    t = open_terrain(write_tif(tmp_path / "flat.tif", flat(250.0)))
+    e = path_loss_map(t, SITE, 10000.0, mode="exact", **KW).values
+    h = path_loss_map(t, SITE, 10000.0, mode="hybrid", **KW).values
+    assert np.isfinite(h).sum() > 40_000
+    assert h.tobytes() == e.tobytes()
+
+
+def test_hybrid_window_with_voids_is_computed_exactly(rough_terrain):
+    """A void makes exact mode's paths through it NaN; hybrid mode then computes every node of
+    the window exactly, so its NaN means the same."""
+    spec = make_tile_spec(rough_terrain, SITE, 8000.0, mode="hybrid", **KW)
+    z = spec.elevation_m.copy()
+    r, c = z.shape[0] // 2, z.shape[1] // 2
+    z[r + 20 : r + 26, c + 30 : c + 36] = np.nan  # a void ~2.5 km south-east of the site
+    win = TerrainWindow(z, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+                        spec.terrain_dlon_deg)  # fmt: skip
+    e = path_loss_map(win, SITE, 8000.0, mode="exact", **KW).values
+    h = path_loss_map(win, SITE, 8000.0, mode="hybrid", **KW).values
+    clean = path_loss_map(rough_terrain, SITE, 8000.0, mode="exact", **KW).values
+    assert np.isnan(e).sum() > np.isnan(clean).sum() + 100
+    assert h.tobytes() == e.tobytes()
+
+
+def test_hybrid_points_equal_map_nodes_whatever_the_batch(rough_terrain, rough_maps):
+    """Radials depend on the site and radius alone: a point gets the value of the map node it
+    sits on, however the points are batched."""
+    _, hybrid = rough_maps
+    v = hybrid.values
+    ii, jj = np.nonzero(np.isfinite(v))
+    rng = np.random.default_rng(5)
+    pick = rng.choice(ii.size, 400, replace=False)
+    la = hybrid.lat.values[ii[pick]]
+    lo = hybrid.lon.values[jj[pick]]
+    kw = dict(mode="hybrid", **KW)
+    whole = path_loss_at_points(rough_terrain, SITE, RADIUS_M, la, lo, **kw)
+    half = np.concatenate([
+        path_loss_at_points(rough_terrain, SITE, RADIUS_M, la[:150], lo[:150], **kw),
+        path_loss_at_points(rough_terrain, SITE, RADIUS_M, la[150:], lo[150:], **kw),
+    ])  # fmt: skip
+    assert whole.tobytes() == half.tobytes()
+    assert np.array_equal(whole.astype(np.float32), v[ii[pick], jj[pick]])
+    with pytest.raises(ParameterError, match="mode"):
+        path_loss_at_points(rough_terrain, SITE, RADIUS_M, la, lo, mode="fast", **KW)
+
+
+def test_hybrid_radials_in_groups_give_the_same_bits(rough_terrain, rough_maps, monkeypatch):
+    _, hybrid = rough_maps
+    # room for ~3 radials per group: hundreds of groups, each with its own nodes
+    monkeypatch.setattr(E, "_HYBRID_GROUP_BYTES", 3 * 4 * (int(RADIUS_M / 45.0) + 8))
+    spec = make_tile_spec(rough_terrain, SITE, RADIUS_M, mode="hybrid", **KW)
+    assert tile_job(spec).tobytes() == hybrid.values.tobytes()
+
+
+@pytest.mark.parametrize(
+    "field,value", [("arc_steps", 0.0), ("radial_step_steps", -1.0), ("own_m", float("nan"))]
+)
+def test_hybrid_settings_bad_input(field, value):
+    with pytest.raises(ParameterError, match=field):
+        HybridSettings(**{field: value})
