@@ -1,6 +1,6 @@
 """Numba kernels of the coverage engine (private; :mod:`yalu.coverage.engine` wraps them).
 
-Two ways to fill a raster with ITM point-to-point losses:
+Three ways to fill a raster with ITM point-to-point losses:
 
 exact
     For every node, the WGS84 geodesic from the site to the node is sampled at
@@ -14,6 +14,15 @@ exact
     (``p2p_from_geometry``) for every frequency of a multi-job call. One node, one independent
     computation.
 
+hybrid
+    Radials from the site every ``arc`` metres of arc at the radius, sampled every ``r_step``
+    (:func:`hybrid_radials`), each with prefix sums and persistent prefix upper hulls. A node's
+    profile is its nearest radial up to the last radial sample farther than ``own_m`` from it,
+    then its own path (about ``own_m`` long, sampled about every ``step``). ITM's geometry of
+    that profile (:func:`_hybrid_geometry`) takes the radial part's horizons, mean height and
+    least-squares sums in O(1) (hull tangents by a walk, prefix sums) and scans only the own
+    samples; delta_h resamples the composite at ITM's count of points. The attenuation is
+    ``p2p_from_geometry``, as in exact mode.
 fast
     Terrain is sampled once along ``n_az`` radials from the site, every ``step`` metres. Along each
     radial, a sweep keeps, for the path that ends at sample k: the transmitter horizon (running
@@ -58,10 +67,21 @@ from yalu.geodesy.kernels import (
     profile_segments,
 )
 from yalu.propagation.itm_kernels import (
+    G_D_HZN_RX,
+    G_D_HZN_TX,
+    G_D_M,
+    G_DELTA_H,
+    G_GAMMA_E,
+    G_H_E_RX,
+    G_H_E_TX,
     G_LEN,
+    G_N_S,
     G_OK,
+    G_THETA_RX,
+    G_THETA_TX,
     OUT_LEN,
     SCRATCH_LEN,
+    delta_h_of_samples,
     effective_curvature,
     ground_impedance,
     p2p_from_geometry,
@@ -387,85 +407,323 @@ def hybrid_radials(
     wanted: np.ndarray,
     n_r: int,
     r_step: float,
-    out: np.ndarray,
+    gamma_ref: float,
+    rz: np.ndarray,
+    rs0: np.ndarray,
+    rs1: np.ndarray,
+    rpar: np.ndarray,
 ) -> None:
-    """Terrain along the geodesics from the site at azimuths ``2 pi j / n_az`` for
-    ``j = wanted[r]``, every ``r_step`` metres up to ``n_r * r_step``, into ``out[r, 0..n_r]``
-    (sampled as exact mode samples a profile of that length, :func:`_sample_profile`)."""
+    """Radials for hybrid mode: for ``j = wanted[r]``, the terrain along the geodesic from the
+    site at azimuth ``2 pi j / n_az``, every ``r_step`` metres up to ``n_r * r_step`` (sampled as
+    exact mode samples a profile, :func:`_sample_profile`), into ``rz[r, 0..n_r]``; its prefix
+    sums ``rs0[r, k] = sum(z[:k])``, ``rs1[r, k] = sum(i * z[i] for i < k)``; and its prefix upper
+    hulls: ``rpar[r, k]`` is the point before ``k`` on the upper convex hull of the points
+    ``(x_i, z_i - gamma_ref x_i^2 / 2)``, ``1 <= i <= k`` (-1: none), so that ``k, rpar[k],
+    rpar[rpar[k]], ...`` walks that hull [A. M. Andrew, Inf. Proc. Letters 9(5), 216-219, 1979,
+    kept persistent by recording each point's predecessor when it is pushed]."""
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
     clean = all_finite(elev2d)
     length = n_r * r_step
     n_pieces = profile_pieces(length) + 1
+    qc = 0.5 * gamma_ref
     for r in prange(wanted.shape[0]):
         seg_k = np.empty(n_pieces + 1, dtype=np.int64)
         coef = np.empty((n_pieces + 1, 8))
         pz = np.empty(n_r + 1)
+        stack = np.empty(n_r + 1, dtype=np.int64)
         az = TWO_PI * wanted[r] / n_az
         la, lo = direct(lat0, lon0, az, length)
         _sample_profile(elev2d, north, west, dlat, dlon, lat0, lon0, z_site, la, lo, n_r, az,
                         length, seg_k, coef, pz, clean)  # fmt: skip
+        s0 = 0.0
+        s1 = 0.0
+        n_hull = 0
+        rpar[r, 0] = -1
         for k in range(n_r + 1):
-            out[r, k] = pz[k]
+            z32 = np.float32(pz[k])
+            rz[r, k] = z32
+            z = float(z32)
+            rs0[r, k] = s0
+            rs1[r, k] = s1
+            s0 += z
+            s1 += k * z
+            if k == 0:
+                continue
+            x = k * r_step
+            y = z - qc * x * x
+            while n_hull >= 2:
+                ia = stack[n_hull - 2]
+                ib = stack[n_hull - 1]
+                xa = ia * r_step
+                xb = ib * r_step
+                ya = float(rz[r, ia]) - qc * xa * xa
+                yb = float(rz[r, ib]) - qc * xb * xb
+                if (xb - xa) * (y - ya) - (yb - ya) * (x - xa) >= 0.0:
+                    n_hull -= 1
+                else:
+                    break
+            rpar[r, k] = stack[n_hull - 1] if n_hull > 0 else -1
+            stack[n_hull] = k
+            n_hull += 1
+        rs0[r, n_r + 1] = s0
+        rs1[r, n_r + 1] = s1
+
+
+@njit(cache=True, inline="always")
+def _radial_w(rz: np.ndarray, i: int, r_step: float, qc: float) -> float:
+    x = i * r_step
+    return float(rz[i]) - qc * x * x
 
 
 @njit(cache=True)
-def _hybrid_profile(
-    elev2d: np.ndarray,
-    north: float,
-    west: float,
-    dlat: float,
-    dlon: float,
-    lat0: float,
-    lon0: float,
-    lat: float,
-    lon: float,
-    length: float,
-    az: float,
-    n: int,
-    k_split: int,
-    row: np.ndarray,
+def _hull_from_right(
+    rz: np.ndarray, rpar: np.ndarray, k: int, r_step: float, qc: float, d: float, y_q: float
+) -> int:
+    """Radial sample (1..k) whose elevation angle seen from ``(d, y_q)`` (curvature-corrected
+    height, d > k r_step) is largest: the tangent to the prefix hull, found by walking it from
+    its right end (the angle is unimodal along an upper hull)."""
+    v = k
+    wv = _radial_w(rz, v, r_step, qc)
+    while True:
+        u = rpar[v]
+        if u < 1:
+            return v
+        wu = _radial_w(rz, u, r_step, qc)
+        if (wu - y_q) * (d - v * r_step) >= (wv - y_q) * (d - u * r_step):
+            v = u
+            wv = wu
+        else:
+            return v
+
+
+@njit(cache=True)
+def _hull_from_left(
+    rz: np.ndarray, rpar: np.ndarray, k: int, r_step: float, qc: float, y_t: float
+) -> int:
+    """Radial sample (1..k) whose elevation angle seen from ``(0, y_t)`` is largest (see
+    :func:`_hull_from_right`)."""
+    v = k
+    wv = _radial_w(rz, v, r_step, qc)
+    while True:
+        u = rpar[v]
+        if u < 1:
+            return v
+        wu = _radial_w(rz, u, r_step, qc)
+        if (wu - y_t) * (v * r_step) >= (wv - y_t) * (u * r_step):
+            v = u
+            wv = wu
+        else:
+            return v
+
+
+@njit(cache=True, inline="always")
+def _composite_z(
+    rz: np.ndarray, r_step: float, x_k: float, d: float, own: np.ndarray, m: int, s: float
+) -> float:
+    """Height of the composite profile at distance ``s`` [m]: the radial up to ``x_k``, the
+    own samples ``own[0..m]`` (``own[0]`` at ``x_k``, ``own[m]`` at ``d``) beyond."""
+    if s <= x_k:
+        u = s / r_step
+        k = int(u)
+        a = float(rz[k])
+        return a + (float(rz[k + 1]) - a) * (u - k)
+    u = (s - x_k) / (d - x_k) * m
+    k = int(u)
+    if k >= m:
+        return own[m]
+    return own[k] + (own[k + 1] - own[k]) * (u - k)
+
+
+@njit(cache=True)
+def _composite_fit(
+    rz: np.ndarray,
+    rs0: np.ndarray,
+    rs1: np.ndarray,
     r_step: float,
-    pz: np.ndarray,
-) -> tuple[bool, float, float, float]:
-    """The composite profile of a node into ``pz[0..n]``: samples ``0..k_split`` interpolated
-    linearly along the radial ``row`` (samples ``r_step`` apart), the rest on the straight line
-    (in grid-index space) from the node's own geodesic point at ``k_split`` to the node, sampled
-    bilinearly; returns ``(finite, mean_height_sum, z_lo, z_hi)`` as :func:`_sample_profile`."""
-    st = length / n
-    ratio = st / r_step
-    for i in range(k_split + 1):
-        x = i * ratio
-        k = int(x)
-        a = row[k]
-        pz[i] = a + (row[k + 1] - a) * (x - k)
-    la_a, lo_a = direct(lat0, lon0, az, k_split * st)
-    while lo_a - lon > 180.0:
-        lo_a -= 360.0
-    while lo_a - lon < -180.0:
-        lo_a += 360.0
-    ai = (north - la_a) / dlat
-    aj = (lo_a - west) / dlon
-    bi = (north - lat) / dlat
-    bj = (lon - west) / dlon
-    m = n - k_split
-    inv = 1.0 / m
+    kk: int,
+    x_k: float,
+    d: float,
+    own: np.ndarray,
+    m: int,
+    a: float,
+    b: float,
+) -> tuple[float, float]:
+    """Least-squares line through the composite profile's samples on ``[a, b]`` [m], each
+    weighted by its spacing (radial samples 1..kk at ``i r_step``, own samples 1..m), as ITM's
+    ``zlsq1`` fits the samples of a window [Alg, Sec 3]; returns its heights at 0 and at ``d``."""
+    sw = 0.0
+    swx = 0.0
+    swxx = 0.0
+    swz = 0.0
+    swxz = 0.0
+    i_a = max(0, int(math.ceil(a / r_step)))
+    i_b = min(kk, int(math.floor(b / r_step)))
+    if i_b >= i_a:
+        c = float(i_b - i_a + 1)
+        si = 0.5 * (i_a + i_b) * c
+        sii = (i_b * (i_b + 1.0) * (2.0 * i_b + 1.0) - (i_a - 1.0) * i_a * (2.0 * i_a - 1.0)) / 6.0
+        sz = rs0[i_b + 1] - rs0[i_a]
+        siz = rs1[i_b + 1] - rs1[i_a]
+        sw = c * r_step
+        swx = si * r_step * r_step
+        swxx = sii * r_step * r_step * r_step
+        swz = sz * r_step
+        swxz = siz * r_step * r_step
+    st_o = (d - x_k) / m
+    for i in range(1, m + 1):
+        x = x_k + i * st_o
+        if x < a or x > b:
+            continue
+        z = own[i]
+        sw += st_o
+        swx += st_o * x
+        swxx += st_o * x * x
+        swz += st_o * z
+        swxz += st_o * x * z
+    if sw <= 0.0:
+        z = _composite_z(rz, r_step, x_k, d, own, m, 0.5 * (a + b))
+        return z, z
+    xm = swx / sw
+    zm = swz / sw
+    var = swxx / sw - xm * xm
+    slope = (swxz / sw - xm * zm) / var if var > 1e-9 * (1.0 + xm * xm) else 0.0
+    return zm - slope * xm, zm + slope * (d - xm)
+
+
+@njit(cache=True)
+def _hybrid_geometry(
+    rz: np.ndarray,
+    rs0: np.ndarray,
+    rs1: np.ndarray,
+    rpar: np.ndarray,
+    r_step: float,
+    qc: float,
+    kk: int,
+    d: float,
+    own: np.ndarray,
+    m: int,
+    step: float,
+    h_site: float,
+    h_node: float,
+    n0: float,
+    scratch: np.ndarray,
+    geo: np.ndarray,
+) -> None:
+    """ITM's profile geometry [Alg, Sec 3 "qlrpfl"; ITM v1.4 QuickPfl] of the composite profile
+    (radial samples 0..kk, own samples 1..m up to the node at ``d``), in physical terms: ``geo``
+    gets ``(n_s, gamma_e, theta_site, theta_node, d_hzn_site, d_hzn_node, h_e_site,
+    h_e_node, delta_h)``; both directions share them (ITM's terminal 1 is either end).
+
+    The same quantities as ITM's, computed from the radial's prefix sums and hulls instead of a
+    pass over the profile: horizons are the hull tangents (candidates under ``gamma_ref``, then
+    re-evaluated with the path's own curvature, as fast mode does) and the own samples scanned;
+    the mean path height and the least-squares fits weight each sample by its spacing; delta_h
+    resamples the composite at ITM's count of points.
+    """
+    x_k = kk * r_step
+    st_o = (d - x_k) / m
+    z_site = float(rz[0])
+    z_node = own[m]
+    # mean path height over [0.1 d, 0.9 d] (ITM: samples p10..n-p10)
+    lo = 0.1 * d
+    hi = 0.9 * d
+    i_a = max(0, int(math.ceil(lo / r_step)))
+    i_b = min(kk, int(math.floor(hi / r_step)))
+    tot = 0.0
+    wsum = 0.0
+    if i_b >= i_a:
+        tot = (rs0[i_b + 1] - rs0[i_a]) * r_step
+        wsum = (i_b - i_a + 1) * r_step
+    for i in range(1, m + 1):
+        x = x_k + i * st_o
+        if x >= lo and x <= hi:
+            tot += own[i] * st_o
+            wsum += st_o
+    h_sys = tot / wsum if wsum > 0.0 else 0.5 * (z_site + z_node)
+    n_s = surface_refractivity(n0, h_sys)
+    gamma_e = effective_curvature(n_s)
+    a_e = 1.0 / gamma_e
+    two_a = 2.0 * a_e
+    z_tx = z_site + h_site
+    z_rx = z_node + h_node
+    th_s = (z_rx - z_tx) / d - d / two_a
+    th_n = -(z_rx - z_tx) / d - d / two_a
+    d_s = d
+    d_n = d
+    # radial part: one candidate per end from the prefix hull
+    v = _hull_from_left(rz, rpar, kk, r_step, qc, z_tx)
+    x = v * r_step
+    t = (float(rz[v]) - z_tx) / x - x / two_a
+    if t > th_s:
+        th_s = t
+        d_s = x
+    v = _hull_from_right(rz, rpar, kk, r_step, qc, d, z_rx - qc * d * d)
+    x = d - v * r_step
+    t = -(z_rx - float(rz[v])) / x - x / two_a
+    if t > th_n:
+        th_n = t
+        d_n = x
+    # own part (interior samples)
     for i in range(1, m):
-        f = i * inv
-        pz[k_split + i] = bilinear_index(elev2d, ai + f * (bi - ai), aj + f * (bj - aj))
-    pz[n] = bilinear_index(elev2d, bi, bj)
-    p10 = int(0.1 * n)
-    total = 0.0
-    z_lo = pz[0]
-    z_hi = pz[0]
-    chk = 0.0
-    for i in range(n + 1):
-        z = pz[i]
-        chk += z * 0.0
-        if i >= p10 and i <= n - p10:
-            total += z
-        z_lo = min(z_lo, z)
-        z_hi = max(z_hi, z)
-    return chk == 0.0, total, z_lo, z_hi
+        xs = x_k + i * st_o
+        z = own[i]
+        t = (z - z_tx) / xs - xs / two_a
+        if t > th_s:
+            th_s = t
+            d_s = xs
+        xr = d - xs
+        t = -(z_rx - z) / xr - xr / two_a
+        if t > th_n:
+            th_n = t
+            d_n = xr
+    x_start = min(15.0 * h_site, 0.1 * d_s)
+    x_end = d - min(15.0 * h_node, 0.1 * d_n)
+    # delta_h: ITM's count of equally spaced points over the window, from the composite
+    delta_h = 0.0
+    if (x_end - x_start) / step >= 2.0:
+        p10 = int(0.1 * ((x_end - x_start) / step + 8.0))
+        p10 = min(max(4, p10), 25)
+        n = 10 * p10 - 5
+        ds = (x_end - x_start) / (n - 1)
+        # radial part, then own part, each stepped in its own sample units (no division)
+        j_own = min(n, max(0, int(math.floor((x_k - x_start) / ds)) + 1))
+        u0 = x_start / r_step
+        du = ds / r_step
+        for j in range(j_own):
+            u = u0 + j * du
+            k = int(u)
+            a = float(rz[k])
+            scratch[j] = a + (float(rz[k + 1]) - a) * (u - k)
+        v0 = (x_start - x_k) / (d - x_k) * m
+        dv = ds / (d - x_k) * m
+        for j in range(j_own, n):
+            w = v0 + j * dv
+            k = int(w)
+            if k >= m:
+                scratch[j] = own[m]
+            else:
+                scratch[j] = own[k] + (own[k + 1] - own[k]) * (w - k)
+        delta_h = delta_h_of_samples(scratch, n, p10, x_end - x_start)
+    if d_s + d_n > 1.5 * d:
+        fit_s, fit_n = _composite_fit(rz, rs0, rs1, r_step, kk, x_k, d, own, m, x_start, x_end)
+        h_e_s, h_e_n, d_s, d_n, th_s, th_n = smooth_horizons(
+            h_site + _fdim(z_site, fit_s), h_node + _fdim(z_node, fit_n), d, a_e, delta_h
+        )
+    else:
+        fit_s, _u = _composite_fit(rz, rs0, rs1, r_step, kk, x_k, d, own, m, x_start, 0.9 * d_s)
+        h_e_s = h_site + _fdim(z_site, fit_s)
+        _u, fit_n = _composite_fit(rz, rs0, rs1, r_step, kk, x_k, d, own, m, d - 0.9 * d_n,
+                                   x_end)  # fmt: skip
+        h_e_n = h_node + _fdim(z_node, fit_n)
+    geo[0] = n_s
+    geo[1] = gamma_e
+    geo[2] = th_s
+    geo[3] = th_n
+    geo[4] = d_s
+    geo[5] = d_n
+    geo[6] = h_e_s
+    geo[7] = h_e_n
+    geo[8] = delta_h
 
 
 @njit(cache=True, parallel=True)
@@ -485,59 +743,116 @@ def hybrid_nodes(
     min_d: float,
     jobs: np.ndarray,
     n_max: int,
-    radials: np.ndarray,
-    slot: np.ndarray,
+    rz: np.ndarray,
+    rs0: np.ndarray,
+    rs1: np.ndarray,
+    rpar: np.ndarray,
+    rows: np.ndarray,
     r_step: float,
+    gamma_ref: float,
     own_m: float,
     out: np.ndarray,
 ) -> None:
     """Hybrid-mode ITM loss at nodes (see :func:`exact_nodes` for the arguments) for every job
     into ``out[job, q]``.
 
-    Each node's profile has exact mode's samples (``n = max(1, round(L / step))``); those
-    farther than ``own_m`` from the node come from the nearest radial (azimuth
-    ``2 pi j / n_az``, ``n_az = slot.size``, held in ``radials[slot[j]]``), those within
-    ``own_m`` from the node's own path. Nodes within ``own_m`` of the site, and nodes whose
-    composite profile leaves the window, are computed exactly (:func:`_node_exact`); so is every
-    node of a window with voids (its NaN then means what it means in exact mode).
+    A node's profile is its radial (row ``rows[q]`` of :func:`hybrid_radials`' arrays, -1: none;
+    the caller picks the nearest in azimuth) up to the last radial sample
+    farther than ``own_m`` from the node, then the node's own path, sampled about every
+    ``step``. ITM's geometry of that profile comes from :func:`_hybrid_geometry` once per pair
+    of terminal heights (both directions share it), the attenuation from ``p2p_from_geometry``
+    for every job. Nodes within ``own_m + r_step`` of the site, and nodes whose own samples
+    leave the window, are computed exactly (:func:`_node_exact`); so is every node of a window
+    with voids (its NaN then means what it means in exact mode).
     """
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
     clean = all_finite(elev2d)
     n_nodes = lats.shape[0]
     n_jobs = jobs.shape[0]
-    n_az = slot.shape[0]
     n_pieces = profile_pieces((n_max + 1) * step) + 1
+    qc = 0.5 * gamma_ref
+    m_max = int(math.ceil((own_m + r_step) / step)) + 2
     chunk = 64
     for c in prange((n_nodes + chunk - 1) // chunk):
         seg_k = np.empty(n_pieces + 1, dtype=np.int64)
         coef = np.empty((n_pieces + 1, 8))
         pz = np.empty(n_max + 1)
         pr = np.empty(n_max + 1)
+        own = np.empty(m_max + 1)
         scratch = np.empty(SCRATCH_LEN)
         geom = np.empty(G_LEN)
+        geo = np.empty(9)
         outv = np.empty(OUT_LEN)
         res = np.empty(n_jobs)
         for q in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
             length = lengths[q]
-            n = max(1, round(length / step))
-            k_split = int((length - own_m) * n / length) if length > own_m else 0
+            kk = int((length - own_m) / r_step) if length > own_m + r_step else 0
             done = False
-            # a window with voids: every node exactly, so that NaN means what it means there
-            if clean and length >= min_d and k_split >= 1 and k_split < n and n + 1 <= pz.shape[0]:
-                u = azs[q] / TWO_PI * n_az
-                j = int(math.floor(u + 0.5)) % n_az
-                if j < 0:
-                    j += n_az
-                r = slot[j]
-                if r >= 0:
-                    ok, total, z_lo, z_hi = _hybrid_profile(
-                        elev2d, north, west, dlat, dlon, lat0, lon0, lats[q], lons[q], length,
-                        azs[q], n, k_split, radials[r], r_step, pz,
-                    )  # fmt: skip
-                    if ok:
-                        _node_jobs(pz, pr, n, length / n, ok, total, z_lo, z_hi, jobs, scratch,
-                                   geom, outv, res)  # fmt: skip
-                        done = True
+            r = rows[q] if clean and kk >= 1 and length >= min_d else -1
+            if r >= 0:
+                x_k = kk * r_step
+                m = max(1, int(math.ceil((length - x_k) / step)))
+                # the node's own path from its point at x_k (straight in grid-index space over
+                # these ~2 km) to the node
+                la_a, lo_a = direct(lat0, lon0, azs[q], x_k)
+                while lo_a - lons[q] > 180.0:
+                    lo_a -= 360.0
+                while lo_a - lons[q] < -180.0:
+                    lo_a += 360.0
+                ai = (north - la_a) / dlat
+                aj = (lo_a - west) / dlon
+                bi = (north - lats[q]) / dlat
+                bj = (lons[q] - west) / dlon
+                row_z = rz[r]
+                own[0] = float(row_z[kk])
+                chk = 0.0
+                for i in range(1, m):
+                    f = i / m
+                    z = bilinear_index(elev2d, ai + f * (bi - ai), aj + f * (bj - aj))
+                    own[i] = z
+                    chk += z * 0.0
+                own[m] = bilinear_index(elev2d, bi, bj)
+                chk += own[m] * 0.0
+                if chk == 0.0:
+                    n = max(1, round(length / step))
+                    st = length / n
+                    h_prev_s = -1.0
+                    h_prev_n = -1.0
+                    n0_prev = -1.0
+                    for jj in range(n_jobs):
+                        p = jobs[jj]
+                        h_s = p[P_H_TX]
+                        h_n = p[P_H_RX]
+                        if h_s != h_prev_s or h_n != h_prev_n or p[P_N0] != n0_prev:
+                            _hybrid_geometry(
+                                row_z, rs0[r], rs1[r], rpar[r], r_step, qc, kk, length, own, m,
+                                st, h_s, h_n, p[P_N0], scratch, geo,
+                            )  # fmt: skip
+                            h_prev_s = h_s
+                            h_prev_n = h_n
+                            n0_prev = p[P_N0]
+                        rev = p[P_REV] != 0.0
+                        # ITM's terminal 1 is the site (forward) or the node (reverse)
+                        a1 = 3 if rev else 2
+                        geom[G_OK] = 1.0
+                        geom[G_D_M] = length
+                        geom[G_N_S] = geo[0]
+                        geom[G_GAMMA_E] = geo[1]
+                        geom[G_THETA_TX] = geo[a1]
+                        geom[G_THETA_RX] = geo[5 - a1]
+                        geom[G_D_HZN_TX] = geo[a1 + 2]
+                        geom[G_D_HZN_RX] = geo[7 - a1]
+                        geom[G_H_E_TX] = geo[a1 + 4]
+                        geom[G_H_E_RX] = geo[9 - a1]
+                        geom[G_DELTA_H] = geo[8]
+                        h1 = h_n if rev else h_s
+                        h2 = h_s if rev else h_n
+                        res[jj] = p2p_from_geometry(
+                            geom, n, st, h1, h2, p[P_F_MHZ], int(p[P_CLIMATE]), p[P_N0],
+                            int(p[P_POL]), p[P_EPS], p[P_SIGMA], int(p[P_MDVAR]), p[P_TIME],
+                            p[P_LOC], p[P_SIT], outv,
+                        )  # fmt: skip
+                    done = True
             if not done:
                 _node_exact(
                     elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lats[q], lons[q],

@@ -20,15 +20,17 @@ Modes
     directions of one site share each node's profile and ITM geometry
     (:func:`tile_job_multi`, :func:`path_loss_maps`).
 ``hybrid``
-    Every node gets ITM point-to-point on exact mode's samples (same count and spacing), but
-    only the samples within ``own_m`` (2 km) of the node come from its own path; the rest are
-    read, interpolated linearly in distance, from the nearest of many radial profiles from the
-    site (arcs between radials at most half a step at the farthest node, radial samples every
-    half step), shared by every node. The lateral offset between a node's path and its radial
-    grows from zero at the site to at most a quarter of a step, and terrain near the node, where
-    a handset's horizon and ground height are decided, is the node's own; ITM's whole profile
-    analysis (horizons, fits, delta_h) then runs on that composite profile as in exact mode.
-    Measured against exact mode on rough terrain: ``benchmarks/bench_fast_mode_roughness.py``.
+    Every node gets ITM point-to-point on its own composite profile: the nearest of many radial
+    profiles from the site (arcs between radials at most half a step at the radius, radial
+    samples every half step, shared by every node) up to about ``own_m`` (2 km) from the node,
+    then the node's own path. The lateral offset between a node's path and its radial grows
+    from zero at the site to at most a quarter of a step, and the terrain near the node, where
+    a handset's horizon and ground height are decided, is the node's own. ITM's profile
+    analysis of that profile costs O(1) per node for its radial part: horizons are tangents to
+    the radial's prefix upper hulls, the mean path height and least-squares fits come from its
+    prefix sums; delta_h resamples the composite profile at ITM's count of points. Measured
+    against exact mode on rough terrain by ``benchmarks/bench_fast_mode_roughness.py`` and
+    ``benchmarks/bench_coverage.py`` (README).
 ``fast`` (default)
     Radial sweeps with incremental horizons, O(1) least-squares fits from prefix sums, delta_h on
     a coarse set of distances and azimuths, ITM at a subset of distances and the excess loss over
@@ -274,7 +276,8 @@ class FastSettings:
 
 @dataclass(frozen=True)
 class HybridSettings:
-    """Knobs of hybrid mode (defaults give the accuracy stated in the README).
+    """Knobs of hybrid mode (see the module doc; defaults give the accuracy stated in the
+    README).
 
     Parameters
     ----------
@@ -723,11 +726,14 @@ def _hybrid_sets(
     receives values ``(n_jobs, len(index))`` (float64, NaN beyond the radius) for the nodes
     ``index`` of set ``i``; every node of every set is put exactly once."""
     from yalu.coverage import _kernels as k
+    from yalu.propagation.itm_kernels import effective_curvature, surface_refractivity
 
     hs = spec.hybrid
     arc = hs.arc_steps * spec.step_m
     r_step = hs.radial_step_steps * spec.step_m
-    geo = [_node_geodesics(spec, la, lo) for la, lo in sets]
+    # Vincenty in numba (parallel); nodes computed as in exact mode (no radial part, or a
+    # window with voids) get pyproj's lengths below, as exact mode uses
+    geo = [_node_geodesics(spec, la, lo, pyproj=False) for la, lo in sets]
     # radials depend on the spec alone, so that a node's value does not depend on which other
     # nodes are computed with it (tiles, chunks of points, workers)
     n_az = max(8, math.ceil(2.0 * math.pi * spec.radius_m / arc))
@@ -737,27 +743,41 @@ def _hybrid_sets(
     need = np.zeros(n_az, dtype=bool)
     for dist, az in geo:
         j = np.mod(np.floor(az / (2.0 * math.pi) * n_az + 0.5).astype(np.int64), n_az)
-        j[~((dist <= spec.radius_m) & (dist > hs.own_m))] = -1
+        j[~((dist <= spec.radius_m) & (dist > hs.own_m + r_step))] = -1
         need[j[j >= 0]] = True
         js.append(j)
     if not _window_clean(elev):
         need[:] = False  # hybrid_nodes computes every node of a window with voids exactly
         js = [np.full(j.shape, -1, dtype=np.int64) for j in js]
+    for i, ((la, lo), j) in enumerate(zip(sets, js, strict=True)):
+        ex = np.flatnonzero(j < 0)
+        if ex.size:
+            d_ex, az_ex = _node_geodesics(spec, la[ex], lo[ex])
+            geo[i][0][ex] = d_ex
+            geo[i][1][ex] = az_ex
     wanted = np.flatnonzero(need)
-    per_group = max(1, _HYBRID_GROUP_BYTES // (4 * (n_r + 1)))
+    # per radial sample: height (float32), two prefix sums (float64), hull link (int32)
+    per_group = max(1, _HYBRID_GROUP_BYTES // (24 * (n_r + 2)))
     groups = [wanted[a : a + per_group] for a in range(0, max(1, wanted.size), per_group)]
+    sample = elev[::7, ::7]  # the mean height only sets the hulls' reference curvature
+    h_mean = float(np.nanmean(sample)) if np.isfinite(sample).any() else 0.0
+    gamma_ref = float(effective_curvature(surface_refractivity(spec.itm.n0, h_mean)))
     n_jobs = jobs.shape[0]
     n_all = sum(int(d.size) for d, _a in geo)
     done_nodes = 0
     for gi, grp in enumerate(groups):
         slot = np.full(n_az, -1, dtype=np.int64)
         slot[grp] = np.arange(grp.size)
-        rows = np.empty((grp.size, n_r + 1), dtype=np.float32)
+        rz = np.empty((grp.size, n_r + 1), dtype=np.float32)
+        rs0 = np.empty((grp.size, n_r + 2))
+        rs1 = np.empty((grp.size, n_r + 2))
+        rpar = np.empty((grp.size, n_r + 1), dtype=np.int32)
         if grp.size:
             k.hybrid_radials(
                 elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
                 spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg, n_az,
-                np.ascontiguousarray(grp, dtype=np.int64), n_r, r_step, rows,
+                np.ascontiguousarray(grp, dtype=np.int64), n_r, r_step, gamma_ref, rz, rs0,
+                rs1, rpar,
             )  # fmt: skip
         for i, ((la, lo), (dist, az), j) in enumerate(zip(sets, geo, js, strict=True)):
             has = (j >= 0) & (slot[np.maximum(j, 0)] >= 0)
@@ -769,6 +789,8 @@ def _hybrid_sets(
             inside = dist[idx] <= spec.radius_m
             if inside.any():
                 q = idx[inside]
+                # nodes by radial and distance: each radial's data is then read once, in order
+                q = q[np.lexsort((dist[q], j[q]))]
                 n_max = int(math.ceil(float(dist[q].max()) / spec.step_m)) + 2
                 sub = np.empty((n_jobs, q.size))
                 k.hybrid_nodes(
@@ -776,10 +798,12 @@ def _hybrid_sets(
                     spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg,
                     np.ascontiguousarray(la[q]), np.ascontiguousarray(lo[q]),
                     np.ascontiguousarray(dist[q]), np.ascontiguousarray(az[q]),
-                    spec.step_m, spec.min_distance_m, jobs, n_max, rows, slot, r_step,
-                    hs.own_m, sub,
+                    spec.step_m, spec.min_distance_m, jobs, n_max, rz, rs0, rs1, rpar,
+                    np.ascontiguousarray(np.where(j[q] >= 0, slot[np.maximum(j[q], 0)], -1)),
+                    r_step, gamma_ref, hs.own_m, sub,
                 )  # fmt: skip
-                vals[:, inside] = sub
+                pos = np.searchsorted(idx, q)  # idx is increasing
+                vals[:, pos] = sub
             put(i, idx, vals)
             done_nodes += idx.size
             if progress is not None:

@@ -635,6 +635,16 @@ def terrain_delta_h(
         scratch[j] = e1 + (e1 - elev[i0 + kk]) * x
         x += dx
         j += 1
+    return delta_h_of_samples(scratch, n, p10, d_end_m - d_start_m)
+
+
+@njit(cache=True)
+def delta_h_of_samples(scratch: np.ndarray, n: int, p10: int, length_m: float) -> float:
+    """The end of :func:`terrain_delta_h`: ``scratch[0:n]`` holds the window's ``n = 10 p10 - 5``
+    equally spaced samples over ``length_m`` [m]; a least-squares line is removed and the
+    interdecile range of the residuals scaled to an infinite path [Alg, Sec 3 "dlthx"; ERL79,
+    Eq 3]. ``scratch`` as for :func:`terrain_delta_h` (its samples are overwritten)."""
+    n_gaps = float(n - 1)
     fit_0, fit_1 = least_squares_line(scratch, 0, n - 1, 1.0, 0.0, n_gaps)
     slope = (fit_1 - fit_0) / n_gaps
     line = fit_0
@@ -643,7 +653,7 @@ def terrain_delta_h(
         line += slope
     # interdecile range: p10-th largest minus p10-th smallest residual
     spread = _decile_range(scratch, n, p10)
-    return spread / (1.0 - 0.8 * math.exp(-(d_end_m - d_start_m) / 50e3))
+    return spread / (1.0 - 0.8 * math.exp(-length_m / 50e3))
 
 
 @njit(cache=True)
