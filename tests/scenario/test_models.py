@@ -345,7 +345,7 @@ BAD = [
         "variants:",
         "propagation: {engine_mode: quick}\nvariants:",
         "propagation.engine_mode = 'quick'",
-        r"must be one of 'exact' or 'fast'",
+        r"must be one of 'exact', 'fast' or 'hybrid'",
         "engine_mode: quick",
     ),
     (

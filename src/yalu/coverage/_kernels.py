@@ -518,16 +518,25 @@ def _hull_from_left(
 
 @njit(cache=True, inline="always")
 def _composite_z(
-    rz: np.ndarray, r_step: float, x_k: float, d: float, own: np.ndarray, m: int, s: float
+    rz: np.ndarray,
+    r_step: float,
+    x_k: float,
+    x1: float,
+    st: float,
+    own: np.ndarray,
+    m: int,
+    s: float,
 ) -> float:
-    """Height of the composite profile at distance ``s`` [m]: the radial up to ``x_k``, the
-    own samples ``own[0..m]`` (``own[0]`` at ``x_k``, ``own[m]`` at ``d``) beyond."""
+    """Height of the composite profile at distance ``s`` [m]: the radial up to ``x_k``, then
+    ``own[0]`` (at ``x_k``) and the own samples ``own[i]`` at ``x1 + (i - 1) st``, i = 1..m."""
     if s <= x_k:
         u = s / r_step
         k = int(u)
         a = float(rz[k])
         return a + (float(rz[k + 1]) - a) * (u - k)
-    u = (s - x_k) / (d - x_k) * m
+    if s < x1:
+        return own[0] + (own[1] - own[0]) * ((s - x_k) / (x1 - x_k))
+    u = (s - x1) / st + 1.0
     k = int(u)
     if k >= m:
         return own[m]
@@ -541,7 +550,8 @@ def _composite_fit(
     rs1: np.ndarray,
     r_step: float,
     kk: int,
-    x_k: float,
+    x1: float,
+    st: float,
     d: float,
     own: np.ndarray,
     m: int,
@@ -549,8 +559,9 @@ def _composite_fit(
     b: float,
 ) -> tuple[float, float]:
     """Least-squares line through the composite profile's samples on ``[a, b]`` [m], each
-    weighted by its spacing (radial samples 1..kk at ``i r_step``, own samples 1..m), as ITM's
-    ``zlsq1`` fits the samples of a window [Alg, Sec 3]; returns its heights at 0 and at ``d``."""
+    weighted by its spacing (radial samples 0..kk at ``i r_step``, own samples 1..m at ``x1 +
+    (i - 1) st``), as ITM's ``zlsq1`` fits the samples of a window [Alg, Sec 3]; returns its
+    heights at 0 and at ``d``."""
     sw = 0.0
     swx = 0.0
     swxx = 0.0
@@ -569,19 +580,18 @@ def _composite_fit(
         swxx = sii * r_step * r_step * r_step
         swz = sz * r_step
         swxz = siz * r_step * r_step
-    st_o = (d - x_k) / m
     for i in range(1, m + 1):
-        x = x_k + i * st_o
+        x = x1 + (i - 1) * st
         if x < a or x > b:
             continue
         z = own[i]
-        sw += st_o
-        swx += st_o * x
-        swxx += st_o * x * x
-        swz += st_o * z
-        swxz += st_o * x * z
+        sw += st
+        swx += st * x
+        swxx += st * x * x
+        swz += st * z
+        swxz += st * x * z
     if sw <= 0.0:
-        z = _composite_z(rz, r_step, x_k, d, own, m, 0.5 * (a + b))
+        z = _composite_z(rz, r_step, kk * r_step, x1, st, own, m, 0.5 * (a + b))
         return z, z
     xm = swx / sw
     zm = swz / sw
@@ -599,10 +609,11 @@ def _hybrid_geometry(
     r_step: float,
     qc: float,
     kk: int,
+    x1: float,
+    st: float,
     d: float,
     own: np.ndarray,
     m: int,
-    step: float,
     h_site: float,
     h_node: float,
     n0: float,
@@ -610,7 +621,8 @@ def _hybrid_geometry(
     geo: np.ndarray,
 ) -> None:
     """ITM's profile geometry [Alg, Sec 3 "qlrpfl"; ITM v1.4 QuickPfl] of the composite profile
-    (radial samples 0..kk, own samples 1..m up to the node at ``d``), in physical terms: ``geo``
+    (radial samples 0..kk, then own samples 1..m at ``x1 + (i - 1) st``, exact mode's
+    positions, the last the node at ``d``), in physical terms: ``geo``
     gets ``(n_s, gamma_e, theta_site, theta_node, d_hzn_site, d_hzn_node, h_e_site,
     h_e_node, delta_h)``; both directions share them (ITM's terminal 1 is either end).
 
@@ -621,7 +633,6 @@ def _hybrid_geometry(
     resamples the composite at ITM's count of points.
     """
     x_k = kk * r_step
-    st_o = (d - x_k) / m
     z_site = float(rz[0])
     z_node = own[m]
     # mean path height over [0.1 d, 0.9 d] (ITM: samples p10..n-p10)
@@ -635,10 +646,10 @@ def _hybrid_geometry(
         tot = (rs0[i_b + 1] - rs0[i_a]) * r_step
         wsum = (i_b - i_a + 1) * r_step
     for i in range(1, m + 1):
-        x = x_k + i * st_o
+        x = x1 + (i - 1) * st
         if x >= lo and x <= hi:
-            tot += own[i] * st_o
-            wsum += st_o
+            tot += own[i] * st
+            wsum += st
     h_sys = tot / wsum if wsum > 0.0 else 0.5 * (z_site + z_node)
     n_s = surface_refractivity(n0, h_sys)
     gamma_e = effective_curvature(n_s)
@@ -665,7 +676,7 @@ def _hybrid_geometry(
         d_n = x
     # own part (interior samples)
     for i in range(1, m):
-        xs = x_k + i * st_o
+        xs = x1 + (i - 1) * st
         z = own[i]
         t = (z - z_tx) / xs - xs / two_a
         if t > th_s:
@@ -680,8 +691,8 @@ def _hybrid_geometry(
     x_end = d - min(15.0 * h_node, 0.1 * d_n)
     # delta_h: ITM's count of equally spaced points over the window, from the composite
     delta_h = 0.0
-    if (x_end - x_start) / step >= 2.0:
-        p10 = int(0.1 * ((x_end - x_start) / step + 8.0))
+    if (x_end - x_start) / st >= 2.0:
+        p10 = int(0.1 * ((x_end - x_start) / st + 8.0))
         p10 = min(max(4, p10), 25)
         n = 10 * p10 - 5
         ds = (x_end - x_start) / (n - 1)
@@ -694,10 +705,14 @@ def _hybrid_geometry(
             k = int(u)
             a = float(rz[k])
             scratch[j] = a + (float(rz[k + 1]) - a) * (u - k)
-        v0 = (x_start - x_k) / (d - x_k) * m
-        dv = ds / (d - x_k) * m
+        v0 = (x_start - x1) / st + 1.0
+        dv = ds / st
         for j in range(j_own, n):
             w = v0 + j * dv
+            if w < 1.0:
+                sx = x_start + j * ds
+                scratch[j] = own[0] + (own[1] - own[0]) * ((sx - x_k) / (x1 - x_k))
+                continue
             k = int(w)
             if k >= m:
                 scratch[j] = own[m]
@@ -705,15 +720,17 @@ def _hybrid_geometry(
                 scratch[j] = own[k] + (own[k + 1] - own[k]) * (w - k)
         delta_h = delta_h_of_samples(scratch, n, p10, x_end - x_start)
     if d_s + d_n > 1.5 * d:
-        fit_s, fit_n = _composite_fit(rz, rs0, rs1, r_step, kk, x_k, d, own, m, x_start, x_end)
+        fit_s, fit_n = _composite_fit(rz, rs0, rs1, r_step, kk, x1, st, d, own, m, x_start,
+                                      x_end)  # fmt: skip
         h_e_s, h_e_n, d_s, d_n, th_s, th_n = smooth_horizons(
             h_site + _fdim(z_site, fit_s), h_node + _fdim(z_node, fit_n), d, a_e, delta_h
         )
     else:
-        fit_s, _u = _composite_fit(rz, rs0, rs1, r_step, kk, x_k, d, own, m, x_start, 0.9 * d_s)
+        fit_s, _u = _composite_fit(rz, rs0, rs1, r_step, kk, x1, st, d, own, m, x_start,
+                                   0.9 * d_s)  # fmt: skip
         h_e_s = h_site + _fdim(z_site, fit_s)
-        _u, fit_n = _composite_fit(rz, rs0, rs1, r_step, kk, x_k, d, own, m, d - 0.9 * d_n,
-                                   x_end)  # fmt: skip
+        _u, fit_n = _composite_fit(rz, rs0, rs1, r_step, kk, x1, st, d, own, m,
+                                   d - 0.9 * d_n, x_end)  # fmt: skip
         h_e_n = h_node + _fdim(z_node, fit_n)
     geo[0] = n_s
     geo[1] = gamma_e
@@ -771,7 +788,7 @@ def hybrid_nodes(
     n_jobs = jobs.shape[0]
     n_pieces = profile_pieces((n_max + 1) * step) + 1
     qc = 0.5 * gamma_ref
-    m_max = int(math.ceil((own_m + r_step) / step)) + 2
+    m_max = int(math.ceil(2.0 * (own_m + r_step) / step)) + 4
     chunk = 64
     for c in prange((n_nodes + chunk - 1) // chunk):
         seg_k = np.empty(n_pieces + 1, dtype=np.int64)
@@ -791,7 +808,12 @@ def hybrid_nodes(
             r = rows[q] if clean and kk >= 1 and length >= min_d else -1
             if r >= 0:
                 x_k = kk * r_step
-                m = max(1, int(math.ceil((length - x_k) / step)))
+                n = max(1, round(length / step))
+                st = length / n
+                # own samples at exact mode's positions i st, from the first beyond x_k
+                i1 = int(x_k / st) + 1
+                m = n - i1 + 1
+                x1 = i1 * st
                 # the node's own path from its point at x_k (straight in grid-index space over
                 # these ~2 km) to the node
                 la_a, lo_a = direct(lat0, lon0, azs[q], x_k)
@@ -806,16 +828,15 @@ def hybrid_nodes(
                 row_z = rz[r]
                 own[0] = float(row_z[kk])
                 chk = 0.0
+                span = length - x_k
                 for i in range(1, m):
-                    f = i / m
+                    f = (x1 + (i - 1) * st - x_k) / span
                     z = bilinear_index(elev2d, ai + f * (bi - ai), aj + f * (bj - aj))
                     own[i] = z
                     chk += z * 0.0
                 own[m] = bilinear_index(elev2d, bi, bj)
                 chk += own[m] * 0.0
                 if chk == 0.0:
-                    n = max(1, round(length / step))
-                    st = length / n
                     h_prev_s = -1.0
                     h_prev_n = -1.0
                     n0_prev = -1.0
@@ -825,8 +846,8 @@ def hybrid_nodes(
                         h_n = p[P_H_RX]
                         if h_s != h_prev_s or h_n != h_prev_n or p[P_N0] != n0_prev:
                             _hybrid_geometry(
-                                row_z, rs0[r], rs1[r], rpar[r], r_step, qc, kk, length, own, m,
-                                st, h_s, h_n, p[P_N0], scratch, geo,
+                                row_z, rs0[r], rs1[r], rpar[r], r_step, qc, kk, x1, st, length,
+                                own, m, h_s, h_n, p[P_N0], scratch, geo,
                             )  # fmt: skip
                             h_prev_s = h_s
                             h_prev_n = h_n

@@ -22,10 +22,12 @@ Modes
 ``hybrid``
     Every node gets ITM point-to-point on its own composite profile: the nearest of many radial
     profiles from the site (arcs between radials at most half a step at the radius, radial
-    samples every half step, shared by every node) up to about ``own_m`` (2 km) from the node,
-    then the node's own path. The lateral offset between a node's path and its radial grows
-    from zero at the site to at most a quarter of a step, and the terrain near the node, where
-    a handset's horizon and ground height are decided, is the node's own. ITM's profile
+    samples every step, shared by every node) up to about ``own_m`` (2 km) from the node, then
+    the node's own path, sampled where exact mode samples it. The lateral offset between a
+    node's path and its radial grows from zero at the site to at most a quarter of a step, and
+    the terrain near the node, where a handset's horizon and ground height are decided, is the
+    node's own. Radials cost per radial and exact profiles per node, so hybrid mode pays off on
+    dense grids (native resolution) and little on coarse grids or scattered points. ITM's profile
     analysis of that profile costs O(1) per node for its radial part: horizons are tangents to
     the radial's prefix upper hulls, the mean path height and least-squares fits come from its
     prefix sums; delta_h resamples the composite profile at ITM's count of points. Measured
@@ -285,15 +287,16 @@ class HybridSettings:
         Largest arc between neighbouring radials, at the farthest node, in profile steps
         (``step_m``); a node is at most half of it from its radial.
     radial_step_steps : float
-        Spacing of the samples along each radial, in profile steps; a node's samples are
-        interpolated linearly between them.
+        Spacing of the samples along each radial, in profile steps. One step (the default)
+        samples the terrain near the site where exact mode samples it; finer radials see detail
+        exact mode's profile does not, and near the site a sample of it can become a horizon.
     own_m : float
         Length [m] of the part of each node's profile, next to the node, sampled on the node's
         own path.
     """
 
     arc_steps: float = 0.5
-    radial_step_steps: float = 0.5
+    radial_step_steps: float = 1.0
     own_m: float = 2000.0
 
     def __post_init__(self) -> None:
