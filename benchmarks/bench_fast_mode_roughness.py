@@ -108,7 +108,9 @@ def compare(terrain: Any, site: tuple[float, float], rms_list: list[float], radi
         settings.append(("fast", "dense", FastSettings(arc_px=0.5, kstep=1, kdh=1, dh_every=1)))
     settings.append(("hybrid", "default", HybridSettings()))
     if dense:
-        settings.append(("hybrid", "dense", HybridSettings(arc_steps=0.25, own_m=4000.0)))
+        settings.append(
+            ("hybrid", "dense", HybridSettings(arc_steps=0.25, own_m=4000.0, dh_every=0))
+        )
     for rms in rms_list:
         z = w.grid_m + (rough_noise(w.grid_m.shape, dy, dx, rms, rng) if rms else 0.0)
         win = TerrainWindow(

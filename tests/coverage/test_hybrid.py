@@ -139,3 +139,52 @@ def test_hybrid_radials_in_groups_give_the_same_bits(rough_terrain, rough_maps, 
 def test_hybrid_settings_bad_input(field, value):
     with pytest.raises(ParameterError, match=field):
         HybridSettings(**{field: value})
+
+
+def test_delta_h_table_is_itm_delta_h_of_the_radial_paths(rough_terrain):
+    """The delta_h table holds ITM's delta_h of each radial path (checked against ITM on the
+    profile yalu.geodesy extracts along the same radial)."""
+    from yalu.coverage import _kernels as K
+    from yalu.geodesy import WGS84, profile
+    from yalu.propagation import itm
+
+    spec = make_tile_spec(rough_terrain, SITE, RADIUS_M, mode="hybrid", **KW)
+    r_step = spec.step_m
+    n_r = int(RADIUS_M / r_step) - 2
+    kdh = 4
+    n_az = 8
+    heights = np.array([[40.0, 1.5]])
+    tab = np.empty((2, 1, n_r // kdh + 2))
+    K.hybrid_delta_h(spec.elevation_m, spec.terrain_north_deg, spec.terrain_west_deg,
+                     spec.terrain_dlat_deg, spec.terrain_dlon_deg, SITE[0], SITE[1], n_az,
+                     np.array([0, 3]), n_r, r_step, kdh, 1.0 / 8.5e6, heights, tab)  # fmt: skip
+    got, ref = [], []
+    for row, j in enumerate((0, 3)):
+        for t in range(2, n_r // kdh + 1, 2):
+            d = t * kdh * r_step
+            lon, lat, _ = WGS84.fwd(SITE[1], SITE[0], 360.0 * j / n_az, d)
+            p = profile(rough_terrain, SITE, (lat, lon), r_step)
+            res = itm.p2p(p.elevation_m, p.step_m, 40.0, 1.5, 900.0, climate=5, n0=301.0,
+                          polarization=1, epsilon=15.0, sigma=0.005, mdvar=12)  # fmt: skip
+            got.append(tab[row, 0, t])
+            ref.append(res.delta_h_m)
+    got, ref = np.array(got), np.array(ref)
+    assert got.size > 30 and np.all(ref > 1.0)
+    rel = np.abs(got - ref) / ref
+    # the same samples and window; a horizon found under the reference curvature rarely differs
+    assert np.median(rel) < 1e-4 and np.mean(rel < 0.02) > 0.9, rel
+
+
+def test_delta_h_table_against_per_node_delta_h(rough_terrain, rough_maps):
+    exact, hybrid = rough_maps
+    per_node = path_loss_map(rough_terrain, SITE, RADIUS_M, mode="hybrid",
+                             hybrid=HybridSettings(dh_every=0), **KW)  # fmt: skip
+    m_t, p_t, _ = _stats(hybrid.values, exact.values)
+    m_n, p_n, _ = _stats(per_node.values, exact.values)
+    # the table is a shortcut: it may cost a little accuracy, not much
+    assert m_t <= m_n + 0.03 and p_t <= p_n + 0.3, (m_t, m_n, p_t, p_n)
+    assert not np.array_equal(per_node.values, hybrid.values)
+    with pytest.raises(ParameterError, match="kdh"):
+        HybridSettings(kdh=0)
+    with pytest.raises(ParameterError, match="dh_every"):
+        HybridSettings(dh_every=-1)

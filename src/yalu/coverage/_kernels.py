@@ -21,7 +21,9 @@ hybrid
     then its own path (about ``own_m`` long, sampled about every ``step``). ITM's geometry of
     that profile (:func:`_hybrid_geometry`) takes the radial part's horizons, mean height and
     least-squares sums in O(1) (hull tangents by a walk, prefix sums) and scans only the own
-    samples; delta_h resamples the composite at ITM's count of points. The attenuation is
+    samples; delta_h comes from a table (:func:`hybrid_delta_h`: ITM's delta_h of the radial
+    paths on every ``dh_every``-th radial every ``kdh`` samples), interpolated in azimuth and
+    distance, or from the composite resampled at ITM's count of points. The attenuation is
     ``p2p_from_geometry``, as in exact mode.
 fast
     Terrain is sampled once along ``n_az`` radials from the site, every ``step`` metres. Along each
@@ -469,6 +471,119 @@ def hybrid_radials(
         rs1[r, n_r + 1] = s1
 
 
+@njit(cache=True, parallel=True)
+def hybrid_delta_h(
+    elev2d: np.ndarray,
+    north: float,
+    west: float,
+    dlat: float,
+    dlon: float,
+    lat0: float,
+    lon0: float,
+    n_az: int,
+    radials: np.ndarray,
+    n_r: int,
+    r_step: float,
+    kdh: int,
+    gamma_ref: float,
+    heights: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """delta_h of the paths along the radials ``j = radials[r]`` (azimuth ``2 pi j / n_az``,
+    sampled as :func:`hybrid_radials` samples them) ending at samples ``k = t kdh``, for each
+    pair ``heights[h] = (site, node)`` of antenna heights [m], into ``out[r, h, t]``.
+
+    Each path's window is ITM's [Alg, Sec 3]: from ``min(15 h_site, 0.1 d_site)`` to ``d -
+    min(15 h_node, 0.1 d_node)``, the horizon distances from the radial's running maximum
+    elevation angle (site) and its prefix upper hull's tangent (node) under ``gamma_ref``; the
+    value is ITM's ``terrain_delta_h`` on the radial's samples.
+    """
+    z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
+    clean = all_finite(elev2d)
+    length = n_r * r_step
+    n_pieces = profile_pieces(length) + 1
+    qc = 0.5 * gamma_ref
+    n_h = heights.shape[0]
+    n_t = out.shape[2]
+    for r in prange(radials.shape[0]):
+        seg_k = np.empty(n_pieces + 1, dtype=np.int64)
+        coef = np.empty((n_pieces + 1, 8))
+        pz = np.empty(n_r + 1)
+        wy = np.empty(n_r + 1)
+        par = np.empty(n_r + 1, dtype=np.int64)
+        stack = np.empty(n_r + 1, dtype=np.int64)
+        best = np.empty(n_h)
+        best_i = np.empty(n_h, dtype=np.int64)
+        scratch = np.empty(SCRATCH_LEN)
+        az = TWO_PI * radials[r] / n_az
+        la, lo = direct(lat0, lon0, az, length)
+        _sample_profile(elev2d, north, west, dlat, dlon, lat0, lon0, z_site, la, lo, n_r, az,
+                        length, seg_k, coef, pz, clean)  # fmt: skip
+        for k in range(n_r + 1):
+            # the radial's heights as hybrid_radials stores them (float32)
+            pz[k] = float(np.float32(pz[k]))
+            x = k * r_step
+            wy[k] = pz[k] - qc * x * x
+        for h in range(n_h):
+            best[h] = -1e300
+            best_i[h] = -1
+            out[r, h, 0] = 0.0
+        n_hull = 0
+        for k in range(1, n_r + 1):
+            x = k * r_step
+            if k % kdh == 0 and k // kdh < n_t:
+                t = k // kdh
+                for h in range(n_h):
+                    h_s = heights[h, 0]
+                    h_n = heights[h, 1]
+                    z_tx = pz[0] + h_s
+                    z_rx = pz[k] + h_n
+                    th_s = (z_rx - z_tx) / x - qc * x
+                    d_s = x
+                    if best_i[h] > 0 and best[h] > th_s:
+                        d_s = best_i[h] * r_step
+                    d_n = x
+                    if n_hull > 0:
+                        y_q = z_rx - qc * x * x
+                        v = stack[n_hull - 1]
+                        while True:
+                            u = par[v]
+                            if u < 1:
+                                break
+                            if (wy[u] - y_q) * (x - v * r_step) >= (wy[v] - y_q) * (x - u * r_step):
+                                v = u
+                            else:
+                                break
+                        xv = x - v * r_step
+                        if -(z_rx - pz[v]) / xv - qc * xv > -(z_rx - z_tx) / x - qc * x:
+                            d_n = xv
+                    x_start = min(15.0 * h_s, 0.1 * d_s)
+                    x_end = x - min(15.0 * h_n, 0.1 * d_n)
+                    out[r, h, t] = terrain_delta_h(pz, 0, k, r_step, x_start, x_end, scratch)
+            # sample k becomes an interior point of longer paths
+            for h in range(n_h):
+                ang = (pz[k] - (pz[0] + heights[h, 0])) / x - qc * x
+                if ang > best[h]:
+                    best[h] = ang
+                    best_i[h] = k
+            y = wy[k]
+            while n_hull >= 2:
+                ia = stack[n_hull - 2]
+                ib = stack[n_hull - 1]
+                xa = ia * r_step
+                xb = ib * r_step
+                if (xb - xa) * (y - wy[ia]) - (wy[ib] - wy[ia]) * (x - xa) >= 0.0:
+                    n_hull -= 1
+                else:
+                    break
+            par[k] = stack[n_hull - 1] if n_hull > 0 else -1
+            stack[n_hull] = k
+            n_hull += 1
+        for t in range(n_r // kdh + 1, n_t):
+            for h in range(n_h):
+                out[r, h, t] = out[r, h, n_r // kdh]
+
+
 @njit(cache=True, inline="always")
 def _radial_w(rz: np.ndarray, i: int, r_step: float, qc: float) -> float:
     x = i * r_step
@@ -617,6 +732,7 @@ def _hybrid_geometry(
     h_site: float,
     h_node: float,
     n0: float,
+    delta_h_in: float,
     scratch: np.ndarray,
     geo: np.ndarray,
 ) -> None:
@@ -629,8 +745,9 @@ def _hybrid_geometry(
     The same quantities as ITM's, computed from the radial's prefix sums and hulls instead of a
     pass over the profile: horizons are the hull tangents (candidates under ``gamma_ref``, then
     re-evaluated with the path's own curvature, as fast mode does) and the own samples scanned;
-    the mean path height and the least-squares fits weight each sample by its spacing; delta_h
-    resamples the composite at ITM's count of points.
+    the mean path height and the least-squares fits weight each sample by its spacing. delta_h
+    is ``delta_h_in`` when >= 0 (from :func:`hybrid_delta_h`'s table), else the composite
+    resampled at ITM's count of points.
     """
     x_k = kk * r_step
     z_site = float(rz[0])
@@ -690,8 +807,8 @@ def _hybrid_geometry(
     x_start = min(15.0 * h_site, 0.1 * d_s)
     x_end = d - min(15.0 * h_node, 0.1 * d_n)
     # delta_h: ITM's count of equally spaced points over the window, from the composite
-    delta_h = 0.0
-    if (x_end - x_start) / st >= 2.0:
+    delta_h = delta_h_in if delta_h_in >= 0.0 else 0.0
+    if delta_h_in < 0.0 and (x_end - x_start) / st >= 2.0:
         p10 = int(0.1 * ((x_end - x_start) / st + 8.0))
         p10 = min(max(4, p10), 25)
         n = 10 * p10 - 5
@@ -765,22 +882,31 @@ def hybrid_nodes(
     rs1: np.ndarray,
     rpar: np.ndarray,
     rows: np.ndarray,
+    radial: np.ndarray,
     r_step: float,
     gamma_ref: float,
     own_m: float,
+    dh_tab: np.ndarray,
+    dh_slot: np.ndarray,
+    dh_every: int,
+    kdh: int,
+    job_h: np.ndarray,
     out: np.ndarray,
 ) -> None:
     """Hybrid-mode ITM loss at nodes (see :func:`exact_nodes` for the arguments) for every job
     into ``out[job, q]``.
 
     A node's profile is its radial (row ``rows[q]`` of :func:`hybrid_radials`' arrays, -1: none;
-    the caller picks the nearest in azimuth) up to the last radial sample
+    the caller picks the nearest in azimuth, ``radial[q]``) up to the last radial sample
     farther than ``own_m`` from the node, then the node's own path, sampled about every
     ``step``. ITM's geometry of that profile comes from :func:`_hybrid_geometry` once per pair
     of terminal heights (both directions share it), the attenuation from ``p2p_from_geometry``
-    for every job. Nodes within ``own_m + r_step`` of the site, and nodes whose own samples
-    leave the window, are computed exactly (:func:`_node_exact`); so is every node of a window
-    with voids (its NaN then means what it means in exact mode).
+    for every job; delta_h is interpolated linearly in azimuth and distance from
+    :func:`hybrid_delta_h`'s table (radials ``dh_every`` apart, row ``dh_slot[j // dh_every]``,
+    entries every ``kdh`` samples, height pair ``job_h[job]``), or with ``dh_every = 0``
+    computed on each node's profile. Nodes within ``own_m + r_step`` of the site, and nodes
+    whose own samples leave the window, are computed exactly (:func:`_node_exact`); so is every
+    node of a window with voids (its NaN then means what it means in exact mode).
     """
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
     clean = all_finite(elev2d)
@@ -845,9 +971,24 @@ def hybrid_nodes(
                         h_s = p[P_H_TX]
                         h_n = p[P_H_RX]
                         if h_s != h_prev_s or h_n != h_prev_n or p[P_N0] != n0_prev:
+                            dh_in = -1.0
+                            if dh_every > 0:
+                                jq = radial[q]
+                                t0 = jq // dh_every
+                                w_az = (jq - t0 * dh_every) / dh_every
+                                t1 = (t0 + 1) % dh_slot.shape[0]
+                                u = length / (kdh * r_step)
+                                i0 = min(int(u), dh_tab.shape[2] - 2)
+                                f = u - i0
+                                hh = job_h[jj]
+                                ta = dh_tab[dh_slot[t0], hh]
+                                tb = dh_tab[dh_slot[t1], hh]
+                                va = ta[i0] + (ta[i0 + 1] - ta[i0]) * f
+                                vb = tb[i0] + (tb[i0 + 1] - tb[i0]) * f
+                                dh_in = max(0.0, va + (vb - va) * w_az)
                             _hybrid_geometry(
                                 row_z, rs0[r], rs1[r], rpar[r], r_step, qc, kk, x1, st, length,
-                                own, m, h_s, h_n, p[P_N0], scratch, geo,
+                                own, m, h_s, h_n, p[P_N0], dh_in, scratch, geo,
                             )  # fmt: skip
                             h_prev_s = h_s
                             h_prev_n = h_n

@@ -30,7 +30,9 @@ Modes
     dense grids (native resolution) and little on coarse grids or scattered points. ITM's profile
     analysis of that profile costs O(1) per node for its radial part: horizons are tangents to
     the radial's prefix upper hulls, the mean path height and least-squares fits come from its
-    prefix sums; delta_h resamples the composite profile at ITM's count of points. Measured
+    prefix sums; delta_h (a statistic of the whole path) is ITM's on every 8th radial every 8
+    samples, interpolated in azimuth and distance (``HybridSettings.dh_every = 0``: on each
+    node's composite profile, ~3x the cost). Measured
     against exact mode on rough terrain by ``benchmarks/bench_fast_mode_roughness.py`` and
     ``benchmarks/bench_coverage.py`` (README).
 ``fast`` (default)
@@ -293,16 +295,29 @@ class HybridSettings:
     own_m : float
         Length [m] of the part of each node's profile, next to the node, sampled on the node's
         own path.
+    dh_every, kdh : int
+        delta_h (ITM's terrain irregularity) is computed on every ``dh_every``-th radial, for the
+        paths ending every ``kdh`` radial samples, and interpolated linearly in azimuth and
+        distance; ``dh_every = 0`` computes it on each node's own composite profile (~3x the
+        cost of a node).
     """
 
     arc_steps: float = 0.5
     radial_step_steps: float = 1.0
     own_m: float = 2000.0
+    dh_every: int = 8
+    kdh: int = 8
 
     def __post_init__(self) -> None:
         check_range("arc_steps", self.arc_steps, 0.01, 100.0)
         check_range("radial_step_steps", self.radial_step_steps, 0.01, 10.0)
         check_range("own_m", self.own_m, 0.0, 1e6)
+        for name in ("dh_every", "kdh"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 1024:
+                raise ParameterError(name, v, "an integer from 0 to 1024")
+        if self.kdh == 0 and self.dh_every > 0:
+            raise ParameterError("kdh", self.kdh, "an integer from 1 to 1024 when dh_every > 0")
 
 
 @dataclass(frozen=True, eq=False)
@@ -714,7 +729,7 @@ def _exact_at(
 
 # hybrid mode builds the radials of at most this many bytes (float32) at once; more are built
 # and used by groups of neighbouring azimuths
-_HYBRID_GROUP_BYTES = 256 * 2**20
+_HYBRID_GROUP_BYTES = 64 * 2**20
 
 
 def _hybrid_sets(
@@ -740,6 +755,8 @@ def _hybrid_sets(
     # radials depend on the spec alone, so that a node's value does not depend on which other
     # nodes are computed with it (tiles, chunks of points, workers)
     n_az = max(8, math.ceil(2.0 * math.pi * spec.radius_m / arc))
+    if hs.dh_every > 0:
+        n_az = hs.dh_every * math.ceil(n_az / hs.dh_every)
     n_r = math.ceil(spec.radius_m / r_step) + 2
     # the radial of each node (as hybrid_nodes finds it); -1: no radial part
     js = []
@@ -753,18 +770,37 @@ def _hybrid_sets(
         need[:] = False  # hybrid_nodes computes every node of a window with voids exactly
         js = [np.full(j.shape, -1, dtype=np.int64) for j in js]
     for i, ((la, lo), j) in enumerate(zip(sets, js, strict=True)):
-        ex = np.flatnonzero(j < 0)
+        ex = np.flatnonzero((j < 0) & (geo[i][0] <= spec.radius_m + 1.0))
         if ex.size:
             d_ex, az_ex = _node_geodesics(spec, la[ex], lo[ex])
             geo[i][0][ex] = d_ex
             geo[i][1][ex] = az_ex
     wanted = np.flatnonzero(need)
-    # per radial sample: height (float32), two prefix sums (float64), hull link (int32)
-    per_group = max(1, _HYBRID_GROUP_BYTES // (24 * (n_r + 2)))
-    groups = [wanted[a : a + per_group] for a in range(0, max(1, wanted.size), per_group)]
     sample = elev[::7, ::7]  # the mean height only sets the hulls' reference curvature
     h_mean = float(np.nanmean(sample)) if np.isfinite(sample).any() else 0.0
     gamma_ref = float(effective_curvature(surface_refractivity(spec.itm.n0, h_mean)))
+    # delta_h table: every dh_every-th radial, both neighbours of every wanted radial
+    pairs, job_h = np.unique(jobs[:, [k.P_H_TX, k.P_H_RX]], axis=0, return_inverse=True)
+    job_h = np.ascontiguousarray(job_h.ravel(), dtype=np.int64)
+    if hs.dh_every > 0 and wanted.size:
+        n_tab = n_az // hs.dh_every
+        t0 = wanted // hs.dh_every
+        tabs = np.unique(np.concatenate([t0, (t0 + 1) % n_tab]))
+        dh_slot = np.full(n_tab, -1, dtype=np.int64)
+        dh_slot[tabs] = np.arange(tabs.size)
+        dh_tab = np.empty((tabs.size, pairs.shape[0], n_r // hs.kdh + 2))
+        k.hybrid_delta_h(
+            elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+            spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg, n_az,
+            np.ascontiguousarray(tabs * hs.dh_every, dtype=np.int64), n_r, r_step, hs.kdh,
+            gamma_ref, np.ascontiguousarray(pairs, dtype=np.float64), dh_tab,
+        )  # fmt: skip
+    else:
+        dh_slot = np.zeros(1, dtype=np.int64)
+        dh_tab = np.zeros((1, pairs.shape[0], 2))
+    # per radial sample: height (float32), two prefix sums (float64), hull link (int32)
+    per_group = max(1, _HYBRID_GROUP_BYTES // (24 * (n_r + 2)))
+    groups = [wanted[a : a + per_group] for a in range(0, max(1, wanted.size), per_group)]
     n_jobs = jobs.shape[0]
     n_all = sum(int(d.size) for d, _a in geo)
     done_nodes = 0
@@ -803,7 +839,8 @@ def _hybrid_sets(
                     np.ascontiguousarray(dist[q]), np.ascontiguousarray(az[q]),
                     spec.step_m, spec.min_distance_m, jobs, n_max, rz, rs0, rs1, rpar,
                     np.ascontiguousarray(np.where(j[q] >= 0, slot[np.maximum(j[q], 0)], -1)),
-                    r_step, gamma_ref, hs.own_m, sub,
+                    np.ascontiguousarray(np.maximum(j[q], 0)), r_step, gamma_ref, hs.own_m,
+                    dh_tab, dh_slot, hs.dh_every, max(1, hs.kdh), job_h, sub,
                 )  # fmt: skip
                 pos = np.searchsorted(idx, q)  # idx is increasing
                 vals[:, pos] = sub
