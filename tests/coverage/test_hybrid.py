@@ -155,9 +155,13 @@ def test_delta_h_table_is_itm_delta_h_of_the_radial_paths(rough_terrain):
     n_az = 8
     heights = np.array([[40.0, 1.5]])
     tab = np.empty((2, 1, n_r // kdh + 2))
+    need = np.ones((2, n_r // kdh + 2), dtype=bool)
+    need[1, 1::2] = False  # entries not needed are left NaN; the others do not change
     K.hybrid_delta_h(spec.elevation_m, spec.terrain_north_deg, spec.terrain_west_deg,
                      spec.terrain_dlat_deg, spec.terrain_dlon_deg, SITE[0], SITE[1], n_az,
-                     np.array([0, 3]), n_r, r_step, kdh, 1.0 / 8.5e6, heights, tab)  # fmt: skip
+                     np.array([0, 3]), n_r, r_step, kdh, 1.0 / 8.5e6, heights, need,
+                     tab)  # fmt: skip
+    assert np.all(np.isnan(tab[1, 0, 1::2]))
     got, ref = [], []
     for row, j in enumerate((0, 3)):
         for t in range(2, n_r // kdh + 1, 2):

@@ -487,11 +487,13 @@ def hybrid_delta_h(
     kdh: int,
     gamma_ref: float,
     heights: np.ndarray,
+    need: np.ndarray,
     out: np.ndarray,
 ) -> None:
     """delta_h of the paths along the radials ``j = radials[r]`` (azimuth ``2 pi j / n_az``,
     sampled as :func:`hybrid_radials` samples them) ending at samples ``k = t kdh``, for each
-    pair ``heights[h] = (site, node)`` of antenna heights [m], into ``out[r, h, t]``.
+    pair ``heights[h] = (site, node)`` of antenna heights [m], into ``out[r, h, t]`` where
+    ``need[r, t]`` (NaN elsewhere; an entry's value does not depend on which are needed).
 
     Each path's window is ITM's [Alg, Sec 3]: from ``min(15 h_site, 0.1 d_site)`` to ``d -
     min(15 h_node, 0.1 d_node)``, the horizon distances from the radial's running maximum
@@ -527,11 +529,13 @@ def hybrid_delta_h(
         for h in range(n_h):
             best[h] = -1e300
             best_i[h] = -1
+            for t in range(n_t):
+                out[r, h, t] = math.nan
             out[r, h, 0] = 0.0
         n_hull = 0
         for k in range(1, n_r + 1):
             x = k * r_step
-            if k % kdh == 0 and k // kdh < n_t:
+            if k % kdh == 0 and k // kdh < n_t and need[r, k // kdh]:
                 t = k // kdh
                 for h in range(n_h):
                     h_s = heights[h, 0]
@@ -580,8 +584,9 @@ def hybrid_delta_h(
             stack[n_hull] = k
             n_hull += 1
         for t in range(n_r // kdh + 1, n_t):
-            for h in range(n_h):
-                out[r, h, t] = out[r, h, n_r // kdh]
+            if need[r, t]:
+                for h in range(n_h):
+                    out[r, h, t] = out[r, h, n_r // kdh]
 
 
 @njit(cache=True, inline="always")
@@ -985,7 +990,11 @@ def hybrid_nodes(
                                 tb = dh_tab[dh_slot[t1], hh]
                                 va = ta[i0] + (ta[i0 + 1] - ta[i0]) * f
                                 vb = tb[i0] + (tb[i0 + 1] - tb[i0]) * f
-                                dh_in = max(0.0, va + (vb - va) * w_az)
+                                dh_in = va + (vb - va) * w_az
+                                if math.isfinite(dh_in):
+                                    dh_in = max(0.0, dh_in)
+                                else:
+                                    dh_in = -1.0  # an entry not tabulated: on the profile
                             _hybrid_geometry(
                                 row_z, rs0[r], rs1[r], rpar[r], r_step, qc, kk, x1, st, length,
                                 own, m, h_s, h_n, p[P_N0], dh_in, scratch, geo,

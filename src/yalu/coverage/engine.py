@@ -788,12 +788,23 @@ def _hybrid_sets(
         tabs = np.unique(np.concatenate([t0, (t0 + 1) % n_tab]))
         dh_slot = np.full(n_tab, -1, dtype=np.int64)
         dh_slot[tabs] = np.arange(tabs.size)
-        dh_tab = np.empty((tabs.size, pairs.shape[0], n_r // hs.kdh + 2))
+        n_t = n_r // hs.kdh + 2
+        # only the entries next to a node (and one more each way): on coarse grids and at
+        # scattered points most of a radial's distances have no node near them
+        need_t = np.zeros((tabs.size, n_t), dtype=bool)
+        for (dist, _az), j in zip(geo, js, strict=True):
+            on = j >= 0
+            t0 = j[on] // hs.dh_every
+            i0 = np.minimum((dist[on] / (hs.kdh * r_step)).astype(np.int64), n_t - 2)
+            for row in (dh_slot[t0], dh_slot[(t0 + 1) % n_tab]):
+                for off in (-1, 0, 1, 2):
+                    need_t[row, np.clip(i0 + off, 0, n_t - 1)] = True
+        dh_tab = np.empty((tabs.size, pairs.shape[0], n_t))
         k.hybrid_delta_h(
             elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
             spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg, n_az,
             np.ascontiguousarray(tabs * hs.dh_every, dtype=np.int64), n_r, r_step, hs.kdh,
-            gamma_ref, np.ascontiguousarray(pairs, dtype=np.float64), dh_tab,
+            gamma_ref, np.ascontiguousarray(pairs, dtype=np.float64), need_t, dh_tab,
         )  # fmt: skip
     else:
         dh_slot = np.zeros(1, dtype=np.int64)
