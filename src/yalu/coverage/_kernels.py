@@ -396,6 +396,29 @@ def exact_nodes(
 # hybrid mode: shared radial profiles far from the node, the node's own profile near it
 
 
+@njit(cache=True, inline="always")
+def _hull_push(
+    stack: np.ndarray, n_hull: int, wy: np.ndarray, k: int, r_step: float, par: np.ndarray
+) -> int:
+    """Push sample ``k`` (at ``k r_step``, curvature-corrected height ``wy[k]``) on the upper
+    hull ``stack[:n_hull]`` of the samples before it [Andrew 1979], recording in ``par[k]`` the
+    point it follows (-1: none); returns the new hull size."""
+    x = k * r_step
+    y = wy[k]
+    while n_hull >= 2:
+        ia = stack[n_hull - 2]
+        ib = stack[n_hull - 1]
+        xa = ia * r_step
+        xb = ib * r_step
+        if (xb - xa) * (y - wy[ia]) - (wy[ib] - wy[ia]) * (x - xa) >= 0.0:
+            n_hull -= 1
+        else:
+            break
+    par[k] = stack[n_hull - 1] if n_hull > 0 else -1
+    stack[n_hull] = k
+    return n_hull + 1
+
+
 @njit(cache=True, parallel=True)
 def hybrid_radials(
     elev2d: np.ndarray,
@@ -433,6 +456,8 @@ def hybrid_radials(
         coef = np.empty((n_pieces + 1, 8))
         pz = np.empty(n_r + 1)
         stack = np.empty(n_r + 1, dtype=np.int64)
+        wy = np.empty(n_r + 1)
+        par = np.empty(n_r + 1, dtype=np.int64)
         az = TWO_PI * wanted[r] / n_az
         la, lo = direct(lat0, lon0, az, length)
         _sample_profile(elev2d, north, west, dlat, dlon, lat0, lon0, z_site, la, lo, n_r, az,
@@ -449,24 +474,12 @@ def hybrid_radials(
             rs1[r, k] = s1
             s0 += z
             s1 += k * z
+            x = k * r_step
+            wy[k] = z - qc * x * x
             if k == 0:
                 continue
-            x = k * r_step
-            y = z - qc * x * x
-            while n_hull >= 2:
-                ia = stack[n_hull - 2]
-                ib = stack[n_hull - 1]
-                xa = ia * r_step
-                xb = ib * r_step
-                ya = float(rz[r, ia]) - qc * xa * xa
-                yb = float(rz[r, ib]) - qc * xb * xb
-                if (xb - xa) * (y - ya) - (yb - ya) * (x - xa) >= 0.0:
-                    n_hull -= 1
-                else:
-                    break
-            rpar[r, k] = stack[n_hull - 1] if n_hull > 0 else -1
-            stack[n_hull] = k
-            n_hull += 1
+            n_hull = _hull_push(stack, n_hull, wy, k, r_step, par)
+            rpar[r, k] = par[k]
         rs0[r, n_r + 1] = s0
         rs1[r, n_r + 1] = s1
 
@@ -570,19 +583,7 @@ def hybrid_delta_h(
                 if ang > best[h]:
                     best[h] = ang
                     best_i[h] = k
-            y = wy[k]
-            while n_hull >= 2:
-                ia = stack[n_hull - 2]
-                ib = stack[n_hull - 1]
-                xa = ia * r_step
-                xb = ib * r_step
-                if (xb - xa) * (y - wy[ia]) - (wy[ib] - wy[ia]) * (x - xa) >= 0.0:
-                    n_hull -= 1
-                else:
-                    break
-            par[k] = stack[n_hull - 1] if n_hull > 0 else -1
-            stack[n_hull] = k
-            n_hull += 1
+            n_hull = _hull_push(stack, n_hull, wy, k, r_step, par)
         for t in range(n_r // kdh + 1, n_t):
             if need[r, t]:
                 for h in range(n_h):
