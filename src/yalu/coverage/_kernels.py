@@ -438,7 +438,8 @@ def hybrid_radials(
     rs1: np.ndarray,
     rpar: np.ndarray,
 ) -> None:
-    """Radials for hybrid mode: for ``j = wanted[r]``, the terrain along the geodesic from the
+    """Radials for hybrid mode (a void-free window: ``all_finite``): for ``j = wanted[r]``, the
+    terrain along the geodesic from the
     site at azimuth ``2 pi j / n_az``, every ``r_step`` metres up to ``n_r * r_step`` (sampled as
     exact mode samples a profile, :func:`_sample_profile`), into ``rz[r, 0..n_r]``; its prefix
     sums ``rs0[r, k] = sum(z[:k])``, ``rs1[r, k] = sum(i * z[i] for i < k)``; and its prefix upper
@@ -447,7 +448,6 @@ def hybrid_radials(
     rpar[rpar[k]], ...`` walks that hull [A. M. Andrew, Inf. Proc. Letters 9(5), 216-219, 1979,
     kept persistent by recording each point's predecessor when it is pushed]."""
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
-    clean = all_finite(elev2d)
     length = n_r * r_step
     n_pieces = profile_pieces(length) + 1
     qc = 0.5 * gamma_ref
@@ -457,11 +457,10 @@ def hybrid_radials(
         pz = np.empty(n_r + 1)
         stack = np.empty(n_r + 1, dtype=np.int64)
         wy = np.empty(n_r + 1)
-        par = np.empty(n_r + 1, dtype=np.int64)
         az = TWO_PI * wanted[r] / n_az
         la, lo = direct(lat0, lon0, az, length)
         _sample_profile(elev2d, north, west, dlat, dlon, lat0, lon0, z_site, la, lo, n_r, az,
-                        length, seg_k, coef, pz, clean)  # fmt: skip
+                        length, seg_k, coef, pz, True)  # fmt: skip
         s0 = 0.0
         s1 = 0.0
         n_hull = 0
@@ -478,8 +477,7 @@ def hybrid_radials(
             wy[k] = z - qc * x * x
             if k == 0:
                 continue
-            n_hull = _hull_push(stack, n_hull, wy, k, r_step, par)
-            rpar[r, k] = par[k]
+            n_hull = _hull_push(stack, n_hull, wy, k, r_step, rpar[r])
         rs0[r, n_r + 1] = s0
         rs1[r, n_r + 1] = s1
 
@@ -503,7 +501,8 @@ def hybrid_delta_h(
     need: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """delta_h of the paths along the radials ``j = radials[r]`` (azimuth ``2 pi j / n_az``,
+    """delta_h (a void-free window) of the paths along the radials ``j = radials[r]`` (azimuth
+    ``2 pi j / n_az``,
     sampled as :func:`hybrid_radials` samples them) ending at samples ``k = t kdh``, for each
     pair ``heights[h] = (site, node)`` of antenna heights [m], into ``out[r, h, t]`` where
     ``need[r, t]`` (NaN elsewhere; an entry's value does not depend on which are needed).
@@ -514,7 +513,6 @@ def hybrid_delta_h(
     value is ITM's ``terrain_delta_h`` on the radial's samples.
     """
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
-    clean = all_finite(elev2d)
     length = n_r * r_step
     n_pieces = profile_pieces(length) + 1
     qc = 0.5 * gamma_ref
@@ -533,7 +531,7 @@ def hybrid_delta_h(
         az = TWO_PI * radials[r] / n_az
         la, lo = direct(lat0, lon0, az, length)
         _sample_profile(elev2d, north, west, dlat, dlon, lat0, lon0, z_site, la, lo, n_r, az,
-                        length, seg_k, coef, pz, clean)  # fmt: skip
+                        length, seg_k, coef, pz, True)  # fmt: skip
         for k in range(n_r + 1):
             # the radial's heights as hybrid_radials stores them (float32)
             pz[k] = float(np.float32(pz[k]))
@@ -897,6 +895,7 @@ def hybrid_nodes(
     dh_every: int,
     kdh: int,
     job_h: np.ndarray,
+    clean: bool,
     out: np.ndarray,
 ) -> None:
     """Hybrid-mode ITM loss at nodes (see :func:`exact_nodes` for the arguments) for every job
@@ -915,7 +914,6 @@ def hybrid_nodes(
     node of a window with voids (its NaN then means what it means in exact mode).
     """
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
-    clean = all_finite(elev2d)
     n_nodes = lats.shape[0]
     n_jobs = jobs.shape[0]
     n_pieces = profile_pieces((n_max + 1) * step) + 1
@@ -937,7 +935,7 @@ def hybrid_nodes(
             length = lengths[q]
             kk = int((length - own_m) / r_step) if length > own_m + r_step else 0
             done = False
-            r = rows[q] if clean and kk >= 1 and length >= min_d else -1
+            r = rows[q] if kk >= 1 and length >= min_d else -1
             if r >= 0:
                 x_k = kk * r_step
                 n = max(1, round(length / step))

@@ -766,7 +766,8 @@ def _hybrid_sets(
         j[~((dist <= spec.radius_m) & (dist > hs.own_m + r_step))] = -1
         need[j[j >= 0]] = True
         js.append(j)
-    if not _window_clean(elev):
+    clean = _window_clean(elev)
+    if not clean:
         need[:] = False  # hybrid_nodes computes every node of a window with voids exactly
         js = [np.full(j.shape, -1, dtype=np.int64) for j in js]
     for i, ((la, lo), j) in enumerate(zip(sets, js, strict=True)):
@@ -851,7 +852,7 @@ def _hybrid_sets(
                     spec.step_m, spec.min_distance_m, jobs, n_max, rz, rs0, rs1, rpar,
                     np.ascontiguousarray(np.where(j[q] >= 0, slot[np.maximum(j[q], 0)], -1)),
                     np.ascontiguousarray(np.maximum(j[q], 0)), r_step, gamma_ref, hs.own_m,
-                    dh_tab, dh_slot, hs.dh_every, max(1, hs.kdh), job_h, sub,
+                    dh_tab, dh_slot, hs.dh_every, max(1, hs.kdh), job_h, clean, sub,
                 )  # fmt: skip
                 pos = np.searchsorted(idx, q)  # idx is increasing
                 vals[:, pos] = sub
