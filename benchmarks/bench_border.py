@@ -14,10 +14,11 @@ separate process timed by GNU time (whole process: start-up, terrain, maps, outp
   of one antenna), keeps ``--sample`` random nodes of each of the first ``--check-maps`` maps,
   and recomputes them independently with
   :func:`yalu.geodesy.profile` (pyproj geodesics) and :func:`yalu.propagation.itm.p2p`.
-  Exact mode should agree within 0.01 dB; fast mode gives its error on this terrain.
+  Exact mode should agree within 0.01 dB; fast and hybrid modes give their error on this
+  terrain.
 
-Usage: python benchmarks/bench_border.py [--grid-arcsec 60] [--mode exact|fast] [--repeats 3]
-       [--terrain PATH] [--rms-m 15] [--threads N] [--json out.json]
+Usage: python benchmarks/bench_border.py [--grid-arcsec 60] [--mode exact|fast|hybrid]
+       [--repeats 3] [--terrain PATH] [--rms-m 15] [--threads N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--grid-arcsec", type=float, default=60.0)
-    ap.add_argument("--mode", choices=["exact", "fast"], default="exact")
+    ap.add_argument("--mode", choices=["exact", "fast", "hybrid"], default="exact")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument(
         "--terrain",

@@ -7,7 +7,7 @@ SRC = Path(__file__).parents[1] / "src" / "yalu"
 
 #: Low to high. A package may import from its own layer or any layer below it.
 LAYERS = [
-    {"errors", "__init__", "download", "inputs", "memory"},
+    {"errors", "__init__", "cpu", "download", "inputs", "memory"},
     {"geodesy"},
     {"terrain"},
     {"propagation"},

@@ -25,9 +25,9 @@ terrain: {{source: file, path: {terrain}}}
 analysis_area:
   bbox: {{south_deg: 41.02, west_deg: 24.02, north_deg: 41.28, east_deg: 24.38}}
 grid: {{resolution_arcsec: {res}}}
-propagation: {{model: itm, max_distance_km: 40, engine_mode: exact}}
+propagation: {{model: itm, max_distance_km: 40, engine_mode: {mode}}}
 population: {{settlements_csv: {towns}, census: null, dedupe_km: 0}}
-output: {{png: false, geotiff: false, report_html: false, report_md: false}}
+output: {{png: false, geotiff: {tif}, report_html: false, report_md: false}}
 handsets:
   - {{name: phone, technologies: [lte]}}
 variants:
@@ -62,14 +62,24 @@ def rough() -> np.ndarray:
     )
 
 
-def _headline(tmp_path: Path, res: int, eirp: float) -> tuple[dict, dict, dict]:
+def _headline(
+    tmp_path: Path, res: int, eirp: float, mode: str = "exact", tif: bool = False
+) -> tuple[dict, dict, dict]:
     terrain = tmp_path / "rough.tif"
     if not terrain.exists():
         write_tif(terrain, rough())
         (tmp_path / "towns.csv").write_text(TOWNS)
-    text = SCENARIO.format(terrain=terrain, res=res, towns=tmp_path / "towns.csv", eirp=eirp)
+    text = SCENARIO.format(
+        terrain=terrain,
+        res=res,
+        towns=tmp_path / "towns.csv",
+        eirp=eirp,
+        mode=mode,
+        tif="true" if tif else "false",
+    )
     sc = parse_scenario(text, name=f"gi{res}.yaml")
-    out = run_scenario(sc, tmp_path / f"out{res}-{eirp}")
+    out = run_scenario(sc, tmp_path / f"out{res}-{eirp}-{mode}")
+    assert out.summary["inputs"]["engine_mode"] == mode
     v = out.summary["variants"]
     return (
         v["jammers"]["population_within_reach"]["XX"]["P"],
@@ -100,7 +110,7 @@ def test_convergence_check_in_chunks_is_the_same(tmp_path: Path, monkeypatch) ->
     _, _, whole = _headline(tmp_path, 60, 45.0)
     assert whole["half_spacing"]["samples"] > 1000
     monkeypatch.setattr(runner, "CONVERGENCE_CHUNK", 997)
-    (tmp_path / "out60-45.0").rename(tmp_path / "first")
+    (tmp_path / "out60-45.0-exact").rename(tmp_path / "first")
     _, _, chunked = _headline(tmp_path, 60, 45.0)
     assert chunked == whole
 
@@ -131,7 +141,36 @@ def test_convergence_check_reusing_the_coarse_samples_is_the_same(
         return np.full(len(at_lat), -1, dtype=np.int64)
 
     monkeypatch.setattr(runner, "coincident_samples", none_coincide)
-    (tmp_path / "out60-45.0").rename(tmp_path / "first")
+    (tmp_path / "out60-45.0-exact").rename(tmp_path / "first")
     _, _, fresh = _headline(tmp_path, 60, 45.0)
     assert calls and calls[0] == fresh["half_spacing"]["samples"]
     assert fresh == reused
+
+
+def test_hybrid_mode_scenario_gives_the_exact_headline(tmp_path: Path) -> None:
+    """The whole scenario in hybrid mode (maps and the people's own samples, to the town and to
+    the jammer, on the rough terrain): exact mode's headline within 2 %, its downlink and uplink
+    maps within hybrid mode's tolerance, and not exact mode under another name."""
+    import rasterio
+
+    heads = {m: _headline(tmp_path, 60, 45.0, m, tif=True) for m in ("exact", "hybrid")}
+    (je, ne, _), (jh, nh, _) = heads["exact"], heads["hybrid"]
+    for lv in ("sms", "voice", "data"):
+        for a, b in ((je, jh), (ne, nh)):
+            assert b[lv] > 0 and abs(b[lv] - a[lv]) <= 0.02 * a[lv], (lv, a, b)
+    diffs = []
+    for layer in ("rsrp_dbm", "ul_margin_db"):
+        got = {}
+        for m in ("exact", "hybrid"):
+            with rasterio.open(
+                tmp_path / f"out60-45.0-{m}" / "rasters" / "no-jammers" / f"{layer}.tif"
+            ) as r:
+                got[m] = r.read(1).astype(np.float64)
+        assert np.array_equal(np.isnan(got["exact"]), np.isnan(got["hybrid"])), layer
+        diffs.append(np.abs(got["hybrid"] - got["exact"])[np.isfinite(got["exact"])])
+    d = np.concatenate(diffs)
+    assert d.size > 600  # two layers of ~330 nodes in range
+    med, p95 = float(np.median(d)), float(np.percentile(d, 95))
+    # measured 0.10 / 0.64 dB (1800 MHz, 8 m ripple); issue 10's bar is 0.3 / 3 dB
+    assert med <= 0.15 and p95 <= 1.0, (med, p95)
+    assert np.mean(d > 1e-3) > 0.3

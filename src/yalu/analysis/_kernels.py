@@ -7,6 +7,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from yalu.cpu import clean_upper
+
 
 @njit(cache=True)
 def _unit(lat_rad: float, lon_rad: float) -> tuple[float, float, float]:
@@ -122,6 +124,7 @@ def distance_to_segments_rad(
     caps = segment_caps(seg)
     ncap = caps.shape[0]
     for i in prange(n):
+        clean_upper()
         px, py, pz = _unit(lat_rad[i], lon_rad[i])
         bound = np.empty(ncap)
         for c in range(ncap):

@@ -61,6 +61,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from yalu.cpu import clean_upper
 from yalu.geodesy.kernels import (
     direct,
     inverse,
@@ -382,7 +383,9 @@ def exact_nodes(
         geom = np.empty(G_LEN)
         outv = np.empty(OUT_LEN)
         res = np.empty(n_jobs)
+        clean_upper()
         for q in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
+            clean_upper()
             _node_exact(
                 elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lats[q], lons[q],
                 lengths[q], azs[q], step, min_d, jobs, clean, seg_k, coef, pz, pr, scratch, geom,
@@ -457,6 +460,7 @@ def hybrid_radials(
         pz = np.empty(n_r + 1)
         stack = np.empty(n_r + 1, dtype=np.int64)
         wy = np.empty(n_r + 1)
+        clean_upper()
         az = TWO_PI * wanted[r] / n_az
         la, lo = direct(lat0, lon0, az, length)
         _sample_profile(elev2d, north, west, dlat, dlon, lat0, lon0, z_site, la, lo, n_r, az,
@@ -528,6 +532,7 @@ def hybrid_delta_h(
         best = np.empty(n_h)
         best_i = np.empty(n_h, dtype=np.int64)
         scratch = np.empty(SCRATCH_LEN)
+        clean_upper()
         az = TWO_PI * radials[r] / n_az
         la, lo = direct(lat0, lon0, az, length)
         _sample_profile(elev2d, north, west, dlat, dlon, lat0, lon0, z_site, la, lo, n_r, az,
@@ -931,7 +936,9 @@ def hybrid_nodes(
         geo = np.empty(9)
         outv = np.empty(OUT_LEN)
         res = np.empty(n_jobs)
+        clean_upper()
         for q in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
+            clean_upper()
             length = lengths[q]
             kk = int((length - own_m) / r_step) if length > own_m + r_step else 0
             done = False
@@ -1136,7 +1143,9 @@ def exact_nodes_p1812(
         pr = np.empty(size)
         pzone = np.empty(size, dtype=np.int64)
         outv = np.empty(P1812_OUT_LEN)
+        clean_upper()
         for i in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
+            clean_upper()
             out[i] = _node_p1812(
                 elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lats[i], lons[i],
                 lengths[i], azs[i], step, min_d, q, plat, plon, pz, pd, pr, pzone, outv,
@@ -1619,6 +1628,7 @@ def fast_delta_h(
     clat0 = math.cos(lat0 * DEG)
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
     for r in prange(n_rows_p):
+        clean_upper()
         j = (j_lo + r * dh_every) % n_az
         z = np.empty(n_s + 1)
         c0 = np.empty(n_s + 2)
@@ -1689,6 +1699,7 @@ def fast_radials(
     clat0 = math.cos(lat0 * DEG)
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
     for r in prange(n_rows_p):
+        clean_upper()
         j = (j_lo + r) % n_az
         z = np.empty(n_s + 1)
         c0 = np.empty(n_s + 2)
@@ -1805,6 +1816,7 @@ def fast_fill(
         h = math.sin(0.5 * dl)
         hl2[j] = h * h
     for i in prange(n_rows):
+        clean_upper()
         lat = g_north - i * g_dlat
         sl = math.sin(lat * DEG)
         cl = math.cos(lat * DEG)

@@ -22,6 +22,7 @@ import math
 import numba as nb
 import numpy as np
 
+from yalu.cpu import clean_upper
 from yalu.geodesy.constants import WGS84_A_M as A_M
 from yalu.geodesy.constants import WGS84_B_M as B_M
 from yalu.geodesy.constants import WGS84_E2 as E2
@@ -329,4 +330,5 @@ def inverse_many(
 ) -> None:
     """:func:`inverse` from (lat1, lon1) to every (lats[q], lons[q]) into ``dist``, ``az``."""
     for q in nb.prange(lats.shape[0]):
+        clean_upper()
         dist[q], az[q] = inverse(lat1, lon1, lats[q], lons[q])

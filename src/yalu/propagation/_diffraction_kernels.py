@@ -7,6 +7,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from yalu.cpu import clean_upper
+
 
 @njit(cache=True)
 def j_nu_db(nu: float) -> float:
@@ -90,6 +92,7 @@ def deygout_batch(
     m = profiles_m.shape[0]
     out = np.empty(m)
     for k in prange(m):
+        clean_upper()
         out[k] = deygout_one(
             profiles_m[k],
             n_points[k],

@@ -59,6 +59,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from yalu.cpu import clean_upper
+
 # ---------------------------------------------------------------------------------------------
 # Layout of ``out`` and sizes
 OUT_LOSS = 0
@@ -1656,6 +1658,7 @@ def p2p_batch_kernel(
         scratch = np.empty(SCRATCH_LEN)
         p_end = min(n_prof, (c + 1) * chunk)
         for p in range(c * chunk, p_end):
+            clean_upper()
             i0 = offsets[p]
             p2p_core(
                 elevation, i0, offsets[p + 1] - i0 - 1, step_m[p], h_tx_m[p], h_rx_m[p],

@@ -34,6 +34,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from yalu.cpu import clean_upper
+
 # ---------------------------------------------------------------------------------------------
 # layout of ``out``
 OUT_LB = 0  # basic transmission loss, Eq (69) [dB]
@@ -740,6 +742,7 @@ def p1812_batch_kernel(
     """Profile k is the slice ``[offsets[k], offsets[k + 1])``; results into ``out[k, :]``."""
     n_prof = offsets.shape[0] - 1
     for k in prange(n_prof):
+        clean_upper()
         i0 = offsets[k]
         p1812_core(
             d, h, r, zone, i0, offsets[k + 1] - i0, f[k], p[k], htg[k], hrg[k], vertical[k],

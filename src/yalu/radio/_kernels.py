@@ -7,6 +7,8 @@ import math
 import numba
 import numpy as np
 
+from yalu.cpu import clean_upper
+
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 
 
@@ -66,6 +68,7 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
         pmw = np.empty(deg)
         pd = np.empty(deg)
         for j in range(c * chunk, min(n, (c + 1) * chunk)):
+            clean_upper()
             e0 = ptr[j]
             ne = ptr[j + 1] - e0
             powers = False  # pd, pmw of the node's entries, computed when first needed
@@ -139,6 +142,7 @@ def level_margins(  # type: ignore[no-untyped-def]
     k, n = sig.shape
     inf = math.inf
     for q in numba.prange(n):
+        clean_upper()
         for c in range(k):
             usable = has[c, q] and in_range[c, q]
             if has[c, q]:
