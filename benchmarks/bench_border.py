@@ -96,13 +96,17 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
         lats, lons = spec.grid.lats(), spec.grid.lons()
         samples = []
         kept = sum(len(c["samples"]) for c in calls)
-        for (f, d), vals in zip(jobs, arr, strict=True):
+        for job, vals in zip(jobs, arr, strict=True):
             if kept + len(samples) >= check_maps:
                 break
             ii, jj = np.nonzero(np.isfinite(vals))
             if ii.size:
                 pick = rng.choice(ii.size, min(sample, ii.size), replace=False)
-                attrs = map_attrs(dataclasses.replace(spec, frequency_mhz=f, direction=d))
+                # a job is (frequency, direction) or (frequency, direction, antenna height)
+                kw = {"frequency_mhz": job[0], "direction": job[1]}
+                if len(job) > 2 and job[2] is not None:
+                    kw["h_tx_m"] = job[2]
+                attrs = map_attrs(dataclasses.replace(spec, **kw))
                 samples.append({
                     "lat": lats[ii[pick]].tolist(), "lon": lons[jj[pick]].tolist(),
                     "loss_db": vals[ii[pick], jj[pick]].astype(float).tolist(),
