@@ -36,24 +36,21 @@ def test_clean_upper_is_the_avx_instruction_only_where_the_host_has_avx():
     assert ("llvm.x86.avx.vzeroupper" in ir) == cpu._HAS_AVX
 
 
+def _call_name(node: ast.AST) -> str:
+    if not isinstance(node, ast.Call):
+        return ""
+    f = node.func
+    return f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+
+
 def _prange_loops(tree: ast.AST):
     for node in ast.walk(tree):
-        if isinstance(node, ast.For) and isinstance(node.iter, ast.Call):
-            f = node.iter.func
-            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
-            if name == "prange":
-                yield node
+        if isinstance(node, ast.For) and _call_name(node.iter) == "prange":
+            yield node
 
 
 def _calls_clean_upper(body: list[ast.stmt]) -> bool:
-    for stmt in body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Call):
-                f = node.func
-                name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
-                if name == "clean_upper":
-                    return True
-    return False
+    return any(_call_name(n) == "clean_upper" for stmt in body for n in ast.walk(stmt))
 
 
 def test_every_parallel_loop_cleans_each_work_item():
@@ -67,9 +64,7 @@ def test_every_parallel_loop_cleans_each_work_item():
             loops.append(loop)
             top = [s for s in loop.body if not isinstance(s, ast.For)]
             inner = [s for s in loop.body if isinstance(s, ast.For)]
-            ok = _calls_clean_upper(top) or (
-                len(inner) >= 1 and all(_calls_clean_upper(s.body[:2]) for s in inner[:1])
-            )
+            ok = _calls_clean_upper(top) or (bool(inner) and _calls_clean_upper(inner[0].body[:2]))
             if not ok:
                 missing.append(f"{path.relative_to(SRC)}:{loop.lineno}")
     assert len(loops) >= 15

@@ -383,7 +383,6 @@ def exact_nodes(
         geom = np.empty(G_LEN)
         outv = np.empty(OUT_LEN)
         res = np.empty(n_jobs)
-        clean_upper()
         for q in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
             clean_upper()
             _node_exact(
@@ -936,7 +935,6 @@ def hybrid_nodes(
         geo = np.empty(9)
         outv = np.empty(OUT_LEN)
         res = np.empty(n_jobs)
-        clean_upper()
         for q in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
             clean_upper()
             length = lengths[q]
@@ -1143,7 +1141,6 @@ def exact_nodes_p1812(
         pr = np.empty(size)
         pzone = np.empty(size, dtype=np.int64)
         outv = np.empty(P1812_OUT_LEN)
-        clean_upper()
         for i in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
             clean_upper()
             out[i] = _node_p1812(
