@@ -156,6 +156,17 @@ def test_page_renders(page):
         raise AssertionError("no 'data' service colour on the screenshot")
 
 
+def test_an_empty_page_makes_no_page_requests(tmp_path):
+    """The harness's list of the browser's own service requests covers what this Chromium does
+    by itself: an empty page shows none (when a new browser adds one, this test says so, rather
+    than every map test blaming the page)."""
+    p = tmp_path / "empty.html"
+    p.write_text("<html><body><p id='x'>empty</p></body></html>")
+    r = load(p, budget_ms=3000)
+    assert r.requests == [] and r.console == [], (r.requests, r.console)
+    assert r.element_text("x") == "empty"
+
+
 def test_the_browser_check_sees_requests_and_errors(tmp_path):
     """The harness can fail: a page that fetches and throws is caught."""
     p = tmp_path / "bad.html"

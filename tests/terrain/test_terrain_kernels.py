@@ -98,7 +98,7 @@ def _both(z, fi, fj):  # type: ignore[no-untyped-def]
     b = np.empty(fi.shape[0])
     for k in range(fi.shape[0]):
         a[k] = bilinear_index(z, fi[k], fj[k])
-        b[k] = bilinear_inside(z, fi[k], fj[k])
+        b[k] = bilinear_inside(z.reshape(-1), np.uint64(z.shape[1]), fi[k], fj[k])
     return a, b
 
 

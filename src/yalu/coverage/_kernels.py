@@ -128,6 +128,61 @@ def _fdim(x: float, y: float) -> float:
     return x - y if x > y else 0.0
 
 
+@njit(cache=True, inline="always")
+def _run_inside(
+    flat: np.ndarray,
+    ncols: np.uint64,
+    pz: np.ndarray,
+    k_from: int,
+    k_to: int,
+    k0: int,
+    inv: float,
+    c: tuple[float, float, float, float, float, float, float, float],
+    z_lo: float,
+    z_hi: float,
+) -> tuple[float, float]:
+    """Samples ``k_from <= k < k_to`` of a cubic piece starting at sample ``k0`` (coefficients
+    ``c`` in grid-index space, ``inv = 1 / (k1 - k0)``) into ``pz``, with their range."""
+    a0, a1, a2, a3, b0, b1, b2, b3 = c
+    for k in range(k_from, k_to):
+        t = (k - k0) * inv
+        z = bilinear_inside(
+            flat, ncols, a0 + t * (a1 + t * (a2 + t * a3)), b0 + t * (b1 + t * (b2 + t * b3))
+        )
+        pz[k] = z
+        z_lo = min(z_lo, z)
+        z_hi = max(z_hi, z)
+    return z_lo, z_hi
+
+
+@njit(cache=True, inline="always")
+def _run_inside_sum(
+    flat: np.ndarray,
+    ncols: np.uint64,
+    pz: np.ndarray,
+    k_from: int,
+    k_to: int,
+    k0: int,
+    inv: float,
+    c: tuple[float, float, float, float, float, float, float, float],
+    total: float,
+    z_lo: float,
+    z_hi: float,
+) -> tuple[float, float, float]:
+    """:func:`_run_inside` adding each height to ``total`` in order."""
+    a0, a1, a2, a3, b0, b1, b2, b3 = c
+    for k in range(k_from, k_to):
+        t = (k - k0) * inv
+        z = bilinear_inside(
+            flat, ncols, a0 + t * (a1 + t * (a2 + t * a3)), b0 + t * (b1 + t * (b2 + t * b3))
+        )
+        pz[k] = z
+        total += z
+        z_lo = min(z_lo, z)
+        z_hi = max(z_hi, z)
+    return total, z_lo, z_hi
+
+
 @njit(cache=True)
 def _sample_profile(
     elev2d: np.ndarray,
@@ -170,6 +225,7 @@ def _sample_profile(
     z_hi = z_site
     idlat = -1.0 / dlat
     idlon = 1.0 / dlon
+    ncols = np.uint64(elev2d.shape[1])
     for s in range(n_seg):
         c = coef[s]
         k0 = seg_k[s]
@@ -194,16 +250,16 @@ def _sample_profile(
             and ai >= 1.0 and ai <= i_max and aj >= 1.0 and aj <= j_max
         )  # fmt: skip
         if inside:
-            for k in range(k0 + 1, k1):
-                t = (k - k0) * inv
-                z = bilinear_inside(
-                    elev2d, a0 + t * (a1 + t * (a2 + t * a3)), b0 + t * (b1 + t * (b2 + t * b3))
-                )
-                pz[k] = z
-                if k >= p10 and k <= hi:
-                    total += z
-                z_lo = min(z_lo, z)
-                z_hi = max(z_hi, z)
+            flat = elev2d.reshape(-1)
+            # before, in and after the mean-height window: a loop without a condition on the
+            # sum keeps it in a register (a conditional one went through memory each sample)
+            m0 = min(max(k0 + 1, p10), k1)
+            m1 = min(max(k0 + 1, hi + 1), k1)
+            c = (a0, a1, a2, a3, b0, b1, b2, b3)
+            z_lo, z_hi = _run_inside(flat, ncols, pz, k0 + 1, m0, k0, inv, c, z_lo, z_hi)
+            total, z_lo, z_hi = _run_inside_sum(flat, ncols, pz, m0, m1, k0, inv, c, total, z_lo,
+                                                z_hi)  # fmt: skip
+            z_lo, z_hi = _run_inside(flat, ncols, pz, m1, k1, k0, inv, c, z_lo, z_hi)
         else:
             for k in range(k0 + 1, k1):
                 t = (k - k0) * inv
