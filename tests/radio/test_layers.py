@@ -508,3 +508,39 @@ def test_shared_point_geometry_gives_the_same_layers_computing_each_value_once(m
                              terrain=terrain, geometry=geo)  # fmt: skip
     with pytest.raises(ParameterError, match="geometry"):
         compute_point_layers(net1, Handset(), PROFILES, [], [], la, lo, provider, geometry=geo)
+
+
+def test_block_gains_of_co_sited_antennas_equal_each_antenna_alone():
+    """block() computes each (position, height, pattern) gain field once and shares it: the
+    carriers of one sector, the sectors of one mast, a jammer on the same mast. Every row must
+    be the gain that antenna gets alone, bit for bit, and unlike patterns must stay unlike."""
+    from yalu.radio.layers import FunctionPathLoss, LayerInputs
+
+    def sector(az, tilt=2.0):
+        return {"kind": "sector", "azimuth_deg": az, "electrical_tilt_deg": tilt}
+
+    sites = [
+        lte(id="A1", pattern=sector(0.0)),
+        lte(id="A1b", band="B1", pattern=sector(0.0)),  # another carrier, the same sector
+        lte(id="A2", pattern=sector(120.0)),
+        lte(id="A3", pattern=sector(120.0, tilt=6.0)),  # same azimuth, another tilt
+        lte(id="A4", height_m=45.0, pattern=sector(0.0)),  # same pattern, another height
+        lte(id="B", lat_deg=40.03, lon_deg=124.02, pattern=sector(0.0)),
+        lte(id="O"),  # omnidirectional
+    ]
+    jams = [
+        Jammer(id="J", lat_deg=40.0, lon_deg=124.0, height_m=30.0, eirp_dbm=45.0,
+               ranges_mhz=[(1805.0, 1880.0)], pattern=sector(0.0)),  # as A1's antenna
+    ]  # fmt: skip
+    loss = FunctionPathLoss(free_space)
+    both = LayerInputs(sites, Handset(), jams, GRID, loss).block(0, GRID.shape[0])
+    g = both["site_gain_db"]
+    for i, s in enumerate(sites):
+        alone = LayerInputs([s], Handset(), [], GRID, loss).block(0, GRID.shape[0])
+        np.testing.assert_array_equal(g[i], alone["site_gain_db"][0])
+    alone_j = LayerInputs([sites[0]], Handset(), jams, GRID, loss).block(0, GRID.shape[0])
+    np.testing.assert_array_equal(both["jammer_gain_db"], alone_j["jammer_gain_db"])
+    np.testing.assert_array_equal(both["jammer_gain_db"][0], g[0])
+    np.testing.assert_array_equal(g[0], g[1])
+    for a, b in ((0, 2), (2, 3), (0, 4), (0, 5), (0, 6)):
+        assert not np.array_equal(g[a], g[b]), (sites[a].id, sites[b].id)

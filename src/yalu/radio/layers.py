@@ -679,6 +679,9 @@ class LayerInputs:
         self.j_ants = [Antenna(j.lat_deg, j.lon_deg, j.height_m) for j in self.parts]
         requests = layer_requests(sites, jammers, handset)
         self.lat: npt.NDArray[np.float64] | None = None
+        # id of a site or jammer part -> its pattern as JSON ("" without one): :meth:`block`
+        # computes each distinct pattern's gains once per position and height
+        self._pattern_keys: dict[int, str] = {}
         self.geometry = geometry if points is not None else None
         self.lon: npt.NDArray[np.float64] | None = None
         if grid is not None:
@@ -923,14 +926,37 @@ class LayerInputs:
                 az[sub], dist[sub] = azimuth_distance_vincenty(p[0], p[1], la[sub], lo[sub])
             geo[p] = (az, dist, sub)
 
+        # The carriers of a sector share its position, height and pattern, the sectors of a
+        # site its position and height: each elevation field and each pattern's gain field is
+        # computed once per block (the same calls on the same arrays, so the same bits).
+        elevations: dict[tuple[Any, ...], npt.NDArray[np.float64]] = {}
+        patterns: dict[tuple[Any, ...], npt.NDArray[np.float64]] = {}
+
         def gains(antennas: Any, heights: Any, models: Any) -> npt.NDArray[np.float64]:
             out = np.zeros((len(antennas), *la.shape))
             for i, (m, a) in enumerate(zip(models, antennas, strict=True)):
-                az, dist, sub = geo[(a.lat_deg, a.lon_deg)]
-                if sub is not None:
-                    out[i][sub] = m.pattern_gain_db(
-                        az[sub], elevation_angle_deg(heights[i], node_z[sub], dist[sub])
+                pos = (a.lat_deg, a.lon_deg)
+                az, dist, sub = geo[pos]
+                if sub is None:
+                    continue
+                h = float(heights[i])
+                el = elevations.get((pos, h))
+                if el is None:
+                    el = elevations[(pos, h)] = elevation_angle_deg(h, node_z[sub], dist[sub])
+                pk = self._pattern_keys.get(id(m))
+                if pk is None:
+                    pattern = getattr(m, "pattern", None)
+                    # the models live as long as these inputs (self.sites, self.parts)
+                    pk = self._pattern_keys[id(m)] = (
+                        "" if pattern is None else pattern.model_dump_json()
                     )
+                key = None if pk == "" else (pos, h, pk)
+                g = None if key is None else patterns.get(key)
+                if g is None:
+                    g = m.pattern_gain_db(az[sub], el)
+                    if key is not None:
+                        patterns[key] = g
+                out[i][sub] = g
             return out
 
         def rows(x: Any) -> Any:
