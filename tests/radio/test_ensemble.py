@@ -202,3 +202,57 @@ def test_points_ensemble_gives_compute_point_layers_levels():
         got0 = point_service_levels(sites, h, PROFILES, parts if jam_on else [], lat, lon,
                                     FunctionPathLoss(loss))  # fmt: skip
         assert np.array_equal(got0, ref0.service_level) and got0.dtype == np.uint8
+
+
+def _channel_mix_network():
+    """Sites whose co-channel weights are neither all 0 nor all 1: operator A's LTE at two
+    places on channels 4 MHz apart (10 MHz wide: they overlap in part), operator B's at the
+    third on A's first channel (weight 0: another operator); GSM on a channel reused by two
+    places and on channels of its own."""
+    sites = []
+    places = [(40.0, 124.0), (40.15, 124.2), (39.85, 124.25)]
+    lte = [("A", 1815.0), ("A", 1819.0), ("B", 1815.0)]
+    for i, (la, lo) in enumerate(places):
+        op, f = lte[i]
+        for az in (0, 120, 240):
+            sites.append(Site(id=f"L{i}/{az}", lat_deg=la, lon_deg=lo, height_m=30, operator=op,
+                              technology="lte", band="B3", bandwidth_mhz=10, dl_frequency_mhz=f,
+                              pattern={"kind": "sector", "azimuth_deg": az}))  # fmt: skip
+            sites.append(Site(id=f"G{i}/{az}", lat_deg=la, lon_deg=lo, height_m=30, operator="A",
+                              technology="gsm", band="GSM900",
+                              dl_frequency_mhz=935.2 + 0.2 * (az // 120) + (0.6 if i == 1 else 0),
+                              pattern={"kind": "sector", "azimuth_deg": az}))  # fmt: skip
+    return sites, network()[1]
+
+
+def _near_loss(lat, lon, h_tx, h_rx, f, grid):
+    # hata_like 60 dB lower: the places' cells meet inside the grid, where DL SINR decides
+    return hata_like(lat, lon, h_tx, h_rx, f, grid) - 60.0
+
+
+@pytest.mark.parametrize("lte_only", [True, False])
+def test_partly_overlapping_channels_give_link_budget_levels(lte_only):
+    """Fractional and zero co-channel weights: the levels kernel skips zero-weight terms (and
+    their powers); the levels must still be link_budget's, and with LTE alone the fractional
+    weights must decide some levels (zeroing them changes them)."""
+    sites, jams = _channel_mix_network()
+    if lte_only:
+        sites = [s for s in sites if s.id.startswith("L")]
+    h = Handset()
+    parts = split_jammer_ranges(jams)
+    rng = np.random.default_rng(6)
+    off, draws = _draws(rng, len(sites), len(parts))
+    mask = np.ones(GRID.shape, bool)
+    ens = BudgetEnsemble(sites, h, PROFILES, LayerInputs(sites, h, parts, GRID, _near_loss), mask)
+    ws = np.concatenate([t.w.ravel() for t in ens.techs])
+    assert ((ws > 0) & (ws < 1)).any() and (ws == 0).mean() > 0.3 and (ws == 1).any()
+    shifted, hs, js = _shifted(sites, h, parts, *draws)
+    for jam_on in (True, False):
+        ref = compute_layers(shifted, hs, PROFILES, js if jam_on else [], [], GRID, _near_loss)
+        got = ens.grid_levels(GRID.shape, ens.levels(off, jammers=jam_on))
+        assert np.array_equal(got, ref.service_level)
+        assert len(np.unique(got)) >= 3
+    if lte_only:
+        for t in ens.techs:
+            t.w = np.where(t.w < 1, 0.0, t.w)
+        assert (ens.grid_levels(GRID.shape, ens.levels(off, jammers=False)) != got).sum() >= 5

@@ -55,8 +55,10 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
     candidate at node ``j``: the budget of :class:`yalu.radio.ensemble.BudgetEnsemble`. The
     interference sums run over the candidates in increasing order, as the dense budget's do.
     A candidate whose level could not exceed the node's best so far even without interference
-    (its DL power, UL SINR and UL power terms) skips the interference sum, and a node's powers
-    in mW are computed only once one candidate needs them: the same levels, less work.
+    (its DL power, UL SINR and UL power terms) skips the interference sum, and each power in mW
+    is computed only once a non-zero co-channel weight needs it (a zero weight's term, +0.0,
+    would leave the sum unchanged; GSM carriers on their own channels have few): the same
+    levels, less work.
     """
     n = ptr.size - 1
     m = jam_mw.shape[0]
@@ -97,13 +99,17 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
                 if not powers:
                     for r in range(ne):
                         pd[r] = p_dl[e0 + r] + dl_off[cand[e0 + r]]
-                        # 10 ** (-inf / 10) is +0.0, which adds nothing to the sum below
-                        pmw[r] = 0.0 if pd[r] == -math.inf else math.pow(10.0, pd[r] / 10.0)
+                        pmw[r] = -1.0  # not computed yet
                     powers = True
                 noise = 0.0
                 for r in range(ne):
-                    if pd[r] != -math.inf:
-                        noise += w[a, cand[e0 + r]] * pmw[r]
+                    # a zero weight (another channel, the candidate itself) would add +0.0,
+                    # which leaves the sum as it is: skipped, and its power never computed
+                    wr = w[a, cand[e0 + r]]
+                    if wr != 0.0 and pd[r] != -math.inf:
+                        if pmw[r] < 0.0:
+                            pmw[r] = math.pow(10.0, pd[r] / 10.0)
+                        noise += wr * pmw[r]
                 noise += n_dl_mw[a]
                 for i in range(m):
                     noise += jam_mw[i, a] * jam_gain_mw[i, j]
