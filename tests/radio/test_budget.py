@@ -412,3 +412,31 @@ def test_level_margins_kernel_matches_the_array_form() -> None:
     # the cases cover every level and every limit code
     assert seen_levels == {0, 1, 2, 3}
     assert seen_limits == set(codes.tolist())
+
+
+def test_overlap_weights_equal_a_pairwise_reference() -> None:
+    """Co-channel weights on arrays: bit for bit the pairwise definition (share of q's channel
+    inside b's, same operator only, 0 on the diagonal), for random carriers, widths, operators."""
+    from yalu.radio.budget import _overlap_weights
+
+    rng = np.random.default_rng(3)
+    sites = [
+        Site(id=f"s{i}", lat_deg=40.0, lon_deg=124.0, height_m=30,
+             operator=str(rng.choice(["a", "b", "c"])), technology="lte", band="B3",
+             bandwidth_mhz=float(rng.choice([5, 10, 20])),
+             dl_frequency_mhz=round(float(rng.uniform(1805, 1880)), 1))
+        for i in range(60)
+    ]  # fmt: skip
+    bw = np.array([s.noise_bandwidth_mhz for s in sites])
+
+    def pairwise(a, q):
+        if a == q or sites[a].operator != sites[q].operator:
+            return 0.0
+        c1, b1, c2, b2 = sites[a].dl_carrier_mhz, bw[a], sites[q].dl_carrier_mhz, bw[q]
+        return max(0.0, min(c1 + b1 / 2, c2 + b2 / 2) - max(c1 - b1 / 2, c2 - b2 / 2)) / b2
+
+    want = np.array([[pairwise(a, q) for q in range(60)] for a in range(60)])
+    got = _overlap_weights(sites, bw)
+    assert got.tobytes() == want.tobytes()
+    assert ((want > 0) & (want < 1)).sum() > 50 and (want == 0).sum() > 1000
+    assert _overlap_weights([], np.zeros(0)).shape == (0, 0)

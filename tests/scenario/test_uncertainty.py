@@ -246,3 +246,62 @@ def test_each_network_and_geometry_builds_its_ensembles_once_one_network_at_a_ti
     # at most the grid and the sample ensembles of one network alive at once
     assert len({b[2] for b in built}) == 2  # grid nodes and population samples
     assert most[0] <= 2
+
+
+def test_height_levels_with_the_nominal_maps_give_the_same_outputs(tmp_path, monkeypatch):
+    """ITM (exact) on the embedded terrain: the Monte Carlo's tower-height levels computed
+    with the nominal maps and sample losses (one engine call per antenna position for all its
+    heights) or by the Monte Carlo one geometry at a time give the same summary and rasters,
+    bit for bit; only the first shares profiles between heights."""
+    import json
+
+    import rasterio
+
+    import yalu.coverage.provider as prov
+    import yalu.scenario.runner as runner
+
+    heights_per_call: dict[str, list[int]] = {}
+    for name in ("tile_job_multi", "path_loss_at_points_multi"):
+        real = getattr(prov, name)
+
+        def counting(*a, _real=real, _name=name, **k):
+            jobs = k.get("jobs", a[1] if len(a) > 1 else None)
+            heights_per_call.setdefault(_name, []).append(len({j[2] for j in jobs}))
+            return _real(*a, **k)
+
+        monkeypatch.setattr(prov, name, counting)
+    text = scenario(samples=12).model_dump(mode="json", exclude_none=True)
+    text["propagation"] = {"model": "itm", "max_distance_km": 40}
+    text["terrain"] = {"source": "embedded"}
+    text["output"]["geotiff"] = True
+    from yalu.scenario.models import Scenario
+
+    sc = Scenario.model_validate(text)
+    out = {}
+    for label, budget in (("together", runner.LEVELS_TOGETHER_BYTES), ("apart", 0)):
+        monkeypatch.setattr(runner, "LEVELS_TOGETHER_BYTES", budget)
+        heights_per_call.clear()
+        res = run_scenario(sc, tmp_path / label)
+        out[label] = (res, {k: max(v) for k, v in heights_per_call.items()})
+    (a, most_a), (b, most_b) = out["together"], out["apart"]
+    assert a.summary["uncertainty"]["cost"]["levels_with_run"] is True
+    assert b.summary["uncertainty"]["cost"]["levels_with_run"] is False
+    # nominal, P10 and P90 heights in one call for maps and for samples, or not
+    assert most_a == {"tile_job_multi": 3, "path_loss_at_points_multi": 3}
+    assert most_b["tile_job_multi"] == 1 and most_b["path_loss_at_points_multi"] == 2
+
+    def strip(d):
+        skip = ("timings_s", "cost")
+        if isinstance(d, dict):
+            return {k: strip(v) for k, v in d.items() if k not in skip}
+        return [strip(x) for x in d] if isinstance(d, list) else d
+
+    sa = json.loads((a.outdir / "summary.json").read_text())
+    sb = json.loads((b.outdir / "summary.json").read_text())
+    assert strip(sa) == strip(sb)
+    assert sa["uncertainty"]["samples"] == 12 and sa["uncertainty"]["geometries"] == 3
+    tifs = sorted(p.relative_to(a.outdir) for p in a.outdir.rglob("*.tif"))
+    assert len(tifs) >= 6
+    for rel in tifs:
+        with rasterio.open(a.outdir / rel) as x, rasterio.open(b.outdir / rel) as y:
+            assert x.read().tobytes() == y.read().tobytes(), rel

@@ -980,7 +980,13 @@ def _uncertainty_blocks(summary: Mapping[str, Any], foreign: str | None) -> list
                     f"{cost['uncertainty_seconds']:.1f} s ({cost['uncertainty_cpu_seconds']:.1f} s "
                     f"CPU) over {unc.get('geometries', '?')} geometries: {cost['ratio_wall']:.2f}x "
                     f"one run ({cost['ratio_cpu']:.2f}x in CPU time)."
-                ),
+                    + (
+                        " Its height levels' path losses were computed with the run's own (one "
+                        "profile for every height), so their time is counted in the run's."
+                        if cost.get("levels_with_run")
+                        else ""
+                    )
+                ),  # fmt: skip
             )
         )
     return out

@@ -207,21 +207,26 @@ def _mw_to_db(x: npt.ArrayLike) -> _Arr:
         return 10.0 * np.log10(np.asarray(x, dtype=float))
 
 
-def _overlap(c1: float, b1: float, c2: float, b2: float) -> float:
-    return max(0.0, min(c1 + b1 / 2, c2 + b2 / 2) - max(c1 - b1 / 2, c2 - b2 / 2))
-
-
 def _overlap_weights(sites: Sequence[Site], noise_bw: _Arr) -> _Arr:
     """Co-channel weights ``w[b, q]``: the share of site q's DL power inside site b's channel,
-    same operator only (0 on the diagonal)."""
+    same operator only (0 on the diagonal).
+
+    The overlap of two channels (centre ``c``, width ``b`` [MHz]) is ``max(0, min(c1 + b1/2,
+    c2 + b2/2) - max(c1 - b1/2, c2 - b2/2))``."""
     k = len(sites)
-    w = np.zeros((k, k))
-    for a, sa in enumerate(sites):
-        for q, sq in enumerate(sites):
-            if a != q and sa.operator == sq.operator:
-                ov = _overlap(sa.dl_carrier_mhz, noise_bw[a], sq.dl_carrier_mhz, noise_bw[q])
-                w[a, q] = ov / noise_bw[q]
-    return w
+    if k == 0:
+        return np.zeros((0, 0))
+    c = np.array([s.dl_carrier_mhz for s in sites], dtype=np.float64)
+    b = np.asarray(noise_bw, dtype=np.float64)
+    ops = [s.operator for s in sites]
+    code = np.array([ops.index(o) for o in ops])
+    hi = np.minimum(c[:, None] + b[:, None] / 2, c[None, :] + b[None, :] / 2)
+    lo = np.maximum(c[:, None] - b[:, None] / 2, c[None, :] - b[None, :] / 2)
+    span = hi - lo
+    ov = np.where(span > 0.0, span, 0.0)
+    w = ov / b[None, :]
+    same = (code[:, None] == code[None, :]) & ~np.eye(k, dtype=bool)
+    return np.where(same, w, 0.0)
 
 
 def _pick(stack: _Arr, idx: npt.NDArray[np.intp]) -> _Arr:

@@ -46,8 +46,10 @@ __all__ = [
     "GEOMETRIC",
     "SWANSON_LEVELS",
     "SWANSON_WEIGHTS",
+    "Design",
     "Tally",
     "UncertaintyRun",
+    "geometry_requests",
     "quantile",
     "sample",
 ]
@@ -228,22 +230,12 @@ class VariantPlan:
     provider: Any = None
 
 
-class UncertaintyRun:
-    """Monte Carlo and one-at-a-time sensitivity over a scenario's declared distributions.
+class Design:
+    """What a Monte Carlo will draw and where: its parameters' draws, the tornado's vectors,
+    the geometries both visit and the path-loss requests of those geometries.
 
-    Parameters
-    ----------
-    parameters : list of UncertainParameter
-    samples, seed : int
-    variants : list of VariantPlan
-    jammers : list of radio Jammer (the scenario's)
-    profiles : dict Technology -> TechnologyProfile
-    grid : Grid
-    provider : PathLossProvider (cached maps)
-    terrain : terrain, optional
-    tally : Tally
-    points : (lat_deg, lon_deg) arrays, optional
-        Population sample positions [deg]; required when ``tally`` counts at samples.
+    Depends only on the declared parameters, the variants and the jammers, so a run can ask
+    for the geometries' maps before anything else (:func:`geometry_requests`).
     """
 
     def __init__(
@@ -253,32 +245,13 @@ class UncertaintyRun:
         seed: int,
         variants: Sequence[VariantPlan],
         jammers: Sequence[RadioJammer],
-        profiles: dict[Any, TechnologyProfile],
-        grid: Grid,
-        provider: Any,
-        terrain: Any,
-        tally: Tally,
-        points: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
-        if tally.at_samples and points is None:
-            raise ParameterError("points", None, "the population samples the tally counts at")
         self.params = list(parameters)
         self.samples = int(samples)
         self.seed = int(seed)
         self.variants = list(variants)
         self.jammers = list(jammers)
         self.parts = split_jammer_ranges(jammers)
-        self.profiles = profiles
-        self.grid = grid
-        self.provider = provider
-        self.terrain = terrain
-        self.tally = tally
-        self.mask = tally.node_mask()
-        self.points = points if tally.at_samples else None
-        # distances, azimuths and ground heights at the samples, shared by every geometry
-        self.point_geo = (PointGeometry(self.points[0], self.points[1], terrain)
-                          if self.points is not None else None)  # fmt: skip
-        self._ens: dict[tuple[Any, ...], tuple[BudgetEnsemble, BudgetEnsemble | None]] = {}
         self.geo_idx = [i for i, p in enumerate(self.params) if p.what in GEOMETRIC]
         self.add_idx = [i for i, p in enumerate(self.params) if p.what not in GEOMETRIC]
 
@@ -353,6 +326,93 @@ class UncertaintyRun:
                 sites, jams = self._geometry(vp, combo)
                 out += layer_requests(sites, jams, vp.handset)
         return out
+
+    def tornado_vectors(self) -> list[np.ndarray]:
+        """The medians, then each parameter at its P10 and at its P90 (the others at their
+        medians): every vector the sensitivity ranking evaluates."""
+        med = self.medians()
+        vectors = [med]
+        for i, p in enumerate(self.params):
+            lo_v, hi_v = med.copy(), med.copy()
+            if p.what in GEOMETRIC:
+                lo_v[i], hi_v[i] = 0, 2
+            else:
+                lo_v[i], hi_v[i] = quantile(p.distribution, 0.1), quantile(p.distribution, 0.9)
+            vectors += [lo_v, hi_v]
+        return vectors
+
+    def combo_of(self, v: np.ndarray) -> tuple[int, ...]:
+        """The geometry (level of each geometric parameter) of a parameter vector."""
+        return tuple(int(v[j]) for j in self.geo_idx)
+
+    def geometries(self) -> list[tuple[int, ...]]:
+        """Every geometry the draws and the tornado's vectors visit, in the order the run
+        visits them."""
+        seen = {self.combo_of(d) for d in self.draws()}
+        seen.update(self.combo_of(v) for v in self.tornado_vectors())
+        return sorted(seen)
+
+
+def geometry_requests(
+    parameters: Sequence[UncertainParameter],
+    samples: int,
+    seed: int,
+    variants: Sequence[VariantPlan],
+    jammers: Sequence[RadioJammer],
+) -> list[Any]:
+    """The path-loss requests (``layer_requests``) of every geometry a Monte Carlo with these
+    parameters will visit, at every variant: a run that computes them together with its
+    nominal maps shares each node's profile between an antenna position's heights."""
+    d = Design(parameters, samples, seed, variants, jammers)
+    return d._requests(d.geometries())
+
+
+class UncertaintyRun(Design):
+    """Monte Carlo and one-at-a-time sensitivity over a scenario's declared distributions.
+
+    Parameters
+    ----------
+    parameters : list of UncertainParameter
+    samples, seed : int
+    variants : list of VariantPlan
+    jammers : list of radio Jammer (the scenario's)
+    profiles : dict Technology -> TechnologyProfile
+    grid : Grid
+    provider : PathLossProvider (cached maps)
+    terrain : terrain, optional
+    tally : Tally
+    points : (lat_deg, lon_deg) arrays, optional
+        Population sample positions [deg]; required when ``tally`` counts at samples.
+    """
+
+    def __init__(
+        self,
+        parameters: Sequence[UncertainParameter],
+        samples: int,
+        seed: int,
+        variants: Sequence[VariantPlan],
+        jammers: Sequence[RadioJammer],
+        profiles: dict[Any, TechnologyProfile],
+        grid: Grid,
+        provider: Any,
+        terrain: Any,
+        tally: Tally,
+        points: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        if tally.at_samples and points is None:
+            raise ParameterError("points", None, "the population samples the tally counts at")
+        super().__init__(parameters, samples, seed, variants, jammers)
+        self.profiles = profiles
+        self.grid = grid
+        self.provider = provider
+        self.terrain = terrain
+        self.tally = tally
+        self.mask = tally.node_mask()
+        self.points = points if tally.at_samples else None
+        # distances, azimuths and ground heights at the samples, shared by every geometry
+        self.point_geo = (PointGeometry(self.points[0], self.points[1], terrain)
+                          if self.points is not None else None)  # fmt: skip
+        self._ens: dict[tuple[Any, ...], tuple[BudgetEnsemble, BudgetEnsemble | None]] = {}
 
     def _release(self, later: Sequence[tuple[int, ...]]) -> None:
         """Let the providers forget the maps and point losses no geometry in ``later`` needs:
@@ -459,20 +519,9 @@ class UncertaintyRun:
         people = {vp.name: np.zeros((self.samples, ng, 3)) for vp in self.variants}
         area = {vp.name: np.zeros((self.samples, nc, 3)) for vp in self.variants}
         vp0 = self.variants[0]
-        med = self.medians()
         # every vector the tornado needs (first variant: the headline's people and area)
-        vectors = [med]
-        for i, p in enumerate(self.params):
-            lo_v, hi_v = med.copy(), med.copy()
-            if p.what in GEOMETRIC:
-                lo_v[i], hi_v[i] = 0, 2
-            else:
-                lo_v[i], hi_v[i] = quantile(p.distribution, 0.1), quantile(p.distribution, 0.9)
-            vectors += [lo_v, hi_v]
-
-        def combo_of(v: np.ndarray) -> tuple[int, ...]:
-            return tuple(int(v[j]) for j in self.geo_idx)
-
+        vectors = self.tornado_vectors()
+        combo_of = self.combo_of
         # one geometry at a time, the samples and the tornado vectors of each together: each
         # geometry's ensembles are built once, and its maps and point losses are let go when
         # no later geometry needs them
