@@ -520,12 +520,13 @@ class EnginePathLoss:
         """Whether each point lies within the radius (WGS84 geodesic) of the antenna."""
         near = np.zeros(la.shape, dtype=bool)
         # Points spread along a border are mostly far from any one antenna: a spherical distance
-        # (off the ellipsoidal one by < 0.6 %) picks the candidates, with room to spare, and only
-        # they get the geodesic, whose value per point does not depend on the others.
-        cand = np.flatnonzero(
-            _sphere_distance_m(antenna.lat_deg, antenna.lon_deg, la, lo).ravel()
-            <= 1.02 * self.radius_m + 1000.0
-        )
+        # (off the ellipsoidal one by < 0.6 %) settles every point but those near the radius,
+        # with room to spare, and only they get the geodesic, whose value per point does not
+        # depend on the others.
+        sphere = _sphere_distance_m(antenna.lat_deg, antenna.lon_deg, la, lo).ravel()
+        inside = sphere <= (self.radius_m - 1000.0) / 1.02
+        near.ravel()[inside] = True
+        cand = np.flatnonzero(~inside & (sphere <= 1.02 * self.radius_m + 1000.0))
         if cand.size:
             _, dist = azimuth_distance(antenna.lat_deg, antenna.lon_deg, la.ravel()[cand],
                                        lo.ravel()[cand])  # fmt: skip
