@@ -534,7 +534,8 @@ class UncertaintyRun(Design):
         # the sample losses of every geometry first: an antenna position's height levels then
         # share each sample's profile (the engine groups them); each is let go once no later
         # geometry needs it. Grid maps are not: on fine grids holding every level's maps at
-        # once would cost more memory than their shared profiles save time.
+        # once would cost more memory than their shared profiles save time. (A run whose level
+        # maps are small computes both with its nominal ones: runner.LEVELS_TOGETHER_BYTES.)
         if self.points is not None and hasattr(self.provider, "prefetch_points"):
             self.provider.prefetch_points(self._requests(order), self.points[0], self.points[1])
         found: dict[int, tuple[float, float]] = {}
