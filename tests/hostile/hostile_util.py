@@ -92,6 +92,10 @@ def write_scenario(
 
 def _limits(mem: int | None, fsize: int | None) -> Callable[[], None]:
     def apply() -> None:
+        # as from a shell: a test runner started under nohup ignores SIGHUP, and a child
+        # inherits that (yalu then rightly keeps ignoring it)
+        for s in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_DFL)
         if mem is not None:
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         if fsize is not None:
