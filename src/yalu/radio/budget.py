@@ -218,8 +218,7 @@ def _overlap_weights(sites: Sequence[Site], noise_bw: _Arr) -> _Arr:
         return np.zeros((0, 0))
     c = np.array([s.dl_carrier_mhz for s in sites], dtype=np.float64)
     b = np.asarray(noise_bw, dtype=np.float64)
-    ops = [s.operator for s in sites]
-    code = np.array([ops.index(o) for o in ops])
+    code = np.unique([s.operator for s in sites], return_inverse=True)[1]
     hi = np.minimum(c[:, None] + b[:, None] / 2, c[None, :] + b[None, :] / 2)
     lo = np.maximum(c[:, None] - b[:, None] / 2, c[None, :] - b[None, :] / 2)
     span = hi - lo

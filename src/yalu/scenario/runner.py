@@ -153,16 +153,27 @@ def _noop(step: str, done: int, total: int) -> None:
     pass
 
 
+def _variant_plans(sc: Scenario, plans: list[Any], jammers: list[Any],
+                   provider: Any = None, corrections: Any = None) -> list[VariantPlan]:  # fmt: skip
+    """The Monte Carlo's variants (the ``uncertainty`` section's, in its order), each with its
+    corrected provider when ``corrections`` are given."""
+    assert sc.uncertainty is not None
+    names = sc.uncertainty.variants or [v.name for v in sc.variants]
+    vplans = [VariantPlan(v.name, sel, h, bool(v.jammers and jammers),
+                          corrections.provider(provider, v.handset) if corrections else None)
+              for v, sel, _j, h in plans if v.name in names]  # fmt: skip
+    vplans.sort(key=lambda p: names.index(p.name))
+    return vplans
+
+
 def _level_requests(sc: Scenario, plans: list[Any], jammers: list[Any]) -> list[Any]:
     """The path-loss requests of every geometry the scenario's Monte Carlo will visit (none
     without an ``uncertainty`` section)."""
     spec = sc.uncertainty
     if spec is None:
         return []
-    names = spec.variants or [v.name for v in sc.variants]
-    vplans = [VariantPlan(v.name, sel, h, bool(v.jammers and jammers))
-              for v, sel, _j, h in plans if v.name in names]  # fmt: skip
-    return geometry_requests(spec.parameters, spec.samples, spec.seed, vplans, jammers)
+    return geometry_requests(spec.parameters, spec.samples, spec.seed,
+                             _variant_plans(sc, plans, jammers), jammers)  # fmt: skip
 
 
 def _uncertainty(sc: Scenario, plans: list[Any], jammers: list[Any], profiles: Any, grid: Any,
@@ -172,11 +183,7 @@ def _uncertainty(sc: Scenario, plans: list[Any], jammers: list[Any], profiles: A
     """Run the scenario's Monte Carlo; the ``uncertainty`` section of the summary."""
     spec = sc.uncertainty
     assert spec is not None
-    names = spec.variants or [v.name for v in sc.variants]
-    vplans = [VariantPlan(v.name, sel, h, bool(v.jammers and jammers),
-                          corrections.provider(provider, v.handset) if corrections else None)
-              for v, sel, _j, h in plans if v.name in names]  # fmt: skip
-    vplans.sort(key=lambda p: names.index(p.name))
+    vplans = _variant_plans(sc, plans, jammers, provider, corrections)
     ur = UncertaintyRun(spec.parameters, spec.samples, spec.seed, vplans, jammers, profiles, grid,
                         provider, terrain, tally,
                         None if samples is None
@@ -268,14 +275,12 @@ def run_scenario(
     # position's heights then share each node's profile (the same maps, bit for bit)
     level_reqs = _level_requests(sc, plans, jammers)
     nominal_nodes = provider.map_nodes(requests, grid)
-    together = bool(level_reqs) and (
-        4 * (provider.map_nodes(requests + level_reqs, grid) - nominal_nodes)
-        <= LEVELS_TOGETHER_BYTES
-    )
+    all_nodes = provider.map_nodes(requests + level_reqs, grid) if level_reqs else nominal_nodes
+    together = bool(level_reqs) and 4 * (all_nodes - nominal_nodes) <= LEVELS_TOGETHER_BYTES
     first = requests + level_reqs if together else requests
     n_maps = provider.distinct_maps(requests, grid)
     adapt.check_run_memory(sc, grid, provider.distinct_maps(first, grid),
-                           provider.map_nodes(first, grid))  # fmt: skip
+                           all_nodes if together else nominal_nodes)  # fmt: skip
     with connect(scheduler, workers) as client:
         provider.client = client
         provider.prefetch(first, grid, lambda d, n: prog("path loss maps", d, n))
