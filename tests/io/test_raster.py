@@ -87,3 +87,56 @@ def test_bad_input(tmp_path):
     (tmp_path / "junk.tif").write_bytes(b"not a tiff")
     with pytest.raises(InputError, match="unreadable"):
         read_geotiff(tmp_path / "junk.tif")
+
+
+def test_read_back_checks_every_band_of_rows(tmp_path):
+    """The written file is compared with the data over its whole height, band by band: a
+    difference in the last rows (beyond the first bands read) is found and named."""
+    from yalu.errors import OutputError
+    from yalu.io.raster import _read_back
+
+    data = np.arange(700 * 300, dtype=np.float32).reshape(700, 300)
+    data[:3, :3] = np.nan
+    p = write_geotiff(tmp_path / "m.tif", data, transform=(0.01, 0, 10, 0, -0.01, 11))
+    _read_back(p, data, p)  # the file as written agrees
+    for row in (0, 299, 699):
+        other = data.copy()
+        other[row, 150] += 1.0
+        with pytest.raises(OutputError, match=f"rows .*{row // 256 * 256}-"):
+            _read_back(p, other, p)
+
+
+_MEMORY_PROBE = """
+import resource, sys
+import numpy as np
+import rasterio  # noqa: F401 - its import is not the write's memory
+from yalu.io.raster import write_geotiff
+n = 4096
+a = np.empty((n, n), np.float32)
+for r in range(0, n, 256):
+    a[r:r + 256] = np.add.outer(np.arange(r, r + 256, dtype=np.float32) * 0.25,
+                                np.arange(n, dtype=np.float32) * 0.5)
+a[:100, :100] = np.nan
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the map is the peak so far
+write_geotiff(sys.argv[1], a, transform=(1 / 1200, 0, 24, 0, -1 / 1200, 42), nodata=float('nan'))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(peak - before)
+"""
+
+
+def test_writing_and_reading_back_a_big_map_holds_a_band_not_the_map(tmp_path):
+    """A 64 MiB float32 map is written and read back for verification in bands of one row of
+    blocks, with GDAL's block cache bounded in both: the process grows by less than the map
+    itself (it grew by ~3 maps when a whole map went through GDAL's default cache)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "big.tif"
+    r = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(out)], capture_output=True,
+                       text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    grew_mb = float(r.stdout.strip())
+    assert grew_mb < 48.0, f"writing a 64 MiB map grew the process by {grew_mb:.0f} MiB"
+    with rasterio.open(out) as ds:
+        assert ds.shape == (4096, 4096)
+        assert np.isnan(ds.read(1, window=((0, 1), (0, 1))))[0, 0]

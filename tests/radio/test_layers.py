@@ -544,3 +544,88 @@ def test_block_gains_of_co_sited_antennas_equal_each_antenna_alone():
     np.testing.assert_array_equal(g[0], g[1])
     for a, b in ((0, 2), (2, 3), (0, 4), (0, 5), (0, 6)):
         assert not np.array_equal(g[a], g[b]), (sites[a].id, sites[b].id)
+
+
+@pytest.mark.parametrize("max_bytes", [None, 0, 40_000])
+def test_shared_grid_geometry_gives_the_same_layers_computing_each_value_once(
+    max_bytes, monkeypatch
+):
+    """Networks on one grid sharing a GridGeometry (a scenario's variants, the Monte Carlo's
+    geometries) get bit for bit the layers of their own geometry, with ground heights from a
+    terrain and windowed maps; a later network from the same positions computes only the
+    nodes its wider windows add. Bounded to nothing (0) or to less than every window
+    (40 kB), the values are still the same, computed for each block."""
+    from windowed_provider import WindowedFunction as Windowed
+
+    import yalu.radio.layers as layers_mod
+    from yalu.errors import ParameterError
+    from yalu.radio.antenna import SectorPattern
+    from yalu.radio.layers import GridGeometry
+
+    monkeypatch.setattr(layers_mod, "TILE_COLUMNS", 9)
+
+    class Slope:
+        bounds = (39.0, 123.0, 41.0, 125.0)
+
+        def elevation_m(self, lat_deg, lon_deg):
+            la, lo = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
+            return 400.0 * (la - 39.0) + 150.0 * np.sin(7.0 * lo)
+
+    terrain = Slope()
+    grid = Grid(north_deg=40.2, west_deg=123.8, dlat_deg=0.01, dlon_deg=0.01, n_rows=41, n_cols=41)
+
+    def within(radius):
+        def loss(lat, lon, h_tx, h_rx, f, g):
+            d = distance_m(lat, lon, g)
+            out = 20 * np.log10(4 * math.pi * d * f * 1e6 / C) + 25.0
+            return np.where(d <= radius, out, np.nan)
+
+        return Windowed(loss)
+
+    net1 = [
+        lte(id="A", lat_deg=40.05, lon_deg=123.95),
+        lte(id="B", lat_deg=39.9, lon_deg=124.1, pattern=SectorPattern(azimuth_deg=300.0)),
+    ]
+    net2 = [s.model_copy(update={"height_m": s.height_m + 12.0}) for s in net1]
+    jam = Jammer(id="J", lat_deg=39.95, lon_deg=124.0, height_m=10.0, eirp_dbm=40.0,
+                 ranges_mhz=[(1805.0, 1880.0)])  # fmt: skip
+    geo = GridGeometry(grid, terrain, max_bytes=max_bytes)
+    nodes = []
+    real = layers_mod.azimuth_distance_vincenty
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        nodes.append(np.asarray(args[2]).size)
+        return real(*args)
+
+    monkeypatch.setattr(layers_mod, "azimuth_distance_vincenty", counted)
+    per_net = []
+    for net, radius in ((net1, 9000.0), (net2, 14000.0)):
+        provider = within(radius)
+        own = compute_layers(net, Handset(), PROFILES, [jam], [], grid, provider,
+                             terrain=terrain, block_elements=600)  # fmt: skip
+        n_own = sum(nodes)
+        nodes.clear()
+        shared = compute_layers(net, Handset(), PROFILES, [jam], [], grid, provider,
+                                terrain=terrain, block_elements=600, geometry=geo)  # fmt: skip
+        per_net.append((n_own, sum(nodes)))
+        nodes.clear()
+        assert (own.service_level > 0).sum() > 100 and (own.service_level == 0).sum() > 100
+        for name, arr in own.layers.items():
+            np.testing.assert_array_equal(shared.layers[name], arr, err_msg=name)
+    (own1, shared1), (own2, shared2) = per_net
+    assert own2 > own1 > 0  # wider windows: more nodes
+    if max_bytes is None:
+        # each node once: the first network's windows, then only what the wider ones add
+        assert shared1 == own1 and 0 < shared2 < own2 - own1 / 2
+        assert geo.held_bytes > 0
+    elif max_bytes == 0:
+        assert (shared1, shared2) == (own1, own2) and geo.held_bytes == 0
+    else:
+        assert 0 < geo.held_bytes <= max_bytes and shared2 < own2
+    other = Grid(north_deg=40.2, west_deg=123.8, dlat_deg=0.01, dlon_deg=0.01, n_rows=40,
+                 n_cols=41)  # fmt: skip
+    with pytest.raises(ParameterError, match="geometry"):
+        compute_layers(net1, Handset(), PROFILES, [], [], other, within(9000.0),
+                       terrain=terrain, geometry=geo)  # fmt: skip
+    with pytest.raises(ParameterError, match="geometry"):
+        compute_layers(net1, Handset(), PROFILES, [], [], grid, within(9000.0), geometry=geo)

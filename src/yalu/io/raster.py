@@ -135,7 +135,10 @@ def write_geotiff(
     name = description or getattr(data, "name", None)
 
     def verify(tmp: Path) -> None:
-        _read_back(tmp, out, Path(path))
+        # GDAL's default block cache is 5 % of RAM: bounded here too, so that reading a big
+        # map back costs a band of blocks, not the map
+        with rasterio.Env(GDAL_CACHEMAX=_CACHE_MB):
+            _read_back(tmp, out, Path(path))
 
     with (
         atomic_output(path, overwrite=overwrite, verify=verify) as tmp,
@@ -153,10 +156,9 @@ def write_geotiff(
                 ds.write_colormap(
                     1, {int(k): tuple(int(c) for c in v) for k, v in colormap.items()}
                 )
-            # row bands of whole blocks: GDAL compresses and flushes as it goes
-            step = _BLOCK * 8
-            for r0 in range(0, h, step):
-                r1 = min(h, r0 + step)
+            # one row of blocks at a time: GDAL compresses and flushes as it goes
+            for r0 in range(0, h, _BLOCK):
+                r1 = min(h, r0 + _BLOCK)
                 ds.write(out[r0:r1], 1, window=Window(0, r0, w, r1 - r0))
             if all_tags:
                 ds.update_tags(**all_tags)
@@ -199,9 +201,8 @@ def _read_back(tmp: Path, expected: np.ndarray, final: Path) -> None:
         with _gdal_errors_raise(final), rasterio.open(tmp) as ds:
             if (ds.height, ds.width) != (h, w):
                 raise OutputError(f"cannot write {final}: read back {ds.height}x{ds.width}")
-            step = _BLOCK * 8
-            for r0 in range(0, h, step):
-                r1 = min(h, r0 + step)
+            for r0 in range(0, h, _BLOCK):
+                r1 = min(h, r0 + _BLOCK)
                 got = ds.read(1, window=Window(0, r0, w, r1 - r0))
                 if not np.array_equal(got, expected[r0:r1], equal_nan=got.dtype.kind == "f"):
                     raise OutputError(

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Antenna",
     "FunctionPathLoss",
+    "GridGeometry",
     "LayerInputs",
     "PathLossProvider",
     "PointGeometry",
@@ -60,6 +61,9 @@ BLOCK_ELEMENTS = 2_000_000
 TILE_COLUMNS = 256
 #: points of a budget block (compute_point_layers)
 POINT_BLOCK = 4096
+#: bytes a :class:`GridGeometry` may hold (ground heights, azimuths, distances and their masks);
+#: what does not fit is computed for each block, as without one
+GRID_GEOMETRY_BYTES = 64 * 2**20
 
 
 class Antenna(NamedTuple):
@@ -516,6 +520,7 @@ def compute_layers(
     block_elements: int = BLOCK_ELEMENTS,
     progress: Callable[[int, int], None] | None = None,
     location_sigma_db: npt.ArrayLike | None = None,
+    geometry: GridGeometry | None = None,
 ) -> RadioLayers:
     """Downlink and uplink budgets, SINR and service level of a network on ``grid``.
 
@@ -547,12 +552,16 @@ def compute_layers(
     location_sigma_db : float or array_like (n_sites,), optional
         Location variability of each site's path [dB]: adds the layers ``p_sms``, ``p_voice``,
         ``p_data`` (:func:`yalu.radio.budget.service_probability`).
+    geometry : GridGeometry, optional
+        The geometry of ``grid`` on ``terrain``, to share ground heights, distances and
+        azimuths with other networks on it.
 
     Returns
     -------
     RadioLayers
     """
-    inputs = LayerInputs(sites, handset, jammers, grid, path_loss, terrain=terrain)
+    inputs = LayerInputs(sites, handset, jammers, grid, path_loss, terrain=terrain,
+                         geometry=geometry)  # fmt: skip
     nr, nc = grid.shape
     # Tiles of rows x columns: a tile's budget takes only the sites whose maps reach it (any
     # node sees a few of a border's sites), with the same values as with all of them.
@@ -638,6 +647,112 @@ class PointGeometry:
         return az[index], dist[index]
 
 
+class GridGeometry:
+    """Geometry of one grid, shared by every :class:`LayerInputs` on it.
+
+    The ground height at each node and the azimuth and distance (Vincenty, as
+    :func:`yalu.geodesy.azimuth_distance_vincenty`) from each antenna position to the nodes of
+    the windows asked for, computed when first asked and kept: the variants of a scenario and
+    the geometries of an uncertainty run put their networks on the same grid, mostly from the
+    same antenna positions, so each value is computed once instead of once per network. Values
+    are those computed afresh, bit for bit (both are elementwise on the grid's own node
+    coordinates), and only nodes asked for are computed. Memory is bounded by ``max_bytes``:
+    a position whose window does not fit any more is computed for each block, as without a
+    cache.
+
+    Parameters
+    ----------
+    grid : Grid
+    terrain : yalu.terrain.TerrainLike, optional
+        Ground heights (None: flat ground at 0 m).
+    max_bytes : int, optional
+        Bound of what is kept [bytes] (default :data:`GRID_GEOMETRY_BYTES`).
+    """
+
+    def __init__(
+        self, grid: Grid, terrain: TerrainLike | None = None, max_bytes: int | None = None
+    ) -> None:
+        limit = GRID_GEOMETRY_BYTES if max_bytes is None else int(max_bytes)
+        if limit < 0:
+            raise ParameterError("max_bytes", max_bytes, "an integer >= 0")
+        self.grid, self.terrain, self.max_bytes = grid, terrain, limit
+        self._lat, self._lon = grid.lats(), grid.lons()
+        self._ground: tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]] | None = None
+        # position -> (window (r0, r1, c0, c1), azimuth, distance, computed)
+        self._geo: dict[tuple[float, float], tuple[tuple[int, int, int, int], Any, Any, Any]] = {}
+        self.held_bytes = 0
+
+    def _reserve(self, n_bytes: int) -> bool:
+        if self.held_bytes + n_bytes > self.max_bytes:
+            return False
+        self.held_bytes += n_bytes
+        return True
+
+    def _nodes(self, r0: int, r1: int, c0: int, c1: int) -> tuple[Any, Any]:
+        return np.meshgrid(self._lat[r0:r1], self._lon[c0:c1], indexing="ij")
+
+    def ground_m(self, r0: int, r1: int, c0: int, c1: int) -> npt.NDArray[np.float64]:
+        """Ground height [m] at the nodes of rows ``r0:r1``, columns ``c0:c1`` (0 where void
+        or without terrain)."""
+        if self._ground is None:
+            shape = self.grid.shape
+            if not self._reserve(9 * shape[0] * shape[1]):
+                return _ground_m(self.terrain, *self._nodes(r0, r1, c0, c1))
+            self._ground = (np.zeros(shape), np.zeros(shape, dtype=bool))
+        z, done = self._ground
+        sub = (slice(r0, r1), slice(c0, c1))
+        todo = ~done[sub]
+        if todo.any():
+            la, lo = self._nodes(r0, r1, c0, c1)
+            z[sub][todo] = _ground_m(self.terrain, la[todo], lo[todo])
+            done[sub] = True
+        return z[sub]
+
+    def azimuth_distance(
+        self, position: tuple[float, float], window: tuple[int, int, int, int],
+        r0: int, r1: int, c0: int, c1: int,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:  # fmt: skip
+        """Azimuth [deg] and distance [m] from ``position`` (lat, lon) [deg] to the nodes of
+        rows ``r0:r1``, columns ``c0:c1``, which lie in ``window`` (rows and columns of the
+        position's maps, kept for later blocks); only the nodes not asked before are
+        computed."""
+        hit = self._geo.get(position)
+        if hit is not None and not _box_holds(hit[0], window):
+            # a wider window than kept so far: the union, with what was computed
+            window = (min(hit[0][0], window[0]), max(hit[0][1], window[1]),
+                      min(hit[0][2], window[2]), max(hit[0][3], window[3]))  # fmt: skip
+        if hit is None or hit[0] != window:
+            n = (window[1] - window[0]) * (window[3] - window[2])
+            old = 0 if hit is None else hit[1].size
+            if not self._reserve(17 * (n - old)):
+                la, lo = self._nodes(r0, r1, c0, c1)
+                return azimuth_distance_vincenty(position[0], position[1], la, lo)
+            shape = (window[1] - window[0], window[3] - window[2])
+            new = (window, np.zeros(shape), np.zeros(shape), np.zeros(shape, dtype=bool))
+            if hit is not None:
+                w0 = hit[0]
+                sub = (slice(w0[0] - window[0], w0[1] - window[0]),
+                       slice(w0[2] - window[2], w0[3] - window[2]))  # fmt: skip
+                for a, b in zip(new[1:], hit[1:], strict=True):
+                    a[sub] = b
+            hit = self._geo[position] = new
+        w, az, dist, done = hit
+        sub = (slice(r0 - w[0], r1 - w[0]), slice(c0 - w[2], c1 - w[2]))
+        todo = ~done[sub]
+        if todo.any():
+            la, lo = self._nodes(r0, r1, c0, c1)
+            a_t, d_t = azimuth_distance_vincenty(position[0], position[1], la[todo], lo[todo])
+            az[sub][todo] = a_t
+            dist[sub][todo] = d_t
+            done[sub] = True
+        return az[sub], dist[sub]
+
+
+def _box_holds(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]) -> bool:
+    return (outer[0] <= inner[0] and inner[1] <= outer[1]
+            and outer[2] <= inner[2] and inner[3] <= outer[3])  # fmt: skip
+
+
 class LayerInputs:
     """What :func:`yalu.radio.budget.link_budget` needs, for any block of a grid or of points.
 
@@ -661,7 +776,7 @@ class LayerInputs:
         *,
         terrain: TerrainLike | None = None,
         points: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
-        geometry: PointGeometry | None = None,
+        geometry: PointGeometry | GridGeometry | None = None,
     ) -> None:
         if not sites:
             raise ParameterError("sites", "[]", "at least one site")
@@ -682,7 +797,18 @@ class LayerInputs:
         # id of a site or jammer part -> its pattern as JSON ("" without one): :meth:`block`
         # computes each distinct pattern's gains once per position and height
         self._pattern_keys: dict[int, str] = {}
-        self.geometry = geometry if points is not None else None
+        self.geometry = geometry if isinstance(geometry, PointGeometry) else None
+        self.grid_geometry = geometry if isinstance(geometry, GridGeometry) else None
+        if geometry is not None and (
+            (points is not None and self.geometry is None)
+            or (grid is not None and not (self.grid_geometry is not None
+                                          and self.grid_geometry.grid == grid
+                                          and self.grid_geometry.terrain is terrain))
+        ):  # fmt: skip
+            raise ParameterError(
+                "geometry", type(geometry).__name__,
+                "the geometry of these points or this grid on this terrain",
+            )  # fmt: skip
         self.lon: npt.NDArray[np.float64] | None = None
         if grid is not None:
             # an engine computes the maps of one antenna together (one profile per node)
@@ -700,10 +826,9 @@ class LayerInputs:
                     "lon_deg", f"{lo.size} values", f"as many as lat_deg ({la.size})"
                 )
             self.lat, self.lon = la, lo
-            if geometry is not None and not (
-                geometry.terrain is terrain
-                and np.array_equal(geometry.lat, la)
-                and np.array_equal(geometry.lon, lo)
+            pg = self.geometry
+            if pg is not None and not (
+                pg.terrain is terrain and np.array_equal(pg.lat, la) and np.array_equal(pg.lon, lo)
             ):
                 raise ParameterError("geometry", "a PointGeometry of other points or terrain",
                                      "the geometry of these points on this terrain")  # fmt: skip
@@ -890,9 +1015,12 @@ class LayerInputs:
         whole = self.grid is None or (c0 == 0 and c1 == self.grid.shape[1])
         shared = self.geometry
         gidx: Any = None  # the block's points as indices into all of them
+        grid_geo = self.grid_geometry
         if shared is not None:
             gidx = pts if isinstance(pts, np.ndarray) else np.arange(self.length)[pts]
             node_z = shared.ground_m(gidx) + self.h_ue
+        elif grid_geo is not None:
+            node_z = grid_geo.ground_m(r0, r1, c0, c0 + la.shape[1]) + self.h_ue
         else:
             node_z = _ground_m(self.terrain, la, lo) + self.h_ue
         boxes = self._boxes if self.grid is not None else {}
@@ -914,7 +1042,13 @@ class LayerInputs:
                 continue
             box = boxes.get(p)
             if box is None:
-                az, dist = azimuth_distance_vincenty(p[0], p[1], la, lo)
+                if grid_geo is not None:
+                    assert self.grid is not None
+                    az, dist = grid_geo.azimuth_distance(p, (0, self.grid.shape[0], 0,
+                                                             self.grid.shape[1]),
+                                                         r0, r1, c0, c0 + la.shape[1])  # fmt: skip
+                else:
+                    az, dist = azimuth_distance_vincenty(p[0], p[1], la, lo)
                 geo[p] = (az, dist, ...)
                 continue
             az, dist = np.zeros(la.shape), np.full(la.shape, np.inf)
@@ -923,7 +1057,10 @@ class LayerInputs:
             sub: Any = None
             if ra < rb and ca < cb:
                 sub = (slice(ra - r0, rb - r0), slice(ca - c0, cb - c0))
-                az[sub], dist[sub] = azimuth_distance_vincenty(p[0], p[1], la[sub], lo[sub])
+                if grid_geo is not None:
+                    az[sub], dist[sub] = grid_geo.azimuth_distance(p, box, ra, rb, ca, cb)
+                else:
+                    az[sub], dist[sub] = azimuth_distance_vincenty(p[0], p[1], la[sub], lo[sub])
             geo[p] = (az, dist, sub)
 
         # The carriers of a sector share its position, height and pattern, the sectors of a

@@ -36,6 +36,7 @@ from yalu.memory import release_free_memory
 from yalu.radio import default_technology_profiles
 from yalu.radio.ensemble import point_service_levels
 from yalu.radio.layers import (
+    GridGeometry,
     PointGeometry,
     compute_layers,
     compute_point_layers,
@@ -178,16 +179,17 @@ def _level_requests(sc: Scenario, plans: list[Any], jammers: list[Any]) -> list[
 
 def _uncertainty(sc: Scenario, plans: list[Any], jammers: list[Any], profiles: Any, grid: Any,
                  provider: Any, terrain: Any, tally: Tally, foreign: str | None,
-                 prog: Progress, corrections: Any = None,
-                 samples: Any = None) -> dict[str, Any]:  # fmt: skip
-    """Run the scenario's Monte Carlo; the ``uncertainty`` section of the summary."""
+                 prog: Progress, corrections: Any = None, samples: Any = None,
+                 geometry: tuple[Any, Any] = (None, None)) -> dict[str, Any]:  # fmt: skip
+    """Run the scenario's Monte Carlo; the ``uncertainty`` section of the summary.
+    ``geometry``: the run's (GridGeometry, PointGeometry of the samples), shared with it."""
     spec = sc.uncertainty
     assert spec is not None
     vplans = _variant_plans(sc, plans, jammers, provider, corrections)
     ur = UncertaintyRun(spec.parameters, spec.samples, spec.seed, vplans, jammers, profiles, grid,
                         provider, terrain, tally,
-                        None if samples is None
-                        else (samples.lat_deg, samples.lon_deg))  # fmt: skip
+                        None if samples is None else (samples.lat_deg, samples.lon_deg),
+                        grid_geometry=geometry[0], point_geometry=geometry[1])  # fmt: skip
     groups = tally.groups
 
     def headline(_v: str, people: np.ndarray, _area: np.ndarray) -> float:
@@ -316,8 +318,10 @@ def run_scenario(
     levels: list[np.ndarray] = []
     sample_p: list[dict[str, np.ndarray]] = []
     restricted = np.zeros(grid.shape, dtype=bool)
-    # distances, azimuths and ground heights at the samples, shared by the variants
+    # ground heights, distances and azimuths at the samples and grid nodes, shared by the
+    # variants and the Monte Carlo
     sample_geo = PointGeometry(samples.lat_deg, samples.lon_deg, terrain)
+    grid_geo = GridGeometry(grid, terrain)
     if together and hasattr(provider, "prefetch_points"):
         # the samples' losses at every height level at once (one profile per sample)
         provider.prefetch_points(requests + level_reqs, samples.lat_deg, samples.lon_deg)
@@ -327,7 +331,8 @@ def run_scenario(
         corrected = corrections.provider(provider, v.handset)
         sigma = [sigma_of[r.id] for r in radios]
         rl = compute_layers(radios, handset, profiles, jams, zones, grid, corrected,
-                            terrain=terrain, location_sigma_db=sigma)  # fmt: skip
+                            terrain=terrain, location_sigma_db=sigma,
+                            geometry=grid_geo)  # fmt: skip
         restricted = rl.restricted
         level = rl.service_level.astype(np.int8)
         # the headline: service where the people are, each sample on its own path
@@ -424,7 +429,8 @@ def run_scenario(
         run_s, run_cpu = u_start - t_start, u_cpu - cpu_start
         sections["uncertainty"] = _uncertainty(sc, plans, jammers, profiles, grid, provider,
                                                terrain, tally, foreign, prog,
-                                               corrections, samples)  # fmt: skip
+                                               corrections, samples,
+                                               (grid_geo, sample_geo))  # fmt: skip
         mc_s, mc_cpu = time.perf_counter() - u_start, time.process_time() - u_cpu
         sections["uncertainty"]["cost"] = {
             "run_seconds": run_s, "run_cpu_seconds": run_cpu,
@@ -440,9 +446,10 @@ def run_scenario(
 
     # nothing below needs a path loss: the cached maps and point losses go before the outputs
     # are drawn (on fine grids the drawing is the run's last peak of memory)
+    del sample_geo, grid_geo
     if hasattr(provider, "retain"):
         provider.retain([])
-        release_free_memory()
+    release_free_memory()
     census_src = None
     if census is not None:
         census_src = ("DPRK 2008 census (embedded)" if sc.population.census == "embedded"

@@ -38,7 +38,13 @@ from yalu.radio import Handset as RadioHandset
 from yalu.radio import Jammer as RadioJammer
 from yalu.radio import SectorPattern, TechnologyProfile
 from yalu.radio.ensemble import BudgetEnsemble, Offsets
-from yalu.radio.layers import LayerInputs, PointGeometry, layer_requests, split_jammer_ranges
+from yalu.radio.layers import (
+    GridGeometry,
+    LayerInputs,
+    PointGeometry,
+    layer_requests,
+    split_jammer_ranges,
+)
 from yalu.scenario.adapt import SectorCarrier
 from yalu.scenario.models import Distribution, UncertainParameter
 
@@ -383,6 +389,11 @@ class UncertaintyRun(Design):
     tally : Tally
     points : (lat_deg, lon_deg) arrays, optional
         Population sample positions [deg]; required when ``tally`` counts at samples.
+    grid_geometry : GridGeometry, optional
+        The geometry of ``grid`` on ``terrain``, shared with the run's own budgets (default: one
+        of its own, shared by every geometry of the Monte Carlo).
+    point_geometry : PointGeometry, optional
+        The geometry of ``points`` on ``terrain``, likewise.
     """
 
     def __init__(
@@ -398,6 +409,9 @@ class UncertaintyRun(Design):
         terrain: Any,
         tally: Tally,
         points: tuple[np.ndarray, np.ndarray] | None = None,
+        *,
+        grid_geometry: GridGeometry | None = None,
+        point_geometry: PointGeometry | None = None,
     ) -> None:
         if tally.at_samples and points is None:
             raise ParameterError("points", None, "the population samples the tally counts at")
@@ -409,9 +423,13 @@ class UncertaintyRun(Design):
         self.tally = tally
         self.mask = tally.node_mask()
         self.points = points if tally.at_samples else None
-        # distances, azimuths and ground heights at the samples, shared by every geometry
-        self.point_geo = (PointGeometry(self.points[0], self.points[1], terrain)
-                          if self.points is not None else None)  # fmt: skip
+        # distances, azimuths and ground heights at the samples and grid nodes, shared by every
+        # geometry (and with the run, when it passes its own)
+        self.point_geo = None
+        if self.points is not None:
+            self.point_geo = point_geometry or PointGeometry(self.points[0], self.points[1],
+                                                             terrain)  # fmt: skip
+        self.grid_geo = grid_geometry or GridGeometry(grid, terrain)
         self._ens: dict[tuple[Any, ...], tuple[BudgetEnsemble, BudgetEnsemble | None]] = {}
 
     def _release(self, later: Sequence[tuple[int, ...]]) -> None:
@@ -436,7 +454,8 @@ class UncertaintyRun(Design):
         sites, jams = self._geometry(vp, combo)
         parts = split_jammer_ranges(jams)
         provider = vp.provider or self.provider
-        inputs = LayerInputs(sites, vp.handset, parts, self.grid, provider, terrain=self.terrain)
+        inputs = LayerInputs(sites, vp.handset, parts, self.grid, provider, terrain=self.terrain,
+                             geometry=self.grid_geo)  # fmt: skip
         # smaller blocks than a single budget's: the ensemble is built beside everything the
         # run holds, and its transient arrays scale with the block
         ens = BudgetEnsemble(sites, vp.handset, self.profiles, inputs, self.mask,
