@@ -459,22 +459,39 @@ def test_location_sigma_of_the_wrong_length_is_refused():
                              FunctionPathLoss(free_space), location_sigma_db=[6, 7, 8])  # fmt: skip
 
 
+def _count_vincenty(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """Count the layers' Vincenty calls: the list gets each call's number of points."""
+    import yalu.radio.layers as layers_mod
+
+    sizes: list[int] = []
+    real = layers_mod.azimuth_distance_vincenty
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        sizes.append(np.asarray(args[2]).size)
+        return real(*args)
+
+    monkeypatch.setattr(layers_mod, "azimuth_distance_vincenty", counted)
+    return sizes
+
+
+class _Slope:
+    """A terrain of ramps and ridges (ground heights for elevation angles)."""
+
+    bounds = (39.0, 123.0, 41.0, 125.0)
+
+    def elevation_m(self, lat_deg, lon_deg):
+        la, lo = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
+        return 400.0 * (la - 39.0) + 150.0 * np.sin(7.0 * lo)
+
+
 def test_shared_point_geometry_gives_the_same_layers_computing_each_value_once(monkeypatch):
     """Networks at the same points sharing a PointGeometry (variants, uncertainty geometries)
     get bit for bit the layers of their own geometry, with ground heights from a terrain;
     the second network on the same positions computes no distance again."""
-    import yalu.radio.layers as layers_mod
     from yalu.errors import ParameterError
     from yalu.radio.layers import PointGeometry, compute_point_layers
 
-    class Slope:
-        bounds = (39.0, 123.0, 41.0, 125.0)
-
-        def elevation_m(self, lat_deg, lon_deg):
-            la, lo = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
-            return 400.0 * (la - 39.0) + 150.0 * np.sin(7.0 * lo)
-
-    terrain = Slope()
+    terrain = _Slope()
     rng = np.random.default_rng(3)
     la = rng.uniform(39.85, 40.15, 300)
     lo = rng.uniform(123.8, 124.2, 300)
@@ -484,14 +501,7 @@ def test_shared_point_geometry_gives_the_same_layers_computing_each_value_once(m
                  ranges_mhz=[(1805.0, 1880.0)])  # fmt: skip
     provider = FunctionPathLoss(free_space)
     geo = PointGeometry(la, lo, terrain)
-    calls = []
-    real = layers_mod.azimuth_distance_vincenty
-
-    def counted(*args):  # type: ignore[no-untyped-def]
-        calls.append(np.asarray(args[2]).size)
-        return real(*args)
-
-    monkeypatch.setattr(layers_mod, "azimuth_distance_vincenty", counted)
+    calls = _count_vincenty(monkeypatch)
     for k, net in enumerate((net1, net2)):
         n_before = len(calls)
         own = compute_point_layers(net, Handset(), PROFILES, [jam], [], la, lo, provider,
@@ -564,14 +574,7 @@ def test_shared_grid_geometry_gives_the_same_layers_computing_each_value_once(
 
     monkeypatch.setattr(layers_mod, "TILE_COLUMNS", 9)
 
-    class Slope:
-        bounds = (39.0, 123.0, 41.0, 125.0)
-
-        def elevation_m(self, lat_deg, lon_deg):
-            la, lo = np.broadcast_arrays(np.asarray(lat_deg, float), np.asarray(lon_deg, float))
-            return 400.0 * (la - 39.0) + 150.0 * np.sin(7.0 * lo)
-
-    terrain = Slope()
+    terrain = _Slope()
     grid = Grid(north_deg=40.2, west_deg=123.8, dlat_deg=0.01, dlon_deg=0.01, n_rows=41, n_cols=41)
 
     def within(radius):
@@ -590,14 +593,7 @@ def test_shared_grid_geometry_gives_the_same_layers_computing_each_value_once(
     jam = Jammer(id="J", lat_deg=39.95, lon_deg=124.0, height_m=10.0, eirp_dbm=40.0,
                  ranges_mhz=[(1805.0, 1880.0)])  # fmt: skip
     geo = GridGeometry(grid, terrain, max_bytes=max_bytes)
-    nodes = []
-    real = layers_mod.azimuth_distance_vincenty
-
-    def counted(*args):  # type: ignore[no-untyped-def]
-        nodes.append(np.asarray(args[2]).size)
-        return real(*args)
-
-    monkeypatch.setattr(layers_mod, "azimuth_distance_vincenty", counted)
+    nodes = _count_vincenty(monkeypatch)
     per_net = []
     for net, radius in ((net1, 9000.0), (net2, 14000.0)):
         provider = within(radius)
