@@ -464,14 +464,18 @@ def _put_layers(
         layers[name][where] = a_
 
 
+def _box_union(*boxes: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The smallest box ``(r0, r1, c0, c1)`` holding every box."""
+    return (min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes),
+            max(b[3] for b in boxes))  # fmt: skip
+
+
 def _union_box(*maps: Any) -> tuple[int, int, int, int] | None:
     """The union of the windows of ``maps`` (None when one of them is not windowed)."""
     boxes = [m.box if isinstance(m, WindowedMap) else None for m in maps]
     if any(b is None for b in boxes):
         return None
-    bs = [b for b in boxes if b is not None]
-    return (min(b[0] for b in bs), max(b[1] for b in bs), min(b[2] for b in bs),
-            max(b[3] for b in bs))  # fmt: skip
+    return _box_union(*(b for b in boxes if b is not None))
 
 
 def _tile(m: Any, r0: int, r1: int, c0: int, c1: int) -> npt.NDArray[Any]:
@@ -717,10 +721,9 @@ class GridGeometry:
         position's maps, kept for later blocks); only the nodes not asked before are
         computed."""
         hit = self._geo.get(position)
-        if hit is not None and not _box_holds(hit[0], window):
-            # a wider window than kept so far: the union, with what was computed
-            window = (min(hit[0][0], window[0]), max(hit[0][1], window[1]),
-                      min(hit[0][2], window[2]), max(hit[0][3], window[3]))  # fmt: skip
+        if hit is not None:
+            # a wider window than kept so far grows to the union, with what was computed
+            window = _box_union(hit[0], window)
         if hit is None or hit[0] != window:
             n = (window[1] - window[0]) * (window[3] - window[2])
             old = 0 if hit is None else hit[1].size
@@ -746,11 +749,6 @@ class GridGeometry:
             dist[sub][todo] = d_t
             done[sub] = True
         return az[sub], dist[sub]
-
-
-def _box_holds(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]) -> bool:
-    return (outer[0] <= inner[0] and inner[1] <= outer[1]
-            and outer[2] <= inner[2] and inner[3] <= outer[3])  # fmt: skip
 
 
 class LayerInputs:
@@ -799,12 +797,11 @@ class LayerInputs:
         self._pattern_keys: dict[int, str] = {}
         self.geometry = geometry if isinstance(geometry, PointGeometry) else None
         self.grid_geometry = geometry if isinstance(geometry, GridGeometry) else None
-        if geometry is not None and (
-            (points is not None and self.geometry is None)
-            or (grid is not None and not (self.grid_geometry is not None
-                                          and self.grid_geometry.grid == grid
-                                          and self.grid_geometry.terrain is terrain))
-        ):  # fmt: skip
+        gg = self.grid_geometry
+        if geometry is not None and not (
+            (points is not None and self.geometry is not None)
+            or (gg is not None and gg.grid == grid and gg.terrain is terrain)
+        ):
             raise ParameterError(
                 "geometry", type(geometry).__name__,
                 "the geometry of these points or this grid on this terrain",
@@ -963,8 +960,7 @@ class LayerInputs:
             elif p in boxes:
                 old = boxes[p]
                 assert old is not None and box is not None
-                boxes[p] = (min(old[0], box[0]), max(old[1], box[1]),
-                            min(old[2], box[2]), max(old[3], box[3]))  # fmt: skip
+                boxes[p] = _box_union(old, box)
             else:
                 boxes[p] = box
         return boxes
