@@ -149,6 +149,13 @@ def test_border_buffer_area(regions, places):
     area = BorderBufferArea([line], 20.0)
     m = area.grid_mask(GRID)
     assert m[0].tolist() == [False, False, False, True, True, True, True, False, False, False]
+    # the grid's distances are the points' own (the run's sanity checks take them from here)
+    km = area.grid_distance_km(GRID)
+    la, lo = np.meshgrid(GRID.lats(), GRID.lons(), indexing="ij")
+    assert np.array_equal(km, area.distance(la, lo))
+    assert np.array_equal(m, area.contains(la, lo))
+    assert km[0, 4] == pytest.approx(abs(GRID.lons()[4] - 124.45) * 111.195 * np.cos(
+        np.radians(GRID.lats()[0])), rel=2e-3)  # fmt: skip
     r = population_reach(LEVELS, GRID, places, regions, area)
     assert "AA" not in r.population_within_reach  # Atown at column 1 is 35 km away
     assert r.population_within_reach["BB"]["Beta"]["sms"] == 500
@@ -218,3 +225,19 @@ def test_grid_labels_are_computed_once_per_grid(regions):
     lab2 = regions.label_grid(other)
     want2 = np.array([0, 0, 0, 1, 1, 1, 1, 1, -1, -1])  # 0.2 deg apart: beyond Beta from 125.6
     np.testing.assert_array_equal(lab2, np.tile(want2, (10, 1)))
+
+
+def test_area_at_levels_refuses_nodes_and_labels_out_of_range():
+    from yalu.analysis.area import area_at_levels_km2
+    from yalu.errors import ParameterError
+
+    levels = np.array([0, 1, 2, 3, 3], np.uint8)
+    km2 = np.array([1.0, 2.0, 4.0, 8.0])
+    got = area_at_levels_km2(levels, [1, 2, 3, 4], [0, 1, 1, 0], km2, 2)
+    np.testing.assert_array_equal(got, [[9.0, 8.0, 8.0], [6.0, 6.0, 4.0]])
+    with pytest.raises(ParameterError, match=r"node\[2\].*5.*0 to 4"):
+        area_at_levels_km2(levels, [1, 2, 5, 4], [0, 1, 1, 0], km2, 2)
+    with pytest.raises(ParameterError, match=r"label\[3\].*-1.*0 to 1"):
+        area_at_levels_km2(levels, [1, 2, 3, 4], [0, 1, 1, -1], km2, 2)
+    with pytest.raises(ParameterError, match="one length"):
+        area_at_levels_km2(levels, [1, 2, 3], [0, 1, 1, 0], km2, 2)

@@ -256,3 +256,45 @@ def test_partly_overlapping_channels_give_link_budget_levels(lte_only):
         for t in ens.techs:
             t.w = np.where(t.w < 1, 0.0, t.w)
         assert (ens.grid_levels(GRID.shape, ens.levels(off, jammers=False)) != got).sum() >= 5
+
+
+@pytest.mark.parametrize("max_range_m", [math.nan, 1500.0])
+def test_ensemble_entries_equal_their_vectorised_form(max_range_m):
+    # the compiled CSR pieces against the numpy form the ensemble used before them: losses and
+    # gains with NaN and inf, a range limit that leaves nodes with a path but no server
+    from yalu.radio import _kernels
+
+    rng = np.random.default_rng(7)
+    na, nb = 5, 400
+    g = rng.normal(0.0, 5.0, (na, nb))
+    g[rng.random((na, nb)) < 0.05] = -np.inf
+    pl = rng.uniform(80.0, 160.0, (na, nb)).astype(np.float32)
+    pl[rng.random((na, nb)) < 0.3] = np.nan
+    pu = (pl + rng.normal(0.0, 2.0, (na, nb))).astype(np.float32)
+    pu[rng.random((na, nb)) < 0.1] = np.inf
+    dist = rng.uniform(0.0, 3000.0, (na, nb))
+    eirp = rng.uniform(40.0, 60.0, na)
+    ul_gain = rng.uniform(20.0, 40.0, na)
+    ue, rank = -3.0, np.array([3, 0, 4, 1, 2], np.int32)
+    rows = np.array([0, 2, 3])
+    kept = np.flatnonzero(rng.random(nb) < 0.8)
+    count, p_dl, p_ul, usable, cand, node = _kernels.ensemble_entries(
+        rows, kept, g, pl, pu, dist, eirp, ul_gain, ue, max_range_m, rank)  # fmt: skip
+
+    with np.errstate(invalid="ignore"):
+        gk, plk, puk, dk = g[:, kept], pl[:, kept], pu[:, kept], dist[:, kept]
+        want_dl = np.where(np.isfinite(plk) & np.isfinite(gk), eirp[:, None] + gk - plk + ue,
+                           -np.inf)[rows]  # fmt: skip
+        want_ul = np.where(np.isfinite(puk) & np.isfinite(gk), ul_gain[:, None] + gk - puk,
+                           -np.inf)[rows]  # fmt: skip
+    has = np.isfinite(want_dl)
+    use = has if math.isnan(max_range_m) else has & (dk[rows] <= max_range_m)
+    c = np.flatnonzero(use.any(axis=0))
+    node_e, row_e = np.nonzero(has[:, c].T)
+    assert 0 < c.size < kept.size  # some nodes have no server: the test can tell
+    np.testing.assert_array_equal(node, c)
+    np.testing.assert_array_equal(count, has[:, c].sum(axis=0))
+    np.testing.assert_array_equal(p_dl, want_dl[row_e, c[node_e]])  # bit for bit
+    np.testing.assert_array_equal(p_ul, want_ul[row_e, c[node_e]])
+    np.testing.assert_array_equal(usable, use[row_e, c[node_e]])
+    np.testing.assert_array_equal(cand, rank[rows[row_e]])

@@ -193,6 +193,36 @@ def test_tally_skips_duplicates_and_sections():
     np.testing.assert_allclose(t.expected_people(np.full(grid.shape, 0.5)), [500.0])
 
 
+def test_tally_area_equals_the_bincount_of_every_level():
+    # the compiled area tally against numpy's weighted bincount, bit for bit: two countries,
+    # nodes outside the area and of no country, levels 0-3 (uint8 as the ensembles give them)
+    from yalu.analysis.area import UNKNOWN
+    from yalu.analysis.geo import cell_area_km2
+    from yalu.geodesy import Grid
+    from yalu.scenario.uncertainty import Tally
+
+    grid = Grid(north_deg=41.0, west_deg=124.0, dlat_deg=0.01, dlon_deg=0.013, n_rows=60,
+                n_cols=70)  # fmt: skip
+    rng = np.random.default_rng(3)
+    country = np.where(rng.random(grid.shape) < 0.5, "KP", "CN").astype(object)
+    country[:5] = UNKNOWN
+    in_area = rng.random(grid.shape) < 0.8
+    t = Tally(grid, [], country, in_area)
+    assert t.countries == ["CN", "KP", UNKNOWN]
+    for dtype in (np.uint8, np.int8, np.int64):
+        level = rng.integers(0, 4, grid.shape).astype(dtype)
+        got = t.area(level)
+        sel = in_area.ravel()
+        km2 = np.broadcast_to(cell_area_km2(grid.lats(), grid.dlat_deg, grid.dlon_deg)[:, None],
+                              grid.shape).ravel()[sel]  # fmt: skip
+        cid = np.searchsorted(t.countries, country.ravel()[sel].astype(str))
+        lev = level.ravel()[sel]
+        want = np.stack([np.bincount(cid, weights=km2 * (lev >= k), minlength=3)
+                         for k in (1, 2, 3)], axis=1)  # fmt: skip
+        assert np.array_equal(got, want)
+        assert got[0, 0] > got[0, 2] > 0
+
+
 def test_without_location_variability_expected_people_are_the_headline(tmp_path):
     """sigma 0: P(level) is 0 or 1 at every sample, so the expected people equal the people
     within reach (both counted at the population samples, not at grid nodes)."""

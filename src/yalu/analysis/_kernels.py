@@ -228,3 +228,27 @@ def resample_sum(
             v = values[ra, c_a[q]]
             if v > 0.0:
                 out[rb, c_b[q]] += v * rf * c_f[q]
+
+
+@njit(cache=True)
+def area_at_levels(
+    levels: np.ndarray, node: np.ndarray, label: np.ndarray, km2: np.ndarray, nlabels: int
+) -> tuple[np.ndarray, int]:
+    """Area with at least each level 1..3 per label: (nlabels, 3) [km²], and the first entry
+    whose node or label is out of range (-1: none; the sums then stop there).
+
+    Node ``i`` (``node[i]`` in the flat ``levels``) adds ``km2[i]`` to ``label[i]``'s row at
+    every level up to its own, in the order of the nodes: the sums of ``numpy.bincount`` with
+    weights ``km2 * (level >= k)`` bit for bit (its zero weights add +0.0, which changes no sum).
+    """
+    out = np.zeros((nlabels, 3))
+    n = levels.size
+    for i in range(node.size):
+        q = node[i]
+        c = label[i]
+        if q < 0 or q >= n or c < 0 or c >= nlabels:
+            return out, i
+        lev = levels[q]
+        for k in range(min(int(lev), 3)):
+            out[c, k] += km2[i]
+    return out, -1

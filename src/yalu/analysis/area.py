@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from yalu.analysis import _kernels
 from yalu.analysis.geo import (
     PolygonFeature,
     distance_to_lines_km,
@@ -32,11 +33,46 @@ __all__ = [
     "BorderBufferArea",
     "PolygonArea",
     "Regions",
+    "area_at_levels_km2",
     "border_line",
     "border_regions",
 ]
 
 UNKNOWN = "unknown"
+
+
+def area_at_levels_km2(
+    levels: Any, node: Any, label: Any, cell_km2: Any, n_labels: int
+) -> np.ndarray:
+    """Area with at least service level 1, 2 and 3 per label [km²], shape (n_labels, 3).
+
+    Parameters
+    ----------
+    levels : array_like of int
+        Service level (0-3) of every node, flattened (a grid's ``ravel()``).
+    node : array_like of int, shape (n,)
+        The counted nodes (indices into ``levels``).
+    label : array_like of int, shape (n,)
+        Each counted node's label (a country), 0 to ``n_labels - 1``.
+    cell_km2 : array_like of float, shape (n,)
+        Each counted node's cell area [km²].
+    n_labels : int
+
+    Sums in the order of the nodes (as ``numpy.bincount`` with weights), in one compiled pass.
+    """
+    lv = np.ascontiguousarray(levels).ravel()
+    idx = np.ascontiguousarray(node, dtype=np.intp)
+    lab = np.ascontiguousarray(label, dtype=np.intp)
+    km2 = np.ascontiguousarray(cell_km2, dtype=np.float64)
+    if not (idx.ndim == lab.ndim == km2.ndim == 1 and idx.size == lab.size == km2.size):
+        raise ParameterError("node, label, cell_km2", f"shapes {idx.shape}, {lab.shape}, "
+                             f"{km2.shape}", "three 1-D arrays of one length")  # fmt: skip
+    out, bad = _kernels.area_at_levels(lv, idx, lab, km2, int(n_labels))
+    if bad >= 0:
+        if not 0 <= idx[bad] < lv.size:
+            raise ParameterError(f"node[{bad}]", int(idx[bad]), f"0 to {lv.size - 1}")
+        raise ParameterError(f"label[{bad}]", int(lab[bad]), f"0 to {n_labels - 1}")
+    return out
 
 
 def _data_path(name: str) -> Path:
@@ -163,6 +199,15 @@ class BorderBufferArea(AnalysisArea):
 
     def contains(self, lat_deg: Any, lon_deg: Any) -> np.ndarray:
         return np.asarray(self.distance(lat_deg, lon_deg) <= self.distance_km)
+
+    def grid_distance_km(self, grid: Grid) -> np.ndarray:
+        """Distance [km] from every node of ``grid`` to the nearest line (float64, the grid's
+        shape): a run that needs both the mask and the distances computes them once."""
+        la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
+        return self.distance(la, lo)
+
+    def grid_mask(self, grid: Grid) -> np.ndarray:
+        return np.asarray(self.grid_distance_km(grid) <= self.distance_km)
 
     def bounds(self) -> tuple[float, float, float, float]:
         allp = np.vstack(self.lines)

@@ -224,3 +224,86 @@ def sparse_take(index, values, size, q, out):  # type: ignore[no-untyped-def]
         out[k] = values[lo] if lo < n and index[lo] == i else np.nan
         pos = lo
         last = i
+
+
+@numba.njit(cache=True)
+def ensemble_entries(  # type: ignore[no-untyped-def]
+    rows, kept, g, pl, pu, dist, eirp, ul_gain, ue, max_range_m, rank
+):
+    """One technology's candidates in one block of budget inputs, node by node (CSR pieces).
+
+    ``rows`` (r,): the technology's sites (rows of the block, increasing); ``kept`` (K,): the
+    block's columns that are ensemble nodes, in order; ``g``, ``pl``, ``pu``, ``dist``
+    (sites, columns): site antenna gain [dB], DL and UL path loss [dB], distance [m];
+    ``eirp`` (sites,) [dBm]; ``ul_gain`` (sites,): handset power plus tower gains plus ``ue``
+    [dB]; ``ue``: handset net gain [dB]; ``max_range_m``: the technology's range limit (NaN:
+    none); ``rank`` (sites,): each site's index among its technology's sites.
+
+    A candidate has a path where its DL power ``eirp + g - pl + ue`` is finite (the loss and
+    gain finite) and may serve within the range limit; a node is kept when one candidate may
+    serve, with every candidate that has a path, in the order of ``rows``. The same sums in the
+    same order as the vectorised form (:class:`yalu.radio.ensemble.BudgetEnsemble`), so the
+    same bits.
+
+    Returns ``count`` (nodes,), ``p_dl``, ``p_ul`` (entries,) [dBm], ``usable`` (entries,),
+    ``cand`` (entries,) int32 and ``node`` (nodes,): each node's position in ``kept``.
+    """
+    nr = rows.size
+    nk = kept.size
+    limit = not math.isnan(max_range_m)
+    n_nodes = 0
+    n_ent = 0
+    for q in range(nk):
+        j = kept[q]
+        has_n = 0
+        use = False
+        for i in range(nr):
+            r = rows[i]
+            if math.isfinite(pl[r, j]) and math.isfinite(g[r, j]):
+                if math.isfinite(eirp[r] + g[r, j] - pl[r, j] + ue):
+                    has_n += 1
+                    if not limit or dist[r, j] <= max_range_m:
+                        use = True
+        if use:
+            n_nodes += 1
+            n_ent += has_n
+    count = np.empty(n_nodes, dtype=np.int64)
+    node = np.empty(n_nodes, dtype=np.int64)
+    p_dl = np.empty(n_ent)
+    p_ul = np.empty(n_ent)
+    usable = np.empty(n_ent, dtype=np.bool_)
+    cand = np.empty(n_ent, dtype=np.int32)
+    a = 0
+    e = 0
+    for q in range(nk):
+        j = kept[q]
+        use = False
+        for i in range(nr):
+            r = rows[i]
+            if math.isfinite(pl[r, j]) and math.isfinite(g[r, j]):
+                if math.isfinite(eirp[r] + g[r, j] - pl[r, j] + ue):
+                    if not limit or dist[r, j] <= max_range_m:
+                        use = True
+                        break
+        if not use:
+            continue
+        e0 = e
+        for i in range(nr):
+            r = rows[i]
+            if not (math.isfinite(pl[r, j]) and math.isfinite(g[r, j])):
+                continue
+            v = eirp[r] + g[r, j] - pl[r, j] + ue
+            if not math.isfinite(v):
+                continue
+            p_dl[e] = v
+            if math.isfinite(pu[r, j]):
+                p_ul[e] = ul_gain[r] + g[r, j] - pu[r, j]
+            else:
+                p_ul[e] = -math.inf
+            usable[e] = not limit or dist[r, j] <= max_range_m
+            cand[e] = rank[r]
+            e += 1
+        count[a] = e - e0
+        node[a] = q
+        a += 1
+    return count, p_dl, p_ul, usable, cand, node

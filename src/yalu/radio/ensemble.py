@@ -185,53 +185,48 @@ class BudgetEnsemble:
             t: {k: [] for k in ("p_dl", "p_ul", "usable", "cand", "count", "jg", "cols")}
             for t in tech_list
         }
+        range_m = [np.nan if r is None else float(r) for r in max_range]
         for sel_sites, kw, where in self._blocks(inputs, mask, int(block_elements)):
             na = sel_sites.size
             g = kw["site_gain_db"].reshape(na, -1)
             nb = g.shape[1]
             node_pos = pos.reshape(shape)[where].ravel() if inputs.grid is not None else pos[where]
-            keep = node_pos >= 0
-            if not keep.any():
+            kept = np.flatnonzero(node_pos >= 0)
+            if kept.size == 0:
                 continue
-            g = g[:, keep]
-            with np.errstate(invalid="ignore"):
-                pl = kw["dl_path_loss_db"].reshape(na, nb)[:, keep]
-                p_dl_b = np.where(np.isfinite(pl) & np.isfinite(g),
-                                  eirp[sel_sites, None] + g - pl + ue, -np.inf)  # fmt: skip
-                pu = kw["ul_path_loss_db"].reshape(na, nb)[:, keep]
-                ul_gain = (ue_tx + bts)[sel_sites, None] + ue
-                p_ul_b = np.where(np.isfinite(pu) & np.isfinite(g), ul_gain + g - pu, -np.inf)
-            dist_b = kw["distance_m"].reshape(na, nb)[:, keep]
-            if m:
-                jpl = kw["jammer_path_loss_db"].reshape(m, nb)[:, keep]
-                jgn = kw["jammer_gain_db"].reshape(m, nb)[:, keep]
-                with np.errstate(invalid="ignore"):
-                    jg_b = _db_to_mw(np.where(np.isfinite(jpl), jgn - jpl + ue, -np.inf))
-            else:
-                jg_b = np.zeros((0, p_dl_b.shape[1]))
-            node_pos = node_pos[keep]
+            pl = kw["dl_path_loss_db"].reshape(na, nb)
+            pu = kw["ul_path_loss_db"].reshape(na, nb)
+            dist = kw["distance_m"].reshape(na, nb)
+            ul_gain = (ue_tx + bts)[sel_sites] + ue
+            jg_b = None
             for ti, t in enumerate(tech_list):
                 rows = np.flatnonzero(tech_of[sel_sites] == ti)
                 if rows.size == 0:
                     continue
-                has = np.isfinite(p_dl_b[rows])
-                usable = has
-                if max_range[ti] is not None:
-                    usable = has & (dist_b[rows] <= max_range[ti])
-                c = np.flatnonzero(usable.any(axis=0))
+                # the candidates with a path at each node that one of them may serve, in
+                # compiled code (no temporaries of sites x nodes)
+                count, p_dl_e, p_ul_e, use_e, cand_e, c = _kernels.ensemble_entries(
+                    rows, kept, g, pl, pu, dist, eirp[sel_sites], ul_gain, ue, range_m[ti],
+                    rank[sel_sites],
+                )  # fmt: skip
                 if c.size == 0:
                     continue
-                # entries node by node, candidates in increasing order within a node
-                has_c = has[:, c]
-                node_e, row_e = np.nonzero(has_c.T)
+                if jg_b is None:
+                    if m:
+                        jpl = kw["jammer_path_loss_db"].reshape(m, nb)[:, kept]
+                        jgn = kw["jammer_gain_db"].reshape(m, nb)[:, kept]
+                        with np.errstate(invalid="ignore"):
+                            jg_b = _db_to_mw(np.where(np.isfinite(jpl), jgn - jpl + ue, -np.inf))
+                    else:
+                        jg_b = np.zeros((0, kept.size))
                 a = acc[t]
-                a["p_dl"].append(p_dl_b[rows[row_e], c[node_e]])
-                a["p_ul"].append(p_ul_b[rows[row_e], c[node_e]])
-                a["usable"].append(usable[row_e, c[node_e]])
-                a["cand"].append(rank[sel_sites[rows[row_e]]])
-                a["count"].append(has_c.sum(axis=0))
+                a["p_dl"].append(p_dl_e)
+                a["p_ul"].append(p_ul_e)
+                a["usable"].append(use_e)
+                a["cand"].append(cand_e)
+                a["count"].append(count)
                 a["jg"].append(jg_b[:, c])
-                a["cols"].append(node_pos[c])
+                a["cols"].append(node_pos[kept[c]])
 
         def cat(xs: list[Any], dtype: Any) -> Any:
             out = np.concatenate(xs) if xs else np.zeros(0, dtype=dtype)

@@ -261,7 +261,14 @@ def run_scenario(
     prep = adapt.prepare(sc)
     terrain, area, grid = prep.terrain, prep.area, prep.grid
     sites, sectors, zones, jammers = prep.sites, prep.sectors, prep.zones, prep.jammers
-    in_area = area.grid_mask(grid)
+    # the border distance of every node gives the mask here and the sanity checks' distances
+    # later: computed once (a great-circle distance to every border arc, seconds on fine grids)
+    border_km: np.ndarray | None = None
+    if isinstance(area, BorderBufferArea):
+        border_km = area.grid_distance_km(grid)
+        in_area = np.asarray(border_km <= area.distance_km)
+    else:
+        in_area = area.grid_mask(grid)
     regions = adapt.regions(sc)
     provider = adapt.path_loss_provider(sc, terrain, grid, threads)
     corrections = adapt.PathCorrections(sc, grid)
@@ -403,9 +410,12 @@ def run_scenario(
     lap("probability")
     lines = list(area.lines) if isinstance(area, BorderBufferArea) else border_line()
     if foreign:
-        la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
-        sanity_checks(outcomes, sc, grid, (node_country == foreign) & in_area,
-                      distance_to_lines_km(la, lo, lines), foreign, home)  # fmt: skip
+        if border_km is None:
+            la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
+            border_km = distance_to_lines_km(la, lo, lines)
+        sanity_checks(outcomes, sc, grid, (node_country == foreign) & in_area, border_km,
+                      foreign, home)  # fmt: skip
+    del border_km
     lap("sanity")
 
     sections: dict[str, Any] = {

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from yalu.analysis.area import UNKNOWN
+from yalu.analysis.area import UNKNOWN, area_at_levels_km2
 from yalu.analysis.geo import cell_area_km2
 from yalu.analysis.reach import LEVELS, settlement_nodes
 from yalu.errors import ParameterError
@@ -212,12 +212,10 @@ class Tally:
 
     def area(self, level_grid: np.ndarray) -> np.ndarray:
         """Area [km²] per (country, level 1..3), shape (n_countries, 3)."""
-        lev = level_grid.ravel()[self._anode]
-        out = np.zeros((len(self.countries), 3))
-        for k in (1, 2, 3):
-            out[:, k - 1] = np.bincount(self._acid, weights=self._akm2 * (lev >= k),
-                                        minlength=len(self.countries))  # fmt: skip
-        return out
+        # one compiled pass (the Monte Carlo asks for every sample and variant)
+        return area_at_levels_km2(
+            level_grid, self._anode, self._acid, self._akm2, len(self.countries)
+        )
 
 
 # ----------------------------------------------------------------------------------------------
