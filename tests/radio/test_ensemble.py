@@ -298,3 +298,28 @@ def test_ensemble_entries_equal_their_vectorised_form(max_range_m):
     np.testing.assert_array_equal(p_ul, want_ul[row_e, c[node_e]])
     np.testing.assert_array_equal(usable, use[row_e, c[node_e]])
     np.testing.assert_array_equal(cand, rank[rows[row_e]])
+
+
+def test_levels_do_not_depend_on_which_candidate_is_visited_first():
+    # the lead entry only lets weaker candidates skip their interference sums: any lead, the
+    # first entry or a random one, gives the same levels under any draw
+    sites, jams = network()
+    h = Handset()
+    parts = split_jammer_ranges(jams)
+    mask = np.ones(GRID.shape, bool)
+    ens = BudgetEnsemble(sites, h, PROFILES, LayerInputs(sites, h, parts, GRID, hata_like), mask)
+    rng = np.random.default_rng(11)
+    draws = [None] + [Offsets(rng.normal(0, 6, len(sites)), rng.normal(0, 3, len(sites)),
+                              rng.normal(0, 3, len(sites)), float(rng.normal(0, 2)),
+                              rng.normal(0, 8, len(parts))) for _ in range(4)]  # fmt: skip
+    want = [ens.levels(o, jammers=j) for o in draws for j in (True, False)]
+    counts = [np.diff(t.ptr) for t in ens.techs]
+    assert max(int(c.max()) for c in counts) >= 3  # nodes with several candidates
+    for how in ("first", "random"):
+        for t, c in zip(ens.techs, counts, strict=True):
+            t.lead = (np.zeros(c.size, np.int32) if how == "first"
+                      else (rng.random(c.size) * c).astype(np.int32))  # fmt: skip
+        got = [ens.levels(o, jammers=j) for o in draws for j in (True, False)]
+        for g, w in zip(got, want, strict=True):
+            assert np.array_equal(g, w)
+    assert len(np.unique(np.concatenate(want))) >= 3

@@ -25,6 +25,7 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
     p_dl,
     p_ul,
     usable,
+    lead,
     cols,
     dl_off,
     ul_off,
@@ -43,7 +44,11 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
     ``ptr[j]:ptr[j + 1]``, each a candidate ``cand[e]`` (increasing within a node) with a finite
     nominal DL power at the handset ``p_dl[e]`` and UL power at the tower ``p_ul[e]`` [dBm]
     and whether it may serve, ``usable[e]``; candidates without a path are left out, as they
-    add nothing. ``cols`` (N,): the node's index in ``out`` (distinct). ``dl_off``, ``ul_off``
+    add nothing. ``lead`` (N,): the entry (0-based within its node) visited first, the
+    strongest usable candidate at the nominal values (:func:`lead_entries`): its level is
+    usually the node's, so that the others are skipped by the bound below. The level is the
+    largest over all candidates whatever the order of the visit. ``cols`` (N,): the node's index
+    in ``out`` (distinct). ``dl_off``, ``ul_off``
     (k,): the draw's DL and UL shifts [dB]; ``meas_offset`` (k,): measured-quantity offset
     [dB]; ``w`` (k, k): co-channel weights; ``n_dl_mw`` (k,): DL noise [mW]; ``n_ul_db`` (k,):
     UL noise plus jammers at each tower [dBm]; ``jam_mw`` (m, k): jammer power in each
@@ -75,9 +80,12 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
             ne = ptr[j + 1] - e0
             powers = False  # pd, pmw of the node's entries, computed when first needed
             best = 0
-            for q in range(ne):
+            first = lead[j]
+            for qq in range(ne):
                 if best == 3:
                     break
+                # the lead first, then the others in their order
+                q = first if qq == 0 else (qq - 1 if qq <= first else qq)
                 if not usable[e0 + q]:
                     continue
                 a = cand[e0 + q]
@@ -307,3 +315,22 @@ def ensemble_entries(  # type: ignore[no-untyped-def]
         node[a] = q
         a += 1
     return count, p_dl, p_ul, usable, cand, node
+
+
+@numba.njit(cache=True)
+def lead_entries(ptr, p_dl, usable, cand, meas_offset):  # type: ignore[no-untyped-def]
+    """Per node of a CSR ensemble (as :func:`ensemble_levels`), the entry (0-based within the
+    node) with the strongest measured DL quantity ``p_dl + meas_offset[cand]`` among the usable
+    ones (the first of equals; 0 where none is usable), as int32."""
+    n = ptr.size - 1
+    out = np.zeros(n, dtype=np.int32)
+    for j in range(n):
+        best = -math.inf
+        for q in range(ptr[j + 1] - ptr[j]):
+            e = ptr[j] + q
+            if usable[e]:
+                v = p_dl[e] + meas_offset[cand[e]]
+                if v > best:
+                    best = v
+                    out[j] = q
+    return out

@@ -108,6 +108,7 @@ class _Tech:
     ptr: npt.NDArray[np.int64]  # (Nt + 1,)
     cand: npt.NDArray[np.int32]  # (E,) the candidate (index into idx), increasing per node
     usable: npt.NDArray[np.bool_]  # (E,)
+    lead: npt.NDArray[np.int32]  # (Nt,) the node's strongest usable entry, visited first
     p_dl: _Arr  # (E,) DL received power at the nominal values [dBm], finite
     p_ul: _Arr  # (E,) UL received power at the tower [dBm]
     meas_offset: _Arr  # (k,)
@@ -261,9 +262,12 @@ class BudgetEnsemble:
             ptr = np.zeros(cols.size + 1, dtype=np.int64)
             np.cumsum(cat(a["count"], np.int64), out=ptr[1:])
             alloc_t = np.array([min(prof.ul_noise_bandwidth_mhz, noise_bw[i]) for i in idx])
+            cand_t = cat(a["cand"], np.int32)
+            use_t = cat(a["usable"], bool)
+            p_dl_t = cat(a["p_dl"], float)
             self.techs.append(_Tech(
-                idx=idx, cols=cols, ptr=ptr, cand=cat(a["cand"], np.int32),
-                usable=cat(a["usable"], bool), p_dl=cat(a["p_dl"], float),
+                idx=idx, cols=cols, ptr=ptr, cand=cand_t, usable=use_t, p_dl=p_dl_t,
+                lead=_kernels.lead_entries(ptr, p_dl_t, use_t, cand_t, meas_off),
                 p_ul=cat(a["p_ul"], float), meas_offset=meas_off,
                 jam_gain_mw=_join_columns(a["jg"], m),
                 w=_overlap_weights([sites[i] for i in idx], noise_bw[idx]),
@@ -333,7 +337,7 @@ class BudgetEnsemble:
             else:
                 e = np.zeros((0, k))
             _kernels.ensemble_levels(
-                t.ptr, t.cand, t.p_dl, t.p_ul, t.usable, t.cols,
+                t.ptr, t.cand, t.p_dl, t.p_ul, t.usable, t.lead, t.cols,
                 np.ascontiguousarray(o.site_dl_db[t.idx] + o.handset_db),
                 np.ascontiguousarray(o.site_ul_db[t.idx] + o.handset_db), t.meas_offset, t.w,
                 t.n_dl_mw, _mw_to_db(n_ul), np.ascontiguousarray(e),
