@@ -64,13 +64,20 @@ def test_a_grid_too_large_for_memory_is_refused_with_its_cost(monkeypatch):
     with pytest.raises(ParameterError) as exc:
         adapt.check_run_memory(sc, g, 150)
     msg = str(exc.value)
-    need = 1201 * 1681 * (4 * 150 + 24 + 24 * len(sc.variants)) / 2**30
+    need = 1201 * 1681 * (4 * 150 + 24 + adapt.LAYER_BYTES_PER_NODE * len(sc.variants)) / 2**30
     assert (
         "grid.resolution_arcsec" in msg and "2,018,881 nodes" in msg and "150 path-loss maps" in msg
     )
     assert f"{need:.1f} GiB" in msg and "0.5 GiB" in msg
     # maps held as their windows within the radius: the same 150 maps over 3 % of the grid fit
     adapt.check_run_memory(sc, g, 150, map_nodes=150 * 1201 * 1681 // 33)
+    # layers kept on disk: one variant's in memory, and each variant's service level; with
+    # three variants and one map, 130 bytes per node (245 MiB) become 65 (122 MiB)
+    three = parse_scenario(BASE + "variants: [{name: x}, {name: y}, {name: z}]\n")
+    monkeypatch.setenv("YALU_MAX_RUN_GB", "0.2")
+    with pytest.raises(ParameterError, match="0.2 GiB"):
+        adapt.check_run_memory(three, g, 1, map_nodes=g.shape[0] * g.shape[1])
+    adapt.check_run_memory(three, g, 1, map_nodes=g.shape[0] * g.shape[1], spill=True)
     monkeypatch.setenv("YALU_MAX_RUN_GB", "lots")
     with pytest.raises(ParameterError, match="YALU_MAX_RUN_GB"):
         adapt.check_run_memory(sc, g, 5)

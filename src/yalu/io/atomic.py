@@ -10,9 +10,10 @@ A failed or interrupted write never leaves a partial file, and never replaces a 
 - write errors (a full disk) become :class:`~yalu.errors.OutputError`, one line, and the earlier
   output stays; without ``overwrite`` the final rename never replaces anything that appeared
   meanwhile;
-- temporary names carry the writer's pid: ``.NAME.PID.XXXX.part`` (and ``.old`` for a directory
-  being replaced). Those left by a process that no longer exists are removed on the next write
-  of the same output (an ``.old`` whose output is missing is put back), with a warning.
+- temporary names carry the writer's pid: ``.NAME.PID.XXXX.part`` (``.old`` for a directory
+  being replaced, ``.scratch`` for a run's working files). Those left by a process that no
+  longer exists are removed on the next write of the same output (an ``.old`` whose output is
+  missing is put back), with a warning.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from yalu.inputs import file_kind
 __all__ = [
     "atomic_output",
     "atomic_dir",
+    "scratch_dir",
     "check_writable",
     "claim_output",
     "release_claims",
@@ -272,7 +274,7 @@ def _claimed(final: Path) -> Iterator[None]:
 
 # --------------------------------------------------------------------------------- stale files
 
-_TEMP_RE = re.compile(r"^\.(?P<name>.*)\.(?P<pid>\d+)\.[^.]+\.(?P<what>part|old)$")
+_TEMP_RE = re.compile(r"^\.(?P<name>.*)\.(?P<pid>\d+)\.[^.]+\.(?P<what>part|old|scratch)$")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -462,6 +464,28 @@ def atomic_dir(path: str | os.PathLike[str], overwrite: bool = False) -> Iterato
             if isinstance(exc, OSError) and not isinstance(exc, YaluError):
                 raise _write_error(final, exc) from exc
             raise
+
+
+@contextmanager
+def scratch_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a new private directory beside the output ``path`` for a run's working files;
+    it is removed on exit, whatever happens (one left by a killed process is removed by the
+    next :func:`clean_stale` of ``path``).
+
+    Beside the output, not in the system's temporary directory: that may be a RAM disk, and the
+    user chose the output's disk for the run's data.
+    """
+    final = Path(os.path.abspath(path))
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{_stem(final)}{os.getpid()}.", suffix=".scratch",
+                                    dir=final.parent))  # fmt: skip
+    except OSError as exc:
+        raise _write_error(final, exc) from None
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _place_dir(tmp: Path, final: Path, overwrite: bool) -> None:

@@ -163,7 +163,7 @@ def _write_all(tmp: Path, md: MapData) -> None:
             )
             if lv is None:
                 continue
-            polys = service_polygons(lv.values, md.transform)
+            polys = service_polygons(np.asarray(lv.values), md.transform)
             levels = sorted(polys)
             rows = [{"variant": v, "level": k, "service": Service(k).key,
                      "area_km2": round(_geodesic_km2(polys[k]), 3)} for k in levels]  # fmt: skip

@@ -87,7 +87,7 @@ def legend_png(layer: Layer, value_range: tuple[float, float] | None = None) -> 
         from matplotlib.cm import ScalarMappable
         from matplotlib.colors import Normalize
 
-        lo, hi = value_range or st.value_range(layer.values)
+        lo, hi = value_range or st.value_range(np.asarray(layer.values))
         text = textwrap.wrap("thresholds (lines): " + "; ".join(
             f"{v:g} {lab}" for v, lab in st.thresholds), 70) if st.thresholds else []  # fmt: skip
         h_in = 0.95 + 0.12 * len(text)
@@ -104,9 +104,8 @@ def legend_png(layer: Layer, value_range: tuple[float, float] | None = None) -> 
             fig.text(0.05, 1 - 0.78 / h_in, "\n".join(text), fontsize=6, va="top")
     else:
         cats = category_rgba(st, layer.labels)
-        present = set(np.unique(
-            np.asarray(layer.values)[np.isfinite(np.asarray(layer.values, float))]
-        ).astype(int).tolist())  # fmt: skip
+        vals = np.asarray(layer.values)
+        present = set(np.unique(vals[np.isfinite(vals.astype(float))]).astype(int).tolist())
         items = [(k, c, lab) for k, (c, lab) in cats.items() if c[3] > 0 and k in present]
         more = len(items) - 20
         items = items[:20]
@@ -191,8 +190,11 @@ def kml_document(md: MapData, images: dict[str, bytes]) -> str:
         for ly in layers:
             vis = int(v == md.primary and ly.key == "service_level")
             tag = f"{v or 'all'}_{ly.key}".replace("/", "_")
-            vr = ly.style.value_range(ly.values) if ly.style.kind == "continuous" else None
-            img = rgba_image(ly.style, np.asarray(ly.values)[::stride, ::stride], ly.labels, vr)
+            vals = np.asarray(ly.values)  # read once (it may wait on disk)
+            vr = ly.style.value_range(vals) if ly.style.kind == "continuous" else None
+            shown = vals[::stride, ::stride]
+            del vals
+            img = rgba_image(ly.style, shown, ly.labels, vr)
             images[f"files/{tag}.png"] = _png(img)
             # one image per distinct legend: variants of one technology mix share theirs
             if ly.style.kind == "continuous":
@@ -201,7 +203,7 @@ def kml_document(md: MapData, images: dict[str, bytes]) -> str:
                 lkey = (
                     ly.style,
                     tuple(ly.labels or ()),
-                    tuple(np.unique(np.asarray(ly.values)[::stride, ::stride]).tolist()),
+                    tuple(np.unique(shown).tolist()),
                 )
             if lkey not in legends:
                 legends[lkey] = f"files/legend_{tag}.png"

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from yalu.io.layerstyle import LayerStyle, layer_style
+from yalu.io.spill import DiskArray
 
 __all__ = ["Layer", "LineFeature", "MapData", "PointFeature", "Province"]
 
@@ -23,7 +24,9 @@ class Layer:
 
     variant: str
     key: str
-    values: np.ndarray
+    #: the values on the grid; a :class:`~yalu.io.spill.DiskArray` (read by ``np.asarray``
+    #: where used) when the run keeps its layers on disk
+    values: np.ndarray | DiskArray
     style: LayerStyle
     #: names of the indices of an indexed layer (best server: sector-carrier ids)
     labels: list[str] | None = None
@@ -31,7 +34,8 @@ class Layer:
     @classmethod
     def make(cls, variant: str, key: str, values: Any, technologies: list[str] | None = None,
              labels: list[str] | None = None) -> Layer:  # fmt: skip
-        return cls(variant, key, np.asarray(values), layer_style(key, technologies), labels)
+        kept = values if isinstance(values, DiskArray) else np.asarray(values)
+        return cls(variant, key, kept, layer_style(key, technologies), labels)
 
 
 @dataclass

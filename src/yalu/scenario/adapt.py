@@ -46,7 +46,9 @@ from yalu.radio.bands import gsm_channel_plan_mhz
 from yalu.scenario.models import Scenario, Site, Variant, resolve_sites
 
 __all__ = [
+    "LAYER_BYTES_PER_NODE",
     "MAX_RUN_GB",
+    "SPILL_MB",
     "Prepared",
     "SectorCarrier",
     "VariantPlan",
@@ -72,6 +74,30 @@ __all__ = [
 #: map per distinct transmitter, frequency and direction is held over the whole grid, plus
 #: per-node layers.
 MAX_RUN_GB = 16.0
+#: Bytes of one variant's layers per grid node (seven float32 layers, an int32, two uint8).
+LAYER_BYTES_PER_NODE = 34
+#: The variants' layers go to disk between the phases of a run when together they would take
+#: more than this [MiB] (default; ``YALU_SPILL_MB`` overrides, 0 always spills).
+SPILL_MB = 64.0
+
+
+def _env_number(name: str, default: float, what: str) -> float:
+    raw = os.environ.get(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ParameterError(name, raw, what) from None
+    if not np.isfinite(value) or value < 0:
+        raise ParameterError(name, raw, what)
+    return value
+
+
+def layers_spill(grid: Grid, n_variants: int) -> bool:
+    """Whether a run of ``n_variants`` variants on ``grid`` keeps its layers on disk between
+    phases (:class:`yalu.io.spill.SpillStore`): when they would take more than ``SPILL_MB``."""
+    limit = _env_number("YALU_SPILL_MB", SPILL_MB, "a number of MiB >= 0")
+    nodes = int(grid.shape[0]) * int(grid.shape[1])
+    return LAYER_BYTES_PER_NODE * nodes * max(1, n_variants) > limit * 2**20
 
 
 @dataclass(frozen=True)
@@ -306,22 +332,22 @@ def make_grid(sc: Scenario, area: AnalysisArea, terrain: Any) -> Grid:
     return Grid(round(north, 10), round(west, 10), dlat, dlon, nr, nc)
 
 
-def check_run_memory(sc: Scenario, grid: Grid, n_maps: int, map_nodes: int | None = None) -> None:
+def check_run_memory(sc: Scenario, grid: Grid, n_maps: int, map_nodes: int | None = None,
+                     spill: bool = False) -> None:  # fmt: skip
     """Refuse a run whose arrays would not fit, saying what it would cost.
 
     There is no fixed limit on nodes: the bound is memory, ``YALU_MAX_RUN_GB`` GiB (default
     :data:`MAX_RUN_GB`), estimated as the ``n_maps`` float32 maps (``map_nodes`` nodes in all,
-    their windows within the radius; default: each over the whole grid) plus node coordinates,
-    masks and about six float32 layers per variant over the whole grid.
+    their windows within the radius; default: each over the whole grid) plus node coordinates
+    and masks and :data:`LAYER_BYTES_PER_NODE` of layers per variant over the whole grid (of one
+    variant when the layers ``spill`` to disk, plus each variant's service level).
     """
     nodes = int(grid.shape[0]) * int(grid.shape[1])
     held = n_maps * nodes if map_nodes is None else int(map_nodes)
-    need = 4 * held + nodes * (24 + 24 * max(1, len(sc.variants)))
-    raw = os.environ.get("YALU_MAX_RUN_GB", str(MAX_RUN_GB))
-    try:
-        limit_gb = float(raw)
-    except ValueError:
-        raise ParameterError("YALU_MAX_RUN_GB", raw, "a number of GiB") from None
+    n_var = max(1, len(sc.variants))
+    layers = LAYER_BYTES_PER_NODE + n_var if spill else LAYER_BYTES_PER_NODE * n_var
+    need = 4 * held + nodes * (24 + layers)
+    limit_gb = _env_number("YALU_MAX_RUN_GB", MAX_RUN_GB, "a number of GiB >= 0")
     if need > limit_gb * 2**30:
         raise ParameterError(
             "grid.resolution_arcsec", sc.grid.resolution_arcsec,

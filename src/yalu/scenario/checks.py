@@ -8,6 +8,7 @@ unjammed twins and finds the home and foreign countries.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ class VariantOutcome:
     service_level: np.ndarray
     reach: ReachResult
     sanity: dict[str, Any]
-    layers: dict[str, np.ndarray]
+    layers: Mapping[str, Any]
     sector_ids: list[str]
     #: further summary entries of the variant (expected reach, service limits)
     extra: dict[str, Any] = field(default_factory=dict)

@@ -18,6 +18,7 @@ from yalu.analysis.area import UNKNOWN, AnalysisArea, Regions
 from yalu.analysis.settlements import Settlements
 from yalu.geodesy import Grid, metres_per_degree
 from yalu.io.mapdata import Layer, LineFeature, MapData, PointFeature, Province
+from yalu.io.spill import DiskArray, SpillStore
 from yalu.scenario.adapt import SectorCarrier, radio_handset, variant_technologies
 from yalu.scenario.checks import VariantOutcome
 from yalu.scenario.models import Scenario, Site, scenario_hash, slug
@@ -27,6 +28,7 @@ __all__ = [
     "build_mapdata",
     "describe_run",
     "probability_and_limits",
+    "raster_layers",
     "write_layers",
     "write_summary_and_reports",
     "write_tornado",
@@ -53,6 +55,8 @@ class RunContext:
     restricted: np.ndarray
     #: province polygons (outlines and names on the interactive map and in the KMZ)
     regions: Regions | None = None
+    #: where whole-grid layers derived for the outputs wait on disk (None: kept in memory)
+    spill: SpillStore | None = None
 
     @property
     def grid_step_m(self) -> float:
@@ -190,6 +194,23 @@ def describe_run(
             "notes": _notes(ctx, extra_notes)}  # fmt: skip
 
 
+def _raster_dir(root: Path, oc: VariantOutcome) -> Path:
+    return root / "rasters" / slug(oc.variant.name)
+
+
+def raster_layers(outdir: Path, oc: VariantOutcome, geotiff: bool = True) -> dict[str, Any]:
+    """The layers of ``oc`` as the rasters written into ``outdir`` (each a
+    :class:`~yalu.io.spill.DiskArray` of the layer's own dtype, read on use), or, without
+    ``geotiff`` rasters, read into memory."""
+    out: dict[str, Any] = {}
+    for name, arr in oc.layers.items():
+        if geotiff:
+            out[name] = DiskArray(_raster_dir(outdir, oc) / f"{name}.tif", arr.shape, arr.dtype)
+        else:
+            out[name] = np.asarray(arr)
+    return out
+
+
 def _write_rasters(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome]) -> None:
     from yalu.io.layerstyle import categories_of, category_rgba, layer_style
     from yalu.io.qml import write_raster_styles
@@ -216,7 +237,7 @@ def _write_rasters(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome]) -
     tif(tmp / "rasters" / "restricted.tif", ctx.restricted.astype(np.uint8), 255, "restricted",
         {"scenario": ctx.scenario.name})  # fmt: skip
     for oc in outcomes:
-        d = tmp / "rasters" / slug(oc.variant.name)
+        d = _raster_dir(tmp, oc)
         techs = variant_technologies(ctx.scenario, oc.variant)
         for lname, arr in oc.layers.items():
             a = np.asarray(arr)
@@ -289,14 +310,17 @@ def _write_maps(
             note=note,
         )  # fmt: skip
         if k == 0:
-            layers = {key: np.asarray(oc.layers[key], dtype=float) for key in _LAYER_MAPS
-                      if key in oc.layers}  # fmt: skip
+            # read one at a time (on fine grids the layers wait on disk)
+            layers: dict[str, Any] = {key: oc.layers[key] for key in _LAYER_MAPS
+                                      if key in oc.layers}  # fmt: skip
             server_tech = [tech_of_sector.get(i, "") for i in oc.sector_ids]
             if len(set(server_tech)) > 1 and "rsrp_dbm" in layers:
                 # GSM RxLev and LTE RSRP are different measures: one map, one colour bar each
-                layers.update(split_signal(layers["rsrp_dbm"], np.asarray(oc.layers["best_server"]),
+                layers.update(split_signal(np.asarray(oc.layers["rsrp_dbm"], dtype=float),
+                                           np.asarray(oc.layers["best_server"]),
                                            server_tech))  # fmt: skip
-            for lname, arr in layers.items():
+            for lname, lazy in layers.items():
+                arr = np.asarray(lazy, dtype=float)
                 sty = layer_style(lname, techs)
                 lo, hi = sty.value_range(arr)
                 title = f"{oc.variant.name}: {sty.title}"
@@ -307,6 +331,7 @@ def _write_maps(
                     units=sty.units, overlays=ov, width_px=width, vmin=lo, vmax=hi, note=note,
                     cmap=sty.cmap, thresholds=sty.thresholds,
                 )  # fmt: skip
+                del arr
             mp["best_server"] = write_layer_png(
                 tmp / "maps" / f"{vname}_best_server.png", np.asarray(oc.layers["best_server"]),
                 grid, title=f"{oc.variant.name}: best server (ids in best_server_sites.csv)",
@@ -424,7 +449,8 @@ def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
             for key, arr in split_signal(
                 np.asarray(oc.layers["rsrp_dbm"]), np.asarray(oc.layers["best_server"]), server_tech
             ).items():
-                md.layers.append(Layer.make(v, key, arr, techs))
+                kept = arr if ctx.spill is None else ctx.spill.put(f"{v}_{key}", arr)
+                md.layers.append(Layer.make(v, key, kept, techs))
     order = {k: i for i, k in enumerate(_LAYER_ORDER)}
     md.layers.sort(key=lambda ly: order.get(ly.key, len(order)))  # stable: variants keep order
     md.layers.append(Layer.make("", "restricted", ctx.restricted.astype(np.uint8)))
@@ -443,12 +469,15 @@ def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
     per: dict[int, dict[str, dict[str, Any]]] = {}
     for oc in outcomes:
         by_id = {r["geonameid"]: r for r in oc.reach.settlements}
+        # each layer read once (it may wait on disk), at every settlement's node
+        at = ({key: np.asarray(oc.layers[key])[row, col] for key in margin_keys + extra_keys}
+              if first else {})  # fmt: skip
         for k, r0 in enumerate(first):
             r = by_id.get(r0["geonameid"], {})
             d: dict[str, Any] = {"service_level": r.get("service_level"),
                                  "best_server": r.get("best_site")}  # fmt: skip
             for key in margin_keys + extra_keys:
-                val = float(np.asarray(oc.layers[key])[row[k], col[k]])
+                val = float(at[key][k])
                 d[key] = round(val, 2) if np.isfinite(val) else None
             per.setdefault(r0["geonameid"], {})[oc.variant.name] = d
     for r in first:
@@ -556,14 +585,13 @@ def probability_and_limits(
         exp: dict[str, dict[str, dict[str, float]]] = {}
         area: dict[str, dict[str, float]] = {}
         for lv in levels:
+            p_grid = np.asarray(oc.layers[f"p_{lv}"])
             people = tally.expected_people(
-                oc.layers[f"p_{lv}"], None if sample_p is None else sample_p[f"p_{lv}"]
+                p_grid, None if sample_p is None else sample_p[f"p_{lv}"]
             )
             for (cc, prov), x in zip(tally.groups, people, strict=True):
                 exp.setdefault(cc, {}).setdefault(prov, {})[lv] = float(x)
-            for cc, x in zip(
-                tally.countries, tally.expected_area(oc.layers[f"p_{lv}"]), strict=True
-            ):
+            for cc, x in zip(tally.countries, tally.expected_area(p_grid), strict=True):
                 if cc != UNKNOWN:
                     area.setdefault(cc, {})[lv] = float(x)
         out["expected_population_within_reach"] = exp

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -30,7 +31,8 @@ from yalu.analysis.geo import distance_to_lines_km
 from yalu.analysis.population import coincident_samples
 from yalu.analysis.reach import LEVELS, CensusRow, census_table, population_reach, sampling_check
 from yalu.coverage.dask import connect
-from yalu.io.atomic import atomic_dir, check_writable
+from yalu.io.atomic import atomic_dir, check_writable, scratch_dir
+from yalu.io.spill import SpillStore
 from yalu.io.summary import round_floats
 from yalu.memory import release_free_memory
 from yalu.radio import default_technology_profiles
@@ -51,6 +53,7 @@ from yalu.scenario.outputs import (
     build_mapdata,
     describe_run,
     probability_and_limits,
+    raster_layers,
     write_layers,
     write_summary_and_reports,
     write_tornado,
@@ -239,11 +242,37 @@ def run_scenario(
     processes) compute the path-loss maps as Dask tasks, overriding the scenario's
     ``execution``; the outputs are bit-identical to a local run.
 
+    On fine grids (the variants' layers over :data:`yalu.scenario.adapt.SPILL_MB` MiB,
+    ``YALU_SPILL_MB``) each variant's layers go to a scratch directory beside ``outdir`` as soon
+    as they are computed and are read back one at a time where used; the returned outcomes'
+    layers then read the written rasters (:class:`yalu.io.spill.DiskArray`), or are read into
+    memory when the scenario writes no GeoTIFFs.
+
     Raises
     ------
     OutputExistsError
         ``outdir`` exists and not ``overwrite`` (checked before any work).
     """
+    with ExitStack() as stack:
+        return _run_scenario(sc, outdir, stack, overwrite=overwrite, progress=progress,
+                             threads=threads, extra_notes=extra_notes, scheduler=scheduler,
+                             workers=workers)  # fmt: skip
+
+
+def _run_scenario(
+    sc: Scenario,
+    outdir: str | os.PathLike[str],
+    stack: ExitStack,
+    *,
+    overwrite: bool,
+    progress: Progress | None,
+    threads: int | None,
+    extra_notes: list[str] | None,
+    scheduler: str | None,
+    workers: int | None,
+) -> RunResult:
+    """:func:`run_scenario`; the scratch directory (when the layers spill) is entered on
+    ``stack``."""
     prog = progress or _noop
     out = check_writable(outdir, overwrite)
     t_start = t0 = time.perf_counter()
@@ -288,8 +317,11 @@ def run_scenario(
     together = bool(level_reqs) and 4 * (all_nodes - nominal_nodes) <= LEVELS_TOGETHER_BYTES
     first = requests + level_reqs if together else requests
     n_maps = provider.distinct_maps(requests, grid)
+    # the variants' whole-grid layers wait on disk for the outputs when they are large
+    spill = adapt.layers_spill(grid, len(plans))
     adapt.check_run_memory(sc, grid, provider.distinct_maps(first, grid),
-                           all_nodes if together else nominal_nodes)  # fmt: skip
+                           all_nodes if together else nominal_nodes, spill=spill)  # fmt: skip
+    store = SpillStore(stack.enter_context(scratch_dir(out))) if spill else None
     with connect(scheduler, workers) as client:
         provider.client = client
         provider.prefetch(first, grid, lambda d, n: prog("path loss maps", d, n))
@@ -355,7 +387,8 @@ def run_scenario(
             sample_best_server=pl.layers["best_server"], section_of=sampling.section_of,
             footprint_law=sampling.law, in_area=in_area,
         )  # fmt: skip
-        outcomes.append(VariantOutcome(v, level, reach, {}, rl.layers, rl.site_ids))
+        kept = store.put_all(f"v{pi}", rl.layers) if store is not None else rl.layers
+        outcomes.append(VariantOutcome(v, level, reach, {}, kept, rl.site_ids))
         levels.append(pl.service_level.astype(np.int64))
         del rl, pl
         release_free_memory()
@@ -466,7 +499,7 @@ def run_scenario(
                       else sc.population.census)  # fmt: skip
     ctx = RunContext(sc, terrain, grid, area, in_area, node_country, lines, sites, sectors,
                      settlements, settlements_src, census_src, n_maps, restricted,
-                     regions)  # fmt: skip
+                     regions, store)  # fmt: skip
     freqs = [f for _a, f, _d, _h in requests]
     described = describe_run(ctx, outcomes, list(extra_notes or [])
                              + corrections.notes(list(sc.variants), freqs))  # fmt: skip
@@ -491,6 +524,10 @@ def run_scenario(
         )  # fmt: skip
         write_summary_and_reports(tmp, sc, summary, maps, mapdata)
         prog("writing outputs", 1, 1)
+    if store is not None:
+        # the scratch directory goes with the run: the outcomes keep the written rasters
+        for oc in outcomes:
+            oc.layers = raster_layers(Path(out), oc, sc.output.geotiff)
     return RunResult(Path(out), summary, outcomes, time.perf_counter() - t_start, execution)
 
 

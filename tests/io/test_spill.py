@@ -1,0 +1,107 @@
+"""Arrays kept on disk between a run's phases (yalu.io.spill) and the run's scratch directory."""
+
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from yalu.errors import OutputError
+from yalu.io.atomic import StaleOutputWarning, clean_stale, scratch_dir
+from yalu.io.raster import write_geotiff
+from yalu.io.spill import DiskArray, SpillStore
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.uint8, np.int8, bool])
+def test_put_reads_back_the_same_bits(tmp_path, dtype):
+    rng = np.random.default_rng(3)
+    a = (rng.normal(size=(37, 53)) * 100).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        a[3, 4] = np.nan
+    store = SpillStore(tmp_path)
+    d = store.put("rsrp_dbm", a[:, ::2])  # not contiguous
+    assert (d.shape, d.dtype, d.ndim, len(d)) == (a[:, ::2].shape, a.dtype, 2, 37)
+    assert d.nbytes == a[:, ::2].nbytes == store.bytes_written
+    got = np.asarray(d)
+    assert got.dtype == a.dtype
+    np.testing.assert_array_equal(got, a[:, ::2])
+    np.testing.assert_array_equal(d[5], a[5, ::2])
+    assert np.asarray(d, dtype=float).dtype == np.float64
+    # each use is a fresh copy: changing it does not change what is kept
+    got[:] = 0
+    np.testing.assert_array_equal(np.asarray(d), a[:, ::2])
+    # only the finished file is in the directory
+    assert [p.name for p in tmp_path.iterdir()] == ["00000_rsrp_dbm.npy"]
+
+
+def test_names_are_kept_apart_and_made_safe(tmp_path):
+    store = SpillStore(tmp_path)
+    out = store.put_all("v0", {"a/b c": np.zeros(3), "a/b c ": np.ones(3)})
+    assert list(out) == ["a/b c", "a/b c "]
+    assert np.asarray(out["a/b c"]).sum() == 0 and np.asarray(out["a/b c "]).sum() == 3
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["00000_v0_a_b_c.npy", "00001_v0_a_b_c_.npy"]
+
+
+def test_object_arrays_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="object"):
+        SpillStore(tmp_path).put("x", np.array(["a", None], dtype=object))
+
+
+def test_a_file_changed_or_lost_on_disk_is_an_error(tmp_path):
+    store = SpillStore(tmp_path)
+    d = store.put("x", np.zeros((4, 5), np.float32))
+    np.save(d.path, np.zeros((5, 4), np.float32))
+    with pytest.raises(OutputError, match=r"changed on disk.*\(4, 5\)"):
+        np.asarray(d)
+    d.path.unlink()
+    with pytest.raises(OutputError, match="cannot read back"):
+        np.asarray(d)
+
+
+def test_a_missing_scratch_directory_is_an_output_error(tmp_path):
+    store = SpillStore(tmp_path / "gone")
+    with pytest.raises(OutputError, match="scratch directory"):
+        store.put("x", np.zeros(3))
+
+
+def test_disk_array_reads_a_geotiff_band_in_its_own_dtype(tmp_path):
+    a = np.arange(20, dtype=np.int8).reshape(4, 5) - 1
+    p = tmp_path / "level.tif"
+    write_geotiff(p, a.astype(np.int16), transform=(0.1, 0, 10, 0, -0.1, 50), crs="EPSG:4326",
+                  nodata=-1)  # fmt: skip
+    d = DiskArray(p, a.shape, a.dtype)
+    got = np.asarray(d)
+    assert got.dtype == np.int8
+    np.testing.assert_array_equal(got, a)
+
+
+def test_scratch_directory_is_removed_on_exit_and_on_error(tmp_path):
+    out = tmp_path / "run"
+    with scratch_dir(out) as d:
+        assert d.is_dir() and d.parent == tmp_path and d.name.startswith(".run.")
+        (d / "f.npy").write_bytes(b"x")
+    assert not d.exists()
+    with pytest.raises(RuntimeError), scratch_dir(out) as d2:
+        raise RuntimeError("boom")
+    assert not d2.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_dead_process_scratch_directory_is_cleaned(tmp_path):
+    out = tmp_path / "run"
+    # a process that has ended: its pid names the scratch directory it left
+    p = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                       capture_output=True, text=True, check=True)  # fmt: skip
+    dead = int(p.stdout)
+    left = tmp_path / f".run.{dead}.abcd1234.scratch"
+    left.mkdir()
+    (left / "00000_v0_rsrp_dbm.npy").write_bytes(b"x" * 100)
+    mine = tmp_path / f".run.{os.getpid()}.efgh5678.scratch"
+    mine.mkdir()
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        removed = clean_stale(out)
+    assert removed == [left] and not left.exists() and mine.exists()
+    assert any(issubclass(x.category, StaleOutputWarning) for x in w)
