@@ -122,3 +122,21 @@ def test_placemarks_and_balloons(kmz):
 def test_refuses_to_overwrite(kmz):
     with pytest.raises(OutputExistsError):
         write_kmz(kmz, mapdata())
+
+
+def test_overlays_encoded_in_threads_give_the_one_thread_bytes(tmp_path, monkeypatch):
+    """The overlays' PNGs are encoded on threads, a few in flight: the archive is the same,
+    byte for byte, as with one thread (and every overlay is in it)."""
+    import yalu.io.kml as kml
+
+    md = mapdata()
+    monkeypatch.setattr(kml, "encoder_threads", lambda: 1)
+    write_kmz(tmp_path / "one.kmz", md)
+    monkeypatch.setattr(kml, "encoder_threads", lambda: 3)
+    write_kmz(tmp_path / "three.kmz", md)
+    assert (tmp_path / "one.kmz").read_bytes() == (tmp_path / "three.kmz").read_bytes()
+    with zipfile.ZipFile(tmp_path / "three.kmz") as z:
+        names = z.namelist()
+    overlays = [n for n in names if n.startswith("files/") and "legend" not in n
+                and "icon" not in n]  # fmt: skip
+    assert len(overlays) == len(md.layers) >= 7

@@ -214,3 +214,17 @@ def test_wheel_zooms_about_the_pointer_and_drag_pans(page, tmp_path):
     lat_c = NORTH - (40 - 1) * STEP / 2
     ratio = (b0[0] - a0[0]) / (b0[1] - a0[1])
     assert ratio == pytest.approx(0.3 * np.cos(np.radians(lat_c)) / 0.2, rel=1e-6)
+
+
+def test_layers_encoded_in_threads_keep_their_order(monkeypatch):
+    import yalu.io.webmap as wm
+
+    md = mapdata()
+    monkeypatch.setattr(wm, "encoder_threads", lambda: 1)
+    one = map_json(md)
+    monkeypatch.setattr(wm, "encoder_threads", lambda: 3)
+    three = map_json(md)
+    assert one == three
+    assert [ly["key"] for ly in three["layers"]] == [ly.key for ly in md.layers]
+    assert [ly["data"] for ly in three["layers"]] == [encode_layer(ly, 1)["data"]
+                                                       for ly in md.layers]  # fmt: skip

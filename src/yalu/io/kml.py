@@ -22,12 +22,14 @@ import io
 import math
 import os
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
 
+from yalu.io._threads import encoder_threads
 from yalu.io.atomic import atomic_output
 from yalu.io.layerstyle import LayerStyle, category_rgba, rgba_image
 from yalu.io.mapdata import Layer, MapData, PointFeature
@@ -157,29 +159,14 @@ def _coords(a: np.ndarray) -> str:
     return " ".join(f"{float(x):.6f},{float(y):.6f},0" for x, y in np.asarray(a)[:, :2])
 
 
-def kml_document(md: MapData, images: dict[str, bytes]) -> str:
-    """``doc.kml`` for ``md``; fills ``images`` (archive path -> PNG bytes)."""
+def _overlays(md: MapData, images: dict[str, bytes], out: list[str],
+              legends: dict[tuple[Any, ...], str], stride: int, pool: ThreadPoolExecutor,
+              inflight: list[tuple[str, Future[bytes]]], ahead: int) -> None:  # fmt: skip
+    """The layers' folders of ``doc.kml`` (into ``out``); their overlays' PNGs are submitted
+    to ``pool`` (``inflight``, at most ``ahead`` waiting), the legends drawn here (matplotlib
+    stays in one thread)."""
     w, s, e_, n = md.bounds
-    nr, nc = md.shape
-    stride = max(1, math.ceil(max(nr, nc) / MAX_OVERLAY_PX))
     x = escape
-    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<kml xmlns="{KML_NS}">', "<Document>",
-           f"<name>{x(md.title)}</name>", "<open>1</open>"]  # fmt: skip
-    if md.note:
-        out.append(f"<description>{x(md.note)}</description>")
-    for kind, scale in (("site", 1.0), ("jammer", 0.9), ("settlement", 0.5), ("zone", 0.8)):
-        images[f"files/icon_{kind}.png"] = _icon(kind)
-        out.append(f'<Style id="{kind}"><IconStyle><scale>{scale}</scale><Icon>'
-                   f"<href>files/icon_{kind}.png</href></Icon></IconStyle>"
-                   f"<LabelStyle><scale>{0.7 if kind == 'settlement' else 0.9}</scale></LabelStyle>"
-                   "</Style>")  # fmt: skip
-    out.append('<Style id="radio"><ListStyle><listItemType>radioFolder</listItemType></ListStyle>'
-               "</Style>")  # fmt: skip
-    out.append('<Style id="border"><LineStyle><color>ff222222</color><width>2</width></LineStyle>'
-               "</Style>")  # fmt: skip
-    out.append('<Style id="area"><LineStyle><color>ff555555</color><width>1</width></LineStyle>'
-               "</Style>")  # fmt: skip
-    legends: dict[tuple[Any, ...], str] = {}
     for v in md.variants + [""]:
         layers = [ly for ly in md.layers if ly.variant == v]
         if not layers:
@@ -195,7 +182,11 @@ def kml_document(md: MapData, images: dict[str, bytes]) -> str:
             shown = vals[::stride, ::stride]
             del vals
             img = rgba_image(ly.style, shown, ly.labels, vr)
-            images[f"files/{tag}.png"] = _png(img)
+            inflight.append((f"files/{tag}.png", pool.submit(_png, img)))
+            del img
+            while len(inflight) > ahead:
+                name, fut = inflight.pop(0)
+                images[name] = fut.result()
             # one image per distinct legend: variants of one technology mix share theirs
             if ly.style.kind == "continuous":
                 lkey: tuple[Any, ...] = (ly.style, vr)
@@ -223,6 +214,41 @@ def kml_document(md: MapData, images: dict[str, bytes]) -> str:
                 '<size x="0" y="0" xunits="pixels" yunits="pixels"/></ScreenOverlay></Folder>'
             )
         out.append("</Folder>")
+
+
+def kml_document(md: MapData, images: dict[str, bytes]) -> str:
+    """``doc.kml`` for ``md``; fills ``images`` (archive path -> PNG bytes)."""
+    w, s, e_, n = md.bounds
+    nr, nc = md.shape
+    stride = max(1, math.ceil(max(nr, nc) / MAX_OVERLAY_PX))
+    x = escape
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<kml xmlns="{KML_NS}">', "<Document>",
+           f"<name>{x(md.title)}</name>", "<open>1</open>"]  # fmt: skip
+    if md.note:
+        out.append(f"<description>{x(md.note)}</description>")
+    for kind, scale in (("site", 1.0), ("jammer", 0.9), ("settlement", 0.5), ("zone", 0.8)):
+        images[f"files/icon_{kind}.png"] = _icon(kind)
+        out.append(f'<Style id="{kind}"><IconStyle><scale>{scale}</scale><Icon>'
+                   f"<href>files/icon_{kind}.png</href></Icon></IconStyle>"
+                   f"<LabelStyle><scale>{0.7 if kind == 'settlement' else 0.9}</scale></LabelStyle>"
+                   "</Style>")  # fmt: skip
+    out.append('<Style id="radio"><ListStyle><listItemType>radioFolder</listItemType></ListStyle>'
+               "</Style>")  # fmt: skip
+    out.append('<Style id="border"><LineStyle><color>ff222222</color><width>2</width></LineStyle>'
+               "</Style>")  # fmt: skip
+    out.append('<Style id="area"><LineStyle><color>ff555555</color><width>1</width></LineStyle>'
+               "</Style>")  # fmt: skip
+    legends: dict[tuple[Any, ...], str] = {}
+    # overlays are PNG-encoded in threads while the next ones are coloured; a few in flight
+    threads = encoder_threads()
+    pool = ThreadPoolExecutor(threads)
+    inflight: list[tuple[str, Future[bytes]]] = []
+    try:
+        _overlays(md, images, out, legends, stride, pool, inflight, 2 * threads)
+        for name, fut in inflight:
+            images[name] = fut.result()
+    finally:
+        pool.shutdown(cancel_futures=True)
     for kind, title in (("site", "Sites"), ("jammer", "Jammers"), ("settlement", "Settlements"),
                         ("zone", "Restricted zones")):  # fmt: skip
         pts = [p for p in md.points if p.kind == kind]

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from yalu.io._threads import encoder_threads
 from yalu.io.layerstyle import TAB20, lut_hex
 from yalu.io.mapdata import Layer, MapData
 
@@ -114,6 +115,15 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _encode_layers(layers: list[Layer], stride: int) -> list[dict[str, Any]]:
+    """:func:`encode_layer` of each layer, in order, on the encoder threads (zlib releases
+    the GIL; each thread reads its own layer, so a few layers are in memory at once)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(encoder_threads()) as pool:
+        return list(pool.map(lambda ly: encode_layer(ly, stride), layers))
+
+
 def map_json(md: MapData, max_nodes: int = MAX_NODES) -> dict[str, Any]:
     """The page's data: grid, layers, points, lines, provinces, colour tables."""
     nr, nc = md.shape
@@ -126,7 +136,7 @@ def map_json(md: MapData, max_nodes: int = MAX_NODES) -> dict[str, Any]:
         "grid": {"north": md.north_deg, "west": md.west_deg, "dlat": md.dlat_deg * stride,
                  "dlon": md.dlon_deg * stride, "rows": rows, "cols": cols, "stride": stride},
         "luts": luts, "tab20": list(TAB20),
-        "layers": [encode_layer(ly, stride) for ly in md.layers],
+        "layers": _encode_layers(md.layers, stride),
         "points": [{"kind": p.kind, "id": p.id, "name": p.name, "lat": round(p.lat_deg, 5),
                     "lon": round(p.lon_deg, 5), "props": _jsonable(p.props),
                     "pv": _jsonable(p.per_variant)} for p in md.points],
