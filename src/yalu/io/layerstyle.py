@@ -246,11 +246,20 @@ def split_signal(rsrp_dbm: np.ndarray, best_server: np.ndarray,
     tech_of = np.asarray(list(server_technology) + [""], dtype=object)
     node_tech = tech_of[np.where(bs >= 0, bs, len(server_technology))]
     out = {}
-    for t in dict.fromkeys(server_technology):
-        stem = "rxlev" if t == "gsm" else ("rscp" if t == "umts" else "rsrp")
+    for t, key in split_signal_keys(server_technology).items():
         m = node_tech == t
         if m.any():
-            out[f"{stem}_dbm_{t}"] = np.where(m, rsrp_dbm, np.nan).astype(np.float32)
+            out[key] = np.where(m, rsrp_dbm, np.nan).astype(np.float32)
+    return out
+
+
+def split_signal_keys(server_technology: Sequence[str]) -> dict[str, str]:
+    """The layer name of each technology's share of the signal (:func:`split_signal`), in
+    its order: ``{"gsm": "rxlev_dbm_gsm", "lte": "rsrp_dbm_lte"}``."""
+    out = {}
+    for t in dict.fromkeys(server_technology):
+        stem = "rxlev" if t == "gsm" else ("rscp" if t == "umts" else "rsrp")
+        out[t] = f"{stem}_dbm_{t}"
     return out
 
 

@@ -274,7 +274,7 @@ _NAMED_TOWNS = 40
 def _write_maps(
     tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome], md: MapData | None = None
 ) -> dict[str, dict[str, Path]]:
-    from yalu.io.layerstyle import layer_style, split_signal
+    from yalu.io.layerstyle import layer_style, split_signal, split_signal_keys
     from yalu.io.maps import write_layer_png, write_service_png
 
     sc, grid, st = ctx.scenario, ctx.grid, ctx.settlements
@@ -316,9 +316,15 @@ def _write_maps(
             server_tech = [tech_of_sector.get(i, "") for i in oc.sector_ids]
             if len(set(server_tech)) > 1 and "rsrp_dbm" in layers:
                 # GSM RxLev and LTE RSRP are different measures: one map, one colour bar each
-                layers.update(split_signal(np.asarray(oc.layers["rsrp_dbm"], dtype=float),
-                                           np.asarray(oc.layers["best_server"]),
-                                           server_tech))  # fmt: skip
+                if md is not None:  # split once, by build_mapdata
+                    have = {ly.key: ly.values for ly in md.layers
+                            if ly.variant == oc.variant.name}  # fmt: skip
+                    layers.update({key: have[key] for key in split_signal_keys(server_tech).values()
+                                   if key in have})  # fmt: skip
+                else:
+                    layers.update(split_signal(np.asarray(oc.layers["rsrp_dbm"], dtype=float),
+                                               np.asarray(oc.layers["best_server"]),
+                                               server_tech))  # fmt: skip
             for lname, lazy in layers.items():
                 arr = np.asarray(lazy, dtype=float)
                 sty = layer_style(lname, techs)
