@@ -301,3 +301,44 @@ def test_near_points_are_those_within_the_geodesic_radius(terrain) -> None:  # t
         # the margin of the pre-selection (2 % + 1 km) covers the sphere's error
         rel = _sphere_distance_m(lat0, lon0, lat, lon) / dist
         assert np.all(np.abs(rel - 1.0) < 0.006)
+
+
+def test_provider_maps_on_disk_are_the_same_and_go_with_the_cache(terrain, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A provider whose maps wait on disk (``map_store``) gives the same windows, rows and
+    tiles as one that holds them, holds none of them in memory, and removes a map's file once
+    the map is forgotten (``retain``)."""
+    import functools
+    import gc
+
+    from yalu.geodesy import grid_around
+    from yalu.io.spill import DiskArray, SpillStore
+    from yalu.radio.layers import WindowedMap
+
+    grid = grid_around(SITE[0], SITE[1], 4000.0, north_deg=SITE[0] + 0.05,
+                       west_deg=SITE[1] - 0.06, dlat_deg=1 / 600, dlon_deg=1 / 600)  # fmt: skip
+    reqs = [(Antenna(SITE[0], SITE[1], h), f, d, 1.5)
+            for h in (15.0, 40.0) for f, d in ((925.2, "forward"), (880.2, "reverse"))]  # fmt: skip
+    held = EnginePathLoss(terrain, radius_m=3000.0, mode="exact")
+    disk = EnginePathLoss(terrain, radius_m=3000.0, mode="exact")
+    disk.map_store = functools.partial(SpillStore(tmp_path).put, transient=True)
+    held.prefetch(reqs, grid)
+    disk.prefetch(reqs, grid)
+    assert len(list(tmp_path.iterdir())) == 4
+    nr, nc = grid.shape
+    for a, f, d, h in reqs:
+        want = held.grid_loss_db(a, f, d, grid, h)
+        got = disk.grid_loss_db(a, f, d, grid, h)
+        assert isinstance(got, WindowedMap) and isinstance(got.data, DiskArray)
+        assert got.box == want.box and got.nbytes == 0 < want.nbytes
+        assert np.isfinite(np.asarray(want)).sum() > 100
+        assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
+        for r0, r1, c0, c1 in ((0, nr, 0, nc), (3, 9, 2, 40), (nr - 4, nr + 3, nc - 9, nc)):
+            assert got.tile(r0, r1, c0, c1).tobytes() == want.tile(r0, r1, c0, c1).tobytes()
+            assert got[r0:r1].tobytes() == want[r0:r1].tobytes()
+    del got, want
+    disk.retain(reqs[:1])
+    gc.collect()
+    assert len(list(tmp_path.iterdir())) == 1
+    disk.retain([])
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []

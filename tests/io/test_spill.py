@@ -105,3 +105,61 @@ def test_a_dead_process_scratch_directory_is_cleaned(tmp_path):
         removed = clean_stale(out)
     assert removed == [left] and not left.exists() and mine.exists()
     assert any(issubclass(x.category, StaleOutputWarning) for x in w)
+
+
+def test_row_ranges_are_read_alone_and_equal_numpy_slicing(tmp_path, monkeypatch):
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(41, 17)).astype(np.float32)
+    b = np.arange(2 * 3 * 4, dtype=np.int16).reshape(2, 3, 4)
+    store = SpillStore(tmp_path)
+    d, e = store.put("map", a), store.put("cube", b)
+    whole = []
+    monkeypatch.setattr(DiskArray, "read", lambda self: whole.append(1) or np.load(self.path))
+    keys = [np.s_[3:9], np.s_[3:9, 2:5], np.s_[-5:], np.s_[40:60], np.s_[:], np.s_[7:7],
+            np.s_[5:2], np.s_[0:41, ::3]]  # fmt: skip
+    for key in keys:
+        got = d[key]
+        assert got.dtype == a.dtype
+        np.testing.assert_array_equal(got, a[key], err_msg=str(key))
+    np.testing.assert_array_equal(d.rows(-3, 4), a[0:4])
+    np.testing.assert_array_equal(e[1:2, :, 1], b[1:2, :, 1])
+    assert whole == []  # none of these read the whole file
+    np.testing.assert_array_equal(d[::2], a[::2])  # a stepped range does
+    assert whole == [1]
+
+
+def test_a_row_read_of_a_changed_file_is_an_error(tmp_path):
+    store = SpillStore(tmp_path)
+    d = store.put("x", np.zeros((6, 5), np.float32))
+    np.testing.assert_array_equal(d.rows(1, 3), np.zeros((2, 5), np.float32))
+    with open(d.path, "r+b") as f:  # cut short
+        f.truncate(os.path.getsize(d.path) - 4)
+    with pytest.raises(OutputError, match="changed on disk.*bytes"):
+        d.rows(0, 2)
+    np.save(d.path, np.zeros((5, 6), np.float32))  # another shape: the header is read again
+    d2 = DiskArray(d.path, (6, 5), np.float32)
+    with pytest.raises(OutputError, match=r"changed on disk.*\(5, 6\)"):
+        d2.rows(0, 1)
+    d.path.unlink()
+    with pytest.raises(OutputError, match="cannot read back"):
+        d.rows(0, 1)
+
+
+def test_transient_files_go_when_nothing_refers_to_them(tmp_path):
+    import gc
+
+    store = SpillStore(tmp_path)
+    kept = store.put("layer", np.ones(3))
+    gone = store.put("map", np.ones(3), transient=True)
+    path = gone.path
+    alias = gone
+    del gone
+    gc.collect()
+    assert path.exists()  # still referred to
+    del alias
+    gc.collect()
+    assert not path.exists() and kept.path.exists()
+    # a discarded array's file is gone; reading it is an error, not stale data
+    kept.discard()
+    with pytest.raises(OutputError):
+        np.asarray(kept)

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from yalu.errors import ParameterError
+from yalu.errors import OutputError, ParameterError
 from yalu.io.spill import DiskArray
 from yalu.scenario import adapt, parse_scenario
 from yalu.scenario.runner import run_scenario
@@ -70,6 +70,9 @@ def test_spilled_run_writes_the_same_files(runs):
         assert a[k] == b[k], k
     # the mixed GSM/LTE signal split went through the spill store too
     assert any("rxlev_dbm_gsm" in k for k in a)
+    # and so did the path-loss maps: what the budgets read came from disk
+    assert spilled.execution["maps_on_disk"] and not kept.execution["maps_on_disk"]
+    assert spilled.execution["scratch_bytes_written"] > 0 == kept.execution["scratch_bytes_written"]
 
 
 def test_spilled_outcomes_read_the_written_rasters(runs):
@@ -99,3 +102,26 @@ def test_spill_threshold_and_its_bad_values(monkeypatch):
         monkeypatch.setenv("YALU_SPILL_MB", bad)
         with pytest.raises(ParameterError, match=f"YALU_SPILL_MB.*{bad}.*MiB >= 0"):
             adapt.layers_spill(g, 2)
+
+
+def test_maps_spill_threshold_and_the_scratch_space_check(monkeypatch, tmp_path):
+    monkeypatch.setenv("YALU_SPILL_MB", "1")
+    assert not adapt.maps_spill(2**18) and adapt.maps_spill(2**18 + 1)  # 4 bytes a node
+    monkeypatch.setenv("YALU_SPILL_MB", "-3")
+    with pytest.raises(ParameterError, match="YALU_SPILL_MB"):
+        adapt.maps_spill(10)
+    adapt.check_scratch_space(tmp_path, 1000)
+    with pytest.raises(OutputError, match=rf"{tmp_path}.*GiB of path-loss maps.*GiB is free"):
+        adapt.check_scratch_space(tmp_path, 2**62)
+
+
+def test_maps_on_disk_are_not_counted_in_memory(monkeypatch):
+    sc = parse_scenario(SCENARIO)
+    g = adapt.make_grid(sc, adapt.analysis_area(sc), adapt.open_scenario_terrain(sc))
+    nodes = g.shape[0] * g.shape[1]
+    map_nodes = 40 * nodes
+    # with the maps: 4 x 40 + 60 bytes a node; without: 60 (24 + one variant's 34 + 2)
+    monkeypatch.setenv("YALU_MAX_RUN_GB", f"{100 * nodes / 2**30}")
+    with pytest.raises(ParameterError, match="path-loss maps"):
+        adapt.check_run_memory(sc, g, 40, map_nodes, spill=True)
+    adapt.check_run_memory(sc, g, 40, map_nodes, spill=True, maps_on_disk=True)

@@ -4,6 +4,9 @@ ESRI ASCII)."""
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
 import warnings
 import zipfile
 from pathlib import Path
@@ -459,6 +462,22 @@ def test_tiles_load_lazily_within_cache_bound(tmp_path: Path) -> None:
     info = t.cache_info()
     assert info["peak_bytes"] <= info["max_bytes"]
     assert info["bytes"] <= 12 * 2**20
+
+
+def test_cache_bound_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_hgt(tmp_path, 41, 124)
+    monkeypatch.setenv("YALU_TERRAIN_CACHE_MB", "3")
+    assert open_terrain(tmp_path).cache_info()["max_bytes"] == 3 * 2**20
+    assert open_terrain(tmp_path, cache_mb=5).cache_info()["max_bytes"] == 5 * 2**20
+    for bad in ("lots", "0", "-2", "nan", "inf"):
+        monkeypatch.setenv("YALU_TERRAIN_CACHE_MB", bad)
+        with pytest.raises(ParameterError, match=f"YALU_TERRAIN_CACHE_MB.*{bad}.*MiB > 0"):
+            open_terrain(tmp_path)
+    # a bad value does not break importing yalu (it is read when terrain is opened)
+    env = {**os.environ, "YALU_TERRAIN_CACHE_MB": "lots"}
+    done = subprocess.run([sys.executable, "-c", "import yalu.terrain, yalu.scenario"], env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
 
 
 # ------------------------------------------------------------------------------- demo terrain

@@ -248,6 +248,9 @@ class EnginePathLoss:
         self.terrain_transfer_used: str | None = None
         self.tasks = 0
         self.points_step_m = points_step_m
+        #: Where computed maps go (``store(name, float32 window) -> array kept elsewhere`` that
+        #: reads ranges of rows, e.g. :meth:`yalu.io.spill.SpillStore.put`); None: memory.
+        self.map_store: Callable[[str, np.ndarray], Any] | None = None
         self._maps: dict[tuple[Any, ...], WindowedMap] = {}
         self._points: dict[tuple[Any, ...], float] = {}
         self._at_points: dict[tuple[Any, ...], _AtPoints] = {}
@@ -455,7 +458,11 @@ class EnginePathLoss:
     def _place(self, key: tuple[Any, ...], box: tuple[int, int, int, int], arr: Any) -> WindowedMap:
         # only the window within the radius is kept: memory follows the sites' reach, not the
         # grid's extent
-        out = WindowedMap(key[3].shape, box, np.asarray(arr, dtype=np.float32))
+        data = np.asarray(arr, dtype=np.float32)
+        if self.map_store is not None:
+            ant, f, d, _grid, h = key
+            data = self.map_store(f"map_{ant[0]:.5f}_{ant[1]:.5f}_{ant[2]:g}_{f:g}_{d}_{h:g}", data)
+        out = WindowedMap(key[3].shape, box, data)
         self._maps[key] = out
         return out
 

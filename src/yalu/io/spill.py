@@ -8,6 +8,10 @@ layer to a ``.npy`` file of a scratch directory as soon as it is computed; the
 (``np.asarray``), and that copy is dropped after, so the run holds the layers in use, not all.
 
 A :class:`DiskArray` can also stand for a band of a GeoTIFF (a run's output rasters).
+
+The sites' path-loss maps spill the same way (:meth:`SpillStore.put` given to the provider):
+budgets read them block by block, and a ``.npy`` :class:`DiskArray` indexed by a range of rows
+reads those rows alone (:meth:`DiskArray.rows`), not the file.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +34,19 @@ class DiskArray:
     """An array kept in a file: ``.npy`` or a GeoTIFF's first band, read whole on use.
 
     ``np.asarray(a)`` reads the file and returns a new array of ``shape`` and ``dtype``
-    (checked: a file changed meanwhile raises :class:`~yalu.errors.OutputError`); indexing reads
-    it too. Nothing stays in memory between uses.
+    (checked: a file changed meanwhile raises :class:`~yalu.errors.OutputError`). Indexing a
+    ``.npy`` array by a range of rows (``a[r0:r1]``, ``a[r0:r1, cols]``) reads those rows
+    alone (:meth:`rows`); other indexing reads the whole file. Nothing stays in memory between
+    uses.
     """
 
-    __slots__ = ("dtype", "path", "shape")
+    __slots__ = ("__weakref__", "_offset", "dtype", "path", "shape")
 
     def __init__(self, path: str | os.PathLike[str], shape: tuple[int, ...], dtype: Any) -> None:
         self.path = Path(path)
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype)
+        self._offset: int | None = None
 
     @property
     def ndim(self) -> int:
@@ -74,11 +82,72 @@ class DiskArray:
             )
         return arr.astype(self.dtype, copy=False)
 
+    def _data_offset(self) -> int:
+        """Where the data of the ``.npy`` file start (its header checked against the array:
+        C order, ``shape`` and ``dtype``)."""
+        if self._offset is None:
+            try:
+                with open(self.path, "rb") as f:
+                    version = np.lib.format.read_magic(f)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)  # fmt: skip
+                    shape, fortran, dtype = read_header(f)
+                    offset = f.tell()
+            except (OSError, ValueError) as exc:
+                raise OutputError(f"cannot read back {self.path}: {exc}") from None
+            if tuple(shape) != self.shape or dtype != self.dtype or fortran:
+                raise OutputError(
+                    f"{self.path} changed on disk: {dtype} {tuple(shape)}, expected "
+                    f"{self.dtype} {self.shape}"
+                )
+            self._offset = offset
+        return self._offset
+
+    def rows(self, r0: int, r1: int) -> np.ndarray:
+        """Rows ``r0:r1`` (clipped to the array) of a ``.npy`` array, read alone, as a new
+        in-memory array (a GeoTIFF band is read whole)."""
+        if not self.shape:
+            raise IndexError("a 0-d array has no rows")
+        n = self.shape[0]
+        r0, r1 = max(0, min(int(r0), n)), max(0, min(int(r1), n))
+        r1 = max(r0, r1)
+        if self.path.suffix != ".npy":
+            return self.read()[r0:r1]
+        offset = self._data_offset()
+        row_items = int(np.prod(self.shape[1:], dtype=np.int64))
+        count = (r1 - r0) * row_items
+        try:
+            size = os.stat(self.path).st_size
+            if size != offset + self.nbytes:
+                raise OutputError(
+                    f"{self.path} changed on disk: {size} bytes, expected {offset + self.nbytes}"
+                )
+            arr = np.fromfile(self.path, dtype=self.dtype, count=count,
+                              offset=offset + r0 * row_items * self.dtype.itemsize)  # fmt: skip
+        except OSError as exc:
+            if isinstance(exc, OutputError):
+                raise
+            raise OutputError(f"cannot read back {self.path}: {exc}") from None
+        if arr.size != count:
+            raise OutputError(f"{self.path} changed on disk: rows {r0}:{r1} cut short")
+        return arr.reshape((r1 - r0, *self.shape[1:]))
+
+    def discard(self) -> None:
+        """Remove the file (a spilled array no longer needed); reading it later raises
+        :class:`~yalu.errors.OutputError`."""
+        self.path.unlink(missing_ok=True)
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         arr = self.read()
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def __getitem__(self, key: Any) -> Any:
+        head, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
+        if (isinstance(head, slice) and head.step in (None, 1) and self.shape
+                and self.path.suffix == ".npy"):  # fmt: skip
+            r0, r1, _ = head.indices(self.shape[0])
+            block = self.rows(r0, r1)
+            return block[(slice(None), *rest)] if rest else block
         return self.read()[key]
 
     def __len__(self) -> int:
@@ -86,6 +155,10 @@ class DiskArray:
 
     def __repr__(self) -> str:
         return f"DiskArray({str(self.path)!r}, shape={self.shape}, dtype={self.dtype})"
+
+
+def _unlink(path: Path) -> None:
+    path.unlink(missing_ok=True)
 
 
 class SpillStore:
@@ -101,8 +174,13 @@ class SpillStore:
         #: bytes written so far
         self.bytes_written = 0
 
-    def put(self, name: str, array: Any) -> DiskArray:
-        """Write ``array`` and return the :class:`DiskArray` that reads it back."""
+    def put(self, name: str, array: Any, transient: bool = False) -> DiskArray:
+        """Write ``array`` and return the :class:`DiskArray` that reads it back.
+
+        ``transient``: the file is removed as soon as nothing refers to that
+        :class:`DiskArray` any more (a cached map a provider forgets), not only with the
+        directory.
+        """
         arr = np.ascontiguousarray(array)
         if arr.dtype.hasobject:
             raise TypeError(f"cannot spill {name!r}: object arrays are not stored")
@@ -131,7 +209,10 @@ class SpillStore:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
         self.bytes_written += arr.nbytes
-        return DiskArray(final, arr.shape, arr.dtype)
+        out = DiskArray(final, arr.shape, arr.dtype)
+        if transient:
+            weakref.finalize(out, _unlink, final)
+        return out
 
     def put_all(self, prefix: str, arrays: dict[str, Any]) -> dict[str, DiskArray]:
         """:meth:`put` each of ``arrays`` (keys kept, in order)."""

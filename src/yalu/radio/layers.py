@@ -74,6 +74,11 @@ class Antenna(NamedTuple):
     height_m: float
 
 
+def _row_source(data: Any) -> bool:
+    """Whether ``data`` is an array kept elsewhere that reads ranges of rows (``rows``)."""
+    return not isinstance(data, np.ndarray) and callable(getattr(data, "rows", None))
+
+
 class WindowedMap:
     """A grid map that is NaN outside a window of its rows and columns.
 
@@ -89,7 +94,9 @@ class WindowedMap:
     box : (r0, r1, c0, c1)
         The window: rows ``r0:r1``, columns ``c0:c1`` (empty when r0 >= r1 or c0 >= c1).
     data : array, shape (r1 - r0, c1 - c0)
-        The values in the window [dB].
+        The values in the window [dB]; or an array kept elsewhere that reads a range of its
+        rows on demand (``shape``, ``dtype`` and a ``rows(r0, r1)`` method, such as a
+        :class:`yalu.io.spill.DiskArray`): a block's rows are then read alone.
     """
 
     __slots__ = ("box", "data", "shape")
@@ -99,9 +106,9 @@ class WindowedMap:
         rows, cols = (int(v) for v in shape)
         if not (0 <= r0 <= rows and 0 <= r1 <= rows and 0 <= c0 <= cols and 0 <= c1 <= cols):
             raise ParameterError("box", box, f"rows and columns within the shape {shape}")
-        arr = np.asarray(data)
+        arr = data if _row_source(data) else np.asarray(data)
         want = (max(0, r1 - r0), max(0, c1 - c0))
-        if arr.shape != want:
+        if tuple(arr.shape) != want:
             raise ParameterError("data", f"shape {arr.shape}", f"the window's shape {want}")
         self.shape = (rows, cols)
         self.box = (r0, r1, c0, c1)
@@ -113,7 +120,8 @@ class WindowedMap:
 
     @property
     def nbytes(self) -> int:
-        return int(self.data.nbytes)
+        """Bytes held in memory (0 when the window is kept elsewhere)."""
+        return 0 if _row_source(self.data) else int(self.data.nbytes)
 
     def rows(self, r0: int, r1: int) -> npt.NDArray[Any]:
         """Dense rows ``r0:r1`` (NaN outside the window)."""

@@ -100,6 +100,42 @@ def layers_spill(grid: Grid, n_variants: int) -> bool:
     return LAYER_BYTES_PER_NODE * nodes * max(1, n_variants) > limit * 2**20
 
 
+def maps_spill(map_nodes: int) -> bool:
+    """Whether a run's path-loss maps (``map_nodes`` float32 nodes in all, the Monte Carlo's
+    height levels included) wait on disk and are read block by block: when they would take
+    more than ``SPILL_MB`` (``YALU_SPILL_MB``)."""
+    limit = _env_number("YALU_SPILL_MB", SPILL_MB, "a number of MiB >= 0")
+    return 4 * int(map_nodes) > limit * 2**20
+
+
+def check_scratch_space(directory: Path, need_bytes: int) -> None:
+    """Refuse a run whose spilled maps and layers would not fit on the disk of ``directory``
+    (where its scratch directory goes), saying what they would take.
+
+    Raises
+    ------
+    OutputError
+        Naming the directory, the bytes needed and the bytes free.
+    """
+    import shutil
+
+    from yalu.errors import OutputError
+
+    if need_bytes <= 0:
+        return
+    try:
+        free = shutil.disk_usage(directory).free
+    except OSError as exc:
+        raise OutputError(f"cannot check the free space of {directory}: {exc}") from None
+    # a tenth kept back for the outputs themselves and everything else on that disk
+    if need_bytes > 0.9 * free:
+        raise OutputError(
+            f"{directory}: the run would keep about {need_bytes / 2**30:.1f} GiB of path-loss "
+            f"maps and layers on disk while it runs, and only {free / 2**30:.1f} GiB is free "
+            "(write the outputs to a larger disk, or choose a coarser grid.resolution_arcsec)"
+        )
+
+
 @dataclass(frozen=True)
 class SectorCarrier:
     """One radio site (one sector, one carrier) and the scenario site it came from."""
@@ -333,20 +369,21 @@ def make_grid(sc: Scenario, area: AnalysisArea, terrain: Any) -> Grid:
 
 
 def check_run_memory(sc: Scenario, grid: Grid, n_maps: int, map_nodes: int | None = None,
-                     spill: bool = False) -> None:  # fmt: skip
+                     spill: bool = False, maps_on_disk: bool = False) -> None:  # fmt: skip
     """Refuse a run whose arrays would not fit, saying what it would cost.
 
     There is no fixed limit on nodes: the bound is memory, ``YALU_MAX_RUN_GB`` GiB (default
     :data:`MAX_RUN_GB`), estimated as the ``n_maps`` float32 maps (``map_nodes`` nodes in all,
-    their windows within the radius; default: each over the whole grid) plus node coordinates
-    and masks and :data:`LAYER_BYTES_PER_NODE` of layers per variant over the whole grid (of one
-    variant when the layers ``spill`` to disk, plus each variant's service level).
+    their windows within the radius; default: each over the whole grid; none when the maps
+    wait on disk, ``maps_on_disk``) plus node coordinates and masks and
+    :data:`LAYER_BYTES_PER_NODE` of layers per variant over the whole grid (of one variant when
+    the layers ``spill`` to disk, plus each variant's service level).
     """
     nodes = int(grid.shape[0]) * int(grid.shape[1])
     held = n_maps * nodes if map_nodes is None else int(map_nodes)
     n_var = max(1, len(sc.variants))
     layers = LAYER_BYTES_PER_NODE + n_var if spill else LAYER_BYTES_PER_NODE * n_var
-    need = 4 * held + nodes * (24 + layers)
+    need = 4 * (0 if maps_on_disk else held) + nodes * (24 + layers)
     limit_gb = _env_number("YALU_MAX_RUN_GB", MAX_RUN_GB, "a number of GiB >= 0")
     if need > limit_gb * 2**30:
         raise ParameterError(

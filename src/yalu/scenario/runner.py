@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -246,12 +247,18 @@ def run_scenario(
     ``YALU_SPILL_MB``) each variant's layers go to a scratch directory beside ``outdir`` as soon
     as they are computed and are read back one at a time where used; the returned outcomes'
     layers then read the written rasters (:class:`yalu.io.spill.DiskArray`), or are read into
-    memory when the scenario writes no GeoTIFFs.
+    memory when the scenario writes no GeoTIFFs. The path-loss maps (the Monte Carlo's height
+    levels included) go there too when together they would exceed that size: budgets then read
+    each map's rows block by block, and a map's file goes when the provider forgets it.
+    ``execution`` of the result says whether the maps went to disk (``maps_on_disk``) and how
+    many bytes the scratch directory took (``scratch_bytes_written``).
 
     Raises
     ------
     OutputExistsError
         ``outdir`` exists and not ``overwrite`` (checked before any work).
+    OutputError
+        The maps and layers that would wait on disk do not fit on the output's disk.
     """
     with ExitStack() as stack:
         return _run_scenario(sc, outdir, stack, overwrite=overwrite, progress=progress,
@@ -317,11 +324,26 @@ def _run_scenario(
     together = bool(level_reqs) and 4 * (all_nodes - nominal_nodes) <= LEVELS_TOGETHER_BYTES
     first = requests + level_reqs if together else requests
     n_maps = provider.distinct_maps(requests, grid)
-    # the variants' whole-grid layers wait on disk for the outputs when they are large
+    # the variants' whole-grid layers wait on disk for the outputs, and the path-loss maps
+    # between the blocks that read them, when they are large
     spill = adapt.layers_spill(grid, len(plans))
+    maps_on_disk = adapt.maps_spill(all_nodes) and hasattr(provider, "map_store")
     adapt.check_run_memory(sc, grid, provider.distinct_maps(first, grid),
-                           all_nodes if together else nominal_nodes, spill=spill)  # fmt: skip
-    store = SpillStore(stack.enter_context(scratch_dir(out))) if spill else None
+                           all_nodes if together else nominal_nodes, spill=spill,
+                           maps_on_disk=maps_on_disk)  # fmt: skip
+    scratch = None
+    if spill or maps_on_disk:
+        n_grid = int(grid.shape[0]) * int(grid.shape[1])
+        adapt.check_scratch_space(
+            Path(out).parent,
+            4 * all_nodes * maps_on_disk
+            + adapt.LAYER_BYTES_PER_NODE * n_grid * len(plans) * spill,
+        )  # fmt: skip
+        scratch = SpillStore(stack.enter_context(scratch_dir(out)))
+    store = scratch if spill else None
+    if maps_on_disk:
+        assert scratch is not None
+        provider.map_store = functools.partial(scratch.put, transient=True)
     with connect(scheduler, workers) as client:
         provider.client = client
         provider.prefetch(first, grid, lambda d, n: prog("path loss maps", d, n))
@@ -334,6 +356,7 @@ def _run_scenario(
         "bytes_sent": provider.bytes_sent,
         "bytes_received": provider.bytes_received,
         "terrain_bytes_read_by_workers": provider.terrain_bytes_read,
+        "maps_on_disk": maps_on_disk,
     }
     lap("path_loss")
 
@@ -528,6 +551,7 @@ def _run_scenario(
         # the scratch directory goes with the run: the outcomes keep the written rasters
         for oc in outcomes:
             oc.layers = raster_layers(Path(out), oc, sc.output.geotiff)
+    execution["scratch_bytes_written"] = 0 if scratch is None else scratch.bytes_written
     return RunResult(Path(out), summary, outcomes, time.perf_counter() - t_start, execution)
 
 

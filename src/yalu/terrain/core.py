@@ -10,6 +10,7 @@ whichever blocks hold them, so tile edges need no special case.
 from __future__ import annotations
 
 import enum
+import math
 import os
 import threading
 import warnings
@@ -45,11 +46,28 @@ __all__ = [
 
 MAX_ABS_ELEVATION_M = 12_000.0
 """Elevations beyond this magnitude (Everest 8,849 m, the Challenger Deep -10,935 m) are voids."""
-DEFAULT_CACHE_MB = float(os.environ.get("YALU_TERRAIN_CACHE_MB", "1024"))
+DEFAULT_CACHE_MB = 1024.0
+"""Bound of a terrain's block cache [MiB] when neither ``cache_mb`` nor
+``YALU_TERRAIN_CACHE_MB`` says otherwise."""
 RASTER_BLOCK = 2048
 _POINT_CHUNK = 1 << 17
 _SNAP = 1e-7  # fraction of a grid step within which a coordinate snaps onto a node
 RASTER_SUFFIXES = (".tif", ".tiff", ".asc", ".vrt", ".img", ".bil", ".dem", ".nc")
+
+
+def _env_cache_mb() -> float:
+    """``YALU_TERRAIN_CACHE_MB`` (read when a terrain is opened, not at import: a bad value is
+    then a clear error of the command that uses terrain, not a failed import)."""
+    raw = os.environ.get("YALU_TERRAIN_CACHE_MB")
+    if raw is None or raw.strip() == "":
+        return DEFAULT_CACHE_MB
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ParameterError("YALU_TERRAIN_CACHE_MB", raw, "a number of MiB > 0")
+    return value
 
 
 class MissingPolicy(enum.StrEnum):
@@ -435,7 +453,7 @@ class Terrain:
     ) -> None:
         self._src = source
         self.missing = parse_choice(MissingPolicy, missing, "missing")
-        mb = DEFAULT_CACHE_MB if cache_mb is None else cache_mb
+        mb = _env_cache_mb() if cache_mb is None else cache_mb
         check_range("cache_mb", mb, 0, None, lo_inclusive=False)
         self._cache = _LRU(int(mb * 2**20))
         self.is_demo = is_demo
