@@ -125,3 +125,22 @@ def test_maps_on_disk_are_not_counted_in_memory(monkeypatch):
     with pytest.raises(ParameterError, match="path-loss maps"):
         adapt.check_run_memory(sc, g, 40, map_nodes, spill=True)
     adapt.check_run_memory(sc, g, 40, map_nodes, spill=True, maps_on_disk=True)
+
+
+def test_the_terrain_cache_goes_before_the_outputs(monkeypatch, tmp_path):
+    """Nothing after the path losses reads terrain heights: the run drops the terrain's block
+    cache before drawing the outputs (the files are those of test_spilled_run_writes_the_same_
+    files, which runs with it)."""
+    from yalu.terrain.core import Terrain
+
+    calls = []
+    real = Terrain.clear_cache
+
+    def spy(self):
+        calls.append(self.cache_info()["bytes"])
+        real(self)
+        assert self.cache_info()["bytes"] == 0
+
+    monkeypatch.setattr(Terrain, "clear_cache", spy)
+    run_scenario(parse_scenario(SCENARIO), tmp_path / "out")
+    assert len(calls) == 1 and calls[0] > 0

@@ -462,6 +462,14 @@ def test_tiles_load_lazily_within_cache_bound(tmp_path: Path) -> None:
     info = t.cache_info()
     assert info["peak_bytes"] <= info["max_bytes"]
     assert info["bytes"] <= 12 * 2**20
+    # cleared: nothing held; read again, the same values
+    la, lo = np.linspace(41.1, 41.9, 50), np.linspace(124.1, 124.9, 50)
+    before = t.elevation_m(la, lo)
+    loads = t.cache_info()["loads"]
+    t.clear_cache()
+    assert t.cache_info()["bytes"] == 0
+    np.testing.assert_array_equal(t.elevation_m(la, lo), before)
+    assert t.cache_info()["loads"] == loads + 1
 
 
 def test_cache_bound_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

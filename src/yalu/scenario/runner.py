@@ -515,6 +515,10 @@ def _run_scenario(
     del sample_geo, grid_geo
     if hasattr(provider, "retain"):
         provider.retain([])
+    # nor terrain heights: the outputs use its description only (the block cache was a few
+    # hundred MB on fine grids)
+    if hasattr(terrain, "clear_cache"):
+        terrain.clear_cache()
     release_free_memory()
     census_src = None
     if census is not None:

@@ -515,6 +515,11 @@ class Terrain:
             out.append((str(Path(p).resolve()), int(st.st_size), int(st.st_mtime_ns)))
         return tuple(out)
 
+    def clear_cache(self) -> None:
+        """Drop every block read so far (a later read loads it again, the same values): what
+        a caller frees when it needs no more terrain for a while."""
+        self._cache.clear()
+
     def cache_info(self) -> dict[str, int]:
         """Block cache counters: loads, hits, bytes held, peak bytes, limit."""
         c = self._cache
