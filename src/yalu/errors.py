@@ -28,6 +28,7 @@ __all__ = [
     "ValidityRangeWarning",
     "parse_choice",
     "check_range",
+    "env_number",
 ]
 
 
@@ -192,3 +193,22 @@ def check_range(
         else:
             valid = "finite"
         raise ParameterError(name, bad.item() if hasattr(bad, "item") else bad, valid)
+
+
+def env_number(name: str, default: float, what: str, *, positive: bool = False) -> float:
+    """The environment variable ``name`` as a finite number >= 0 (> 0 when ``positive``), or
+    ``default`` when it is unset or empty; anything else raises :class:`ParameterError`
+    naming the variable, its value and ``what`` it must be."""
+    import math
+    import os
+
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return float(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ParameterError(name, raw, what)
+    return value

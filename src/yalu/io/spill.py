@@ -132,11 +132,6 @@ class DiskArray:
             raise OutputError(f"{self.path} changed on disk: rows {r0}:{r1} cut short")
         return arr.reshape((r1 - r0, *self.shape[1:]))
 
-    def discard(self) -> None:
-        """Remove the file (a spilled array no longer needed); reading it later raises
-        :class:`~yalu.errors.OutputError`."""
-        self.path.unlink(missing_ok=True)
-
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         arr = self.read()
         return arr if dtype is None else arr.astype(dtype, copy=False)

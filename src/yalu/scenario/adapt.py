@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from yalu.analysis.area import (
     border_regions,
 )
 from yalu.analysis.settlements import Settlements, settlements_in_bbox
-from yalu.errors import ParameterError, ScenarioError, YaluError, parse_choice
+from yalu.errors import ParameterError, ScenarioError, YaluError, env_number, parse_choice
 from yalu.geodesy import Grid, azimuth_distance, metres_per_degree
 from yalu.radio import (
     CircleZone,
@@ -81,31 +80,23 @@ LAYER_BYTES_PER_NODE = 34
 SPILL_MB = 64.0
 
 
-def _env_number(name: str, default: float, what: str) -> float:
-    raw = os.environ.get(name, str(default))
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ParameterError(name, raw, what) from None
-    if not np.isfinite(value) or value < 0:
-        raise ParameterError(name, raw, what)
-    return value
+def _spill_bytes() -> float:
+    """``YALU_SPILL_MB`` (default :data:`SPILL_MB`) in bytes."""
+    return env_number("YALU_SPILL_MB", SPILL_MB, "a number of MiB >= 0") * 2**20
 
 
 def layers_spill(grid: Grid, n_variants: int) -> bool:
     """Whether a run of ``n_variants`` variants on ``grid`` keeps its layers on disk between
     phases (:class:`yalu.io.spill.SpillStore`): when they would take more than ``SPILL_MB``."""
-    limit = _env_number("YALU_SPILL_MB", SPILL_MB, "a number of MiB >= 0")
     nodes = int(grid.shape[0]) * int(grid.shape[1])
-    return LAYER_BYTES_PER_NODE * nodes * max(1, n_variants) > limit * 2**20
+    return LAYER_BYTES_PER_NODE * nodes * max(1, n_variants) > _spill_bytes()
 
 
 def maps_spill(map_nodes: int) -> bool:
     """Whether a run's path-loss maps (``map_nodes`` float32 nodes in all, the Monte Carlo's
     height levels included) wait on disk and are read block by block: when they would take
     more than ``SPILL_MB`` (``YALU_SPILL_MB``)."""
-    limit = _env_number("YALU_SPILL_MB", SPILL_MB, "a number of MiB >= 0")
-    return 4 * int(map_nodes) > limit * 2**20
+    return 4 * int(map_nodes) > _spill_bytes()
 
 
 def check_scratch_space(directory: Path, need_bytes: int) -> None:
@@ -384,7 +375,7 @@ def check_run_memory(sc: Scenario, grid: Grid, n_maps: int, map_nodes: int | Non
     n_var = max(1, len(sc.variants))
     layers = LAYER_BYTES_PER_NODE + n_var if spill else LAYER_BYTES_PER_NODE * n_var
     need = 4 * (0 if maps_on_disk else held) + nodes * (24 + layers)
-    limit_gb = _env_number("YALU_MAX_RUN_GB", MAX_RUN_GB, "a number of GiB >= 0")
+    limit_gb = env_number("YALU_MAX_RUN_GB", MAX_RUN_GB, "a number of GiB >= 0")
     if need > limit_gb * 2**30:
         raise ParameterError(
             "grid.resolution_arcsec", sc.grid.resolution_arcsec,

@@ -10,7 +10,6 @@ whichever blocks hold them, so tile edges need no special case.
 from __future__ import annotations
 
 import enum
-import math
 import os
 import threading
 import warnings
@@ -28,6 +27,7 @@ from yalu.errors import (
     TerrainFormatError,
     YaluWarning,
     check_range,
+    env_number,
     parse_choice,
 )
 from yalu.terrain import formats as fmt
@@ -53,21 +53,6 @@ RASTER_BLOCK = 2048
 _POINT_CHUNK = 1 << 17
 _SNAP = 1e-7  # fraction of a grid step within which a coordinate snaps onto a node
 RASTER_SUFFIXES = (".tif", ".tiff", ".asc", ".vrt", ".img", ".bil", ".dem", ".nc")
-
-
-def _env_cache_mb() -> float:
-    """``YALU_TERRAIN_CACHE_MB`` (read when a terrain is opened, not at import: a bad value is
-    then a clear error of the command that uses terrain, not a failed import)."""
-    raw = os.environ.get("YALU_TERRAIN_CACHE_MB")
-    if raw is None or raw.strip() == "":
-        return DEFAULT_CACHE_MB
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise ParameterError("YALU_TERRAIN_CACHE_MB", raw, "a number of MiB > 0")
-    return value
 
 
 class MissingPolicy(enum.StrEnum):
@@ -453,7 +438,10 @@ class Terrain:
     ) -> None:
         self._src = source
         self.missing = parse_choice(MissingPolicy, missing, "missing")
-        mb = _env_cache_mb() if cache_mb is None else cache_mb
+        # read when a terrain is opened, not at import: a bad value is a clear error of the
+        # command that uses terrain, not a failed import
+        mb = (env_number("YALU_TERRAIN_CACHE_MB", DEFAULT_CACHE_MB, "a number of MiB > 0",
+                         positive=True) if cache_mb is None else cache_mb)  # fmt: skip
         check_range("cache_mb", mb, 0, None, lo_inclusive=False)
         self._cache = _LRU(int(mb * 2**20))
         self.is_demo = is_demo
