@@ -308,16 +308,25 @@ def test_height_levels_with_the_nominal_maps_give_the_same_outputs(tmp_path, mon
 
     sc = Scenario.model_validate(text)
     out = {}
-    for label, budget in (("together", runner.LEVELS_TOGETHER_BYTES), ("apart", 0)):
+    # "on disk": levels too large to hold (budget 0) go with the run when the maps go to disk
+    for label, budget, spill_mb in (("together", runner.LEVELS_TOGETHER_BYTES, None),
+                                    ("apart", 0, None), ("on disk", 0, "0")):  # fmt: skip
         monkeypatch.setattr(runner, "LEVELS_TOGETHER_BYTES", budget)
+        if spill_mb is None:
+            monkeypatch.delenv("YALU_SPILL_MB", raising=False)
+        else:
+            monkeypatch.setenv("YALU_SPILL_MB", spill_mb)
         heights_per_call.clear()
         res = run_scenario(sc, tmp_path / label)
         out[label] = (res, {k: max(v) for k, v in heights_per_call.items()})
-    (a, most_a), (b, most_b) = out["together"], out["apart"]
+    (a, most_a), (b, most_b), (c, most_c) = out["together"], out["apart"], out["on disk"]
     assert a.summary["uncertainty"]["cost"]["levels_with_run"] is True
     assert b.summary["uncertainty"]["cost"]["levels_with_run"] is False
+    assert c.summary["uncertainty"]["cost"]["levels_with_run"] is True
+    assert c.execution["maps_on_disk"] is True and a.execution["maps_on_disk"] is False
     # nominal, P10 and P90 heights in one call for maps and for samples, or not
     assert most_a == {"tile_job_multi": 3, "path_loss_at_points_multi": 3}
+    assert most_c == most_a
     assert most_b["tile_job_multi"] == 1 and most_b["path_loss_at_points_multi"] == 2
 
     def strip(d):
@@ -328,10 +337,14 @@ def test_height_levels_with_the_nominal_maps_give_the_same_outputs(tmp_path, mon
 
     sa = json.loads((a.outdir / "summary.json").read_text())
     sb = json.loads((b.outdir / "summary.json").read_text())
-    assert strip(sa) == strip(sb)
+    sc_ = json.loads((c.outdir / "summary.json").read_text())
+    assert strip(sa) == strip(sb) == strip(sc_)
     assert sa["uncertainty"]["samples"] == 12 and sa["uncertainty"]["geometries"] == 3
     tifs = sorted(p.relative_to(a.outdir) for p in a.outdir.rglob("*.tif"))
     assert len(tifs) >= 6
     for rel in tifs:
         with rasterio.open(a.outdir / rel) as x, rasterio.open(b.outdir / rel) as y:
-            assert x.read().tobytes() == y.read().tobytes(), rel
+            ref = x.read().tobytes()
+            assert ref == y.read().tobytes(), rel
+        with rasterio.open(c.outdir / rel) as z:
+            assert z.read().tobytes() == ref, rel

@@ -149,8 +149,9 @@ class RunResult:
 #: population samples per chunk of the convergence check (bounds its point-loss memory)
 CONVERGENCE_CHUNK = 100_000
 #: the Monte Carlo's other height levels are computed with the nominal maps and sample losses
-#: (sharing each node's and sample's profile) when their maps take at most this many bytes;
-#: larger, they are computed by the Monte Carlo, one geometry at a time (bounded memory)
+#: (sharing each node's and sample's profile) when their maps take at most this many bytes, or
+#: when the run's maps go to disk (``adapt.maps_spill``); otherwise they are computed by the
+#: Monte Carlo, one geometry at a time (bounded memory)
 LEVELS_TOGETHER_BYTES = 128 * 2**20
 
 
@@ -321,13 +322,16 @@ def _run_scenario(
     level_reqs = _level_requests(sc, plans, jammers)
     nominal_nodes = provider.map_nodes(requests, grid)
     all_nodes = provider.map_nodes(requests + level_reqs, grid) if level_reqs else nominal_nodes
-    together = bool(level_reqs) and 4 * (all_nodes - nominal_nodes) <= LEVELS_TOGETHER_BYTES
-    first = requests + level_reqs if together else requests
-    n_maps = provider.distinct_maps(requests, grid)
     # the variants' whole-grid layers wait on disk for the outputs, and the path-loss maps
     # between the blocks that read them, when they are large
     spill = adapt.layers_spill(grid, len(plans))
     maps_on_disk = adapt.maps_spill(all_nodes) and hasattr(provider, "map_store")
+    # maps on disk cost no memory however many levels they hold
+    together = bool(level_reqs) and (
+        maps_on_disk or 4 * (all_nodes - nominal_nodes) <= LEVELS_TOGETHER_BYTES
+    )
+    first = requests + level_reqs if together else requests
+    n_maps = provider.distinct_maps(requests, grid)
     adapt.check_run_memory(sc, grid, provider.distinct_maps(first, grid),
                            all_nodes if together else nominal_nodes, spill=spill,
                            maps_on_disk=maps_on_disk)  # fmt: skip
