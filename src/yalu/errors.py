@@ -8,6 +8,8 @@ that matches its meaning, so callers may catch either ``yalu.errors.YaluError`` 
 from __future__ import annotations
 
 import enum
+import math
+import os
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -199,9 +201,6 @@ def env_number(name: str, default: float, what: str, *, positive: bool = False) 
     """The environment variable ``name`` as a finite number >= 0 (> 0 when ``positive``), or
     ``default`` when it is unset or empty; anything else raises :class:`ParameterError`
     naming the variable, its value and ``what`` it must be."""
-    import math
-    import os
-
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return float(default)

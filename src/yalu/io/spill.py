@@ -118,15 +118,16 @@ class DiskArray:
         count = (r1 - r0) * row_items
         try:
             size = os.stat(self.path).st_size
-            if size != offset + self.nbytes:
-                raise OutputError(
-                    f"{self.path} changed on disk: {size} bytes, expected {offset + self.nbytes}"
-                )
+        except OSError as exc:
+            raise OutputError(f"cannot read back {self.path}: {exc}") from None
+        if size != offset + self.nbytes:
+            raise OutputError(
+                f"{self.path} changed on disk: {size} bytes, expected {offset + self.nbytes}"
+            )
+        try:
             arr = np.fromfile(self.path, dtype=self.dtype, count=count,
                               offset=offset + r0 * row_items * self.dtype.itemsize)  # fmt: skip
         except OSError as exc:
-            if isinstance(exc, OutputError):
-                raise
             raise OutputError(f"cannot read back {self.path}: {exc}") from None
         if arr.size != count:
             raise OutputError(f"{self.path} changed on disk: rows {r0}:{r1} cut short")
