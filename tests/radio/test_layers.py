@@ -294,6 +294,58 @@ def test_windowed_maps_give_the_layers_of_dense_maps(tile_columns, monkeypatch):
         np.testing.assert_array_equal(a.layers[name], arr, err_msg=name)
 
 
+@pytest.mark.parametrize("tile_columns", [256, 7])
+def test_windows_kept_on_disk_are_read_once_per_band_of_rows(tile_columns, tmp_path, monkeypatch):
+    """Maps whose windows wait on disk (the fine grids' maps, ``DiskArray``) give the layers of
+    the same windows in memory, bit for bit, and each window is read once per band of rows,
+    not once per tile of it (7 columns: six tiles a band)."""
+    import yalu.radio.layers as layers_mod
+    from yalu.io.spill import DiskArray, SpillStore
+
+    monkeypatch.setattr(layers_mod, "TILE_COLUMNS", tile_columns)
+    from windowed_provider import WindowedFunction as Windowed
+
+    from yalu.radio.layers import WindowedMap
+
+    grid = Grid(north_deg=40.2, west_deg=123.8, dlat_deg=0.01, dlon_deg=0.01, n_rows=41, n_cols=41)
+    store = SpillStore(tmp_path)
+    reads: list[tuple[str, int, int]] = []
+    real_rows = DiskArray.rows
+
+    def counted(self, r0, r1):  # type: ignore[no-untyped-def]
+        reads.append((self.path.name, r0, r1))
+        return real_rows(self, r0, r1)
+
+    monkeypatch.setattr(DiskArray, "rows", counted)
+
+    def loss(lat, lon, h_tx, h_rx, f, g):
+        d = distance_m(lat, lon, g)
+        out = 20 * np.log10(4 * math.pi * d * f * 1e6 / C) + 25.0
+        return np.where(d <= 9000.0, out, np.nan)
+
+    class OnDisk(Windowed):
+        def grid_loss_db(self, antenna, frequency_mhz, direction, grid, node_height_m):  # type: ignore[no-untyped-def]
+            m = super().grid_loss_db(antenna, frequency_mhz, direction, grid, node_height_m)
+            return WindowedMap(m.shape, m.box, store.put("map", m.data))
+
+    sites = [lte(id="A", lat_deg=40.05, lon_deg=123.95), lte(id="B", lat_deg=39.9, lon_deg=124.1)]
+    jam = Jammer(id="J", lat_deg=39.95, lon_deg=124.0, height_m=10.0, eirp_dbm=40.0,
+                 ranges_mhz=[(1805.0, 1880.0)])  # fmt: skip
+    block = 600
+    a = compute_layers(sites, Handset(), PROFILES, [jam], [], grid, OnDisk(loss),
+                       block_elements=block, location_sigma_db=[5.0, 7.0])  # fmt: skip
+    b = compute_layers(sites, Handset(), PROFILES, [jam], [], grid, Windowed(loss),
+                       block_elements=block, location_sigma_db=[5.0, 7.0])  # fmt: skip
+    assert (a.service_level > 0).sum() > 100
+    for name, arr in b.layers.items():
+        np.testing.assert_array_equal(a.layers[name], arr, err_msg=name)
+    assert reads, "no window was read from disk"
+    # one read per (file, band of rows) at most
+    assert len(reads) == len(set(reads))
+    if tile_columns == 7:
+        assert len({r[0] for r in reads}) == 5  # 2 sites x DL/UL + the jammer
+
+
 def test_point_blocks_with_the_sites_that_reach_them_give_the_same_layers(monkeypatch):
     """compute_point_layers budgets blocks of nearby points with only the sites that reach one
     of them (losses NaN beyond 9 km here): small blocks, where most sites drop out and some

@@ -133,8 +133,21 @@ class WindowedMap:
             out[lo - r0 : hi - r0, c0:c1] = self.data[lo - a : hi - a]
         return out
 
-    def tile(self, r0: int, r1: int, c0: int, c1: int) -> npt.NDArray[Any]:
-        """Dense tile ``[r0:r1, c0:c1]`` (NaN outside the window)."""
+    def window_rows(self, r0: int, r1: int) -> npt.NDArray[Any]:
+        """The stored window's part of rows ``r0:r1``: rows ``max(r0, box r0):min(r1, box r1)``
+        of the window, all its columns (read once; :meth:`tile` takes it as ``band``)."""
+        a, b = self.box[0], self.box[1]
+        lo, hi = max(a, r0), min(b, r1)
+        if lo >= hi:
+            return np.empty((0, self.box[3] - self.box[2]), dtype=self.data.dtype)
+        return np.asarray(self.data[lo - a : hi - a])
+
+    def tile(
+        self, r0: int, r1: int, c0: int, c1: int, band: npt.NDArray[Any] | None = None
+    ) -> npt.NDArray[Any]:
+        """Dense tile ``[r0:r1, c0:c1]`` (NaN outside the window). ``band``: what
+        :meth:`window_rows` gave for these rows, to cut the tile from instead of the window
+        (tiles of one band of rows then read a window kept on disk once, not once each)."""
         r0, r1 = max(0, r0), min(self.shape[0], r1)
         c0, c1 = max(0, c0), min(self.shape[1], c1)
         out = np.full((max(0, r1 - r0), max(0, c1 - c0)), np.nan, dtype=self.data.dtype)
@@ -142,9 +155,16 @@ class WindowedMap:
         lo, hi = max(a, r0), min(b, r1)
         left, right = max(wc0, c0), min(wc1, c1)
         if lo < hi and left < right:
-            out[lo - r0 : hi - r0, left - c0 : right - c0] = self.data[
-                lo - a : hi - a, left - wc0 : right - wc0
-            ]
+            if band is not None:
+                if band.shape != (hi - lo, wc1 - wc0):
+                    raise ParameterError("band", f"shape {band.shape}",
+                                         f"the window's rows {lo}:{hi}, shape "
+                                         f"{(hi - lo, wc1 - wc0)}")  # fmt: skip
+                out[lo - r0 : hi - r0, left - c0 : right - c0] = band[:, left - wc0 : right - wc0]
+            else:
+                out[lo - r0 : hi - r0, left - c0 : right - c0] = self.data[
+                    lo - a : hi - a, left - wc0 : right - wc0
+                ]
         return out
 
     def __getitem__(self, key: Any) -> Any:
@@ -803,6 +823,8 @@ class LayerInputs:
         # id of a site or jammer part -> its pattern as JSON ("" without one): :meth:`block`
         # computes each distinct pattern's gains once per position and height
         self._pattern_keys: dict[int, str] = {}
+        # (rows, {id(map): those rows of its window}): see _band_of
+        self._band_rows: tuple[tuple[int, int] | None, dict[int, npt.NDArray[Any]]] = (None, {})
         self.geometry = geometry if isinstance(geometry, PointGeometry) else None
         self.grid_geometry = geometry if isinstance(geometry, GridGeometry) else None
         gg = self.grid_geometry
@@ -973,6 +995,16 @@ class LayerInputs:
                 boxes[p] = box
         return boxes
 
+    def _band_of(self, r0: int, r1: int, whole: bool) -> dict[int, npt.NDArray[Any]] | None:
+        """The rows ``r0:r1`` already read of each map kept on disk, for the tiles of one band
+        of rows (grid blocks taken band by band, as :func:`compute_layers` and the ensembles
+        do); a new band forgets the last one's, so memory holds one band of rows."""
+        if self.grid is None or whole:
+            return None
+        if self._band_rows[0] != (r0, r1):
+            self._band_rows = ((r0, r1), {})
+        return self._band_rows[1]
+
     def block(
         self, r0: int, r1: int, c0: int = 0, c1: int | None = None,
         site_index: npt.ArrayLike | None = None, points: npt.ArrayLike | None = None,
@@ -1100,10 +1132,20 @@ class LayerInputs:
                 out[i][sub] = g
             return out
 
+        band_cache = self._band_of(r0, r1, whole)
+
         def rows(x: Any) -> Any:
             if self.grid is None:
                 return x[pts]
-            return x[r0:r1] if whole else _tile(x, r0, r1, c0, c0 + la.shape[1])
+            if whole:
+                return x[r0:r1]
+            if band_cache is not None and isinstance(x, WindowedMap) and _row_source(x.data):
+                # a window kept on disk: its rows read once for every tile of this band
+                band = band_cache.get(id(x))
+                if band is None:
+                    band = band_cache[id(x)] = x.window_rows(r0, r1)
+                return x.tile(r0, r1, c0, c0 + la.shape[1], band=band)
+            return _tile(x, r0, r1, c0, c0 + la.shape[1])
 
         kw: dict[str, Any] = {
             "dl_path_loss_db": np.stack([rows(self.dl[i]) for i in sel]),
