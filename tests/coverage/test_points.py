@@ -342,3 +342,53 @@ def test_provider_maps_on_disk_are_the_same_and_go_with_the_cache(terrain, tmp_p
     disk.retain([])
     gc.collect()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_shared_frequencies_compute_each_run_once_at_its_centre(terrain) -> None:  # type: ignore[no-untyped-def]
+    """``share_frequencies``: the carriers of one antenna within the span take the map and the
+    point losses of the span's centre, bit for bit what that frequency gives alone; other
+    antennas, directions and distant carriers keep their own; the change from each carrier's
+    own frequency stays within hundredths of a dB (an independent provider without sharing)."""
+    from yalu.geodesy import grid_around
+
+    grid = grid_around(SITE[0], SITE[1], 6000.0, north_deg=SITE[0] + 0.07,
+                       west_deg=SITE[1] - 0.08, dlat_deg=1 / 600, dlon_deg=1 / 600)  # fmt: skip
+    rng = np.random.default_rng(21)
+    lat = SITE[0] + rng.uniform(-0.04, 0.04, 60)
+    lon = SITE[1] + rng.uniform(-0.05, 0.05, 60)
+    a = Antenna(SITE[0], SITE[1], 30.0)
+    b = Antenna(SITE[0] + 0.01, SITE[1] - 0.01, 30.0)
+    gsm = [925.2, 925.4, 925.6, 927.0]  # the last one 1.8 MHz above the first: its own run
+    reqs = [(a, f, "forward", 1.5) for f in gsm] + [(a, 880.4, "reverse", 1.5),
+                                                    (b, 925.6, "forward", 1.5)]  # fmt: skip
+    shared = EnginePathLoss(terrain, radius_m=6000.0, mode="exact")
+    own = EnginePathLoss(terrain, radius_m=6000.0, mode="exact")
+    assert shared.distinct_maps(reqs, grid) == 6
+    table = shared.share_frequencies(reqs, 1.0)
+    assert table[(SITE[0], SITE[1], "forward", 925.2)] == 925.4
+    assert table[(SITE[0], SITE[1], "forward", 925.6)] == 925.4
+    assert table[(SITE[0], SITE[1], "forward", 927.0)] == 927.0
+    assert table[(SITE[0] + 0.01, SITE[1] - 0.01, "forward", 925.6)] == 925.6
+    assert shared.distinct_maps(reqs, grid) == 4
+    shared.prefetch(reqs, grid)
+    shared.prefetch_points(reqs, lat, lon)
+    assert shared.maps_computed == 4
+    for ant, f, d, h in reqs:
+        centre = table[(ant.lat_deg, ant.lon_deg, d, f)]
+        want = np.asarray(own.grid_loss_db(ant, centre, d, grid, h))
+        got = np.asarray(shared.grid_loss_db(ant, f, d, grid, h))
+        assert np.isfinite(want).sum() > 500 and got.tobytes() == want.tobytes()
+        pts = shared.points_loss_db(ant, f, d, lat, lon, h)
+        assert pts.tobytes() == own.points_loss_db(ant, centre, d, lat, lon, h).tobytes()
+        # against the carrier's own frequency: 0.2 MHz at 925 MHz is 0.0019 dB in free space
+        alone = np.asarray(own.grid_loss_db(ant, f, d, grid, h), dtype=float)
+        delta = np.abs(got.astype(float) - alone)[np.isfinite(alone)]
+        if centre != f:
+            assert 0.0 < np.median(delta) < 0.01 and delta.max() < 0.05
+        else:
+            assert delta.max() == 0.0
+    # off again: every carrier its own
+    assert shared.share_frequencies(reqs, 0.0) == {}
+    assert shared.distinct_maps(reqs, grid) == 6
+    with pytest.raises(ParameterError, match="span_mhz"):
+        shared.share_frequencies(reqs, -1.0)

@@ -271,6 +271,7 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("Zone", "polygon"): [[124.39, 40.10], [124.41, 40.10], [124.40, 40.11]],
     ("PropagationSpec", "polarization"): "vertical",
     ("PropagationSpec", "refractivity_n"): 301,
+    ("PropagationSpec", "frequency_sharing_mhz"): 1,
     ("PropagationSpec", "ground_permittivity"): 15,
     ("PropagationSpec", "ground_conductivity_s_per_m"): 0.005,
     ("PopulationSpec", "min_population"): 1000,

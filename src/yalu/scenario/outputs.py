@@ -163,6 +163,7 @@ def describe_run(
         "propagation_model": prop.model,
         "engine_mode": prop.engine_mode if prop.model == "itm" else None,
         "itm_mdvar": prop.mdvar if prop.model == "itm" else None,
+        "frequency_sharing_mhz": prop.frequency_sharing_mhz,
     }  # fmt: skip
     variants = {
         oc.variant.name: {

@@ -320,6 +320,9 @@ def _run_scenario(
     # the Monte Carlo's height levels with the nominal maps, when they are small: an antenna
     # position's heights then share each node's profile (the same maps, bit for bit)
     level_reqs = _level_requests(sc, plans, jammers)
+    if sc.propagation.frequency_sharing_mhz > 0 and hasattr(provider, "share_frequencies"):
+        # before anything is computed: every map and loss then follows the same table
+        provider.share_frequencies(requests + level_reqs, sc.propagation.frequency_sharing_mhz)
     nominal_nodes = provider.map_nodes(requests, grid)
     all_nodes = provider.map_nodes(requests + level_reqs, grid) if level_reqs else nominal_nodes
     # the variants' whole-grid layers wait on disk for the outputs, and the path-loss maps
