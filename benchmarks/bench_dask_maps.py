@@ -56,6 +56,8 @@ def child(
         for p in prep.plans
         for r in layer_requests([x.radio for x in p.sectors], p.jammers, p.handset)
     ]
+    # the maps a run computes: a mast's carriers within the scenario's span share one
+    provider.share_frequencies(requests, sc.propagation.frequency_sharing_mhz)
     with connect(None, workers) as client:
         if client is not None:
             client.wait_for_workers(workers)

@@ -414,6 +414,32 @@ def test_level_margins_kernel_matches_the_array_form() -> None:
     assert seen_limits == set(codes.tolist())
 
 
+def test_strongest_candidate_kernel_matches_the_array_form() -> None:
+    """The strongest usable server of each node: the first candidate with the highest level,
+    then the strongest measured quantity (NaN and -inf as -1e3, clipped to +-1e3); candidates
+    without a signal last. Ties (equal keys, every candidate without signal, clipped values)
+    go to the first, as numpy's argmax does."""
+    from yalu.radio._kernels import strongest_candidate
+
+    rng = np.random.default_rng(8)
+    firsts = 0
+    for _trial in range(30):
+        k, n = int(rng.integers(1, 7)), int(rng.integers(1, 500))
+        level = rng.integers(0, 4, (k, n)).astype(np.uint8)
+        sig = np.round(rng.normal(-90, 600, (k, n)), 0)  # some beyond +-1e3, some equal
+        sig[rng.random((k, n)) < 0.1] = np.nan
+        sig[rng.random((k, n)) < 0.1] = -np.inf
+        sig[rng.random((k, n)) < 0.05] = np.inf
+        has = rng.random((k, n)) < 0.7
+        key = level * 1e4 + np.clip(np.nan_to_num(sig, nan=-1e3, neginf=-1e3), -1e3, 1e3)
+        want = np.argmax(np.where(has, key, -1e6), axis=0)
+        got = np.empty(n, dtype=np.intp)
+        strongest_candidate(level, sig, has, got)
+        np.testing.assert_array_equal(got, want)
+        firsts += int(np.sum((want == 0) & (k > 1)))
+    assert firsts > 100
+
+
 def test_overlap_weights_equal_a_pairwise_reference() -> None:
     """Co-channel weights on arrays: bit for bit the pairwise definition (share of q's channel
     inside b's, same operator only, 0 on the diagonal), for random carriers, widths, operators."""

@@ -134,6 +134,37 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, parallel=True)
+def strongest_candidate(level, sig, has, out):  # type: ignore[no-untyped-def]
+    """The strongest usable candidate of every node: ``out[q]`` the first ``c`` maximising
+    ``level[c, q] * 1e4 + clip(sig[c, q], -1e3, 1e3)`` over candidates with ``has[c, q]``
+    (NaN and -inf ``sig`` count as -1e3, +inf as 1e3; a candidate without ``has`` scores
+    -1e6). ``level`` (k, N) uint8, ``sig`` (k, N) float64 [dBm], ``has`` (k, N) bool,
+    ``out`` (N,) intp: the array form ``argmax(where(has, key, -1e6), axis=0)`` of
+    :func:`yalu.radio.budget.link_budget`, with the same float64 operations."""
+    k, n = sig.shape
+    for q in numba.prange(n):
+        clean_upper()
+        best = 0
+        top = -math.inf
+        for c in range(k):
+            if has[c, q]:
+                x = sig[c, q]
+                if x != x or x == -math.inf:
+                    x = -1e3
+                elif x > 1e3:
+                    x = 1e3
+                elif x < -1e3:
+                    x = -1e3
+                key = float(level[c, q]) * 1e4 + x
+            else:
+                key = -1e6
+            if key > top:
+                top = key
+                best = c
+        out[q] = best
+
+
+@numba.njit(cache=True, parallel=True)
 def level_margins(  # type: ignore[no-untyped-def]
     sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th, ul_power, codes, margin, limit, level
 ):

@@ -534,7 +534,7 @@ def _technology_budget(
 
     # margins of each level (cumulative: a level needs the lower ones) and what limits it,
     # in compiled code (radio._kernels.level_margins: the same comparisons, the same bits)
-    from yalu.radio._kernels import level_margins
+    from yalu.radio._kernels import level_margins, strongest_candidate
 
     th = np.zeros((3, 4))
     ul_power = np.zeros(3, dtype=np.bool_)
@@ -565,8 +565,10 @@ def _technology_budget(
     level_k = level_k.reshape(sig_k.shape)
 
     # the strongest usable server: the highest level, then the strongest measured quantity
-    key = level_k * 1e4 + np.clip(np.nan_to_num(sig_k, nan=-1e3, neginf=-1e3), -1e3, 1e3)
-    local = np.argmax(np.where(has_k, key, -1e6), axis=0)
+    local_flat = np.empty(n_flat, dtype=np.intp)
+    strongest_candidate(level_k.reshape(k_, -1), flat2(sig_k, np.float64),
+                        flat2(has_k, np.bool_), local_flat)  # fmt: skip
+    local = local_flat.reshape(shape_)
     has = _pick(has_k, local)
     best = np.where(has, idx[local], -1).astype(np.int32)
     level = _pick(level_k, local).astype(np.uint8)

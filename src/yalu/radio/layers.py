@@ -63,7 +63,7 @@ TILE_COLUMNS = 256
 POINT_BLOCK = 4096
 #: bytes a :class:`GridGeometry` may hold (ground heights, azimuths, distances and their masks);
 #: what does not fit is computed for each block, as without one
-GRID_GEOMETRY_BYTES = 64 * 2**20
+GRID_GEOMETRY_BYTES = 128 * 2**20
 
 
 class Antenna(NamedTuple):

@@ -147,7 +147,7 @@ class RunResult:
 
 
 #: population samples per chunk of the convergence check (bounds its point-loss memory)
-CONVERGENCE_CHUNK = 100_000
+CONVERGENCE_CHUNK = 300_000
 #: the Monte Carlo's other height levels are computed with the nominal maps and sample losses
 #: (sharing each node's and sample's profile) when their maps take at most this many bytes, or
 #: when the run's maps go to disk (``adapt.maps_spill``); otherwise they are computed by the
