@@ -38,6 +38,10 @@ def test_sharing_cuts_the_maps_and_moves_the_layers_by_hundredths_of_a_db(tmp_pa
     assert own["frequency_sharing_mhz"] == 0 and shared["frequency_sharing_mhz"] == 1
     # per mast: GSM DL + UL each one map instead of three; LTE DL + UL unchanged
     assert own["path_loss_maps"] == 2 * 3 * 2 + 2
+    # the report says so, with how far the carriers moved (0.2 MHz: the outer sectors)
+    said = [n for n in runs[1].summary["notes"] if "share one map" in n]
+    assert len(said) == 1 and "at most 0.2 MHz" in said[0], runs[1].summary["notes"]
+    assert not [n for n in runs[0].summary["notes"] if "share one map" in n]
     assert shared["path_loss_maps"] == 2 * 2 + 2
     n = 0
     for layer in ("rsrp_dbm", "ul_margin_db", "dl_sinr_db"):

@@ -320,9 +320,19 @@ def _run_scenario(
     # the Monte Carlo's height levels with the nominal maps, when they are small: an antenna
     # position's heights then share each node's profile (the same maps, bit for bit)
     level_reqs = _level_requests(sc, plans, jammers)
-    if sc.propagation.frequency_sharing_mhz > 0 and hasattr(provider, "share_frequencies"):
+    sharing_notes: list[str] = []
+    span = sc.propagation.frequency_sharing_mhz
+    if span > 0 and hasattr(provider, "share_frequencies"):
         # before anything is computed: every map and loss then follows the same table
-        provider.share_frequencies(requests + level_reqs, sc.propagation.frequency_sharing_mhz)
+        table = provider.share_frequencies(requests + level_reqs, span)
+        moved = {f: c for (*_p, f), c in table.items() if c != f}
+        if moved:
+            worst = max(abs(c - f) for f, c in moved.items())
+            sharing_notes.append(
+                f"Path loss: carriers of one mast and direction within {span:g} MHz share one "
+                f"map, computed at the centre of their span ({len(moved)} carrier frequencies "
+                f"moved, by at most {worst:.3g} MHz; propagation.frequency_sharing_mhz)."
+            )
     nominal_nodes = provider.map_nodes(requests, grid)
     all_nodes = provider.map_nodes(requests + level_reqs, grid) if level_reqs else nominal_nodes
     # the variants' whole-grid layers wait on disk for the outputs, and the path-loss maps
@@ -535,7 +545,7 @@ def _run_scenario(
                      settlements, settlements_src, census_src, n_maps, restricted,
                      regions, store)  # fmt: skip
     freqs = [f for _a, f, _d, _h in requests]
-    described = describe_run(ctx, outcomes, list(extra_notes or [])
+    described = describe_run(ctx, outcomes, list(extra_notes or []) + sharing_notes
                              + corrections.notes(list(sc.variants), freqs))  # fmt: skip
     described["inputs"].update(corrections.describe())
     from yalu.io.summary import make_summary
