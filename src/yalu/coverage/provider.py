@@ -282,6 +282,9 @@ class EnginePathLoss:
         """
         check_range("span_mhz", span_mhz, 0.0, 100.0)
         span = float(span_mhz)
+        self.frequency_alias = {}
+        if span == 0.0:
+            return {}
         by_place: dict[tuple[float, float, str], set[float]] = {}
         for a, f, d, _h in requests:
             check_range("frequency_mhz", f, 0.0, 1e6, lo_inclusive=False)
@@ -293,7 +296,7 @@ class EnginePathLoss:
         for place, found in by_place.items():
             freqs = sorted(found)
             i = 0
-            while span > 0.0 and i < len(freqs):
+            while i < len(freqs):
                 j = i
                 while j + 1 < len(freqs) and freqs[j + 1] - freqs[i] <= span:
                     j += 1

@@ -155,16 +155,13 @@ class WindowedMap:
         lo, hi = max(a, r0), min(b, r1)
         left, right = max(wc0, c0), min(wc1, c1)
         if lo < hi and left < right:
-            if band is not None:
-                if band.shape != (hi - lo, wc1 - wc0):
-                    raise ParameterError("band", f"shape {band.shape}",
-                                         f"the window's rows {lo}:{hi}, shape "
-                                         f"{(hi - lo, wc1 - wc0)}")  # fmt: skip
-                out[lo - r0 : hi - r0, left - c0 : right - c0] = band[:, left - wc0 : right - wc0]
-            else:
-                out[lo - r0 : hi - r0, left - c0 : right - c0] = self.data[
-                    lo - a : hi - a, left - wc0 : right - wc0
-                ]
+            if band is None:
+                band = self.window_rows(r0, r1)
+            elif band.shape != (hi - lo, wc1 - wc0):
+                raise ParameterError("band", f"shape {band.shape}",
+                                     f"the window's rows {lo}:{hi}, shape "
+                                     f"{(hi - lo, wc1 - wc0)}")  # fmt: skip
+            out[lo - r0 : hi - r0, left - c0 : right - c0] = band[:, left - wc0 : right - wc0]
         return out
 
     def __getitem__(self, key: Any) -> Any:
