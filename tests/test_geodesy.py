@@ -176,3 +176,25 @@ def test_vincenty_azimuth_distance_matches_pyproj_on_many_nodes() -> None:
     # broadcasting a column against a row, as grid blocks do
     az_b, d_b = azimuth_distance_vincenty(41.5, 127.0, lat[:, :1], lon[:1, :])
     assert d_b.shape == (40, 50)
+
+
+def test_grid_evaluate_in_bands_of_rows_is_one_call_on_the_whole_grid():
+    from yalu.geodesy.grid import Grid
+
+    g = Grid(north_deg=41.3, west_deg=124.1, dlat_deg=0.01, dlon_deg=0.013, n_rows=37, n_cols=11)
+    la, lo = np.meshgrid(g.lats(), g.lons(), indexing="ij")
+
+    def fn(a, b):
+        return np.sin(np.radians(a)) * b - a**2
+
+    calls = []
+
+    def counted(a, b):
+        calls.append(a.shape)
+        return fn(a, b)
+
+    got = g.evaluate(counted, np.float64, max_nodes=50)  # 4 rows a band: 10 bands, the last 1
+    assert np.array_equal(got, fn(la, lo)) and got.dtype == np.float64
+    assert calls[0] == (4, 11) and calls[-1] == (1, 11) and len(calls) == 10
+    assert np.array_equal(g.evaluate(fn, np.float64), fn(la, lo))  # one band
+    assert g.evaluate(lambda a, b: a > 41.0, bool).sum() == int((la > 41.0).sum())

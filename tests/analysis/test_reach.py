@@ -227,6 +227,53 @@ def test_grid_labels_are_computed_once_per_grid(regions):
     np.testing.assert_array_equal(lab2, np.tile(want2, (10, 1)))
 
 
+def test_node_countries_are_the_names_of_the_grid_labels_one_byte_per_node(regions):
+    from yalu.analysis.area import UNKNOWN, NodeCountries
+
+    other = Grid(north_deg=41.0, west_deg=124.0, dlat_deg=0.1, dlon_deg=0.2, n_rows=10, n_cols=10)
+    nodes = regions.node_countries(other)
+    assert nodes.codes.dtype == np.int8 and nodes.codes.shape == other.shape
+    assert nodes.names[-1] == UNKNOWN
+    # the array of names the run built before, node by node
+    names = np.array(regions.countries + [UNKNOWN])[regions.label_grid(other)]
+    np.testing.assert_array_equal(np.array(nodes.names)[nodes.codes], names)
+    where = np.zeros(other.shape, bool)
+    where[:4] = True
+    counts = nodes.counts(where)
+    assert list(counts) == list(nodes.names)
+    for c in nodes.names:
+        assert counts[c] == int(np.sum(names[where] == c))
+        np.testing.assert_array_equal(nodes.mask(c), names == c)
+    assert counts[UNKNOWN] == 8  # two columns beyond Beta, four rows
+    assert not nodes.mask("ZZ").any() and nodes.code("ZZ") == -1
+    back = NodeCountries.from_names(names)
+    np.testing.assert_array_equal(np.array(back.names)[back.codes], names)
+    with pytest.raises(ParameterError, match="where"):
+        nodes.counts(np.ones((3, 3), bool))
+
+
+def test_area_at_levels_by_row_is_the_area_at_listed_nodes_bit_for_bit():
+    from yalu.analysis.area import area_at_levels_km2, area_at_levels_rows_km2
+
+    rng = np.random.default_rng(11)
+    nr, nc = 23, 31
+    label = rng.integers(-1, 3, size=(nr, nc)).astype(np.int8)
+    row_km2 = rng.random(nr) * 3.0
+    for dtype in (np.uint8, np.int8, np.int64):
+        levels = rng.integers(0, 4, size=(nr, nc)).astype(dtype)
+        node = np.flatnonzero(label.ravel() >= 0)
+        km2 = np.broadcast_to(row_km2[:, None], (nr, nc)).ravel()[node]
+        want = area_at_levels_km2(levels.ravel(), node, label.ravel()[node], km2, 3)
+        got = area_at_levels_rows_km2(levels, label, row_km2, 3)
+        assert want.sum() > 0 and np.array_equal(got, want)
+    bad = label.copy()
+    bad[2, 5] = 3
+    with pytest.raises(ParameterError, match=r"flat node 67.*3.*-1 to 2"):
+        area_at_levels_rows_km2(levels, bad, row_km2, 3)
+    with pytest.raises(ParameterError, match="row_km2"):
+        area_at_levels_rows_km2(levels, label, row_km2[:-1], 3)
+
+
 def test_area_at_levels_refuses_nodes_and_labels_out_of_range():
     from yalu.analysis.area import area_at_levels_km2
     from yalu.errors import ParameterError
@@ -241,3 +288,30 @@ def test_area_at_levels_refuses_nodes_and_labels_out_of_range():
         area_at_levels_km2(levels, [1, 2, 3, 4], [0, 1, 1, -1], km2, 2)
     with pytest.raises(ParameterError, match="one length"):
         area_at_levels_km2(levels, [1, 2, 3], [0, 1, 1, 0], km2, 2)
+
+
+def test_area_by_label_rows_is_sum_by_label_on_the_flattened_grid_bit_for_bit():
+    from yalu.analysis import _kernels
+
+    rng = np.random.default_rng(3)
+    nr, nc = 37, 53
+    region = rng.integers(-1, 4, size=(nr, nc)).astype(np.int32)
+    region_label = np.array([0, 1, 1, 2, 3], dtype=np.int64)  # region -1 -> last (3)
+    in_area = rng.random((nr, nc)) < 0.8
+    levels = rng.integers(-1, 5, size=(nr, nc)).astype(np.int8)  # out-of-range levels skipped
+    row_km2 = rng.random(nr) * 7.0
+    row_km2[5] = np.nan
+    got = _kernels.area_by_label_rows(region, region_label, in_area, levels, row_km2, 4, 3)
+    lab = np.where(in_area, region_label[region], -1).ravel().astype(np.int64)
+    w = np.broadcast_to(row_km2[:, None], (nr, nc)).ravel().copy()
+    ref = _kernels.sum_by_label(lab, levels.ravel().astype(np.int64), w, 4, 3)
+    assert ref.sum() > 0
+    assert np.array_equal(got, ref)
+    # an independent sum in plain Python
+    py = np.zeros((4, 4))
+    for i in range(nr):
+        for j in range(nc):
+            lv = int(levels[i, j])
+            if in_area[i, j] and 0 <= lv <= 3 and np.isfinite(row_km2[i]):
+                py[region_label[region[i, j]], lv] += row_km2[i]
+    assert np.allclose(got, py, rtol=1e-12, atol=0)

@@ -166,3 +166,56 @@ def test_save_png_releases_the_figure(tmp_path):
     assert (tmp_path / "f.png").stat().st_size > 0
     # cleared: the image (and its arrays) no longer hang on the figure until a garbage collection
     assert fig.axes == [] and fig.images == []
+
+
+def test_grids_finer_than_the_figure_are_drawn_from_each_blocks_centre_node():
+    from matplotlib.figure import Figure
+
+    from yalu.io.maps import _display_sample
+
+    fig = Figure(figsize=(4.0, 3.0), dpi=100)  # 400 x 300 px
+    arr = np.arange(1000 * 1300, dtype=np.int64).reshape(1000, 1300)
+    ext = (124.0, 125.3, 41.0, 42.0)  # 0.001 deg a node
+    shown, sext = _display_sample(arr, ext, fig)
+    kr, kc = 1000 // 300, 1300 // 400  # 3 rows, 3 columns a pixel
+    assert shown.shape == (1000 // kr, 1300 // kc) == (333, 433)
+    r, c = 7, 100
+    assert shown[r, c] == arr[r * kr + kr // 2, c * kc + kc // 2]
+    # the blocks drawn cover 999 rows and 1299 columns from the north-west corner
+    assert sext == pytest.approx((124.0, 124.0 + 1.299, 42.0 - 0.999, 42.0), abs=1e-12)
+    small = arr[:250, :350]
+    same, sext2 = _display_sample(small, ext, fig)
+    assert same is small and sext2 == ext
+
+
+def test_a_fine_grid_draws_as_its_coarse_twin(tmp_path):
+    """Blocks of 10 x 10 equal nodes: the fine grid (sampled for the figure) and the grid of
+    one node per block draw the same picture."""
+    from yalu.io.maps import write_service_png
+
+    rng = np.random.default_rng(5)
+    coarse = rng.integers(0, 4, size=(120, 160)).astype(np.int8)
+    fine = np.repeat(np.repeat(coarse, 10, axis=0), 10, axis=1)
+    # steps of 1/1024 deg: both extents exact in binary, so the axes and ticks are the same
+    d = 1 / 1024
+    gc = Grid(42.0, 124.0, 10 * d, 10 * d, 120, 160)
+    gf = Grid(42.0 + 4.5 * d, 124.0 - 4.5 * d, d, d, 1200, 1600)  # the same cell edges
+    a = write_service_png(tmp_path / "c.png", coarse, gc, title="t", width_px=500)
+    b = write_service_png(tmp_path / "f.png", fine, gf, title="t", width_px=500)
+    ia = np.asarray(Image.open(a).convert("RGB")).astype(int)
+    ib = np.asarray(Image.open(b).convert("RGB")).astype(int)
+    assert ia.shape == ib.shape
+    differ = np.abs(ia - ib).max(axis=-1) > 40
+    # a block's edge moves by less than a pixel: pixels differ only beside an edge of the
+    # coarse picture (a neighbour within one pixel of another colour)
+    col = ia[..., 0] * 65536 + ia[..., 1] * 256 + ia[..., 2]
+    edge = np.zeros(col.shape, bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            edge |= np.roll(np.roll(col, dy, axis=0), dx, axis=1) != col
+    assert not (differ & ~edge).any(), int((differ & ~edge).sum())
+    # and the map is not blank: every level is drawn
+    from yalu.io.maps import SERVICE_COLOURS
+
+    for colour in SERVICE_COLOURS[1:]:
+        assert _near(ib, _hex(colour)).sum() > 500

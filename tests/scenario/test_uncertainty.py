@@ -348,3 +348,70 @@ def test_height_levels_with_the_nominal_maps_give_the_same_outputs(tmp_path, mon
             assert ref == y.read().tobytes(), rel
         with rasterio.open(c.outdir / rel) as z:
             assert z.read().tobytes() == ref, rel
+
+
+def test_monte_carlo_in_bands_of_rows_gives_the_same_summary(tmp_path, monkeypatch):
+    """The grid's ensembles built a band of rows at a time (memory for one band, whatever the
+    grid) give the summary of one ensemble on the whole grid, bit for bit."""
+    import weakref
+
+    import yalu.scenario.uncertainty as unc
+
+    sizes: list[int] = []
+    alive: weakref.WeakSet = weakref.WeakSet()
+    most = [0]
+
+    class Counting(unc.BudgetEnsemble):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            sizes.append(self.n_nodes)
+            alive.add(self)
+            most[0] = max(most[0], len(alive))
+
+    monkeypatch.setattr(unc, "BudgetEnsemble", Counting)
+    one = run_scenario(scenario(samples=8), tmp_path / "one")
+    whole = sorted(set(sizes))
+    sizes.clear()
+    # small tiles (a row or two of the 120" grid), a band of one tile's rows
+    monkeypatch.setattr(unc, "ENSEMBLE_BLOCK_ELEMENTS", 200)
+    monkeypatch.setattr(unc, "ENSEMBLE_BAND_NODES", 1)
+    banded = run_scenario(scenario(samples=8), tmp_path / "banded")
+    ua, ub = dict(one.summary["uncertainty"]), dict(banded.summary["uncertainty"])
+    ua.pop("cost"), ub.pop("cost")  # times
+    assert ub == ua and ua["variants"] and ua["sensitivity"]["bars"]
+    # the grid's ensembles were bands: smaller than the whole grid's, many more of them
+    grid_nodes = max(whole)
+    band_sizes = [s for s in sizes if s not in whole]
+    assert band_sizes and max(band_sizes) < grid_nodes / 3
+    assert most[0] <= 2
+
+
+def test_tally_adds_bands_of_levels_as_the_whole_grid():
+    from yalu.geodesy import Grid
+    from yalu.scenario.uncertainty import Tally
+
+    grid = Grid(north_deg=41.0, west_deg=124.0, dlat_deg=0.01, dlon_deg=0.013, n_rows=40,
+                n_cols=30)  # fmt: skip
+    rng = np.random.default_rng(9)
+    country = np.where(rng.random(grid.shape) < 0.5, "KP", "CN")
+    in_area = rng.random(grid.shape) < 0.7
+    recs = [{"country": "KP", "province": f"P{i % 3}", "lat_deg": float(la), "lon_deg": float(lo),
+             "population": int(p), "duplicate_of": None, "section_of": None, "geonameid": i}
+            for i, (la, lo, p) in enumerate(zip(rng.uniform(40.62, 40.99, 25),
+                                                rng.uniform(124.01, 124.37, 25),
+                                                rng.integers(100, 5000, 25)))]  # fmt: skip
+    t = Tally(grid, recs, country, in_area)
+    mask = t.node_mask()
+    level = np.where(mask, rng.integers(0, 4, grid.shape), 0).astype(np.uint8)
+    area = np.zeros((len(t.countries), 3))
+    settle = np.zeros(t.n_settlements, np.uint8)
+    for r0 in range(0, 40, 7):  # bands of 7 rows, in order
+        band = np.zeros(grid.shape, bool)
+        band[r0 : r0 + 7] = mask[r0 : r0 + 7]
+        idx = np.flatnonzero(band.ravel())
+        t.add_levels(area, idx, level.ravel()[idx], settle)
+    assert np.array_equal(area, t.area(level)) and area[:, 0].sum() > 0
+    assert np.array_equal(t.people_at_settlements(settle), t.people(level))
+    assert t.people(level)[:, 0].sum() > 0
+    with pytest.raises(Exception, match="levels"):
+        t.add_levels(area, idx, level.ravel()[idx][:-1])

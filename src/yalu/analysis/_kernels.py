@@ -164,6 +164,42 @@ def sum_by_label(
 
 
 @njit(cache=True)
+def area_by_label_rows(
+    region: np.ndarray,
+    region_label: np.ndarray,
+    in_area: np.ndarray,
+    levels: np.ndarray,
+    row_km2: np.ndarray,
+    nlabels: int,
+    nlevels: int,
+) -> np.ndarray:
+    """Cell areas of a grid summed into a (nlabels, nlevels + 1) table by (label, level).
+
+    Node ``(i, j)`` counts where ``in_area[i, j]``, with weight ``row_km2[i]`` and label
+    ``region_label[region[i, j]]`` (region -1: the last entry). In the order of the nodes, row
+    by row: :func:`sum_by_label` on the flattened grid with the row areas broadcast, bit for bit,
+    without a label, level or weight array of the grid's size.
+    """
+    out = np.zeros((nlabels, nlevels + 1))
+    nr, nc = levels.shape
+    last = region_label.size - 1
+    for i in range(nr):
+        w = row_km2[i]
+        if not (w == w):
+            continue
+        for j in range(nc):
+            if not in_area[i, j]:
+                continue
+            r = region[i, j]
+            lab = region_label[last if r < 0 else r]
+            lev = levels[i, j]
+            if lab < 0 or lab >= nlabels or lev < 0 or lev > nlevels:
+                continue
+            out[lab, lev] += w
+    return out
+
+
+@njit(cache=True)
 def overlap_1d(
     a_edges: np.ndarray, b_edges: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -228,6 +264,57 @@ def resample_sum(
             v = values[ra, c_a[q]]
             if v > 0.0:
                 out[rb, c_b[q]] += v * rf * c_f[q]
+
+
+@njit(cache=True)
+def area_at_levels_rows(
+    levels: np.ndarray, label: np.ndarray, row_km2: np.ndarray, nlabels: int
+) -> tuple[np.ndarray, int]:
+    """:func:`area_at_levels` over a whole grid: node ``(i, j)`` adds ``row_km2[i]`` to label
+    ``label[i, j]`` (-1: not counted) at every level up to its own, row by row; with the first
+    flat node whose label is out of range (-1: none; the sums then stop there)."""
+    out = np.zeros((nlabels, 3))
+    nr, nc = label.shape
+    for i in range(nr):
+        w = row_km2[i]
+        for j in range(nc):
+            c = label[i, j]
+            if c < 0:
+                continue
+            if c >= nlabels:
+                return out, i * nc + j
+            lev = levels[i, j]
+            for k in range(min(int(lev), 3)):
+                out[c, k] += w
+    return out, -1
+
+
+@njit(cache=True)
+def area_at_nodes_add(
+    out: np.ndarray,
+    node: np.ndarray,
+    levels: np.ndarray,
+    label: np.ndarray,
+    row_km2: np.ndarray,
+    ncols: int,
+) -> int:
+    """Add the area of listed grid nodes to ``out`` (nlabels, 3) [km²]: node ``node[i]`` (flat,
+    increasing) with level ``levels[i]`` adds its row's ``row_km2`` to label ``label[node[i]]``
+    (-1: not counted) at every level up to its own. Returns the first entry whose label is out
+    of range (-1: none). Adding the nodes of a grid's bands in order is
+    :func:`area_at_levels_rows` on the whole grid (0 elsewhere), bit for bit."""
+    nl = out.shape[0]
+    for i in range(node.size):
+        q = node[i]
+        c = label[q]
+        if c < 0:
+            continue
+        if c >= nl:
+            return i
+        w = row_km2[q // ncols]
+        for k in range(min(int(levels[i]), 3)):
+            out[c, k] += w
+    return -1
 
 
 @njit(cache=True)

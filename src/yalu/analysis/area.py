@@ -31,9 +31,11 @@ __all__ = [
     "AnalysisArea",
     "BBoxArea",
     "BorderBufferArea",
+    "NodeCountries",
     "PolygonArea",
     "Regions",
     "area_at_levels_km2",
+    "area_at_levels_rows_km2",
     "border_line",
     "border_regions",
 ]
@@ -75,6 +77,81 @@ def area_at_levels_km2(
     return out
 
 
+def area_at_levels_rows_km2(levels: Any, label: Any, row_km2: Any, n_labels: int) -> np.ndarray:
+    """Area with at least service level 1, 2 and 3 per label [km²], shape (n_labels, 3), over a
+    whole grid.
+
+    Parameters
+    ----------
+    levels : array_like of int, shape (n_rows, n_cols)
+        Service level (0-3) of every node.
+    label : array_like of int, shape (n_rows, n_cols)
+        Each node's label (a country), 0 to ``n_labels - 1``; -1 for nodes not counted.
+    row_km2 : array_like of float, shape (n_rows,)
+        The cell area of each row's nodes [km²].
+    n_labels : int
+
+    The sums of :func:`area_at_levels_km2` with the counted nodes in grid order, bit for bit,
+    without arrays of the counted nodes (one byte per node for the labels, not 24).
+    """
+    lab = np.asarray(label)
+    if lab.ndim != 2:
+        raise ParameterError("label", f"array of shape {lab.shape}", "a 2-D grid")
+    lv = np.ascontiguousarray(levels).reshape(lab.shape) if np.size(levels) == lab.size else None
+    if lv is None:
+        raise ParameterError("levels", f"array of shape {np.shape(levels)}", f"shape {lab.shape}")
+    km2 = np.ascontiguousarray(row_km2, dtype=np.float64)
+    if km2.shape != (lab.shape[0],):
+        raise ParameterError("row_km2", f"array of shape {km2.shape}", f"shape ({lab.shape[0]},)")
+    out, bad = _kernels.area_at_levels_rows(lv, np.ascontiguousarray(lab), km2, int(n_labels))
+    if bad >= 0:
+        raise ParameterError(f"label (flat node {bad})", int(lab.ravel()[bad]),
+                             f"-1 to {n_labels - 1}")  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True)
+class NodeCountries:
+    """The country of every node of a grid, as small integer codes.
+
+    ``codes`` (int8, the grid's shape) index ``names``. One byte per node, where an array of
+    names takes 28 (a native 3" border grid has some 70 million nodes).
+    """
+
+    codes: np.ndarray
+    names: tuple[str, ...]
+
+    @classmethod
+    def from_names(cls, names_grid: Any) -> NodeCountries:
+        """From an array of country names (one per node)."""
+        arr = np.asarray(names_grid).astype(str)
+        names, inv = np.unique(arr, return_inverse=True)
+        if names.size > 127:
+            raise ParameterError("names_grid", f"{names.size} distinct countries", "at most 127")
+        return cls(inv.reshape(arr.shape).astype(np.int8), tuple(str(n) for n in names))
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.codes.shape)
+
+    def code(self, name: str | None) -> int:
+        """The code of ``name`` (-1, which no node has, for a name not present)."""
+        return self.names.index(name) if name in self.names else -1
+
+    def mask(self, name: str | None) -> np.ndarray:
+        """Nodes of country ``name``."""
+        return np.asarray(self.codes == self.code(name))
+
+    def counts(self, where: Any) -> dict[str, int]:
+        """Nodes of each country among those ``where`` is true (every name, in order)."""
+        w = np.asarray(where, dtype=bool)
+        if w.shape != self.codes.shape:
+            raise ParameterError("where", f"array of shape {w.shape}", f"shape {self.codes.shape}")
+        # a pass per name: bool temporaries, not an index array of the selected nodes
+        return {name: int(np.count_nonzero(w & (self.codes == k)))
+                for k, name in enumerate(self.names)}  # fmt: skip
+
+
 def _data_path(name: str) -> Path:
     return Path(str(resources.files("yalu").joinpath(f"data/{name}")))
 
@@ -108,9 +185,7 @@ class AnalysisArea:
 
     def grid_mask(self, grid: Grid) -> np.ndarray:
         """Boolean raster: nodes of ``grid`` inside the area."""
-        lat, lon = grid.lats(), grid.lons()
-        la, lo = np.meshgrid(lat, lon, indexing="ij")
-        return self.contains(la, lo)
+        return grid.evaluate(self.contains, bool)
 
 
 @dataclass
@@ -203,8 +278,7 @@ class BorderBufferArea(AnalysisArea):
     def grid_distance_km(self, grid: Grid) -> np.ndarray:
         """Distance [km] from every node of ``grid`` to the nearest line (float64, the grid's
         shape): a run that needs both the mask and the distances computes them once."""
-        la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
-        return self.distance(la, lo)
+        return grid.evaluate(self.distance, np.float64)
 
     def grid_mask(self, grid: Grid) -> np.ndarray:
         return np.asarray(self.grid_distance_km(grid) <= self.distance_km)
@@ -277,15 +351,21 @@ class Regions:
             out[todo] = sub
         return out
 
+    def node_countries(self, grid: Grid) -> NodeCountries:
+        """The country of every node of ``grid`` (:data:`UNKNOWN` outside every region, the
+        last name)."""
+        names = tuple(sorted(set(self.countries) - {UNKNOWN})) + (UNKNOWN,)
+        lut = np.array([names.index(c) for c in self.countries] + [len(names) - 1], np.int8)
+        # label -1 (no region) takes the table's last entry: unknown
+        return NodeCountries(lut[self.label_grid(grid)], names)
+
     def label_grid(self, grid: Grid) -> np.ndarray:
         """Region index of every grid node (int32 raster, -1 outside every region; read-only,
         the same array for repeated calls with an equal grid)."""
         hit = self._grid_labels
         if hit is not None and hit[0] == grid:
             return hit[1]
-        lat, lon = grid.lats(), grid.lons()
-        la, lo = np.meshgrid(lat, lon, indexing="ij")
-        out = self.label_points(la, lo)
+        out = grid.evaluate(self.label_points, np.int32)
         out.flags.writeable = False
         self._grid_labels = (grid, out)
         return out

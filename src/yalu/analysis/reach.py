@@ -239,8 +239,7 @@ def population_reach(
     ReachResult
     """
     sl = _check_service(service_level, grid)
-    lat1, lon1 = grid.lats(), grid.lons()
-    lat2, lon2 = np.meshgrid(lat1, lon1, indexing="ij")
+    lat1 = grid.lats()
     if in_area is None:
         in_area = np.ones(sl.shape, bool) if area is None else area.grid_mask(grid)
     elif np.shape(in_area) != sl.shape:
@@ -250,17 +249,18 @@ def population_reach(
     levels = list(LEVELS.values())
 
     # areas by country
-    cell_km2 = np.broadcast_to(cell_area_km2(lat1, grid.dlat_deg, grid.dlon_deg)[:, None], sl.shape)
     countries = sorted(set(regions.countries)) + [UNKNOWN]
     cidx = {c: i for i, c in enumerate(countries)}
     region_country = np.array(
         [cidx[c] for c in regions.countries] + [cidx[UNKNOWN]], dtype=np.int64
     )
-    node_country = region_country[node_region]  # -1 -> last = unknown
-    tab = _kernels.sum_by_label(
-        np.where(in_area, node_country, -1).astype(np.int64),
-        sl.astype(np.int64),
-        np.ascontiguousarray(cell_km2, dtype=float),
+    # one pass over the grid's own arrays: no label, level or area array of its size
+    tab = _kernels.area_by_label_rows(
+        np.ascontiguousarray(node_region),
+        region_country,
+        np.ascontiguousarray(in_area),
+        np.ascontiguousarray(sl),
+        np.ascontiguousarray(cell_area_km2(lat1, grid.dlat_deg, grid.dlon_deg), dtype=float),
         len(countries),
         3,
     )

@@ -11,6 +11,7 @@ pixel corner half a step north-west of the node.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,27 @@ class Grid:
     def lons(self) -> np.ndarray:
         """Node longitudes [deg], west to east."""
         return self.west_deg + np.arange(self.n_cols) * self.dlon_deg
+
+    def evaluate(
+        self,
+        fn: Callable[[np.ndarray, np.ndarray], Any],
+        dtype: Any,
+        max_nodes: int = 1 << 20,
+    ) -> np.ndarray:
+        """``fn(lat_deg, lon_deg)`` at every node, in bands of whole rows.
+
+        ``fn`` must be pointwise (a node's value depends on its own coordinates only): the
+        result is then that of one call on the whole grid, while the coordinates and ``fn``'s
+        temporaries stay those of a band of about ``max_nodes`` nodes; only the result (of
+        ``dtype``, the grid's shape) has the grid's size.
+        """
+        out = np.empty(self.shape, dtype=dtype)
+        lat, lon = self.lats(), self.lons()
+        step = max(1, int(max_nodes) // max(1, lon.size))
+        for r0 in range(0, lat.size, step):
+            la, lo = np.meshgrid(lat[r0 : r0 + step], lon, indexing="ij")
+            out[r0 : r0 + step] = fn(la, lo)
+        return out
 
     @property
     def transform(self) -> tuple[float, float, float, float, float, float]:

@@ -282,6 +282,15 @@ class BudgetEnsemble:
             ))  # fmt: skip
 
     @staticmethod
+    def tile_rows(inputs: LayerInputs, block_elements: int = BLOCK_ELEMENTS) -> int:
+        """Rows of the grid tiles an ensemble on ``inputs`` is built from (tiles start at
+        multiples of it: ensembles on bands of whole tiles build each tile once)."""
+        if inputs.grid is None:
+            raise ParameterError("inputs", "inputs at points", "inputs on a grid")
+        cols = min(int(inputs.grid.shape[1]), TILE_COLUMNS)
+        return max(1, int(block_elements) // (max(1, inputs.width) * cols))
+
+    @staticmethod
     def _blocks(
         inputs: LayerInputs, mask: npt.NDArray[np.bool_], block_elements: int
     ) -> Iterator[tuple[npt.NDArray[np.intp], dict[str, Any], Any]]:
@@ -292,7 +301,7 @@ class BudgetEnsemble:
         if inputs.grid is not None:
             nr, nc = inputs.grid.shape
             cols = min(nc, TILE_COLUMNS)
-            rows = max(1, block_elements // (width * cols))
+            rows = BudgetEnsemble.tile_rows(inputs, block_elements)
             for r0 in range(0, nr, rows):
                 r1 = min(r0 + rows, nr)
                 for c0 in range(0, nc, cols):

@@ -616,9 +616,9 @@ def compute_layers(
         if progress is not None:
             progress(ti + 1, len(tiles))
     site_ids = [s.id for s in sites]
-    lat1, lon1 = grid.lats(), grid.lons()
-    la, lo = np.meshgrid(lat1, lon1, indexing="ij")
-    restricted, index = rasterize_zones(list(zones), la, lo)
+    zs = list(zones)
+    index = grid.evaluate(lambda la, lo: rasterize_zones(zs, la, lo)[1], np.int16)
+    restricted = index >= 0
     return RadioLayers(grid, site_ids, layers, restricted, index, budget)
 
 

@@ -888,8 +888,8 @@ def terrain_irregularity_m(terrain: Any, grid: Grid, in_area: Any) -> float | No
     path), the median over rows of at least 10 nodes. None when the area has no such row."""
     import numpy as np
 
-    la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
-    z = np.asarray(terrain.elevation_m(la, lo), dtype=float).reshape(grid.shape)
+    z = grid.evaluate(lambda la, lo: np.asarray(terrain.elevation_m(la, lo), dtype=float),
+                      np.float64)  # fmt: skip
     vals = []
     for r in range(grid.shape[0]):
         sel = np.asarray(in_area[r], bool) & np.isfinite(z[r])

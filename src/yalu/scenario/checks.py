@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from yalu.analysis.area import UNKNOWN, Regions
+from yalu.analysis.area import UNKNOWN, NodeCountries, Regions
 from yalu.analysis.reach import ReachResult
 from yalu.analysis.sanity import assess, escape_distance_km, reach_into_country
 from yalu.geodesy import Grid, azimuth_distance
@@ -43,7 +43,10 @@ class VariantOutcome:
 
 
 def home_and_foreign(
-    sectors: list[SectorCarrier], regions: Regions, node_country: np.ndarray, in_area: np.ndarray
+    sectors: list[SectorCarrier],
+    regions: Regions,
+    node_country: NodeCountries,
+    in_area: np.ndarray,
 ) -> tuple[str | None, str | None]:
     """The country most sites stand in, and the other country most nodes of the area lie in."""
     if not sectors:
@@ -53,11 +56,12 @@ def home_and_foreign(
     if not cs:
         return None, None
     home = max(sorted(set(cs)), key=cs.count)
-    others = [c for c in node_country[in_area] if c not in (home, UNKNOWN)]
+    others = {c: n for c, n in node_country.counts(in_area).items()
+              if c not in (home, UNKNOWN) and n > 0}  # fmt: skip
     if not others:
         return home, None
-    vals, counts = np.unique(np.asarray(others), return_counts=True)
-    return home, str(vals[np.argmax(counts)])
+    # the most nodes; a tie goes to the first name in order
+    return home, max(sorted(others), key=lambda c: others[c])
 
 
 def _spill(

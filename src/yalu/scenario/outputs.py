@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from yalu.analysis.area import UNKNOWN, AnalysisArea, Regions
+from yalu.analysis.area import UNKNOWN, AnalysisArea, NodeCountries, Regions
 from yalu.analysis.settlements import Settlements
 from yalu.geodesy import Grid, metres_per_degree
 from yalu.io.mapdata import Layer, LineFeature, MapData, PointFeature, Province
@@ -44,7 +44,7 @@ class RunContext:
     grid: Grid
     area: AnalysisArea
     in_area: np.ndarray
-    node_country: np.ndarray
+    node_country: NodeCountries
     lines: list[np.ndarray]
     sites: list[Site]
     sectors: list[SectorCarrier]
@@ -113,7 +113,8 @@ def _notes(ctx: RunContext, extra: list[str]) -> list[str]:
         f"{ctx.grid_step_m / 1000:.1f} km north-south): a town within half a step of the border "
         "may take a node on the other bank."
     )
-    if np.mean(ctx.node_country[ctx.in_area] == UNKNOWN) > 0.5:
+    in_nodes = ctx.node_country.counts(ctx.in_area)
+    if in_nodes.get(UNKNOWN, 0) > 0.5 * sum(in_nodes.values()):
         notes.append(
             "Most of the analysis area lies outside the province polygons, so its area is counted "
             "under 'unknown': give population.regions (GeoJSON with gn_a1_code) "

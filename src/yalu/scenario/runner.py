@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from yalu.analysis.area import UNKNOWN, BorderBufferArea, border_line
+from yalu.analysis.area import BorderBufferArea, border_line
 from yalu.analysis.geo import distance_to_lines_km
 from yalu.analysis.population import coincident_samples
 from yalu.analysis.reach import LEVELS, CensusRow, census_table, population_reach, sampling_check
@@ -470,7 +470,7 @@ def _run_scenario(
             oc.reach.sampling = sampling_check(samples, lv, settlements, regions)
     lap("convergence_check")
 
-    node_country = np.array(regions.countries + [UNKNOWN])[regions.label_grid(grid)]
+    node_country = regions.node_countries(grid)
     home, foreign = home_and_foreign(sectors, regions, node_country, in_area)
     # the Monte Carlo counts people where the headline does: at the population samples
     owner_id = np.where(samples.owner >= 0,
@@ -484,9 +484,9 @@ def _run_scenario(
     lines = list(area.lines) if isinstance(area, BorderBufferArea) else border_line()
     if foreign:
         if border_km is None:
-            la, lo = np.meshgrid(grid.lats(), grid.lons(), indexing="ij")
-            border_km = distance_to_lines_km(la, lo, lines)
-        sanity_checks(outcomes, sc, grid, (node_country == foreign) & in_area, border_km,
+            border_km = grid.evaluate(lambda la, lo: distance_to_lines_km(la, lo, lines),
+                                      np.float64)  # fmt: skip
+        sanity_checks(outcomes, sc, grid, node_country.mask(foreign) & in_area, border_km,
                       foreign, home)  # fmt: skip
     del border_km
     lap("sanity")

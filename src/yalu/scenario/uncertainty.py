@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from yalu.analysis.area import UNKNOWN, area_at_levels_km2
+from yalu.analysis import _kernels as _area_kernels
+from yalu.analysis.area import UNKNOWN, NodeCountries, area_at_levels_rows_km2
 from yalu.analysis.geo import cell_area_km2
 from yalu.analysis.reach import LEVELS, settlement_nodes
 from yalu.errors import ParameterError
@@ -65,6 +66,9 @@ GEOMETRIC = ("site_height_offset_m", "site_tilt_deg", "jammer_height_offset_m")
 
 #: (sites x nodes) per block while building an ensemble (a quarter of a budget's block)
 ENSEMBLE_BLOCK_ELEMENTS = 500_000
+#: grid nodes per band of the Monte Carlo's ensembles (each band's ensemble is built, used by
+#: every sample and dropped before the next: memory does not grow with the grid)
+ENSEMBLE_BAND_NODES = 1_000_000
 #: Swanson's rule: P10, P50, P90 with weights 0.3, 0.4, 0.3.
 SWANSON_LEVELS = (0.1, 0.5, 0.9)
 SWANSON_WEIGHTS = (0.3, 0.4, 0.3)
@@ -119,7 +123,8 @@ class Tally:
 
     grid: Grid
     records: list[dict[str, Any]]
-    node_country: np.ndarray
+    #: the country of every node (an array of names is converted)
+    node_country: NodeCountries | np.ndarray
     in_area: np.ndarray
     sample_owner: np.ndarray | None = None
     sample_people: np.ndarray | None = None
@@ -139,15 +144,17 @@ class Tally:
         self._pop = np.array([max(int(r["population"]), 0) for r in recs], float)
         self._gid = np.array([gid[(r["country"], r["province"])] for r in recs], np.int64)
         lat1 = self.grid.lats()
-        km2 = np.broadcast_to(cell_area_km2(lat1, self.grid.dlat_deg, self.grid.dlon_deg)[:, None],
-                              self.grid.shape)  # fmt: skip
-        self.countries = sorted({str(c) for c in np.unique(self.node_country[self.in_area])})
+        self._row_km2 = np.asarray(cell_area_km2(lat1, self.grid.dlat_deg, self.grid.dlon_deg),
+                                   dtype=np.float64)  # fmt: skip
+        if not isinstance(self.node_country, NodeCountries):
+            self.node_country = NodeCountries.from_names(self.node_country)
+        nodes = self.node_country
+        in_area = np.asarray(self.in_area, dtype=bool)
+        self.countries = sorted(c for c, n in nodes.counts(in_area).items() if n > 0)
         cid = {c: i for i, c in enumerate(self.countries)}
-        nc = np.array([cid.get(str(c), -1) for c in self.node_country.ravel()])
-        sel = self.in_area.ravel() & (nc >= 0)
-        self._anode = np.flatnonzero(sel)
-        self._acid = nc[sel]
-        self._akm2 = np.asarray(km2).ravel()[sel]
+        lut = np.array([cid.get(c, -1) for c in nodes.names], dtype=np.int8)
+        # each node's tally label (-1: outside the area): one byte per node
+        self._alabel = np.where(in_area, lut[nodes.codes], np.int8(-1)).astype(np.int8)
         self._sgid: np.ndarray | None = None
         if self.sample_owner is not None:
             rec_gid = {int(r["geonameid"]): g for r, g in zip(recs, self._gid, strict=True)}
@@ -172,17 +179,34 @@ class Tally:
         if self._sgid is not None:
             if sample_levels is None:
                 raise ParameterError("sample_levels", None, "the level at each population sample")
-            slv = np.asarray(sample_levels)
-            mine = self._sgid >= 0
-            out = np.zeros((len(self.groups), 3))
-            for k in (1, 2, 3):
-                sel = mine & (slv >= k)
-                out[:, k - 1] = np.round(np.bincount(self._sgid[sel],
-                                                     weights=self._speople[sel],
-                                                     minlength=len(self.groups)))  # fmt: skip
-            return out
+            return self.people_at_samples(sample_levels)
         flat = level_grid.ravel()
-        lev = np.where(self._flat >= 0, flat[np.maximum(self._flat, 0)], 0)
+        return self.people_at_settlements(np.where(self._flat >= 0,
+                                                   flat[np.maximum(self._flat, 0)], 0))  # fmt: skip
+
+    def people_at_samples(self, sample_levels: np.ndarray) -> np.ndarray:
+        """People per (group, level 1..3) from the level at each population sample, for a
+        tally that counts at samples."""
+        if self._sgid is None:
+            raise ParameterError("sample_levels", "levels at samples",
+                                 "a tally built with sample_owner and sample_people")  # fmt: skip
+        slv = np.asarray(sample_levels)
+        mine = self._sgid >= 0
+        out = np.zeros((len(self.groups), 3))
+        for k in (1, 2, 3):
+            sel = mine & (slv >= k)
+            out[:, k - 1] = np.round(np.bincount(self._sgid[sel], weights=self._speople[sel],
+                                                 minlength=len(self.groups)))  # fmt: skip
+        return out
+
+    @property
+    def n_settlements(self) -> int:
+        """Settlement records the tally counts (not duplicates or sections)."""
+        return int(self._flat.size)
+
+    def people_at_settlements(self, lev: np.ndarray) -> np.ndarray:
+        """People per (group, level 1..3) from the level at each counted settlement's node
+        (:meth:`add_levels` gathers them), for a tally that counts at settlement nodes."""
         out = np.zeros((len(self.groups), 3))
         for k in (1, 2, 3):
             out[:, k - 1] = np.bincount(self._gid, weights=self._pop * (lev >= k),
@@ -207,15 +231,46 @@ class Tally:
 
     def expected_area(self, p_grid: np.ndarray) -> np.ndarray:
         """Sum of cell area x probability per country [km²], shape (n_countries,)."""
-        p = np.nan_to_num(np.asarray(p_grid, dtype=float).ravel()[self._anode])
-        return np.bincount(self._acid, weights=self._akm2 * p, minlength=len(self.countries))
+        lab = self._alabel.ravel()
+        sel = lab >= 0
+        p = np.nan_to_num(np.asarray(p_grid, dtype=float).ravel()[sel])
+        km2 = np.broadcast_to(self._row_km2[:, None], self.grid.shape).ravel()[sel]
+        return np.bincount(lab[sel], weights=km2 * p, minlength=len(self.countries))
+
+    def add_levels(
+        self,
+        area: np.ndarray,
+        node_index: np.ndarray,
+        levels: np.ndarray,
+        settlement_levels: np.ndarray | None = None,
+    ) -> None:
+        """Add the levels of some grid nodes (flat, increasing ``node_index``): their area
+        [km²] into ``area`` (n_countries, 3) and, with ``settlement_levels`` (one per counted
+        settlement), the level of each settlement whose node is among them.
+
+        Bands of a grid added in order give :meth:`area` of the whole grid (0 elsewhere) bit
+        for bit, with memory for one band's levels.
+        """
+        lv = np.ascontiguousarray(levels)
+        idx = np.ascontiguousarray(node_index, dtype=np.intp)
+        if lv.shape != idx.shape:
+            raise ParameterError("levels", f"shape {lv.shape}", f"node_index's {idx.shape}")
+        bad = _area_kernels.area_at_nodes_add(area, idx, lv, self._alabel.ravel(),
+                                              self._row_km2, int(self.grid.shape[1]))  # fmt: skip
+        if bad >= 0:
+            raise ParameterError("area", f"shape {area.shape}",
+                                 f"({len(self.countries)}, 3): a row per country")  # fmt: skip
+        if settlement_levels is not None and idx.size:
+            pos = np.searchsorted(idx, self._flat)
+            hit = (self._flat >= 0) & (pos < idx.size)
+            hit[hit] = idx[pos[hit]] == self._flat[hit]
+            settlement_levels[hit] = lv[pos[hit]]
 
     def area(self, level_grid: np.ndarray) -> np.ndarray:
         """Area [km²] per (country, level 1..3), shape (n_countries, 3)."""
         # one compiled pass (the Monte Carlo asks for every sample and variant)
-        return area_at_levels_km2(
-            level_grid, self._anode, self._acid, self._akm2, len(self.countries)
-        )
+        return area_at_levels_rows_km2(level_grid, self._alabel, self._row_km2,
+                                       len(self.countries))  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------
@@ -514,6 +569,65 @@ class UncertaintyRun(Design):
             return g, None
         return g, np.asarray(ens_pts.levels(off, jammers=vp.jammers))
 
+    def _bands(self, inputs: LayerInputs) -> list[tuple[int, int]]:
+        """Bands of whole ensemble tiles, of about :data:`ENSEMBLE_BAND_NODES` grid nodes."""
+        nr, nc = (int(v) for v in self.grid.shape)
+        tile = BudgetEnsemble.tile_rows(inputs, ENSEMBLE_BLOCK_ELEMENTS)
+        rows = max(1, ENSEMBLE_BAND_NODES // (tile * max(1, nc))) * tile
+        return [(r0, min(r0 + rows, nr)) for r0 in range(0, nr, rows)]
+
+    def _tally_all(
+        self, net: VariantPlan, combo: tuple[int, ...], evals: Sequence[tuple[VariantPlan, Any]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(people, area) of each (variant, parameter vector) of ``net``'s network at one
+        geometry.
+
+        The grid's ensemble is built one band of rows at a time, and every vector is evaluated
+        on a band before the next is built: memory holds one band's ensemble, whatever the
+        grid (the ensembles hold some 100-200 bytes a node). Areas add up band by band in the
+        grid's order (:meth:`Tally.add_levels`): the same sums as one ensemble on the grid.
+        """
+        sites, jams = self._geometry(net, combo)
+        parts = split_jammer_ranges(jams)
+        provider = net.provider or self.provider
+        offs = [self._offsets(vp, v) for vp, v in evals]
+        areas = [np.zeros((len(self.tally.countries), 3)) for _ in evals]
+        settle = (None if self.tally.at_samples
+                  else [np.zeros(self.tally.n_settlements, np.uint8) for _ in evals])  # fmt: skip
+        inputs = LayerInputs(sites, net.handset, parts, self.grid, provider, terrain=self.terrain,
+                             geometry=self.grid_geo)  # fmt: skip
+        for r0, r1 in self._bands(inputs):
+            band = np.zeros(self.grid.shape, dtype=bool)
+            band[r0:r1] = self.mask[r0:r1]
+            if not band.any():
+                continue
+            # smaller blocks than a single budget's: the ensemble is built beside everything
+            # the run holds, and its transient arrays scale with the block
+            ens = BudgetEnsemble(sites, net.handset, self.profiles, inputs, band,
+                                 block_elements=ENSEMBLE_BLOCK_ELEMENTS)  # fmt: skip
+            for e, ((vp, _v), off) in enumerate(zip(evals, offs, strict=True)):
+                lv = ens.levels(off, jammers=vp.jammers)
+                self.tally.add_levels(areas[e], ens.node_index, lv,
+                                      None if settle is None else settle[e])  # fmt: skip
+            del ens
+        ens_pts = None
+        if self.points is not None:
+            pin = LayerInputs.at_points(sites, net.handset, parts, self.points[0], self.points[1],
+                                        provider, terrain=self.terrain,
+                                        geometry=self.point_geo)  # fmt: skip
+            ens_pts = BudgetEnsemble(sites, net.handset, self.profiles, pin,
+                                     np.ones(pin.length, dtype=bool),
+                                     block_elements=ENSEMBLE_BLOCK_ELEMENTS)  # fmt: skip
+        out = []
+        for e, ((vp, _v), off) in enumerate(zip(evals, offs, strict=True)):
+            if ens_pts is not None:
+                pe = self.tally.people_at_samples(ens_pts.levels(off, jammers=vp.jammers))
+            else:
+                assert settle is not None
+                pe = self.tally.people_at_settlements(settle[e])
+            out.append((pe, areas[e]))
+        return out
+
     # -- the whole run -----------------------------------------------------------------------
 
     def run(
@@ -562,31 +676,27 @@ class UncertaintyRun(Design):
         nets: dict[tuple[Any, ...], list[VariantPlan]] = {}
         for vp in self.variants:
             nets.setdefault(self._network(vp), []).append(vp)
-        variant_order = [vp for group in nets.values() for vp in group]
-        n_var = len(variant_order)
-        total = self.samples * n_var + len(vectors)
+        total = self.samples * len(self.variants) + len(vectors)
         for ci, combo in enumerate(order):
             ks, qs = by_combo[combo]
-            for q in qs:
-                g, sl = self.evaluate_all(vp0, vectors[q])
-                pe, ar = self.tally.people(g, sl), self.tally.area(g)
-                found[q] = (float(headline(vp0.name, pe, ar)),
-                            float(area_headline(vp0.name, pe, ar)))  # fmt: skip
-                done += 1
+            for group in nets.values():
+                evals = [(vp0, vectors[q]) for q in qs if vp0 in group]
+                evals += [(vp, draws[k]) for vp in group for k in ks]
+                if not evals:
+                    continue
+                results = iter(self._tally_all(group[0], combo, evals))
+                if vp0 in group:
+                    for q in qs:
+                        pe, ar = next(results)
+                        found[q] = (float(headline(vp0.name, pe, ar)),
+                                    float(area_headline(vp0.name, pe, ar)))  # fmt: skip
+                for vp in group:
+                    for k in ks:
+                        people[vp.name][k], area[vp.name][k] = next(results)
+                done += len(evals)
                 if progress is not None:
                     progress(done, total)
-            for vi, vp in enumerate(variant_order):
-                for k in ks:
-                    g, sl = self.evaluate_all(vp, draws[k])
-                    people[vp.name][k] = self.tally.people(g, sl)
-                    area[vp.name][k] = self.tally.area(g)
-                done += len(ks)
-                if progress is not None:
-                    progress(done, total)
-                if vi + 1 < n_var and self._network(variant_order[vi + 1]) != self._network(vp):
-                    self._ens.clear()
-                    release_free_memory()
-            self._ens.clear()
+                release_free_memory()
             self._release(order[ci + 1 :])
             release_free_memory()
         base = found[0]
