@@ -348,7 +348,7 @@ def _write_maps(
             )  # fmt: skip
             n_in = int(ctx.restricted.sum())
             mp["restricted"] = write_layer_png(
-                tmp / "maps" / "restricted.png", ctx.restricted.astype(float), grid,
+                tmp / "maps" / "restricted.png", ctx.restricted.astype(np.int8), grid,
                 title=f"{sc.name}: restricted zones (use forbidden; physics unchanged)"
                 + ("" if n_in else "\nno grid node inside a zone: zones are the green markers"),
                 units="", overlays=base, width_px=width, note=note,
