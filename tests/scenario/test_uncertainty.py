@@ -395,11 +395,12 @@ def test_tally_adds_bands_of_levels_as_the_whole_grid():
     rng = np.random.default_rng(9)
     country = np.where(rng.random(grid.shape) < 0.5, "KP", "CN")
     in_area = rng.random(grid.shape) < 0.7
-    recs = [{"country": "KP", "province": f"P{i % 3}", "lat_deg": float(la), "lon_deg": float(lo),
-             "population": int(p), "duplicate_of": None, "section_of": None, "geonameid": i}
-            for i, (la, lo, p) in enumerate(zip(rng.uniform(40.62, 40.99, 25),
-                                                rng.uniform(124.01, 124.37, 25),
-                                                rng.integers(100, 5000, 25)))]  # fmt: skip
+    lats = rng.uniform(40.62, 40.99, 25)
+    lons = rng.uniform(124.01, 124.37, 25)
+    pops = rng.integers(100, 5000, 25)
+    recs = [{"country": "KP", "province": f"P{i % 3}", "lat_deg": float(lats[i]),
+             "lon_deg": float(lons[i]), "population": int(pops[i]), "duplicate_of": None,
+             "section_of": None, "geonameid": i} for i in range(25)]  # fmt: skip
     t = Tally(grid, recs, country, in_area)
     mask = t.node_mask()
     level = np.where(mask, rng.integers(0, 4, grid.shape), 0).astype(np.uint8)

@@ -513,16 +513,21 @@ class UncertaintyRun(Design):
         # run holds, and its transient arrays scale with the block
         ens = BudgetEnsemble(sites, vp.handset, self.profiles, inputs, self.mask,
                              block_elements=ENSEMBLE_BLOCK_ELEMENTS)  # fmt: skip
-        ens_pts = None
-        if self.points is not None:
-            pin = LayerInputs.at_points(sites, vp.handset, parts, self.points[0], self.points[1],
-                                        provider, terrain=self.terrain,
-                                        geometry=self.point_geo)  # fmt: skip
-            ens_pts = BudgetEnsemble(sites, vp.handset, self.profiles, pin,
-                                     np.ones(pin.length, dtype=bool),
-                                     block_elements=ENSEMBLE_BLOCK_ELEMENTS)  # fmt: skip
+        ens_pts = self._point_ensemble(sites, vp.handset, parts, provider)
         self._ens[key] = (ens, ens_pts)
         return ens, ens_pts
+
+    def _point_ensemble(
+        self, sites: Sequence[Any], handset: RadioHandset, parts: Sequence[Any], provider: Any
+    ) -> BudgetEnsemble | None:
+        """The ensemble at the population samples (None without samples)."""
+        if self.points is None:
+            return None
+        pin = LayerInputs.at_points(sites, handset, parts, self.points[0], self.points[1],
+                                    provider, terrain=self.terrain,
+                                    geometry=self.point_geo)  # fmt: skip
+        return BudgetEnsemble(sites, handset, self.profiles, pin, np.ones(pin.length, dtype=bool),
+                              block_elements=ENSEMBLE_BLOCK_ELEMENTS)  # fmt: skip
 
     @staticmethod
     def _network(vp: VariantPlan) -> tuple[Any, ...]:
@@ -610,14 +615,7 @@ class UncertaintyRun(Design):
                 self.tally.add_levels(areas[e], ens.node_index, lv,
                                       None if settle is None else settle[e])  # fmt: skip
             del ens
-        ens_pts = None
-        if self.points is not None:
-            pin = LayerInputs.at_points(sites, net.handset, parts, self.points[0], self.points[1],
-                                        provider, terrain=self.terrain,
-                                        geometry=self.point_geo)  # fmt: skip
-            ens_pts = BudgetEnsemble(sites, net.handset, self.profiles, pin,
-                                     np.ones(pin.length, dtype=bool),
-                                     block_elements=ENSEMBLE_BLOCK_ELEMENTS)  # fmt: skip
+        ens_pts = self._point_ensemble(sites, net.handset, parts, provider)
         out = []
         for e, ((vp, _v), off) in enumerate(zip(evals, offs, strict=True)):
             if ens_pts is not None:
