@@ -315,3 +315,29 @@ def test_area_by_label_rows_is_sum_by_label_on_the_flattened_grid_bit_for_bit():
             if in_area[i, j] and 0 <= lv <= 3 and np.isfinite(row_km2[i]):
                 py[region_label[region[i, j]], lv] += row_km2[i]
     assert np.allclose(got, py, rtol=1e-12, atol=0)
+
+
+def test_area_added_band_by_band_is_the_whole_grids_and_bad_input_is_named():
+    from yalu.analysis.area import add_area_at_nodes_km2, area_at_levels_rows_km2
+
+    rng = np.random.default_rng(4)
+    nr, nc = 19, 13
+    label = rng.integers(-1, 2, size=(nr, nc)).astype(np.int8)
+    row_km2 = rng.random(nr) + 0.5
+    levels = rng.integers(0, 4, size=(nr, nc)).astype(np.uint8)
+    out = np.zeros((2, 3))
+    for r0 in range(0, nr, 4):
+        idx = np.arange(r0 * nc, min(r0 + 4, nr) * nc)
+        add_area_at_nodes_km2(out, idx, levels.ravel()[idx], label, row_km2, nc)
+    want = area_at_levels_rows_km2(levels, label, row_km2, 2)
+    assert want.sum() > 0 and np.array_equal(out, want)
+    with pytest.raises(ParameterError, match="area_km2"):
+        add_area_at_nodes_km2(np.zeros((2, 2)), [0], [1], label, row_km2, nc)
+    with pytest.raises(ParameterError, match="node"):
+        add_area_at_nodes_km2(out, [0, nr * nc], [1, 1], label, row_km2, nc)
+    with pytest.raises(ParameterError, match="levels"):
+        add_area_at_nodes_km2(out, [0, 1], [1], label, row_km2, nc)
+    bad = label.copy()
+    bad[0, 3] = 5
+    with pytest.raises(ParameterError, match=r"label \(node 3\).*5.*-1 to 1"):
+        add_area_at_nodes_km2(np.zeros((2, 3)), [1, 3], [1, 1], bad, row_km2, nc)

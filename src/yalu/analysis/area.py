@@ -33,6 +33,7 @@ __all__ = [
     "BorderBufferArea",
     "NodeCountries",
     "PolygonArea",
+    "add_area_at_nodes_km2",
     "Regions",
     "area_at_levels_km2",
     "area_at_levels_rows_km2",
@@ -108,6 +109,46 @@ def area_at_levels_rows_km2(levels: Any, label: Any, row_km2: Any, n_labels: int
         raise ParameterError(f"label (flat node {bad})", int(lab.ravel()[bad]),
                              f"-1 to {n_labels - 1}")  # fmt: skip
     return out
+
+
+def add_area_at_nodes_km2(
+    area_km2: np.ndarray, node: Any, levels: Any, label: Any, row_km2: Any, n_cols: int
+) -> None:
+    """Add the area of listed grid nodes at each level 1..3 into ``area_km2`` [km²].
+
+    Parameters
+    ----------
+    area_km2 : ndarray of float64, shape (n_labels, 3)
+        The sums so far, added to in place.
+    node : array_like of int, shape (n,)
+        Flat indices of the nodes (increasing), into a grid of ``n_cols`` columns.
+    levels : array_like of int, shape (n,)
+        Each listed node's service level (0-3).
+    label : array_like of int
+        The label (a country) of every node of the grid, flattened; -1 for nodes not counted.
+    row_km2 : array_like of float, shape (n_rows,)
+        The cell area of each row's nodes [km²].
+    n_cols : int
+
+    Adding the nodes of a grid's bands of rows in order gives :func:`area_at_levels_rows_km2` of
+    the whole grid (level 0 elsewhere), bit for bit.
+    """
+    if not (isinstance(area_km2, np.ndarray) and area_km2.dtype == np.float64
+            and area_km2.ndim == 2 and area_km2.shape[1] == 3):  # fmt: skip
+        raise ParameterError("area_km2", f"array of shape {np.shape(area_km2)}",
+                             "a float64 array of shape (n_labels, 3)")  # fmt: skip
+    idx = np.ascontiguousarray(node, dtype=np.intp)
+    lv = np.ascontiguousarray(levels)
+    lab = np.ascontiguousarray(label).ravel()
+    km2 = np.ascontiguousarray(row_km2, dtype=np.float64)
+    if lv.shape != idx.shape or idx.ndim != 1:
+        raise ParameterError("levels", f"shape {lv.shape}", f"node's shape {idx.shape}")
+    if idx.size and not (0 <= idx[0] and idx[-1] < min(lab.size, km2.size * int(n_cols))):
+        raise ParameterError("node", f"{idx[0]} .. {idx[-1]}", f"0 to {lab.size - 1}")
+    bad = _kernels.area_at_nodes_add(area_km2, idx, lv, lab, km2, int(n_cols))
+    if bad >= 0:
+        raise ParameterError(f"label (node {int(idx[bad])})", int(lab[idx[bad]]),
+                             f"-1 to {area_km2.shape[0] - 1}")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from yalu.analysis import _kernels as _area_kernels
-from yalu.analysis.area import UNKNOWN, NodeCountries, area_at_levels_rows_km2
+from yalu.analysis.area import (
+    UNKNOWN,
+    NodeCountries,
+    add_area_at_nodes_km2,
+    area_at_levels_rows_km2,
+)
 from yalu.analysis.geo import cell_area_km2
 from yalu.analysis.reach import LEVELS, settlement_nodes
 from yalu.errors import ParameterError
@@ -255,11 +259,10 @@ class Tally:
         idx = np.ascontiguousarray(node_index, dtype=np.intp)
         if lv.shape != idx.shape:
             raise ParameterError("levels", f"shape {lv.shape}", f"node_index's {idx.shape}")
-        bad = _area_kernels.area_at_nodes_add(area, idx, lv, self._alabel.ravel(),
-                                              self._row_km2, int(self.grid.shape[1]))  # fmt: skip
-        if bad >= 0:
+        if area.shape != (len(self.countries), 3):
             raise ParameterError("area", f"shape {area.shape}",
                                  f"({len(self.countries)}, 3): a row per country")  # fmt: skip
+        add_area_at_nodes_km2(area, idx, lv, self._alabel, self._row_km2, int(self.grid.shape[1]))
         if settlement_levels is not None and idx.size:
             pos = np.searchsorted(idx, self._flat)
             hit = (self._flat >= 0) & (pos < idx.size)
