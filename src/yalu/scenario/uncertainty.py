@@ -486,7 +486,6 @@ class UncertaintyRun(Design):
             self.point_geo = point_geometry or PointGeometry(self.points[0], self.points[1],
                                                              terrain)  # fmt: skip
         self.grid_geo = grid_geometry or GridGeometry(grid, terrain)
-        self._ens: dict[tuple[Any, ...], tuple[BudgetEnsemble, BudgetEnsemble | None]] = {}
 
     def _release(self, later: Sequence[tuple[int, ...]]) -> None:
         """Let the providers forget the maps and point losses no geometry in ``later`` needs:
@@ -496,29 +495,6 @@ class UncertaintyRun(Design):
                      if p is not None}.values():  # fmt: skip
             if hasattr(prov, "retain"):
                 prov.retain(keep)
-
-    def _ensemble(
-        self, vp: VariantPlan, combo: tuple[int, ...]
-    ) -> tuple[BudgetEnsemble, BudgetEnsemble | None]:
-        """The ensembles on the grid and at the population samples (None without samples)."""
-        key = (*self._network(vp), combo)
-        hit = self._ens.get(key)
-        if hit is not None:
-            return hit
-        # one network's ensembles at a time: the last ones go before the next are built
-        self._ens.clear()
-        sites, jams = self._geometry(vp, combo)
-        parts = split_jammer_ranges(jams)
-        provider = vp.provider or self.provider
-        inputs = LayerInputs(sites, vp.handset, parts, self.grid, provider, terrain=self.terrain,
-                             geometry=self.grid_geo)  # fmt: skip
-        # smaller blocks than a single budget's: the ensemble is built beside everything the
-        # run holds, and its transient arrays scale with the block
-        ens = BudgetEnsemble(sites, vp.handset, self.profiles, inputs, self.mask,
-                             block_elements=ENSEMBLE_BLOCK_ELEMENTS)  # fmt: skip
-        ens_pts = self._point_ensemble(sites, vp.handset, parts, provider)
-        self._ens[key] = (ens, ens_pts)
-        return ens, ens_pts
 
     def _point_ensemble(
         self, sites: Sequence[Any], handset: RadioHandset, parts: Sequence[Any], provider: Any
@@ -559,23 +535,6 @@ class UncertaintyRun(Design):
             elif p.what == "handset_body_loss_db":
                 hs -= v - vp.handset.body_loss_db
         return Offsets(dl, ul, rx, hs, jam)
-
-    def evaluate(self, vp: VariantPlan, values: np.ndarray) -> np.ndarray:
-        """Service-level grid of a variant at one parameter vector."""
-        return self.evaluate_all(vp, values)[0]
-
-    def evaluate_all(
-        self, vp: VariantPlan, values: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Service-level grid and levels at the population samples (None without samples) of a
-        variant at one parameter vector."""
-        combo = tuple(int(values[i]) for i in self.geo_idx)
-        ens, ens_pts = self._ensemble(vp, combo)
-        off = self._offsets(vp, values)
-        g = ens.grid_levels(self.grid.shape, ens.levels(off, jammers=vp.jammers))
-        if ens_pts is None:
-            return g, None
-        return g, np.asarray(ens_pts.levels(off, jammers=vp.jammers))
 
     def _bands(self, inputs: LayerInputs) -> list[tuple[int, int]]:
         """Bands of whole ensemble tiles, of about :data:`ENSEMBLE_BAND_NODES` grid nodes."""
