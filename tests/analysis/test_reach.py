@@ -274,6 +274,42 @@ def test_area_at_levels_by_row_is_the_area_at_listed_nodes_bit_for_bit():
         area_at_levels_rows_km2(levels, label, row_km2[:-1], 3)
 
 
+def test_weighted_area_by_row_is_numpy_bincount_of_the_counted_nodes_bit_for_bit():
+    """The expected area of a probability layer, in one compiled pass, against the numpy
+    form it replaces (bincount over the counted nodes of area x nan_to_num(p), float64)."""
+    from yalu.analysis.area import weighted_area_rows_km2
+
+    rng = np.random.default_rng(12)
+    nr, nc = 29, 37
+    label = rng.integers(-1, 4, size=(nr, nc)).astype(np.int8)
+    row_km2 = 0.5 + rng.random(nr) * 3.0
+    for dtype in (np.float32, np.float64, np.uint8):
+        p = (rng.random((nr, nc)) * (1.0 if dtype != np.uint8 else 3.0)).astype(dtype)
+        if p.dtype.kind == "f":
+            p[rng.random((nr, nc)) < 0.2] = np.nan
+            p[0, :2] = [np.nan, 1.0]
+        lab = label.ravel()
+        sel = lab >= 0
+        km2 = np.broadcast_to(row_km2[:, None], (nr, nc)).ravel()[sel]
+        pw = np.nan_to_num(np.asarray(p, dtype=float).ravel()[sel])
+        want = np.bincount(lab[sel], weights=km2 * pw, minlength=4)
+        got = weighted_area_rows_km2(p, label, row_km2, 4)
+        assert got.shape == (4,) and want.sum() > 0 and np.array_equal(got, want), dtype
+    # infinities count as the largest finite value, as nan_to_num has them
+    inf = np.zeros((1, 3))
+    inf[0, 1] = np.inf
+    got = weighted_area_rows_km2(inf, np.array([[0, 0, -1]], np.int8), np.array([1.0]), 1)
+    assert got[0] == np.finfo(float).max
+    bad = label.copy()
+    bad[1, 2] = 4
+    with pytest.raises(ParameterError, match=r"flat node 39.*4.*-1 to 3"):
+        weighted_area_rows_km2(p, bad, row_km2, 4)
+    with pytest.raises(ParameterError, match="weight"):
+        weighted_area_rows_km2(p[:-1], label, row_km2, 4)
+    with pytest.raises(ParameterError, match="row_km2"):
+        weighted_area_rows_km2(p, label, row_km2[:-1], 4)
+
+
 def test_area_at_levels_refuses_nodes_and_labels_out_of_range():
     from yalu.analysis.area import area_at_levels_km2
     from yalu.errors import ParameterError

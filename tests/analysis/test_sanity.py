@@ -91,3 +91,29 @@ def test_assess_spill():
     )
     (b,) = [x for x in assess({"jammer_spill": spill[1:]}) if x["claim"] == "spill"]
     assert b["verdict"] == "disagrees"
+
+
+def test_escape_distance_by_bands_of_rows_is_the_nearest_served_node(monkeypatch):
+    """Bands of a few rows find the same nearest served node as one pass over the grid (and
+    as a brute-force great-circle search written here)."""
+    import yalu.analysis.sanity as sanity
+
+    g = Grid(north_deg=42.0, west_deg=129.0, dlat_deg=0.01, dlon_deg=0.013, n_rows=41, n_cols=29)
+    rng = np.random.default_rng(4)
+    sl = (rng.random(g.shape) < 0.02).astype(np.int8) * 2
+    lat, lon = 41.77, 129.21
+    whole = escape_distance_km(sl, g, lat, lon)
+    monkeypatch.setattr(sanity, "_ESCAPE_BAND_NODES", 60)  # two rows a band
+    banded = escape_distance_km(sl, g, lat, lon)
+    ii, jj = np.nonzero(sl >= 1)
+    brute = (
+        min(GEOD.inv(lon, lat, g.lons()[j], g.lats()[i])[2] for i, j in zip(ii, jj, strict=True))
+        / 1000
+    )
+    assert whole is not None and banded == pytest.approx(whole, rel=1e-12)
+    assert banded == pytest.approx(brute, rel=5e-3)
+    far = np.zeros(g.shape, np.int8)
+    far[-1, -1] = 1
+    assert escape_distance_km(far, g, lat, lon) == pytest.approx(
+        GEOD.inv(lon, lat, g.lons()[-1], g.lats()[-1])[2] / 1000, rel=5e-3
+    )

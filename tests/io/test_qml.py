@@ -1,5 +1,6 @@
 """Categorical GeoTIFFs with colour tables and category names; QGIS styles beside rasters."""
 
+import dataclasses
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -93,3 +94,30 @@ def test_continuous_style_marks_the_thresholds(tmp_path):
     labs = dict(items)
     assert "LTE RSRP sms" in labs[-124.0] and "GSM RxLev sms" in labs[-104.0]
     assert "GSM RxLev voice" in labs[-102.0] and "LTE RSRP data" in labs[-110.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16])
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_colour_range_is_numpy_percentile_of_the_finite_values(dtype, chunk, monkeypatch):
+    """The colour range, built from the finite values a chunk at a time, is bit for bit
+    ``numpy.percentile`` (2 and 98) of the whole grid's finite values as float64; the grid
+    is left as it was."""
+    import yalu.io.layerstyle as ls
+
+    monkeypatch.setattr(ls, "_FINITE_CHUNK", chunk)
+    rng = np.random.default_rng(11)
+    a = (rng.normal(-90, 15, size=(61, 47))).astype(dtype)
+    if a.dtype.kind == "f":
+        a[rng.random(a.shape) < 0.3] = np.nan
+        a[0, :3] = [np.inf, -np.inf, np.nan]
+    keep = a.copy()
+    v = a.astype(float)
+    fin = v[np.isfinite(v)]
+    want = (float(np.percentile(fin, 2)), float(np.percentile(fin, 98)))
+    style = dataclasses.replace(layer_style("rsrp_dbm"), vmin=None, vmax=None)
+    assert style.value_range(a) == want
+    np.testing.assert_array_equal(ls.finite_float64(a), fin)
+    np.testing.assert_array_equal(a, keep)
+    assert style.value_range(np.full(5, np.nan, dtype=np.float32)) == (0.0, 1.0)
+    fixed = dataclasses.replace(style, vmin=-120.0, vmax=-50.0)
+    assert fixed.value_range(a) == (-120.0, -50.0)

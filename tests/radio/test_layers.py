@@ -608,9 +608,9 @@ def test_block_gains_of_co_sited_antennas_equal_each_antenna_alone():
         assert not np.array_equal(g[a], g[b]), (sites[a].id, sites[b].id)
 
 
-@pytest.mark.parametrize("max_bytes", [None, 0, 40_000])
+@pytest.mark.parametrize("max_bytes", [None, 0, 40_000, "disk"])
 def test_shared_grid_geometry_gives_the_same_layers_computing_each_value_once(
-    max_bytes, monkeypatch
+    max_bytes, monkeypatch, tmp_path
 ):
     """Networks on one grid sharing a GridGeometry (a scenario's variants, the Monte Carlo's
     geometries) get bit for bit the layers of their own geometry, with ground heights from a
@@ -644,7 +644,13 @@ def test_shared_grid_geometry_gives_the_same_layers_computing_each_value_once(
     net2 = [s.model_copy(update={"height_m": s.height_m + 12.0}) for s in net1]
     jam = Jammer(id="J", lat_deg=39.95, lon_deg=124.0, height_m=10.0, eirp_dbm=40.0,
                  ranges_mhz=[(1805.0, 1880.0)])  # fmt: skip
-    geo = GridGeometry(grid, terrain, max_bytes=max_bytes)
+    store = None
+    if max_bytes == "disk":
+        # nothing fits in memory: ground heights and whole windows go to disk, once
+        from yalu.io.spill import SpillStore
+
+        store, max_bytes = SpillStore(tmp_path), 0
+    geo = GridGeometry(grid, terrain, max_bytes=max_bytes, store=store)
     nodes = _count_vincenty(monkeypatch)
     per_net = []
     for net, radius in ((net1, 9000.0), (net2, 14000.0)):
@@ -666,6 +672,20 @@ def test_shared_grid_geometry_gives_the_same_layers_computing_each_value_once(
         # each node once: the first network's windows, then only what the wider ones add
         assert shared1 == own1 and 0 < shared2 < own2 - own1 / 2
         assert geo.held_bytes > 0
+    elif store is not None:
+        # each window once, whole; the wider ones once more, whole (not for each block)
+        assert 0 < shared1 <= own1 and 0 < shared2 <= own2 and geo.held_bytes == 0
+        names = sorted(p.name.split("_", 1)[1] for p in tmp_path.iterdir())
+        pos = ["39.90000_124.10000", "39.95000_124.00000", "40.05000_123.95000"]
+        assert names == sorted([f"{k}_{p}.npy" for k in ("azimuth", "distance") for p in pos]
+                               * 2 + ["ground_m.npy"])  # fmt: skip
+        again = compute_layers(net1, Handset(), PROFILES, [jam], [], grid, within(9000.0),
+                               terrain=terrain, block_elements=600, geometry=geo)  # fmt: skip
+        assert sum(nodes) == 0  # all read back from disk
+        own = compute_layers(net1, Handset(), PROFILES, [jam], [], grid, within(9000.0),
+                             terrain=terrain, block_elements=600)  # fmt: skip
+        for name, arr in own.layers.items():
+            np.testing.assert_array_equal(again.layers[name], arr, err_msg=name)
     elif max_bytes == 0:
         assert (shared1, shared2) == (own1, own2) and geo.held_bytes == 0
     else:
@@ -677,3 +697,69 @@ def test_shared_grid_geometry_gives_the_same_layers_computing_each_value_once(
                        terrain=terrain, geometry=geo)  # fmt: skip
     with pytest.raises(ParameterError, match="geometry"):
         compute_layers(net1, Handset(), PROFILES, [], [], grid, within(9000.0), geometry=geo)
+
+
+def test_layers_sent_to_a_sink_by_bands_of_rows_are_the_layers_in_memory(tmp_path, monkeypatch):
+    """``layer_sink`` gets every layer a whole band of rows at a time, in order (several tiles
+    of columns a band), and the layers it keeps are those computed in memory, bit for bit; an
+    error on the way drops the partial files."""
+    import yalu.radio.layers as layers_mod
+    from yalu.io.spill import DiskArray, SpillStore
+
+    monkeypatch.setattr(layers_mod, "TILE_COLUMNS", 7)
+    grid = Grid(north_deg=40.2, west_deg=123.8, dlat_deg=0.01, dlon_deg=0.01, n_rows=29, n_cols=31)
+
+    def loss(lat, lon, h_tx, h_rx, f, g):
+        d = distance_m(lat, lon, g)
+        return 20 * np.log10(4 * math.pi * d * f * 1e6 / C) + 25.0
+
+    sites = [lte(id="A", lat_deg=40.05, lon_deg=123.95), lte(id="B", lat_deg=39.9, lon_deg=124.1)]
+    store = SpillStore(tmp_path)
+    bands: list[tuple[str, int]] = []
+
+    def sink(name, shape, dtype):  # type: ignore[no-untyped-def]
+        w = store.rows(name, shape, dtype)
+        real = w.write
+
+        def write(rows):  # type: ignore[no-untyped-def]
+            assert rows.shape[1] == grid.shape[1]
+            bands.append((name, rows.shape[0]))
+            real(rows)
+
+        w.write = write
+        return w
+
+    kw = dict(block_elements=150, location_sigma_db=[5.0, 7.0])
+    a = compute_layers(sites, Handset(), PROFILES, [], [], grid, loss, layer_sink=sink, **kw)
+    b = compute_layers(sites, Handset(), PROFILES, [], [], grid, loss, **kw)
+    assert (b.service_level > 0).sum() > 50 and set(a.layers) == set(b.layers)
+    for name, arr in b.layers.items():
+        assert isinstance(a.layers[name], DiskArray)
+        got = np.asarray(a.layers[name])
+        assert got.dtype == arr.dtype
+        np.testing.assert_array_equal(got, arr, err_msg=name)
+    rows = {n: sum(k for m, k in bands if m == n) for n in a.layers}
+    assert set(rows.values()) == {29} and len(bands) > 2 * len(a.layers)
+
+    # the disk fills up halfway: every partial file goes, the error comes through
+    from yalu.errors import OutputError
+
+    def full(name, shape, dtype):  # type: ignore[no-untyped-def]
+        w = store.rows(name, shape, dtype)
+        real = w.write
+
+        def write(rows):  # type: ignore[no-untyped-def]
+            if len(bands) > 20:
+                raise OutputError("no space left on device")
+            bands.append((name, rows.shape[0]))
+            real(rows)
+
+        w.write = write
+        return w
+
+    before = sorted(p.name for p in tmp_path.iterdir())
+    bands.clear()
+    with pytest.raises(OutputError, match="no space"):
+        compute_layers(sites, Handset(), PROFILES, [], [], grid, loss, layer_sink=full, **kw)
+    assert len(bands) == 21
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

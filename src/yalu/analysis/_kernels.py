@@ -290,6 +290,36 @@ def area_at_levels_rows(
 
 
 @njit(cache=True)
+def weighted_area_rows(
+    weight: np.ndarray, label: np.ndarray, row_km2: np.ndarray, nlabels: int
+) -> tuple[np.ndarray, int]:
+    """Sum of cell area x weight per label over a whole grid: node ``(i, j)`` adds
+    ``row_km2[i] * w`` to label ``label[i, j]`` (-1: not counted), ``w`` the node's weight as
+    float64 with NaN as 0 and +-inf as the largest finite values (``numpy.nan_to_num``), in
+    grid order; with the first flat node whose label is out of range (-1: none)."""
+    out = np.zeros(nlabels)
+    nr, nc = label.shape
+    big = np.finfo(np.float64).max
+    for i in range(nr):
+        a = row_km2[i]
+        for j in range(nc):
+            c = label[i, j]
+            if c < 0:
+                continue
+            if c >= nlabels:
+                return out, i * nc + j
+            w = float(weight[i, j])
+            if w != w:
+                w = 0.0
+            elif w > big:
+                w = big
+            elif w < -big:
+                w = -big
+            out[c] += a * w
+    return out, -1
+
+
+@njit(cache=True)
 def area_at_nodes_add(
     out: np.ndarray,
     node: np.ndarray,

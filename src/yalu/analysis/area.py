@@ -38,6 +38,7 @@ __all__ = [
     "area_at_levels_km2",
     "area_at_levels_rows_km2",
     "border_line",
+    "weighted_area_rows_km2",
     "border_regions",
 ]
 
@@ -105,6 +106,42 @@ def area_at_levels_rows_km2(levels: Any, label: Any, row_km2: Any, n_labels: int
     if km2.shape != (lab.shape[0],):
         raise ParameterError("row_km2", f"array of shape {km2.shape}", f"shape ({lab.shape[0]},)")
     out, bad = _kernels.area_at_levels_rows(lv, np.ascontiguousarray(lab), km2, int(n_labels))
+    if bad >= 0:
+        raise ParameterError(f"label (flat node {bad})", int(lab.ravel()[bad]),
+                             f"-1 to {n_labels - 1}")  # fmt: skip
+    return out
+
+
+def weighted_area_rows_km2(weight: Any, label: Any, row_km2: Any, n_labels: int) -> np.ndarray:
+    """Sum of cell area x weight per label [km²], shape (n_labels,), over a whole grid (the
+    expected area of a probability layer).
+
+    Parameters
+    ----------
+    weight : array_like of float, shape (n_rows, n_cols)
+        Each node's weight (e.g. a probability); NaN counts as 0 (``numpy.nan_to_num``).
+    label : array_like of int, shape (n_rows, n_cols)
+        Each node's label, 0 to ``n_labels - 1``; -1 for nodes not counted.
+    row_km2 : array_like of float, shape (n_rows,)
+        The cell area of each row's nodes [km²].
+    n_labels : int
+
+    ``numpy.bincount`` of the counted nodes' labels weighted by area x ``nan_to_num(weight)``
+    (float64), in grid order, bit for bit, in one compiled pass: no float64 copies of the grid.
+    """
+    lab = np.asarray(label)
+    if lab.ndim != 2:
+        raise ParameterError("label", f"array of shape {lab.shape}", "a 2-D grid")
+    w = np.asarray(weight)
+    if w.shape != lab.shape:
+        raise ParameterError("weight", f"array of shape {w.shape}", f"shape {lab.shape}")
+    if w.dtype.kind not in "fiub":
+        raise ParameterError("weight", f"array of {w.dtype}", "real numbers")
+    km2 = np.ascontiguousarray(row_km2, dtype=np.float64)
+    if km2.shape != (lab.shape[0],):
+        raise ParameterError("row_km2", f"array of shape {km2.shape}", f"shape ({lab.shape[0]},)")
+    out, bad = _kernels.weighted_area_rows(np.ascontiguousarray(w), np.ascontiguousarray(lab), km2,
+                                           int(n_labels))  # fmt: skip
     if bad >= 0:
         raise ParameterError(f"label (flat node {bad})", int(lab.ravel()[bad]),
                              f"-1 to {n_labels - 1}")  # fmt: skip

@@ -95,13 +95,23 @@ def escape_distance_km(
     if not ok.any():
         return None
     lat1, lon1 = grid.lats(), grid.lons()
-    ii, jj = np.nonzero(ok)
-    la = np.radians(lat1[ii])
-    lo = np.radians(lon1[jj])
     p, q = np.radians(lat_deg), np.radians(lon_deg)
-    a = np.sin((la - p) / 2) ** 2 + np.cos(p) * np.cos(la) * np.sin((lo - q) / 2) ** 2
-    return float(2 * EARTH_RADIUS_M / 1000.0 * np.arcsin(np.sqrt(np.clip(a, 0, 1))).min())
+    best = np.inf
+    # by bands of rows: the served nodes' coordinates and temporaries of one band at a time
+    rows = max(1, _ESCAPE_BAND_NODES // max(1, ok.shape[1]))
+    for r0 in range(0, ok.shape[0], rows):
+        ii, jj = np.nonzero(ok[r0 : r0 + rows])
+        if ii.size == 0:
+            continue
+        la = np.radians(lat1[r0 + ii])
+        lo = np.radians(lon1[jj])
+        a = np.sin((la - p) / 2) ** 2 + np.cos(p) * np.cos(la) * np.sin((lo - q) / 2) ** 2
+        best = min(best, float(np.arcsin(np.sqrt(np.clip(a, 0, 1))).min()))
+    return float(2 * EARTH_RADIUS_M / 1000.0 * best)
 
+
+#: Grid nodes per band of rows in :func:`escape_distance_km`.
+_ESCAPE_BAND_NODES = 1 << 20
 
 #: What has been reported (see the scenario's data notes), and the fixed criteria used to compare.
 REPORTED = {

@@ -89,25 +89,44 @@ class LayerStyle:
     quantum: float | None = None
 
     def value_range(self, values: np.ndarray) -> tuple[float, float]:
-        """Colour range [vmin, vmax] for ``values``."""
-        v = np.asarray(values, dtype=float)
-        fin = v[np.isfinite(v)]
-        lo = (
-            self.vmin
-            if self.vmin is not None
-            else (float(np.percentile(fin, 2)) if fin.size else 0.0)
-        )
-        hi = (
-            self.vmax
-            if self.vmax is not None
-            else (float(np.percentile(fin, 98)) if fin.size else 1.0)
-        )
+        """Colour range [vmin, vmax] for ``values``: the style's own bounds, or the 2nd and
+        98th percentiles of the finite values (those of :func:`numpy.percentile` on them as
+        float64, with a float64 copy of the finite values only: 8 bytes a node, not 3 copies
+        of the whole grid)."""
+        lo, hi = self.vmin, self.vmax
+        if lo is None or hi is None:
+            fin = finite_float64(values)
+            if lo is None:
+                lo = float(np.percentile(fin, 2, overwrite_input=True)) if fin.size else 0.0
+            if hi is None:
+                hi = float(np.percentile(fin, 98, overwrite_input=True)) if fin.size else 1.0
         return (lo, hi if hi > lo else lo + 1.0)
 
     def to_json(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "units": self.units, "kind": self.kind,
                 "cmap": self.cmap, "categories": [list(c) for c in self.categories],
                 "thresholds": [list(t) for t in self.thresholds], "note": self.note}  # fmt: skip
+
+
+#: Elements of ``values`` converted at a time by :func:`finite_float64`.
+_FINITE_CHUNK = 1 << 20
+
+
+def finite_float64(values: Any) -> np.ndarray:
+    """The finite values of ``values`` (any real dtype), flattened in order, as a new float64
+    array; converted a chunk at a time, so no float64 copy of the whole array is made."""
+    v = np.asarray(values).reshape(-1)
+    n = v.size
+    count = sum(int(np.count_nonzero(np.isfinite(v[i : i + _FINITE_CHUNK])))
+                for i in range(0, n, _FINITE_CHUNK))  # fmt: skip
+    out = np.empty(count, dtype=np.float64)
+    k = 0
+    for i in range(0, n, _FINITE_CHUNK):
+        part = v[i : i + _FINITE_CHUNK]
+        got = part[np.isfinite(part)]
+        out[k : k + got.size] = got
+        k += got.size
+    return out
 
 
 def threshold_table() -> dict[str, dict[str, dict[str, float]]]:

@@ -3,7 +3,8 @@
 A scenario run holds every variant's layers (budgets, SINR, probabilities, best server) until
 its outputs are written. On fine grids they are the largest part of its memory that grows with
 the number of variants (about 34 bytes per node per variant). :class:`SpillStore` writes each
-layer to a ``.npy`` file of a scratch directory as soon as it is computed; the
+layer to a ``.npy`` file of a scratch directory as it is computed, a band of rows at a time
+(:meth:`SpillStore.rows`, so a layer is never whole in memory while it is computed); the
 :class:`DiskArray` left in its place is read back whole only where it is used
 (``np.asarray``), and that copy is dropped after, so the run holds the layers in use, not all.
 
@@ -27,7 +28,7 @@ import numpy as np
 
 from yalu.errors import OutputError
 
-__all__ = ["DiskArray", "SpillStore"]
+__all__ = ["DiskArray", "RowWriter", "SpillStore"]
 
 
 class DiskArray:
@@ -35,8 +36,9 @@ class DiskArray:
 
     ``np.asarray(a)`` reads the file and returns a new array of ``shape`` and ``dtype``
     (checked: a file changed meanwhile raises :class:`~yalu.errors.OutputError`). Indexing a
-    ``.npy`` array by a range of rows (``a[r0:r1]``, ``a[r0:r1, cols]``) reads those rows
-    alone (:meth:`rows`); other indexing reads the whole file. Nothing stays in memory between
+    ``.npy`` array by a range of rows (``a[r0:r1]``, ``a[r0:r1, cols]``, also with a step:
+    ``a[::k, ::k]``) reads those rows alone (:meth:`rows`); other indexing reads the whole
+    file. Nothing stays in memory between
     uses.
     """
 
@@ -139,10 +141,18 @@ class DiskArray:
 
     def __getitem__(self, key: Any) -> Any:
         head, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
-        if (isinstance(head, slice) and head.step in (None, 1) and self.shape
-                and self.path.suffix == ".npy"):  # fmt: skip
-            r0, r1, _ = head.indices(self.shape[0])
-            block = self.rows(r0, r1)
+        if isinstance(head, slice) and self.shape and self.path.suffix == ".npy":
+            r0, r1, step = head.indices(self.shape[0])
+            if step == 1:
+                block = self.rows(r0, r1)
+            elif step > 1:
+                # every step-th row, each read alone (a thinned map: not the whole file)
+                picked = range(r0, r1, step)
+                block = np.empty((len(picked), *self.shape[1:]), dtype=self.dtype)
+                for i, r in enumerate(picked):
+                    block[i] = self.rows(r, r + 1)[0]
+            else:
+                return self.read()[key]
             return block[(slice(None), *rest)] if rest else block
         return self.read()[key]
 
@@ -210,6 +220,96 @@ class SpillStore:
             weakref.finalize(out, _unlink, final)
         return out
 
+    def rows(self, name: str, shape: tuple[int, ...], dtype: Any) -> RowWriter:
+        """A :class:`RowWriter` of a ``.npy`` array of ``shape`` and ``dtype``, written a band
+        of rows at a time (an array computed by rows is never whole in memory)."""
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60]
+        final = self.directory / f"{self._count:05d}_{safe}.npy"
+        self._count += 1
+        return RowWriter(self, name, final, shape, dtype)
+
     def put_all(self, prefix: str, arrays: dict[str, Any]) -> dict[str, DiskArray]:
         """:meth:`put` each of ``arrays`` (keys kept, in order)."""
         return {k: self.put(f"{prefix}_{k}", a) for k, a in arrays.items()}
+
+
+class RowWriter:
+    """A ``.npy`` file of a :class:`SpillStore` written in order, a band of rows at a time.
+
+    Made by :meth:`SpillStore.rows`. The rows go to a temporary name; :meth:`close` checks
+    that every row came and that the file reads back with the array's header and size, then
+    renames it into place and returns its :class:`DiskArray`. :meth:`abort` (or an error in
+    :meth:`close`) removes the temporary file.
+    """
+
+    def __init__(self, store: SpillStore, name: str, final: Path, shape: tuple[int, ...],
+                 dtype: Any) -> None:  # fmt: skip
+        self.name = name
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+        if not self.shape or self.dtype.hasobject:
+            raise TypeError(f"cannot spill {name!r}: {self.dtype} of shape {self.shape}")
+        self._store, self._final = store, final
+        self._done = 0
+        self._tmp: str | None = None
+        try:
+            fd, self._tmp = tempfile.mkstemp(suffix=".part", dir=store.directory)
+            self._f = os.fdopen(fd, "wb")
+            header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
+                      "shape": self.shape}  # fmt: skip
+            np.lib.format.write_array_header_1_0(self._f, header)
+            self._offset = self._f.tell()
+        except (OSError, ValueError) as exc:
+            self.abort()
+            raise OutputError(
+                f"cannot keep layer {name!r} in the scratch directory {store.directory}: {exc}"
+            ) from None
+
+    def write(self, rows: Any) -> None:
+        """Append the next band of rows (shape ``(k, *shape[1:])``, cast to the dtype)."""
+        arr = np.asarray(rows)
+        if arr.shape[1:] != self.shape[1:] or self._done + arr.shape[0] > self.shape[0]:
+            raise ValueError(
+                f"rows of shape {arr.shape} after {self._done} of {self.shape[0]} do not fit "
+                f"{self.name!r} of shape {self.shape}"
+            )
+        try:
+            self._f.write(np.ascontiguousarray(arr, dtype=self.dtype).tobytes())
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"cannot keep layer {self.name!r} in {self._tmp}: {exc}") from None
+        self._done += arr.shape[0]
+
+    def close(self) -> DiskArray:
+        """Check the file and rename it into place: its :class:`DiskArray`."""
+        try:
+            if self._done != self.shape[0]:
+                raise OutputError(
+                    f"layer {self.name!r} got {self._done} of its {self.shape[0]} rows"
+                )
+            self._f.close()
+            assert self._tmp is not None
+            head = np.load(self._tmp, mmap_mode="r", allow_pickle=False)
+            ok = head.shape == self.shape and head.dtype == self.dtype
+            del head
+            size = self._offset + int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+            if not ok or os.stat(self._tmp).st_size != size:
+                raise OutputError(f"spilled layer {self.name!r} reads back wrong from {self._tmp}")
+            os.replace(self._tmp, self._final)
+            self._tmp = None
+        except OSError as exc:
+            self.abort()
+            if isinstance(exc, OutputError):
+                raise
+            raise OutputError(f"cannot keep layer {self.name!r} in {self._tmp}: {exc}") from None
+        self._store.bytes_written += int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        return DiskArray(self._final, self.shape, self.dtype)
+
+    def abort(self) -> None:
+        """Drop the partial file."""
+        f = getattr(self, "_f", None)
+        if f is not None and not f.closed:
+            f.close()
+        if self._tmp is not None:
+            Path(self._tmp).unlink(missing_ok=True)
+            self._tmp = None

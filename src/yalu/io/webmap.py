@@ -72,7 +72,8 @@ def _b64_codes(codes: np.ndarray) -> str:
 def encode_layer(layer: Layer, stride: int = 1) -> dict[str, Any]:
     """A layer as the page stores it: codes, ``offset``, ``quantum``, colour range."""
     st = layer.style
-    v = np.asarray(layer.values)[::stride, ::stride]
+    # the shown nodes only (a layer waiting on disk reads its shown rows, not the whole map)
+    v = np.asarray(layer.values[::stride, ::stride])
     if st.kind in ("categorical", "indexed"):
         f = v.astype(float)
         ok = np.isfinite(f) & (f >= 0) & (f < 65000)

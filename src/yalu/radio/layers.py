@@ -550,6 +550,7 @@ def compute_layers(
     progress: Callable[[int, int], None] | None = None,
     location_sigma_db: npt.ArrayLike | None = None,
     geometry: GridGeometry | None = None,
+    layer_sink: Callable[[str, tuple[int, ...], Any], Any] | None = None,
 ) -> RadioLayers:
     """Downlink and uplink budgets, SINR and service level of a network on ``grid``.
 
@@ -584,6 +585,12 @@ def compute_layers(
     geometry : GridGeometry, optional
         The geometry of ``grid`` on ``terrain``, to share ground heights, distances and
         azimuths with other networks on it.
+    layer_sink : callable(name, shape, dtype), optional
+        Where the layers go instead of whole in-memory arrays (not with ``detail``): called
+        once per layer, it returns a writer whose ``write(rows)`` takes the layer's next band
+        of rows, whose ``close()`` returns the array-like kept in :attr:`RadioLayers.layers`
+        and whose ``abort()`` drops it (e.g. :meth:`yalu.io.spill.SpillStore.rows`). Memory
+        then holds one band of rows of the layers, whatever the grid.
 
     Returns
     -------
@@ -597,24 +604,45 @@ def compute_layers(
     cols = nc if detail else min(nc, TILE_COLUMNS)
     rows = nr if detail else max(1, int(block_elements // max(1, inputs.width * cols)))
     sig_all = _per_site_sigma(location_sigma_db, len(sites))
-    layers: dict[str, npt.NDArray[Any]] = {}
+    layers: dict[str, Any] = {}
+    writers: dict[str, Any] = {}
+    band: dict[str, npt.NDArray[Any]] = {}
     budget: LinkBudget | None = None
     tiles = [(r0, c0) for r0 in range(0, nr, rows) for c0 in range(0, nc, cols)]
-    for ti, (r0, c0) in enumerate(tiles):
-        r1, c1 = min(r0 + rows, nr), min(c0 + cols, nc)
-        sel = np.arange(len(sites)) if detail else inputs.active_sites(r0, r1, c0, c1)
-        if sel.size == 0:
-            sel = np.arange(1)  # no site reaches the tile: one, all NaN, gives "no signal"
-        lb = link_budget(
-            [sites[int(i)] for i in sel], handset, tech_profiles,
-            **inputs.block(r0, r1, c0, c1, site_index=sel),
-            location_sigma_db=None if sig_all is None else sig_all[sel],
-        )  # fmt: skip
-        if detail:
-            budget = lb
-        _put_layers(layers, lb, sel, grid.shape, (slice(r0, r1), slice(c0, c1)))
-        if progress is not None:
-            progress(ti + 1, len(tiles))
+    sink = None if detail else layer_sink
+    try:
+        for ti, (r0, c0) in enumerate(tiles):
+            r1, c1 = min(r0 + rows, nr), min(c0 + cols, nc)
+            sel = np.arange(len(sites)) if detail else inputs.active_sites(r0, r1, c0, c1)
+            if sel.size == 0:
+                sel = np.arange(1)  # no site reaches the tile: one, all NaN, gives "no signal"
+            lb = link_budget(
+                [sites[int(i)] for i in sel], handset, tech_profiles,
+                **inputs.block(r0, r1, c0, c1, site_index=sel),
+                location_sigma_db=None if sig_all is None else sig_all[sel],
+            )  # fmt: skip
+            if detail:
+                budget = lb
+            if sink is None:
+                _put_layers(layers, lb, sel, grid.shape, (slice(r0, r1), slice(c0, c1)))
+            else:
+                if c0 == 0:
+                    band = {}
+                _put_layers(band, lb, sel, (r1 - r0, nc), (slice(None), slice(c0, c1)))
+                if c1 == nc:  # the band of rows is whole: on to the sink
+                    for name, arr in band.items():
+                        if name not in writers:
+                            writers[name] = sink(name, grid.shape, arr.dtype)
+                        writers[name].write(arr)
+            if progress is not None:
+                progress(ti + 1, len(tiles))
+        for name, w in writers.items():
+            layers[name] = w.close()
+    except BaseException:
+        for w in writers.values():
+            w.abort()
+        raise
+    del band
     site_ids = [s.id for s in sites]
     zs = list(zones)
     index = grid.evaluate(lambda la, lo: rasterize_zones(zs, la, lo)[1], np.int16)
@@ -696,20 +724,72 @@ class GridGeometry:
         Ground heights (None: flat ground at 0 m).
     max_bytes : int, optional
         Bound of what is kept [bytes] (default :data:`GRID_GEOMETRY_BYTES`).
+    store : optional
+        Where what does not fit in ``max_bytes`` is kept instead of computed again for each
+        block: an object whose ``rows(name, shape, dtype)`` gives a writer of an array by bands
+        of rows (``write(rows)``, ``close()`` -> an array-like whose ``rows(r0, r1)`` reads
+        rows back, ``abort()``), e.g. :meth:`yalu.io.spill.SpillStore.rows`. The ground
+        heights of the whole grid, and the azimuths and distances of a position's whole
+        window, are then computed once, a band of rows at a time, and read back by rows.
     """
 
+    #: Nodes computed at a time when a window or the ground goes to ``store``.
+    STORE_BAND_NODES = 1 << 20
+
     def __init__(
-        self, grid: Grid, terrain: TerrainLike | None = None, max_bytes: int | None = None
-    ) -> None:
+        self, grid: Grid, terrain: TerrainLike | None = None, max_bytes: int | None = None,
+        store: Any = None,
+    ) -> None:  # fmt: skip
         limit = GRID_GEOMETRY_BYTES if max_bytes is None else int(max_bytes)
         if limit < 0:
             raise ParameterError("max_bytes", max_bytes, "an integer >= 0")
         self.grid, self.terrain, self.max_bytes = grid, terrain, limit
+        self.store = store
         self._lat, self._lon = grid.lats(), grid.lons()
         self._ground: tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]] | None = None
+        self._ground_disk: Any = None
         # position -> (window (r0, r1, c0, c1), azimuth, distance, computed)
         self._geo: dict[tuple[float, float], tuple[tuple[int, int, int, int], Any, Any, Any]] = {}
+        # position -> (window, azimuth, distance) kept in ``store``
+        self._disk: dict[tuple[float, float], tuple[tuple[int, int, int, int], Any, Any]] = {}
+        # the last band of rows read back per stored array: tiles of a band share it
+        self._band: dict[int, npt.NDArray[np.float64]] = {}
+        self._band_rows = (-1, -1)
         self.held_bytes = 0
+
+    def _stored(self, fn: Callable[[Any, Any], tuple[Any, ...]], names: tuple[str, ...],
+                box: tuple[int, int, int, int]) -> list[Any]:  # fmt: skip
+        """``fn(lat, lon)`` (float64 arrays, one per name) over ``box`` of the grid, computed a
+        band of rows at a time into ``store``: the stored arrays."""
+        r0, r1, c0, c1 = box
+        shape = (r1 - r0, c1 - c0)
+        writers = [self.store.rows(n, shape, np.float64) for n in names]
+        try:
+            step = max(1, self.STORE_BAND_NODES // max(1, shape[1]))
+            for a in range(r0, r1, step):
+                b = min(r1, a + step)
+                got = fn(*self._nodes(a, b, c0, c1))
+                for w, arr in zip(writers, got, strict=True):
+                    w.write(np.asarray(arr, dtype=np.float64).reshape(b - a, shape[1]))
+            return [w.close() for w in writers]
+        except BaseException:
+            for w in writers:
+                w.abort()
+            raise
+
+    def _read(self, arr: Any, row0: int, r0: int, r1: int, c0: int,
+              c1: int) -> npt.NDArray[np.float64]:  # fmt: skip
+        """Rows ``r0:r1``, columns ``c0:c1`` of a stored array whose first row is grid row
+        ``row0`` (indices relative to the array): the rows are read once for the tiles of a
+        band, and only the current band's rows are kept."""
+        band = (row0 + r0, row0 + r1)
+        if self._band_rows != band:
+            self._band.clear()
+            self._band_rows = band
+        hit = self._band.get(id(arr))
+        if hit is None:
+            hit = self._band[id(arr)] = arr.rows(r0, r1)
+        return hit[:, c0:c1]
 
     def _reserve(self, n_bytes: int) -> bool:
         if self.held_bytes + n_bytes > self.max_bytes:
@@ -723,10 +803,18 @@ class GridGeometry:
     def ground_m(self, r0: int, r1: int, c0: int, c1: int) -> npt.NDArray[np.float64]:
         """Ground height [m] at the nodes of rows ``r0:r1``, columns ``c0:c1`` (0 where void
         or without terrain)."""
+        if self._ground_disk is not None:
+            return self._read(self._ground_disk, 0, r0, r1, c0, c1)
         if self._ground is None:
             shape = self.grid.shape
             if not self._reserve(9 * shape[0] * shape[1]):
-                return _ground_m(self.terrain, *self._nodes(r0, r1, c0, c1))
+                if self.store is None:
+                    return _ground_m(self.terrain, *self._nodes(r0, r1, c0, c1))
+                self._ground_disk = self._stored(
+                    lambda la, lo: (_ground_m(self.terrain, la, lo),), ("ground_m",),
+                    (0, shape[0], 0, shape[1]),
+                )[0]  # fmt: skip
+                return self._read(self._ground_disk, 0, r0, r1, c0, c1)
             self._ground = (np.zeros(shape), np.zeros(shape, dtype=bool))
         z, done = self._ground
         sub = (slice(r0, r1), slice(c0, c1))
@@ -745,6 +833,13 @@ class GridGeometry:
         rows ``r0:r1``, columns ``c0:c1``, which lie in ``window`` (rows and columns of the
         position's maps, kept for later blocks); only the nodes not asked before are
         computed."""
+        on_disk = self._disk.get(position)
+        if on_disk is not None:
+            w = on_disk[0]
+            if w[0] <= r0 and r1 <= w[1] and w[2] <= c0 and c1 <= w[3]:
+                box = (r0 - w[0], r1 - w[0], c0 - w[2], c1 - w[2])
+                return (self._read(on_disk[1], w[0], *box),
+                        self._read(on_disk[2], w[0], *box))  # fmt: skip
         hit = self._geo.get(position)
         if hit is not None:
             # a wider window than kept so far grows to the union, with what was computed
@@ -753,6 +848,19 @@ class GridGeometry:
             n = (window[1] - window[0]) * (window[3] - window[2])
             old = 0 if hit is None else hit[1].size
             if not self._reserve(17 * (n - old)):
+                if self.store is not None and hit is None:
+                    # the whole window once, on disk (its blocks then read back); a wider one
+                    # replaces it (windows only grow: a few times at most)
+                    if on_disk is not None:
+                        window = _box_union(on_disk[0], window)
+                    lat0, lon0 = position
+                    az_d, d_d = self._stored(
+                        lambda la, lo: azimuth_distance_vincenty(lat0, lon0, la, lo),
+                        (f"azimuth_{lat0:.5f}_{lon0:.5f}", f"distance_{lat0:.5f}_{lon0:.5f}"),
+                        window,
+                    )  # fmt: skip
+                    self._disk[position] = (window, az_d, d_d)
+                    return self.azimuth_distance(position, window, r0, r1, c0, c1)
                 la, lo = self._nodes(r0, r1, c0, c1)
                 return azimuth_distance_vincenty(position[0], position[1], la, lo)
             shape = (window[1] - window[0], window[3] - window[2])

@@ -328,7 +328,7 @@ def _write_maps(
                                                np.asarray(oc.layers["best_server"]),
                                                server_tech))  # fmt: skip
             for lname, lazy in layers.items():
-                arr = np.asarray(lazy, dtype=float)
+                arr = np.asarray(lazy)  # its own dtype: float32 on the grid, not a float64 copy
                 sty = layer_style(lname, techs)
                 lo, hi = sty.value_range(arr)
                 title = f"{oc.variant.name}: {sty.title}"

@@ -182,6 +182,12 @@ def _level_requests(sc: Scenario, plans: list[Any], jammers: list[Any]) -> list[
                              _variant_plans(sc, plans, jammers), jammers)  # fmt: skip
 
 
+def _spill_rows(store: SpillStore, prefix: str, name: str, shape: tuple[int, ...],
+                dtype: Any) -> Any:  # fmt: skip
+    """A variant's layer written to ``store`` by bands of rows (:meth:`SpillStore.rows`)."""
+    return store.rows(f"{prefix}_{name}", shape, dtype)
+
+
 def _uncertainty(sc: Scenario, plans: list[Any], jammers: list[Any], profiles: Any, grid: Any,
                  provider: Any, terrain: Any, tally: Tally, foreign: str | None,
                  prog: Progress, corrections: Any = None, samples: Any = None,
@@ -300,7 +306,7 @@ def _run_scenario(
     sites, sectors, zones, jammers = prep.sites, prep.sectors, prep.zones, prep.jammers
     # the border distance of every node gives the mask here and the sanity checks' distances
     # later: computed once (a great-circle distance to every border arc, seconds on fine grids)
-    border_km: np.ndarray | None = None
+    border_km: Any = None
     if isinstance(area, BorderBufferArea):
         border_km = area.grid_distance_km(grid)
         in_area = np.asarray(border_km <= area.distance_km)
@@ -358,6 +364,9 @@ def _run_scenario(
         )  # fmt: skip
         scratch = SpillStore(stack.enter_context(scratch_dir(out)))
     store = scratch if spill else None
+    if store is not None and border_km is not None:
+        # wanted again by the sanity checks only: on disk meanwhile (8 bytes a node)
+        border_km = store.put("border_km", border_km)
     if maps_on_disk:
         assert scratch is not None
         provider.map_store = functools.partial(scratch.put, transient=True)
@@ -400,7 +409,9 @@ def _run_scenario(
     # ground heights, distances and azimuths at the samples and grid nodes, shared by the
     # variants and the Monte Carlo
     sample_geo = PointGeometry(samples.lat_deg, samples.lon_deg, terrain)
-    grid_geo = GridGeometry(grid, terrain)
+    # what does not fit its memory bound waits on disk, computed once, when the run has a
+    # scratch directory (fine grids)
+    grid_geo = GridGeometry(grid, terrain, store=scratch)
     if together and hasattr(provider, "prefetch_points"):
         # the samples' losses at every height level at once (one profile per sample)
         provider.prefetch_points(requests + level_reqs, samples.lat_deg, samples.lon_deg)
@@ -409,11 +420,14 @@ def _run_scenario(
         radios = [s.radio for s in sel]
         corrected = corrections.provider(provider, v.handset)
         sigma = [sigma_of[r.id] for r in radios]
+        # layers that wait on disk for the outputs go there a band of rows at a time
+        sink = (None if store is None
+                else functools.partial(_spill_rows, store, f"v{pi}"))  # fmt: skip
         rl = compute_layers(radios, handset, profiles, jams, zones, grid, corrected,
                             terrain=terrain, location_sigma_db=sigma,
-                            geometry=grid_geo)  # fmt: skip
+                            geometry=grid_geo, layer_sink=sink)  # fmt: skip
         restricted = rl.restricted
-        level = rl.service_level.astype(np.int8)
+        level = np.asarray(rl.service_level).astype(np.int8)
         # the headline: service where the people are, each sample on its own path
         pl = compute_point_layers(radios, handset, profiles, jams, zones, samples.lat_deg,
                                   samples.lon_deg, corrected, terrain=terrain,
@@ -427,7 +441,7 @@ def _run_scenario(
             sample_best_server=pl.layers["best_server"], section_of=sampling.section_of,
             footprint_law=sampling.law, in_area=in_area,
         )  # fmt: skip
-        kept = store.put_all(f"v{pi}", rl.layers) if store is not None else rl.layers
+        kept = rl.layers
         outcomes.append(VariantOutcome(v, level, reach, {}, kept, rl.site_ids))
         levels.append(pl.service_level.astype(np.int64))
         del rl, pl
@@ -486,7 +500,8 @@ def _run_scenario(
         if border_km is None:
             border_km = grid.evaluate(lambda la, lo: distance_to_lines_km(la, lo, lines),
                                       np.float64)  # fmt: skip
-        sanity_checks(outcomes, sc, grid, node_country.mask(foreign) & in_area, border_km,
+        sanity_checks(outcomes, sc, grid, node_country.mask(foreign) & in_area,
+                      np.asarray(border_km, dtype=np.float64),
                       foreign, home)  # fmt: skip
     del border_km
     lap("sanity")

@@ -33,6 +33,7 @@ from yalu.analysis.area import (
     NodeCountries,
     add_area_at_nodes_km2,
     area_at_levels_rows_km2,
+    weighted_area_rows_km2,
 )
 from yalu.analysis.geo import cell_area_km2
 from yalu.analysis.reach import LEVELS, settlement_nodes
@@ -235,11 +236,10 @@ class Tally:
 
     def expected_area(self, p_grid: np.ndarray) -> np.ndarray:
         """Sum of cell area x probability per country [km²], shape (n_countries,)."""
-        lab = self._alabel.ravel()
-        sel = lab >= 0
-        p = np.nan_to_num(np.asarray(p_grid, dtype=float).ravel()[sel])
-        km2 = np.broadcast_to(self._row_km2[:, None], self.grid.shape).ravel()[sel]
-        return np.bincount(lab[sel], weights=km2 * p, minlength=len(self.countries))
+        # one compiled pass (the same sums): no float64 copies of the grid
+        p = np.asarray(p_grid)
+        return weighted_area_rows_km2(p.reshape(self.grid.shape), self._alabel, self._row_km2,
+                                      len(self.countries))  # fmt: skip
 
     def add_levels(
         self,
