@@ -168,6 +168,20 @@ def test_windowed_maps_in_small_tiles_give_link_budget_levels(monkeypatch, tile_
         got = ens.grid_levels(GRID.shape, ens.levels(off, jammers=jam_on))
         assert np.array_equal(got, want)
         assert len(np.unique(want)) == 4 and (want == 0).sum() > 50
+    # each tile's ensemble positions, looked up in the sorted node index, are those of a
+    # whole-grid table of positions
+    pos = np.full(mask.size, -1)
+    pos[ens.node_index] = np.arange(ens.node_index.size)
+    pos = pos.reshape(GRID.shape)
+    for r0, r1, c0, c1 in [
+        (0, 3, 0, 5),
+        (4, 10, 2, 9),
+        (5, 9, 0, 7),
+        (0, GRID.shape[0], 0, 1),
+        (GRID.shape[0] - 2, GRID.shape[0], GRID.shape[1] - 3, GRID.shape[1]),
+    ]:
+        got_pos = ens._tile_positions(GRID.shape, (slice(r0, r1), slice(c0, c1)))
+        assert np.array_equal(got_pos, pos[r0:r1, c0:c1].ravel()), (r0, r1, c0, c1)
 
 
 def test_points_ensemble_gives_compute_point_layers_levels():

@@ -179,9 +179,12 @@ class BudgetEnsemble:
             tech_of[tech_idx[t]] = ti
             rank[tech_idx[t]] = np.arange(tech_idx[t].size, dtype=np.int32)
         max_range = [profs[t].max_range_m for t in tech_list]
-        # ensemble index of every grid node / point (-1: not an ensemble node)
-        pos = np.full(mask.size, -1, dtype=np.intp)
-        pos[self.node_index] = np.arange(self.node_index.size)
+        # ensemble index of every point (-1: not an ensemble node); on a grid, looked up per
+        # tile in the sorted node index (not an 8-byte array of the whole grid per ensemble)
+        pos = None
+        if inputs.grid is None:
+            pos = np.full(mask.size, -1, dtype=np.intp)
+            pos[self.node_index] = np.arange(self.node_index.size)
         acc: dict[Technology, dict[str, list[Any]]] = {
             t: {k: [] for k in ("p_dl", "p_ul", "usable", "cand", "count", "jg", "cols")}
             for t in tech_list
@@ -191,7 +194,8 @@ class BudgetEnsemble:
             na = sel_sites.size
             g = kw["site_gain_db"].reshape(na, -1)
             nb = g.shape[1]
-            node_pos = pos.reshape(shape)[where].ravel() if inputs.grid is not None else pos[where]
+            node_pos = (self._tile_positions(shape, where) if pos is None
+                        else pos[where])  # fmt: skip
             kept = np.flatnonzero(node_pos >= 0)
             if kept.size == 0:
                 continue
@@ -289,6 +293,18 @@ class BudgetEnsemble:
             raise ParameterError("inputs", "inputs at points", "inputs on a grid")
         cols = min(int(inputs.grid.shape[1]), TILE_COLUMNS)
         return max(1, int(block_elements) // (max(1, inputs.width) * cols))
+
+    def _tile_positions(self, shape: tuple[int, ...], where: Any) -> npt.NDArray[np.intp]:
+        """Ensemble index of each node of a grid tile ``where`` (a pair of slices), in the
+        tile's order (-1: not an ensemble node)."""
+        rs, cs = where
+        flat = (np.arange(rs.start, rs.stop, dtype=np.intp)[:, None] * int(shape[1])
+                + np.arange(cs.start, cs.stop, dtype=np.intp)[None, :]).ravel()  # fmt: skip
+        idx = self.node_index
+        i = np.searchsorted(idx, flat)
+        hit = i < idx.size
+        hit[hit] = idx[i[hit]] == flat[hit]
+        return np.where(hit, i, -1).astype(np.intp)
 
     @staticmethod
     def _blocks(
