@@ -180,6 +180,12 @@ class SpillStore:
         #: bytes written so far
         self.bytes_written = 0
 
+    def _next_path(self, name: str) -> Path:
+        """A new file name for ``name``: numbered (names never clash) and made safe."""
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60]
+        self._count += 1
+        return self.directory / f"{self._count - 1:05d}_{safe}.npy"
+
     def put(self, name: str, array: Any, transient: bool = False) -> DiskArray:
         """Write ``array`` and return the :class:`DiskArray` that reads it back.
 
@@ -190,9 +196,7 @@ class SpillStore:
         arr = np.ascontiguousarray(array)
         if arr.dtype.hasobject:
             raise TypeError(f"cannot spill {name!r}: object arrays are not stored")
-        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60]
-        final = self.directory / f"{self._count:05d}_{safe}.npy"
-        self._count += 1
+        final = self._next_path(name)
         tmp: str | None = None
         try:
             fd, tmp = tempfile.mkstemp(suffix=".part", dir=self.directory)
@@ -223,14 +227,7 @@ class SpillStore:
     def rows(self, name: str, shape: tuple[int, ...], dtype: Any) -> RowWriter:
         """A :class:`RowWriter` of a ``.npy`` array of ``shape`` and ``dtype``, written a band
         of rows at a time (an array computed by rows is never whole in memory)."""
-        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60]
-        final = self.directory / f"{self._count:05d}_{safe}.npy"
-        self._count += 1
-        return RowWriter(self, name, final, shape, dtype)
-
-    def put_all(self, prefix: str, arrays: dict[str, Any]) -> dict[str, DiskArray]:
-        """:meth:`put` each of ``arrays`` (keys kept, in order)."""
-        return {k: self.put(f"{prefix}_{k}", a) for k, a in arrays.items()}
+        return RowWriter(self, name, self._next_path(name), shape, dtype)
 
 
 class RowWriter:

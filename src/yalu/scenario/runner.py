@@ -441,8 +441,7 @@ def _run_scenario(
             sample_best_server=pl.layers["best_server"], section_of=sampling.section_of,
             footprint_law=sampling.law, in_area=in_area,
         )  # fmt: skip
-        kept = rl.layers
-        outcomes.append(VariantOutcome(v, level, reach, {}, kept, rl.site_ids))
+        outcomes.append(VariantOutcome(v, level, reach, {}, rl.layers, rl.site_ids))
         levels.append(pl.service_level.astype(np.int64))
         del rl, pl
         release_free_memory()
