@@ -121,3 +121,27 @@ def test_colour_range_is_numpy_percentile_of_the_finite_values(dtype, chunk, mon
     assert style.value_range(np.full(5, np.nan, dtype=np.float32)) == (0.0, 1.0)
     fixed = dataclasses.replace(style, vmin=-120.0, vmax=-50.0)
     assert fixed.value_range(a) == (-120.0, -50.0)
+
+
+@pytest.mark.parametrize("band_px", [50, 1 << 20])
+def test_rgba_image_by_bands_is_the_colour_map_of_every_pixel(band_px, monkeypatch):
+    """A continuous layer coloured a band of rows at a time is, pixel for pixel, matplotlib's
+    colour map of the clipped, scaled value (NaN and infinities transparent)."""
+    from matplotlib import colormaps
+
+    import yalu.io.layerstyle as ls
+
+    monkeypatch.setattr(ls, "_RGBA_BAND_PX", band_px)
+    rng = np.random.default_rng(5)
+    a = rng.normal(-90, 20, size=(37, 23)).astype(np.float32)
+    a[rng.random(a.shape) < 0.2] = np.nan
+    a[3, :2] = [np.inf, -np.inf]
+    style = layer_style("rsrp_dbm")
+    lo, hi = -110.0, -60.0
+    img = ls.rgba_image(style, a, value_range=(lo, hi))
+    assert img.shape == (37, 23, 4) and img.dtype == np.uint8
+    fin = np.isfinite(a)
+    want = colormaps[style.cmap](np.clip((a[fin].astype(float) - lo) / (hi - lo), 0, 1),
+                                 bytes=True)  # fmt: skip
+    np.testing.assert_array_equal(img[fin], want)
+    assert not img[~fin].any()

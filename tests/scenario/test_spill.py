@@ -85,6 +85,13 @@ def test_spilled_outcomes_read_the_written_rasters(runs):
             got = np.asarray(d)
             assert got.dtype == arr.dtype and got.shape == arr.shape
             np.testing.assert_array_equal(got, arr, err_msg=name)
+        # the int8 service level waited on disk too, and now reads the written raster
+        lv = os_.service_level
+        assert isinstance(lv, DiskArray) and lv.path.is_relative_to(root / "spilled")
+        assert isinstance(ok.service_level, np.ndarray) and ok.service_level.dtype == np.int8
+        got = np.asarray(lv)
+        assert got.dtype == np.int8 and got.min() >= 0 and got.max() <= 3
+        np.testing.assert_array_equal(got, ok.service_level)
     # nothing is left beside the output: the scratch directory went with the run
     assert sorted(p.name for p in root.iterdir()) == ["kept", "spilled"]
 

@@ -491,6 +491,17 @@ class EnginePathLoss:
                 total += (box[1] - box[0]) * (box[3] - box[2])
         return total
 
+    def position_nodes(self, requests: Iterable[MapRequest], grid: Grid) -> int:
+        """Nodes of each antenna position's widest map window on ``grid``, summed over the
+        positions (any height): what a grid geometry holds an azimuth and a distance for."""
+        widest: dict[tuple[float, float], int] = {}
+        for key in {self._map_key(a, f, d, grid, h) for a, f, d, h in requests}:
+            box = self._box(Antenna(*key[0]), grid)
+            if box is not None:
+                pos = (float(key[0][0]), float(key[0][1]))
+                widest[pos] = max(widest.get(pos, 0), (box[1] - box[0]) * (box[3] - box[2]))
+        return sum(widest.values())
+
     def _job_args(
         self, key: tuple[Any, ...]
     ) -> tuple[dict[str, Any], tuple[int, int, int, int]] | None:

@@ -327,12 +327,21 @@ def rgba_image(style: LayerStyle, values: np.ndarray, labels: Sequence[str] | No
     from matplotlib import colormaps
 
     lo, hi = value_range or style.value_range(v)
-    f = v.astype(float)
-    ok = np.isfinite(f)
-    t = np.clip((f - lo) / (hi - lo), 0.0, 1.0)
-    img = np.asarray(colormaps[style.cmap](np.where(ok, t, 0.0), bytes=True))
-    out[ok] = img[ok]
+    cmap = colormaps[style.cmap]
+    # by bands of rows: the colour mapping's float64 and integer temporaries (about 40 bytes a
+    # pixel) stay those of one band; each pixel's colour depends on its own value only
+    rows = max(1, _RGBA_BAND_PX // max(1, v.shape[1])) if v.ndim == 2 else max(1, v.shape[0])
+    for r0 in range(0, v.shape[0], rows):
+        f = v[r0 : r0 + rows].astype(float)
+        ok = np.isfinite(f)
+        t = np.clip((f - lo) / (hi - lo), 0.0, 1.0)
+        img = np.asarray(cmap(np.where(ok, t, 0.0), bytes=True))
+        out[r0 : r0 + rows][ok] = img[ok]
     return out
+
+
+#: Pixels coloured at a time by :func:`rgba_image`.
+_RGBA_BAND_PX = 1 << 20
 
 
 def categories_of(style: LayerStyle, labels: Sequence[str] | None = None) -> Mapping[int, str]:

@@ -2,7 +2,7 @@
 
 A scenario run holds every variant's layers (budgets, SINR, probabilities, best server) until
 its outputs are written. On fine grids they are the largest part of its memory that grows with
-the number of variants (about 34 bytes per node per variant). :class:`SpillStore` writes each
+the number of variants (about 35 bytes per node per variant). :class:`SpillStore` writes each
 layer to a ``.npy`` file of a scratch directory as it is computed, a band of rows at a time
 (:meth:`SpillStore.rows`, so a layer is never whole in memory while it is computed); the
 :class:`DiskArray` left in its place is read back whole only where it is used

@@ -100,8 +100,8 @@ def maps_spill(map_nodes: int) -> bool:
 
 
 def check_scratch_space(directory: Path, need_bytes: int) -> None:
-    """Refuse a run whose spilled maps and layers would not fit on the disk of ``directory``
-    (where its scratch directory goes), saying what they would take.
+    """Refuse a run whose spilled maps, layers and grid geometry would not fit on the disk of
+    ``directory`` (where its scratch directory goes), saying what they would take.
 
     Raises
     ------
@@ -122,7 +122,8 @@ def check_scratch_space(directory: Path, need_bytes: int) -> None:
     if need_bytes > 0.9 * free:
         raise OutputError(
             f"{directory}: the run would keep about {need_bytes / 2**30:.1f} GiB of path-loss "
-            f"maps and layers on disk while it runs, and only {free / 2**30:.1f} GiB is free "
+            f"maps, layers and grid geometry on disk while it runs, and only "
+            f"{free / 2**30:.1f} GiB is free "
             "(write the outputs to a larger disk, or choose a coarser grid.resolution_arcsec)"
         )
 

@@ -33,7 +33,9 @@ class VariantOutcome:
     """The result of one variant: its layers, reach and sanity figures."""
 
     variant: Variant
-    service_level: np.ndarray
+    #: int8 levels 0-3 of every node: an array, or a :class:`~yalu.io.spill.DiskArray` read
+    #: on use when the run keeps its layers on disk
+    service_level: Any
     reach: ReachResult
     sanity: dict[str, Any]
     layers: Mapping[str, Any]

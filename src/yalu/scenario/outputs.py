@@ -213,6 +213,15 @@ def raster_layers(outdir: Path, oc: VariantOutcome, geotiff: bool = True) -> dic
     return out
 
 
+def raster_service_level(outdir: Path, oc: VariantOutcome, geotiff: bool = True) -> Any:
+    """The service level of ``oc`` (int8) as the written ``service_level.tif`` (its uint8 band,
+    values 0-3, read on use), or, without ``geotiff`` rasters, read into memory."""
+    lv = oc.service_level
+    if geotiff:
+        return DiskArray(_raster_dir(outdir, oc) / "service_level.tif", lv.shape, np.int8)
+    return np.asarray(lv)
+
+
 def _write_rasters(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome]) -> None:
     from yalu.io.layerstyle import categories_of, category_rgba, layer_style
     from yalu.io.qml import write_raster_styles

@@ -39,6 +39,7 @@ from yalu.memory import release_free_memory
 from yalu.radio import default_technology_profiles
 from yalu.radio.ensemble import point_service_levels
 from yalu.radio.layers import (
+    GRID_GEOMETRY_BYTES,
     GridGeometry,
     PointGeometry,
     compute_layers,
@@ -55,6 +56,7 @@ from yalu.scenario.outputs import (
     describe_run,
     probability_and_limits,
     raster_layers,
+    raster_service_level,
     write_layers,
     write_summary_and_reports,
     write_tornado,
@@ -219,6 +221,48 @@ def _uncertainty(sc: Scenario, plans: list[Any], jammers: list[Any], profiles: A
     return out
 
 
+def _convergence_check(sc: Scenario, plans: list[Any], outcomes: list[VariantOutcome],
+                       levels: list[np.ndarray], samples: Any, settlements: Any, regions: Any,
+                       area: Any, grid: Any, terrain: Any, provider: Any, corrections: Any,
+                       profiles: Any, prog: Progress) -> None:  # fmt: skip
+    """Each outcome's ``reach.sampling``: the headline again at half the sample spacing.
+
+    A function of its own so that the finer samples, their levels and the last chunk's
+    geometry go when it returns (a few hundred MB on fine grids held through the rest of the
+    run otherwise).
+    """
+    prog("convergence check", 0, 1)
+    fine = adapt.population_sampling(sc, settlements, area, grid, terrain, refine=2)
+    # the half-spacing lattices hold the coarse samples (bit for bit): a sample's level
+    # depends on its point alone, so those are taken, not computed again
+    same = coincident_samples(samples.lat_deg, samples.lon_deg, fine.samples.lat_deg,
+                              fine.samples.lon_deg)  # fmt: skip
+    new = np.flatnonzero(same < 0)
+    fine_levels: list[list[np.ndarray]] = [[] for _ in plans]
+    # in chunks of samples, each chunk's point losses dropped once every variant has used
+    # them: memory stays that of one chunk whatever the number of samples
+    n_new = new.size
+    for c0 in range(0, n_new, CONVERGENCE_CHUNK):
+        la = fine.samples.lat_deg[new[c0 : c0 + CONVERGENCE_CHUNK]]
+        lo = fine.samples.lon_deg[new[c0 : c0 + CONVERGENCE_CHUNK]]
+        chunk_geo = PointGeometry(la, lo, terrain)
+        for acc, (v, sel, jams, handset) in zip(fine_levels, plans, strict=True):
+            lv2 = point_service_levels([s.radio for s in sel], handset, profiles, jams,
+                                       la, lo, corrections.provider(provider, v.handset),
+                                       terrain=terrain, geometry=chunk_geo)  # fmt: skip
+            acc.append(lv2.astype(np.int64))
+        del chunk_geo
+        provider.drop_points(la, lo)
+        release_free_memory()
+        prog("convergence check", min(n_new, c0 + CONVERGENCE_CHUNK), max(1, n_new))
+    for oc, lv, acc in zip(outcomes, levels, fine_levels, strict=True):
+        fl = np.empty(same.size, dtype=np.int64)
+        fl[same >= 0] = lv[same[same >= 0]]
+        fl[new] = np.concatenate(acc) if acc else np.zeros(0, dtype=np.int64)
+        oc.reach.sampling = sampling_check(samples, lv, settlements, regions, fine.samples, fl)
+    prog("convergence check", 1, 1)
+
+
 def _census_for_area(
     census: list[CensusRow] | None, settlements: Any, area: Any
 ) -> list[CensusRow] | None:
@@ -357,10 +401,18 @@ def _run_scenario(
     scratch = None
     if spill or maps_on_disk:
         n_grid = int(grid.shape[0]) * int(grid.shape[1])
+        # the grid geometry beyond its memory bound goes there too: the ground height of every
+        # node (8 bytes) and each antenna position's azimuths and distances over its widest
+        # window (16)
+        geo_nodes = (provider.position_nodes(requests + level_reqs, grid)
+                     if hasattr(provider, "position_nodes") else all_nodes)  # fmt: skip
+        geo_bytes = 8 * n_grid + 16 * geo_nodes
         adapt.check_scratch_space(
             Path(out).parent,
             4 * all_nodes * maps_on_disk
-            + adapt.LAYER_BYTES_PER_NODE * n_grid * len(plans) * spill,
+            # each variant's layers and the int8 service level it keeps for the later phases
+            + (adapt.LAYER_BYTES_PER_NODE + 1) * n_grid * len(plans) * spill
+            + geo_bytes * (geo_bytes > GRID_GEOMETRY_BYTES),
         )  # fmt: skip
         scratch = SpillStore(stack.enter_context(scratch_dir(out)))
     store = scratch if spill else None
@@ -441,7 +493,11 @@ def _run_scenario(
             sample_best_server=pl.layers["best_server"], section_of=sampling.section_of,
             footprint_law=sampling.law, in_area=in_area,
         )  # fmt: skip
-        outcomes.append(VariantOutcome(v, level, reach, {}, rl.layers, rl.site_ids))
+        # read again by the probability, sanity and output phases only: on disk meanwhile
+        # when the layers are (a byte a node for each variant)
+        kept: Any = level if store is None else store.put(f"v{pi}_service_level_int8", level)
+        del level
+        outcomes.append(VariantOutcome(v, kept, reach, {}, rl.layers, rl.site_ids))
         levels.append(pl.service_level.astype(np.int64))
         del rl, pl
         release_free_memory()
@@ -449,35 +505,8 @@ def _run_scenario(
     lap("link_budgets_and_reach")
 
     if sc.population.convergence_check:
-        prog("convergence check", 0, 1)
-        fine = adapt.population_sampling(sc, settlements, area, grid, terrain, refine=2)
-        # the half-spacing lattices hold the coarse samples (bit for bit): a sample's level
-        # depends on its point alone, so those are taken, not computed again
-        same = coincident_samples(samples.lat_deg, samples.lon_deg, fine.samples.lat_deg,
-                                  fine.samples.lon_deg)  # fmt: skip
-        new = np.flatnonzero(same < 0)
-        fine_levels: list[list[np.ndarray]] = [[] for _ in plans]
-        # in chunks of samples, each chunk's point losses dropped once every variant has used
-        # them: memory stays that of one chunk whatever the number of samples
-        n_new = new.size
-        for c0 in range(0, n_new, CONVERGENCE_CHUNK):
-            la = fine.samples.lat_deg[new[c0 : c0 + CONVERGENCE_CHUNK]]
-            lo = fine.samples.lon_deg[new[c0 : c0 + CONVERGENCE_CHUNK]]
-            chunk_geo = PointGeometry(la, lo, terrain)
-            for acc, (v, sel, jams, handset) in zip(fine_levels, plans, strict=True):
-                lv2 = point_service_levels([s.radio for s in sel], handset, profiles, jams,
-                                           la, lo, corrections.provider(provider, v.handset),
-                                           terrain=terrain, geometry=chunk_geo)  # fmt: skip
-                acc.append(lv2.astype(np.int64))
-            provider.drop_points(la, lo)
-            release_free_memory()
-            prog("convergence check", min(n_new, c0 + CONVERGENCE_CHUNK), max(1, n_new))
-        for oc, lv, acc in zip(outcomes, levels, fine_levels, strict=True):
-            fl = np.empty(same.size, dtype=np.int64)
-            fl[same >= 0] = lv[same[same >= 0]]
-            fl[new] = np.concatenate(acc) if acc else np.zeros(0, dtype=np.int64)
-            oc.reach.sampling = sampling_check(samples, lv, settlements, regions, fine.samples, fl)
-        prog("convergence check", 1, 1)
+        _convergence_check(sc, plans, outcomes, levels, samples, settlements, regions, area,
+                           grid, terrain, provider, corrections, profiles, prog)  # fmt: skip
     else:
         for oc, lv in zip(outcomes, levels, strict=True):
             oc.reach.sampling = sampling_check(samples, lv, settlements, regions)
@@ -586,6 +615,7 @@ def _run_scenario(
         # the scratch directory goes with the run: the outcomes keep the written rasters
         for oc in outcomes:
             oc.layers = raster_layers(Path(out), oc, sc.output.geotiff)
+            oc.service_level = raster_service_level(Path(out), oc, sc.output.geotiff)
     execution["scratch_bytes_written"] = 0 if scratch is None else scratch.bytes_written
     return RunResult(Path(out), summary, outcomes, time.perf_counter() - t_start, execution)
 
