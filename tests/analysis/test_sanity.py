@@ -117,3 +117,38 @@ def test_escape_distance_by_bands_of_rows_is_the_nearest_served_node(monkeypatch
     assert escape_distance_km(far, g, lat, lon) == pytest.approx(
         GEOD.inv(lon, lat, g.lons()[-1], g.lats()[-1])[2] / 1000, rel=5e-3
     )
+
+
+@pytest.mark.parametrize("band_nodes", [1, 37, 1 << 20])
+def test_reach_into_country_by_bands_from_disk_is_one_pass(band_nodes, monkeypatch, tmp_path):
+    """Walked a band of rows at a time, with the distances and levels read from disk, the
+    figures are those of one pass over whole arrays (computed here independently)."""
+    import yalu.analysis.sanity as san
+    from yalu.analysis.reach import LEVELS
+    from yalu.io.spill import SpillStore
+
+    monkeypatch.setattr(san, "_REACH_BAND_NODES", band_nodes)
+    rng = np.random.default_rng(3)
+    shape = (23, 17)
+    d = rng.uniform(0.0, 120.0, shape)
+    sl = rng.integers(0, 4, shape).astype(np.int8)
+    inside = rng.random(shape) < 0.7
+    store = SpillStore(tmp_path)
+    got = san.reach_into_country(store.put("sl", sl), inside, store.put("d", d))
+    assert got == san.reach_into_country(sl, inside, d)
+    bands = san.DISTANCE_BANDS_KM
+    for code, name in LEVELS.items():
+        served = inside & (sl >= code)
+        ds = d[served]
+        want_bands = {}
+        for lo, hi in zip(bands[:-1], bands[1:], strict=True):
+            sel = inside & (d >= lo) & (d < hi)
+            want_bands[f"{lo:g}-{hi:g}"] = (float((served & sel).sum() / sel.sum())
+                                            if sel.any() else None)  # fmt: skip
+        assert got[name] == {
+            "nodes": int(served.sum()),
+            "max_km": float(ds.max()),
+            "p95_km": float(np.percentile(ds, 95)),
+            "p50_km": float(np.percentile(ds, 50)),
+            "served_share_by_band": want_bands,
+        }

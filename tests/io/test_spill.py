@@ -75,6 +75,16 @@ def test_disk_array_reads_a_geotiff_band_in_its_own_dtype(tmp_path):
     got = np.asarray(d)
     assert got.dtype == np.int8
     np.testing.assert_array_equal(got, a)
+    # rows alone, as a window of the band (clipped like a slice; empty at the end)
+    for r0, r1 in ((1, 3), (-2, 2), (3, 9), (4, 4)):
+        part = d.rows(r0, r1)
+        assert part.dtype == np.int8
+        np.testing.assert_array_equal(part, a[max(r0, 0) : r1])
+    np.testing.assert_array_equal(d[1:4:2], a[1:4:2])
+    with pytest.raises(OutputError, match="changed on disk"):
+        DiskArray(p, (5, 5), np.int8).rows(0, 1)
+    with pytest.raises(OutputError, match="changed on disk"):
+        DiskArray(p, a.shape, np.bool_).rows(0, 1)
 
 
 def test_scratch_directory_is_removed_on_exit_and_on_error(tmp_path):

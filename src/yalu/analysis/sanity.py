@@ -26,9 +26,9 @@ DISTANCE_BANDS_KM: tuple[float, ...] = (0.0, 5.0, 10.0, 20.0, 40.0, 60.0, 100.0)
 
 
 def reach_into_country(
-    service_level: np.ndarray,
-    in_country: np.ndarray,
-    distance_km: np.ndarray,
+    service_level: Any,
+    in_country: Any,
+    distance_km: Any,
     bands_km: Sequence[float] = DISTANCE_BANDS_KM,
 ) -> dict[str, Any]:
     """How far service reaches into a country, per level (cumulative).
@@ -42,36 +42,65 @@ def reach_into_country(
     distance_km : (rows, cols) float array
         Distance of each node from the border [km].
 
+    Each may also be an array on disk whose ``rows(r0, r1)`` reads rows
+    (:class:`yalu.io.spill.DiskArray`): the grid is walked a band of rows at a time, so no
+    whole-grid float64 copy or mask is made, and the figures are those of one pass (the served
+    distances kept in the grid's order).
+
     Returns
     -------
     dict
         ``{level: {"max_km", "p95_km", "p50_km", "nodes", "served_share_by_band":
         {"0-5": share, ...}}}``; distances are None where no node is served.
     """
-    sl = np.asarray(service_level)
-    m = np.asarray(in_country, bool)
-    d = np.asarray(distance_km, float)
-    if sl.shape != m.shape or sl.shape != d.shape:
+    shapes = [tuple(np.shape(a)) for a in (service_level, in_country, distance_km)]
+    if shapes[1] != shapes[0] or shapes[2] != shapes[0]:
         raise ParameterError(
-            "in_country / distance_km", f"shapes {m.shape}, {d.shape}", f"shape {sl.shape}"
+            "in_country / distance_km", f"shapes {shapes[1]}, {shapes[2]}", f"shape {shapes[0]}"
         )
+    n_rows = shapes[0][0] if shapes[0] else 0
+    width = int(np.prod(shapes[0][1:], dtype=np.int64)) if len(shapes[0]) > 1 else 1
+    step = max(1, _REACH_BAND_NODES // max(1, width))
+    pairs = list(zip(bands_km[:-1], bands_km[1:], strict=True))
+    kept: dict[int, list[np.ndarray]] = {code: [] for code in LEVELS}
+    served_n = dict.fromkeys(LEVELS, 0)
+    in_band = np.zeros(len(pairs), dtype=np.int64)
+    served_band = {code: np.zeros(len(pairs), dtype=np.int64) for code in LEVELS}
+    for r0 in range(0, max(n_rows, 1), step):
+        r1 = min(r0 + step, n_rows)
+        sl = np.asarray(_rows(service_level, r0, r1))
+        m = np.asarray(_rows(in_country, r0, r1), bool)
+        d = np.asarray(_rows(distance_km, r0, r1), float)
+        sel_bands = [m & (d >= lo) & (d < hi) for lo, hi in pairs]
+        in_band += [int(sel.sum()) for sel in sel_bands]
+        for code in LEVELS:
+            served = m & (sl >= code)
+            kept[code].append(d[served])
+            served_n[code] += int(served.sum())
+            served_band[code] += [int((served & sel).sum()) for sel in sel_bands]
     out: dict[str, Any] = {}
     for code, name in LEVELS.items():
-        served = m & (sl >= code)
-        ds = d[served]
-        bands = {}
-        for lo, hi in zip(bands_km[:-1], bands_km[1:], strict=True):
-            sel = m & (d >= lo) & (d < hi)
-            n = int(sel.sum())
-            bands[f"{lo:g}-{hi:g}"] = float((served & sel).sum() / n) if n else None
+        ds = np.concatenate(kept[code]) if kept[code] else np.zeros(0)
         out[name] = {
-            "nodes": int(served.sum()),
+            "nodes": served_n[code],
             "max_km": float(ds.max()) if ds.size else None,
             "p95_km": float(np.percentile(ds, 95)) if ds.size else None,
             "p50_km": float(np.percentile(ds, 50)) if ds.size else None,
-            "served_share_by_band": bands,
+            "served_share_by_band": {
+                f"{lo:g}-{hi:g}": float(served_band[code][k] / in_band[k]) if in_band[k] else None
+                for k, (lo, hi) in enumerate(pairs)
+            },
         }
     return out
+
+
+#: Grid nodes per band of :func:`reach_into_country`.
+_REACH_BAND_NODES = 1 << 20
+
+
+def _rows(a: Any, r0: int, r1: int) -> Any:
+    """Rows ``r0:r1`` of an array, or of an array on disk read alone (``rows``)."""
+    return a.rows(r0, r1) if hasattr(a, "rows") else a[r0:r1]
 
 
 def escape_distance_km(

@@ -106,15 +106,15 @@ class DiskArray:
         return self._offset
 
     def rows(self, r0: int, r1: int) -> np.ndarray:
-        """Rows ``r0:r1`` (clipped to the array) of a ``.npy`` array, read alone, as a new
-        in-memory array (a GeoTIFF band is read whole)."""
+        """Rows ``r0:r1`` (clipped to the array), read alone, as a new in-memory array (of a
+        GeoTIFF band: a window of whole rows)."""
         if not self.shape:
             raise IndexError("a 0-d array has no rows")
         n = self.shape[0]
         r0, r1 = max(0, min(int(r0), n)), max(0, min(int(r1), n))
         r1 = max(r0, r1)
         if self.path.suffix != ".npy":
-            return self.read()[r0:r1]
+            return self._raster_rows(r0, r1)
         offset = self._data_offset()
         row_items = int(np.prod(self.shape[1:], dtype=np.int64))
         count = (r1 - r0) * row_items
@@ -134,6 +134,26 @@ class DiskArray:
         if arr.size != count:
             raise OutputError(f"{self.path} changed on disk: rows {r0}:{r1} cut short")
         return arr.reshape((r1 - r0, *self.shape[1:]))
+
+    def _raster_rows(self, r0: int, r1: int) -> np.ndarray:
+        """Rows ``r0:r1`` of a GeoTIFF's first band (checked as :meth:`read` checks)."""
+        import rasterio
+        from rasterio.windows import Window
+
+        try:
+            with rasterio.open(self.path) as ds:
+                shape = (ds.height, ds.width)
+                kind = np.dtype(ds.dtypes[0])
+                arr = ds.read(1, window=Window(0, r0, ds.width, r1 - r0)) if r1 > r0 else None
+        except (OSError, ValueError) as exc:
+            raise OutputError(f"cannot read back {self.path}: {exc}") from None
+        if shape != self.shape or not np.can_cast(kind, self.dtype, "same_kind"):
+            raise OutputError(
+                f"{self.path} changed on disk: {kind} {shape}, expected {self.dtype} {self.shape}"
+            )
+        if arr is None:
+            return np.zeros((0, *self.shape[1:]), dtype=self.dtype)
+        return arr.astype(self.dtype, copy=False)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         arr = self.read()

@@ -114,7 +114,7 @@ def sanity_checks(
     sc: Scenario,
     grid: Grid,
     in_foreign: np.ndarray,
-    border_km: np.ndarray,
+    border_km: Any,
     country: str,
     home: str | None,
 ) -> None:

@@ -528,8 +528,8 @@ def _run_scenario(
         if border_km is None:
             border_km = grid.evaluate(lambda la, lo: distance_to_lines_km(la, lo, lines),
                                       np.float64)  # fmt: skip
-        sanity_checks(outcomes, sc, grid, node_country.mask(foreign) & in_area,
-                      np.asarray(border_km, dtype=np.float64),
+        # the border distances as they are (on disk on fine grids): read a band at a time
+        sanity_checks(outcomes, sc, grid, node_country.mask(foreign) & in_area, border_km,
                       foreign, home)  # fmt: skip
     del border_km
     lap("sanity")
