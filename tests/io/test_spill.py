@@ -81,6 +81,7 @@ def test_disk_array_reads_a_geotiff_band_in_its_own_dtype(tmp_path):
         assert part.dtype == np.int8
         np.testing.assert_array_equal(part, a[max(r0, 0) : r1])
     np.testing.assert_array_equal(d[1:4:2], a[1:4:2])
+    np.testing.assert_array_equal(d[1:3, 2:], a[1:3, 2:])
     with pytest.raises(OutputError, match="changed on disk"):
         DiskArray(p, (5, 5), np.int8).rows(0, 1)
     with pytest.raises(OutputError, match="changed on disk"):

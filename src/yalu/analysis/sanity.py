@@ -42,8 +42,8 @@ def reach_into_country(
     distance_km : (rows, cols) float array
         Distance of each node from the border [km].
 
-    Each may also be an array on disk whose ``rows(r0, r1)`` reads rows
-    (:class:`yalu.io.spill.DiskArray`): the grid is walked a band of rows at a time, so no
+    Each may also be an array on disk that reads a range of rows alone (``a[r0:r1]``, as
+    :class:`yalu.io.spill.DiskArray`): the grid is walked a band of rows at a time, so no
     whole-grid float64 copy or mask is made, and the figures are those of one pass (the served
     distances kept in the grid's order).
 
@@ -68,9 +68,9 @@ def reach_into_country(
     served_band = {code: np.zeros(len(pairs), dtype=np.int64) for code in LEVELS}
     for r0 in range(0, max(n_rows, 1), step):
         r1 = min(r0 + step, n_rows)
-        sl = np.asarray(_rows(service_level, r0, r1))
-        m = np.asarray(_rows(in_country, r0, r1), bool)
-        d = np.asarray(_rows(distance_km, r0, r1), float)
+        sl = np.asarray(service_level[r0:r1])
+        m = np.asarray(in_country[r0:r1], bool)
+        d = np.asarray(distance_km[r0:r1], float)
         sel_bands = [m & (d >= lo) & (d < hi) for lo, hi in pairs]
         in_band += [int(sel.sum()) for sel in sel_bands]
         for code in LEVELS:
@@ -96,11 +96,6 @@ def reach_into_country(
 
 #: Grid nodes per band of :func:`reach_into_country`.
 _REACH_BAND_NODES = 1 << 20
-
-
-def _rows(a: Any, r0: int, r1: int) -> Any:
-    """Rows ``r0:r1`` of an array, or of an array on disk read alone (``rows``)."""
-    return a.rows(r0, r1) if hasattr(a, "rows") else a[r0:r1]
 
 
 def escape_distance_km(

@@ -35,11 +35,10 @@ class DiskArray:
     """An array kept in a file: ``.npy`` or a GeoTIFF's first band, read whole on use.
 
     ``np.asarray(a)`` reads the file and returns a new array of ``shape`` and ``dtype``
-    (checked: a file changed meanwhile raises :class:`~yalu.errors.OutputError`). Indexing a
-    ``.npy`` array by a range of rows (``a[r0:r1]``, ``a[r0:r1, cols]``, also with a step:
-    ``a[::k, ::k]``) reads those rows alone (:meth:`rows`); other indexing reads the whole
-    file. Nothing stays in memory between
-    uses.
+    (checked: a file changed meanwhile raises :class:`~yalu.errors.OutputError`). Indexing by
+    a range of rows (``a[r0:r1]``, ``a[r0:r1, cols]``) reads those rows alone (:meth:`rows`; of
+    a GeoTIFF, a window), and so does a step on a ``.npy`` array (``a[::k, ::k]``); other
+    indexing reads the whole file. Nothing stays in memory between uses.
     """
 
     __slots__ = ("__weakref__", "_offset", "dtype", "path", "shape")
@@ -161,11 +160,11 @@ class DiskArray:
 
     def __getitem__(self, key: Any) -> Any:
         head, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
-        if isinstance(head, slice) and self.shape and self.path.suffix == ".npy":
+        if isinstance(head, slice) and self.shape:
             r0, r1, step = head.indices(self.shape[0])
             if step == 1:
                 block = self.rows(r0, r1)
-            elif step > 1:
+            elif step > 1 and self.path.suffix == ".npy":
                 # every step-th row, each read alone (a thinned map: not the whole file)
                 picked = range(r0, r1, step)
                 block = np.empty((len(picked), *self.shape[1:]), dtype=self.dtype)
