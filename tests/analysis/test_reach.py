@@ -308,6 +308,18 @@ def test_weighted_area_by_row_is_numpy_bincount_of_the_counted_nodes_bit_for_bit
         weighted_area_rows_km2(p[:-1], label, row_km2, 4)
     with pytest.raises(ParameterError, match="row_km2"):
         weighted_area_rows_km2(p, label, row_km2[:-1], 4)
+    # bands of rows added in order into one ``out`` are the one pass, bit for bit
+    p = rng.random((nr, nc)).astype(np.float32)
+    whole = weighted_area_rows_km2(p, label, row_km2, 4)
+    for step in (1, 4, 7, nr):
+        out = np.zeros(4)
+        for r0 in range(0, nr, step):
+            back = weighted_area_rows_km2(p[r0 : r0 + step], label[r0 : r0 + step],
+                                          row_km2[r0 : r0 + step], 4, out=out)  # fmt: skip
+            assert back is out
+        assert np.array_equal(out, whole), step
+    with pytest.raises(ParameterError, match=r"out.*float64 array of shape \(4,\)"):
+        weighted_area_rows_km2(p, label, row_km2, 4, out=np.zeros(3))
 
 
 def test_area_at_levels_refuses_nodes_and_labels_out_of_range():

@@ -219,3 +219,63 @@ def test_a_fine_grid_draws_as_its_coarse_twin(tmp_path):
 
     for colour in SERVICE_COLOURS[1:]:
         assert _near(ib, _hex(colour)).sum() > 500
+
+
+def test_a_layer_on_disk_draws_as_in_memory_reading_only_the_shown_rows(tmp_path, monkeypatch):
+    """A fine layer that waits on disk (a DiskArray) draws the same PNG bytes as the array in
+    memory, for continuous layers and service levels, without reading the whole file."""
+    from yalu.io.maps import write_layer_png, write_service_png
+    from yalu.io.spill import DiskArray
+
+    rng = np.random.default_rng(8)
+    d = 1 / 1024
+    grid = Grid(42.0, 124.0, d, d, 1200, 1600)
+    val = rng.normal(-90, 15, size=grid.shape).astype(np.float32)
+    val[:100] = np.nan
+    lev = rng.integers(0, 4, size=grid.shape).astype(np.int8)
+    np.save(tmp_path / "val.npy", val)
+    np.save(tmp_path / "lev.npy", lev)
+    want = [
+        write_layer_png(
+            tmp_path / "a.png",
+            val,
+            grid,
+            title="t",
+            units="dBm",
+            width_px=500,
+            vmin=-110.0,
+            vmax=-60.0,
+        ).read_bytes(),  # fmt: skip
+        write_service_png(tmp_path / "b.png", lev, grid, title="t", width_px=500).read_bytes(),
+    ]
+    rows_read: list[int] = []
+    real_rows = DiskArray.rows
+
+    def rows(self, r0, r1):
+        rows_read.append(r1 - r0)
+        return real_rows(self, r0, r1)
+
+    monkeypatch.setattr(DiskArray, "read", lambda self: pytest.fail("read whole"))
+    monkeypatch.setattr(DiskArray, "rows", rows)
+    got = [
+        write_layer_png(
+            tmp_path / "c.png",
+            DiskArray(tmp_path / "val.npy", grid.shape, np.float32),
+            grid,
+            title="t",
+            units="dBm",
+            width_px=500,
+            vmin=-110.0,
+            vmax=-60.0,
+        ).read_bytes(),  # fmt: skip
+        write_service_png(
+            tmp_path / "d.png",
+            DiskArray(tmp_path / "lev.npy", grid.shape, np.int8),
+            grid,
+            title="t",
+            width_px=500,
+        ).read_bytes(),  # fmt: skip
+    ]
+    assert got == want
+    # the shown rows only: a few hundred of the 1200, one at a time, for each map
+    assert 0 < len(rows_read) <= 2 * 600 and set(rows_read) == {1}

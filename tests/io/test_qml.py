@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 import rasterio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yalu.errors import ParameterError
 from yalu.io.layerstyle import SERVICE_CATEGORIES, category_rgba, layer_style
@@ -145,3 +147,66 @@ def test_rgba_image_by_bands_is_the_colour_map_of_every_pixel(band_px, monkeypat
                                  bytes=True)  # fmt: skip
     np.testing.assert_array_equal(img[fin], want)
     assert not img[~fin].any()
+
+
+def _numpy_percentiles(values, q):
+    """The reference: numpy.percentile of the finite values as float64."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    fin = v[np.isfinite(v)]
+    return [float(x) for x in np.percentile(fin, q)] if fin.size else [None] * len(q)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=0, max_size=300
+    ),  # fmt: skip
+    st.lists(st.floats(0, 100), min_size=1, max_size=4),
+    st.integers(1, 64),
+)
+def test_finite_percentiles_are_numpys_bit_for_bit(values, q, chunk):
+    """Radix selection by bands gives numpy.percentile's answer exactly, for any float32
+    values (NaN, infinities, signed zeros, ties) and percentiles, whatever the band size."""
+    import yalu.io.layerstyle as ls
+
+    a = np.array(values, dtype=np.float32)
+    old = ls._FINITE_CHUNK
+    ls._FINITE_CHUNK = chunk
+    try:
+        got = ls.finite_percentiles(a, q)
+        cut = a[: a.size - a.size % 3]
+        got_2d = ls.finite_percentiles(cut.reshape(-1, 3), q) if cut.size else None
+    finally:
+        ls._FINITE_CHUNK = old
+    assert got == _numpy_percentiles(a, q)
+    if got_2d is not None:
+        assert got_2d == _numpy_percentiles(cut, q)
+
+
+def test_finite_percentiles_read_an_array_on_disk_by_bands(tmp_path, monkeypatch):
+    """A layer on disk is read a band of rows at a time, never whole, and gives the same
+    percentiles as in memory; other dtypes and no finite value are handled, bad q refused."""
+    import yalu.io.layerstyle as ls
+    from yalu.io.spill import DiskArray
+
+    rng = np.random.default_rng(11)
+    a = rng.normal(-95, 25, size=(120, 33)).astype(np.float32)
+    a[rng.random(a.shape) < 0.3] = np.nan
+    a[5, :4] = [np.inf, -np.inf, 0.0, -0.0]
+    np.save(tmp_path / "layer.npy", a)
+    disk = DiskArray(tmp_path / "layer.npy", a.shape, a.dtype)
+    monkeypatch.setattr(DiskArray, "read", lambda self: pytest.fail("read whole"))
+    monkeypatch.setattr(ls, "_FINITE_CHUNK", 200)
+    q = [2.0, 98.0, 50.0]
+    assert ls.finite_percentiles(disk, q) == _numpy_percentiles(a, q)
+    style = dataclasses.replace(layer_style("rsrp_dbm"), vmin=None, vmax=None)
+    p2, p98 = _numpy_percentiles(a, [2, 98])
+    assert style.value_range(disk) == (p2, p98)
+    # float64 and integer layers: numpy's answer too
+    b = rng.normal(0, 1, 500)
+    assert ls.finite_percentiles(b, q) == _numpy_percentiles(b, q)
+    c = rng.integers(-9, 9, 500).astype(np.int16)
+    assert ls.finite_percentiles(c, q) == _numpy_percentiles(c, q)
+    assert ls.finite_percentiles(np.full(4, np.nan, np.float32), q) == [None] * 3
+    with pytest.raises(ParameterError, match="q"):
+        ls.finite_percentiles(a, [101.0])

@@ -135,9 +135,9 @@ def test_maps_on_disk_are_not_counted_in_memory(monkeypatch):
 
 
 def test_the_terrain_cache_goes_before_the_outputs(monkeypatch, tmp_path):
-    """Nothing after the path losses reads terrain heights: the run drops the terrain's block
-    cache before drawing the outputs (the files are those of test_spilled_run_writes_the_same_
-    files, which runs with it)."""
+    """The run drops the terrain's block cache after the convergence check (the probability
+    and sanity phases read no terrain) and again before drawing the outputs (the files are
+    those of test_spilled_run_writes_the_same_files, which runs with it)."""
     from yalu.terrain.core import Terrain
 
     calls = []
@@ -150,4 +150,6 @@ def test_the_terrain_cache_goes_before_the_outputs(monkeypatch, tmp_path):
 
     monkeypatch.setattr(Terrain, "clear_cache", spy)
     run_scenario(parse_scenario(SCENARIO), tmp_path / "out")
-    assert len(calls) == 1 and calls[0] > 0
+    # after the convergence check (the probability and sanity phases read no terrain, and this
+    # run has no Monte Carlo: nothing loads again before the outputs), and before the outputs
+    assert len(calls) == 2 and calls[0] > 0 and calls[1] == 0, calls

@@ -416,3 +416,36 @@ def test_tally_adds_bands_of_levels_as_the_whole_grid():
     assert t.people(level)[:, 0].sum() > 0
     with pytest.raises(Exception, match="levels"):
         t.add_levels(area, idx, level.ravel()[idx][:-1])
+
+
+@pytest.mark.parametrize("band_nodes", [1, 100, 1 << 20])
+def test_tally_expected_area_reads_a_layer_on_disk_by_bands(tmp_path, monkeypatch, band_nodes):
+    """The expected area of a probability layer on disk, read a band of rows at a time, is
+    numpy's weighted bincount of the whole layer bit for bit; the whole file is never read."""
+    import yalu.scenario.uncertainty as unc
+    from yalu.analysis.geo import cell_area_km2
+    from yalu.geodesy import Grid
+    from yalu.io.spill import DiskArray
+
+    monkeypatch.setattr(unc, "_AREA_BAND_NODES", band_nodes)
+    grid = Grid(north_deg=41.0, west_deg=124.0, dlat_deg=0.01, dlon_deg=0.013, n_rows=45,
+                n_cols=31)  # fmt: skip
+    rng = np.random.default_rng(21)
+    country = np.where(rng.random(grid.shape) < 0.5, "KP", "CN")
+    in_area = rng.random(grid.shape) < 0.8
+    p = rng.random(grid.shape).astype(np.float32)
+    p[rng.random(grid.shape) < 0.1] = np.nan
+    np.save(tmp_path / "p.npy", p)
+    disk = DiskArray(tmp_path / "p.npy", p.shape, p.dtype)
+    t = unc.Tally(grid, [], country, in_area)
+    sel = in_area.ravel()
+    km2 = np.broadcast_to(cell_area_km2(grid.lats(), grid.dlat_deg, grid.dlon_deg)[:, None],
+                          grid.shape).ravel()[sel]  # fmt: skip
+    cid = np.searchsorted(t.countries, country.ravel()[sel])
+    want = np.bincount(cid, weights=km2 * np.nan_to_num(p.ravel()[sel].astype(float)),
+                       minlength=len(t.countries))  # fmt: skip
+    monkeypatch.setattr(DiskArray, "read", lambda self: pytest.fail("read whole"))
+    assert np.array_equal(t.expected_area(disk), want) and want.min() > 0
+    assert np.array_equal(t.expected_area(p.ravel()), want)
+    with pytest.raises(ValueError, match="p_grid"):
+        t.expected_area(p[:-1])

@@ -291,13 +291,14 @@ def area_at_levels_rows(
 
 @njit(cache=True)
 def weighted_area_rows(
-    weight: np.ndarray, label: np.ndarray, row_km2: np.ndarray, nlabels: int
-) -> tuple[np.ndarray, int]:
-    """Sum of cell area x weight per label over a whole grid: node ``(i, j)`` adds
-    ``row_km2[i] * w`` to label ``label[i, j]`` (-1: not counted), ``w`` the node's weight as
-    float64 with NaN as 0 and +-inf as the largest finite values (``numpy.nan_to_num``), in
-    grid order; with the first flat node whose label is out of range (-1: none)."""
-    out = np.zeros(nlabels)
+    out: np.ndarray, weight: np.ndarray, label: np.ndarray, row_km2: np.ndarray
+) -> int:
+    """Add cell area x weight per label over rows of a grid into ``out`` (nlabels,): node
+    ``(i, j)`` adds ``row_km2[i] * w`` to label ``label[i, j]`` (-1: not counted), ``w`` the
+    node's weight as float64 with NaN as 0 and +-inf as the largest finite values
+    (``numpy.nan_to_num``), in grid order. Returns the first flat node whose label is out of
+    range (-1: none)."""
+    nlabels = out.shape[0]
     nr, nc = label.shape
     big = np.finfo(np.float64).max
     for i in range(nr):
@@ -307,7 +308,7 @@ def weighted_area_rows(
             if c < 0:
                 continue
             if c >= nlabels:
-                return out, i * nc + j
+                return i * nc + j
             w = float(weight[i, j])
             if w != w:
                 w = 0.0
@@ -316,7 +317,7 @@ def weighted_area_rows(
             elif w < -big:
                 w = -big
             out[c] += a * w
-    return out, -1
+    return -1
 
 
 @njit(cache=True)

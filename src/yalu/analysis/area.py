@@ -112,9 +112,11 @@ def area_at_levels_rows_km2(levels: Any, label: Any, row_km2: Any, n_labels: int
     return out
 
 
-def weighted_area_rows_km2(weight: Any, label: Any, row_km2: Any, n_labels: int) -> np.ndarray:
-    """Sum of cell area x weight per label [km²], shape (n_labels,), over a whole grid (the
-    expected area of a probability layer).
+def weighted_area_rows_km2(
+    weight: Any, label: Any, row_km2: Any, n_labels: int, *, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Sum of cell area x weight per label [km²], shape (n_labels,), over a grid or some of
+    its rows (the expected area of a probability layer).
 
     Parameters
     ----------
@@ -125,6 +127,9 @@ def weighted_area_rows_km2(weight: Any, label: Any, row_km2: Any, n_labels: int)
     row_km2 : array_like of float, shape (n_rows,)
         The cell area of each row's nodes [km²].
     n_labels : int
+    out : ndarray of float64, shape (n_labels,), optional
+        Sums to add to (and return): bands of rows of a grid added in order give the sums of
+        the whole grid, bit for bit.
 
     ``numpy.bincount`` of the counted nodes' labels weighted by area x ``nan_to_num(weight)``
     (float64), in grid order, bit for bit, in one compiled pass: no float64 copies of the grid.
@@ -140,8 +145,12 @@ def weighted_area_rows_km2(weight: Any, label: Any, row_km2: Any, n_labels: int)
     km2 = np.ascontiguousarray(row_km2, dtype=np.float64)
     if km2.shape != (lab.shape[0],):
         raise ParameterError("row_km2", f"array of shape {km2.shape}", f"shape ({lab.shape[0]},)")
-    out, bad = _kernels.weighted_area_rows(np.ascontiguousarray(w), np.ascontiguousarray(lab), km2,
-                                           int(n_labels))  # fmt: skip
+    if out is None:
+        out = np.zeros(int(n_labels))
+    elif out.shape != (int(n_labels),) or out.dtype != np.float64 or not out.flags.writeable:
+        raise ParameterError("out", f"{out.dtype} array of shape {out.shape}",
+                             f"a writeable float64 array of shape ({int(n_labels)},)")  # fmt: skip
+    bad = _kernels.weighted_area_rows(out, np.ascontiguousarray(w), np.ascontiguousarray(lab), km2)
     if bad >= 0:
         raise ParameterError(f"label (flat node {bad})", int(lab.ravel()[bad]),
                              f"-1 to {n_labels - 1}")  # fmt: skip

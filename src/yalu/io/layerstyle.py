@@ -9,12 +9,13 @@ continuous style with its own name, so new layers appear everywhere without code
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from yalu.errors import ParameterError
 from yalu.radio.models import Service, Technology, default_technology_profiles
 
 __all__ = [
@@ -88,18 +89,18 @@ class LayerStyle:
     note: str = ""
     quantum: float | None = None
 
-    def value_range(self, values: np.ndarray) -> tuple[float, float]:
-        """Colour range [vmin, vmax] for ``values``: the style's own bounds, or the 2nd and
-        98th percentiles of the finite values (those of :func:`numpy.percentile` on them as
-        float64, with a float64 copy of the finite values only: 8 bytes a node, not 3 copies
-        of the whole grid)."""
+    def value_range(self, values: Any) -> tuple[float, float]:
+        """Colour range [vmin, vmax] for ``values`` (an array, or one on disk that reads by
+        rows): the style's own bounds, or the 2nd and 98th percentiles of the finite values,
+        those of :func:`numpy.percentile` on them as float64 (:func:`finite_percentiles`:
+        bands of the values at a time, no copy of the grid)."""
         lo, hi = self.vmin, self.vmax
         if lo is None or hi is None:
-            fin = finite_float64(values)
+            p2, p98 = finite_percentiles(values, (2.0, 98.0))
             if lo is None:
-                lo = float(np.percentile(fin, 2, overwrite_input=True)) if fin.size else 0.0
+                lo = p2 if p2 is not None else 0.0
             if hi is None:
-                hi = float(np.percentile(fin, 98, overwrite_input=True)) if fin.size else 1.0
+                hi = p98 if p98 is not None else 1.0
         return (lo, hi if hi > lo else lo + 1.0)
 
     def to_json(self) -> dict[str, Any]:
@@ -108,24 +109,116 @@ class LayerStyle:
                 "thresholds": [list(t) for t in self.thresholds], "note": self.note}  # fmt: skip
 
 
-#: Elements of ``values`` converted at a time by :func:`finite_float64`.
+#: Values read, converted or counted at a time by :func:`finite_float64` and
+#: :func:`finite_percentiles`.
 _FINITE_CHUNK = 1 << 20
+
+
+def _bands(values: Any) -> Iterator[np.ndarray]:
+    """``values`` flattened in order, a band of about :data:`_FINITE_CHUNK` values at a time
+    (an array on disk reads its rows band by band; a 2-D array is sliced by rows, so a strided
+    view is never copied whole)."""
+    shape = tuple(getattr(values, "shape", np.shape(values)))
+    if len(shape) >= 2 and shape[0] > 0:
+        per_row = max(1, int(np.prod(shape[1:], dtype=np.int64)))
+        step = max(1, _FINITE_CHUNK // per_row)
+        src = values if hasattr(values, "rows") else np.asarray(values)
+        for r0 in range(0, shape[0], step):
+            yield np.asarray(src[r0 : r0 + step]).reshape(-1)
+        return
+    v = np.asarray(values).reshape(-1)
+    for i in range(0, v.size, _FINITE_CHUNK):
+        yield v[i : i + _FINITE_CHUNK]
 
 
 def finite_float64(values: Any) -> np.ndarray:
     """The finite values of ``values`` (any real dtype), flattened in order, as a new float64
-    array; converted a chunk at a time, so no float64 copy of the whole array is made."""
-    v = np.asarray(values).reshape(-1)
-    n = v.size
-    count = sum(int(np.count_nonzero(np.isfinite(v[i : i + _FINITE_CHUNK])))
-                for i in range(0, n, _FINITE_CHUNK))  # fmt: skip
+    array; converted a band at a time, so no float64 copy of the whole array is made."""
+    count = sum(int(np.count_nonzero(np.isfinite(part))) for part in _bands(values))
     out = np.empty(count, dtype=np.float64)
     k = 0
-    for i in range(0, n, _FINITE_CHUNK):
-        part = v[i : i + _FINITE_CHUNK]
+    for part in _bands(values):
         got = part[np.isfinite(part)]
         out[k : k + got.size] = got
         k += got.size
+    return out
+
+
+def _order_keys(part: np.ndarray) -> np.ndarray:
+    """Unsigned keys of finite float32 values that sort as the values do (the sign bit
+    flipped for positives, every bit for negatives)."""
+    u = part.view(np.uint32)
+    return np.where(u >> 31 != 0, ~u, u | np.uint32(0x80000000))
+
+
+def _key_value(key: int) -> float:
+    """The float32 value (as float64) of an order key of :func:`_order_keys`."""
+    u = key ^ 0x80000000 if key >> 31 else ~key & 0xFFFFFFFF
+    return float(np.array([u], dtype=np.uint32).view(np.float32)[0])
+
+
+def finite_percentiles(values: Any, q: Sequence[float]) -> list[float | None]:
+    """Percentiles ``q`` [%] of the finite values of ``values``, equal to
+    ``numpy.percentile(finite values as float64, q)`` (its default, Hyndman and Fan's
+    method 7, linear between order statistics), None when no value is finite.
+
+    float32 values (every continuous layer) are never copied whole: the order statistics are
+    found exactly by a two-pass radix selection over bands of the values (the first pass
+    counts the high 16 bits of each value's order key, the second the low 16 bits within the
+    bins that hold the wanted ranks), then interpolated as Hyndman and Fan (1996, eq. 7:
+    ``x[j] + g (x[j+1] - x[j])``, ``j + g = (n - 1) p``). Other dtypes take a float64 copy of
+    their finite values (:func:`finite_float64`).
+
+    Hyndman, R. J. and Fan, Y. (1996), Sample quantiles in statistical packages, The American
+    Statistician 50(4), 361-365.
+    """
+    qs = [float(x) for x in q]
+    for x in qs:
+        if not 0.0 <= x <= 100.0:
+            raise ParameterError("q", x, "percentiles from 0 to 100")
+    dtype = np.dtype(getattr(values, "dtype", None) or np.asarray(values).dtype)
+    if dtype != np.float32:
+        fin = finite_float64(values)
+        if not fin.size:
+            return [None] * len(qs)
+        return [float(v) for v in np.percentile(fin, qs, overwrite_input=True)]
+    n = 0
+    high = np.zeros(1 << 16, dtype=np.int64)
+    for part in _bands(values):
+        keys = _order_keys(part[np.isfinite(part)])
+        n += keys.size
+        high += np.bincount(keys >> 16, minlength=1 << 16)
+    if n == 0:
+        return [None] * len(qs)
+    # the ranks either side of each virtual index (numpy takes the last value from n - 1 on)
+    picks = []
+    for x in qs:
+        h = (n - 1) * (x / 100.0)
+        j = n - 1 if h >= n - 1 else int(np.floor(h))
+        picks.append((h, j, min(j + 1, n - 1)))
+    ranks = sorted({r for _h, a, b in picks for r in (a, b)})
+    cum = np.cumsum(high)
+    where = {r: int(np.searchsorted(cum, r, side="right")) for r in ranks}
+    low = {b: np.zeros(1 << 16, dtype=np.int64) for b in set(where.values())}
+    wanted = np.array(sorted(low), dtype=np.uint32)
+    for part in _bands(values):
+        keys = _order_keys(part[np.isfinite(part)])
+        top = keys >> 16
+        for b in wanted[np.isin(wanted, top)]:
+            low[int(b)] += np.bincount(keys[top == b] & 0xFFFF, minlength=1 << 16)
+    value = {}
+    for r in ranks:
+        b = where[r]
+        below = int(cum[b - 1]) if b else 0
+        lo16 = int(np.searchsorted(np.cumsum(low[b]), r - below, side="right"))
+        value[r] = _key_value((b << 16) | lo16)
+    out: list[float | None] = []
+    for h, a, b in picks:
+        xa, xb = value[a], value[b]
+        g = h - np.floor(h) if h < n - 1 else 0.0
+        diff = xb - xa
+        # evaluated as numpy evaluates it (from the nearer end), so the result is its, bit for bit
+        out.append(float(xb - diff * (1 - g)) if g >= 0.5 else float(xa + diff * g))
     return out
 
 

@@ -129,7 +129,7 @@ def _figure(extent: Extent, width_px: int) -> tuple[Any, Any]:
     return fig, ax
 
 
-def _display_sample(arr: np.ndarray, extent: Extent, fig: Any) -> tuple[np.ndarray, Extent]:
+def _display_sample(arr: Any, extent: Extent, fig: Any) -> tuple[np.ndarray, Extent]:
     """The nodes a figure can show, and the extent they cover.
 
     A grid with more rows or columns than the figure has pixels is drawn from the centre node
@@ -143,9 +143,10 @@ def _display_sample(arr: np.ndarray, extent: Extent, fig: Any) -> tuple[np.ndarr
     nr, nc = arr.shape
     kr, kc = max(1, int(nr // max(1.0, h_px))), max(1, int(nc // max(1.0, w_px)))
     if kr == 1 and kc == 1:
-        return arr, extent
+        return np.asarray(arr), extent
     left, right, bottom, top = extent
     mr, mc = nr // kr, nc // kc
+    # an array on disk reads the shown rows alone
     shown = np.ascontiguousarray(arr[kr // 2 : mr * kr : kr, kc // 2 : mc * kc : kc])
     return shown, (left, left + (right - left) * (mc * kc) / nc,
                    top - (top - bottom) * (mr * kr) / nr, top)  # fmt: skip
@@ -349,7 +350,18 @@ def _as_2d(data: Any, name: str = "data") -> np.ndarray:
     return arr
 
 
-def _check_grid_shape(arr: np.ndarray, grid: GridNodes, name: str) -> None:
+def _lazy_2d(data: Any, name: str = "data") -> Any:
+    """``data`` as :func:`_as_2d` gives it, but an array on disk (a
+    :class:`~yalu.io.spill.DiskArray`) stays there: the maps read only the rows they show."""
+    if hasattr(data, "rows") and hasattr(data, "shape"):
+        shape = tuple(data.shape)
+        if len(shape) != 2 or 0 in shape:
+            raise ParameterError(name, f"array of shape {shape}", "a non-empty 2-D array")
+        return data
+    return _as_2d(data, name)
+
+
+def _check_grid_shape(arr: Any, grid: GridNodes, name: str) -> None:
     if tuple(arr.shape) != tuple(int(v) for v in grid.shape):
         raise ParameterError(name, f"shape {arr.shape}", f"the grid's shape {tuple(grid.shape)}")
 
@@ -460,11 +472,12 @@ def write_service_png(
     """
     from yalu.radio.models import Service
 
-    arr = _as_2d(service_level, "service_level")
+    arr = _lazy_2d(service_level, "service_level")
     _check_grid_shape(arr, grid, "service_level")
     extent = _grid_extent(grid)
     fig, ax = _figure(extent, width_px)
     shown, shown_extent = _display_sample(arr, extent, fig)
+    del arr
     cats = {int(s): (s.name if s is Service.SMS else s.name.lower(), SERVICE_COLOURS[int(s)])
             for s in Service if s is not Service.NONE}  # fmt: skip
     handles = _categories(ax, shown, shown_extent, cats)
@@ -518,12 +531,13 @@ def write_layer_png(
     -------
     pathlib.Path
     """
-    arr = _as_2d(data)
-    _check_grid_shape(arr, grid, "data")
+    lazy = _lazy_2d(data)
+    _check_grid_shape(lazy, grid, "data")
     extent = _grid_extent(grid)
     fig, ax = _figure(extent, width_px)
     # the figure's nodes: the legend names the categories drawn
-    arr, shown_extent = _display_sample(arr, extent, fig)
+    arr, shown_extent = _display_sample(lazy, extent, fig)
+    del lazy
     handles: list[Any] = []
     if categories is not None:
         present = set(np.unique(arr[np.isfinite(arr.astype(float))]).astype(int).tolist())

@@ -16,6 +16,7 @@ import numpy as np
 
 from yalu.analysis.area import UNKNOWN, AnalysisArea, NodeCountries, Regions
 from yalu.analysis.settlements import Settlements
+from yalu.errors import ParameterError
 from yalu.geodesy import Grid, metres_per_degree
 from yalu.io.mapdata import Layer, LineFeature, MapData, PointFeature, Province
 from yalu.io.spill import DiskArray, SpillStore
@@ -336,8 +337,9 @@ def _write_maps(
                     layers.update(split_signal(np.asarray(oc.layers["rsrp_dbm"], dtype=float),
                                                np.asarray(oc.layers["best_server"]),
                                                server_tech))  # fmt: skip
-            for lname, lazy in layers.items():
-                arr = np.asarray(lazy)  # its own dtype: float32 on the grid, not a float64 copy
+            for lname, arr in layers.items():
+                # as it is (on disk on fine grids): the colour range reads it by bands, the map
+                # only the rows it shows
                 sty = layer_style(lname, techs)
                 lo, hi = sty.value_range(arr)
                 title = f"{oc.variant.name}: {sty.title}"
@@ -350,7 +352,7 @@ def _write_maps(
                 )  # fmt: skip
                 del arr
             mp["best_server"] = write_layer_png(
-                tmp / "maps" / f"{vname}_best_server.png", np.asarray(oc.layers["best_server"]),
+                tmp / "maps" / f"{vname}_best_server.png", oc.layers["best_server"],
                 grid, title=f"{oc.variant.name}: best server (ids in best_server_sites.csv)",
                 units="", overlays=ov, width_px=width, categorical_labels=list(oc.sector_ids),
                 note=note,
@@ -580,6 +582,30 @@ def write_summary_and_reports(
         write_report_html(tmp / "report.html", summary, maps, mapdata=mapdata)
 
 
+#: Grid nodes :func:`_limits_by_level` reads at a time.
+_LIMIT_BAND_NODES = 1 << 20
+
+
+def _limits_by_level(level: Any, limit: Any, in_area: np.ndarray, n_codes: int) -> np.ndarray:
+    """Nodes of the area per (level 0..2, limit code), shape (3, n_codes): the grids read a
+    band of rows at a time (they may wait on disk)."""
+    mask = np.asarray(in_area, dtype=bool)
+    nr = mask.shape[0]
+    step = max(1, _LIMIT_BAND_NODES // max(1, mask[:1].size))
+    counts = np.zeros((3, n_codes), dtype=np.int64)
+    for r0 in range(0, nr, step):
+        m = mask[r0 : r0 + step]
+        sl = np.asarray(level[r0 : r0 + step])
+        li = np.asarray(limit[r0 : r0 + step])
+        for k in range(3):
+            codes = li[m & (sl == k)].astype(np.int64)
+            if codes.size and (codes.min() < 0 or codes.max() >= n_codes):
+                bad = codes[(codes < 0) | (codes >= n_codes)][0]
+                raise ParameterError("service_limit", int(bad), f"codes 0 to {n_codes - 1}")
+            counts[k] += np.bincount(codes, minlength=n_codes)
+    return counts
+
+
 def probability_and_limits(
     oc: VariantOutcome,
     tally: Any,
@@ -602,7 +628,7 @@ def probability_and_limits(
         exp: dict[str, dict[str, dict[str, float]]] = {}
         area: dict[str, dict[str, float]] = {}
         for lv in levels:
-            p_grid = np.asarray(oc.layers[f"p_{lv}"])
+            p_grid = oc.layers[f"p_{lv}"]  # as it is: on disk on fine grids, read by bands
             people = tally.expected_people(
                 p_grid, None if sample_p is None else sample_p[f"p_{lv}"]
             )
@@ -615,15 +641,12 @@ def probability_and_limits(
         out["expected_area_km2"] = area
     lim = oc.layers.get("service_limit")
     if lim is not None:
-        sl = np.asarray(oc.service_level)[in_area]
-        li = np.asarray(lim)[in_area]
+        counts = _limits_by_level(oc.service_level, lim, in_area, len(LIMIT_NAMES))
         tab: dict[str, dict[str, int]] = {}
         for k, name in enumerate(["none", *levels[:2]]):
-            sel = sl == k
-            if sel.any():
-                codes, counts = np.unique(li[sel], return_counts=True)
+            if counts[k].any():
                 tab[name] = {
-                    LIMIT_NAMES[int(c)]: int(n) for c, n in zip(codes, counts, strict=True)
+                    LIMIT_NAMES[int(c)]: int(counts[k, c]) for c in np.flatnonzero(counts[k])
                 }
         out["service_limits"] = tab
     return out

@@ -510,6 +510,11 @@ def _run_scenario(
     else:
         for oc, lv in zip(outcomes, levels, strict=True):
             oc.reach.sampling = sampling_check(samples, lv, settlements, regions)
+    # the probability and sanity phases read no terrain, and the Monte Carlo only the ground
+    # under its antennas: the block cache (the whole terrain of a border run, ~230 MB at 3")
+    # goes now, not before the outputs (a block read later loads again, the same values)
+    if hasattr(terrain, "clear_cache"):
+        terrain.clear_cache()
     lap("convergence_check")
 
     node_country = regions.node_countries(grid)

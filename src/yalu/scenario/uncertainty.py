@@ -114,6 +114,10 @@ def _p_levels(d: Distribution) -> tuple[float, float, float]:
 # tallies of one service-level map
 
 
+#: Grid nodes a band of :meth:`Tally.expected_area` reads at a time.
+_AREA_BAND_NODES = 1 << 20
+
+
 @dataclass
 class Tally:
     """People and area within reach per level from a service-level grid, fast.
@@ -218,9 +222,7 @@ class Tally:
                                         minlength=len(self.groups))  # fmt: skip
         return out
 
-    def expected_people(
-        self, p_grid: np.ndarray, p_samples: np.ndarray | None = None
-    ) -> np.ndarray:
+    def expected_people(self, p_grid: Any, p_samples: np.ndarray | None = None) -> np.ndarray:
         """Sum of people x probability per group, shape (n_groups,); with samples, from
         ``p_samples`` (the probability at each sample)."""
         if self._sgid is not None:
@@ -230,16 +232,30 @@ class Tally:
             p = np.nan_to_num(np.asarray(p_samples, dtype=float))[mine]
             return np.bincount(self._sgid[mine], weights=self._speople[mine] * p,
                                minlength=len(self.groups))  # fmt: skip
-        flat = np.asarray(p_grid, dtype=float).ravel()
-        p = np.where(self._flat >= 0, np.nan_to_num(flat[np.maximum(self._flat, 0)]), 0.0)
+        # the settlements' nodes only, as float64 (not a float64 copy of the grid)
+        at = np.asarray(p_grid).reshape(-1)[np.maximum(self._flat, 0)].astype(float)
+        p = np.where(self._flat >= 0, np.nan_to_num(at), 0.0)
         return np.bincount(self._gid, weights=self._pop * p, minlength=len(self.groups))
 
-    def expected_area(self, p_grid: np.ndarray) -> np.ndarray:
-        """Sum of cell area x probability per country [km²], shape (n_countries,)."""
-        # one compiled pass (the same sums): no float64 copies of the grid
-        p = np.asarray(p_grid)
-        return weighted_area_rows_km2(p.reshape(self.grid.shape), self._alabel, self._row_km2,
-                                      len(self.countries))  # fmt: skip
+    def expected_area(self, p_grid: Any) -> np.ndarray:
+        """Sum of cell area x probability per country [km²], shape (n_countries,).
+
+        ``p_grid`` (the grid's shape) may wait on disk: it is read a band of rows at a time,
+        and the bands' sums added in grid order are those of one pass, bit for bit.
+        """
+        nr, nc = (int(v) for v in self.grid.shape)
+        p = p_grid if hasattr(p_grid, "rows") else np.asarray(p_grid)
+        if p.ndim == 1 and p.size == nr * nc:
+            p = p.reshape(nr, nc)
+        if tuple(p.shape) != (nr, nc):
+            raise ParameterError("p_grid", f"shape {tuple(p.shape)}", f"the grid's {(nr, nc)}")
+        out = np.zeros(len(self.countries))
+        step = max(1, _AREA_BAND_NODES // max(nc, 1))
+        for r0 in range(0, nr, step):
+            r1 = min(nr, r0 + step)
+            weighted_area_rows_km2(np.asarray(p[r0:r1]), self._alabel[r0:r1],
+                                   self._row_km2[r0:r1], len(self.countries), out=out)  # fmt: skip
+        return out
 
     def add_levels(
         self,
