@@ -679,9 +679,19 @@ def test_shared_grid_geometry_gives_the_same_layers_computing_each_value_once(
         pos = ["39.90000_124.10000", "39.95000_124.00000", "40.05000_123.95000"]
         assert names == sorted([f"{k}_{p}.npy" for k in ("azimuth", "distance") for p in pos]
                                * 2 + ["ground_m.npy"])  # fmt: skip
+        reads = []
+        real_elevation = _Slope.elevation_m
+
+        def counted(self, la, lo):  # type: ignore[no-untyped-def]
+            reads.append(np.size(la))
+            return real_elevation(self, la, lo)
+
+        monkeypatch.setattr(_Slope, "elevation_m", counted)
         again = compute_layers(net1, Handset(), PROFILES, [jam], [], grid, within(9000.0),
                                terrain=terrain, block_elements=600, geometry=geo)  # fmt: skip
-        assert sum(nodes) == 0  # all read back from disk
+        monkeypatch.setattr(_Slope, "elevation_m", real_elevation)
+        # all read back from disk, and the ground under the antennas kept: no terrain read
+        assert sum(nodes) == 0 and not reads
         own = compute_layers(net1, Handset(), PROFILES, [jam], [], grid, within(9000.0),
                              terrain=terrain, block_elements=600)  # fmt: skip
         for name, arr in own.layers.items():

@@ -449,3 +449,22 @@ def test_tally_expected_area_reads_a_layer_on_disk_by_bands(tmp_path, monkeypatc
     assert np.array_equal(t.expected_area(p.ravel()), want)
     with pytest.raises(ValueError, match="p_grid"):
         t.expected_area(p[:-1])
+
+
+def test_the_monte_carlo_reads_no_terrain_after_the_block_cache_goes(tmp_path, monkeypatch):
+    """The run drops the terrain's block cache after the convergence check; the Monte Carlo
+    after it takes the ground under its antennas from the run's grid geometry (kept, a float
+    a position), so nothing loads again before the outputs drop the cache a second time."""
+    from yalu.terrain.core import Terrain
+
+    held: list[int] = []
+    real = Terrain.clear_cache
+
+    def spy(self):  # type: ignore[no-untyped-def]
+        held.append(self.cache_info()["bytes"])
+        real(self)
+
+    monkeypatch.setattr(Terrain, "clear_cache", spy)
+    r = run_scenario(scenario(samples=4), tmp_path / "mc")
+    assert r.summary["uncertainty"]["samples"] == 4
+    assert len(held) == 2 and held[0] > 0 and held[1] == 0, held

@@ -177,9 +177,11 @@ def _overlays(md: MapData, images: dict[str, bytes], out: list[str],
         for ly in layers:
             vis = int(v == md.primary and ly.key == "service_level")
             tag = f"{v or 'all'}_{ly.key}".replace("/", "_")
-            vals = np.asarray(ly.values)  # read once (it may wait on disk)
+            # as it is (on disk on fine grids): the colour range reads it by bands of rows and
+            # the overlay only the rows it shows, never the whole layer
+            vals = ly.values if hasattr(ly.values, "rows") else np.asarray(ly.values)
             vr = ly.style.value_range(vals) if ly.style.kind == "continuous" else None
-            shown = vals[::stride, ::stride]
+            shown = np.asarray(vals[::stride, ::stride])
             del vals
             img = rgba_image(ly.style, shown, ly.labels, vr)
             inflight.append((f"files/{tag}.png", pool.submit(_png, img)))

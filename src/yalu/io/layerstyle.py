@@ -354,14 +354,26 @@ def split_signal(rsrp_dbm: np.ndarray, best_server: np.ndarray,
                  server_technology: Sequence[str]) -> dict[str, np.ndarray]:  # fmt: skip
     """``rsrp_dbm`` split by the technology of the best server: ``{"rxlev_dbm_gsm": ...,
     "rsrp_dbm_lte": ...}`` (NaN where another technology serves); only technologies present."""
+    parts = split_signal_parts(rsrp_dbm, best_server, server_technology)
+    return {key: arr for key, (arr, present) in parts.items() if present}
+
+
+def split_signal_parts(
+    rsrp_dbm: np.ndarray, best_server: np.ndarray, server_technology: Sequence[str]
+) -> dict[str, tuple[np.ndarray, bool]]:
+    """:func:`split_signal` for every technology of ``server_technology``, with whether any
+    node has it (bands of rows split one at a time give the whole layers band by band)."""
     bs = np.asarray(best_server)
-    tech_of = np.asarray(list(server_technology) + [""], dtype=object)
-    node_tech = tech_of[np.where(bs >= 0, bs, len(server_technology))]
+    keys = split_signal_keys(server_technology)
+    techs = list(keys)
+    # each server's technology as an index (a node without a server has the technology "")
+    none = techs.index("") if "" in techs else -1
+    code = np.array([techs.index(t) for t in server_technology] + [none], dtype=np.int64)
+    node_code = code[np.where(bs >= 0, bs, len(server_technology))]
     out = {}
-    for t, key in split_signal_keys(server_technology).items():
-        m = node_tech == t
-        if m.any():
-            out[key] = np.where(m, rsrp_dbm, np.nan).astype(np.float32)
+    for i, key in enumerate(keys.values()):
+        m = node_code == i
+        out[key] = (np.where(m, rsrp_dbm, np.nan).astype(np.float32), bool(m.any()))
     return out
 
 

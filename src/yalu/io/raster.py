@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,9 @@ def write_geotiff(
     from rasterio.windows import Window
 
     attrs: dict[str, Any] = dict(getattr(data, "attrs", {}) or {})
-    arr = np.asarray(getattr(data, "values", data))
+    # an array on disk (a DiskArray) is written and checked a band of rows at a time
+    lazy = hasattr(data, "rows") and hasattr(data, "shape") and hasattr(data, "dtype")
+    arr = data if lazy else np.asarray(getattr(data, "values", data))
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ParameterError("data", f"array of shape {arr.shape}", "a non-empty 2-D array")
     if transform is None:
@@ -104,13 +106,16 @@ def write_geotiff(
     dtype = np.dtype(dtype)
     if dtype == np.bool_:
         dtype = np.dtype(np.uint8)
-    out = arr.astype(dtype, copy=False)
+
+    def rows(r0: int, r1: int) -> np.ndarray:
+        return np.asarray(arr[r0:r1]).astype(dtype, copy=False)
+
     all_tags = {
         k: _tag_value(v) for k, v in attrs.items() if k not in ("transform", "crs", "nodata")
     }
     for k, v in (tags or {}).items():
         all_tags[str(k)] = _tag_value(v)
-    h, w = out.shape
+    h, w = (int(v) for v in arr.shape)
     tiled = h >= _BLOCK and w >= _BLOCK
     profile: dict[str, Any] = {
         "driver": "GTiff",
@@ -138,7 +143,7 @@ def write_geotiff(
         # GDAL's default block cache is 5 % of RAM: bounded here too, so that reading a big
         # map back costs a band of blocks, not the map
         with rasterio.Env(GDAL_CACHEMAX=_CACHE_MB):
-            _read_back(tmp, out, Path(path))
+            _read_back(tmp, (h, w), rows, Path(path))
 
     with (
         atomic_output(path, overwrite=overwrite, verify=verify) as tmp,
@@ -159,7 +164,7 @@ def write_geotiff(
             # one row of blocks at a time: GDAL compresses and flushes as it goes
             for r0 in range(0, h, _BLOCK):
                 r1 = min(h, r0 + _BLOCK)
-                ds.write(out[r0:r1], 1, window=Window(0, r0, w, r1 - r0))
+                ds.write(rows(r0, r1), 1, window=Window(0, r0, w, r1 - r0))
             if all_tags:
                 ds.update_tags(**all_tags)
             if name:
@@ -190,13 +195,15 @@ def _gdal_errors_raise(final: Path) -> Iterator[None]:
         raise OutputError(f"cannot write {final}: GDAL: {handler.messages[0].strip()}")
 
 
-def _read_back(tmp: Path, expected: np.ndarray, final: Path) -> None:
-    """Reopen the written file and compare every value with what was meant to be written."""
+def _read_back(tmp: Path, shape: tuple[int, int], expected: Callable[[int, int], np.ndarray],
+               final: Path) -> None:  # fmt: skip
+    """Reopen the written file and compare every value with what was meant to be written
+    (``expected(r0, r1)``: rows ``r0:r1`` of it)."""
     import rasterio
     from rasterio.errors import RasterioError
     from rasterio.windows import Window
 
-    h, w = expected.shape
+    h, w = shape
     try:
         with _gdal_errors_raise(final), rasterio.open(tmp) as ds:
             if (ds.height, ds.width) != (h, w):
@@ -204,7 +211,7 @@ def _read_back(tmp: Path, expected: np.ndarray, final: Path) -> None:
             for r0 in range(0, h, _BLOCK):
                 r1 = min(h, r0 + _BLOCK)
                 got = ds.read(1, window=Window(0, r0, w, r1 - r0))
-                if not np.array_equal(got, expected[r0:r1], equal_nan=got.dtype.kind == "f"):
+                if not np.array_equal(got, expected(r0, r1), equal_nan=got.dtype.kind == "f"):
                     raise OutputError(
                         f"cannot write {final}: the file read back differs from the data "
                         f"(rows {r0}-{r1 - 1}); nothing was replaced"

@@ -20,6 +20,7 @@ blocks so that memory stays bounded whatever the grid.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -462,6 +463,22 @@ def _ground_m(terrain: TerrainLike | None, lat: Any, lon: Any) -> np.ndarray:
     return np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0)
 
 
+def _antenna_ground_m(
+    memo: dict[tuple[float, float], float],
+    terrain: TerrainLike | None,
+    lat: Sequence[float],
+    lon: Sequence[float],
+) -> npt.NDArray[np.float64]:
+    """:func:`_ground_m` at antenna positions, each read from ``terrain`` once into ``memo``
+    (position -> height): the values are those read afresh (pointwise), bit for bit."""
+    keys = [(float(a), float(b)) for a, b in zip(lat, lon, strict=True)]
+    todo = [k for k in dict.fromkeys(keys) if k not in memo]
+    if todo:
+        z = _ground_m(terrain, [k[0] for k in todo], [k[1] for k in todo])
+        memo.update(zip(todo, z.tolist(), strict=True))
+    return np.array([memo[k] for k in keys], dtype=np.float64)
+
+
 def _per_site_sigma(location_sigma_db: Any, n: int) -> npt.NDArray[np.float64] | None:
     """Location variability per site [dB] (None stays None)."""
     if location_sigma_db is None:
@@ -678,6 +695,14 @@ class PointGeometry:
         self.lat, self.lon, self.terrain = la, lo, terrain
         self._ground: npt.NDArray[np.float64] | None = None
         self._geo: dict[tuple[float, float], tuple[Any, Any, Any]] = {}
+        self._antenna_z: dict[tuple[float, float], float] = {}
+
+    def antenna_ground_m(self, lat_deg: Sequence[float],
+                         lon_deg: Sequence[float]) -> npt.NDArray[np.float64]:  # fmt: skip
+        """Ground height [m] under antennas at (``lat_deg``, ``lon_deg``), each position read
+        from the terrain once and kept (a float each): later networks at the same positions
+        read no terrain."""
+        return _antenna_ground_m(self._antenna_z, self.terrain, lat_deg, lon_deg)
 
     def ground_m(self, index: Any) -> npt.NDArray[np.float64]:
         """Ground height [m] at the points ``index`` (0 where void or without terrain)."""
@@ -756,6 +781,14 @@ class GridGeometry:
         self._band: dict[int, npt.NDArray[np.float64]] = {}
         self._band_rows = (-1, -1)
         self.held_bytes = 0
+        self._antenna_z: dict[tuple[float, float], float] = {}
+
+    def antenna_ground_m(self, lat_deg: Sequence[float],
+                         lon_deg: Sequence[float]) -> npt.NDArray[np.float64]:  # fmt: skip
+        """Ground height [m] under antennas at (``lat_deg``, ``lon_deg``), each position read
+        from the terrain once and kept (a float each): the Monte Carlo's networks, built after
+        the run dropped the terrain's block cache, read no terrain for them."""
+        return _antenna_ground_m(self._antenna_z, self.terrain, lat_deg, lon_deg)
 
     def _stored(self, fn: Callable[[Any, Any], tuple[Any, ...]], names: tuple[str, ...],
                 box: tuple[int, int, int, int]) -> list[Any]:  # fmt: skip
@@ -974,12 +1007,15 @@ class LayerInputs:
             losses[0 : 2 * n : 2], losses[1 : 2 * n : 2], losses[2 * n :]
         )  # fmt: skip
         ants, j_ants = self.ants, self.j_ants
-        self.site_z = _ground_m(terrain, [a.lat_deg for a in ants], [a.lon_deg for a in ants]) + [
+        shared_geo = self.grid_geometry if self.grid_geometry is not None else self.geometry
+        ground = (functools.partial(_ground_m, terrain) if shared_geo is None
+                  else shared_geo.antenna_ground_m)  # fmt: skip
+        self.site_z = ground([a.lat_deg for a in ants], [a.lon_deg for a in ants]) + [
             a.height_m for a in ants
         ]
-        self.jam_z = _ground_m(
-            terrain, [a.lat_deg for a in j_ants], [a.lon_deg for a in j_ants]
-        ) + [a.height_m for a in j_ants]
+        self.jam_z = ground([a.lat_deg for a in j_ants], [a.lon_deg for a in j_ants]) + [
+            a.height_m for a in j_ants
+        ]
         # jammer -> tower, where the jammer's range reaches the site's UL channel
         self.jspl = np.full((m, n), np.inf)
         self.jsg = np.zeros((m, n))

@@ -228,23 +228,26 @@ def _write_rasters(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome]) -
     from yalu.io.qml import write_raster_styles
     from yalu.io.raster import write_geotiff
 
-    def tif(path: Path, data: np.ndarray, nodata: Any, key: str, tags: dict[str, Any] | None,
-            techs: list[str] | None = None, labels: list[str] | None = None) -> None:  # fmt: skip
+    def tif(path: Path, data: Any, nodata: Any, key: str, tags: dict[str, Any] | None,
+            techs: list[str] | None = None, labels: list[str] | None = None,
+            dtype: Any = None) -> None:  # fmt: skip
+        # ``data`` may wait on disk: written, checked and coloured a band of rows at a time
         path.parent.mkdir(parents=True, exist_ok=True)
+        kind = np.dtype(dtype) if dtype is not None else data.dtype
         style = layer_style(key, techs)
         tags = dict(tags or {})
         cmap = None
         if style.kind != "continuous":
             tags["category_names"] = {str(k): v for k, v in categories_of(style, labels).items()}
-            if data.dtype in (np.uint8, np.uint16):
+            if kind in (np.uint8, np.uint16):
                 cmap = {k: c for k, (c, _lab) in category_rgba(style, labels).items()}
         tags.setdefault("title", style.title)
         if style.units:
             tags.setdefault("units", style.units)
         write_geotiff(path, data, transform=ctx.grid.transform, crs="EPSG:4326", nodata=nodata,
-                      tags=tags, description=key, colormap=cmap)  # fmt: skip
+                      tags=tags, description=key, colormap=cmap, dtype=dtype)  # fmt: skip
         vr = style.value_range(data) if style.kind == "continuous" else None
-        write_raster_styles(path, style, labels, vr, data.dtype)
+        write_raster_styles(path, style, labels, vr, kind)
 
     tif(tmp / "rasters" / "restricted.tif", ctx.restricted.astype(np.uint8), 255, "restricted",
         {"scenario": ctx.scenario.name})  # fmt: skip
@@ -252,13 +255,14 @@ def _write_rasters(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome]) -
         d = _raster_dir(tmp, oc)
         techs = variant_technologies(ctx.scenario, oc.variant)
         for lname, arr in oc.layers.items():
-            a = np.asarray(arr)
+            a = arr if hasattr(arr, "rows") else np.asarray(arr)
             nodata: float | int
             labels = None
+            dtype: Any = None
             if lname == "service_level":
-                a, nodata = a.astype(np.uint8), 255
+                nodata, dtype = 255, np.uint8
             elif lname == "best_server":
-                a, nodata, labels = a.astype(np.int32), -1, list(oc.sector_ids)
+                nodata, labels, dtype = -1, list(oc.sector_ids), np.int32
             else:
                 nodata = float("nan")
             tif(
@@ -269,6 +273,7 @@ def _write_rasters(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome]) -
                 {"scenario": ctx.scenario.name, "variant": oc.variant.name},
                 techs,
                 labels,
+                dtype,
             )
         (d / "best_server_sites.csv").write_text(
             "index,site_id\n" + "".join(f"{i},{sid}\n" for i, sid in enumerate(oc.sector_ids)),
@@ -444,6 +449,40 @@ _LAYER_ORDER = (
 )
 
 
+#: Grid nodes :func:`_split_signal_on_disk` splits at a time.
+_SPLIT_BAND_NODES = 1 << 20
+
+
+def _split_signal_on_disk(store: SpillStore, variant: str, rsrp: Any, best_server: Any,
+                          server_tech: list[str]) -> dict[str, Any]:  # fmt: skip
+    """:func:`yalu.io.layerstyle.split_signal` of layers that may wait on disk, into
+    ``store`` a band of rows at a time (neither the layers nor the split are whole in
+    memory); a technology no node has is dropped, as there."""
+    from yalu.io.layerstyle import split_signal_keys, split_signal_parts
+
+    shape = tuple(int(n) for n in rsrp.shape)
+    keys = list(split_signal_keys(server_tech).values())
+    writers = {key: store.rows(f"{variant}_{key}", shape, np.float32) for key in keys}
+    present = dict.fromkeys(keys, False)
+    step = max(1, _SPLIT_BAND_NODES // max(1, shape[1]))
+    try:
+        for r0 in range(0, shape[0], step):
+            band = (np.asarray(rsrp[r0 : r0 + step]), np.asarray(best_server[r0 : r0 + step]))
+            parts = split_signal_parts(*band, server_tech)
+            for key, (arr, any_node) in parts.items():
+                writers[key].write(arr)
+                present[key] = present[key] or any_node
+        out = {key: writers[key].close() for key in keys if present[key]}
+    except BaseException:
+        for w in writers.values():
+            w.abort()
+        raise
+    for key in keys:
+        if not present[key]:
+            writers[key].abort()
+    return out
+
+
 def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
     """Everything the interactive map, the KMZ and the GeoPackage show."""
     from yalu.analysis.reach import settlement_nodes
@@ -465,11 +504,12 @@ def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
             md.layers.append(Layer.make(v, key, arr, techs, labels))
         server_tech = [tech_of_sector.get(i, "") for i in oc.sector_ids]
         if len(set(server_tech)) > 1 and "rsrp_dbm" in oc.layers and "best_server" in oc.layers:
-            for key, arr in split_signal(
-                np.asarray(oc.layers["rsrp_dbm"]), np.asarray(oc.layers["best_server"]), server_tech
-            ).items():
-                kept = arr if ctx.spill is None else ctx.spill.put(f"{v}_{key}", arr)
-                md.layers.append(Layer.make(v, key, kept, techs))
+            rsrp, best = oc.layers["rsrp_dbm"], oc.layers["best_server"]
+            split = (split_signal(np.asarray(rsrp), np.asarray(best), server_tech)
+                     if ctx.spill is None
+                     else _split_signal_on_disk(ctx.spill, v, rsrp, best, server_tech))  # fmt: skip
+            for key, arr in split.items():
+                md.layers.append(Layer.make(v, key, arr, techs))
     order = {k: i for i, k in enumerate(_LAYER_ORDER)}
     md.layers.sort(key=lambda ly: order.get(ly.key, len(order)))  # stable: variants keep order
     md.layers.append(Layer.make("", "restricted", ctx.restricted.astype(np.uint8)))
