@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cov_synth import D3, SITE, flat, hilly, ridge, write_tif
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yalu.coverage import (
     FastSettings,
@@ -580,3 +582,19 @@ def test_exact_mode_voids_only_touch_the_profiles_through_them(hilly_terrain):
     west = np.isfinite(clean[0]) & (lons[None, :] < SITE[1] - 0.001)
     assert west.sum() > 100
     assert holed[:, west].tobytes() == clean[:, west].tobytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.permutations(list(range(9))), st.integers(1, 9))
+def test_scatter_rows_in_place_is_fancy_index_assignment(perm, n):
+    """Moving each row to its place in place, cycle by cycle, gives ``out[order] = a``."""
+    from yalu.coverage.engine import _scatter_rows
+
+    order = [p for p in perm if p < n]
+    a = np.random.default_rng(n).normal(size=(n, 3, 4)).astype(np.float32)
+    want = np.empty_like(a)
+    want[order] = a
+    _scatter_rows(a, order)
+    assert a.tobytes() == want.tobytes()
+    with pytest.raises(ParameterError, match="permutation"):
+        _scatter_rows(a, [0] * n if n > 1 else [1])

@@ -85,7 +85,7 @@ import dataclasses
 import enum
 import math
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -569,6 +569,30 @@ def _job_order(specs: list[TileSpec]) -> list[int]:
     return sorted(range(len(specs)), key=lambda i: (specs[i].direction, specs[i].h_tx_m))
 
 
+def _scatter_rows(a: np.ndarray, order: Sequence[int]) -> None:
+    """Move ``a[k]`` to ``a[order[k]]`` for every k (``order`` a permutation) in place,
+    with one row of extra memory: each cycle of the permutation is followed once."""
+    o = np.asarray(order, dtype=np.intp)
+    n = len(a)
+    if o.shape != (n,) or not np.array_equal(np.sort(o), np.arange(n)):
+        raise ParameterError("order", list(order), f"a permutation of 0..{n - 1}")
+    src = np.empty(n, dtype=np.intp)  # row j comes from row src[j]
+    src[o] = np.arange(n)
+    seen = np.zeros(n, dtype=bool)
+    for j0 in range(n):
+        if seen[j0] or src[j0] == j0:
+            seen[j0] = True
+            continue
+        first = a[j0].copy()
+        j = j0
+        seen[j] = True
+        while src[j] != j0:
+            a[j] = a[src[j]]
+            j = int(src[j])
+            seen[j] = True
+        a[j] = first
+
+
 def tile_job_multi(spec: TileSpec, jobs: Any, progress: ProgressFn | None = None) -> np.ndarray:
     """Loss [dB] at every node of ``spec.grid`` for several (frequency, direction) jobs at once.
 
@@ -603,9 +627,10 @@ def tile_job_multi(spec: TileSpec, jobs: Any, progress: ProgressFn | None = None
             _check_itm(specs[i], row)
         run = _hybrid if mode is MapMode.HYBRID else _exact
         res = run(spec, _elevation(spec), vec, progress)
-        out = np.empty_like(res)
-        out[order] = res
-        return out
+        # into the callers' order in place: a second stack of maps would double this
+        # antenna's whole window of maps at the peak of the path-loss phase
+        _scatter_rows(res, order)
+        return res
     out = np.empty((len(specs), *g.shape), dtype=np.float32)
     for i, s in enumerate(specs):
         sub_prog = None
