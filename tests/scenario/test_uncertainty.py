@@ -71,11 +71,28 @@ def scenario(samples=24, seed=3, width=6.0, hwidth=10.0):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
+    from yalu.terrain.core import Terrain
+
     d = tmp_path_factory.mktemp("unc")
     a = run_scenario(scenario(), d / "a")
     b = run_scenario(scenario(), d / "b")
-    c = run_scenario(scenario(seed=4), d / "c")
+    # the third run records the bytes of the terrain's block cache at each clear
+    real = Terrain.clear_cache
+
+    def spy(self):  # type: ignore[no-untyped-def]
+        _CACHE_AT_CLEAR.append(self.cache_info()["bytes"])
+        real(self)
+
+    Terrain.clear_cache = spy  # type: ignore[method-assign]
+    try:
+        c = run_scenario(scenario(seed=4), d / "c")
+    finally:
+        Terrain.clear_cache = real  # type: ignore[method-assign]
     return a, b, c
+
+
+#: Bytes in the terrain's block cache at each clear during ``runs``' third run.
+_CACHE_AT_CLEAR: list[int] = []
 
 
 def test_deterministic_for_a_seed(runs):
@@ -451,20 +468,10 @@ def test_tally_expected_area_reads_a_layer_on_disk_by_bands(tmp_path, monkeypatc
         t.expected_area(p[:-1])
 
 
-def test_the_monte_carlo_reads_no_terrain_after_the_block_cache_goes(tmp_path, monkeypatch):
+def test_the_monte_carlo_reads_no_terrain_after_the_block_cache_goes(runs):
     """The run drops the terrain's block cache after the convergence check; the Monte Carlo
     after it takes the ground under its antennas from the run's grid geometry (kept, a float
     a position), so nothing loads again before the outputs drop the cache a second time."""
-    from yalu.terrain.core import Terrain
-
-    held: list[int] = []
-    real = Terrain.clear_cache
-
-    def spy(self):  # type: ignore[no-untyped-def]
-        held.append(self.cache_info()["bytes"])
-        real(self)
-
-    monkeypatch.setattr(Terrain, "clear_cache", spy)
-    r = run_scenario(scenario(samples=4), tmp_path / "mc")
-    assert r.summary["uncertainty"]["samples"] == 4
+    assert runs[2].summary["uncertainty"]["samples"] == 24
+    held = _CACHE_AT_CLEAR
     assert len(held) == 2 and held[0] > 0 and held[1] == 0, held
