@@ -11,7 +11,12 @@ one task per antenna), each configuration in a fresh process:
 
 It prints the median prefetch time of each, the speed-up from 1 to 2 workers, the terrain bytes
 sent (or read by the workers themselves) per task and whether every configuration gave the same
-maps, bit for bit (a digest of all maps).
+maps, bit for bit (a digest of all maps). From Dask's task stream it also prints what bounds the
+speed-up: the sum of the tasks' compute times (the same tasks on 1 and on 2 workers: a larger
+sum on 2 means each task ran slower beside the other) and how busy the workers were (the sum
+over workers x wall: below 1 means workers waited for work), and as a control, the speed-up of
+two processes of a compute-only kernel (no memory traffic) run at once against one alone: near
+2x, the cores themselves are not what the tasks share.
 
     python benchmarks/bench_dask_maps.py --terrain FILE [--grid-arcsec 60] [--runs 3] \
         [--terrain-transfer auto|send|read]
@@ -20,6 +25,7 @@ maps, bit for bit (a digest of all maps).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import statistics
@@ -58,21 +64,67 @@ def child(
     ]
     # the maps a run computes: a mast's carriers within the scenario's span share one
     provider.share_frequencies(requests, sc.propagation.frequency_sharing_mhz)
+    task_s = float("nan")
     with connect(None, workers) as client:
         if client is not None:
             client.wait_for_workers(workers)
         provider.client = client
-        t0 = time.perf_counter()
-        n = provider.prefetch(requests, prep.grid)
-        dt = time.perf_counter() - t0
+        with contextlib.ExitStack() as stack:
+            stream = None
+            if client is not None:
+                from distributed import get_task_stream
+
+                stream = stack.enter_context(get_task_stream(client))
+            t0 = time.perf_counter()
+            n = provider.prefetch(requests, prep.grid)
+            dt = time.perf_counter() - t0
+        if stream is not None:
+            task_s = sum(s["stop"] - s["start"] for r in stream.data for s in r["startstops"]
+                         if s["action"] == "compute")  # fmt: skip
     h = hashlib.sha1()
     for key in sorted(provider._maps, key=repr):  # noqa: SLF001 - the benchmark reads the cache
         h.update(provider._maps[key].data.tobytes())  # noqa: SLF001
-    print(json.dumps({"s": dt, "maps": n, "tasks": provider.tasks,
+    print(json.dumps({"s": dt, "maps": n, "tasks": provider.tasks, "task_s": task_s,
                       "bytes_sent": provider.bytes_sent,
                       "terrain_read": provider.terrain_bytes_read,
                       "transfer": provider.terrain_transfer_used,
                       "digest": h.hexdigest()}))  # fmt: skip
+
+
+def _spin(n: int) -> float:
+    """Seconds for ``n`` steps of 8 independent multiply-add chains (registers only)."""
+    import numba
+
+    @numba.njit(cache=False)
+    def chains(n: int) -> float:
+        x0 = x1 = x2 = x3 = x4 = x5 = x6 = x7 = 1.0
+        for _ in range(n):
+            x0 = x0 * 0.999999 + 1e-7
+            x1 = x1 * 0.999998 + 1e-7
+            x2 = x2 * 0.999997 + 1e-7
+            x3 = x3 * 0.999996 + 1e-7
+            x4 = x4 * 0.999995 + 1e-7
+            x5 = x5 * 0.999994 + 1e-7
+            x6 = x6 * 0.999993 + 1e-7
+            x7 = x7 * 0.999992 + 1e-7
+        return x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7
+
+    chains(10)
+    t0 = time.perf_counter()
+    chains(n)
+    return time.perf_counter() - t0
+
+
+def _spin_speedup(runs: int) -> float:
+    """Speed-up of two compute-only processes at once over one alone (medians of ``runs``)."""
+    cmd = [sys.executable, __file__, "--spin"]
+    alone = [float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+             for _ in range(runs)]  # fmt: skip
+    pair = []
+    for _ in range(runs):
+        ps = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        pair.append(max(float(p.communicate()[0]) for p in ps))
+    return 2 * statistics.median(alone) / statistics.median(pair)
 
 
 def main() -> None:
@@ -87,12 +139,17 @@ def main() -> None:
         help="how workers get terrain windows (auto: read from the files on a local cluster)",
     )
     ap.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--spin", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.spin:
+        print(_spin(400_000_000))
+        return
     if a.child is not None:
         w, t = (None if v == "-" else int(v) for v in a.child)
         child(a.terrain, a.grid_arcsec, w, t, a.terrain_transfer)
         return
     times: dict[str, list[float]] = {k: [] for k in CONFIGS}
+    task_s: dict[str, list[float]] = {k: [] for k in CONFIGS}
     last: dict[str, dict[str, object]] = {}
     for r in range(a.runs + 1):  # the first round warms numba's caches in every process kind
         for name, (w, t) in CONFIGS.items():
@@ -105,6 +162,7 @@ def main() -> None:
             res = json.loads(out.strip().splitlines()[-1])
             if r:
                 times[name].append(float(res["s"]))
+                task_s[name].append(float(res["task_s"]))
             last[name] = res
     med = {k: statistics.median(v) for k, v in times.items()}
     one = last["1 worker"]
@@ -114,6 +172,14 @@ def main() -> None:
     for k, v in med.items():
         print(f"  {k:>16}: {v:7.2f} s  (runs: {', '.join(f'{x:.2f}' for x in times[k])})")
     print(f"  speed-up 1 -> 2 workers: {med['1 worker'] / med['2 workers']:.2f}x")
+    t1, t2 = (statistics.median(task_s[k]) for k in ("1 worker", "2 workers"))
+    print(
+        f"  sum of the tasks' compute times (medians): 1 worker {t1:.2f} s, 2 workers "
+        f"{t2:.2f} s ({t2 / t1:.2f}x: each task's time beside another); workers busy "
+        f"{t1 / med['1 worker']:.0%} (1) and {t2 / (2 * med['2 workers']):.0%} (2) of the wall"
+    )
+    print(f"  control: two compute-only processes at once run {_spin_speedup(a.runs):.2f}x "
+          "one alone")  # fmt: skip
     n_tasks = max(1, int(str(one["tasks"])))
     per_task = int(str(one["bytes_sent"])) / n_tasks / 1e6
     read = int(str(one["terrain_read"])) / n_tasks / 1e6

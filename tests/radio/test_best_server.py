@@ -120,7 +120,7 @@ def networks(draw):
     return sites, dl, dl + ul_extra, d
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(networks())
 def test_adding_a_site_never_lowers_service(net):
     # distinct channels (interference-free): a site added to n-1 others never lowers a level
