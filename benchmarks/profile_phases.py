@@ -28,7 +28,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNER = ROOT / "src" / "yalu" / "scenario" / "runner.py"
-_FRAME = re.compile(r"run_scenario \(yalu/scenario/runner\.py:(\d+)\)")
+
+
+def _frame_pattern() -> re.Pattern[str]:
+    """A py-spy frame of the runner's function that times the phases (the one defining
+    ``lap``), with its line number as group 1."""
+    tree = ast.parse(RUNNER.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and any(
+            isinstance(d, ast.FunctionDef) and d.name == "lap" for d in node.body
+        ):
+            return re.compile(rf"{re.escape(node.name)} \(yalu/scenario/runner\.py:(\d+)\)")
+    raise SystemExit(f"no function defining lap() in {RUNNER}")
 
 
 def _phase_names() -> dict[int, str]:
@@ -56,6 +67,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=10.0, help="py-spy's sampling rate [Hz]")
     args = ap.parse_args()
     names = _phase_names()
+    frame = _frame_pattern()
     table: Counter[tuple[str, str]] = Counter()
     total = 0
     for line in args.raw.read_text().splitlines():
@@ -64,7 +76,7 @@ def main() -> None:
         stack, n_text = line.rsplit(" ", 1)
         n = int(n_text)
         frames = stack.split(";")
-        lines = [int(m.group(1)) for f in frames if (m := _FRAME.search(f))]
+        lines = [int(m.group(1)) for f in frames if (m := frame.match(f.strip()))]
         if not lines:
             continue
         total += n

@@ -27,6 +27,7 @@ import llvmlite.binding as _llb
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
+from numpy.typing import NDArray
 
 
 def _host_has_avx() -> bool:
@@ -56,3 +57,17 @@ def _clean_upper(typingctx: Any) -> Any:
 #: Clear the upper halves of the AVX registers (``llvm.x86.avx.vzeroupper``) in a numba
 #: kernel; a no-op where the host has no AVX.
 clean_upper = cast(Callable[[], None], intrinsic(_clean_upper))
+
+
+def readonly(a: NDArray[Any]) -> NDArray[Any]:
+    """A read-only view of the array ``a`` (no copy).
+
+    numba compiles a kernel once per argument type, and a read-only array is a different type
+    from a writable one: a wrapper that passes its inputs as they come (writable from one
+    caller, a read-only broadcast or frozen array from another) compiles, caches and loads
+    the same kernel several times (six copies of ITM's batch kernel, ~4 s of compilation
+    each). Wrappers pass every input through this, so each kernel has one signature.
+    """
+    v = a.view()
+    v.flags.writeable = False
+    return v

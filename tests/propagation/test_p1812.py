@@ -226,6 +226,16 @@ def test_batch_equals_single_and_is_thread_independent() -> None:
     assert np.array_equal(one.loss_db, two.loss_db)
     for i, s in enumerate(singles):
         assert one.result(i) == s
+    # scalars (broadcast), the arrays above and read-only arrays reach the kernel as one type
+    frozen = {k: np.array(v) for k, v in common.items()}
+    for v in frozen.values():
+        v.flags.writeable = False
+    scal = {**common, "delta_n": 45.0, "n0": 325.0}
+    for kw in (frozen, scal):
+        p1812.basic_transmission_loss_batch(*args, threads=1, **kw)
+    from yalu.propagation import _p1812_kernels
+
+    assert len(_p1812_kernels.p1812_batch_kernel.signatures) == 1
 
 
 # ---------------------------------------------------------------------------------------------

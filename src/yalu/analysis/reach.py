@@ -29,6 +29,7 @@ from yalu.analysis.area import UNKNOWN, AnalysisArea, Regions
 from yalu.analysis.geo import cell_area_km2
 from yalu.analysis.population import FootprintLaw, PopulationSamples, sections
 from yalu.analysis.settlements import Settlements, flag_duplicates
+from yalu.cpu import readonly
 from yalu.errors import InputError, ParameterError
 from yalu.geodesy.grid import Grid
 from yalu.radio.models import Service
@@ -255,12 +256,15 @@ def population_reach(
         [cidx[c] for c in regions.countries] + [cidx[UNKNOWN]], dtype=np.int64
     )
     # one pass over the grid's own arrays: no label, level or area array of its size
+    # read-only views: one compiled signature whether a caller's arrays are frozen or not
     tab = _kernels.area_by_label_rows(
-        np.ascontiguousarray(node_region),
-        region_country,
-        np.ascontiguousarray(in_area),
-        np.ascontiguousarray(sl),
-        np.ascontiguousarray(cell_area_km2(lat1, grid.dlat_deg, grid.dlon_deg), dtype=float),
+        readonly(np.ascontiguousarray(node_region)),
+        readonly(region_country),
+        readonly(np.ascontiguousarray(in_area)),
+        readonly(np.ascontiguousarray(sl)),
+        readonly(
+            np.ascontiguousarray(cell_area_km2(lat1, grid.dlat_deg, grid.dlon_deg), dtype=float)
+        ),
         len(countries),
         3,
     )

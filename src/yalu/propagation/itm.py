@@ -38,6 +38,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from yalu.cpu import readonly
 from yalu.errors import ChoiceError, ITMError, ParameterError, parse_choice
 from yalu.propagation import _itm_kernels as _k
 
@@ -555,7 +556,8 @@ def _per_profile(value: Any, n: int, name: str, dtype: type) -> np.ndarray:
     elif arr.dtype.kind not in "fiub":
         raise ParameterError(name, value, "real numbers, scalar or one per profile")
     try:
-        return np.ascontiguousarray(np.broadcast_to(arr.astype(dtype, copy=False), (n,)))
+        # read-only, broadcast or not: one compiled signature of the batch kernel
+        return readonly(np.ascontiguousarray(np.broadcast_to(arr.astype(dtype, copy=False), (n,))))
     except ValueError:
         raise ParameterError(name, f"shape {arr.shape}", f"a scalar or shape ({n},)") from None
 
@@ -646,7 +648,8 @@ def p2p_batch(
             raise ParameterError("threads", threads, f"an integer 1 to {max_threads}")
         numba.set_num_threads(int(threads))
     try:
-        _k.p2p_batch_kernel(elev, offs, *args, out)
+        # read-only views of every input: one compiled signature whatever the caller passed
+        _k.p2p_batch_kernel(readonly(elev), readonly(offs), *args, out)
     finally:
         if threads is not None:
             numba.set_num_threads(previous)

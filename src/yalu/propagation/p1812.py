@@ -53,6 +53,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from yalu.cpu import readonly
 from yalu.errors import InputError, ParameterError, check_range, parse_choice
 from yalu.propagation import _p1812_kernels as _k
 from yalu.propagation._validity import warn_outside
@@ -571,6 +572,10 @@ def _run(
             raise ParameterError("threads", threads, f"an integer 1 to {max_threads}")
         numba.set_num_threads(int(threads))
     try:
+        # read-only views of every input: one compiled signature whatever the caller passed
+        d, h, r, zone, offs, vert, phi, dn, nz, dct, dcr, pl, sl = (
+            readonly(a) for a in (d, h, r, zone, offs, vert, phi, dn, nz, dct, dcr, pl, sl)
+        )
         _k.p1812_batch_kernel(
             d, h, r, zone, offs, f_mhz / 1000.0, p, htg, hrg, vert, phi, dn, nz, dct, dcr, pl,
             sl, 1 if method is SmoothPathMethod.ATTACHMENT_4 else 0, out,

@@ -81,6 +81,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from yalu.cpu import readonly
 from yalu.errors import ParameterError, parse_choice
 from yalu.radio.bands import Technology
 from yalu.radio.models import Handset, Jammer, Service, Site, TechnologyProfile
@@ -547,7 +548,9 @@ def _technology_budget(
     k_, shape_ = sig_k.shape[0], sig_k.shape[1:]
 
     def flat2(a: _Arr, dtype: Any) -> _Arr:
-        return np.ascontiguousarray(np.broadcast_to(a, sig_k.shape), dtype=dtype).reshape(k_, -1)
+        # read-only whether or not it was broadcast: one compiled signature of the kernels
+        flat = np.ascontiguousarray(np.broadcast_to(a, sig_k.shape), dtype=dtype)
+        return readonly(flat.reshape(k_, -1))
 
     n_flat = int(np.prod(shape_, dtype=np.int64))
     margin = np.empty((3, k_, n_flat))
