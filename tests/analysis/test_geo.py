@@ -106,17 +106,23 @@ def test_cap_pruning_gives_the_minimum_over_every_arc():
     seg = _segments(lines)
     assert seg.shape[0] > 10 * _kernels.CAP_SIZE
     rng = np.random.default_rng(3)
-    lat = np.concatenate([rng.uniform(38.0, 45.0, 400), np.vstack(lines)[::37, 1]])
-    lon = np.concatenate([rng.uniform(122.0, 132.0, 400), np.vstack(lines)[::37, 0]])
+    # scattered points, points on the line, and grid rows across it (each point then starts
+    # from the arc nearest its neighbour, in work items of _POINT_CHUNK points)
+    g_lat, g_lon = np.meshgrid(np.linspace(41.0, 42.6, 7), np.linspace(126.0, 129.5, 90))
+    lat = np.concatenate([rng.uniform(38.0, 45.0, 400), np.vstack(lines)[::37, 1], g_lat.ravel()])
+    lon = np.concatenate([rng.uniform(122.0, 132.0, 400), np.vstack(lines)[::37, 0], g_lon.ravel()])
+    assert lat.size > 2 * _kernels._POINT_CHUNK
     got = _kernels.distance_to_segments_rad(np.radians(lat), np.radians(lon), seg)
     for i in range(lat.size):
         p = _kernels._unit(np.radians(lat[i]), np.radians(lon[i]))
         every = min(_kernels._segment_angle(*p, seg, k) for k in range(seg.shape[0]))
         assert got[i] == every
-    # and a cap really holds its arcs: no arc end lies outside its group's cap
-    caps = _kernels.segment_caps(seg)
-    for c in range(caps.shape[0]):
-        for row in seg[c * _kernels.CAP_SIZE : (c + 1) * _kernels.CAP_SIZE]:
-            for end in (row[:3], row[3:]):
-                ang = np.arctan2(np.linalg.norm(np.cross(caps[c, :3], end)), caps[c, :3] @ end)
-                assert ang <= caps[c, 3] + 1e-12
+    # and a cap really holds its arcs: no arc end lies outside its group's cap (both sizes)
+    assert _kernels.CAP_SIZE % _kernels.SUB_SIZE == 0
+    for size in (_kernels.CAP_SIZE, _kernels.SUB_SIZE):
+        caps = _kernels.segment_caps(seg, size)
+        for c in range(caps.shape[0]):
+            for row in seg[c * size : (c + 1) * size]:
+                for end in (row[:3], row[3:]):
+                    ang = np.arctan2(np.linalg.norm(np.cross(caps[c, :3], end)), caps[c, :3] @ end)
+                    assert ang <= caps[c, 3] + 1e-12

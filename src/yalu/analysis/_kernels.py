@@ -65,8 +65,8 @@ _CAP_SLACK = 1e-9
 
 
 @njit(cache=True)
-def segment_caps(seg: np.ndarray) -> np.ndarray:
-    """Bounding caps of consecutive groups of ``CAP_SIZE`` arcs: (n_caps, 4) rows of the cap
+def segment_caps(seg: np.ndarray, size: int = CAP_SIZE) -> np.ndarray:
+    """Bounding caps of consecutive groups of ``size`` arcs: (n_caps, 4) rows of the cap
     centre (unit vector) and angular radius [rad].
 
     A spherical cap of radius < pi/2 is geodesically convex, so a cap that holds both ends of
@@ -75,11 +75,11 @@ def segment_caps(seg: np.ndarray) -> np.ndarray:
     quarter circle get radius pi (never skipped).
     """
     nseg = seg.shape[0]
-    ncap = (nseg + CAP_SIZE - 1) // CAP_SIZE
+    ncap = (nseg + size - 1) // size
     caps = np.empty((ncap, 4))
     for c in range(ncap):
-        k0 = c * CAP_SIZE
-        k1 = min(nseg, k0 + CAP_SIZE)
+        k0 = c * size
+        k1 = min(nseg, k0 + size)
         sx = 0.0
         sy = 0.0
         sz = 0.0
@@ -108,38 +108,59 @@ def segment_caps(seg: np.ndarray) -> np.ndarray:
     return caps
 
 
+#: arcs per sub-cap inside each cap (``CAP_SIZE`` is a multiple of it)
+SUB_SIZE = 4
+#: consecutive points one work item walks in order (neighbours on a grid row)
+_POINT_CHUNK = 256
+
+
 @njit(cache=True, parallel=True)
 def distance_to_segments_rad(
     lat_rad: np.ndarray, lon_rad: np.ndarray, seg: np.ndarray
 ) -> np.ndarray:
     """Smallest central angle [rad] from each point to a set of great-circle arcs.
 
-    ``seg`` is (n, 6): unit vectors of the start and end of each arc. Groups of arcs are
-    skipped when their bounding cap (:func:`segment_caps`) is farther than the best arc found
-    so far, nearest cap first; the minimum is the same value as over every arc.
+    ``seg`` is (n, 6): unit vectors of the start and end of each arc. The best distance so far
+    starts at the arc nearest the previous point of the work item (points come in grid order,
+    so it is usually the nearest arc again); groups of ``CAP_SIZE`` arcs, then of ``SUB_SIZE``
+    arcs, are skipped when their bounding cap (:func:`segment_caps`) is farther than that
+    best. The minimum is the same value as over every arc: the same arcs' values, of which
+    only ones that cannot be the smallest are left out.
     """
     n = lat_rad.size
     out = np.empty(n)
     nseg = seg.shape[0]
-    caps = segment_caps(seg)
+    caps = segment_caps(seg, CAP_SIZE)
+    subs = segment_caps(seg, SUB_SIZE)
     ncap = caps.shape[0]
-    for i in prange(n):
+    nsub = subs.shape[0]
+    per_cap = CAP_SIZE // SUB_SIZE
+    n_items = (n + _POINT_CHUNK - 1) // _POINT_CHUNK
+    for item in prange(n_items):
         clean_upper()
-        px, py, pz = _unit(lat_rad[i], lon_rad[i])
-        bound = np.empty(ncap)
-        for c in range(ncap):
-            bound[c] = _angle(px, py, pz, caps[c, 0], caps[c, 1], caps[c, 2]) - caps[c, 3]
-        order = np.argsort(bound)
-        best = math.pi
-        for o in range(ncap):
-            c = order[o]
-            if bound[c] - _CAP_SLACK > best:
-                break
-            for k in range(c * CAP_SIZE, min(nseg, (c + 1) * CAP_SIZE)):
-                d = _segment_angle(px, py, pz, seg, k)
-                if d < best:
-                    best = d
-        out[i] = best
+        prev = -1
+        for i in range(item * _POINT_CHUNK, min(n, (item + 1) * _POINT_CHUNK)):
+            px, py, pz = _unit(lat_rad[i], lon_rad[i])
+            best = math.pi
+            best_k = -1
+            if prev >= 0:
+                best = _segment_angle(px, py, pz, seg, prev)
+                best_k = prev
+            for c in range(ncap):
+                b = _angle(px, py, pz, caps[c, 0], caps[c, 1], caps[c, 2]) - caps[c, 3]
+                if b - _CAP_SLACK > best:
+                    continue
+                for sc in range(c * per_cap, min(nsub, (c + 1) * per_cap)):
+                    b = _angle(px, py, pz, subs[sc, 0], subs[sc, 1], subs[sc, 2]) - subs[sc, 3]
+                    if b - _CAP_SLACK > best:
+                        continue
+                    for k in range(sc * SUB_SIZE, min(nseg, (sc + 1) * SUB_SIZE)):
+                        d = _segment_angle(px, py, pz, seg, k)
+                        if d < best:
+                            best = d
+                            best_k = k
+            out[i] = best
+            prev = best_k
     return out
 
 
