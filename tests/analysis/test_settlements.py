@@ -181,6 +181,29 @@ def test_binary_copy_gives_the_parsed_extract_and_replaces_a_bad_one(tmp_path, m
         assert copies[0].read_bytes() == good  # rewritten
 
 
+def test_binary_copies_of_other_installs_go_after_a_week(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from yalu.analysis import settlements as S
+
+    monkeypatch.setenv("YALU_CACHE_DIR", str(tmp_path))
+    pop = tmp_path / "population"
+    pop.mkdir()
+    names = ("cities15000-0000000000000000", "cities15000-1111111111111111",
+             "cities5000-2222222222222222")  # fmt: skip
+    stale, recent, other = (pop / f"geonames-{n}.npz" for n in names)
+    for f in (stale, recent, other):
+        f.write_bytes(b"an older copy")
+    week_ago = time.time() - S._STALE_COPY_S - 60
+    os.utime(stale, (week_ago, week_ago))
+    os.utime(other, (week_ago, week_ago))
+    S._load_dataset.__wrapped__(15000)
+    left = sorted(p.name for p in pop.iterdir())
+    assert not stale.exists() and recent.exists() and other.exists(), left
+    assert len(list(pop.glob("geonames-cities15000-*.npz"))) == 2
+
+
 def test_binary_copy_not_writable_still_loads(tmp_path, monkeypatch):
     from yalu.analysis import settlements as S
 

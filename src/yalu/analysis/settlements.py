@@ -256,6 +256,23 @@ def _read_copy(copy: Path, json_bytes: int) -> _Dataset | None:
     )
 
 
+#: Copies of the same extract made for other installs (other keys) are removed once this old
+#: [s]: each install path or time has its own key, and a copy is ~21 MB.
+_STALE_COPY_S = 7 * 86400.0
+
+
+def _prune_copies(copy: Path) -> None:
+    """Remove copies of ``copy``'s extract under other keys not written for a week."""
+    import time
+
+    stem = copy.name.rsplit("-", 1)[0]
+    old = time.time() - _STALE_COPY_S
+    for other in copy.parent.glob(f"{stem}-*.npz"):
+        with contextlib.suppress(OSError):
+            if other != copy and other.stat().st_mtime < old:
+                other.unlink()
+
+
 def _write_copy(copy: Path, d: _Dataset) -> None:
     """Write ``d`` to ``copy`` by a temporary file read back before it is renamed into place.
     A cache that cannot be written (read-only, full) is left as it was: the run goes on."""
@@ -274,6 +291,7 @@ def _write_copy(copy: Path, d: _Dataset) -> None:
         ) or back.names != d.names or not np.array_equal(back.offsets, d.offsets):  # fmt: skip
             return
         os.replace(tmp, copy)
+        _prune_copies(copy)
     except OSError:
         return
     finally:
