@@ -28,6 +28,7 @@ from yalu.radio.budget import (
     LIMIT_NONE,
     LIMIT_RANGE,
     LIMIT_UL,
+    service_probability,
 )
 
 C = 299_792_458.0
@@ -379,7 +380,7 @@ def _margins_by_arrays(sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th, ul_power
 
 
 def test_level_margins_kernel_matches_the_array_form() -> None:
-    from yalu.radio._kernels import level_margins
+    from yalu.radio._kernels import NODE_CHUNK, level_margins
 
     rng = np.random.default_rng(5)
     codes = np.array([LIMIT_NONE, LIMIT_NO_SIGNAL, LIMIT_RANGE, LIMIT_DL_POWER, LIMIT_DL_SINR,
@@ -387,7 +388,8 @@ def test_level_margins_kernel_matches_the_array_form() -> None:
     seen_levels: set[int] = set()
     seen_limits: set[int] = set()
     for _trial in range(20):
-        k, n = int(rng.integers(1, 6)), int(rng.integers(1, 400))
+        # n across work items of NODE_CHUNK nodes, partial ones included
+        k, n = int(rng.integers(1, 6)), int(rng.integers(1, 3 * NODE_CHUNK))
         sig = rng.normal(-100, 15, (k, n))
         sig[rng.random((k, n)) < 0.2] = -np.inf
         sinr_dl = rng.normal(3, 8, (k, n))
@@ -419,12 +421,13 @@ def test_strongest_candidate_kernel_matches_the_array_form() -> None:
     then the strongest measured quantity (NaN and -inf as -1e3, clipped to +-1e3); candidates
     without a signal last. Ties (equal keys, every candidate without signal, clipped values)
     go to the first, as numpy's argmax does."""
-    from yalu.radio._kernels import strongest_candidate
+    from yalu.radio._kernels import NODE_CHUNK, strongest_candidate
 
     rng = np.random.default_rng(8)
     firsts = 0
     for _trial in range(30):
-        k, n = int(rng.integers(1, 7)), int(rng.integers(1, 500))
+        # n across work items of NODE_CHUNK nodes, partial ones included
+        k, n = int(rng.integers(1, 7)), int(rng.integers(1, 3 * NODE_CHUNK))
         level = rng.integers(0, 4, (k, n)).astype(np.uint8)
         sig = np.round(rng.normal(-90, 600, (k, n)), 0)  # some beyond +-1e3, some equal
         sig[rng.random((k, n)) < 0.1] = np.nan
@@ -466,3 +469,94 @@ def test_overlap_weights_equal_a_pairwise_reference() -> None:
     assert got.tobytes() == want.tobytes()
     assert ((want > 0) & (want < 1)).sum() > 50 and (want == 0).sum() > 1000
     assert _overlap_weights([], np.zeros(0)).shape == (0, 0)
+
+
+def _probability_by_arrays(per, sites, sigma, phi):  # type: ignore[no-untyped-def]
+    """The array form of the service probability (Phi of each candidate's margin over its
+    sigma, the best of each mast, 1 - prod over masts), written independently of the kernels
+    with numpy's maximum and product; ``phi`` the normal CDF."""
+    masts: dict[tuple[float, float], int] = {}
+    mast_of = [masts.setdefault((s.lat_deg, s.lon_deg), len(masts)) for s in sites]
+    shape = next(iter(per.values())).service_level.shape
+    out = {}
+    for li, key in enumerate(("sms", "voice", "data")):
+        best = np.zeros((len(masts),) + shape)
+        for b in per.values():
+            for c, site_i in enumerate(b.candidates):
+                m = b.candidate_margin_db[li, c]
+                s = float(sigma[site_i])
+                with np.errstate(invalid="ignore"):
+                    p = phi(m / s) if s > 0 else (m >= 0).astype(float)
+                g = mast_of[site_i]
+                best[g] = np.maximum(best[g], p)
+        out[key] = (1.0 - np.prod(1.0 - best, axis=0)).astype(np.float32)
+    return out
+
+
+def test_service_probability_matches_the_array_form() -> None:
+    """The compiled probability (node chunks, erfc) against the array form: masts shared by
+    several carriers and technologies, sigma 0, -inf and NaN margins, grids across chunks."""
+    from types import SimpleNamespace
+
+    from scipy.special import ndtr
+
+    from yalu.radio._kernels import NODE_CHUNK, normal_cdf
+
+    rng = np.random.default_rng(11)
+    seen_nan = seen_step = False
+    for _trial in range(12):
+        n_sites = int(rng.integers(1, 7))
+        lat = rng.choice([40.0, 40.1, 40.2], n_sites)
+        sites = [SimpleNamespace(lat_deg=float(la), lon_deg=124.0) for la in lat]
+        sigma = rng.choice([0.0, 5.5, 8.0], n_sites)
+        shape = (int(rng.integers(1, 4)), int(rng.integers(1, 2 * NODE_CHUNK)))
+        order = rng.permutation(n_sites)
+        cut = int(rng.integers(0, n_sites + 1))
+        per = {}
+        for t, idx in enumerate((order[:cut], order[cut:])):
+            if idx.size == 0:
+                continue
+            m = rng.normal(0, 10, (3, idx.size) + shape)
+            m[rng.random(m.shape) < 0.3] = -np.inf
+            m[rng.random(m.shape) < 0.01] = np.nan
+            m[rng.random(m.shape) < 0.02] = 0.0
+            per[t] = SimpleNamespace(candidates=np.sort(idx), candidate_margin_db=m,
+                                     service_level=np.zeros(shape, np.uint8))  # fmt: skip
+        got = service_probability(per, sites, sigma)
+        # scipy's CDF: within the last bits of 0.5 erfc(-x / sqrt 2)
+        want = _probability_by_arrays(per, sites, sigma, ndtr)
+        # the vectorized CDF the array form used before: the same bits
+        same = _probability_by_arrays(per, sites, sigma, normal_cdf)
+        for key in ("sms", "voice", "data"):
+            assert got[key].dtype == np.float32 and got[key].shape == shape
+            np.testing.assert_allclose(got[key], want[key], rtol=0, atol=1e-6)
+            np.testing.assert_array_equal(np.isnan(got[key]), np.isnan(want[key]))
+            np.testing.assert_array_equal(got[key], same[key])
+            seen_nan |= bool(np.isnan(want[key]).any())
+            seen_step |= bool(np.any(sigma == 0))
+    assert seen_nan and seen_step
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 3 * 16384 + 5])
+def test_db_mw_conversions_equal_libm_whatever_the_size(size: int) -> None:
+    """dBm <-> mW in compiled code: each element is libm's ``pow`` / ``log10`` (Python's
+    float operators) on that element, bit for bit, on one thread (small arrays) or two (large
+    ones); specials as numpy gives them."""
+    from yalu.radio._kernels import ELEMENT_CHUNK
+    from yalu.radio.budget import _db_to_mw, _mw_to_db
+
+    rng = np.random.default_rng(size)
+    special = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 400.0, -400.0, -1.0])
+    x = np.concatenate([special, rng.uniform(-250.0, 90.0, size)])[:size]
+    with np.errstate(over="ignore"):
+        want_mw = np.array([10.0 ** (v / 10.0) if np.isfinite(v) or np.isnan(v)
+                            else float(np.power(10.0, v / 10.0)) for v in x])  # fmt: skip
+    got_mw = _db_to_mw(x.reshape(-1, 1) if size else x)
+    np.testing.assert_array_equal(got_mw.reshape(-1), want_mw)
+    y = np.concatenate([special, rng.uniform(0.0, 1e3, size)])[:size]
+    want_db = np.array([10.0 * math.log10(v) if v > 0 else
+                        (-np.inf if v == 0 else np.nan) for v in y])  # fmt: skip
+    np.testing.assert_array_equal(_mw_to_db(y), want_db)
+    assert (size > ELEMENT_CHUNK) == (size == 3 * 16384 + 5)
+    # scalars stay scalars, as numpy's
+    assert np.ndim(_db_to_mw(-30.0)) == 0 and _db_to_mw(-30.0) == 10.0**-3

@@ -18,6 +18,60 @@ def normal_cdf(x):  # type: ignore[no-untyped-def]
     return 0.5 * math.erfc(-x * _SQRT1_2)
 
 
+#: nodes per work item of the per-candidate kernels: each item walks one candidate's row at a
+#: time (contiguous reads), instead of every candidate's row at each node (k x 10 streams)
+NODE_CHUNK = 1024
+
+#: elements per work item of the elementwise kernels; smaller arrays go to the serial twin
+#: (the same scalar code, so the same bits whatever an array's size)
+ELEMENT_CHUNK = 16384
+
+
+@numba.njit(cache=True)
+def _db_to_mw_range(x, out, i0, i1):  # type: ignore[no-untyped-def]
+    for i in range(i0, i1):
+        out[i] = 10.0 ** (x[i] / 10.0)
+
+
+@numba.njit(cache=True)
+def _mw_to_db_range(x, out, i0, i1):  # type: ignore[no-untyped-def]
+    for i in range(i0, i1):
+        out[i] = 10.0 * math.log10(x[i]) if x[i] > 0.0 else (-math.inf if x[i] == 0.0 else math.nan)
+
+
+@numba.njit(cache=True)
+def db_to_mw_serial(x, out):  # type: ignore[no-untyped-def]
+    """``out = 10 ** (x / 10)`` (libm ``pow``) over flat arrays, on the calling thread."""
+    clean_upper()
+    _db_to_mw_range(x, out, 0, x.size)
+
+
+@numba.njit(cache=True, parallel=True)
+def db_to_mw_parallel(x, out):  # type: ignore[no-untyped-def]
+    """:func:`db_to_mw_serial` in work items of ``ELEMENT_CHUNK`` elements."""
+    n = x.size
+    for w in numba.prange((n + ELEMENT_CHUNK - 1) // ELEMENT_CHUNK):
+        clean_upper()
+        _db_to_mw_range(x, out, w * ELEMENT_CHUNK, min(n, (w + 1) * ELEMENT_CHUNK))
+
+
+@numba.njit(cache=True)
+def mw_to_db_serial(x, out):  # type: ignore[no-untyped-def]
+    """``out = 10 log10(x)`` (libm ``log10``; 0 -> -inf, negative or NaN -> NaN) over flat
+    arrays, on the calling thread."""
+    clean_upper()
+    _mw_to_db_range(x, out, 0, x.size)
+
+
+@numba.njit(cache=True, parallel=True)
+def mw_to_db_parallel(x, out):  # type: ignore[no-untyped-def]
+    """:func:`mw_to_db_serial` in work items of ``ELEMENT_CHUNK`` elements."""
+    n = x.size
+    for w in numba.prange((n + ELEMENT_CHUNK - 1) // ELEMENT_CHUNK):
+        clean_upper()
+        _mw_to_db_range(x, out, w * ELEMENT_CHUNK, min(n, (w + 1) * ELEMENT_CHUNK))
+
+
 @numba.njit(cache=True, parallel=True)
 def ensemble_levels(  # type: ignore[no-untyped-def]
     ptr,
@@ -142,26 +196,31 @@ def strongest_candidate(level, sig, has, out):  # type: ignore[no-untyped-def]
     ``out`` (N,) intp: the array form ``argmax(where(has, key, -1e6), axis=0)`` of
     :func:`yalu.radio.budget.link_budget`, with the same float64 operations."""
     k, n = sig.shape
-    for q in numba.prange(n):
+    for w in numba.prange((n + NODE_CHUNK - 1) // NODE_CHUNK):
         clean_upper()
-        best = 0
-        top = -math.inf
+        q0 = w * NODE_CHUNK
+        q1 = min(n, q0 + NODE_CHUNK)
+        top = np.full(q1 - q0, -math.inf)
+        best = np.zeros(q1 - q0, dtype=np.intp)
+        # candidate by candidate (contiguous rows), each node's candidates still in order
         for c in range(k):
-            if has[c, q]:
-                x = sig[c, q]
-                if x != x or x == -math.inf:
-                    x = -1e3
-                elif x > 1e3:
-                    x = 1e3
-                elif x < -1e3:
-                    x = -1e3
-                key = float(level[c, q]) * 1e4 + x
-            else:
-                key = -1e6
-            if key > top:
-                top = key
-                best = c
-        out[q] = best
+            for q in range(q0, q1):
+                if has[c, q]:
+                    x = sig[c, q]
+                    if x != x or x == -math.inf:
+                        x = -1e3
+                    elif x > 1e3:
+                        x = 1e3
+                    elif x < -1e3:
+                        x = -1e3
+                    key = float(level[c, q]) * 1e4 + x
+                else:
+                    key = -1e6
+                if key > top[q - q0]:
+                    top[q - q0] = key
+                    best[q - q0] = c
+        for q in range(q0, q1):
+            out[q] = best[q - q0]
 
 
 @numba.njit(cache=True, parallel=True)
@@ -182,50 +241,103 @@ def level_margins(  # type: ignore[no-untyped-def]
     unusable); ``level`` (k, N): how many levels close. The terms are taken in the order DL
     power, DL SINR, UL SINR, UL power and a term replaces the limit only when strictly lower,
     as :func:`yalu.radio.budget.link_budget` defines them; comparisons and one subtraction per
-    term, so the same bits as the array form.
+    term, so the same bits as the array form. Work items are chunks of ``NODE_CHUNK`` nodes,
+    walked one candidate at a time.
     """
     k, n = sig.shape
     inf = math.inf
-    for q in numba.prange(n):
+    for w_ in numba.prange((n + NODE_CHUNK - 1) // NODE_CHUNK):
         clean_upper()
+        q0 = w_ * NODE_CHUNK
+        q1 = min(n, q0 + NODE_CHUNK)
         for c in range(k):
-            usable = has[c, q] and in_range[c, q]
-            if has[c, q]:
-                lim0 = codes[0] if in_range[c, q] else codes[2]
-            else:
-                lim0 = codes[1]
-            cum = inf
-            why = codes[0]
-            count = 0
-            for li in range(3):
-                n_terms = 4 if ul_power[li] else 3
-                for t in range(n_terms):
-                    if t == 0:
-                        m = sig[c, q] - th[li, 0]
-                        w = codes[3]
-                    elif t == 1:
-                        m = sinr_dl[c, q] - th[li, 1]
-                        w = codes[4]
-                    elif t == 2:
-                        m = sinr_ul[c, q] - th[li, 2]
-                        w = codes[5]
-                    else:
-                        m = ul_rx[c, q] - th[li, 3]
-                        w = codes[5]
-                    if m != m:
-                        m = -inf
-                    if m < cum:
-                        why = w
-                        cum = m
-                if usable:
-                    margin[li, c, q] = cum
-                    limit[li, c, q] = why if cum < 0 else codes[0]
-                    if cum >= 0:
-                        count += 1
+            for q in range(q0, q1):
+                usable = has[c, q] and in_range[c, q]
+                if has[c, q]:
+                    lim0 = codes[0] if in_range[c, q] else codes[2]
                 else:
-                    margin[li, c, q] = -inf
-                    limit[li, c, q] = lim0
-            level[c, q] = count
+                    lim0 = codes[1]
+                cum = inf
+                why = codes[0]
+                count = 0
+                for li in range(3):
+                    n_terms = 4 if ul_power[li] else 3
+                    for t in range(n_terms):
+                        if t == 0:
+                            m = sig[c, q] - th[li, 0]
+                            w = codes[3]
+                        elif t == 1:
+                            m = sinr_dl[c, q] - th[li, 1]
+                            w = codes[4]
+                        elif t == 2:
+                            m = sinr_ul[c, q] - th[li, 2]
+                            w = codes[5]
+                        else:
+                            m = ul_rx[c, q] - th[li, 3]
+                            w = codes[5]
+                        if m != m:
+                            m = -inf
+                        if m < cum:
+                            why = w
+                            cum = m
+                    if usable:
+                        margin[li, c, q] = cum
+                        limit[li, c, q] = why if cum < 0 else codes[0]
+                        if cum >= 0:
+                            count += 1
+                    else:
+                        margin[li, c, q] = -inf
+                        limit[li, c, q] = lim0
+                level[c, q] = count
+
+
+@numba.njit(cache=True, parallel=True)
+def best_by_mast(margin, sigma, mast, best):  # type: ignore[no-untyped-def]
+    """Raise ``best[l, g, q]`` to the probability that level ``l`` closes at candidate ``c`` of
+    mast ``g = mast[c]``: ``Phi(margin[l, c, q] / sigma[c])`` (a step at 0 where ``sigma[c]``
+    is 0). ``margin`` (3, k, N) [dB], ``sigma`` (k,) [dB], ``mast`` (k,) int, ``best`` (3, M,
+    N) float64, updated in place. NaN propagates as ``numpy.maximum`` does; the same scalar
+    operations as the array form of :func:`yalu.radio.budget.service_probability`."""
+    n_lv, k, n = margin.shape
+    for w_ in numba.prange((n + NODE_CHUNK - 1) // NODE_CHUNK):
+        clean_upper()
+        q0 = w_ * NODE_CHUNK
+        q1 = min(n, q0 + NODE_CHUNK)
+        for li in range(n_lv):
+            for c in range(k):
+                s = sigma[c]
+                g = mast[c]
+                for q in range(q0, q1):
+                    m = margin[li, c, q]
+                    if m == -math.inf:
+                        p = 0.0  # what erfc(+inf) gives, without its cost (unusable candidates)
+                    elif s > 0:
+                        p = 0.5 * math.erfc(-(m / s) * _SQRT1_2)
+                    else:
+                        p = 1.0 if m >= 0 else 0.0
+                    b = best[li, g, q]
+                    # numpy.maximum: NaN from either side wins
+                    if p != p or (b == b and p > b):
+                        best[li, g, q] = p
+    return best
+
+
+@numba.njit(cache=True, parallel=True)
+def any_closes(best, out):  # type: ignore[no-untyped-def]
+    """``out[l, q] = float32(1 - prod_g (1 - best[l, g, q]))``, the product taken over masts in
+    order (as ``numpy.prod`` along the first axis). ``best`` (3, M, N), ``out`` (3, N)."""
+    n_lv, n_m, n = best.shape
+    for w_ in numba.prange((n + NODE_CHUNK - 1) // NODE_CHUNK):
+        clean_upper()
+        q0 = w_ * NODE_CHUNK
+        q1 = min(n, q0 + NODE_CHUNK)
+        for li in range(n_lv):
+            for q in range(q0, q1):
+                acc = 1.0 - best[li, 0, q]
+                for g in range(1, n_m):
+                    acc = acc * (1.0 - best[li, g, q])
+                out[li, q] = np.float32(1.0 - acc)
+    return out
 
 
 @numba.njit(cache=True)

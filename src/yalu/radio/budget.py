@@ -198,14 +198,30 @@ def _stack(name: str, value: npt.ArrayLike, first: int, shape: tuple[int, ...] |
     return arr
 
 
-def _db_to_mw(x: npt.ArrayLike) -> _Arr:
-    with np.errstate(over="ignore"):
-        return np.power(10.0, np.asarray(x, dtype=float) / 10.0)
+def _elementwise(kernels: tuple[Any, Any], x: Any) -> _Arr:
+    a = np.asarray(x, dtype=np.float64)
+    out = np.empty(a.shape)
+    from yalu.radio._kernels import ELEMENT_CHUNK
+
+    # 2 threads on large arrays; serial and parallel run the same scalar code (same bits)
+    kern = kernels[1] if a.size > ELEMENT_CHUNK else kernels[0]
+    kern(readonly(np.ascontiguousarray(a.reshape(-1))), out.reshape(-1))
+    return out[()] if out.ndim == 0 else out
 
 
-def _mw_to_db(x: npt.ArrayLike) -> _Arr:
-    with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(np.asarray(x, dtype=float))
+def _db_to_mw(x: Any) -> _Arr:
+    """``10 ** (x / 10)`` [mW from dBm], in compiled code (libm ``pow``): the budgets' hottest
+    transcendental, on both cores."""
+    from yalu.radio._kernels import db_to_mw_parallel, db_to_mw_serial
+
+    return _elementwise((db_to_mw_serial, db_to_mw_parallel), x)
+
+
+def _mw_to_db(x: Any) -> _Arr:
+    """``10 log10(x)`` [dBm from mW]; 0 -> -inf, negative or NaN -> NaN (libm ``log10``)."""
+    from yalu.radio._kernels import mw_to_db_parallel, mw_to_db_serial
+
+    return _elementwise((mw_to_db_serial, mw_to_db_parallel), x)
 
 
 def _overlap_weights(sites: Sequence[Site], noise_bw: _Arr) -> _Arr:
@@ -466,28 +482,28 @@ def service_probability(
     dict
         ``{"sms": P, "voice": P, "data": P}``, arrays of the grid's shape (float32).
     """
-    from yalu.radio._kernels import normal_cdf
+    from yalu.radio._kernels import any_closes, best_by_mast
 
     sig = np.asarray(location_sigma_db, dtype=float)
     masts: dict[tuple[float, float], int] = {}
     mast_of = np.array([masts.setdefault((s.lat_deg, s.lon_deg), len(masts)) for s in sites])
-    out: dict[str, _Arr] = {}
     shape = next(iter(per_technology.values())).service_level.shape
-    for li, service in enumerate((Service.SMS, Service.VOICE, Service.DATA)):
-        best = np.zeros((len(masts),) + shape)
-        for b in per_technology.values():
-            for c, site_i in enumerate(b.candidates):
-                m_ = b.candidate_margin_db[li, c]
-                s_ = float(sig[site_i])
-                if s_ > 0:
-                    with np.errstate(invalid="ignore"):
-                        p = normal_cdf(np.where(np.isneginf(m_), -np.inf, m_ / s_))
-                else:
-                    p = (m_ >= 0).astype(float)
-                g = mast_of[site_i]
-                np.maximum(best[g], p, out=best[g])
-        out[service.key] = (1.0 - np.prod(1.0 - best, axis=0)).astype(np.float32)
-    return out
+    n_flat = int(np.prod(shape, dtype=np.int64))
+    # in compiled code, node chunk by node chunk: Phi of each candidate's margin, the best of
+    # each mast, then 1 - prod(1 - best) over masts (the same scalar operations, in the same
+    # order, as the array form)
+    best = np.zeros((3, len(masts), n_flat))
+    for b in per_technology.values():
+        cand = np.asarray(b.candidates, dtype=np.intp)
+        best_by_mast(
+            readonly(np.ascontiguousarray(b.candidate_margin_db, dtype=np.float64)
+                     .reshape(3, cand.size, n_flat)),
+            readonly(np.ascontiguousarray(sig[cand], dtype=np.float64)),
+            readonly(np.ascontiguousarray(mast_of[cand], dtype=np.intp)), best,
+        )  # fmt: skip
+    p = any_closes(best, np.empty((3, n_flat), dtype=np.float32))
+    return {service.key: p[li].reshape(shape)
+            for li, service in enumerate((Service.SMS, Service.VOICE, Service.DATA))}  # fmt: skip
 
 
 def _technology_budget(

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from yalu.errors import ParameterError, parse_choice
 from yalu.radio import _kernels
 from yalu.radio.bands import Technology
-from yalu.radio.budget import _overlap_weights
+from yalu.radio.budget import _db_to_mw, _mw_to_db, _overlap_weights
 from yalu.radio.layers import (
     BLOCK_ELEMENTS,
     POINT_BLOCK,
@@ -78,16 +78,6 @@ def _join_columns(xs: list[Any], m: int) -> npt.NDArray[np.float64]:
     out = np.concatenate(xs, axis=1) if xs else np.zeros((m, 0))
     xs.clear()
     return out
-
-
-def _db_to_mw(x: Any) -> _Arr:
-    with np.errstate(over="ignore"):
-        return np.power(10.0, np.asarray(x, dtype=float) / 10.0)
-
-
-def _mw_to_db(x: Any) -> _Arr:
-    with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(np.asarray(x, dtype=float))
 
 
 def _threshold_table(prof: TechnologyProfile) -> _Arr:
