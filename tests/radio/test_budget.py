@@ -379,68 +379,123 @@ def _margins_by_arrays(sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th, ul_power
     return margin, limit, (margin >= 0).sum(axis=0).astype(np.uint8)
 
 
-def test_level_margins_kernel_matches_the_array_form() -> None:
-    from yalu.radio._kernels import NODE_CHUNK, level_margins
+def _technology_budget_by_arrays(tech, prof, sites, handset, meas, p_dl, p_dl_mw, p_ul, dist,
+                                 noise_bw, jam_dl_mw, jam_ul_mw):  # type: ignore[no-untyped-def]  # fmt: skip
+    """One technology's budget as whole-array operations over (candidates, *grid) (how
+    link_budget first had it): the reference of the compiled pass."""
+    from yalu.radio.budget import _db_to_mw, _mw_to_db, _overlap_weights
+    from yalu.radio.noise import thermal_noise_dbm
+
+    idx = np.array([i for i, s in enumerate(sites) if s.technology is tech])
+    sub = [sites[i] for i in idx]
+    ex = (slice(None),) + (None,) * (meas.ndim - 1)
+    i_co = np.tensordot(_overlap_weights(sub, noise_bw[idx]), p_dl_mw[idx], axes=(1, 0))
+    sig = meas[idx]
+    has = np.isfinite(sig)
+    nf = handset.noise_figure_db
+    n_dl = np.array([thermal_noise_dbm(bandwidth_mhz=noise_bw[i], noise_figure_db=nf)
+                     for i in idx])  # fmt: skip
+    sinr_dl = p_dl[idx] - _mw_to_db(_db_to_mw(n_dl)[ex] + i_co + jam_dl_mw[idx])
+    alloc = [min(prof.ul_noise_bandwidth_mhz, noise_bw[i]) for i in idx]
+    n_ul = np.array([thermal_noise_dbm(bandwidth_mhz=a, noise_figure_db=s.noise_figure_db)
+                     for a, s in zip(alloc, sub, strict=True)])  # fmt: skip
+    n_ul_tot = _mw_to_db(_db_to_mw(n_ul) + jam_ul_mw[idx])
+    ul_rx = p_ul[idx]
+    sinr_ul = ul_rx - n_ul_tot[ex]
+    d = dist[idx]
+    with np.errstate(invalid="ignore"):
+        in_range = d <= prof.max_range_m if prof.max_range_m is not None else np.ones_like(has)
+    th = np.zeros((3, 4))
+    ul_power = np.zeros(3, dtype=bool)
+    for li, key in enumerate(("sms", "voice", "data")):
+        t_ = getattr(prof, key)
+        th[li, :3] = (t_.dl_min_power_dbm, t_.dl_min_sinr_db, t_.ul_min_sinr_db)
+        if t_.ul_min_power_dbm is not None:
+            th[li, 3], ul_power[li] = t_.ul_min_power_dbm, True
+    margin, limit, level = _margins_by_arrays(sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th,
+                                              ul_power)  # fmt: skip
+    key = level * 1e4 + np.clip(np.nan_to_num(sig, nan=-1e3, neginf=-1e3), -1e3, 1e3)
+    local = np.argmax(np.where(has, key, -1e6), axis=0)
+
+    def pick(a):  # type: ignore[no-untyped-def]
+        return np.take_along_axis(a, local[None, ...], axis=0)[0]
+
+    h = pick(has)
+    lv = pick(level)
+    lim = pick(np.take_along_axis(limit, np.minimum(lv, 2)[None, None, ...], axis=0)[0])
+
+    def nw(x):  # type: ignore[no-untyped-def]
+        return np.where(h, x, np.nan)
+
+    return {
+        "best_server": np.where(h, idx[local], -1), "service_level": lv,
+        "service_limit": np.where(lv >= 3, LIMIT_NONE, lim),
+        "in_range": pick(in_range) & h, "candidate_margin_db": margin,
+        "dl_rx_power_dbm": nw(pick(p_dl[idx])), "dl_signal_dbm": nw(pick(sig)),
+        "dl_noise_dbm": nw(n_dl[local]), "dl_interference_dbm": nw(_mw_to_db(pick(i_co))),
+        "dl_jammer_dbm": nw(_mw_to_db(pick(jam_dl_mw[idx]))), "dl_sinr_db": nw(pick(sinr_dl)),
+        "ul_rx_power_dbm": nw(pick(ul_rx)), "ul_noise_dbm": nw(n_ul[local]),
+        "ul_jammer_dbm": nw(_mw_to_db(jam_ul_mw[idx][local])), "ul_sinr_db": nw(pick(sinr_ul)),
+        "ul_margin_db": nw(pick(ul_rx) - (n_ul[local] + prof.voice.ul_min_sinr_db)),
+        "distance_m": nw(pick(d)),
+    }  # fmt: skip
+
+
+def test_technology_budget_kernel_matches_the_array_form() -> None:
+    """The compiled pass of one technology (radio._kernels.technology_budget) against the
+    array form, every field bit for bit: candidates without a signal or out of range, NaN
+    terms, ties of level and signal (the first candidate wins, as argmax), signals clipped at
+    +-1e3 dBm in the key, grids across work items of NODE_CHUNK nodes (partial ones too)."""
+    from yalu.radio._kernels import NODE_CHUNK
+    from yalu.radio.budget import _db_to_mw, _technology_budget
 
     rng = np.random.default_rng(5)
-    codes = np.array([LIMIT_NONE, LIMIT_NO_SIGNAL, LIMIT_RANGE, LIMIT_DL_POWER, LIMIT_DL_SINR,
-                      LIMIT_UL], dtype=np.uint8)  # fmt: skip
     seen_levels: set[int] = set()
     seen_limits: set[int] = set()
-    for _trial in range(20):
-        # n across work items of NODE_CHUNK nodes, partial ones included
-        k, n = int(rng.integers(1, 6)), int(rng.integers(1, 3 * NODE_CHUNK))
-        sig = rng.normal(-100, 15, (k, n))
-        sig[rng.random((k, n)) < 0.2] = -np.inf
-        sinr_dl = rng.normal(3, 8, (k, n))
-        sinr_dl[rng.random((k, n)) < 0.05] = np.nan
-        sinr_ul = rng.normal(5, 10, (k, n))
-        ul_rx = rng.normal(-110, 12, (k, n))
-        has = np.isfinite(sig)
-        in_range = rng.random((k, n)) < 0.8
-        th = np.sort(rng.normal(0, 10, (3, 4)), axis=0)  # rising thresholds
-        th[:, 0] -= 100.0
-        th[:, 3] -= 110.0
-        ul_power = rng.random(3) < 0.5
-        m, lim, lev = np.empty((3, k, n)), np.empty((3, k, n), np.uint8), np.empty((k, n), np.uint8)
-        level_margins(sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th, ul_power, codes, m, lim, lev)
-        m0, lim0, lev0 = _margins_by_arrays(sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th,
-                                           ul_power)  # fmt: skip
-        np.testing.assert_array_equal(m, m0)
-        np.testing.assert_array_equal(lim, lim0)
-        np.testing.assert_array_equal(lev, lev0)
-        seen_levels.update(np.unique(lev).tolist())
-        seen_limits.update(np.unique(lim).tolist())
-    # the cases cover every level and every limit code
+    ties = clipped = 0
+    for _trial in range(16):
+        n = int(rng.integers(1, 7))
+        sites = [
+            lte_site(id=f"s{i}", operator=f"op{i % 2}", lat_deg=40 + 0.01 * i)
+            if rng.random() < 0.5
+            else lte_site(id=f"s{i}", operator=f"op{i % 2}", technology="gsm", band="GSM900",
+                          dl_frequency_mhz=940.0 + 0.2 * int(rng.integers(0, 3)),
+                          bandwidth_mhz=0.2, lat_deg=40 + 0.01 * i)
+            for i in range(n)
+        ]  # fmt: skip
+        shape = (int(rng.integers(1, 4)), int(rng.integers(1, 2 * NODE_CHUNK)))
+        full = (n,) + shape
+        # levels from a few values, so that keys tie; some beyond +-1e3 dBm
+        p_dl = rng.choice([-130.0, -110.0, -95.0, -80.0, -60.0, 1500.0], full)
+        p_dl[rng.random(full) < 0.2] = -np.inf
+        meas = p_dl + rng.choice([0.0, -30.0], n)[:, None, None]
+        meas[rng.random(full) < 0.02] = -2e3
+        p_ul = rng.normal(-105, 12, full)
+        p_ul[rng.random(full) < 0.03] = np.nan
+        dist = rng.uniform(0, 50e3, full)
+        dist[rng.random(full) < 0.02] = np.nan
+        jam_dl = np.where(rng.random(full) < 0.5, 0.0, _db_to_mw(rng.normal(-100, 10, full)))
+        jam_ul = np.where(rng.random(n) < 0.5, 0.0, _db_to_mw(rng.normal(-110, 5, n)))
+        noise_bw = np.array([s.noise_bandwidth_mhz for s in sites])
+        args = (sites, HANDSET, meas, p_dl, _db_to_mw(p_dl), p_ul, dist, noise_bw, jam_dl, jam_ul)
+        for tech in {s.technology for s in sites}:
+            prof = PROFILES[tech]
+            got = _technology_budget(tech, prof, *args)
+            want = _technology_budget_by_arrays(tech, prof, *args)
+            for name, value in want.items():
+                np.testing.assert_array_equal(getattr(got, name), value, err_msg=name)
+            seen_levels.update(np.unique(want["service_level"]).tolist())
+            seen_limits.update(np.unique(want["service_limit"]).tolist())
+            # nodes whose two strongest signals are equal (the key's tie-break decides)
+            sig = np.where(np.isfinite(meas[got.candidates]), meas[got.candidates], -np.inf)
+            if len(sig) > 1:
+                top2 = np.sort(sig, axis=0)[-2:]
+                ties += int(np.sum((top2[0] == top2[1]) & np.isfinite(top2[1])))
+            clipped += int(np.sum(np.abs(want["dl_signal_dbm"]) > 1e3))
     assert seen_levels == {0, 1, 2, 3}
-    assert seen_limits == set(codes.tolist())
-
-
-def test_strongest_candidate_kernel_matches_the_array_form() -> None:
-    """The strongest usable server of each node: the first candidate with the highest level,
-    then the strongest measured quantity (NaN and -inf as -1e3, clipped to +-1e3); candidates
-    without a signal last. Ties (equal keys, every candidate without signal, clipped values)
-    go to the first, as numpy's argmax does."""
-    from yalu.radio._kernels import NODE_CHUNK, strongest_candidate
-
-    rng = np.random.default_rng(8)
-    firsts = 0
-    for _trial in range(30):
-        # n across work items of NODE_CHUNK nodes, partial ones included
-        k, n = int(rng.integers(1, 7)), int(rng.integers(1, 3 * NODE_CHUNK))
-        level = rng.integers(0, 4, (k, n)).astype(np.uint8)
-        sig = np.round(rng.normal(-90, 600, (k, n)), 0)  # some beyond +-1e3, some equal
-        sig[rng.random((k, n)) < 0.1] = np.nan
-        sig[rng.random((k, n)) < 0.1] = -np.inf
-        sig[rng.random((k, n)) < 0.05] = np.inf
-        has = rng.random((k, n)) < 0.7
-        key = level * 1e4 + np.clip(np.nan_to_num(sig, nan=-1e3, neginf=-1e3), -1e3, 1e3)
-        want = np.argmax(np.where(has, key, -1e6), axis=0)
-        got = np.empty(n, dtype=np.intp)
-        strongest_candidate(level, sig, has, got)
-        np.testing.assert_array_equal(got, want)
-        firsts += int(np.sum((want == 0) & (k > 1)))
-    assert firsts > 100
+    assert seen_limits == {LIMIT_NONE, LIMIT_NO_SIGNAL, LIMIT_RANGE, LIMIT_DL_POWER,
+                           LIMIT_DL_SINR, LIMIT_UL}  # fmt: skip
+    assert ties > 100 and clipped > 100
 
 
 def test_overlap_weights_equal_a_pairwise_reference() -> None:

@@ -33,10 +33,16 @@ def _db_to_mw_range(x, out, i0, i1):  # type: ignore[no-untyped-def]
         out[i] = 10.0 ** (x[i] / 10.0)
 
 
+@numba.njit(cache=True, inline="always")
+def _mw_to_db1(x):  # type: ignore[no-untyped-def]
+    # 10 log10(x) [dBm from mW]: 0 -> -inf, negative or NaN -> NaN
+    return 10.0 * math.log10(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
+
+
 @numba.njit(cache=True)
 def _mw_to_db_range(x, out, i0, i1):  # type: ignore[no-untyped-def]
     for i in range(i0, i1):
-        out[i] = 10.0 * math.log10(x[i]) if x[i] > 0.0 else (-math.inf if x[i] == 0.0 else math.nan)
+        out[i] = _mw_to_db1(x[i])
 
 
 @numba.njit(cache=True)
@@ -188,75 +194,70 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, parallel=True)
-def strongest_candidate(level, sig, has, out):  # type: ignore[no-untyped-def]
-    """The strongest usable candidate of every node: ``out[q]`` the first ``c`` maximising
-    ``level[c, q] * 1e4 + clip(sig[c, q], -1e3, 1e3)`` over candidates with ``has[c, q]``
-    (NaN and -inf ``sig`` count as -1e3, +inf as 1e3; a candidate without ``has`` scores
-    -1e6). ``level`` (k, N) uint8, ``sig`` (k, N) float64 [dBm], ``has`` (k, N) bool,
-    ``out`` (N,) intp: the array form ``argmax(where(has, key, -1e6), axis=0)`` of
-    :func:`yalu.radio.budget.link_budget`, with the same float64 operations."""
-    k, n = sig.shape
-    for w in numba.prange((n + NODE_CHUNK - 1) // NODE_CHUNK):
-        clean_upper()
-        q0 = w * NODE_CHUNK
-        q1 = min(n, q0 + NODE_CHUNK)
-        top = np.full(q1 - q0, -math.inf)
-        best = np.zeros(q1 - q0, dtype=np.intp)
-        # candidate by candidate (contiguous rows), each node's candidates still in order
-        for c in range(k):
-            for q in range(q0, q1):
-                if has[c, q]:
-                    x = sig[c, q]
-                    if x != x or x == -math.inf:
-                        x = -1e3
-                    elif x > 1e3:
-                        x = 1e3
-                    elif x < -1e3:
-                        x = -1e3
-                    key = float(level[c, q]) * 1e4 + x
-                else:
-                    key = -1e6
-                if key > top[q - q0]:
-                    top[q - q0] = key
-                    best[q - q0] = c
-        for q in range(q0, q1):
-            out[q] = best[q - q0]
+def technology_budget(  # type: ignore[no-untyped-def]
+    idx, meas, p_dl, p_ul, dist, jam_dl_mw, i_co, n_dl_mw, n_dl, n_ul, n_ul_tot, jam_ul_mw,
+    max_range_m, has_range, th, ul_power, codes, voice_ul_sinr_db,
+    margin, f_out, best_out, level_out, limit_out, in_range_out,
+):  # fmt: skip
+    """One technology's budget at every node: each candidate server's SINR, level margins and
+    limits, the strongest usable candidate, and the node's results at it.
 
+    Inputs over every site ``(n, N)``: ``meas`` measured DL quantity [dBm] (-inf without a
+    path), ``p_dl`` DL power [dBm], ``p_ul`` UL power at the tower [dBm], ``dist`` [m],
+    ``jam_dl_mw`` jammer power in each site's DL channel [mW]; ``jam_ul_mw`` (n,) jammer power
+    at each tower [mW]. Over the technology's ``k`` candidates (sites ``idx``): ``i_co`` (k, N)
+    co-channel interference [mW]; ``n_dl_mw``, ``n_dl``, ``n_ul``, ``n_ul_tot`` (k,) DL noise
+    [mW, dBm], UL noise and noise plus jammers [dBm]. ``max_range_m`` applies when
+    ``has_range``; ``th`` (3, 4), ``ul_power`` (3,), ``codes`` (6,): the levels' thresholds
+    (DL power, DL SINR, UL SINR, UL power), whether each has a UL power threshold, and the
+    ``LIMIT_*`` codes (NONE, NO_SIGNAL, RANGE, DL_POWER, DL_SINR, UL); ``voice_ul_sinr_db``
+    the UL margin's reference.
 
-@numba.njit(cache=True, parallel=True)
-def level_margins(  # type: ignore[no-untyped-def]
-    sig, sinr_dl, sinr_ul, ul_rx, has, in_range, th, ul_power, codes, margin, limit, level
-):
-    """Margins, limits and level of every candidate server at every node (one technology).
+    Per candidate, scalar by scalar as the array form of :func:`yalu.radio.budget.link_budget`
+    (the same operations, so the same bits): ``has`` = finite ``meas``; ``in_range`` = ``dist
+    <= max_range_m``; DL SINR = ``p_dl - 10 log10((n_dl_mw + i_co) + jam_dl_mw)``; UL SINR =
+    ``p_ul - n_ul_tot``. A level's margin is the smallest of its terms (DL power, DL SINR, UL
+    SINR, then UL power where set) and of the lower levels' (NaN counts as -inf; a term
+    replaces the limit only when strictly lower); an unusable candidate has -inf and the limit
+    "no signal" or "range". The server is the first candidate maximising ``level * 1e4 +
+    clip(meas, -1e3, 1e3)`` among those with a signal (-1e6 without).
 
-    ``sig``, ``sinr_dl``, ``sinr_ul``, ``ul_rx`` (k, N): measured DL quantity [dBm], DL and UL
-    SINR [dB], UL power at the tower [dBm]; ``has``, ``in_range`` (k, N) bool; ``th`` (3, 4):
-    per level SMS/voice/data, the thresholds DL power, DL SINR, UL SINR, UL power;
-    ``ul_power`` (3,) bool: whether the level has a UL power threshold; ``codes`` (6,):
-    LIMIT_NONE, NO_SIGNAL, RANGE, DL_POWER, DL_SINR, UL.
-
-    Writes ``margin`` (3, k, N) [dB]: the smallest margin over the level's terms and the lower
-    levels' (NaN counts as -inf; -inf where the candidate is unusable); ``limit`` (3, k, N):
-    what keeps the candidate from the level (NONE where it closes; no signal / range where it is
-    unusable); ``level`` (k, N): how many levels close. The terms are taken in the order DL
-    power, DL SINR, UL SINR, UL power and a term replaces the limit only when strictly lower,
-    as :func:`yalu.radio.budget.link_budget` defines them; comparisons and one subtraction per
-    term, so the same bits as the array form. Work items are chunks of ``NODE_CHUNK`` nodes,
-    walked one candidate at a time.
+    Writes ``margin`` (3, k, N) [dB]; ``f_out`` (12, N) at the server, NaN where no candidate
+    has a signal: DL power, measured DL, DL noise, DL interference, DL jammer [dBm], DL SINR
+    [dB], UL power, UL noise, UL jammer [dBm], UL SINR, UL margin [dB], distance [m];
+    ``best_out`` (N,) the server's site (-1: none), ``level_out`` its level, ``limit_out`` what
+    keeps it from the next level, ``in_range_out`` its range test (False without a signal).
+    Work items are chunks of ``NODE_CHUNK`` nodes, walked one candidate at a time.
     """
-    k, n = sig.shape
+    k = idx.size
+    n = meas.shape[1]
     inf = math.inf
     for w_ in numba.prange((n + NODE_CHUNK - 1) // NODE_CHUNK):
         clean_upper()
         q0 = w_ * NODE_CHUNK
         q1 = min(n, q0 + NODE_CHUNK)
+        m_ = q1 - q0
+        top = np.full(m_, -inf)
+        loc = np.zeros(m_, dtype=np.intp)
+        lev_c = np.empty((k, m_), dtype=np.uint8)
+        lim_c = np.empty((3, k, m_), dtype=np.uint8)
+        sinr_c = np.empty((k, m_))
         for c in range(k):
+            i = idx[c]
             for q in range(q0, q1):
-                usable = has[c, q] and in_range[c, q]
-                if has[c, q]:
-                    lim0 = codes[0] if in_range[c, q] else codes[2]
+                j = q - q0
+                sig = meas[i, q]
+                has = math.isfinite(sig)
+                in_range = (dist[i, q] <= max_range_m) if has_range else True
+                usable = has and in_range
+                if has:
+                    lim0 = codes[0] if in_range else codes[2]
                 else:
                     lim0 = codes[1]
+                sinr_dl = p_dl[i, q] - _mw_to_db1((n_dl_mw[c] + i_co[c, q]) + jam_dl_mw[i, q])
+                ul_rx = p_ul[i, q]
+                sinr_ul = ul_rx - n_ul_tot[c]
+                sinr_c[c, j] = sinr_dl
                 cum = inf
                 why = codes[0]
                 count = 0
@@ -264,31 +265,73 @@ def level_margins(  # type: ignore[no-untyped-def]
                     n_terms = 4 if ul_power[li] else 3
                     for t in range(n_terms):
                         if t == 0:
-                            m = sig[c, q] - th[li, 0]
-                            w = codes[3]
+                            m = sig - th[li, 0]
+                            wc = codes[3]
                         elif t == 1:
-                            m = sinr_dl[c, q] - th[li, 1]
-                            w = codes[4]
+                            m = sinr_dl - th[li, 1]
+                            wc = codes[4]
                         elif t == 2:
-                            m = sinr_ul[c, q] - th[li, 2]
-                            w = codes[5]
+                            m = sinr_ul - th[li, 2]
+                            wc = codes[5]
                         else:
-                            m = ul_rx[c, q] - th[li, 3]
-                            w = codes[5]
+                            m = ul_rx - th[li, 3]
+                            wc = codes[5]
                         if m != m:
                             m = -inf
                         if m < cum:
-                            why = w
+                            why = wc
                             cum = m
                     if usable:
                         margin[li, c, q] = cum
-                        limit[li, c, q] = why if cum < 0 else codes[0]
+                        lim_c[li, c, j] = why if cum < 0 else codes[0]
                         if cum >= 0:
                             count += 1
                     else:
                         margin[li, c, q] = -inf
-                        limit[li, c, q] = lim0
-                level[c, q] = count
+                        lim_c[li, c, j] = lim0
+                lev_c[c, j] = count
+                # the strongest usable server: the highest level, then the strongest signal
+                if has:
+                    x = sig
+                    if x > 1e3:
+                        x = 1e3
+                    elif x < -1e3:
+                        x = -1e3
+                    key = float(count) * 1e4 + x
+                else:
+                    key = -1e6
+                if key > top[j]:
+                    top[j] = key
+                    loc[j] = c
+        for q in range(q0, q1):
+            j = q - q0
+            c = loc[j]
+            i = idx[c]
+            sig = meas[i, q]
+            lvl = lev_c[c, j]
+            level_out[q] = lvl
+            limit_out[q] = codes[0] if lvl >= 3 else lim_c[min(lvl, 2), c, j]
+            if math.isfinite(sig):
+                best_out[q] = i
+                in_range_out[q] = (dist[i, q] <= max_range_m) if has_range else True
+                ul_rx = p_ul[i, q]
+                f_out[0, q] = p_dl[i, q]
+                f_out[1, q] = sig
+                f_out[2, q] = n_dl[c]
+                f_out[3, q] = _mw_to_db1(i_co[c, q])
+                f_out[4, q] = _mw_to_db1(jam_dl_mw[i, q])
+                f_out[5, q] = sinr_c[c, j]
+                f_out[6, q] = ul_rx
+                f_out[7, q] = n_ul[c]
+                f_out[8, q] = _mw_to_db1(jam_ul_mw[i])
+                f_out[9, q] = ul_rx - n_ul_tot[c]
+                f_out[10, q] = ul_rx - (n_ul[c] + voice_ul_sinr_db)
+                f_out[11, q] = dist[i, q]
+            else:
+                best_out[q] = -1
+                in_range_out[q] = False
+                for f in range(12):
+                    f_out[f, q] = math.nan
 
 
 @numba.njit(cache=True, parallel=True)

@@ -1,7 +1,9 @@
 """Downlink and uplink link budgets over maps, with co-channel interference and jammers.
 
-Pure numpy functions over stacks of path-loss arrays ``(n_sites, *grid)``, so they work with the
-output of any propagation engine (ITM, Hata, free space) and any grid shape.
+Vectorized functions over stacks of path-loss arrays ``(n_sites, *grid)``, so they work with the
+output of any propagation engine (ITM, Hata, free space) and any grid shape. The per-node work
+(each candidate's SINR and margins, the server, the probabilities, dBm <-> mW) runs in compiled
+kernels (:mod:`yalu.radio._kernels`), chunk by chunk of nodes on every core.
 
 Model
 -----
@@ -522,20 +524,15 @@ def _technology_budget(
 ) -> TechnologyBudget:
     idx = np.array([i for i, s in enumerate(sites) if s.technology is tech])
     sub = [sites[i] for i in idx]
-    expand = (slice(None),) + (None,) * (meas.ndim - 1)
     w = _overlap_weights(sub, noise_bw[idx])
     i_co = np.tensordot(w, p_dl_mw[idx], axes=(1, 0))  # (k, *grid)
 
-    # every candidate server's budget: (k, *grid)
-    sig_k = meas[idx]
-    has_k = np.isfinite(sig_k)
     n_dl = np.array(
         [
             thermal_noise_dbm(bandwidth_mhz=noise_bw[i], noise_figure_db=handset.noise_figure_db)
             for i in idx
         ]
     )
-    sinr_dl_k = p_dl[idx] - _mw_to_db(_db_to_mw(n_dl)[expand] + i_co + jam_dl_mw[idx])
     alloc = np.array([min(prof.ul_noise_bandwidth_mhz, noise_bw[i]) for i in idx])
     n_ul = np.array(
         [
@@ -544,14 +541,6 @@ def _technology_budget(
         ]
     )
     n_ul_tot = _mw_to_db(_db_to_mw(n_ul) + jam_ul_mw[idx])  # (k,)
-    ul_rx_k = p_ul[idx]
-    sinr_ul_k = ul_rx_k - n_ul_tot[expand]
-    d_k = dist[idx]
-    in_range_k = d_k <= prof.max_range_m if prof.max_range_m is not None else np.ones_like(has_k)
-
-    # margins of each level (cumulative: a level needs the lower ones) and what limits it,
-    # in compiled code (radio._kernels.level_margins: the same comparisons, the same bits)
-    from yalu.radio._kernels import level_margins, strongest_candidate
 
     th = np.zeros((3, 4))
     ul_power = np.zeros(3, dtype=np.bool_)
@@ -561,69 +550,57 @@ def _technology_budget(
         if t_.ul_min_power_dbm is not None:
             th[li, 3] = t_.ul_min_power_dbm
             ul_power[li] = True
-    k_, shape_ = sig_k.shape[0], sig_k.shape[1:]
-
-    def flat2(a: _Arr, dtype: Any) -> _Arr:
-        # read-only whether or not it was broadcast: one compiled signature of the kernels
-        flat = np.ascontiguousarray(np.broadcast_to(a, sig_k.shape), dtype=dtype)
-        return readonly(flat.reshape(k_, -1))
-
-    n_flat = int(np.prod(shape_, dtype=np.int64))
-    margin = np.empty((3, k_, n_flat))
-    limit_k = np.empty((3, k_, n_flat), dtype=np.uint8)
-    level_k = np.empty((k_, n_flat), dtype=np.uint8)
     codes = np.array([LIMIT_NONE, LIMIT_NO_SIGNAL, LIMIT_RANGE, LIMIT_DL_POWER, LIMIT_DL_SINR,
                       LIMIT_UL], dtype=np.uint8)  # fmt: skip
-    level_margins(
-        flat2(sig_k, np.float64), flat2(sinr_dl_k, np.float64), flat2(sinr_ul_k, np.float64),
-        flat2(ul_rx_k, np.float64), flat2(has_k, np.bool_), flat2(in_range_k, np.bool_), th,
-        ul_power, codes, margin, limit_k, level_k,
+
+    # every candidate's SINR, level margins and limits, the strongest usable one and the
+    # node's results at it, in one compiled pass (radio._kernels.technology_budget: the array
+    # form's scalar operations, the same bits, without its (k, *grid) temporaries)
+    from yalu.radio._kernels import technology_budget
+
+    n_all, shape_ = meas.shape[0], meas.shape[1:]
+    k_ = idx.size
+    n_flat = int(np.prod(shape_, dtype=np.int64))
+
+    def flat(a: _Arr, rows: int) -> _Arr:
+        # read-only and C-contiguous whatever the caller passed: one compiled signature
+        return readonly(np.ascontiguousarray(a, dtype=np.float64).reshape(rows, n_flat))
+
+    margin = np.empty((3, k_, n_flat))
+    f_out = np.empty((12, n_flat))
+    best = np.empty(n_flat, dtype=np.int32)
+    level = np.empty(n_flat, dtype=np.uint8)
+    lim = np.empty(n_flat, dtype=np.uint8)
+    in_range = np.empty(n_flat, dtype=np.bool_)
+    max_range = prof.max_range_m
+    technology_budget(
+        readonly(np.ascontiguousarray(idx, dtype=np.intp)), flat(meas, n_all), flat(p_dl, n_all),
+        flat(p_ul, n_all), flat(dist, n_all), flat(jam_dl_mw, n_all), flat(i_co, k_),
+        readonly(_db_to_mw(n_dl)), readonly(n_dl), readonly(n_ul), readonly(n_ul_tot),
+        readonly(np.ascontiguousarray(jam_ul_mw, dtype=np.float64)),
+        float(max_range) if max_range is not None else 0.0, max_range is not None,
+        readonly(th), readonly(ul_power), readonly(codes), float(prof.voice.ul_min_sinr_db),
+        margin, f_out, best, level, lim, in_range,
     )  # fmt: skip
-    margin = margin.reshape((3,) + sig_k.shape)
-    limit_k = limit_k.reshape((3,) + sig_k.shape)
-    level_k = level_k.reshape(sig_k.shape)
-
-    # the strongest usable server: the highest level, then the strongest measured quantity
-    local_flat = np.empty(n_flat, dtype=np.intp)
-    strongest_candidate(level_k.reshape(k_, -1), flat2(sig_k, np.float64),
-                        flat2(has_k, np.bool_), local_flat)  # fmt: skip
-    local = local_flat.reshape(shape_)
-    has = _pick(has_k, local)
-    best = np.where(has, idx[local], -1).astype(np.int32)
-    level = _pick(level_k, local).astype(np.uint8)
-    lim = np.take_along_axis(
-        np.take_along_axis(limit_k, np.minimum(level, 2)[None, None, ...], axis=0)[0],
-        local[None, ...], axis=0,
-    )[0]  # fmt: skip
-    lim = np.where(level >= 3, LIMIT_NONE, lim).astype(np.uint8)
-
-    s_dbm = _pick(p_dl[idx], local)
-    ul_rx = _pick(ul_rx_k, local)
-    n_ul_node = n_ul[local]
-    j_ul_node = jam_ul_mw[idx][local]
-    ul_margin = ul_rx - (n_ul_node + prof.voice.ul_min_sinr_db)
-
-    def nan_where_none(x: _Arr) -> _Arr:
-        return np.where(has, x, np.nan)
-
+    f = f_out.reshape((12,) + shape_)
     return TechnologyBudget(
         technology=tech,
-        best_server=best,
-        dl_rx_power_dbm=nan_where_none(s_dbm),
-        dl_signal_dbm=nan_where_none(_pick(sig_k, local)),
-        dl_noise_dbm=nan_where_none(n_dl[local]),
-        dl_interference_dbm=nan_where_none(_mw_to_db(_pick(i_co, local))),
-        dl_jammer_dbm=nan_where_none(_mw_to_db(_pick(jam_dl_mw[idx], local))),
-        dl_sinr_db=nan_where_none(_pick(sinr_dl_k, local)),
-        ul_rx_power_dbm=nan_where_none(ul_rx),
-        ul_noise_dbm=nan_where_none(n_ul_node),
-        ul_jammer_dbm=nan_where_none(_mw_to_db(j_ul_node)),
-        ul_sinr_db=nan_where_none(_pick(sinr_ul_k, local)),
-        ul_margin_db=nan_where_none(ul_margin),
-        distance_m=nan_where_none(_pick(d_k, local)),
-        in_range=_pick(in_range_k, local).astype(bool) & has,
-        service_level=level,
-        service_limit=lim,
+        best_server=best.reshape(shape_),
+        dl_rx_power_dbm=f[0],
+        dl_signal_dbm=f[1],
+        dl_noise_dbm=f[2],
+        dl_interference_dbm=f[3],
+        dl_jammer_dbm=f[4],
+        dl_sinr_db=f[5],
+        ul_rx_power_dbm=f[6],
+        ul_noise_dbm=f[7],
+        ul_jammer_dbm=f[8],
+        ul_sinr_db=f[9],
+        ul_margin_db=f[10],
+        distance_m=f[11],
+        in_range=in_range.reshape(shape_),
+        service_level=level.reshape(shape_),
+        service_limit=lim.reshape(shape_),
         candidates=idx,
-        candidate_margin_db=margin,
+        candidate_margin_db=margin.reshape((3, k_) + shape_),
     )
