@@ -27,12 +27,6 @@ NODE_CHUNK = 1024
 ELEMENT_CHUNK = 16384
 
 
-@numba.njit(cache=True)
-def _db_to_mw_range(x, out, i0, i1):  # type: ignore[no-untyped-def]
-    for i in range(i0, i1):
-        out[i] = 10.0 ** (x[i] / 10.0)
-
-
 @numba.njit(cache=True, inline="always")
 def _mw_to_db1(x):  # type: ignore[no-untyped-def]
     # 10 log10(x) [dBm from mW]: 0 -> -inf, negative or NaN -> NaN
@@ -40,42 +34,31 @@ def _mw_to_db1(x):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _mw_to_db_range(x, out, i0, i1):  # type: ignore[no-untyped-def]
-    for i in range(i0, i1):
-        out[i] = _mw_to_db1(x[i])
+def _convert_range(x, out, i0, i1, to_db):  # type: ignore[no-untyped-def]
+    if to_db:
+        for i in range(i0, i1):
+            out[i] = _mw_to_db1(x[i])
+    else:
+        for i in range(i0, i1):
+            out[i] = 10.0 ** (x[i] / 10.0)
 
 
 @numba.njit(cache=True)
-def db_to_mw_serial(x, out):  # type: ignore[no-untyped-def]
-    """``out = 10 ** (x / 10)`` (libm ``pow``) over flat arrays, on the calling thread."""
+def convert_serial(x, out, to_db):  # type: ignore[no-untyped-def]
+    """Over flat arrays, on the calling thread: ``out = 10 log10(x)`` (libm ``log10``; 0 ->
+    -inf, negative or NaN -> NaN) when ``to_db``, else ``out = 10 ** (x / 10)`` (libm
+    ``pow``)."""
     clean_upper()
-    _db_to_mw_range(x, out, 0, x.size)
+    _convert_range(x, out, 0, x.size, to_db)
 
 
 @numba.njit(cache=True, parallel=True)
-def db_to_mw_parallel(x, out):  # type: ignore[no-untyped-def]
-    """:func:`db_to_mw_serial` in work items of ``ELEMENT_CHUNK`` elements."""
+def convert_parallel(x, out, to_db):  # type: ignore[no-untyped-def]
+    """:func:`convert_serial` in work items of ``ELEMENT_CHUNK`` elements."""
     n = x.size
     for w in numba.prange((n + ELEMENT_CHUNK - 1) // ELEMENT_CHUNK):
         clean_upper()
-        _db_to_mw_range(x, out, w * ELEMENT_CHUNK, min(n, (w + 1) * ELEMENT_CHUNK))
-
-
-@numba.njit(cache=True)
-def mw_to_db_serial(x, out):  # type: ignore[no-untyped-def]
-    """``out = 10 log10(x)`` (libm ``log10``; 0 -> -inf, negative or NaN -> NaN) over flat
-    arrays, on the calling thread."""
-    clean_upper()
-    _mw_to_db_range(x, out, 0, x.size)
-
-
-@numba.njit(cache=True, parallel=True)
-def mw_to_db_parallel(x, out):  # type: ignore[no-untyped-def]
-    """:func:`mw_to_db_serial` in work items of ``ELEMENT_CHUNK`` elements."""
-    n = x.size
-    for w in numba.prange((n + ELEMENT_CHUNK - 1) // ELEMENT_CHUNK):
-        clean_upper()
-        _mw_to_db_range(x, out, w * ELEMENT_CHUNK, min(n, (w + 1) * ELEMENT_CHUNK))
+        _convert_range(x, out, w * ELEMENT_CHUNK, min(n, (w + 1) * ELEMENT_CHUNK), to_db)
 
 
 @numba.njit(cache=True, parallel=True)

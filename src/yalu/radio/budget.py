@@ -200,30 +200,26 @@ def _stack(name: str, value: npt.ArrayLike, first: int, shape: tuple[int, ...] |
     return arr
 
 
-def _elementwise(kernels: tuple[Any, Any], x: Any) -> _Arr:
+def _convert(x: Any, to_db: bool) -> _Arr:
+    from yalu.radio._kernels import ELEMENT_CHUNK, convert_parallel, convert_serial
+
     a = np.asarray(x, dtype=np.float64)
     out = np.empty(a.shape)
-    from yalu.radio._kernels import ELEMENT_CHUNK
-
     # 2 threads on large arrays; serial and parallel run the same scalar code (same bits)
-    kern = kernels[1] if a.size > ELEMENT_CHUNK else kernels[0]
-    kern(readonly(np.ascontiguousarray(a.reshape(-1))), out.reshape(-1))
+    kern = convert_parallel if a.size > ELEMENT_CHUNK else convert_serial
+    kern(readonly(np.ascontiguousarray(a.reshape(-1))), out.reshape(-1), to_db)
     return out[()] if out.ndim == 0 else out
 
 
 def _db_to_mw(x: Any) -> _Arr:
     """``10 ** (x / 10)`` [mW from dBm], in compiled code (libm ``pow``): the budgets' hottest
     transcendental, on both cores."""
-    from yalu.radio._kernels import db_to_mw_parallel, db_to_mw_serial
-
-    return _elementwise((db_to_mw_serial, db_to_mw_parallel), x)
+    return _convert(x, False)
 
 
 def _mw_to_db(x: Any) -> _Arr:
     """``10 log10(x)`` [dBm from mW]; 0 -> -inf, negative or NaN -> NaN (libm ``log10``)."""
-    from yalu.radio._kernels import mw_to_db_parallel, mw_to_db_serial
-
-    return _elementwise((mw_to_db_serial, mw_to_db_parallel), x)
+    return _convert(x, True)
 
 
 def _overlap_weights(sites: Sequence[Site], noise_bw: _Arr) -> _Arr:
