@@ -12,12 +12,6 @@ from yalu.cpu import clean_upper
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 
 
-@numba.vectorize(["float64(float64)", "float32(float32)"], nopython=True, cache=True)
-def normal_cdf(x):  # type: ignore[no-untyped-def]
-    """Standard normal CDF, ``0.5 erfc(-x / sqrt 2)``; -inf -> 0, +inf -> 1, NaN -> NaN."""
-    return 0.5 * math.erfc(-x * _SQRT1_2)
-
-
 #: nodes per work item of the per-candidate kernels: each item walks one candidate's row at a
 #: time (contiguous reads), instead of every candidate's row at each node (k x 10 streams)
 NODE_CHUNK = 1024
