@@ -15,7 +15,16 @@ separate process timed by GNU time (whole process: start-up, terrain, maps, outp
   and recomputes them independently with
   :func:`yalu.geodesy.profile` (pyproj geodesics) and :func:`yalu.propagation.itm.p2p`.
   Exact mode should agree within 0.01 dB; fast and hybrid modes give their error on this
-  terrain.
+  terrain;
+- what each phase keeps busy: its CPU time (user + system of the process, sampled every
+  0.25 s) over its wall time, the cores in use (2 on this kind of machine: below that, a core
+  waits);
+- the engine at the population samples, by phase: the provider's calls of
+  :func:`yalu.coverage.engine.path_loss_at_points_multi` (one antenna, its points), the
+  (point, antenna) pairs within the radius (each its own profile), the jobs per pair (frequency,
+  direction, antenna height) and the ITM geometries per pair (one per direction and height),
+  the engine's seconds and microseconds per pair. This work does not depend on the grid (the
+  samples sit at the terrain's spacing), so it is a floor under every grid's wall time.
 
 Usage: python benchmarks/bench_border.py [--grid-arcsec 60] [--mode exact|fast|hybrid]
        [--repeats 3] [--terrain PATH] [--rms-m 15] [--threads N] [--json out.json]
@@ -31,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -81,6 +91,35 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
     t_start = time.perf_counter()
     calls: list[dict[str, Any]] = []
     real = prov.tile_job_multi
+    cpu: list[tuple[float, float]] = []
+    done = threading.Event()
+
+    def sample_cpu() -> None:
+        while not done.is_set():
+            t = os.times()
+            cpu.append((time.perf_counter(), t.user + t.system))
+            done.wait(0.25)
+
+    sampler = threading.Thread(target=sample_cpu, daemon=True)
+    sampler.start()
+    points: list[dict[str, Any]] = []
+    real_points = prov.path_loss_at_points_multi
+
+    def recording_points(*a: Any, **kw: Any) -> Any:
+        """The provider's engine call at points, timed, with its pairs, jobs and geometries."""
+        t0 = time.perf_counter()
+        arr = real_points(*a, **kw)
+        jobs = kw["jobs"]
+        points.append({
+            "t0": t0, "s": time.perf_counter() - t0,
+            "pairs": int(np.isfinite(arr[0]).sum()) if len(arr) else 0,
+            "jobs": len(jobs),
+            # one ITM geometry per direction and antenna height (the jobs of a call share
+            # the position and the node height)
+            "geometries": len({(j[1], j[2] if len(j) > 2 else None) for j in jobs}),
+        })  # fmt: skip
+        return arr
+
     rng = np.random.default_rng(7)
 
     def recording(spec: Any, jobs: Any, progress: Any = None) -> Any:
@@ -117,12 +156,19 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
         return arr
 
     prov.tile_job_multi = recording
+    prov.path_loss_at_points_multi = recording_points
     try:
         sc = load_scenario(scenario)
+        t_scenario = time.perf_counter()
         res = run_scenario(sc, outdir, overwrite=True, threads=threads)
     finally:
         prov.tile_job_multi = real
+        prov.path_loss_at_points_multi = real_points
+        done.set()
+        sampler.join()
     t_run = time.perf_counter() - t_start
+    timings = res.summary.get("timings_s", {})
+    phase_use, point_use = _phase_use(timings, t_scenario, cpu, points)
     out = {
         "run_s": t_run,
         "timings_s": res.summary.get("timings_s", {}),
@@ -132,8 +178,50 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
         "map_finite_nodes": sum(c["finite"] for c in calls),
         "map_s": sum(c["s"] for c in calls),
         "samples": [smp for c in calls for smp in c["samples"]],
+        "phase_use": phase_use,
+        "point_engine": point_use,
     }
     result.write_text(json.dumps(out))
+
+
+def _phase_use(
+    timings: dict[str, float],
+    t_scenario: float,
+    cpu: list[tuple[float, float]],
+    points: list[dict[str, Any]],
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Per phase: wall and CPU seconds (cores in use), and the engine's work at the
+    population samples. The phases follow each other in ``timings`` (the runner's laps, in
+    order), the first starting when :func:`run_scenario` was called (its clean-up after the
+    last lap is in none)."""
+    laps = [(k, float(v)) for k, v in timings.items() if k != "total"]
+    start = t_scenario
+    bounds = []
+    for k, v in laps:
+        bounds.append((k, start, start + v))
+        start += v
+    ts = np.array([c[0] for c in cpu])
+    cs = np.array([c[1] for c in cpu])
+
+    def cpu_at(t: float) -> float:
+        return float(np.interp(t, ts, cs)) if ts.size else float("nan")
+
+    use = {}
+    pts: dict[str, dict[str, float]] = {}
+    for k, a, b in bounds:
+        c = cpu_at(b) - cpu_at(a)
+        use[k] = {"wall_s": b - a, "cpu_s": c, "cores": c / (b - a) if b > a else float("nan")}
+        mine = [p for p in points if a <= p["t0"] < b]
+        if mine:
+            n = sum(p["pairs"] for p in mine)
+            pts[k] = {
+                "calls": len(mine),
+                "pairs": n,
+                "jobs_per_pair": sum(p["pairs"] * p["jobs"] for p in mine) / max(n, 1),
+                "geometries_per_pair": sum(p["pairs"] * p["geometries"] for p in mine) / max(n, 1),
+                "s": sum(p["s"] for p in mine),
+            }
+    return use, pts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,6 +369,25 @@ def main() -> int:
         f"engine (run 1): {first['maps']} maps in {first['engine_calls']} calls (one per antenna), "
         f"{first['map_s']:.1f} s"
     )
+    use = [r["phase_use"] for r in runs]
+    print("\nwhat each phase keeps busy (medians; cores in use = CPU s / wall s):")
+    print("| phase | wall s | CPU s | cores |")
+    print("|---|---|---|---|")
+    for p in use[0]:
+        w = statistics.median(u[p]["wall_s"] for u in use if p in u)
+        c = statistics.median(u[p]["cpu_s"] for u in use if p in u)
+        print(f"| {p} | {w:.1f} | {c:.1f} | {c / w if w > 0 else float('nan'):.2f} |")
+    pe = [r["point_engine"] for r in runs]
+    if pe[0]:
+        print("\nthe engine at the population samples, by phase (medians of seconds):")
+        print("| phase | calls | (point, antenna) pairs | jobs / pair | geometries / pair "
+              "| engine s | us / pair (wall) |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|")
+        for p, v in pe[0].items():
+            s_med = statistics.median(x[p]["s"] for x in pe if p in x)
+            print(f"| {p} | {v['calls']} | {v['pairs']:,} | {v['jobs_per_pair']:.1f} | "
+                  f"{v['geometries_per_pair']:.2f} | {s_med:.1f} | "
+                  f"{1e6 * s_med / max(v['pairs'], 1):.1f} |")  # fmt: skip
     chk = check_samples(terrain, first["samples"]) if first["samples"] else {"n": 0}
     if chk["n"]:
         print(
