@@ -133,7 +133,7 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
             "finite": int(np.isfinite(arr).sum()),
         }
         lats, lons = spec.grid.lats(), spec.grid.lons()
-        samples = []
+        samples: list[dict[str, Any]] = []
         kept = sum(len(c["samples"]) for c in calls)
         for job, vals in zip(jobs, arr, strict=True):
             if kept + len(samples) >= check_maps:
