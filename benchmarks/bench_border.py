@@ -21,10 +21,11 @@ separate process timed by GNU time (whole process: start-up, terrain, maps, outp
   waits);
 - the engine at the population samples, by phase: the provider's calls of
   :func:`yalu.coverage.engine.path_loss_at_points_multi` (one antenna, its points), the
-  (point, antenna) pairs within the radius (each its own profile), the jobs per pair (frequency,
-  direction, antenna height) and the ITM geometries per pair (one per direction and height),
-  the engine's seconds and microseconds per pair. This work does not depend on the grid (the
-  samples sit at the terrain's spacing), so it is a floor under every grid's wall time.
+  (point, antenna) pairs within the radius (each on its own profile in exact mode), the jobs
+  per pair (frequency, direction, antenna height) and the ITM geometries per pair (one per
+  direction and height), the engine's seconds and microseconds per pair. This work does not
+  depend on the grid (the samples sit at the terrain's spacing), so it is a floor under every
+  grid's wall time.
 
 Usage: python benchmarks/bench_border.py [--grid-arcsec 60] [--mode exact|fast|hybrid]
        [--repeats 3] [--terrain PATH] [--rms-m 15] [--threads N] [--json out.json]
