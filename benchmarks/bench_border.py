@@ -172,7 +172,7 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
     phase_use, point_use = _phase_use(timings, t_scenario, cpu, points)
     out = {
         "run_s": t_run,
-        "timings_s": res.summary.get("timings_s", {}),
+        "timings_s": timings,
         "engine_calls": len(calls),
         "maps": sum(c["maps"] for c in calls),
         "map_nodes": sum(c["nodes"] for c in calls),
