@@ -23,7 +23,9 @@ separate process timed by GNU time (whole process: start-up, terrain, maps, outp
   :func:`yalu.coverage.engine.path_loss_at_points_multi` (one antenna, its points), the
   (point, antenna) pairs within the radius (each on its own profile in exact mode), the jobs
   per pair (frequency, direction, antenna height) and the ITM geometries per pair (one per
-  direction and height), the engine's seconds and microseconds per pair. This work does not
+  antenna height: a reverse job takes the forward geometry mirrored, except where one of
+  ITM's discrete choices sits within rounding of its threshold), the engine's seconds and
+  microseconds per pair. This work does not
   depend on the grid (the samples sit at the terrain's spacing), so it is a floor under every
   grid's wall time.
 
@@ -115,9 +117,9 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
             "t0": t0, "s": time.perf_counter() - t0,
             "pairs": int(np.isfinite(arr[0]).sum()) if len(arr) else 0,
             "jobs": len(jobs),
-            # one ITM geometry per direction and antenna height (the jobs of a call share
-            # the position and the node height)
-            "geometries": len({(j[1], j[2] if len(j) > 2 else None) for j in jobs}),
+            # one ITM geometry per antenna height (the jobs of a call share the position and
+            # the node height; a reverse job mirrors it, save at ITM's thresholds)
+            "geometries": len({j[2] if len(j) > 2 else None for j in jobs}),
         })  # fmt: skip
         return arr
 

@@ -141,8 +141,12 @@ def test_reverse_is_nearly_but_not_exactly_reciprocal(hilly_maps, hilly_reverse_
     rev, _ = hilly_reverse_maps
     ok = np.isfinite(fwd.values)
     d = np.abs(rev.values - fwd.values)[ok]
-    # ITM is close to reciprocal, but its profile analysis starts at terminal 1
-    assert np.median(d) < 0.5
+    # ITM's profile analysis treats both ends alike: at one frequency most nodes get the same
+    # loss both ways (float32 maps: to their rounding) ...
+    assert np.mean(d <= 1e-4) > 0.9
+    # ... but where a discrete choice sits within rounding of its threshold (here mostly
+    # line-of-sight paths of a multiple of 10 intervals, whose fit window starts on a sample)
+    # the reversed profile is evaluated and may differ
     assert np.mean(d > 1e-3) > 0.01
     assert np.all(np.isfinite(rev.values[ok]))
 

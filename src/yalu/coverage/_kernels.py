@@ -11,8 +11,10 @@ exact
     path height sum and the height range, and ITM runs on that profile as ``itm_kernels.p2p_core``
     does, in two parts: the frequency-independent geometry (``p2p_geometry_given``: horizons,
     effective heights, delta_h) once per node and terminal heights, then the attenuation
-    (``p2p_from_geometry``) for every frequency of a multi-job call. One node, one independent
-    computation.
+    (``p2p_from_geometry``) for every frequency of a multi-job call. A reverse job (uplink)
+    takes that geometry mirrored, which is the reversed profile's up to rounding, unless one of
+    ITM's discrete choices is within rounding of its threshold; then the reversed profile's own
+    (``itm_kernels.profile_geometry_mirrors``). One node, one independent computation.
 
 hybrid
     Radials from the site every ``arc`` metres of arc at the radius, sampled every ``r_step``
@@ -78,6 +80,7 @@ from yalu.propagation.itm_kernels import (
     G_H_E_RX,
     G_H_E_TX,
     G_LEN,
+    G_MIRRORS,
     G_N_S,
     G_OK,
     G_THETA_RX,
@@ -87,6 +90,7 @@ from yalu.propagation.itm_kernels import (
     delta_h_of_samples,
     effective_curvature,
     ground_impedance,
+    mirror_geometry,
     p2p_from_geometry,
     p2p_geometry_given,
     reference_attenuation,
@@ -313,11 +317,12 @@ def _node_exact(
     ``jobs``, a parameter vector) into ``res`` (see module doc).
 
     The profile is built once (:func:`_sample_profile`). Its geometry (``p2p_geometry_given``)
-    is computed once per run of consecutive jobs with the same heights, direction and ``n0``,
-    and each job's attenuation comes from it (``p2p_from_geometry``): the same operations as
+    is computed once per run of consecutive jobs with the same heights and ``n0``, and each
+    job's attenuation comes from it (``p2p_from_geometry``): the same operations as
     ``p2p_core`` on that profile, so the same bits as one job at a time. Reverse jobs use the
-    profile walked the other way. ``length`` [m] and ``az`` [rad] are the geodesic's length and
-    initial azimuth.
+    geometry mirrored, or the profile walked the other way where a discrete choice of ITM's
+    profile analysis is within rounding of its threshold (:func:`_node_jobs`). ``length`` [m]
+    and ``az`` [rad] are the geodesic's length and initial azimuth.
     """
     if length < min_d:
         # too close for a profile: a two-point profile of length min_d between the two ground
@@ -362,28 +367,47 @@ def _node_jobs(
 ) -> None:
     """ITM loss on the profile ``pz[0..n]`` (spacing ``st`` [m]; ``ok``: every height finite;
     ``total``: the mean-height sum over samples ``p10..n-p10``; lowest and highest heights) for
-    every job into ``res``: geometry once per run of jobs with the same heights, direction and
-    ``n0``, then each job's attenuation (see :func:`_node_exact`)."""
+    every job into ``res``.
+
+    ITM's geometry is computed once per run of jobs with the same heights and ``n0``, in the
+    site's orientation (``geom[:G_LEN]``), and each job's attenuation comes from it. A reverse
+    job (the node is ITM's terminal 1) needs the reversed profile's geometry
+    (``geom[G_LEN:]``): it is the site's geometry mirrored where that is exact up to rounding
+    (``G_MIRRORS``, :func:`profile_geometry_mirrors`), else it is computed on the profile
+    walked the other way (``pr``). Either way a job's result does not depend on the other
+    jobs (see :func:`_node_exact`).
+    """
     p10 = int(0.1 * n)
     n_mid = n - 2 * p10 + 1
+    g_site = geom[:G_LEN]
+    g_node = geom[G_LEN:]
     reversed_ready = False
     total_rev = 0.0
+    site_ready = False
+    node_ready = False
     for j in range(jobs.shape[0]):
         p = jobs[j]
         rev = p[P_REV] != 0.0
-        h1 = p[P_H_TX]
-        h2 = p[P_H_RX]
-        if rev:
-            h1, h2 = h2, h1
-        same = j > 0
-        if same:
+        h_site = p[P_H_TX]
+        h_node = p[P_H_RX]
+        if j > 0:
             q = jobs[j - 1]
-            same = (q[P_H_TX] == p[P_H_TX] and q[P_H_RX] == p[P_H_RX]
-                    and q[P_REV] == p[P_REV] and q[P_N0] == p[P_N0])  # fmt: skip
-        if not same:
-            if not ok:
-                geom[G_OK] = 0.0
-            elif rev:
+            if not (q[P_H_TX] == h_site and q[P_H_RX] == h_node and q[P_N0] == p[P_N0]):
+                site_ready = False
+                node_ready = False
+        if not ok:
+            g_site[G_OK] = 0.0
+            g_node[G_OK] = 0.0
+            site_ready = True
+            node_ready = True
+        if not site_ready:
+            p2p_geometry_given(pz, 0, n, st, h_site, h_node, p[P_N0], total / n_mid, z_lo,
+                               z_hi, scratch, g_site)  # fmt: skip
+            site_ready = True
+        if rev and not node_ready:
+            if g_site[G_MIRRORS] != 0.0:
+                mirror_geometry(g_site, g_node)
+            else:
                 if not reversed_ready:
                     # the reversed profile's mean-height sum, in its own order
                     for i in range(n + 1):
@@ -392,13 +416,15 @@ def _node_jobs(
                         if i >= p10 and i <= n - p10:
                             total_rev += z
                     reversed_ready = True
-                p2p_geometry_given(pr, 0, n, st, h1, h2, p[P_N0], total_rev / n_mid, z_lo,
-                                   z_hi, scratch, geom)  # fmt: skip
-            else:
-                p2p_geometry_given(pz, 0, n, st, h1, h2, p[P_N0], total / n_mid, z_lo, z_hi,
-                                   scratch, geom)  # fmt: skip
+                p2p_geometry_given(pr, 0, n, st, h_node, h_site, p[P_N0], total_rev / n_mid,
+                                   z_lo, z_hi, scratch, g_node)  # fmt: skip
+            node_ready = True
+        if rev:
+            g, h1, h2 = g_node, h_node, h_site
+        else:
+            g, h1, h2 = g_site, h_site, h_node
         res[j] = p2p_from_geometry(
-            geom, n, st, h1, h2, p[P_F_MHZ], int(p[P_CLIMATE]), p[P_N0], int(p[P_POL]),
+            g, n, st, h1, h2, p[P_F_MHZ], int(p[P_CLIMATE]), p[P_N0], int(p[P_POL]),
             p[P_EPS], p[P_SIGMA], int(p[P_MDVAR]), p[P_TIME], p[P_LOC], p[P_SIT], outv,
         )  # fmt: skip
 
@@ -436,7 +462,7 @@ def exact_nodes(
         pz = np.empty(n_max + 1)
         pr = np.empty(n_max + 1)
         scratch = np.empty(SCRATCH_LEN)
-        geom = np.empty(G_LEN)
+        geom = np.empty(2 * G_LEN)
         outv = np.empty(OUT_LEN)
         res = np.empty(n_jobs)
         for q in range(c * chunk, min(n_nodes, (c + 1) * chunk)):
@@ -987,7 +1013,7 @@ def hybrid_nodes(
         pr = np.empty(n_max + 1)
         own = np.empty(m_max + 1)
         scratch = np.empty(SCRATCH_LEN)
-        geom = np.empty(G_LEN)
+        geom = np.empty(2 * G_LEN)
         geo = np.empty(9)
         outv = np.empty(OUT_LEN)
         res = np.empty(n_jobs)

@@ -65,13 +65,19 @@ Direction
 ``direction="forward"`` makes the site ITM's terminal 1 (transmitter, height ``h_tx_m``) and each
 node terminal 2 (height ``h_rx_m``); ``"reverse"`` makes each node terminal 1 (height ``h_rx_m``,
 e.g. a handset on the uplink) and the site terminal 2 (height ``h_tx_m``). ``h_tx_m`` is always
-the site's antenna, ``h_rx_m`` always the nodes'. Exact reverse runs ITM on the site-to-node
-profile reversed, which is the node-to-site geodesic profile. Fast reverse uses the same radial
-sweeps (the horizons are physical and do not depend on the direction) and evaluates ITM's
-direction-dependent parts, the least-squares terrain fits and delta_h, on the reversed profile.
-ITM is nearly but not exactly reciprocal (its terrain fits start at the transmitter), so each
-direction is computed; the README gives the measured difference. Hata and free space give the
-same map in both directions.
+the site's antenna, ``h_rx_m`` always the nodes'. Exact reverse is ITM on the site-to-node
+profile reversed, which is the node-to-site geodesic profile. ITM's profile analysis (QuickPfl)
+treats both ends alike, so that geometry is the forward one mirrored up to rounding (1e-11
+relative), and exact mode takes it so, except where one of its discrete choices (a horizon near
+tie, a window end on a whole sample, the line-of-sight test, delta_h's sample count) lies within
+rounding of its threshold: there rounding may flip the choice and move the loss by up to a few
+dB, so the reversed profile itself is evaluated
+(:func:`yalu.propagation.itm_kernels.profile_geometry_mirrors`). Hybrid mode shares its
+geometry between directions the same way. Fast reverse uses the same radial sweeps (the
+horizons are physical and do not depend on the direction) and evaluates the least-squares
+terrain fits and delta_h on the reversed profile. At one frequency ITM is thus reciprocal except
+at those thresholds; the README gives the measured difference. Hata and free space give the same
+map in both directions.
 
 The node at the site, and any node closer than ``min_distance_m`` (default: one step), gets ITM on
 a two-point profile of length ``min_distance_m`` between the site's and the node's ground heights:
@@ -140,8 +146,11 @@ class Direction(enum.StrEnum):
     """Which end of each path is ITM's transmitter (terminal 1).
 
     ``forward``: the site transmits to every node (downlink, broadcast, jammer maps);
-    ``reverse``: every node transmits to the site (uplink). ITM is not exactly reciprocal: its
-    profile analysis (least-squares fits, delta_h resampling) starts at terminal 1.
+    ``reverse``: every node transmits to the site (uplink). At one frequency ITM is reciprocal
+    except where a discrete choice of its profile analysis (a horizon near tie, a window end on
+    a whole sample, delta_h's sample count) sits within rounding of its threshold; exact mode
+    mirrors the forward geometry elsewhere and evaluates the reversed profile there (module
+    doc, "Direction").
     """
 
     FORWARD = "forward"
@@ -564,9 +573,10 @@ def _job_specs(spec: TileSpec, jobs: Any) -> list[TileSpec]:
 
 
 def _job_order(specs: list[TileSpec]) -> list[int]:
-    """Jobs of the same direction and antenna height next to each other: the exact kernel
-    computes ITM's geometry once per run of them (any order gives the same bits)."""
-    return sorted(range(len(specs)), key=lambda i: (specs[i].direction, specs[i].h_tx_m))
+    """Jobs of the same antenna height next to each other, forward before reverse: the
+    kernels compute ITM's geometry once per run of them, and a reverse job mostly mirrors the
+    forward geometry (any order gives the same bits)."""
+    return sorted(range(len(specs)), key=lambda i: (specs[i].h_tx_m, specs[i].direction))
 
 
 def _scatter_rows(a: np.ndarray, order: Sequence[int]) -> None:
@@ -612,9 +622,11 @@ def tile_job_multi(spec: TileSpec, jobs: Any, progress: ProgressFn | None = None
         ``tile_job(spec)`` with job ``i``'s frequency and direction.
 
     Exact ITM builds each node's profile once and computes ITM's frequency-independent geometry
-    (horizons, effective heights, delta_h) once per direction, then the attenuation at every
-    frequency; the reverse direction walks the same profile the other way. Fast mode, Hata and
-    free space share the terrain window and run one sweep per map.
+    (horizons, effective heights, delta_h) once per antenna height, then the attenuation at
+    every frequency; the reverse direction takes that geometry mirrored, or walks the same
+    profile the other way where a discrete choice of the profile analysis is within rounding of
+    its threshold (module doc, "Direction"). Fast mode, Hata and free space share the terrain
+    window and run one sweep per map.
     """
     specs = _job_specs(spec, jobs)
     model = parse_choice(PropagationModel, spec.model, "model")

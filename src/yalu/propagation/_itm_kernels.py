@@ -405,6 +405,28 @@ def horizons_in_range(
 ) -> tuple[float, float, float, float]:
     """:func:`find_horizons` given the profile's lowest and highest heights ``z_lo``, ``z_hi``
     [m] (a caller that builds the profile has them for free)."""
+    theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, _near = horizons_near_tie(
+        elev, i0, n_intervals, step_m, a_e_m, h_tx_m, h_rx_m, z_lo, z_hi
+    )
+    return theta_tx, theta_rx, d_hzn_tx, d_hzn_rx
+
+
+@njit(cache=True)
+def horizons_near_tie(
+    elev: np.ndarray,
+    i0: int,
+    n_intervals: int,
+    step_m: float,
+    a_e_m: float,
+    h_tx_m: float,
+    h_rx_m: float,
+    z_lo: float,
+    z_hi: float,
+) -> tuple[float, float, float, float, bool]:
+    """:func:`horizons_in_range` (the same bits), and whether either end's horizon is a near
+    tie: another sample (or the other terminal) within ``5e-10`` of the angles' scale of the
+    winning angle. The scan keeps the first of equal angles, so on a near tie the reversed
+    profile, whose sums round differently, may pick another sample."""
     d_m = n_intervals * step_m
     z_tx = elev[i0] + h_tx_m
     z_rx = elev[i0 + n_intervals] + h_rx_m
@@ -425,6 +447,11 @@ def horizons_in_range(
     margin = 1e-9 * (abs(z_lo) + abs(z_hi) + span + d_m * d_m * inv_two_a + theta_bound * d_m)
     base_tx = z_tx - margin
     base_rx = z_rx - margin
+    # a sample within ``tie`` below the running maximum passes the screen (margin / x >=
+    # 1e-9 theta_bound), so near ties are seen
+    tie = 5e-10 * theta_bound
+    near_tx = False
+    near_rx = False
     for k in range(1, n_intervals):
         # running sums, not k * step: horizon ties resolve as in the reference
         x_tx = x_tx + step_m
@@ -434,14 +461,20 @@ def horizons_in_range(
         if z > base_tx + x_tx * (x_tx * inv_two_a + theta_tx):
             t_tx = (z - z_tx) / x_tx - x_tx / two_a
             if t_tx > theta_tx:
+                near_tx = t_tx - theta_tx <= tie
                 theta_tx = t_tx
                 d_hzn_tx = x_tx
+            elif theta_tx - t_tx <= tie:
+                near_tx = True
         if z > base_rx + x_rx * (x_rx * inv_two_a + theta_rx):
             t_rx = -(z_rx - z) / x_rx - x_rx / two_a
             if t_rx > theta_rx:
+                near_rx = t_rx - theta_rx <= tie
                 theta_rx = t_rx
                 d_hzn_rx = x_rx
-    return theta_tx, theta_rx, d_hzn_tx, d_hzn_rx
+            elif theta_rx - t_rx <= tie:
+                near_rx = True
+    return theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, near_tx or near_rx
 
 
 @njit(cache=True)
@@ -704,9 +737,53 @@ def profile_geometry_in_range(
     z_hi: float,
 ) -> tuple[float, float, float, float, float, float, float]:
     """:func:`profile_geometry` given the profile's lowest and highest heights [m]."""
+    theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h, _clear = (
+        profile_geometry_mirrors(
+            elev, i0, n_intervals, step_m, h_tx_m, h_rx_m, gamma_e, scratch, z_lo, z_hi
+        )
+    )
+    return theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h
+
+
+@njit(cache=True, inline="always")
+def _near_whole(v: float) -> bool:
+    """``v`` (in sample units, >= 0) within 1e-7 of a whole number: an ``int()`` of it may
+    differ between a profile and its reverse, whose sums round differently."""
+    return abs(v - math.floor(v + 0.5)) <= 1e-7
+
+
+@njit(cache=True)
+def profile_geometry_mirrors(
+    elev: np.ndarray,
+    i0: int,
+    n_intervals: int,
+    step_m: float,
+    h_tx_m: float,
+    h_rx_m: float,
+    gamma_e: float,
+    scratch: np.ndarray,
+    z_lo: float,
+    z_hi: float,
+) -> tuple[float, float, float, float, float, float, float, bool]:
+    """:func:`profile_geometry_in_range` (the same bits) and whether the reversed profile, with
+    the heights swapped, gives this geometry mirrored (ends swapped) up to rounding.
+
+    Every step of QuickPfl treats the two ends alike: the mean height, both horizon scans, the
+    windows ``[min(15 h_tx, d_L1 / 10), d - min(15 h_rx, d_L2 / 10)]`` and ``0.9 d_L`` from
+    each end, the least-squares line (its window widened to whole samples the same way from
+    either end), delta_h's equally spaced resampling and its interdecile range, the smooth-earth
+    horizons [Alg, Sec 3]. In exact arithmetic the reversed profile's geometry is this one
+    mirrored. In floating point the continuous parts differ by rounding (1e-12 relative), but a
+    discrete choice near its threshold can go the other way and move the loss by up to a few
+    dB: a horizon near tie (a sample on the line of sight included), a window end within
+    rounding of a whole sample (``d_L / 10`` of a line-of-sight path with a multiple of 10
+    intervals lands exactly on one) or delta_h's sample count ``10 p10 - 5``. The flag is False
+    when any of them is within rounding of its threshold (1e-7 samples; 5e-10 of the angles'
+    scale for horizons).
+    """
     d_m = n_intervals * step_m
     a_e = 1 / gamma_e
-    theta_tx, theta_rx, d_hzn_tx, d_hzn_rx = horizons_in_range(
+    theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, near = horizons_near_tie(
         elev, i0, n_intervals, step_m, a_e, h_tx_m, h_rx_m, z_lo, z_hi
     )
     x_start = _cmin(15.0 * h_tx_m, 0.1 * d_hzn_tx)
@@ -714,7 +791,28 @@ def profile_geometry_in_range(
     delta_h = terrain_delta_h(elev, i0, n_intervals, step_m, x_start, x_end, scratch)
     e_tx = elev[i0]
     e_rx = elev[i0 + n_intervals]
-    if d_hzn_tx + d_hzn_rx > 1.5 * d_m:
+    clear = not near
+    # delta_h: no resampling below 2 samples; the count follows int(0.1 (w + 8)) in 4..25
+    w = x_end / step_m - x_start / step_m
+    v = 0.1 * (w + 8.0)
+    if abs(w - 2.0) <= 1e-7 or (v > 4.5 and v < 25.5 and _near_whole(v)):
+        clear = False
+    # the line-of-sight test needs no check: a path is clear from both ends (d_L1 + d_L2 =
+    # 2 d) or obstructed from both (<= d), unless a sample lies on the line of sight, which
+    # is a horizon near tie
+    los = d_hzn_tx + d_hzn_rx > 1.5 * d_m
+    # the least-squares windows' ends as the fits cut them: int(x / step) from the tx end,
+    # n - int(n - x / step) from the rx end; the reverse cuts the same ends from the other side
+    a = x_start / step_m
+    b = n_intervals - x_end / step_m
+    if _near_whole(a) or _near_whole(b):
+        clear = False
+    if not los and (
+        _near_whole(n_intervals - 0.9 * d_hzn_tx / step_m)
+        or _near_whole((d_m - 0.9 * d_hzn_rx) / step_m)
+    ):
+        clear = False
+    if los:
         fit_tx, fit_rx = least_squares_line(elev, i0, n_intervals, step_m, x_start, x_end)
         h_e_tx, h_e_rx, d_hzn_tx, d_hzn_rx, theta_tx, theta_rx = smooth_horizons(
             h_tx_m + _c_fdim(e_tx, fit_tx), h_rx_m + _c_fdim(e_rx, fit_rx), d_m, a_e, delta_h
@@ -726,7 +824,7 @@ def profile_geometry_in_range(
             elev, i0, n_intervals, step_m, d_m - 0.9 * d_hzn_rx, x_end
         )
         h_e_rx = h_rx_m + _c_fdim(e_rx, fit_rx)
-    return theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h
+    return theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h, clear
 
 
 @njit(cache=True)
@@ -1393,7 +1491,9 @@ G_D_HZN_RX = 7
 G_H_E_TX = 8
 G_H_E_RX = 9
 G_DELTA_H = 10
-G_LEN = 11
+# 1.0 where the reversed profile gives this geometry mirrored (profile_geometry_mirrors)
+G_MIRRORS = 11
+G_LEN = 12
 
 
 @njit(cache=True)
@@ -1447,8 +1547,10 @@ def p2p_geometry_given(
     sampling it, which spares three passes over the profile; the result is the same bits."""
     n_s = surface_refractivity(n0, h_sys_m)
     gamma_e = effective_curvature(n_s)
-    theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h = profile_geometry_in_range(
-        elev, i0, n_intervals, step_m, h_tx_m, h_rx_m, gamma_e, scratch, z_lo, z_hi
+    theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, delta_h, mirrors = (
+        profile_geometry_mirrors(
+            elev, i0, n_intervals, step_m, h_tx_m, h_rx_m, gamma_e, scratch, z_lo, z_hi
+        )
     )
     # written only now: ``geom`` may be the tail of ``scratch`` (see p2p_core)
     geom[G_OK] = 1.0
@@ -1462,7 +1564,22 @@ def p2p_geometry_given(
     geom[G_H_E_TX] = h_e_tx
     geom[G_H_E_RX] = h_e_rx
     geom[G_DELTA_H] = delta_h
+    geom[G_MIRRORS] = 1.0 if mirrors else 0.0
     return True
+
+
+@njit(cache=True)
+def mirror_geometry(geom: np.ndarray, out: np.ndarray) -> None:
+    """``geom`` with its ends swapped into ``out``: the geometry of the reversed profile with
+    the heights swapped, where ``geom[G_MIRRORS]`` says so (:func:`profile_geometry_mirrors`)."""
+    for i in range(G_LEN):
+        out[i] = geom[i]
+    out[G_THETA_TX] = geom[G_THETA_RX]
+    out[G_THETA_RX] = geom[G_THETA_TX]
+    out[G_D_HZN_TX] = geom[G_D_HZN_RX]
+    out[G_D_HZN_RX] = geom[G_D_HZN_TX]
+    out[G_H_E_TX] = geom[G_H_E_RX]
+    out[G_H_E_RX] = geom[G_H_E_TX]
 
 
 @njit(cache=True)

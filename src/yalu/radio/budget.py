@@ -67,9 +67,11 @@ that hands over on quality and distance achieves. It makes coverage monotone: wi
 interference-free carriers, adding a site never lowers any node's level (a property test).
 
 Reciprocity: downlink and uplink path losses are inputs of their own. The bands differ (FDD
-duplex spacing up to 190 MHz) and ITM is not reciprocal in its inputs (the UL path runs from the
-handset at 1.5 m to the tower), so the caller evaluates each direction with its own frequency and
-end heights. Passing the same array twice is allowed but is an approximation.
+duplex spacing up to 190 MHz), and ITM is reciprocal only up to the thresholds of its profile
+analysis (the UL path runs from the handset at 1.5 m to the tower; see
+:mod:`yalu.coverage.engine`, "Direction"), so the caller evaluates each direction at its own
+frequency and with its own terminal 1. Passing the same array twice is allowed but is an
+approximation.
 
 Void path loss (NaN) means "no signal": the node gets no server from that site.
 """

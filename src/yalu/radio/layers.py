@@ -5,8 +5,9 @@ into link budgets.
 
 - a **grid map**: basic transmission loss between one antenna and every node of a grid, at one
   frequency, in one direction: ``"forward"`` (the antenna transmits: downlink, jammers) or
-  ``"reverse"`` (every node transmits to the antenna: uplink; ITM is not exactly reciprocal, so
-  the uplink is evaluated on the node-to-site path at the uplink frequency);
+  ``"reverse"`` (every node transmits to the antenna: uplink; ITM is reciprocal only up to the
+  thresholds of its profile analysis, so the uplink is evaluated on the node-to-site path at
+  the uplink frequency);
 - a **point loss**: basic transmission loss from one antenna to another (jammer to tower).
 
 Per site (one sector, one carrier) it asks for the downlink map at the DL carrier and the uplink

@@ -103,7 +103,9 @@ def _notes(ctx: RunContext, extra: list[str]) -> list[str]:
     notes.append(
         "Uplink path loss: from the node (handset, ITM's transmitter) to the site at the UL "
         "carrier, on the node-to-site profile; downlink from the site to the node at the DL "
-        "carrier. ITM is nearly but not exactly reciprocal, so each direction is computed."
+        "carrier. ITM's profile geometry serves both directions (mirrored; the reversed "
+        "profile's own where a discrete choice of its analysis is within rounding of its "
+        "threshold), and each direction's attenuation is computed at its own carrier."
     )
     notes.append(
         "Antenna elevation angles use the terrain heights of site and node and a 4/3 "
