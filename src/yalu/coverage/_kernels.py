@@ -385,6 +385,10 @@ def _node_jobs(
     total_rev = 0.0
     site_ready = False
     node_ready = False
+    if not ok:
+        # a void on the profile: every job fails (p2p_from_geometry), no geometry is computed
+        g_site[G_OK] = 0.0
+        g_node[G_OK] = 0.0
     for j in range(jobs.shape[0]):
         p = jobs[j]
         rev = p[P_REV] != 0.0
@@ -395,16 +399,11 @@ def _node_jobs(
             if not (q[P_H_TX] == h_site and q[P_H_RX] == h_node and q[P_N0] == p[P_N0]):
                 site_ready = False
                 node_ready = False
-        if not ok:
-            g_site[G_OK] = 0.0
-            g_node[G_OK] = 0.0
-            site_ready = True
-            node_ready = True
-        if not site_ready:
+        if ok and not site_ready:
             p2p_geometry_given(pz, 0, n, st, h_site, h_node, p[P_N0], total / n_mid, z_lo,
                                z_hi, scratch, g_site)  # fmt: skip
             site_ready = True
-        if rev and not node_ready:
+        if ok and rev and not node_ready:
             if g_site[G_MIRRORS] != 0.0:
                 mirror_geometry(g_site, g_node)
             else:
