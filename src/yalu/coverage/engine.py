@@ -743,25 +743,28 @@ def _exact_at(
     from yalu.coverage import _kernels as k
 
     dist, az = _node_geodesics(spec, lat, lon, pyproj)
-    inside = dist <= spec.radius_m
-    vals = np.full((jobs.shape[0], *lat.shape), np.nan)
-    if inside.any():
-        n_max = int(math.ceil(float(dist[inside].max()) / spec.step_m)) + 2
-        sub = np.empty((jobs.shape[0], int(inside.sum())))
+    dist, az = dist.ravel(), az.ravel()
+    vals = np.full((jobs.shape[0], lat.size), np.nan)
+    idx = np.flatnonzero(dist <= spec.radius_m)
+    if idx.size:
+        # by azimuth: consecutive profiles then run along nearly the same ray and read the
+        # same terrain from cache (a node's value does not depend on the order)
+        idx = idx[np.argsort(az[idx], kind="stable")]
+        n_max = int(math.ceil(float(dist[idx].max()) / spec.step_m)) + 2
+        sub = np.empty((jobs.shape[0], idx.size))
         args = (
             elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
             spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg,
-            np.ascontiguousarray(lat[inside]), np.ascontiguousarray(lon[inside]),
-            np.ascontiguousarray(dist[inside]), np.ascontiguousarray(az[inside]),
-            spec.step_m, spec.min_distance_m,
+            lat.ravel()[idx], lon.ravel()[idx], dist[idx], az[idx], spec.step_m,
+            spec.min_distance_m,
         )  # fmt: skip
         if p1812:
             k.exact_nodes_p1812(*args, jobs[0], n_max, sub[0],
                                 np.ascontiguousarray(spec.clutter_m, dtype=np.float64))  # fmt: skip
         else:
             k.exact_nodes(*args, jobs, n_max, sub)
-        vals[:, inside] = sub
-    return vals
+        vals[:, idx] = sub
+    return vals.reshape(jobs.shape[0], *lat.shape)
 
 
 # hybrid mode builds the radials of at most this many bytes (float32) at once; more are built
@@ -922,13 +925,19 @@ def _hybrid(
     return out
 
 
+# exact mode's bands of rows hold up to this many nodes: _exact_at orders a band's nodes by
+# azimuth, and the more nodes share a ray, the more of its terrain each profile finds in cache
+# (transient arrays some 50 + 16 x jobs bytes a node)
+_EXACT_BAND_NODES = 500_000
+
+
 def _exact(
     spec: TileSpec, elev: np.ndarray, jobs: np.ndarray, progress: ProgressFn | None,
     p1812: bool = False,
 ) -> np.ndarray:  # fmt: skip
     g = spec.grid
     out = np.empty((jobs.shape[0], *g.shape), dtype=np.float32)
-    for a, b in _row_bands(g):
+    for a, b in _chunks(g.n_rows, max(1, _EXACT_BAND_NODES // g.n_cols)):
         la, lo = _row_nodes(g, a, b)
         out[:, a:b] = _exact_at(spec, elev, jobs, la, lo, p1812=p1812).reshape(-1, b - a, g.n_cols)
         if progress is not None:
