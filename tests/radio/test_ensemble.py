@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from yalu.geodesy.grid import Grid
-from yalu.radio import Handset, Jammer, Site, default_technology_profiles
+from yalu.radio import Handset, Jammer, Site, _kernels, default_technology_profiles
 from yalu.radio.ensemble import BudgetEnsemble, Offsets, point_service_levels
 from yalu.radio.layers import LayerInputs, compute_layers, split_jammer_ranges
 
@@ -276,7 +276,6 @@ def test_partly_overlapping_channels_give_link_budget_levels(lte_only):
 def test_ensemble_entries_equal_their_vectorised_form(max_range_m):
     # the compiled CSR pieces against the numpy form the ensemble used before them: losses and
     # gains with NaN and inf, a range limit that leaves nodes with a path but no server
-    from yalu.radio import _kernels
 
     rng = np.random.default_rng(7)
     na, nb = 5, 400
@@ -333,7 +332,17 @@ def test_levels_do_not_depend_on_which_candidate_is_visited_first():
         for t, c in zip(ens.techs, counts, strict=True):
             t.lead = (np.zeros(c.size, np.int32) if how == "first"
                       else (rng.random(c.size) * c).astype(np.int32))  # fmt: skip
+            # the bounds of the other entries go with the lead
+            t.rest_sig, t.rest_ul = _kernels.rest_bounds(t.ptr, t.p_dl, t.p_ul, t.usable,
+                                                         t.cand, t.meas_offset, t.lead)  # fmt: skip
         got = [ens.levels(o, jammers=j) for o in draws for j in (True, False)]
         for g, w in zip(got, want, strict=True):
             assert np.array_equal(g, w)
+    # every entry visited (bounds of +inf: no node skips its other entries)
+    for t in ens.techs:
+        t.rest_sig = np.full(t.rest_sig.size, np.inf)
+        t.rest_ul = np.full(t.rest_ul.size, np.inf)
+    got = [ens.levels(o, jammers=j) for o in draws for j in (True, False)]
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(g, w)
     assert len(np.unique(np.concatenate(want))) >= 3

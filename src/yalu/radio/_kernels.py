@@ -63,6 +63,8 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
     p_ul,
     usable,
     lead,
+    rest_sig,
+    rest_ul,
     cols,
     dl_off,
     ul_off,
@@ -83,8 +85,13 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
     and whether it may serve, ``usable[e]``; candidates without a path are left out, as they
     add nothing. ``lead`` (N,): the entry (0-based within its node) visited first, the
     strongest usable candidate at the nominal values (:func:`lead_entries`): its level is
-    usually the node's, so that the others are skipped by the bound below. The level is the
-    largest over all candidates whatever the order of the visit. ``cols`` (N,): the node's index
+    usually the node's, so that the others are skipped by the bound below. ``rest_sig``,
+    ``rest_ul`` (N,): the largest nominal measured DL quantity ``p_dl + meas_offset[cand]``
+    and UL power ``p_ul`` of the node's other usable entries (:func:`rest_bounds`; -inf: none).
+    With the draw's largest DL shift and UL SINR shift they bound every other entry's terms,
+    so that a node whose others cannot reach the level above the lead's skips them all. The
+    level is the largest over all candidates whatever the order of the visit. ``cols`` (N,):
+    the node's index
     in ``out`` (distinct). ``dl_off``, ``ul_off``
     (k,): the draw's DL and UL shifts [dB]; ``meas_offset`` (k,): measured-quantity offset
     [dB]; ``w`` (k, k): co-channel weights; ``n_dl_mw`` (k,): DL noise [mW]; ``n_ul_db`` (k,):
@@ -107,6 +114,15 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
     deg = 1
     for j in range(n):
         deg = max(deg, ptr[j + 1] - ptr[j])
+    # the draw's largest DL shift and UL SINR shift over the candidates: an entry's DL
+    # quantity is at most rest_sig + d_max, its UL SINR at most rest_ul + u_max (the slack
+    # covers the different order of the sums' rounding)
+    d_max = -math.inf
+    u_max = -math.inf
+    for a in range(dl_off.size):
+        d_max = max(d_max, dl_off[a])
+        u_max = max(u_max, ul_off[a] - n_ul_db[a])
+    slack = 1e-9
     chunk = 256
     for c in numba.prange((n + chunk - 1) // chunk):
         pmw = np.empty(deg)
@@ -120,6 +136,10 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
             first = lead[j]
             for qq in range(ne):
                 if best == 3:
+                    break
+                if qq == 1 and not (rest_sig[j] + d_max + slack >= th[best, 0]
+                                    and rest_ul[j] + u_max + slack >= th[best, 2]):  # fmt: skip
+                    # no other entry meets the next level's DL power and UL SINR terms
                     break
                 # the lead first, then the others in their order
                 q = first if qq == 0 else (qq - 1 if qq <= first else qq)
@@ -478,6 +498,23 @@ def ensemble_entries(  # type: ignore[no-untyped-def]
         node[a] = q
         a += 1
     return count, p_dl, p_ul, usable, cand, node
+
+
+@numba.njit(cache=True)
+def rest_bounds(ptr, p_dl, p_ul, usable, cand, meas_offset, lead):  # type: ignore[no-untyped-def]
+    """Per node of a CSR ensemble (as :func:`ensemble_levels`), the largest measured DL
+    quantity ``p_dl + meas_offset[cand]`` and the largest ``p_ul`` of the usable entries other
+    than the lead ``lead[j]`` (0-based within the node; -inf where there is none)."""
+    n = ptr.size - 1
+    sig = np.full(n, -math.inf)
+    ul = np.full(n, -math.inf)
+    for j in range(n):
+        for q in range(ptr[j + 1] - ptr[j]):
+            e = ptr[j] + q
+            if usable[e] and q != lead[j]:
+                sig[j] = max(sig[j], p_dl[e] + meas_offset[cand[e]])
+                ul[j] = max(ul[j], p_ul[e])
+    return sig, ul
 
 
 @numba.njit(cache=True)

@@ -99,6 +99,9 @@ class _Tech:
     cand: npt.NDArray[np.int32]  # (E,) the candidate (index into idx), increasing per node
     usable: npt.NDArray[np.bool_]  # (E,)
     lead: npt.NDArray[np.int32]  # (Nt,) the node's strongest usable entry, visited first
+    # (Nt,) the largest p_dl + meas_offset and p_ul of the node's other usable entries
+    rest_sig: _Arr
+    rest_ul: _Arr
     p_dl: _Arr  # (E,) DL received power at the nominal values [dBm], finite
     p_ul: _Arr  # (E,) UL received power at the tower [dBm]
     meas_offset: _Arr  # (k,)
@@ -259,10 +262,13 @@ class BudgetEnsemble:
             cand_t = cat(a["cand"], np.int32)
             use_t = cat(a["usable"], bool)
             p_dl_t = cat(a["p_dl"], float)
+            p_ul_t = cat(a["p_ul"], float)
+            lead = _kernels.lead_entries(ptr, p_dl_t, use_t, cand_t, meas_off)
+            rest_sig, rest_ul = _kernels.rest_bounds(ptr, p_dl_t, p_ul_t, use_t, cand_t,
+                                                     meas_off, lead)  # fmt: skip
             self.techs.append(_Tech(
                 idx=idx, cols=cols, ptr=ptr, cand=cand_t, usable=use_t, p_dl=p_dl_t,
-                lead=_kernels.lead_entries(ptr, p_dl_t, use_t, cand_t, meas_off),
-                p_ul=cat(a["p_ul"], float), meas_offset=meas_off,
+                lead=lead, rest_sig=rest_sig, rest_ul=rest_ul, p_ul=p_ul_t, meas_offset=meas_off,
                 jam_gain_mw=_join_columns(a["jg"], m),
                 w=_overlap_weights([sites[i] for i in idx], noise_bw[idx]),
                 n_dl_mw=_db_to_mw([thermal_noise_dbm(bandwidth_mhz=noise_bw[i],
@@ -352,7 +358,7 @@ class BudgetEnsemble:
             else:
                 e = np.zeros((0, k))
             _kernels.ensemble_levels(
-                t.ptr, t.cand, t.p_dl, t.p_ul, t.usable, t.lead, t.cols,
+                t.ptr, t.cand, t.p_dl, t.p_ul, t.usable, t.lead, t.rest_sig, t.rest_ul, t.cols,
                 np.ascontiguousarray(o.site_dl_db[t.idx] + o.handset_db),
                 np.ascontiguousarray(o.site_ul_db[t.idx] + o.handset_db), t.meas_offset, t.w,
                 t.n_dl_mw, _mw_to_db(n_ul), np.ascontiguousarray(e),
