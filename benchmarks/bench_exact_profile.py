@@ -2,8 +2,9 @@
 
 Exact mode computes, for every node, its own geodesic profile from the site and ITM on it. This
 script takes the nodes of ``--rows`` grid rows spread over the bench job (3" SDF, site 41.418 N
-24.178 E, 40 m, 1.5 m, 900 MHz, ``--radius-km``), in the engine's row order (neighbouring nodes
-share most of their terrain in cache, as in a real run), and times on one thread, in compiled
+24.178 E, 40 m, 1.5 m, 900 MHz, ``--radius-km``), in row order (neighbouring nodes share most
+of their terrain in cache; the engine takes a band's nodes by azimuth, which on this grid, spaced
+as the terrain, gains little over row order), and times on one thread, in compiled
 code, the stages exact mode runs per node:
 
 - node geodesics (pyproj, as exact mode uses, vectorized; Vincenty in numba for comparison);
