@@ -208,3 +208,27 @@ def test_loopback_addresses():
         assert _on_loopback(a), a
     for a in ("tcp://10.0.0.5:8786", "tcp://node12:8786", "tls://192.168.1.2:1"):
         assert not _on_loopback(a), a
+
+
+def test_local_cluster_workers_run_without_the_stack_profiler():
+    import dask
+
+    from yalu.coverage.dask import connect
+
+    def profiled(dask_worker):
+        return "profile" in dask_worker.periodic_callbacks
+
+    before = dask.config.get("distributed.worker.profile.enabled")
+    with connect(workers=2) as c:
+        on = c.run(profiled)
+    assert len(on) == 2 and not any(on.values())
+    # the setting stays with the cluster: the caller's config is as it was
+    assert dask.config.get("distributed.worker.profile.enabled") == before
+    # a cluster started without it profiles (the check above can fail)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        assert all(c.run(profiled).values()) == bool(before)
