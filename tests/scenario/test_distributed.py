@@ -232,3 +232,29 @@ def test_local_cluster_workers_run_without_the_stack_profiler():
         distributed.Client(cluster) as c,
     ):
         assert all(c.run(profiled).values()) == bool(before)
+
+
+def test_an_existing_cluster_whose_workers_profile_gets_a_warning():
+    import warnings
+
+    import dask
+
+    from yalu.coverage.dask import LOCAL_WORKER_CONFIG, connect
+    from yalu.errors import YaluWarning
+
+    for cfg, expect in (
+        ({"distributed.worker.profile.enabled": True}, 1),
+        (LOCAL_WORKER_CONFIG, 0),
+    ):
+        with dask.config.set(cfg):
+            cluster = distributed.LocalCluster(
+                n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+        with cluster, warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            with connect(scheduler=cluster.scheduler_address) as c:
+                assert len(c.scheduler_info()["workers"]) == 1
+        got = [w for w in seen if issubclass(w.category, YaluWarning)]
+        assert len(got) == expect, [str(w.message) for w in seen]
+        if expect:
+            assert "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False" in str(got[0].message)

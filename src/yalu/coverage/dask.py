@@ -8,6 +8,7 @@ so a map is the mosaic of independent tile jobs; the mosaic is bit-identical to 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from yalu.coverage.engine import TileSpec, tile_job
-from yalu.errors import ParameterError
+from yalu.errors import ParameterError, YaluWarning
 
 __all__ = ["LOCAL_WORKER_CONFIG", "connect", "split_tiles", "tile_map"]
 
@@ -73,6 +74,26 @@ def tile_map(
     return out
 
 
+def _profiling(dask_worker: Any) -> bool:
+    return "profile" in dask_worker.periodic_callbacks
+
+
+def _warn_profiling(client: Any) -> int:
+    """Warn when workers of an existing cluster run Dask's stack profiler (see
+    :data:`LOCAL_WORKER_CONFIG`); returns how many do. The cluster is not changed: it may
+    serve others, whose dashboard uses it."""
+    on = sum(bool(v) for v in client.run(_profiling).values())
+    if on:
+        warnings.warn(
+            f"{on} Dask worker(s) run the stack profiler (distributed.worker.profile.enabled), "
+            "which slowed yalu's map tasks 9-15 % on 2 cores; start them with "
+            "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False (docs/distributed.md)",
+            YaluWarning,
+            stacklevel=3,
+        )
+    return on
+
+
 @contextmanager
 def connect(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
     """A ``distributed.Client`` for the duration of the block, or None when neither is given.
@@ -81,6 +102,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
     ----------
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``); the cluster is left running.
+        A :class:`~yalu.errors.YaluWarning` says when its workers run Dask's stack profiler.
     workers : int, optional
         Start a local cluster of this many worker processes (one thread each, with
         :data:`LOCAL_WORKER_CONFIG`), closed on exit.
@@ -104,6 +126,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
 
             raise InputError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
         try:
+            _warn_profiling(client)
             yield client
         finally:
             client.close()
