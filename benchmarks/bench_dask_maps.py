@@ -87,6 +87,7 @@ def child(
     print(json.dumps({"s": dt, "maps": n, "tasks": provider.tasks, "task_s": task_s,
                       "bytes_sent": provider.bytes_sent,
                       "terrain_read": provider.terrain_bytes_read,
+                      "blocks_shared": provider.terrain_blocks_shared,
                       "transfer": provider.terrain_transfer_used,
                       "digest": h.hexdigest()}))  # fmt: skip
 
@@ -184,7 +185,8 @@ def main() -> None:
     per_task = int(str(one["bytes_sent"])) / n_tasks / 1e6
     read = int(str(one["terrain_read"])) / n_tasks / 1e6
     print(f"  terrain windows: {one['transfer']}; sent per task {per_task:.3f} MB, "
-          f"read by the worker per task {read:.2f} MB")  # fmt: skip
+          f"read by the worker per task {read:.2f} MB; blocks shared by the 2 workers "
+          f"{last['2 workers'].get('blocks_shared', 0)}")  # fmt: skip
     same = len({str(r["digest"]) for r in last.values()}) == 1
     print(f"  maps identical across the three configurations: {same}")
 

@@ -65,9 +65,18 @@ def _assert_same(a, b):
     assert _summary(a) == _summary(b)
 
 
-def test_local_cluster_of_two_worker_processes_is_bit_identical(local_run, tmp_path):
+def test_local_cluster_of_two_worker_processes_is_bit_identical(local_run, tmp_path, monkeypatch):
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     res = run_scenario(parse_scenario(SCENARIO), tmp_path / "out", workers=2)
     ex = res.execution
+    # the workers of this machine shared their decoded terrain blocks, through a directory
+    # that is gone after the maps
+    assert ex["terrain_blocks_shared_by_workers"] >= 1
+    assert not list(scratch.glob("yalu-terrain-blocks-*"))
     # one task per antenna (its maps computed together): fewer tasks than maps here
     assert ex["workers"] == 2 and 0 < ex["tasks"] < res.summary["inputs"]["path_loss_maps"]
     # a local cluster reads the terrain files itself: only the lazy terrain object is sent
@@ -82,6 +91,7 @@ def test_terrain_sent_by_the_main_process_is_bit_identical(local_run, tmp_path):
     res = run_scenario(sc, tmp_path / "out", workers=2)
     ex = res.execution
     assert ex["terrain_transfer"] == "send" and ex["terrain_bytes_read_by_workers"] == 0
+    assert ex["terrain_blocks_shared_by_workers"] == 0
     assert ex["bytes_sent"] > 0
     _assert_same(local_run, tmp_path / "out")
 
@@ -218,9 +228,16 @@ def test_local_cluster_workers_run_without_the_stack_profiler():
     def profiled(dask_worker):
         return "profile" in dask_worker.periodic_callbacks
 
+    def trim():
+        import os
+
+        return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
     before = dask.config.get("distributed.worker.profile.enabled")
     with connect(workers=2) as c:
         on = c.run(profiled)
+        # Dask's own setting is gone from the workers' environment (one of the caller's stays)
+        assert set(c.run(trim).values()) == {trim()}
     assert len(on) == 2 and not any(on.values())
     # the setting stays with the cluster: the caller's config is as it was
     assert dask.config.get("distributed.worker.profile.enabled") == before
@@ -232,6 +249,12 @@ def test_local_cluster_workers_run_without_the_stack_profiler():
         distributed.Client(cluster) as c,
     ):
         assert all(c.run(profiled).values()) == bool(before)
+        dask_env = dask.config.get("distributed.nanny.pre-spawn-environ", default={})
+        assert set(c.run(trim).values()) == {
+            str(dask_env["MALLOC_TRIM_THRESHOLD_"])
+            if "MALLOC_TRIM_THRESHOLD_" in dask_env
+            else trim()
+        }
 
 
 def test_an_existing_cluster_whose_workers_profile_gets_a_warning():

@@ -571,3 +571,90 @@ def test_fingerprint_names_every_tile_file_and_sees_changes(tmp_path: Path) -> N
     paths[0].unlink()
     with pytest.raises(TerrainFormatError, match="unreadable"):
         t.fingerprint()
+
+
+def _decode_counting(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    from yalu.terrain.core import Terrain
+
+    calls: list[tuple[int, int]] = []
+    real = Terrain._decode
+
+    def counting(self, bi, bj):  # type: ignore[no-untyped-def]
+        calls.append((bi, bj))
+        return real(self, bi, bj)
+
+    monkeypatch.setattr(Terrain, "_decode", counting)
+    return calls
+
+
+def test_shared_blocks_decode_once_and_give_the_same_bits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+
+    z = hgt_grid(41, 124, 1200)
+    z[600, 700] = -32768  # a void: the shared block is the filled one
+    write_hgt(tmp_path, 41, 124, z=z)
+    write_hgt(tmp_path, 41, 125)
+    plain = open_terrain(tmp_path)
+    with pytest.warns(VoidFillWarning):
+        ref = plain.read_window(41.1, 124.2, 41.9, 125.8).grid_m
+    calls = _decode_counting(monkeypatch)
+    shared = tmp_path / "blocks"
+    shared.mkdir()
+    a = plain.with_shared_blocks(shared)
+    assert a.cache_info()["loads"] == 0 and plain.cache_info()["loads"] == 2
+    with pytest.warns(VoidFillWarning):  # the copy that decodes a block warns of its voids
+        np.testing.assert_array_equal(a.read_window(41.1, 124.2, 41.9, 125.8).grid_m, ref)
+    assert len(set(calls)) == len(calls) == 2 and len(list(shared.glob("*.npy"))) == 2
+    # another copy (as a Dask worker gets it: pickled) loads the saved blocks: no decoding
+    b = pickle.loads(pickle.dumps(a))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(b.read_window(41.1, 124.2, 41.9, 125.8).grid_m, ref)
+    assert len(calls) == 2 and b.cache_info()["loads"] == 2
+    # no leftovers of the writes, and the terrain files untouched
+    assert sorted(p.suffix for p in shared.iterdir()) == [".lock", ".lock", ".npy", ".npy"]
+    # a directory that is gone: the copy decodes on its own, the same values
+    for p in shared.iterdir():
+        p.unlink()
+    shared.rmdir()
+    c = pickle.loads(pickle.dumps(a))
+    with pytest.warns(VoidFillWarning):
+        np.testing.assert_array_equal(c.read_window(41.1, 124.2, 41.9, 125.8).grid_m, ref)
+    assert len(calls) == 4 and not shared.exists()
+
+
+def test_shared_blocks_between_processes(tmp_path: Path) -> None:
+    """Two processes at once: each block is decoded by one of them (the lock), both read the
+    same values."""
+    write_hgt(tmp_path, 41, 124)
+    write_hgt(tmp_path, 41, 125)
+    shared = tmp_path / "blocks"
+    shared.mkdir()
+    code = (
+        "import sys, numpy as np\n"
+        "from yalu.terrain import open_terrain\n"
+        "from yalu.terrain import core\n"
+        "from yalu.terrain.core import Terrain\n"
+        "core.MAX_ABS_ELEVATION_M = 40_000.0  # as this directory's conftest\n"
+        "n = [0]\n"
+        "real = Terrain._decode\n"
+        "def counting(self, bi, bj):\n"
+        "    n[0] += 1\n"
+        "    return real(self, bi, bj)\n"
+        "Terrain._decode = counting\n"
+        f"t = open_terrain({str(tmp_path)!r}).with_shared_blocks({str(shared)!r})\n"
+        "g = t.read_window(41.1, 124.2, 41.9, 125.8).grid_m\n"
+        "print(n[0], float(np.float64(g.astype(np.float64).sum())))\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=120)[0].split() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert sum(int(o[0]) for o in outs) == 2  # two blocks, each decoded once in all
+    assert outs[0][1] == outs[1][1]
+    ref = open_terrain(tmp_path).read_window(41.1, 124.2, 41.9, 125.8).grid_m
+    assert outs[0][1] == repr(float(ref.astype(np.float64).sum()))

@@ -108,7 +108,11 @@ def run(
         where = ex["scheduler"] or f"a local cluster of {ex['workers']} workers"
         if ex["terrain_transfer"] == "read":
             moved = (f"terrain read by the workers ({ex['terrain_bytes_read_by_workers'] / 1e6:.1f}"
-                     " MB of windows)")  # fmt: skip
+                     " MB of windows")  # fmt: skip
+            if ex.get("terrain_blocks_shared_by_workers"):
+                moved += (f"; {ex['terrain_blocks_shared_by_workers']} terrain blocks decoded "
+                          "once and shared")  # fmt: skip
+            moved += ")"
         else:
             moved = f"{ex['bytes_sent'] / 1e6:.1f} MB of terrain sent"
         click.echo(f"Path-loss maps: {ex['tasks']} Dask tasks on {where}, {moved}")

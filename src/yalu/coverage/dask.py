@@ -22,10 +22,23 @@ __all__ = ["LOCAL_WORKER_CONFIG", "connect", "split_tiles", "tile_map"]
 
 #: Dask settings of the local clusters :func:`connect` starts. The workers' statistical
 #: profiler samples the task thread's stack every 10 ms from the event loop; it feeds only the
-#: dashboard (not started here), and on 2 cores it cost the flagship's maps 9-15 % of each
-#: task's time beside another worker (``benchmarks/bench_dask_maps.py``: 1 -> 2 workers 1.47-1.66x
-#: with it, 1.72-1.83x without, three runs each).
+#: dashboard (not started here). In single runs of ``benchmarks/bench_dask_maps.py`` the
+#: flagship's maps went 1.47-1.66x from 1 to 2 workers with it, 1.72-1.83x without (three runs
+#: each; later medians of three without it: 1.64x and 1.69x, the machine's spread).
 LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+
+
+def _local_worker_config() -> dict[str, Any]:
+    """:data:`LOCAL_WORKER_CONFIG`, and the workers' environment without Dask's
+    ``MALLOC_TRIM_THRESHOLD_``: with it glibc hands freed memory back at once, so the engine's
+    large arrays come back as fresh pages; the flagship's maps then took 3x the page faults
+    (183 k against 46 k on one worker) and 0.5 s more system time a worker. A run's workers
+    live for its maps only."""
+    import dask
+
+    env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default=None) or {})
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return {**LOCAL_WORKER_CONFIG, "distributed.nanny.pre-spawn-environ": env}
 
 
 def split_tiles(
@@ -105,7 +118,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
         A :class:`~yalu.errors.YaluWarning` says when its workers run Dask's stack profiler.
     workers : int, optional
         Start a local cluster of this many worker processes (one thread each, with
-        :data:`LOCAL_WORKER_CONFIG`), closed on exit.
+        :data:`LOCAL_WORKER_CONFIG` and no ``MALLOC_TRIM_THRESHOLD_``), closed on exit.
     """
     if scheduler is None and workers is None:
         yield None
@@ -137,7 +150,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
     import dask
 
     # the workers take the config of the moment their nannies are made
-    with dask.config.set(LOCAL_WORKER_CONFIG):
+    with dask.config.set(_local_worker_config()):
         cluster = LocalCluster(
             n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None
         )

@@ -27,7 +27,10 @@ import dataclasses
 import enum
 import hashlib
 import math
+import os
 import pickle
+import shutil
+import tempfile
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
@@ -244,6 +247,10 @@ class EnginePathLoss:
         self.bytes_received = 0
         #: Bytes of terrain windows the workers read themselves (``terrain_transfer="read"``).
         self.terrain_bytes_read = 0
+        #: Terrain blocks the workers shared through a directory of this machine (``read``
+        #: with every worker on loopback: :meth:`yalu.terrain.Terrain.with_shared_blocks`):
+        #: each decoded by one worker, loaded by the others.
+        self.terrain_blocks_shared = 0
         #: ``"send"`` or ``"read"``: what the last :meth:`prefetch` on a cluster did.
         self.terrain_transfer_used: str | None = None
         self.tasks = 0
@@ -395,12 +402,18 @@ class EnginePathLoss:
 
         read = self._reads_on_workers()
         self.terrain_transfer_used = (TerrainTransfer.READ if read else TerrainTransfer.SEND).value
+        shared = None
         if read:
             fingerprint = _fingerprint(self.terrain)
+            sent = self.terrain
+            if self._workers_on_loopback() and hasattr(sent, "with_shared_blocks"):
+                # workers of this machine: a block decoded by one is loaded by the others
+                shared = tempfile.mkdtemp(prefix="yalu-terrain-blocks-")
+                sent = sent.with_shared_blocks(shared)
             # one copy of the (lazy) terrain per worker, kept there: its block cache serves
             # every task of that worker
-            terrain_ref = self.client.scatter(self.terrain, broadcast=True, hash=False)
-            self.bytes_sent += len(pickle.dumps(self.terrain))
+            terrain_ref = self.client.scatter(sent, broadcast=True, hash=False)
+            self.bytes_sent += len(pickle.dumps(sent))
 
         def submit_next() -> bool:
             for group in pending:
@@ -427,31 +440,39 @@ class EnginePathLoss:
             return False
 
         queue = as_completed()
-        for _ in range(2 * n_workers):
-            if not submit_next():
-                break
-        for fut in queue:
-            group, box = futures.pop(fut)
-            arr = fut.result()
-            if read:
-                arr, window_bytes = arr
-                self.terrain_bytes_read += window_bytes
-            self.bytes_received += int(arr.nbytes)
-            for key, a in zip(group, arr, strict=True):
-                self._place(key, box, a)
-            done += len(group)
-            if progress is not None:
-                progress(done, len(keys))
-            submit_next()
+        try:
+            for _ in range(2 * n_workers):
+                if not submit_next():
+                    break
+            for fut in queue:
+                group, box = futures.pop(fut)
+                arr = fut.result()
+                if read:
+                    arr, window_bytes = arr
+                    self.terrain_bytes_read += window_bytes
+                self.bytes_received += int(arr.nbytes)
+                for key, a in zip(group, arr, strict=True):
+                    self._place(key, box, a)
+                done += len(group)
+                if progress is not None:
+                    progress(done, len(keys))
+                submit_next()
+        finally:
+            if shared is not None:
+                self.terrain_blocks_shared += sum(f.endswith(".npy") for f in os.listdir(shared))
+                shutil.rmtree(shared, ignore_errors=True)
         return len(keys)
+
+    def _workers_on_loopback(self) -> bool:
+        addresses = list(self.client.scheduler_info().get("workers", {}))
+        return bool(addresses) and all(_on_loopback(a) for a in addresses)
 
     def _reads_on_workers(self) -> bool:
         mode = self.terrain_transfer
         if mode is TerrainTransfer.AUTO:
             if getattr(self.terrain, "fingerprint", None) is None:
                 return False
-            addresses = list(self.client.scheduler_info().get("workers", {}))
-            return bool(addresses) and all(_on_loopback(a) for a in addresses)
+            return self._workers_on_loopback()
         return mode is TerrainTransfer.READ
 
     def _compute_group(self, group: list[tuple[Any, ...]]) -> None:

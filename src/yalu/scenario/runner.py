@@ -434,6 +434,7 @@ def _run_scenario(
         "bytes_sent": provider.bytes_sent,
         "bytes_received": provider.bytes_received,
         "terrain_bytes_read_by_workers": provider.terrain_bytes_read,
+        "terrain_blocks_shared_by_workers": provider.terrain_blocks_shared,
         "maps_on_disk": maps_on_disk,
     }
     lap("path_loss")

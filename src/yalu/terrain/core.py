@@ -9,6 +9,7 @@ whichever blocks hold them, so tile edges need no special case.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import threading
@@ -448,6 +449,24 @@ class Terrain:
         self.attribution = attribution if attribution is not None else source.attribution
         self.description = description or source.description
         self.voids_filled = 0
+        self._shared_dir: str | None = None
+
+    def with_shared_blocks(self, directory: str | os.PathLike[str]) -> Terrain:
+        """A copy of this terrain (an empty block cache) whose decoded blocks are shared through
+        ``directory`` with every other copy given it: the first process to need a block decodes
+        it (void filling included) and saves it there, the others load the saved array.
+
+        For the worker processes of one machine (a local Dask cluster), which otherwise each
+        decode the same blocks. Needs POSIX file locks (``fcntl``): elsewhere the copy decodes
+        on its own. A block that cannot be saved or read there (disk full, directory gone) is
+        decoded as usual; the values are the same either way.
+        """
+        import copy
+
+        twin = copy.copy(self)
+        twin._cache = _LRU(self._cache.max_bytes)
+        twin._shared_dir = os.fspath(directory)
+        return twin
 
     # -- metadata
     @property
@@ -555,6 +574,48 @@ class Terrain:
             return blk
         if not src.has(bi, bj):
             return None
+        blk = None if self._shared_dir is None else self._shared_block(bi, bj)
+        if blk is None:
+            blk = self._decode(bi, bj)
+        self._cache.put(key, blk)
+        return blk
+
+    def _shared_block(self, bi: int, bj: int) -> Any:
+        """The block from the shared directory, decoded and saved there by whichever copy
+        needs it first (a lock per block: the others wait, then load); None when it cannot be
+        shared (see :meth:`with_shared_blocks`)."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return None
+        assert self._shared_dir is not None
+        path = os.path.join(self._shared_dir, f"{bi}_{bj}.npy")
+        try:
+            lock = open(os.path.join(self._shared_dir, f"{bi}_{bj}.lock"), "ab")  # noqa: SIM115
+        except OSError:
+            return None
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return np.load(path, allow_pickle=False)
+            except (OSError, ValueError, EOFError):
+                pass  # not there yet (or unreadable): this copy decodes it
+            blk = self._decode(bi, bj)
+            if isinstance(blk, np.ndarray):
+                tmp = f"{path}.{os.getpid()}.tmp"
+                try:
+                    with open(tmp, "wb") as fh:
+                        np.save(fh, blk, allow_pickle=False)
+                    os.replace(tmp, path)  # whole or absent under its name
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        os.remove(tmp)
+            return blk
+
+    def _decode(self, bi: int, bj: int) -> Any:
+        """Read block ``(bi, bj)`` from its source and make it whole: out-of-range heights and
+        voids filled (warning once per block)."""
+        src = self._src
         blk = src.load(bi, bj)
         if isinstance(blk, np.ndarray):
             label = src.name(bi, bj) if isinstance(src, _TileSource) else src.description
@@ -567,7 +628,7 @@ class Terrain:
                     f"{label}: {n_bad} nodes with elevations beyond "
                     f"+-{MAX_ABS_ELEVATION_M:g} m (or infinite) treated as voids",
                     VoidFillWarning,
-                    stacklevel=4,
+                    stacklevel=5,
                 )
             voids = np.isnan(blk)
             n_void = int(voids.sum())
@@ -579,8 +640,7 @@ class Terrain:
                     fill_voids(blk)
                     msg = f"{label}: {n_void} void nodes filled by interpolation"
                 self.voids_filled += n_void
-                warnings.warn(msg, VoidFillWarning, stacklevel=4)
-        self._cache.put(key, blk)
+                warnings.warn(msg, VoidFillWarning, stacklevel=5)
         return blk
 
     def _gather(self, gi: np.ndarray, gj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
