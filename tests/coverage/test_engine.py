@@ -386,6 +386,76 @@ def test_exact_bands_and_node_order_do_not_change_the_map(hilly_terrain, monkeyp
     assert np.isfinite(one).sum() > 1000
 
 
+def _threads_at_once(fn, n=2):
+    """Run ``fn`` in ``n`` threads started together; their results."""
+    import threading
+
+    out: list = [None] * n
+    go = threading.Barrier(n)
+
+    def run(i):
+        go.wait()
+        out[i] = fn()
+
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return out
+
+
+@pytest.mark.parametrize("mode", ["exact", "hybrid", "fast"])
+def test_threads_computing_maps_at_once_get_the_same_bits(hilly_terrain, mode):
+    """The engine's kernels release the GIL: maps computed by threads at once (a Dask worker
+    with several threads) are those of one call alone."""
+    spec = make_tile_spec(hilly_terrain, SITE, 5000.0, h_tx_m=40.0, frequency_mhz=900.0,
+                          mode=mode)  # fmt: skip
+    one = tile_job(spec)
+    for got in _threads_at_once(lambda: tile_job(spec)):
+        assert got.tobytes() == one.tobytes()
+
+
+def test_kernel_guard_serializes_launches_when_the_layer_cannot_take_two(
+    hilly_terrain, monkeypatch
+):
+    import threading
+    import time
+
+    import numba
+
+    from yalu.coverage import _kernels, engine
+
+    assert engine._threadsafe_layer() == (str(numba.threading_layer()) != "workqueue")
+    spec = make_tile_spec(hilly_terrain, SITE, 3000.0, h_tx_m=40.0, frequency_mhz=900.0,
+                          mode="exact")  # fmt: skip
+    one = tile_job(spec)
+    real = _kernels.exact_nodes
+    lock = threading.Lock()
+    inside = [0, 0]  # now, most at once
+
+    def counting(*a):
+        with lock:
+            inside[0] += 1
+            inside[1] = max(inside[1], inside[0])
+        time.sleep(0.05)  # long enough for the other thread to arrive
+        try:
+            return real(*a)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(_kernels, "exact_nodes", counting)
+    monkeypatch.setattr(engine, "_threadsafe_layer", lambda: False)  # as under workqueue
+    for got in _threads_at_once(lambda: tile_job(spec)):
+        assert got.tobytes() == one.tobytes()
+    assert inside[1] == 1
+    # a thread-safe layer lets both in (the check above can fail)
+    monkeypatch.setattr(engine, "_threadsafe_layer", lambda: True)
+    _threads_at_once(lambda: tile_job(spec))
+    assert inside[1] == 2
+
+
 def test_composite_and_lowest_loss_index(hilly_terrain):
     kw = dict(h_tx_m=30.0, frequency_mhz=900.0)
     g = make_tile_spec(hilly_terrain, SITE, 6000.0, **kw).grid

@@ -54,6 +54,11 @@ ratio of the WGS84 geodesic length to the spherical one at the radial's end.
 
 Every output element is written by exactly one computation and nothing is reduced across threads,
 so results are bit-identical across runs and thread counts.
+
+The parallel entry points release the GIL (``nogil``): a Dask worker's event loop then runs
+beside a map task instead of waiting for it (1 -> 2 workers, the tasks' summed time beside
+another went from 1.14x to 1.09x). The engine calls them inside ``engine._kernel_guard``, one at
+a time per process where numba's threading layer cannot take two launches at once.
 """
 
 from __future__ import annotations
@@ -429,6 +434,15 @@ def _node_jobs(
 
 
 @njit(cache=True, parallel=True)
+def launch_probe(a: np.ndarray) -> None:
+    """A trivial parallel kernel: its first call starts numba's threading layer (see
+    ``engine._threadsafe_layer``)."""
+    for i in prange(a.shape[0]):
+        clean_upper()
+        a[i] = i
+
+
+@njit(cache=True, parallel=True, nogil=True)
 def exact_nodes(
     elev2d: np.ndarray,
     north: float,
@@ -502,7 +516,7 @@ def _hull_push(
     return n_hull + 1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def hybrid_radials(
     elev2d: np.ndarray,
     north: float,
@@ -566,7 +580,7 @@ def hybrid_radials(
         rs1[r, n_r + 1] = s1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def hybrid_delta_h(
     elev2d: np.ndarray,
     north: float,
@@ -949,7 +963,7 @@ def _hybrid_geometry(
     geo[8] = delta_h
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def hybrid_nodes(
     elev2d: np.ndarray,
     north: float,
@@ -1201,7 +1215,7 @@ def _node_p1812(
     )  # fmt: skip
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def exact_nodes_p1812(
     elev2d: np.ndarray, north: float, west: float, dlat: float, dlon: float,
     lat0: float, lon0: float, lats: np.ndarray, lons: np.ndarray, lengths: np.ndarray,
@@ -1679,7 +1693,7 @@ def _level_of(j: int, n_levels: int) -> int:
     return lev
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def fast_delta_h(
     elev2d: np.ndarray,
     north: float,
@@ -1735,7 +1749,7 @@ def fast_delta_h(
             dh_polar[r, m] = _delta_h_at(z, zr, n_end, c0, c1, k, step, p, itx[k], irx[k], scratch)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def fast_radials(
     elev2d: np.ndarray,
     north: float,
@@ -1840,7 +1854,7 @@ def fast_radials(
             polar[r, k] = row[k]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def fast_fill(
     elev2d: np.ndarray,
     north: float,

@@ -89,7 +89,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import functools
 import math
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -366,6 +368,35 @@ class TileSpec:
 
 # ---------------------------------------------------------------------------------------------
 # helpers
+
+
+#: held around the engine's parallel kernels when numba's threading layer cannot take launches
+#: from two threads at once (see :func:`_kernel_guard`)
+_KERNEL_LOCK = threading.RLock()
+
+
+@functools.cache
+def _threadsafe_layer() -> bool:
+    """Whether numba's threading layer runs parallel kernels launched from several threads at
+    once (``tbb``, ``omp``). ``workqueue`` aborts the process when two threads launch one at
+    once; its first launch (a trivial kernel) picks the layer."""
+    from yalu.coverage import _kernels as k
+
+    k.launch_probe(np.zeros(2))
+    return str(numba.threading_layer()) != "workqueue"
+
+
+@contextlib.contextmanager
+def _kernel_guard() -> Iterator[None]:
+    """Around a call of the engine's parallel kernels. They release the GIL (``nogil``), so
+    threads that share a process (a Dask worker's event loop, its other task threads) run
+    beside them; with numba's ``workqueue`` layer, which cannot take two launches at once,
+    one call runs at a time in the process, as the GIL made them before."""
+    if _threadsafe_layer():
+        yield
+        return
+    with _KERNEL_LOCK:
+        yield
 
 
 @contextlib.contextmanager
@@ -759,10 +790,12 @@ def _exact_at(
             spec.min_distance_m,
         )  # fmt: skip
         if p1812:
-            k.exact_nodes_p1812(*args, jobs[0], n_max, sub[0],
-                                np.ascontiguousarray(spec.clutter_m, dtype=np.float64))  # fmt: skip
+            clutter = np.ascontiguousarray(spec.clutter_m, dtype=np.float64)
+            with _kernel_guard():
+                k.exact_nodes_p1812(*args, jobs[0], n_max, sub[0], clutter)
         else:
-            k.exact_nodes(*args, jobs, n_max, sub)
+            with _kernel_guard():
+                k.exact_nodes(*args, jobs, n_max, sub)
         vals[:, idx] = sub
     return vals.reshape(jobs.shape[0], *lat.shape)
 
@@ -841,12 +874,13 @@ def _hybrid_sets(
                 for off in (-1, 0, 1, 2):
                     need_t[row, np.clip(i0 + off, 0, n_t - 1)] = True
         dh_tab = np.empty((tabs.size, pairs.shape[0], n_t))
-        k.hybrid_delta_h(
-            elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
-            spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg, n_az,
-            np.ascontiguousarray(tabs * hs.dh_every, dtype=np.int64), n_r, r_step, hs.kdh,
-            gamma_ref, np.ascontiguousarray(pairs, dtype=np.float64), need_t, dh_tab,
-        )  # fmt: skip
+        with _kernel_guard():
+            k.hybrid_delta_h(
+                elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+                spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg, n_az,
+                np.ascontiguousarray(tabs * hs.dh_every, dtype=np.int64), n_r, r_step, hs.kdh,
+                gamma_ref, np.ascontiguousarray(pairs, dtype=np.float64), need_t, dh_tab,
+            )  # fmt: skip
     else:
         dh_slot = np.zeros(1, dtype=np.int64)
         dh_tab = np.zeros((1, pairs.shape[0], 2))
@@ -864,12 +898,13 @@ def _hybrid_sets(
         rs1 = np.empty((grp.size, n_r + 2))
         rpar = np.empty((grp.size, n_r + 1), dtype=np.int32)
         if grp.size:
-            k.hybrid_radials(
-                elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
-                spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg, n_az,
-                np.ascontiguousarray(grp, dtype=np.int64), n_r, r_step, gamma_ref, rz, rs0,
-                rs1, rpar,
-            )  # fmt: skip
+            with _kernel_guard():
+                k.hybrid_radials(
+                    elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+                    spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg, n_az,
+                    np.ascontiguousarray(grp, dtype=np.int64), n_r, r_step, gamma_ref, rz, rs0,
+                    rs1, rpar,
+                )  # fmt: skip
         for i, ((la, lo), (dist, az), j) in enumerate(zip(sets, geo, js, strict=True)):
             has = (j >= 0) & (slot[np.maximum(j, 0)] >= 0)
             # nodes without a radial part go with the first group
@@ -884,16 +919,17 @@ def _hybrid_sets(
                 q = q[np.lexsort((dist[q], j[q]))]
                 n_max = int(math.ceil(float(dist[q].max()) / spec.step_m)) + 2
                 sub = np.empty((n_jobs, q.size))
-                k.hybrid_nodes(
-                    elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
-                    spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg,
-                    np.ascontiguousarray(la[q]), np.ascontiguousarray(lo[q]),
-                    np.ascontiguousarray(dist[q]), np.ascontiguousarray(az[q]),
-                    spec.step_m, spec.min_distance_m, jobs, n_max, rz, rs0, rs1, rpar,
-                    np.ascontiguousarray(np.where(j[q] >= 0, slot[np.maximum(j[q], 0)], -1)),
-                    np.ascontiguousarray(np.maximum(j[q], 0)), r_step, gamma_ref, hs.own_m,
-                    dh_tab, dh_slot, hs.dh_every, max(1, hs.kdh), job_h, clean, sub,
-                )  # fmt: skip
+                with _kernel_guard():
+                    k.hybrid_nodes(
+                        elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+                        spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg,
+                        np.ascontiguousarray(la[q]), np.ascontiguousarray(lo[q]),
+                        np.ascontiguousarray(dist[q]), np.ascontiguousarray(az[q]),
+                        spec.step_m, spec.min_distance_m, jobs, n_max, rz, rs0, rs1, rpar,
+                        np.ascontiguousarray(np.where(j[q] >= 0, slot[np.maximum(j[q], 0)], -1)),
+                        np.ascontiguousarray(np.maximum(j[q], 0)), r_step, gamma_ref, hs.own_m,
+                        dh_tab, dh_slot, hs.dh_every, max(1, hs.kdh), job_h, clean, sub,
+                    )  # fmt: skip
                 pos = np.searchsorted(idx, q)  # idx is increasing
                 vals[:, pos] = sub
             put(i, idx, vals)
@@ -1013,29 +1049,32 @@ def _fast(
     else:
         n_dh_rows = (n_rows_polar - 1) // dh_every + 2
     dh_polar = np.empty((n_dh_rows, n_s // fs.kdh + 2))
-    k.fast_delta_h(
-        elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
-        spec.terrain_dlon_deg, lat0, lon0, lay["r_fake"], lay["step_fake"], scales, n_s,
-        fs.kdh, gamma_ref, p, j_lo, n_az, dh_every, dh_polar,
-    )  # fmt: skip
-    for a, b in _chunks(n_rows_polar, 1024):
-        k.fast_radials(
+    with _kernel_guard():
+        k.fast_delta_h(
             elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
-            spec.terrain_dlon_deg, lat0, lon0, lay["r_fake"], lay["step_fake"], scales,
-            lay["n_levels"], lay["k_start"], fs.k_exact, fs.kstep, fs.kdh, gamma_ref, p,
-            fs.refine, fs.jump, float(fs.tol_db), j_lo + a, n_az, dh_every, j_lo, dh_polar,
-            polar[a:b], calls[a:b],
+            spec.terrain_dlon_deg, lat0, lon0, lay["r_fake"], lay["step_fake"], scales, n_s,
+            fs.kdh, gamma_ref, p, j_lo, n_az, dh_every, dh_polar,
         )  # fmt: skip
+    for a, b in _chunks(n_rows_polar, 1024):
+        with _kernel_guard():
+            k.fast_radials(
+                elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+                spec.terrain_dlon_deg, lat0, lon0, lay["r_fake"], lay["step_fake"], scales,
+                lay["n_levels"], lay["k_start"], fs.k_exact, fs.kstep, fs.kdh, gamma_ref, p,
+                fs.refine, fs.jump, float(fs.tol_db), j_lo + a, n_az, dh_every, j_lo, dh_polar,
+                polar[a:b], calls[a:b],
+            )  # fmt: skip
         if progress is not None:
             progress(b, total)
     out = np.empty(g.shape, dtype=np.float32)
     flag = np.empty(g.shape, dtype=np.int8)
-    k.fast_fill(
-        elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
-        spec.terrain_dlon_deg, lat0, lon0, g.north_deg, g.west_deg, g.dlat_deg, g.dlon_deg,
-        spec.radius_m, lay["r_fake"], lay["step_fake"], scales, lay["n_levels"], lay["k_start"],
-        fs.k_exact, p, j_lo, polar, out, flag,
-    )  # fmt: skip
+    with _kernel_guard():
+        k.fast_fill(
+            elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
+            spec.terrain_dlon_deg, lat0, lon0, g.north_deg, g.west_deg, g.dlat_deg, g.dlon_deg,
+            spec.radius_m, lay["r_fake"], lay["step_fake"], scales, lay["n_levels"], lay["k_start"],
+            fs.k_exact, p, j_lo, polar, out, flag,
+        )  # fmt: skip
     # nodes next to the site: exact mode; nodes near the radius: the exact geodesic decides
     lats, lons = g.lats(), g.lons()
     ii, jj = np.nonzero(flag == 1)
