@@ -233,9 +233,15 @@ def test_local_cluster_workers_run_without_the_stack_profiler():
 
         return os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
+    def ticks(dask_worker=None, dask_scheduler=None):
+        pc = (dask_worker or dask_scheduler).periodic_callbacks
+        return (pc["tick"].callback_time, pc["monitor"].callback_time)  # [ms]
+
     before = dask.config.get("distributed.worker.profile.enabled")
     with connect(workers=2) as c:
         on = c.run(profiled)
+        assert set(c.run(ticks).values()) == {(1000, 5000)}
+        assert c.run_on_scheduler(ticks) == (1000, 5000)
         # Dask's own setting is gone from the workers' environment (one of the caller's stays)
         assert set(c.run(trim).values()) == {trim()}
     assert len(on) == 2 and not any(on.values())
@@ -249,6 +255,7 @@ def test_local_cluster_workers_run_without_the_stack_profiler():
         distributed.Client(cluster) as c,
     ):
         assert all(c.run(profiled).values()) == bool(before)
+        assert set(c.run(ticks).values()) != {(1000, 5000)}  # Dask's own: 20 ms and 500 ms
         dask_env = dask.config.get("distributed.nanny.pre-spawn-environ", default={})
         assert set(c.run(trim).values()) == {
             str(dask_env["MALLOC_TRIM_THRESHOLD_"])

@@ -55,10 +55,11 @@ ratio of the WGS84 geodesic length to the spherical one at the radial's end.
 Every output element is written by exactly one computation and nothing is reduced across threads,
 so results are bit-identical across runs and thread counts.
 
-The parallel entry points release the GIL (``nogil``): a Dask worker's event loop then runs
-beside a map task instead of waiting for it (1 -> 2 workers, the tasks' summed time beside
-another went from 1.14x to 1.09x). The engine calls them inside ``engine._kernel_guard``, one at
-a time per process where numba's threading layer cannot take two launches at once.
+The parallel entry points release the GIL (``nogil``): a Dask worker's event loop, and its
+other task threads, run beside a map task instead of waiting for it to return (on 2 cores the
+flagship's 1 -> 2 worker speed-up did not change measurably: 1.75x and 1.67x in two benchmarks
+of three runs). The engine calls them inside ``engine._kernel_guard``, one at a time per process
+where numba's threading layer cannot take two launches at once.
 """
 
 from __future__ import annotations

@@ -20,12 +20,22 @@ from yalu.errors import ParameterError, YaluWarning
 
 __all__ = ["LOCAL_WORKER_CONFIG", "connect", "split_tiles", "tile_map"]
 
-#: Dask settings of the local clusters :func:`connect` starts. The workers' statistical
-#: profiler samples the task thread's stack every 10 ms from the event loop; it feeds only the
-#: dashboard (not started here). In single runs of ``benchmarks/bench_dask_maps.py`` the
-#: flagship's maps went 1.47-1.66x from 1 to 2 workers with it, 1.72-1.83x without (three runs
-#: each; later medians of three without it: 1.64x and 1.69x, the machine's spread).
-LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+#: Dask settings of the local clusters :func:`connect` starts (their scheduler and workers).
+#: On a machine whose every core runs a map task, Dask's own periodic work takes time from
+#: them; these keep what only its dashboard (not started here) would show:
+#:
+#: - the workers' statistical profiler, which samples the task thread's stack every 10 ms (in
+#:   single runs of ``benchmarks/bench_dask_maps.py`` the flagship's maps went 1.47-1.66x from
+#:   1 to 2 workers with it, 1.72-1.83x without; medians of three runs without it since:
+#:   1.64-1.69x, the machine's spread);
+#: - the event loops' 20 ms latency tick and 0.5 s system monitor, here 1 s and 5 s: the
+#:   scheduler's and the two workers' loops took 1.4 s of CPU during the flagship's 12 s of
+#:   maps with Dask's values, 0.7 s with these.
+LOCAL_WORKER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+}
 
 
 def _local_worker_config() -> dict[str, Any]:
