@@ -27,7 +27,7 @@ __all__ = ["LOCAL_WORKER_CONFIG", "connect", "split_tiles", "tile_map"]
 #: - the workers' statistical profiler, which samples the task thread's stack every 10 ms (in
 #:   single runs of ``benchmarks/bench_dask_maps.py`` the flagship's maps went 1.47-1.66x from
 #:   1 to 2 workers with it, 1.72-1.83x without; medians of three runs without it since:
-#:   1.64-1.69x, the machine's spread);
+#:   1.64-1.75x, the machine's spread);
 #: - the event loops' 20 ms latency tick and 0.5 s system monitor, here 1 s and 5 s: the
 #:   scheduler's and the two workers' loops took 1.4 s of CPU during the flagship's 12 s of
 #:   maps with Dask's values, 0.7 s with these.
