@@ -192,6 +192,29 @@ def test_a_worker_refuses_terrain_files_that_changed(client, tmp_path):
         fut.result()
 
 
+def test_workers_share_blocks_only_with_room_to_spare(client, monkeypatch, tmp_path):
+    import shutil
+    import tempfile
+
+    from yalu.coverage import provider as prov_mod
+    from yalu.terrain import default_terrain
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    terrain = default_terrain()
+    maps = []
+    real = shutil.disk_usage
+    for free in (10**15, 2**30):  # plenty; less than 1 GiB beyond the terrain
+        monkeypatch.setattr(prov_mod.shutil, "disk_usage",
+                            lambda p, free=free: real(p)._replace(free=free))  # fmt: skip
+        prov = _provider(terrain, "read")
+        prov.client = client
+        prov.prefetch(_requests(), _grid())
+        assert prov.terrain_blocks_shared == (1 if free > 2**30 else 0)
+        assert not list(tmp_path.glob("yalu-terrain-blocks-*"))
+        maps.append(next(iter(prov._maps.values())).data)  # noqa: SLF001
+    np.testing.assert_array_equal(maps[0], maps[1])
+
+
 def test_terrain_in_memory_cannot_be_read_by_workers(client):
     from yalu.terrain import default_terrain
 

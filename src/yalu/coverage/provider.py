@@ -23,6 +23,7 @@ else the map mode: each point has its own geodesic profile from the antenna
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import hashlib
@@ -133,6 +134,24 @@ def _tile_jobs_read(
     spec = make_tile_spec(terrain, **kwargs)
     with numba_threads(threads):
         return tile_job_multi(spec, jobs), int(spec.elevation_m.nbytes)
+
+
+def _shared_block_dir(terrain: Any) -> str | None:
+    """A new scratch directory (under the system's temporary directory) for the workers'
+    decoded terrain blocks, or None when its file system has less free space than twice the
+    whole terrain decoded (float32) plus 1 GiB: the blocks must not take the room of the run's
+    own scratch files or outputs."""
+    s, w, n, e = terrain.bounds
+    dlat, dlon = terrain.resolution_deg
+    need = 4.0 * ((n - s) / dlat + 2.0) * ((e - w) / dlon + 2.0)
+    tmp = tempfile.gettempdir()
+    try:
+        free = shutil.disk_usage(tmp).free
+    except OSError:
+        return None
+    if free < 2.0 * need + 2**30:
+        return None
+    return tempfile.mkdtemp(prefix="yalu-terrain-blocks-", dir=tmp)
 
 
 def _compact(elevation_m: np.ndarray) -> np.ndarray:
@@ -408,11 +427,17 @@ class EnginePathLoss:
             sent = self.terrain
             if self._workers_on_loopback() and hasattr(sent, "with_shared_blocks"):
                 # workers of this machine: a block decoded by one is loaded by the others
-                shared = tempfile.mkdtemp(prefix="yalu-terrain-blocks-")
-                sent = sent.with_shared_blocks(shared)
+                shared = _shared_block_dir(sent)
+                if shared is not None:
+                    sent = sent.with_shared_blocks(shared)
             # one copy of the (lazy) terrain per worker, kept there: its block cache serves
             # every task of that worker
-            terrain_ref = self.client.scatter(sent, broadcast=True, hash=False)
+            try:
+                terrain_ref = self.client.scatter(sent, broadcast=True, hash=False)
+            except BaseException:
+                if shared is not None:
+                    shutil.rmtree(shared, ignore_errors=True)
+                raise
             self.bytes_sent += len(pickle.dumps(sent))
 
         def submit_next() -> bool:
@@ -459,7 +484,10 @@ class EnginePathLoss:
                 submit_next()
         finally:
             if shared is not None:
-                self.terrain_blocks_shared += sum(f.endswith(".npy") for f in os.listdir(shared))
+                with contextlib.suppress(OSError):
+                    self.terrain_blocks_shared += sum(
+                        f.endswith(".npy") for f in os.listdir(shared)
+                    )
                 shutil.rmtree(shared, ignore_errors=True)
         return len(keys)
 
