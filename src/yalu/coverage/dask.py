@@ -109,8 +109,8 @@ def _warn_profiling(client: Any) -> int:
     if on:
         warnings.warn(
             f"{on} Dask worker(s) run the stack profiler (distributed.worker.profile.enabled), "
-            "which slowed yalu's map tasks 9-15 % on 2 cores; start them with "
-            "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False (docs/distributed.md)",
+            "which samples every map task's stack each 10 ms for the dashboard; start them "
+            "with DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False (docs/distributed.md)",
             YaluWarning,
             stacklevel=3,
         )

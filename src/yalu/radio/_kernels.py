@@ -91,9 +91,8 @@ def ensemble_levels(  # type: ignore[no-untyped-def]
     With the draw's largest DL shift and UL SINR shift they bound every other entry's terms,
     so that a node whose others cannot reach the level above the lead's skips them all. The
     level is the largest over all candidates whatever the order of the visit. ``cols`` (N,):
-    the node's index
-    in ``out`` (distinct). ``dl_off``, ``ul_off``
-    (k,): the draw's DL and UL shifts [dB]; ``meas_offset`` (k,): measured-quantity offset
+    the node's index in ``out`` (distinct). ``dl_off``, ``ul_off`` (k,): the draw's DL and UL
+    shifts [dB]; ``meas_offset`` (k,): measured-quantity offset
     [dB]; ``w`` (k, k): co-channel weights; ``n_dl_mw`` (k,): DL noise [mW]; ``n_ul_db`` (k,):
     UL noise plus jammers at each tower [dBm]; ``jam_mw`` (m, k): jammer power in each
     candidate's DL channel, times the handset's gain change [mW]; ``jam_gain_mw`` (m, N):

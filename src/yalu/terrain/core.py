@@ -606,8 +606,11 @@ class Terrain:
                 try:
                     with open(tmp, "wb") as fh:
                         np.save(fh, blk, allow_pickle=False)
+                    # read back before it takes its name: the others load it unchecked
+                    if not np.array_equal(np.load(tmp, mmap_mode="r"), blk, equal_nan=True):
+                        raise OSError(f"{tmp}: read back differs")
                     os.replace(tmp, path)  # whole or absent under its name
-                except OSError:
+                except (OSError, ValueError):
                     with contextlib.suppress(OSError):
                         os.remove(tmp)
             return blk
