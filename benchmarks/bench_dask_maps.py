@@ -9,6 +9,13 @@ one task per antenna), each configuration in a fresh process:
 - ``local, 1 thread``: no cluster, one numba thread;
 - ``1 worker`` / ``2 workers``: a ``LocalCluster`` of that many worker processes, one thread each.
 
+Before the maps are timed, every worker runs one tiny map
+(:meth:`~yalu.coverage.provider.EnginePathLoss.warm_workers`, which ``prefetch`` otherwise runs
+first): a worker process's first task pays yalu's imports and numba's loading of the compiled
+kernels, a fixed cost of each process that more workers do not share out. Its time is printed
+apart, with the speed-up of warm-up and maps together (what a cluster started for one run
+pays).
+
 It prints the median prefetch time of each, the speed-up from 1 to 2 workers, the terrain bytes
 sent (or read by the workers themselves) per task and whether every configuration gave the same
 maps, bit for bit (a digest of all maps). From Dask's task stream it also prints what bounds the
@@ -65,6 +72,7 @@ def child(
     # the maps a run computes: a mast's carriers within the scenario's span share one
     provider.share_frequencies(requests, sc.propagation.frequency_sharing_mhz)
     task_s = float("nan")
+    warm_s = float("nan")
     with connect(None, workers) as client:
         if client is not None:
             client.wait_for_workers(workers)
@@ -75,6 +83,11 @@ def child(
                 from distributed import get_task_stream
 
                 stream = stack.enter_context(get_task_stream(client))
+            # each worker's fixed start-up (imports, numba's cache) first, timed apart
+            warm_s = 0.0
+            if client is not None:
+                provider.warm_workers(requests, prep.grid)
+                warm_s = provider.warm_up_s
             t0 = time.perf_counter()
             n = provider.prefetch(requests, prep.grid)
             dt = time.perf_counter() - t0
@@ -84,7 +97,7 @@ def child(
     h = hashlib.sha1()
     for key in sorted(provider._maps, key=repr):  # noqa: SLF001 - the benchmark reads the cache
         h.update(provider._maps[key].data.tobytes())  # noqa: SLF001
-    print(json.dumps({"s": dt, "maps": n, "tasks": provider.tasks, "task_s": task_s,
+    print(json.dumps({"s": dt, "warm_s": warm_s, "maps": n, "tasks": provider.tasks, "task_s": task_s,
                       "bytes_sent": provider.bytes_sent,
                       "terrain_read": provider.terrain_bytes_read,
                       "blocks_shared": provider.terrain_blocks_shared,
@@ -151,6 +164,7 @@ def main() -> None:
         return
     times: dict[str, list[float]] = {k: [] for k in CONFIGS}
     task_s: dict[str, list[float]] = {k: [] for k in CONFIGS}
+    warm_s: dict[str, list[float]] = {k: [] for k in CONFIGS}
     last: dict[str, dict[str, object]] = {}
     for r in range(a.runs + 1):  # the first round warms numba's caches in every process kind
         for name, (w, t) in CONFIGS.items():
@@ -164,6 +178,7 @@ def main() -> None:
             if r:
                 times[name].append(float(res["s"]))
                 task_s[name].append(float(res["task_s"]))
+                warm_s[name].append(float(res["warm_s"]))
             last[name] = res
     med = {k: statistics.median(v) for k, v in times.items()}
     one = last["1 worker"]
@@ -172,7 +187,15 @@ def main() -> None:
           f"{one['maps']} maps in {one['tasks']} tasks; medians of {a.runs} runs")  # fmt: skip
     for k, v in med.items():
         print(f"  {k:>16}: {v:7.2f} s  (runs: {', '.join(f'{x:.2f}' for x in times[k])})")
-    print(f"  speed-up 1 -> 2 workers: {med['1 worker'] / med['2 workers']:.2f}x")
+    print(f"  speed-up 1 -> 2 workers: {med['1 worker'] / med['2 workers']:.2f}x (the maps, "
+          "on workers that ran one tiny map first)")
+    w1, w2 = (statistics.median(warm_s[k]) for k in ("1 worker", "2 workers"))
+    cold = [[w + m for w, m in zip(warm_s[k], times[k], strict=True)]
+            for k in ("1 worker", "2 workers")]  # fmt: skip
+    c1, c2 = (statistics.median(v) for v in cold)
+    print(f"  the workers' warm-up (one tiny map each, all at once; each process's imports and "
+          f"compiled kernels): {w1:.2f} s (1), {w2:.2f} s (2); warm-up and maps together "
+          f"{c1:.2f} s and {c2:.2f} s: {c1 / c2:.2f}x")  # fmt: skip
     t1, t2 = (statistics.median(task_s[k]) for k in ("1 worker", "2 workers"))
     print(
         f"  sum of the tasks' compute times (medians): 1 worker {t1:.2f} s, 2 workers "

@@ -311,3 +311,48 @@ def test_an_existing_cluster_whose_workers_profile_gets_a_warning():
         assert len(got) == expect, [str(w.message) for w in seen]
         if expect:
             assert "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False" in str(got[0].message)
+
+
+def test_workers_are_warmed_once_before_their_first_map():
+    import sys
+
+    from yalu.terrain import default_terrain
+
+    def loaded():
+        mod = sys.modules.get("yalu.coverage._kernels")
+        return 0 if mod is None else len(mod.exact_nodes.signatures)
+
+    prov = _provider(default_terrain(), "send")
+    spec, jobs = prov._warm_spec(prov._groups([prov._map_key(a, f, d, _grid(), h)  # noqa: SLF001
+                                               for a, f, d, h in _requests()])[0])  # fmt: skip
+    # a few nodes beside the antenna, on a window of kilobytes, with the map's own jobs
+    assert spec.grid.shape == (3, 3) and spec.elevation_m.nbytes < 200_000
+    assert spec.mode == "exact" and jobs == [(900.0, "forward", 30.0)]
+    assert np.isfinite(_tile_jobs_local(spec, jobs)).sum() >= 1
+    # a fresh worker process has not loaded the engine's kernels: the warm-up does
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        assert set(c.run(loaded).values()) == {0}
+        prov.client = c
+        warmed = prov.warm_workers(_requests(), _grid())
+        assert warmed == list(c.scheduler_info()["workers"]) and prov.warm_up_s > 0
+        assert min(c.run(loaded).values()) >= 1
+        assert prov.warm_workers(_requests(), _grid()) == []  # once per worker
+        prov.prefetch(_requests(), _grid())
+        assert prov.tasks == 1
+    # the warm-up's maps are not kept: the run's map is the local one, bit for bit
+    ref = _provider(default_terrain(), "send")
+    ref.prefetch(_requests(), _grid())
+    key = next(iter(ref._maps))  # noqa: SLF001
+    np.testing.assert_array_equal(prov._maps[key].data, ref._maps[key].data)  # noqa: SLF001
+    assert list(prov._maps) == [key]  # noqa: SLF001
+
+
+def _tile_jobs_local(spec, jobs):
+    from yalu.coverage.provider import _tile_jobs_on
+
+    return _tile_jobs_on(spec, jobs, 1)

@@ -32,6 +32,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
@@ -113,6 +114,13 @@ def _on_loopback(address: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _warm_tile(spec: TileSpec, jobs: list[Any], threads: int | None) -> int:
+    """A worker's warm-up (:meth:`EnginePathLoss.warm_workers`): the maps of a tiny tile; returns
+    the worker's process id."""
+    _tile_jobs_on(spec, jobs, threads)
+    return os.getpid()
 
 
 def _tile_jobs_read(
@@ -273,6 +281,9 @@ class EnginePathLoss:
         #: ``"send"`` or ``"read"``: what the last :meth:`prefetch` on a cluster did.
         self.terrain_transfer_used: str | None = None
         self.tasks = 0
+        #: Seconds the last :meth:`warm_workers` took (wall time, on every worker at once).
+        self.warm_up_s = 0.0
+        self._warmed: set[str] = set()
         self.points_step_m = points_step_m
         #: Where computed maps go (``store(name, float32 window) -> array kept elsewhere`` that
         #: reads ranges of rows, e.g. :meth:`yalu.io.spill.SpillStore.put`); None: memory.
@@ -382,6 +393,56 @@ class EnginePathLoss:
             groups.setdefault((k[0][:2], k[3], k[4]), []).append(k)
         return list(groups.values())
 
+    def warm_workers(self, requests: Iterable[MapRequest], grid: Grid) -> list[str]:
+        """Run a tiny map of ``requests``' first antenna on every worker of ``client`` that has
+        not run one for this provider; returns their addresses.
+
+        A worker process's first map task otherwise pays yalu's imports (~0.5 s on the
+        benchmark machine) and numba's loading of the engine's compiled kernels from its cache
+        (~0.4 s): a fixed cost of each worker process, which more workers do not share out.
+        Here every worker pays it at once, before its first map task (measured in
+        ``benchmarks/bench_dask_maps.py``); :meth:`prefetch` calls it. The tile is a few nodes
+        beside the antenna, with the map's model, mode, options and jobs, on a window read
+        here (kilobytes), so the tasks then load nothing more. Its maps are not kept.
+        """
+        keys = list(dict.fromkeys(self._map_key(a, f, d, grid, h) for a, f, d, h in requests))
+        return self._warm(keys)
+
+    def _warm(self, keys: list[tuple[Any, ...]]) -> list[str]:
+        if self.client is None:
+            return []
+        workers = [w for w in self.client.scheduler_info().get("workers", {})
+                   if w not in self._warmed]  # fmt: skip
+        warm = self._warm_spec(keys) if workers else None
+        if warm is None:
+            return []
+        t0 = time.perf_counter()
+        self.client.run(_warm_tile, *warm, self.worker_threads, workers=workers)
+        self.warm_up_s = time.perf_counter() - t0
+        self._warmed.update(workers)
+        return workers
+
+    def _warm_spec(
+        self, keys: list[tuple[Any, ...]]
+    ) -> tuple[TileSpec, list[tuple[float, str, float]]] | None:
+        """The warm-up's tile: the 3 x 3 nodes of the first map's grid nearest its antenna,
+        in a window of a few kilometres, with that antenna's jobs (None: no map on the grid)."""
+        found = next(((g, j) for g, j in ((g, self._job_args(g[0])) for g in self._groups(keys))
+                      if j is not None), None)  # fmt: skip
+        if found is None:
+            return None
+        group, (kwargs, _box) = found
+        g = kwargs["grid"]
+        lat0, lon0 = kwargs["site"]
+        r = int(np.clip(np.argmin(np.abs(g.lats() - lat0)), 1, max(1, g.n_rows - 2))) - 1
+        c = int(np.clip(np.argmin(np.abs(g.lons() - lon0)), 1, max(1, g.n_cols - 2))) - 1
+        tiny = g.subgrid(r, c, min(3, g.n_rows - r), min(3, g.n_cols - c))
+        corners = _sphere_distance_m(lat0, lon0, np.array([tiny.north_deg, tiny.south_deg]),
+                                     np.array([tiny.west_deg, tiny.east_deg]))  # fmt: skip
+        radius = float(min(self.radius_m, max(float(corners.max()) * 1.5, 5e3)))
+        spec = make_tile_spec(self.terrain, **{**kwargs, "grid": tiny, "radius_m": radius})
+        return spec, [(k[1], k[2], k[0][2]) for k in group]
+
     def prefetch(
         self,
         requests: Iterable[MapRequest],
@@ -409,6 +470,7 @@ class EnginePathLoss:
             return len(keys)
         from distributed import as_completed
 
+        self._warm(todo)
         n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
 
         def size(group: list[tuple[Any, ...]]) -> int:
