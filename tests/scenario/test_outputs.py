@@ -97,3 +97,104 @@ def test_the_signal_split_on_disk_by_bands_is_the_split_in_memory(
         assert isinstance(arr, DiskArray)
         np.testing.assert_array_equal(np.asarray(arr), want[key])
     assert sorted(p.name for p in store_dir.iterdir()) == sorted(a.path.name for a in got.values())
+
+
+def _map_jobs(tmp_path, n):
+    """``n`` continuous maps and one of service levels on a small grid, into tmp_path/maps."""
+    from yalu.geodesy import Grid
+    from yalu.scenario.outputs import _MapJob
+
+    grid = Grid(42.0, 124.0, 0.05, 0.05, 20, 30)
+    rng = np.random.default_rng(3)
+    common = {"grid": grid, "width_px": 400}
+    jobs = [
+        _MapJob("v", f"m{i}", "layer", tmp_path / "maps" / f"m{i}.png",
+                rng.normal(-90, 10, grid.shape).astype(np.float32),
+                {**common, "title": f"map {i}", "units": "dBm"}, ("rsrp_dbm", ["lte"]))
+        for i in range(n)
+    ]  # fmt: skip
+    jobs.append(_MapJob("w", "service level", "service", tmp_path / "maps" / "level.png",
+                        rng.integers(0, 4, grid.shape).astype(np.uint8),
+                        {**common, "title": "levels"}))  # fmt: skip
+    return grid, jobs
+
+
+def _drawn_bytes(jobs):
+    return {job.path.name: job.path.read_bytes() for job in jobs}
+
+
+def test_a_helper_process_draws_the_first_maps_and_this_one_the_rest(tmp_path, monkeypatch):
+    """The helper (a real process) claims maps first to last, this process last to first; every
+    map is drawn once and the files are those drawn here alone, byte for byte."""
+    import time
+
+    import yalu.scenario.outputs as outputs
+
+    grid, seq = _map_jobs(tmp_path / "alone", 5)
+    maps_alone = outputs._finish_maps(seq, None)
+    grid, jobs = _map_jobs(tmp_path / "both", 5)
+    here = []
+    draw = outputs._draw
+    monkeypatch.setattr(outputs, "_draw", lambda job: here.append(job.name) or draw(job))
+    with outputs._map_helper(jobs, grid) as helper:
+        assert helper is not None
+        work = helper.work
+        # both draw: wait until the helper has taken its first map
+        t0 = time.monotonic()
+        while not (work / "0.claim").exists():
+            assert time.monotonic() - t0 < 120, (work / "stderr").read_text()
+            time.sleep(0.02)
+        maps = outputs._finish_maps(jobs, helper)
+        assert helper.proc.returncode == 0
+    assert not work.exists()  # its scratch directory goes with it
+    assert 0 < len(here) < len(jobs) and "m0" not in here
+    assert {v: list(m) for v, m in maps.items()} == {v: list(m) for v, m in maps_alone.items()}
+    assert _drawn_bytes(jobs) == _drawn_bytes(seq)
+
+
+def test_a_helper_that_cannot_start_leaves_its_maps_to_this_process(tmp_path, monkeypatch):
+    import sys
+
+    import yalu.scenario.outputs as outputs
+    from yalu.errors import YaluWarning
+
+    grid, seq = _map_jobs(tmp_path / "alone", 4)
+    outputs._finish_maps(seq, None)
+    grid, jobs = _map_jobs(tmp_path / "both", 4)
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    with outputs._map_helper(jobs, grid) as helper:
+        assert helper is not None
+        helper.proc.wait()  # it exits at once, having drawn nothing
+        with pytest.warns(YaluWarning, match=r"exit status 1.*drew the maps instead"):
+            outputs._finish_maps(jobs, helper)
+    assert _drawn_bytes(jobs) == _drawn_bytes(seq)
+
+
+def test_no_helper_for_few_maps_or_a_large_grid(tmp_path, monkeypatch):
+    import yalu.scenario.outputs as outputs
+
+    grid, jobs = _map_jobs(tmp_path, 3)
+    with outputs._map_helper(jobs[: outputs.MAP_HELPER_MIN_MAPS - 1], grid) as helper:
+        assert helper is None
+    monkeypatch.setattr(outputs, "MAP_HELPER_MAX_NODES", grid.shape[0] * grid.shape[1] - 1)
+    with outputs._map_helper(jobs, grid) as helper:
+        assert helper is None
+    monkeypatch.setattr(outputs, "MAP_HELPER_MAX_NODES", grid.shape[0] * grid.shape[1])
+    with outputs._map_helper(jobs, grid) as helper:
+        assert helper is not None
+
+
+def test_no_helper_where_its_process_cannot_be_started(tmp_path, monkeypatch):
+    """No interpreter to start: a warning, and the maps are drawn here (none lost)."""
+    import sys
+
+    import yalu.scenario.outputs as outputs
+    from yalu.errors import YaluWarning
+
+    grid, jobs = _map_jobs(tmp_path, 4)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    with pytest.warns(YaluWarning, match="no helper process.*FileNotFoundError"):
+        with outputs._map_helper(jobs, grid) as helper:
+            assert helper is None
+            outputs._finish_maps(jobs, helper)
+    assert all(job.path.stat().st_size > 0 for job in jobs)

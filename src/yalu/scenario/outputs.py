@@ -7,7 +7,9 @@ renamed into place only when complete).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -290,11 +292,41 @@ _LAYER_MAPS = ("rsrp_dbm", "ul_margin_db", "dl_sinr_db", "ul_sinr_db", "p_sms", 
 _NAMED_TOWNS = 40
 
 
-def _write_maps(
-    tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome], md: MapData | None = None
-) -> dict[str, dict[str, Path]]:
-    from yalu.io.layerstyle import layer_style, split_signal, split_signal_keys
+@dataclass
+class _MapJob:
+    """One PNG map to draw: ``kind`` "service" (:func:`yalu.io.maps.write_service_png`) or
+    "layer" (:func:`yalu.io.maps.write_layer_png`) of ``data`` (an array, or one waiting on
+    disk) into ``path``; ``style``: (layer name, technologies) whose colour range is read from
+    the data when drawn."""
+
+    variant: str
+    name: str
+    kind: str
+    path: Path
+    data: Any
+    kwargs: dict[str, Any]
+    style: tuple[str, list[str]] | None = None
+
+
+def _draw(job: _MapJob) -> Path:
+    """Draw one map (in this process or in the helper of :func:`_draw_maps`)."""
+    from yalu.io.layerstyle import layer_style
     from yalu.io.maps import write_layer_png, write_service_png
+
+    if job.kind == "service":
+        return write_service_png(job.path, job.data, **job.kwargs)
+    kw = dict(job.kwargs)
+    if job.style is not None:
+        # as it is (on disk on fine grids): the colour range reads it by bands, the map only
+        # the rows it shows
+        kw["vmin"], kw["vmax"] = layer_style(*job.style).value_range(job.data)
+    return write_layer_png(job.path, job.data, **kw)
+
+
+def _map_jobs(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome],
+              md: MapData | None = None) -> list[_MapJob]:  # fmt: skip
+    """The PNG maps of a run, in the order they are listed."""
+    from yalu.io.layerstyle import layer_style, split_signal, split_signal_keys
 
     sc, grid, st = ctx.scenario, ctx.grid, ctx.settlements
     note = "COARSE 5' DEMO TERRAIN: not for analysis" if ctx.terrain_info()["coarse"] else ""
@@ -315,65 +347,62 @@ def _write_maps(
     }  # fmt: skip
     tech_of_sector = {x.radio.id: x.technology for x in ctx.sectors}
     width = sc.output.map_width_px
-    maps: dict[str, dict[str, Path]] = {}
+    jobs: list[_MapJob] = []
     for k, oc in enumerate(outcomes):
         vname = slug(oc.variant.name)
         techs = variant_technologies(sc, oc.variant)
         ov = dict(base)
         if oc.variant.jammers:
             ov["jammers"] = [(j.lat_deg, j.lon_deg) for j in sc.jammers]
-        mp: dict[str, Path] = {}
-        mp["service level"] = write_service_png(
-            tmp / "maps" / f"{vname}_service_level.png", oc.service_level, grid,
-            title=f"{sc.name} — {oc.variant.name}: service level", overlays=ov, width_px=width,
-            note=note,
-        )  # fmt: skip
-        if k == 0:
-            # read one at a time (on fine grids the layers wait on disk)
-            layers: dict[str, Any] = {key: oc.layers[key] for key in _LAYER_MAPS
-                                      if key in oc.layers}  # fmt: skip
-            server_tech = [tech_of_sector.get(i, "") for i in oc.sector_ids]
-            if len(set(server_tech)) > 1 and "rsrp_dbm" in layers:
-                # GSM RxLev and LTE RSRP are different measures: one map, one colour bar each
-                if md is not None:  # split once, by build_mapdata
-                    have = {ly.key: ly.values for ly in md.layers
-                            if ly.variant == oc.variant.name}  # fmt: skip
-                    layers.update({key: have[key] for key in split_signal_keys(server_tech).values()
-                                   if key in have})  # fmt: skip
-                else:
-                    layers.update(split_signal(np.asarray(oc.layers["rsrp_dbm"], dtype=float),
-                                               np.asarray(oc.layers["best_server"]),
-                                               server_tech))  # fmt: skip
-            for lname, arr in layers.items():
-                # as it is (on disk on fine grids): the colour range reads it by bands, the map
-                # only the rows it shows
-                sty = layer_style(lname, techs)
-                lo, hi = sty.value_range(arr)
-                title = f"{oc.variant.name}: {sty.title}"
-                if lname == "rsrp_dbm" and len(set(server_tech)) > 1:
-                    title += "\n(mixed measures: see the per-technology maps)"
-                mp[lname] = write_layer_png(
-                    tmp / "maps" / f"{vname}_{lname}.png", arr, grid, title=title,
-                    units=sty.units, overlays=ov, width_px=width, vmin=lo, vmax=hi, note=note,
-                    cmap=sty.cmap, thresholds=sty.thresholds,
-                )  # fmt: skip
-                del arr
-            mp["best_server"] = write_layer_png(
-                tmp / "maps" / f"{vname}_best_server.png", oc.layers["best_server"],
-                grid, title=f"{oc.variant.name}: best server (ids in best_server_sites.csv)",
-                units="", overlays=ov, width_px=width, categorical_labels=list(oc.sector_ids),
-                note=note,
-            )  # fmt: skip
-            n_in = int(ctx.restricted.sum())
-            mp["restricted"] = write_layer_png(
-                tmp / "maps" / "restricted.png", ctx.restricted.astype(np.int8), grid,
-                title=f"{sc.name}: restricted zones (use forbidden; physics unchanged)"
-                + ("" if n_in else "\nno grid node inside a zone: zones are the green markers"),
-                units="", overlays=base, width_px=width, note=note,
-                categories={1: ("nodes inside a restricted zone", "#00a000")},
-            )  # fmt: skip
-        maps[oc.variant.name] = mp
-    return maps
+        common = {"grid": grid, "overlays": ov, "width_px": width, "note": note}
+        jobs.append(_MapJob(
+            oc.variant.name, "service level", "service",
+            tmp / "maps" / f"{vname}_service_level.png", oc.service_level,
+            {**common, "title": f"{sc.name} — {oc.variant.name}: service level"},
+        ))  # fmt: skip
+        if k != 0:
+            continue
+        # read one at a time (on fine grids the layers wait on disk)
+        layers: dict[str, Any] = {key: oc.layers[key] for key in _LAYER_MAPS
+                                  if key in oc.layers}  # fmt: skip
+        server_tech = [tech_of_sector.get(i, "") for i in oc.sector_ids]
+        if len(set(server_tech)) > 1 and "rsrp_dbm" in layers:
+            # GSM RxLev and LTE RSRP are different measures: one map, one colour bar each
+            if md is not None:  # split once, by build_mapdata
+                have = {ly.key: ly.values for ly in md.layers
+                        if ly.variant == oc.variant.name}  # fmt: skip
+                layers.update({key: have[key] for key in split_signal_keys(server_tech).values()
+                               if key in have})  # fmt: skip
+            else:
+                layers.update(split_signal(np.asarray(oc.layers["rsrp_dbm"], dtype=float),
+                                           np.asarray(oc.layers["best_server"]),
+                                           server_tech))  # fmt: skip
+        for lname, arr in layers.items():
+            sty = layer_style(lname, techs)
+            title = f"{oc.variant.name}: {sty.title}"
+            if lname == "rsrp_dbm" and len(set(server_tech)) > 1:
+                title += "\n(mixed measures: see the per-technology maps)"
+            jobs.append(_MapJob(
+                oc.variant.name, lname, "layer", tmp / "maps" / f"{vname}_{lname}.png", arr,
+                {**common, "title": title, "units": sty.units, "cmap": sty.cmap,
+                 "thresholds": sty.thresholds}, (lname, techs),
+            ))  # fmt: skip
+        jobs.append(_MapJob(
+            oc.variant.name, "best_server", "layer", tmp / "maps" / f"{vname}_best_server.png",
+            oc.layers["best_server"],
+            {**common, "title": f"{oc.variant.name}: best server (ids in best_server_sites.csv)",
+             "units": "", "categorical_labels": list(oc.sector_ids)},
+        ))  # fmt: skip
+        n_in = int(ctx.restricted.sum())
+        jobs.append(_MapJob(
+            oc.variant.name, "restricted", "layer", tmp / "maps" / "restricted.png",
+            ctx.restricted.astype(np.int8),
+            {**common, "overlays": base, "units": "",
+             "title": f"{sc.name}: restricted zones (use forbidden; physics unchanged)"
+             + ("" if n_in else "\nno grid node inside a zone: zones are the green markers"),
+             "categories": {1: ("nodes inside a restricted zone", "#00a000")}},
+        ))  # fmt: skip
+    return jobs
 
 
 def _simplify(ring: np.ndarray, tol_deg: float) -> np.ndarray:
@@ -586,23 +615,174 @@ def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
     return md
 
 
+#: The PNG maps are drawn beside the other outputs by one helper process when a run has at
+#: least this many (matplotlib holds the GIL: a thread gains little) ...
+MAP_HELPER_MIN_MAPS = 4
+#: ... and its grid at most this many nodes (beyond, the helper's own memory would add to the
+#: run's peak; the maps are then drawn here, one at a time)
+MAP_HELPER_MAX_NODES = 2_000_000
+
+
+def _claim(claims: Path, i: int) -> bool:
+    """Take map ``i`` of a helper's list for the caller's process (False: already taken)."""
+    try:
+        os.close(os.open(claims / f"{i}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _helper_main(job_file: str) -> None:
+    """The helper process (``python -m yalu.scenario._maphelper JOBS``): draws the maps of the
+    pickled list it can claim, first to last, until one is taken by the run's process, and
+    writes the indices it drew beside the list."""
+    import pickle
+
+    path = Path(job_file)
+    with path.open("rb") as f:
+        jobs = pickle.load(f)
+    drawn = []
+    for i, job in enumerate(jobs):
+        if not _claim(path.parent, i):
+            break
+        _draw(job)
+        drawn.append(i)
+    tmp = path.with_name("drawn.tmp")
+    tmp.write_text(" ".join(map(str, drawn)), encoding="utf-8")
+    tmp.replace(path.with_name("drawn"))
+
+
+@dataclass
+class _Helper:
+    """A running helper: its scratch directory (the maps' list, the claims, what it drew and
+    its error output) and its process."""
+
+    work: Path
+    proc: Any
+
+
+@contextmanager
+def _map_helper(jobs: list[_MapJob], grid: Grid) -> Iterator[_Helper | None]:
+    """Start the helper process of :func:`write_layers` on ``jobs`` (a scratch directory of
+    the system's holds their list and claims), or None where a helper would not pay (few maps,
+    a large grid, one CPU). The helper is stopped on the way out."""
+    import pickle
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    nodes = int(grid.shape[0]) * int(grid.shape[1])
+    if len(jobs) < MAP_HELPER_MIN_MAPS or nodes > MAP_HELPER_MAX_NODES or cpus < 2:
+        yield None
+        return
+    work: Path | None = None
+    proc = None
+    try:
+        try:
+            work = Path(tempfile.mkdtemp(prefix="yalu-maps-"))
+            with (work / "jobs.pkl").open("wb") as f:
+                pickle.dump(jobs, f, protocol=pickle.HIGHEST_PROTOCOL)
+            with (work / "stderr").open("wb") as err:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "yalu.scenario._maphelper", str(work / "jobs.pkl")],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                )  # fmt: skip
+        except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+            import warnings
+
+            from yalu.errors import YaluWarning
+
+            warnings.warn(f"the PNG maps are drawn by the run's process alone: no helper "
+                          f"process ({type(exc).__name__}: {exc})", YaluWarning,
+                          stacklevel=3)  # fmt: skip
+        yield None if proc is None or work is None else _Helper(work, proc)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _finish_maps(jobs: list[_MapJob], helper: _Helper | None) -> dict[str, dict[str, Path]]:
+    """Every map of ``jobs``, by variant and name in the jobs' order. With a ``helper``,
+    those it has not started are drawn here, last first, and its own are waited for; any it
+    did not finish (it stopped, or could not start) are drawn here too, with a warning."""
+    drawn_here: set[int] = set()
+    if helper is None:
+        for job in jobs:
+            _draw(job)
+    else:
+        work, proc = helper.work, helper.proc
+        for i in range(len(jobs) - 1, -1, -1):
+            if not _claim(work, i):
+                break
+            _draw(jobs[i])
+            drawn_here.add(i)
+        if len(drawn_here) == len(jobs) and proc.poll() is None:
+            # nothing left for it (it may still be importing): not waited for
+            proc.kill()
+            proc.wait()
+            return _by_variant(jobs)
+        rc = proc.wait()
+        done = work / "drawn"
+        by_helper = ({int(x) for x in done.read_text(encoding="utf-8").split()}
+                     if rc == 0 and done.is_file() else set())  # fmt: skip
+        missing = [i for i in range(len(jobs)) if i not in drawn_here | by_helper]
+        if rc != 0 or missing:
+            import warnings
+
+            from yalu.errors import YaluWarning
+
+            err = (work / "stderr").read_text(encoding="utf-8", errors="replace")[-2000:]
+            warnings.warn(
+                f"the helper process drawing PNG maps stopped (exit status {rc}); the run's "
+                f"process drew the maps instead ({len(missing)} left by the helper). Its last "
+                f"output: {err}",
+                YaluWarning,
+                stacklevel=3,
+            )
+            for i in missing:
+                _draw(jobs[i])
+    return _by_variant(jobs)
+
+
+def _by_variant(jobs: list[_MapJob]) -> dict[str, dict[str, Path]]:
+    maps: dict[str, dict[str, Path]] = {}
+    for job in jobs:
+        maps.setdefault(job.variant, {})[job.name] = job.path
+    return maps
+
+
 def write_layers(tmp: Path, ctx: RunContext, outcomes: list[VariantOutcome],
                  mapdata: MapData | None = None) -> dict[str, dict[str, Path]]:  # fmt: skip
     """Write the rasters (with colour tables and QGIS styles), PNG maps, KMZ and GeoPackage the
-    scenario asks for into ``tmp``; returns the PNG maps."""
+    scenario asks for into ``tmp``; returns the PNG maps.
+
+    The PNG maps (a few hundred milliseconds of matplotlib each) are drawn by a helper process
+    while this one writes the rasters, KMZ and GeoPackage; this one then draws those the helper
+    has not started (see :data:`MAP_HELPER_MIN_MAPS`). The files are the same bytes either way.
+    """
     out = ctx.scenario.output
-    if out.geotiff:
-        _write_rasters(tmp, ctx, outcomes)
     md = mapdata if mapdata is not None else build_mapdata(ctx, outcomes)
-    if out.kmz:
-        from yalu.io.kml import write_kmz
+    jobs = _map_jobs(tmp, ctx, outcomes, md) if out.png else []
+    with _map_helper(jobs, ctx.grid) as helper:
+        if out.geotiff:
+            _write_rasters(tmp, ctx, outcomes)
+        if out.kmz:
+            from yalu.io.kml import write_kmz
 
-        write_kmz(tmp / "map.kmz", md)
-    if out.gpkg:
-        from yalu.io.gpkg import write_gpkg
+            write_kmz(tmp / "map.kmz", md)
+        if out.gpkg:
+            from yalu.io.gpkg import write_gpkg
 
-        write_gpkg(tmp / "map.gpkg", md)
-    return _write_maps(tmp, ctx, outcomes, md) if out.png else {}
+            write_gpkg(tmp / "map.gpkg", md)
+        return _finish_maps(jobs, helper)
 
 
 def write_summary_and_reports(
