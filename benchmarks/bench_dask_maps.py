@@ -97,7 +97,8 @@ def child(
     h = hashlib.sha1()
     for key in sorted(provider._maps, key=repr):  # noqa: SLF001 - the benchmark reads the cache
         h.update(provider._maps[key].data.tobytes())  # noqa: SLF001
-    print(json.dumps({"s": dt, "warm_s": warm_s, "maps": n, "tasks": provider.tasks, "task_s": task_s,
+    print(json.dumps({"s": dt, "warm_s": warm_s, "maps": n, "tasks": provider.tasks,
+                      "task_s": task_s,
                       "bytes_sent": provider.bytes_sent,
                       "terrain_read": provider.terrain_bytes_read,
                       "blocks_shared": provider.terrain_blocks_shared,
@@ -187,8 +188,10 @@ def main() -> None:
           f"{one['maps']} maps in {one['tasks']} tasks; medians of {a.runs} runs")  # fmt: skip
     for k, v in med.items():
         print(f"  {k:>16}: {v:7.2f} s  (runs: {', '.join(f'{x:.2f}' for x in times[k])})")
-    print(f"  speed-up 1 -> 2 workers: {med['1 worker'] / med['2 workers']:.2f}x (the maps, "
-          "on workers that ran one tiny map first)")
+    print(
+        f"  speed-up 1 -> 2 workers: {med['1 worker'] / med['2 workers']:.2f}x (the maps, "
+        "on workers that ran one tiny map first)"
+    )
     w1, w2 = (statistics.median(warm_s[k]) for k in ("1 worker", "2 workers"))
     cold = [[w + m for w, m in zip(warm_s[k], times[k], strict=True)]
             for k in ("1 worker", "2 workers")]  # fmt: skip

@@ -689,3 +689,34 @@ def test_scatter_rows_in_place_is_fancy_index_assignment(perm, n):
     assert a.tobytes() == want.tobytes()
     with pytest.raises(ParameterError, match="permutation"):
         _scatter_rows(a, [0] * n if n > 1 else [1])
+
+
+def test_pyproj_geodesics_in_parts_are_one_call_bit_for_bit(monkeypatch):
+    """The exact engine's geodesics, split over threads, are pyproj's of the whole array (the
+    values ITM's profile analysis needs to the bit), in the caller's shape."""
+    import numba
+
+    from yalu.coverage import engine
+    from yalu.geodesy import WGS84
+
+    rng = np.random.default_rng(11)
+    lat = rng.uniform(39.0, 44.0, (37, 29))
+    lon = rng.uniform(123.0, 131.0, (37, 29))
+    az_deg, _b, d = WGS84.inv(np.full(lat.shape, 126.5), np.full(lat.shape, 41.2), lon, lat)
+    monkeypatch.setattr(engine, "GEODESIC_THREAD_NODES", 100)
+    seen = []
+    from yalu import geodesy  # the engine imports WGS84 from it where used
+
+    inv = geodesy.WGS84.inv
+
+    class Counting:
+        def inv(self, *a):
+            seen.append(len(a[0]))
+            return inv(*a)
+
+    monkeypatch.setattr(geodesy, "WGS84", Counting())
+    with engine.numba_threads(min(2, numba.config.NUMBA_NUM_THREADS)):
+        dist, az = engine._pyproj_geodesics(41.2, 126.5, lat, lon)
+    assert dist.shape == lat.shape and az.shape == lat.shape
+    assert sum(seen) == lat.size and len(seen) == min(2, numba.config.NUMBA_NUM_THREADS)
+    assert np.array_equal(dist, d) and np.array_equal(az, np.radians(az_deg))

@@ -698,12 +698,7 @@ def _node_geodesics(
     fast mode the pyproj import.
     """
     if pyproj:
-        from yalu.geodesy import WGS84
-
-        az_deg, _back, d = WGS84.inv(
-            np.full(lat.shape, spec.site_lon_deg), np.full(lat.shape, spec.site_lat_deg), lon, lat
-        )
-        return np.asarray(d, dtype=np.float64), np.radians(np.asarray(az_deg, dtype=np.float64))
+        return _pyproj_geodesics(spec.site_lat_deg, spec.site_lon_deg, lat, lon)
     from yalu.geodesy.kernels import inverse_many
 
     la = np.ascontiguousarray(lat, dtype=np.float64).ravel()
@@ -712,6 +707,43 @@ def _node_geodesics(
     az = np.empty(la.shape)
     inverse_many(spec.site_lat_deg, spec.site_lon_deg, la, lo, dist, az)
     return dist.reshape(np.shape(lat)), az.reshape(np.shape(lat))
+
+
+#: nodes per thread below which pyproj's geodesics run in the calling thread alone
+GEODESIC_THREAD_NODES = 8_192
+
+
+def _pyproj_geodesics(lat0: float, lon0: float, lat: np.ndarray,
+                      lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Karney's inverse through pyproj: length [m] and initial azimuth [rad] from (lat0, lon0)
+    [deg], in parts on numba's current number of threads (pyproj releases the GIL; each
+    value is computed alone, so the parts give the same bits as one call)."""
+    from yalu.geodesy import WGS84
+
+    la = np.asarray(lat, dtype=np.float64)
+    lo = np.asarray(lon, dtype=np.float64)
+    shape = np.broadcast_shapes(la.shape, lo.shape)
+    la, lo = np.broadcast_to(la, shape).ravel(), np.broadcast_to(lo, shape).ravel()
+    n = la.size
+    parts = max(1, min(int(numba.get_num_threads()), n // GEODESIC_THREAD_NODES))
+    d = np.empty(n)
+    az = np.empty(n)
+
+    def part(k: int) -> None:
+        a, b = k * n // parts, (k + 1) * n // parts
+        az_deg, _back, dist = WGS84.inv(np.full(b - a, lon0), np.full(b - a, lat0), lo[a:b],
+                                        la[a:b])  # fmt: skip
+        d[a:b] = dist
+        az[a:b] = np.radians(np.asarray(az_deg, dtype=np.float64))
+
+    if parts == 1:
+        part(0)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(parts) as pool:
+            list(pool.map(part, range(parts)))
+    return d.reshape(shape), az.reshape(shape)
 
 
 def _row_nodes(g: Grid, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
