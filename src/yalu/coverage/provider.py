@@ -402,8 +402,9 @@ class EnginePathLoss:
         (~0.4 s): a fixed cost of each worker process, which more workers do not share out.
         Here every worker pays it at once, before its first map task (measured in
         ``benchmarks/bench_dask_maps.py``); :meth:`prefetch` calls it. The tile is a few nodes
-        beside the antenna, with the map's model, mode, options and jobs, on a window read
-        here (kilobytes), so the tasks then load nothing more. Its maps are not kept.
+        beside the antenna, with the map's model, mode, options and jobs, on a small window
+        read here (kilobytes to a few MB), so the tasks then load nothing more. Its maps are not
+        kept.
         """
         keys = list(dict.fromkeys(self._map_key(a, f, d, grid, h) for a, f, d, h in requests))
         return self._warm(keys)
@@ -437,8 +438,9 @@ class EnginePathLoss:
         r = int(np.clip(np.argmin(np.abs(g.lats() - lat0)), 1, max(1, g.n_rows - 2))) - 1
         c = int(np.clip(np.argmin(np.abs(g.lons() - lon0)), 1, max(1, g.n_cols - 2))) - 1
         tiny = g.subgrid(r, c, min(3, g.n_rows - r), min(3, g.n_cols - c))
-        corners = _sphere_distance_m(lat0, lon0, np.array([tiny.north_deg, tiny.south_deg]),
-                                     np.array([tiny.west_deg, tiny.east_deg]))  # fmt: skip
+        n_, s_, w_, e_ = tiny.north_deg, tiny.south_deg, tiny.west_deg, tiny.east_deg
+        corners = _sphere_distance_m(lat0, lon0, np.array([n_, n_, s_, s_]),
+                                     np.array([w_, e_, w_, e_]))  # fmt: skip
         radius = float(min(self.radius_m, max(float(corners.max()) * 1.5, 5e3)))
         spec = make_tile_spec(self.terrain, **{**kwargs, "grid": tiny, "radius_m": radius})
         return spec, [(k[1], k[2], k[0][2]) for k in group]

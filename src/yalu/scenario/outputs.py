@@ -309,7 +309,7 @@ class _MapJob:
 
 
 def _draw(job: _MapJob) -> Path:
-    """Draw one map (in this process or in the helper of :func:`_draw_maps`)."""
+    """Draw one map (in the run's process, or in the helper of :func:`write_layers`)."""
     from yalu.io.layerstyle import layer_style
     from yalu.io.maps import write_layer_png, write_service_png
 
