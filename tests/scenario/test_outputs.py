@@ -198,3 +198,18 @@ def test_no_helper_where_its_process_cannot_be_started(tmp_path, monkeypatch):
             assert helper is None
             outputs._finish_maps(jobs, helper)
     assert all(job.path.stat().st_size > 0 for job in jobs)
+
+
+def test_maps_are_read_back_whichever_process_drew_them(tmp_path):
+    import yalu.scenario.outputs as outputs
+    from yalu.errors import OutputError
+
+    _grid, jobs = _map_jobs(tmp_path, 2)
+    outputs._finish_maps(jobs, None)
+    assert outputs._by_variant(jobs)["v"]["m0"] == jobs[0].path
+    jobs[1].path.write_bytes(b"not a png")
+    with pytest.raises(OutputError, match="m1.png is not a PNG"):
+        outputs._by_variant(jobs)
+    jobs[1].path.unlink()
+    with pytest.raises(OutputError, match="m1.png was not written"):
+        outputs._by_variant(jobs)

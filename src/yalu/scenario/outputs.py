@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -301,7 +301,7 @@ class _MapJob:
 
     variant: str
     name: str
-    kind: str
+    kind: Literal["service", "layer"]
     path: Path
     data: Any
     kwargs: dict[str, Any]
@@ -753,8 +753,18 @@ def _finish_maps(jobs: list[_MapJob], helper: _Helper | None) -> dict[str, dict[
 
 
 def _by_variant(jobs: list[_MapJob]) -> dict[str, dict[str, Path]]:
+    """The maps by variant and name, each read back (a PNG, whichever process drew it)."""
+    from yalu.errors import OutputError
+
     maps: dict[str, dict[str, Path]] = {}
     for job in jobs:
+        try:
+            with job.path.open("rb") as f:
+                head = f.read(8)
+        except OSError as exc:
+            raise OutputError(f"PNG map {job.path.name} was not written: {exc}") from None
+        if head != b"\x89PNG\r\n\x1a\n":
+            raise OutputError(f"PNG map {job.path.name} is not a PNG file")
         maps.setdefault(job.variant, {})[job.name] = job.path
     return maps
 
