@@ -1249,6 +1249,13 @@ def reference_attenuation(
         a_ref = a_o + k1 * d_m + k2 * math.log(d_m)
         mode = MODE_LOS
     else:
+        # The crossover d_x is at least max(d_sML, d_ML + 1.088 scale ln f), whatever the
+        # scatter line [Alg, Eq 4.56] (or NaN, or 10,000 km without one): a path no longer than
+        # that is in the diffraction range, and the two scatter evaluations cannot change its
+        # result. Taken first, the same bits, without them.
+        d_x_floor = _cmax(d_sml, d_ml + 1.088 * scale * math.log(frequency_mhz))
+        if d_m <= d_x_floor:
+            return RTN_SUCCESS, warn, _cmax(m_d * d_m + a_d0, 0.0), MODE_DIFFRACTION
         # forward-scatter line through d5, d6 and its crossover with diffraction [Alg, Eq 4.53-4.56]
         d5 = d_ml + 200e3
         d6 = d_ml + 400e3
