@@ -533,3 +533,42 @@ def lead_entries(ptr, p_dl, usable, cand, meas_offset):  # type: ignore[no-untyp
                     best = v
                     out[j] = q
     return out
+
+
+@numba.njit(cache=True, inline="always")
+def _np_min(a, b):  # type: ignore[no-untyped-def]
+    # np.minimum's: NaN when either is NaN
+    return a if (a <= b or a != a) else b
+
+
+@numba.njit(cache=True)
+def _sector_range(az, el, out, i0, i1, az0, hbw, fbr, vbw, sll, mtilt, etilt):  # type: ignore[no-untyped-def]
+    for i in range(i0, i1):
+        phi = (az[i] - az0 + 180.0) % 360.0 - 180.0
+        tilt = etilt
+        if mtilt != 0.0:
+            # with no mechanical tilt the term is +-0: the same sum
+            tilt = etilt + mtilt * math.cos(phi * (math.pi / 180.0))
+        q = phi / hbw
+        a_h = -_np_min(12.0 * (q * q), fbr)
+        v = (-el[i] - tilt) / vbw
+        a_v = -_np_min(12.0 * (v * v), sll)
+        out[i] = -_np_min(-(a_h + a_v), fbr)
+
+
+@numba.njit(cache=True)
+def sector_gain_serial(az, el, out, az0, hbw, fbr, vbw, sll, mtilt, etilt):  # type: ignore[no-untyped-def]
+    """The 3GPP sector pattern's relative gain [dB] over flat arrays of absolute azimuth and
+    elevation [deg] (``radio.antenna.SectorPattern.gain_db``), on the calling thread."""
+    clean_upper()
+    _sector_range(az, el, out, 0, az.size, az0, hbw, fbr, vbw, sll, mtilt, etilt)
+
+
+@numba.njit(cache=True, parallel=True)
+def sector_gain_parallel(az, el, out, az0, hbw, fbr, vbw, sll, mtilt, etilt):  # type: ignore[no-untyped-def]
+    """:func:`sector_gain_serial` in work items of ``ELEMENT_CHUNK`` elements."""
+    n = az.size
+    for w in numba.prange((n + ELEMENT_CHUNK - 1) // ELEMENT_CHUNK):
+        clean_upper()
+        _sector_range(az, el, out, w * ELEMENT_CHUNK, min(n, (w + 1) * ELEMENT_CHUNK), az0, hbw,
+                      fbr, vbw, sll, mtilt, etilt)  # fmt: skip

@@ -252,15 +252,27 @@ class SectorPattern(RadioModel):
     electrical_tilt_deg: float = Field(default=0.0, ge=-90.0, le=90.0)
 
     def gain_db(self, azimuth_deg: npt.ArrayLike, elevation_deg: npt.ArrayLike) -> _Arr:
-        """Relative gain [dB] toward absolute azimuth and elevation (downtilt positive)."""
-        phi = _wrap180(np.asarray(azimuth_deg, float) - self.azimuth_deg)
-        depression = -np.asarray(elevation_deg, float)
-        tilt = self.electrical_tilt_deg + self.mechanical_tilt_deg * np.cos(np.radians(phi))
-        a_h = -np.minimum(12.0 * (phi / self.h_beamwidth_deg) ** 2, self.front_to_back_db)
-        a_v = -np.minimum(
-            12.0 * ((depression - tilt) / self.v_beamwidth_deg) ** 2, self.sidelobe_db
-        )
-        return np.asarray(-np.minimum(-(a_h + a_v), self.front_to_back_db), dtype=float)
+        """Relative gain [dB] toward absolute azimuth and elevation [deg] (inputs broadcast
+        together; NaN in, NaN out).
+
+        ``phi`` is the azimuth off boresight wrapped to [-180, 180), ``delta = -elevation`` the
+        depression angle and ``tilt = electrical + mechanical cos(phi)``:
+        ``A_H = -min(12 (phi / phi_3dB)^2, A_m)``, ``A_V = -min(12 ((delta - tilt) /
+        theta_3dB)^2, SLA_v)``, ``A = -min(-(A_H + A_V), A_m)`` [3GPP TR 36.814 Table
+        A.2.1.1-2], with ``A_m`` the front-to-back ratio. Compiled, one pass over the nodes
+        (``radio._kernels.sector_gain_*``; 2 threads on large arrays, the same scalar code).
+        """
+        from yalu.radio._kernels import ELEMENT_CHUNK, sector_gain_parallel, sector_gain_serial
+
+        az, el = np.broadcast_arrays(np.asarray(azimuth_deg, dtype=np.float64),
+                                     np.asarray(elevation_deg, dtype=np.float64))  # fmt: skip
+        out = np.empty(az.shape)
+        kern = sector_gain_parallel if az.size > ELEMENT_CHUNK else sector_gain_serial
+        kern(np.ascontiguousarray(az).reshape(-1), np.ascontiguousarray(el).reshape(-1),
+             out.reshape(-1), float(self.azimuth_deg), float(self.h_beamwidth_deg),
+             float(self.front_to_back_db), float(self.v_beamwidth_deg), float(self.sidelobe_db),
+             float(self.mechanical_tilt_deg), float(self.electrical_tilt_deg))  # fmt: skip
+        return out
 
 
 class MsiPattern(RadioModel):
