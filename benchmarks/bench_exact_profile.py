@@ -74,7 +74,7 @@ def _stages(elev, north, west, dlat, dlon, lats, lons, dist, az, step, p, stage)
             continue
         ok, total, z_lo, z_hi = _sample_profile(
             elev, north, west, dlat, dlon, SITE[0], SITE[1], z_site, lats[q], lons[q], n, az[q],
-            dist[q], seg_k, coef, pz, True,
+            dist[q], seg_k, coef, pz, True, n,
         )  # fmt: skip
         acc += total
         if stage >= 2:

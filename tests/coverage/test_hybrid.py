@@ -8,14 +8,17 @@ threads, batching of points, radial groups, or which other nodes are computed wi
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
-from cov_synth import SITE, flat, hilly, write_tif
+from cov_synth import D3, NORTH, SITE, WEST, flat, hilly, write_tif
 
 from yalu.coverage import HybridSettings, make_tile_spec, path_loss_map, tile_job
 from yalu.coverage import engine as E
 from yalu.coverage.engine import path_loss_at_points
 from yalu.errors import ParameterError
+from yalu.geodesy.grid import grid_around
 from yalu.terrain import TerrainWindow, open_terrain
 
 KW = dict(h_tx_m=40.0, h_rx_m=1.5, frequency_mhz=900.0)
@@ -123,6 +126,74 @@ def test_hybrid_points_equal_map_nodes_whatever_the_batch(rough_terrain, rough_m
     assert np.array_equal(whole.astype(np.float32), v[ii[pick], jj[pick]])
     with pytest.raises(ParameterError, match="mode"):
         path_loss_at_points(rough_terrain, SITE, RADIUS_M, la, lo, mode="fast", **KW)
+
+
+def _grid(steps: int):
+    return grid_around(SITE[0], SITE[1], RADIUS_M, north_deg=NORTH, west_deg=WEST,
+                       dlat_deg=steps * D3, dlon_deg=steps * D3)  # fmt: skip
+
+
+def test_hybrid_map_on_a_coarse_grid_is_exact_mode(rough_terrain):
+    """Nodes at least ``exact_grid_steps`` profile steps apart would each need a radial:
+    hybrid mode then computes the map exactly (exact's bits, with and without several jobs);
+    below the threshold, or with 0, the map is hybrid's own; points stay hybrid."""
+    coarse, fine = _grid(7), _grid(4)  # the profile step is one east-west spacing of 3"
+    maps = {}
+    for name, g in (("coarse", coarse), ("fine", fine)):
+        for mode, hs in (("exact", None), ("hybrid", None),
+                         ("never", HybridSettings(exact_grid_steps=0.0))):  # fmt: skip
+            maps[name, mode] = path_loss_map(
+                rough_terrain, SITE, RADIUS_M, grid=g, mode="exact" if mode == "exact" else
+                "hybrid", hybrid=hs, **KW,
+            )  # fmt: skip
+    assert np.isfinite(maps["coarse", "exact"].values).sum() > 1000
+    assert maps["coarse", "hybrid"].values.tobytes() == maps["coarse", "exact"].values.tobytes()
+    assert maps["coarse", "hybrid"].attrs["hybrid_map_exact"] == 1
+    assert maps["coarse", "never"].attrs["hybrid_map_exact"] == 0
+    for key in (("coarse", "never"), ("fine", "hybrid"), ("fine", "never")):
+        _, _, moved = _stats(maps[key].values, maps[key[0], "exact"].values)
+        assert moved > 0.3, (key, moved)
+    assert maps["fine", "hybrid"].values.tobytes() == maps["fine", "never"].values.tobytes()
+    # several jobs at once, and a tile of the grid: the same choice
+    spec = make_tile_spec(rough_terrain, SITE, RADIUS_M, grid=coarse, mode="hybrid", **KW)
+    assert E.hybrid_map_is_exact(spec)
+    assert E.hybrid_map_is_exact(dataclasses.replace(spec, grid=coarse.subgrid(3, 5, 10, 7)))
+    assert not E.hybrid_map_is_exact(dataclasses.replace(spec, grid=fine))
+    jobs = [(900.0, "forward"), (1800.0, "reverse")]
+    exact_spec = make_tile_spec(rough_terrain, SITE, RADIUS_M, grid=coarse, mode="exact", **KW)
+    assert E.tile_job_multi(spec, jobs).tobytes() == E.tile_job_multi(exact_spec, jobs).tobytes()
+    # points: hybrid whatever a grid would be
+    v = maps["coarse", "exact"].values
+    ii, jj = np.nonzero(np.isfinite(v))
+    la, lo = coarse.lats()[ii], coarse.lons()[jj]
+    pts = path_loss_at_points(rough_terrain, SITE, RADIUS_M, la, lo, mode="hybrid", **KW)
+    _, _, moved = _stats(pts, v[ii, jj].astype(np.float64))
+    assert moved > 0.3, moved
+
+
+@pytest.mark.parametrize("value", [-1.0, float("nan")])
+def test_hybrid_exact_grid_steps_bad_input(value):
+    with pytest.raises(ParameterError, match="exact_grid_steps"):
+        HybridSettings(exact_grid_steps=value)
+
+
+def test_radials_sampled_only_as_far_as_needed_give_the_same_bits(rough_terrain, rough_maps,
+                                                                  monkeypatch):  # fmt: skip
+    """Each radial is sampled up to the last sample its farthest node reads: the map, and
+    points at every distance, get the bits of radials sampled to the radius."""
+    _, hybrid = rough_maps
+    v = hybrid.values
+    ii, jj = np.nonzero(np.isfinite(v))
+    pick = np.random.default_rng(9).choice(ii.size, 500, replace=False)
+    la, lo = hybrid.lat.values[ii[pick]], hybrid.lon.values[jj[pick]]
+    kw = dict(mode="hybrid", **KW)
+    part = path_loss_at_points(rough_terrain, SITE, RADIUS_M, la, lo, **kw)
+    monkeypatch.setattr(E, "_HYBRID_RADIALS_AS_NEEDED", False)
+    whole = path_loss_at_points(rough_terrain, SITE, RADIUS_M, la, lo, **kw)
+    assert np.isfinite(part).sum() > 450
+    assert part.tobytes() == whole.tobytes()
+    spec = make_tile_spec(rough_terrain, SITE, RADIUS_M, mode="hybrid", **KW)
+    assert tile_job(spec).tobytes() == v.tobytes()
 
 
 def test_hybrid_radials_in_groups_give_the_same_bits(rough_terrain, rough_maps, monkeypatch):

@@ -27,17 +27,39 @@ def _terrain(rng: np.random.Generator) -> np.ndarray:
     return np.ascontiguousarray(z)
 
 
-def _sample(z: np.ndarray, la1: float, lo1: float, n: int, clean: bool):  # type: ignore[no-untyped-def]
+def _sample(
+    z: np.ndarray, la1: float, lo1: float, n: int, clean: bool, k_end: int | None = None
+) -> tuple[bool, float, float, float, np.ndarray]:
     la0, lo0 = NORTH - 600 * D, WEST + 600 * D
     length, az = inverse(la0, lo0, la1, lo1)
     m = profile_pieces(length) + 1
     seg_k = np.empty(m + 1, dtype=np.int64)
     coef = np.empty((m + 1, 8))
-    pz = np.empty(n + 1)
+    pz = np.full(n + 1, -12345.0)
     z_site = z[600, 600]
     ok, total, lo, hi = _sample_profile(z, NORTH, WEST, D, D, la0, lo0, z_site, la1, lo1, n, az,
-                                        length, seg_k, coef, pz, clean)  # fmt: skip
+                                        length, seg_k, coef, pz, clean,
+                                        n if k_end is None else k_end)  # fmt: skip
     return ok, total, lo, hi, pz
+
+
+@pytest.mark.parametrize("clean", [True, False])
+def test_profile_taken_up_to_a_sample_has_the_whole_profiles_bits(clean: bool) -> None:
+    """Hybrid mode's radials stop at the sample their farthest node reads: each sample taken
+    is the whole profile's (the cubic pieces are the whole path's), and none beyond."""
+    rng = np.random.default_rng(13)
+    z = _terrain(rng)
+    for _ in range(20):
+        ang = rng.uniform(0, 2 * math.pi)
+        r = rng.uniform(100, 590)
+        la1 = NORTH - (600 + r * math.cos(ang)) * D
+        lo1 = WEST + (600 + r * math.sin(ang)) * D
+        n = int(3 * r) + 1
+        whole = _sample(z, la1, lo1, n, clean)[4]
+        for k_end in (0, 1, n // 3, n - 1, n, int(rng.integers(2, n))):
+            part = _sample(z, la1, lo1, n, clean, k_end)[4]
+            assert part[: k_end + 1].tobytes() == whole[: k_end + 1].tobytes()
+            assert np.all(part[k_end + 1 :] == -12345.0)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -25,7 +25,7 @@ terrain: {{source: file, path: {terrain}}}
 analysis_area:
   bbox: {{south_deg: 41.02, west_deg: 24.02, north_deg: 41.28, east_deg: 24.38}}
 grid: {{resolution_arcsec: {res}}}
-propagation: {{model: itm, max_distance_km: 40, engine_mode: {mode}}}
+propagation: {{model: itm, max_distance_km: 40, engine_mode: {mode}{prop_extra}}}
 population: {{settlements_csv: {towns}, census: null, dedupe_km: 0}}
 output: {{png: false, geotiff: {tif}, report_html: false, report_md: false}}
 handsets:
@@ -63,7 +63,13 @@ def rough() -> np.ndarray:
 
 
 def _headline(
-    tmp_path: Path, res: int, eirp: float, mode: str = "exact", tif: bool = False
+    tmp_path: Path,
+    res: int,
+    eirp: float,
+    mode: str = "exact",
+    tif: bool = False,
+    prop_extra: str = "",
+    tag: str = "",
 ) -> tuple[dict, dict, dict]:
     terrain = tmp_path / "rough.tif"
     if not terrain.exists():
@@ -76,9 +82,10 @@ def _headline(
         eirp=eirp,
         mode=mode,
         tif="true" if tif else "false",
+        prop_extra=prop_extra,
     )
     sc = parse_scenario(text, name=f"gi{res}.yaml")
-    out = run_scenario(sc, tmp_path / f"out{res}-{eirp}-{mode}")
+    out = run_scenario(sc, tmp_path / f"out{res}-{eirp}-{mode}{tag}")
     assert out.summary["inputs"]["engine_mode"] == mode
     v = out.summary["variants"]
     return (
@@ -150,10 +157,14 @@ def test_convergence_check_reusing_the_coarse_samples_is_the_same(
 def test_hybrid_mode_scenario_gives_the_exact_headline(tmp_path: Path) -> None:
     """The whole scenario in hybrid mode (maps and the people's own samples, to the town and to
     the jammer, on the rough terrain): exact mode's headline within 2 %, its downlink and uplink
-    maps within hybrid mode's tolerance, and not exact mode under another name."""
+    maps within hybrid mode's tolerance, and not exact mode under another name. The 60" grid
+    is 20 profile steps of the 3" terrain, which hybrid mode would compute exactly: the
+    scenario's ``hybrid_exact_grid_steps: 0`` keeps its maps hybrid here."""
     import rasterio
 
-    heads = {m: _headline(tmp_path, 60, 45.0, m, tif=True) for m in ("exact", "hybrid")}
+    heads = {m: _headline(tmp_path, 60, 45.0, m, tif=True,
+                          prop_extra=", hybrid_exact_grid_steps: 0" if m == "hybrid" else "")
+             for m in ("exact", "hybrid")}  # fmt: skip
     (je, ne, _), (jh, nh, _) = heads["exact"], heads["hybrid"]
     for lv in ("sms", "voice", "data"):
         for a, b in ((je, jh), (ne, nh)):
@@ -168,6 +179,16 @@ def test_hybrid_mode_scenario_gives_the_exact_headline(tmp_path: Path) -> None:
                 got[m] = r.read(1).astype(np.float64)
         assert np.array_equal(np.isnan(got["exact"]), np.isnan(got["hybrid"])), layer
         diffs.append(np.abs(got["hybrid"] - got["exact"])[np.isfinite(got["exact"])])
+    # with the default, the 60" maps are exact mode's, bit for bit, and the samples (always
+    # hybrid) give the same headline
+    jd, nd, _ = _headline(tmp_path, 60, 45.0, "hybrid", tif=True, tag="-default")
+    assert (jd, nd) == (jh, nh)
+    for layer in ("rsrp_dbm", "ul_margin_db"):
+        with rasterio.open(tmp_path / "out60-45.0-exact" / "rasters" / "no-jammers"
+                           / f"{layer}.tif") as r, rasterio.open(
+            tmp_path / "out60-45.0-hybrid-default" / "rasters" / "no-jammers" / f"{layer}.tif"
+        ) as q:  # fmt: skip
+            assert r.read(1).tobytes() == q.read(1).tobytes(), layer
     d = np.concatenate(diffs)
     assert d.size > 600  # two layers of ~330 nodes in range
     med, p95 = float(np.median(d)), float(np.percentile(d, 95))

@@ -212,6 +212,7 @@ def _sample_profile(
     coef: np.ndarray,
     pz: np.ndarray,
     clean: bool,
+    k_end: int,
 ) -> tuple[bool, float, float, float]:
     """Terrain along the geodesic profile from the site to a node into ``pz[0:n+1]``.
 
@@ -222,6 +223,10 @@ def _sample_profile(
     (``mean_path_height``: the same terms in the same order) and the lowest and highest heights.
     ``clean``: the window holds no void (``all_finite``). Returns ``(finite, mean_height_sum,
     z_lo, z_hi)``.
+
+    ``k_end`` (``n`` for the whole profile): only samples ``0..k_end`` are taken, each the
+    same bits as in the whole profile (the pieces are those of the whole path); the sums and
+    the extremes then cover those samples only.
     """
     n_seg = profile_segments(lat0, lon0, lat, lon, n, az, length, seg_k, coef)
     i_max = elev2d.shape[0] - 2.0
@@ -239,7 +244,10 @@ def _sample_profile(
     for s in range(n_seg):
         c = coef[s]
         k0 = seg_k[s]
+        if k0 >= k_end:
+            break
         k1 = seg_k[s + 1]
+        kx = min(k1, k_end + 1)  # interior samples k0 + 1 .. kx - 1
         inv = 1.0 / (k1 - k0)
         a0 = (north - c[0]) / dlat
         a1 = c[1] * idlat
@@ -263,15 +271,15 @@ def _sample_profile(
             flat = elev2d.reshape(-1)
             # before, in and after the mean-height window: a loop without a condition on the
             # sum keeps it in a register (a conditional one went through memory each sample)
-            m0 = min(max(k0 + 1, p10), k1)
-            m1 = min(max(k0 + 1, hi + 1), k1)
+            m0 = min(max(k0 + 1, p10), kx)
+            m1 = min(max(k0 + 1, hi + 1), kx)
             c = (a0, a1, a2, a3, b0, b1, b2, b3)
             z_lo, z_hi = _run_inside(flat, ncols, pz, k0 + 1, m0, k0, inv, c, z_lo, z_hi)
             total, z_lo, z_hi = _run_inside_sum(flat, ncols, pz, m0, m1, k0, inv, c, total, z_lo,
                                                 z_hi)  # fmt: skip
-            z_lo, z_hi = _run_inside(flat, ncols, pz, m1, k1, k0, inv, c, z_lo, z_hi)
+            z_lo, z_hi = _run_inside(flat, ncols, pz, m1, kx, k0, inv, c, z_lo, z_hi)
         else:
-            for k in range(k0 + 1, k1):
+            for k in range(k0 + 1, kx):
                 t = (k - k0) * inv
                 z = bilinear_index(
                     elev2d, a0 + t * (a1 + t * (a2 + t * a3)), b0 + t * (b1 + t * (b2 + t * b3))
@@ -282,6 +290,8 @@ def _sample_profile(
                     total += z
                 z_lo = min(z_lo, z)
                 z_hi = max(z_hi, z)
+        if k1 > k_end:
+            break
         z = bilinear_index(elev2d, ai, aj)
         pz[k1] = z
         chk += z * 0.0
@@ -349,7 +359,7 @@ def _node_exact(
             return
         ok, total, z_lo, z_hi = _sample_profile(
             elev2d, north, west, dlat, dlon, lat0, lon0, z_site, lat, lon, n, az, length,
-            seg_k, coef, pz, clean,
+            seg_k, coef, pz, clean, n,
         )  # fmt: skip
         st = length / n
     _node_jobs(pz, pr, n, st, ok, total, z_lo, z_hi, jobs, scratch, geom, outv, res)
@@ -535,6 +545,7 @@ def hybrid_radials(
     rs0: np.ndarray,
     rs1: np.ndarray,
     rpar: np.ndarray,
+    k_need: np.ndarray,
 ) -> None:
     """Radials for hybrid mode (a void-free window: ``all_finite``): for ``j = wanted[r]``, the
     terrain along the geodesic from the
@@ -544,7 +555,12 @@ def hybrid_radials(
     hulls: ``rpar[r, k]`` is the point before ``k`` on the upper convex hull of the points
     ``(x_i, z_i - gamma_ref x_i^2 / 2)``, ``1 <= i <= k`` (-1: none), so that ``k, rpar[k],
     rpar[rpar[k]], ...`` walks that hull [A. M. Andrew, Inf. Proc. Letters 9(5), 216-219, 1979,
-    kept persistent by recording each point's predecessor when it is pushed]."""
+    kept persistent by recording each point's predecessor when it is pushed].
+
+    Only samples ``0..k_need[r]`` (at most ``n_r``) are taken, with the sums up to
+    ``rs0[r, k_need[r] + 1]``: the nodes of a radial read it no farther than their own part's
+    start plus one, and every value read is the whole radial's, bit for bit (prefix sums and
+    prefix hulls; the samples are those of the whole-length path)."""
     z_site = bilinear_point(elev2d, north, west, dlat, dlon, lat0, lon0)
     length = n_r * r_step
     n_pieces = profile_pieces(length) + 1
@@ -558,13 +574,14 @@ def hybrid_radials(
         clean_upper()
         az = TWO_PI * wanted[r] / n_az
         la, lo = direct(lat0, lon0, az, length)
+        k_end = min(n_r, max(0, k_need[r]))
         _sample_profile(elev2d, north, west, dlat, dlon, lat0, lon0, z_site, la, lo, n_r, az,
-                        length, seg_k, coef, pz, True)  # fmt: skip
+                        length, seg_k, coef, pz, True, k_end)  # fmt: skip
         s0 = 0.0
         s1 = 0.0
         n_hull = 0
         rpar[r, 0] = -1
-        for k in range(n_r + 1):
+        for k in range(k_end + 1):
             z32 = np.float32(pz[k])
             rz[r, k] = z32
             z = float(z32)
@@ -577,8 +594,8 @@ def hybrid_radials(
             if k == 0:
                 continue
             n_hull = _hull_push(stack, n_hull, wy, k, r_step, rpar[r])
-        rs0[r, n_r + 1] = s0
-        rs1[r, n_r + 1] = s1
+        rs0[r, k_end + 1] = s0
+        rs1[r, k_end + 1] = s1
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -630,9 +647,16 @@ def hybrid_delta_h(
         clean_upper()
         az = TWO_PI * radials[r] / n_az
         la, lo = direct(lat0, lon0, az, length)
+        # an entry reads the radial up to its own sample: the radial up to the last needed
+        # one (every entry the whole radial's bits)
+        t_last = 0
+        for t in range(n_t):
+            if need[r, t]:
+                t_last = t
+        k_end = min(n_r, t_last * kdh)
         _sample_profile(elev2d, north, west, dlat, dlon, lat0, lon0, z_site, la, lo, n_r, az,
-                        length, seg_k, coef, pz, True)  # fmt: skip
-        for k in range(n_r + 1):
+                        length, seg_k, coef, pz, True, k_end)  # fmt: skip
+        for k in range(k_end + 1):
             # the radial's heights as hybrid_radials stores them (float32)
             pz[k] = float(np.float32(pz[k]))
             x = k * r_step
@@ -644,7 +668,7 @@ def hybrid_delta_h(
                 out[r, h, t] = math.nan
             out[r, h, 0] = 0.0
         n_hull = 0
-        for k in range(1, n_r + 1):
+        for k in range(1, k_end + 1):
             x = k * r_step
             if k % kdh == 0 and k // kdh < n_t and need[r, k // kdh]:
                 t = k // kdh

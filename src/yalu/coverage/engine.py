@@ -27,7 +27,9 @@ Modes
     node's path and its radial grows from zero at the site to at most a quarter of a step, and
     the terrain near the node, where a handset's horizon and ground height are decided, is the
     node's own. Radials cost per radial and exact profiles per node, so hybrid mode pays off on
-    dense grids (native resolution) and little on coarse grids or scattered points. ITM's profile
+    dense grids (native resolution) and at dense scattered points (population samples); a map
+    whose grid nodes lie ``HybridSettings.exact_grid_steps`` (6) profile steps apart or more is
+    computed in exact mode, which is cheaper there and hybrid's reference. ITM's profile
     analysis of that profile costs O(1) per node for its radial part: horizons are tangents to
     the radial's prefix upper hulls, the mean path height and least-squares fits come from its
     prefix sums; delta_h (a statistic of the whole path) is ITM's on every 8th radial every 8
@@ -311,6 +313,16 @@ class HybridSettings:
         paths ending every ``kdh`` radial samples, and interpolated linearly in azimuth and
         distance; ``dh_every = 0`` computes it on each node's own composite profile (~3x the
         cost of a node).
+    exact_grid_steps : float
+        A map whose grid nodes lie at least this many profile steps apart (the smaller of its
+        north-south and east-west spacings at the site, over ``step_m``) is computed in exact
+        mode: its nodes then need a radial each, and the radials cost more than the profiles
+        they replace (measured on the synthetic border terrain, 3" data, 100 km, six maps of
+        one antenna: 30" grid, 10 steps, exact 0.61 s, hybrid 1.27 s; 20" grid at 60 km, 6.7
+        steps, 0.38 / 0.57 s; 15", 5 steps, 2.35 / 2.01 s). Exact is hybrid's reference, so
+        such a map is within hybrid's tolerance with no error at all. It depends on the grid's
+        spacing alone, so every tile of a map gets the same choice. Scattered points (the
+        population samples) are always hybrid. 0: never.
     """
 
     arc_steps: float = 0.5
@@ -318,11 +330,13 @@ class HybridSettings:
     own_m: float = 2000.0
     dh_every: int = 8
     kdh: int = 8
+    exact_grid_steps: float = 6.0
 
     def __post_init__(self) -> None:
         check_range("arc_steps", self.arc_steps, 0.01, 100.0)
         check_range("radial_step_steps", self.radial_step_steps, 0.01, 10.0)
         check_range("own_m", self.own_m, 0.0, 1e6)
+        check_range("exact_grid_steps", self.exact_grid_steps, 0.0, 1e6)
         for name in ("dh_every", "kdh"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 1024:
@@ -509,6 +523,18 @@ def _elevation(spec: TileSpec) -> np.ndarray:
     return e
 
 
+def hybrid_map_is_exact(spec: TileSpec) -> bool:
+    """Whether hybrid mode computes the map of ``spec`` in exact mode: its grid's nodes lie at
+    least ``spec.hybrid.exact_grid_steps`` profile steps apart (:class:`HybridSettings`)."""
+    steps = spec.hybrid.exact_grid_steps
+    if steps <= 0.0:
+        return False
+    g = spec.grid
+    m_lat, m_lon = metres_per_degree(spec.site_lat_deg)
+    spacing_m = min(abs(g.dlat_deg) * m_lat, abs(g.dlon_deg) * m_lon)
+    return bool(spacing_m >= steps * spec.step_m)
+
+
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(a, min(n, a + size)) for a in range(0, n, size)]
 
@@ -535,8 +561,10 @@ def tile_job(spec: TileSpec, progress: ProgressFn | None = None) -> np.ndarray:
     elev = _elevation(spec)
     if mode is MapMode.EXACT:
         return _exact(spec, elev, p[None, :], progress)[0]
-    if mode is MapMode.HYBRID:
+    if mode is MapMode.HYBRID and not hybrid_map_is_exact(spec):
         return _hybrid(spec, elev, p[None, :], progress)[0]
+    if mode is MapMode.HYBRID:
+        return _exact(spec, elev, p[None, :], progress)[0]
     split = _site_inside(spec)
     if split is None or _polar_bytes(spec) <= _POLAR_WHOLE_BYTES:
         return _fast(spec, elev, p, progress)
@@ -668,7 +696,7 @@ def tile_job_multi(spec: TileSpec, jobs: Any, progress: ProgressFn | None = None
         vec = np.stack([_itm_vector(specs[i]) for i in order])
         for i, row in zip(order, vec, strict=True):
             _check_itm(specs[i], row)
-        run = _hybrid if mode is MapMode.HYBRID else _exact
+        run = _hybrid if mode is MapMode.HYBRID and not hybrid_map_is_exact(spec) else _exact
         res = run(spec, _elevation(spec), vec, progress)
         # into the callers' order in place: a second stack of maps would double this
         # antenna's whole window of maps at the peak of the path-loss phase
@@ -935,7 +963,7 @@ def _hybrid_sets(
                     elev, spec.terrain_north_deg, spec.terrain_west_deg, spec.terrain_dlat_deg,
                     spec.terrain_dlon_deg, spec.site_lat_deg, spec.site_lon_deg, n_az,
                     np.ascontiguousarray(grp, dtype=np.int64), n_r, r_step, gamma_ref, rz, rs0,
-                    rs1, rpar,
+                    rs1, rpar, _radial_extent(geo, js, slot, grp.size, spec, n_r, r_step),
                 )  # fmt: skip
         for i, ((la, lo), (dist, az), j) in enumerate(zip(sets, geo, js, strict=True)):
             has = (j >= 0) & (slot[np.maximum(j, 0)] >= 0)
@@ -968,6 +996,34 @@ def _hybrid_sets(
             done_nodes += idx.size
             if progress is not None:
                 progress(done_nodes, n_all)
+
+
+#: radials are sampled only as far as their farthest node reads them (False: to the radius;
+#: the same values either way, tested)
+_HYBRID_RADIALS_AS_NEEDED = True
+
+
+def _radial_extent(
+    geo: list[tuple[np.ndarray, np.ndarray]], js: list[np.ndarray], slot: np.ndarray,
+    n_slots: int, spec: TileSpec, n_r: int, r_step: float,
+) -> np.ndarray:  # fmt: skip
+    """The last sample each radial of a group must hold: ``hybrid_nodes`` reads a node's
+    radial up to one sample beyond its own part's start ``kk = int((d - own_m) / r_step)``
+    (the same expression); one more for margin."""
+    if not _HYBRID_RADIALS_AS_NEEDED:
+        return np.full(n_slots, n_r, dtype=np.int64)
+    need = np.zeros(n_slots, dtype=np.int64)
+    own_m = spec.hybrid.own_m
+    for (dist, _az), j in zip(geo, js, strict=True):
+        on = (j >= 0) & (dist <= spec.radius_m)
+        if not on.any():
+            continue
+        at = slot[j[on]]
+        mine = at >= 0
+        d = dist[on][mine]
+        kk = np.where(d > own_m + r_step, ((d - own_m) / r_step).astype(np.int64), 0)
+        np.maximum.at(need, at[mine], kk + 2)
+    return np.minimum(need, n_r)
 
 
 def _window_clean(elev: np.ndarray) -> bool:
@@ -1455,6 +1511,8 @@ def map_attrs(spec: TileSpec, terrain: Any = None) -> dict[str, Any]:
             attrs.update({f"fast_{k}": v for k, v in asdict(spec.fast).items()})
         elif spec.mode == "hybrid":
             attrs.update({f"hybrid_{k}": v for k, v in asdict(spec.hybrid).items()})
+            # a grid at least exact_grid_steps apart: every node on its own profile
+            attrs["hybrid_map_exact"] = int(hybrid_map_is_exact(spec))
     elif spec.model == "p1812":
         attrs.update({f"p1812_{k}": v for k, v in asdict(spec.p1812).items()})
         attrs["note"] = "ITU-R P.1812-8, uniform clutter height and zone along every profile"

@@ -41,6 +41,7 @@ import numpy as np
 
 from yalu.coverage.engine import (
     Direction,
+    HybridSettings,
     ITMOptions,
     MapMode,
     P1812Options,
@@ -235,6 +236,8 @@ class EnginePathLoss:
         How the cluster's workers get their terrain windows (see :class:`TerrainTransfer`);
         ``auto`` reads them on the workers when every worker runs on this machine (loopback
         addresses) and the terrain comes from files.
+    hybrid : HybridSettings, optional
+        Hybrid mode's settings, for maps and points (default :class:`HybridSettings`).
     """
 
     def __init__(
@@ -254,6 +257,7 @@ class EnginePathLoss:
         landcover: Any = None,
         points_step_m: float | None = None,
         terrain_transfer: TerrainTransfer | str = TerrainTransfer.SEND,
+        hybrid: HybridSettings | None = None,
     ) -> None:
         check_range("radius_m", radius_m, 0.0, 500e3, lo_inclusive=False)
         self.terrain = terrain
@@ -262,6 +266,7 @@ class EnginePathLoss:
         self.mode = parse_choice(MapMode, mode, "mode")
         self.itm = itm or ITMOptions()
         self.p1812 = p1812 or P1812Options()
+        self.hybrid = hybrid or HybridSettings()
         self.landcover = landcover
         self.step_m = step_m
         self.hata_environment = hata_environment
@@ -630,6 +635,7 @@ class EnginePathLoss:
             h_rx_m=h, frequency_mhz=f, model=self.model, mode=self.mode, itm=self.itm,
             grid=grid.subgrid(ra, ca, rb - ra, cb - ca), step_m=self.step_m, direction=d,
             hata_environment=self.hata_environment, p1812=self.p1812, landcover=self.landcover,
+            hybrid=self.hybrid,
         )  # fmt: skip
         return kwargs, box
 
@@ -704,7 +710,8 @@ class EnginePathLoss:
         mode = MapMode.HYBRID if self.mode is MapMode.HYBRID else MapMode.EXACT
         return dict(model=self.model, itm=self.itm, step_m=self.points_step_m or self.step_m,
                     threads=self.threads, hata_environment=self.hata_environment,
-                    p1812=self.p1812, landcover=self.landcover, mode=mode)  # fmt: skip
+                    p1812=self.p1812, landcover=self.landcover, mode=mode,
+                    hybrid=self.hybrid)  # fmt: skip
 
     def _near(self, antenna: Antenna, la: np.ndarray, lo: np.ndarray) -> np.ndarray:
         """Whether each point lies within the radius (WGS84 geodesic) of the antenna."""

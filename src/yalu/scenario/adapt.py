@@ -505,7 +505,7 @@ def path_loss_provider(sc: Scenario, terrain: Any, grid: Grid, threads: int | No
     population samples at the terrain's spacing (at most :data:`MAX_DEFAULT_SAMPLE_SPACING_M`),
     whatever the grid, so that the headline does not follow the display grid.
     """
-    from yalu.coverage.engine import ITMOptions
+    from yalu.coverage.engine import HybridSettings, ITMOptions
     from yalu.coverage.provider import EnginePathLoss
     from yalu.propagation.itm import Climate, Polarization
 
@@ -542,6 +542,7 @@ def path_loss_provider(sc: Scenario, terrain: Any, grid: Grid, threads: int | No
         landcover=landcover,
         points_step_m=min(min(terrain.resolution_m), MAX_DEFAULT_SAMPLE_SPACING_M),
         terrain_transfer=sc.execution.terrain_transfer,
+        hybrid=HybridSettings(exact_grid_steps=prop.hybrid_exact_grid_steps),
     )  # fmt: skip
 
 

@@ -272,6 +272,7 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("PropagationSpec", "polarization"): "vertical",
     ("PropagationSpec", "refractivity_n"): 301,
     ("PropagationSpec", "frequency_sharing_mhz"): 1,
+    ("PropagationSpec", "hybrid_exact_grid_steps"): 0,
     ("PropagationSpec", "ground_permittivity"): 15,
     ("PropagationSpec", "ground_conductivity_s_per_m"): 0.005,
     ("PopulationSpec", "min_population"): 1000,

@@ -217,6 +217,12 @@ class PropagationSpec(_Model):
     #: node read from shared radials (within 0.2 dB of exact at P95 on rough terrain, faster
     #: on long paths).
     engine_mode: Literal["exact", "fast", "hybrid"] = "exact"
+    #: In hybrid mode, a map whose grid nodes lie at least this many profile steps apart is
+    #: computed in exact mode: each node would need a radial of its own, and radials then cost
+    #: more than the profiles they replace (a 30" grid on 3" terrain: 10 steps). Exact is
+    #: hybrid's reference, so such maps carry no hybrid error; the population samples stay
+    #: hybrid. 0: every map hybrid.
+    hybrid_exact_grid_steps: float = Field(default=6.0, ge=0, le=1e6)
     #: Carriers of one mast (position and direction) whose frequencies lie within this span
     #: [MHz] share one path-loss computation at the centre of their span (0: every carrier its
     #: own). Loss changes slowly with frequency (free space: 0.0019 dB for 0.2 MHz at
