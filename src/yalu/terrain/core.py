@@ -445,6 +445,9 @@ class Terrain:
                          positive=True) if cache_mb is None else cache_mb)  # fmt: skip
         check_range("cache_mb", mb, 0, None, lo_inclusive=False)
         self._cache = _LRU(int(mb * 2**20))
+        # whether each block read so far holds no NaN (decoded blocks are whole; a flag a
+        # block, kept past the cache: the same block decodes to the same values)
+        self._block_clean: dict[tuple[int, int], bool] = {}
         self.is_demo = is_demo
         self.attribution = attribution if attribution is not None else source.attribution
         self.description = description or source.description
@@ -837,7 +840,9 @@ class Terrain:
         j_r = int(np.ceil((east - src.lon_ref) / src.dlon - _SNAP))
         gi = np.arange(i_top, i_bot + 1, dtype=np.int64)
         gj = np.arange(j_l, j_r + 1, dtype=np.int64)
-        out = np.full((gi.size, gj.size), np.nan)
+        out = np.empty((gi.size, gj.size))
+        # every node copied from a block without NaN: no hole to look for
+        whole = True
         # fast path: copy block slices
         gjw = gj % src.wrap_nodes if src.wrap_nodes else gj
         ri = gi - src.row_offset
@@ -847,8 +852,11 @@ class Terrain:
         c = gjw - bj * src.bcols
         for r0, r1 in _runs(bi):
             for c0, c1 in _runs(bj):
-                blk = self._block(int(bi[r0]), int(bj[c0]))
+                key = (int(bi[r0]), int(bj[c0]))
+                blk = self._block(*key)
                 if blk is None:
+                    out[r0:r1, c0:c1] = np.nan
+                    whole = False
                     continue
                 if blk is _ABSENT:
                     out[r0:r1, c0:c1] = 0.0
@@ -857,7 +865,14 @@ class Terrain:
                 b0, b1 = int(c[c0]), int(c[c1 - 1]) + 1
                 if a0 >= 0 and b0 >= 0 and a1 <= blk.shape[0] and b1 <= blk.shape[1]:
                     out[r0:r1, c0:c1] = blk[a0:a1, b0:b1]
-        hole = np.isnan(out)
+                    clean = self._block_clean.get(key)
+                    if clean is None:
+                        clean = self._block_clean[key] = not bool(np.isnan(blk).any())
+                    whole = whole and clean
+                else:
+                    out[r0:r1, c0:c1] = np.nan
+                    whole = False
+        hole = np.zeros((0, 0), dtype=bool) if whole else np.isnan(out)
         if hole.any():
             ii, jj = np.nonzero(hole)
             vals, todo = self._gather(gi[ii], gj[jj])
