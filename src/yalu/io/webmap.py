@@ -66,7 +66,9 @@ def _b64_codes(codes: np.ndarray) -> str:
     d = codes.astype(np.uint16)
     diff = d.copy()
     diff[:, 1:] = d[:, 1:] - d[:, :-1]  # uint16 wraps; the page adds back modulo 2^16
-    return base64.b64encode(zlib.compress(diff.astype("<u2").tobytes(), 9)).decode("ascii")
+    # level 6: on the 60 layers of a 30" border run 0.49 s instead of level 9's 1.63 s, for
+    # 0.5 % more bytes
+    return base64.b64encode(zlib.compress(diff.astype("<u2").tobytes(), 6)).decode("ascii")
 
 
 def encode_layer(layer: Layer, stride: int = 1) -> dict[str, Any]:
