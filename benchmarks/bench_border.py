@@ -202,8 +202,15 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
     t_run = time.perf_counter() - t_start
     timings = res.summary.get("timings_s", {})
     phase_use, point_use = _phase_use(timings, t_scenario, cpu, points)
+    # people within reach by country and level, per variant (to compare modes and grids)
+    reach = {
+        v: {c: {lv: sum(p.get(lv, 0) for p in provs.values()) for lv in ("sms", "voice", "data")}
+            for c, provs in s["population_within_reach"].items()}
+        for v, s in res.summary.get("variants", {}).items()
+    }  # fmt: skip
     out = {
         "run_s": t_run,
+        "reach": reach,
         "timings_s": timings,
         "engine_calls": len(calls),
         "maps": sum(c["maps"] for c in calls),
@@ -429,6 +436,13 @@ def main() -> int:
             f"{len(first['samples'])} maps: median |delta| {chk['median_abs_db']:.4f} dB, "
             f"P95 {chk['p95_abs_db']:.4f} dB, max {chk['max_abs_db']:.4f} dB"
         )
+    primary = next(iter(first.get("reach") or {}), None)
+    if primary is not None:
+        ppl = "; ".join(
+            f"{c} " + " / ".join(f"{n:,}" for n in lv.values())
+            for c, lv in first["reach"][primary].items()
+        )
+        print(f"people within reach ({primary}, SMS / voice / data, run 1): {ppl}")
     chk_pts = (check_samples(terrain, first["point_samples"]) if first.get("point_samples")
                else {"n": 0})  # fmt: skip
     if chk_pts["n"]:
@@ -445,6 +459,7 @@ def main() -> int:
             "phases": phase_med,
             "check": chk,
             "check_points": chk_pts,
+            "reach": first.get("reach"),
             "grid_arcsec": args.grid_arcsec,
             "mode": args.mode,
             "terrain": str(terrain),
