@@ -18,7 +18,8 @@ separate process timed by GNU time (whole process: start-up, terrain, maps, outp
   terrain;
 - what each phase keeps busy: its CPU time (user + system of the process, sampled every
   0.25 s) over its wall time, the cores in use (2 on this kind of machine: below that, a core
-  waits);
+  waits), and the largest resident memory of the run's process sampled in it (where
+  ``/proc/self/statm`` exists): which phase makes the peak;
 - the engine at the population samples, by phase: the provider's calls of
   :func:`yalu.coverage.engine.path_loss_at_points_multi` (one antenna, its points), the
   (point, antenna) pairs within the radius (each on its own profile in exact mode), the jobs
@@ -97,13 +98,21 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
     t_start = time.perf_counter()
     calls: list[dict[str, Any]] = []
     real = prov.tile_job_multi
-    cpu: list[tuple[float, float]] = []
+    cpu: list[tuple[float, float, float]] = []
     done = threading.Event()
+    page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else float("nan")
+
+    def rss_mb() -> float:
+        try:
+            with open("/proc/self/statm", encoding="ascii") as fh:
+                return int(fh.read().split()[1]) * page_mb
+        except (OSError, ValueError, IndexError):
+            return float("nan")
 
     def sample_cpu() -> None:
         while not done.is_set():
             t = os.times()
-            cpu.append((time.perf_counter(), t.user + t.system))
+            cpu.append((time.perf_counter(), t.user + t.system, rss_mb()))
             done.wait(0.25)
 
     sampler = threading.Thread(target=sample_cpu, daemon=True)
@@ -228,7 +237,7 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
 def _phase_use(
     timings: dict[str, float],
     t_scenario: float,
-    cpu: list[tuple[float, float]],
+    cpu: list[tuple[float, float, float]],
     points: list[dict[str, Any]],
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
     """Per phase: wall and CPU seconds (cores in use), and the engine's work at the
@@ -243,6 +252,7 @@ def _phase_use(
         start += v
     ts = np.array([c[0] for c in cpu])
     cs = np.array([c[1] for c in cpu])
+    rs = np.array([c[2] for c in cpu])
 
     def cpu_at(t: float) -> float:
         return float(np.interp(t, ts, cs)) if ts.size else float("nan")
@@ -252,6 +262,9 @@ def _phase_use(
     for k, a, b in bounds:
         c = cpu_at(b) - cpu_at(a)
         use[k] = {"wall_s": b - a, "cpu_s": c, "cores": c / (b - a) if b > a else float("nan")}
+        inside = rs[(ts >= a) & (ts <= b)] if ts.size else rs
+        ok = np.isfinite(inside)
+        use[k]["peak_rss_mb"] = float(inside[ok].max()) if ok.any() else float("nan")
         mine = [p for p in points if a <= p["t0"] < b]
         if mine:
             n = sum(p["pairs"] for p in mine)
@@ -412,12 +425,13 @@ def main() -> int:
     )
     use = [r["phase_use"] for r in runs]
     print("\nwhat each phase keeps busy (medians; cores in use = CPU s / wall s):")
-    print("| phase | wall s | CPU s | cores |")
-    print("|---|---|---|---|")
+    print("| phase | wall s | CPU s | cores | largest RSS sampled, MB |")
+    print("|---|---|---|---|---|")
     for p in use[0]:
         w = statistics.median(u[p]["wall_s"] for u in use if p in u)
         c = statistics.median(u[p]["cpu_s"] for u in use if p in u)
-        print(f"| {p} | {w:.1f} | {c:.1f} | {c / w if w > 0 else float('nan'):.2f} |")
+        m = max(u[p].get("peak_rss_mb", float("nan")) for u in use if p in u)
+        print(f"| {p} | {w:.1f} | {c:.1f} | {c / w if w > 0 else float('nan'):.2f} | {m:.0f} |")
     pe = [r["point_engine"] for r in runs]
     if pe[0]:
         print("\nthe engine at the population samples, by phase (medians of seconds):")

@@ -119,6 +119,7 @@ __all__ = [
     "path_loss_maps",
     "make_tile_spec",
     "map_attrs",
+    "hybrid_map_is_exact",
     "coerce_itm_options",
     "numba_threads",
     "path_loss_map",
