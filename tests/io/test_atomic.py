@@ -1,7 +1,7 @@
 import pytest
 
-from yalu.errors import OutputExistsError
-from yalu.io.atomic import atomic_dir, atomic_output
+from yalu.errors import OutputError, OutputExistsError
+from yalu.io.atomic import _stem, atomic_dir, atomic_output
 
 
 def test_atomic_output_writes_and_renames(tmp_path):
@@ -63,3 +63,38 @@ def test_outputs_get_umask_modes(tmp_path):
         os.umask(mask)
     assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
+
+
+def test_long_names_sharing_a_prefix_do_not_share_a_claim(tmp_path):
+    """Two outputs whose names share their first 80 characters (a PNG map per layer of a long
+    variant name) are written by two processes at once: each has its own claim."""
+    import subprocess
+    import sys
+
+    base = "v" * 120
+    a, b = tmp_path / f"{base}_p_sms.png", tmp_path / f"{base}_p_data.png"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from yalu.io.atomic import claim_output; "
+         "claim_output(sys.argv[1]); print('held', flush=True); time.sleep(30)", str(a)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with atomic_output(b) as tmp:  # another process holds a's claim
+            tmp.write_text("b")
+        assert b.read_text() == "b"
+        # a itself stays claimed by the other process
+        with pytest.raises(OutputError, match="another yalu process"):
+            with atomic_output(a):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with atomic_output(a) as tmp:  # the claim went with the process
+        tmp.write_text("a")
+    assert a.read_text() == "a"
+    # names within the limit keep their plain prefix
+    assert _stem(tmp_path / "short.png") == ".short.png."
+    long_a, long_b = _stem(a), _stem(b)
+    assert long_a != long_b and len(long_a) == len(long_b) == 82

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import errno
+import hashlib
 import os
 import re
 import shutil
@@ -59,7 +60,15 @@ def _umask() -> int:
 
 
 def _stem(final: Path) -> str:
-    return f".{final.name[:_NAME_MAX]}."
+    """``.NAME.``, the prefix of the lock and temporary names of ``final``. A name longer
+    than :data:`_NAME_MAX` keeps its start and a digest of the whole: two long names that
+    share their first characters (a map per layer of a long variant name) then never share
+    a lock, which two processes drawing them at once would otherwise contend for."""
+    name = final.name
+    if len(name) > _NAME_MAX:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        name = f"{name[: _NAME_MAX - 17]}~{digest}"
+    return f".{name}."
 
 
 def _overlaps(out: Path, inp: Path) -> str | None:
