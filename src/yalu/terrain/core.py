@@ -872,8 +872,7 @@ class Terrain:
                 else:
                     out[r0:r1, c0:c1] = np.nan
                     whole = False
-        hole = np.zeros((0, 0), dtype=bool) if whole else np.isnan(out)
-        if hole.any():
+        if not whole and (hole := np.isnan(out)).any():
             ii, jj = np.nonzero(hole)
             vals, todo = self._gather(gi[ii], gj[jj])
             if todo.any():
