@@ -109,10 +109,33 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
         except (OSError, ValueError, IndexError):
             return float("nan")
 
+    main_id = threading.get_ident()
+    # the main thread's innermost yalu frames at the largest RSS sampled so far, per phase
+    # (which code holds a phase's peak); the phase is found afterwards from the sample's time
+    peaks: list[tuple[float, float, str]] = []
+
+    def where() -> str:
+        f = sys._current_frames().get(main_id)
+        names = []
+        while f is not None and len(names) < 4:
+            fn = f.f_code.co_filename
+            if "/yalu/" in fn:
+                names.append(f"{f.f_code.co_name} ({fn.rsplit('/yalu/', 1)[1]}:{f.f_lineno})")
+            f = f.f_back
+        return " < ".join(names) or "(outside yalu)"
+
     def sample_cpu() -> None:
         while not done.is_set():
             t = os.times()
-            cpu.append((time.perf_counter(), t.user + t.system, rss_mb()))
+            now, r = time.perf_counter(), rss_mb()
+            cpu.append((now, t.user + t.system, r))
+            if r == r:
+                peaks.append((now, r, where()))
+                # keep, per second-long stretch, the largest sample only: bounded memory
+                if len(peaks) > 1 and int(peaks[-2][0]) == int(now):
+                    last = peaks.pop()
+                    if last[1] > peaks[-1][1]:
+                        peaks[-1] = last
             done.wait(0.25)
 
     sampler = threading.Thread(target=sample_cpu, daemon=True)
@@ -210,7 +233,7 @@ def child(scenario: Path, outdir: Path, threads: int | None, sample: int, check_
         sampler.join()
     t_run = time.perf_counter() - t_start
     timings = res.summary.get("timings_s", {})
-    phase_use, point_use = _phase_use(timings, t_scenario, cpu, points)
+    phase_use, point_use = _phase_use(timings, t_scenario, cpu, points, peaks)
     # people within reach by country and level, per variant (to compare modes and grids)
     reach = {
         v: {c: {lv: sum(p.get(lv, 0) for p in provs.values()) for lv in ("sms", "voice", "data")}
@@ -239,7 +262,8 @@ def _phase_use(
     t_scenario: float,
     cpu: list[tuple[float, float, float]],
     points: list[dict[str, Any]],
-) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    peaks: list[tuple[float, float, str]] | None = None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, float]]]:
     """Per phase: wall and CPU seconds (cores in use), and the engine's work at the
     population samples. The phases follow each other in ``timings`` (the runner's laps, in
     order), the first starting when :func:`run_scenario` was called (its clean-up after the
@@ -265,6 +289,10 @@ def _phase_use(
         inside = rs[(ts >= a) & (ts <= b)] if ts.size else rs
         ok = np.isfinite(inside)
         use[k]["peak_rss_mb"] = float(inside[ok].max()) if ok.any() else float("nan")
+        mine_peaks = [q for q in peaks or [] if a <= q[0] <= b]
+        if mine_peaks:
+            top = max(mine_peaks, key=lambda q: q[1])
+            use[k]["peak_where"] = f"{top[1]:.0f} MB at {top[2]}"
         mine = [p for p in points if a <= p["t0"] < b]
         if mine:
             n = sum(p["pairs"] for p in mine)
@@ -432,6 +460,13 @@ def main() -> int:
         c = statistics.median(u[p]["cpu_s"] for u in use if p in u)
         m = max(u[p].get("peak_rss_mb", float("nan")) for u in use if p in u)
         print(f"| {p} | {w:.1f} | {c:.1f} | {c / w if w > 0 else float('nan'):.2f} | {m:.0f} |")
+    print(
+        "\nwhere each phase's largest RSS was sampled (run 1; the main thread's innermost yalu "
+        "frames):"
+    )
+    for p, u in use[0].items():
+        if "peak_where" in u:
+            print(f"- {p}: {u['peak_where']}")
     pe = [r["point_engine"] for r in runs]
     if pe[0]:
         print("\nthe engine at the population samples, by phase (medians of seconds):")
