@@ -281,6 +281,9 @@ def _phase_use(
     def cpu_at(t: float) -> float:
         return float(np.interp(t, ts, cs)) if ts.size else float("nan")
 
+    if bounds and ts.size and ts[-1] > bounds[-1][2]:
+        # the summary and reports are written after the last lap (the web map among them)
+        bounds.append(("after_phases", bounds[-1][2], float(ts[-1])))
     use = {}
     pts: dict[str, dict[str, float]] = {}
     for k, a, b in bounds:
