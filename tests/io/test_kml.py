@@ -6,7 +6,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from mapsynth import HYESAN, NORTH, ROWS, STEP, WEST, mapdata
+from mapsynth import COLS, HYESAN, NORTH, ROWS, STEP, WEST, mapdata
 from PIL import Image
 
 from yalu.errors import OutputExistsError
@@ -140,3 +140,27 @@ def test_overlays_encoded_in_threads_give_the_one_thread_bytes(tmp_path, monkeyp
     overlays = [n for n in names if n.startswith("files/") and "legend" not in n
                 and "icon" not in n]  # fmt: skip
     assert len(overlays) == len(md.layers) >= 7
+
+
+def test_layers_on_disk_give_the_same_archive_without_a_whole_read(tmp_path, monkeypatch):
+    """Layers that wait on disk (fine grids) are read by bands of rows for the overlays, the
+    colour ranges and the legends' categories, never whole, and the archive is the in-memory
+    one byte for byte (the legends read the whole layer once: 360 MB at a native 3" grid)."""
+    import dataclasses
+
+    import yalu.io.layerstyle as ls
+    from yalu.io.spill import DiskArray
+
+    md = mapdata()
+    write_kmz(tmp_path / "memory.kmz", md)
+    on_disk = []
+    for k, ly in enumerate(md.layers):
+        a = np.asarray(ly.values)
+        np.save(tmp_path / f"l{k}.npy", a)
+        on_disk.append(dataclasses.replace(ly, values=DiskArray(tmp_path / f"l{k}.npy", a.shape,
+                                                                 a.dtype)))  # fmt: skip
+    md.layers = on_disk
+    monkeypatch.setattr(DiskArray, "read", lambda self: pytest.fail("read whole"))
+    monkeypatch.setattr(ls, "_FINITE_CHUNK", 3 * COLS)
+    write_kmz(tmp_path / "disk.kmz", md)
+    assert (tmp_path / "disk.kmz").read_bytes() == (tmp_path / "memory.kmz").read_bytes()

@@ -210,3 +210,36 @@ def test_finite_percentiles_read_an_array_on_disk_by_bands(tmp_path, monkeypatch
     assert ls.finite_percentiles(np.full(4, np.nan, np.float32), q) == [None] * 3
     with pytest.raises(ParameterError, match="q"):
         ls.finite_percentiles(a, [101.0])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.floats(-300, 300, width=32) | st.sampled_from([np.nan, np.inf, -np.inf]), max_size=200
+    ),
+    st.sampled_from(["float32", "float64", "int32", "uint8", "int16"]),
+    st.integers(1, 40),
+)
+def test_present_categories_are_the_whole_arrays_by_bands(values, dtype, chunk):
+    """The categories found band by band are those of the whole array's distinct finite
+    values as int, for float layers with NaN and infinities and for integer layers, whatever
+    the band size, in memory and 2-D."""
+    import yalu.io.layerstyle as ls
+
+    a = np.array(values, dtype=np.float64)
+    if np.dtype(dtype).kind != "f":
+        info = np.iinfo(dtype)
+        a = np.clip(np.nan_to_num(a, nan=0.0, posinf=info.max, neginf=info.min),
+                    info.min, info.max)  # fmt: skip
+    a = a.astype(dtype)
+    ref = set(np.unique(a[np.isfinite(a.astype(float))]).astype(int).tolist())
+    old = ls._FINITE_CHUNK
+    ls._FINITE_CHUNK = chunk
+    try:
+        got = ls.present_categories(a)
+        cut = a[: a.size - a.size % 4]
+        got_2d = ls.present_categories(cut.reshape(-1, 4)) if cut.size else set()
+    finally:
+        ls._FINITE_CHUNK = old
+    assert got == ref
+    assert got_2d == set(np.unique(cut[np.isfinite(cut.astype(float))]).astype(int).tolist())

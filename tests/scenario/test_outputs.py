@@ -213,3 +213,42 @@ def test_maps_are_read_back_whichever_process_drew_them(tmp_path):
     jobs[1].path.unlink()
     with pytest.raises(OutputError, match="m1.png was not written"):
         outputs._by_variant(jobs)
+
+
+@pytest.mark.parametrize("band_nodes", [1, 60, 1 << 20])
+def test_values_at_settlements_read_only_their_bands(tmp_path, monkeypatch, band_nodes):
+    """A layer on disk gives the in-memory values at the settlements' nodes (repeated nodes,
+    any order, float and integer layers), reading only the bands of rows that hold one."""
+    import yalu.scenario.outputs as outputs
+
+    monkeypatch.setattr(outputs, "_SPLIT_BAND_NODES", band_nodes)
+    rng = np.random.default_rng(9)
+    shape = (41, 17)
+    read: list[tuple[int, int]] = []
+    real_rows = DiskArray.rows
+
+    def rows(self, r0, r1):
+        read.append((r0, r1))
+        return real_rows(self, r0, r1)
+
+    row = np.array([40, 0, 7, 7, 22, 3, 40, 12])
+    col = np.array([16, 0, 3, 3, 9, 16, 1, 5])
+    for dtype in (np.float32, np.int32, np.uint8):
+        a = (rng.normal(0, 50, shape) if dtype is np.float32
+             else rng.integers(0, 200, shape)).astype(dtype)  # fmt: skip
+        a[0, 0] = np.nan if dtype is np.float32 else a[0, 0]
+        np.save(tmp_path / "a.npy", a)
+        disk = DiskArray(tmp_path / "a.npy", shape, dtype)
+        read.clear()
+        monkeypatch.setattr(DiskArray, "read", lambda self: pytest.fail("read whole"))
+        monkeypatch.setattr(DiskArray, "rows", rows)
+        got = outputs._values_at(disk, row, col)
+        monkeypatch.setattr(DiskArray, "rows", real_rows)
+        assert got.dtype == a.dtype
+        assert np.array_equal(got, a[row, col], equal_nan=True)
+        # no band without a settlement is read, and none twice
+        step = max(1, band_nodes // shape[1])
+        assert sorted(r0 // step for r0, _ in read) == sorted(set((row // step).tolist()))
+        assert np.array_equal(outputs._values_at(a, row, col), a[row, col], equal_nan=True)
+    with pytest.raises(IndexError):
+        outputs._values_at(disk, np.array([41]), np.array([0]))

@@ -31,7 +31,7 @@ import numpy as np
 
 from yalu.io._threads import encoder_threads
 from yalu.io.atomic import atomic_output
-from yalu.io.layerstyle import LayerStyle, category_rgba, rgba_image
+from yalu.io.layerstyle import LayerStyle, category_rgba, present_categories, rgba_image
 from yalu.io.mapdata import Layer, MapData, PointFeature
 
 __all__ = ["KML_NS", "MAX_OVERLAY_PX", "kml_document", "legend_png", "write_kmz"]
@@ -89,7 +89,7 @@ def legend_png(layer: Layer, value_range: tuple[float, float] | None = None) -> 
         from matplotlib.cm import ScalarMappable
         from matplotlib.colors import Normalize
 
-        lo, hi = value_range or st.value_range(np.asarray(layer.values))
+        lo, hi = value_range or st.value_range(layer.values)
         text = textwrap.wrap("thresholds (lines): " + "; ".join(
             f"{v:g} {lab}" for v, lab in st.thresholds), 70) if st.thresholds else []  # fmt: skip
         h_in = 0.95 + 0.12 * len(text)
@@ -106,8 +106,7 @@ def legend_png(layer: Layer, value_range: tuple[float, float] | None = None) -> 
             fig.text(0.05, 1 - 0.78 / h_in, "\n".join(text), fontsize=6, va="top")
     else:
         cats = category_rgba(st, layer.labels)
-        vals = np.asarray(layer.values)
-        present = set(np.unique(vals[np.isfinite(vals.astype(float))]).astype(int).tolist())
+        present = present_categories(layer.values)
         items = [(k, c, lab) for k, (c, lab) in cats.items() if c[3] > 0 and k in present]
         more = len(items) - 20
         items = items[:20]

@@ -514,6 +514,27 @@ def _split_signal_on_disk(store: SpillStore, variant: str, rsrp: Any, best_serve
     return out
 
 
+def _values_at(arr: Any, row: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """``arr[row, col]`` of a 2-D layer in memory or on disk; one on disk is read a band of
+    about ``_SPLIT_BAND_NODES`` nodes at a time, only the bands that hold a requested row (at
+    a native 3" grid a whole layer is 180-360 MB)."""
+    if not hasattr(arr, "rows"):
+        return np.asarray(arr)[row, col]
+    row = np.asarray(row, dtype=np.int64)
+    col = np.asarray(col, dtype=np.int64)
+    out = np.empty(row.shape, dtype=arr.dtype)
+    n_rows, n_cols = (int(n) for n in arr.shape)
+    if row.size and (row.min() < 0 or row.max() >= n_rows):
+        raise IndexError(f"rows outside 0..{n_rows - 1}")
+    step = max(1, _SPLIT_BAND_NODES // max(1, n_cols))
+    band_of = row // step
+    for b in np.unique(band_of):
+        sel = np.flatnonzero(band_of == b)
+        r0 = int(b) * step
+        out[sel] = arr.rows(r0, r0 + step)[row[sel] - r0, col[sel]]
+    return out
+
+
 def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
     """Everything the interactive map, the KMZ and the GeoPackage show."""
     from yalu.analysis.reach import settlement_nodes
@@ -559,8 +580,9 @@ def build_mapdata(ctx: RunContext, outcomes: list[VariantOutcome]) -> MapData:
     per: dict[int, dict[str, dict[str, Any]]] = {}
     for oc in outcomes:
         by_id = {r["geonameid"]: r for r in oc.reach.settlements}
-        # each layer read once (it may wait on disk), at every settlement's node
-        at = ({key: np.asarray(oc.layers[key])[row, col] for key in margin_keys + extra_keys}
+        # each layer's values at every settlement's node (a layer on disk: the bands of rows
+        # that hold settlements, never the whole layer)
+        at = ({key: _values_at(oc.layers[key], row, col) for key in margin_keys + extra_keys}
               if first else {})  # fmt: skip
         for k, r0 in enumerate(first):
             r = by_id.get(r0["geonameid"], {})
