@@ -93,3 +93,26 @@ def test_a_hole_is_an_interior_ring():
         47,
         48,
     )
+
+
+def test_service_layers_built_as_polygonized_equal_the_ring_lists():
+    """The MultiPolygons' WKB and areas built polygon by polygon (no list of every ring)
+    are those of the ring lists, byte for byte and bit for bit: several levels, islands,
+    holes and a hole holding an island."""
+    from affine import Affine
+
+    from yalu.io import gpkg as g
+
+    rng = np.random.default_rng(5)
+    lv = rng.integers(0, 4, (30, 40)).astype(np.uint8)
+    lv[5:15, 5:15] = 2
+    lv[8:12, 8:12] = 0
+    lv[9:11, 9:11] = 3
+    tr = Affine(0.01, 0.0, 125.0, 0.0, -0.01, 42.0)
+    polys = service_polygons(lv, tr)
+    got = g._service_layers(lv, tr)
+    assert list(got) == sorted(polys) == [1, 2, 3]
+    assert any(len(rings) > 1 for rings in polys[2])  # a polygon with a hole
+    for k, (wkb, area) in got.items():
+        assert wkb == g._wkb_multipolygon(polys[k])
+        assert area == g._geodesic_km2(polys[k]) > 0

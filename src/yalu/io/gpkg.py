@@ -77,6 +77,41 @@ def service_polygons(level: np.ndarray, transform: Any) -> dict[int, list[list[n
     return out
 
 
+def _service_layers(level: Any, transform: Any) -> dict[int, tuple[bytes, float]]:
+    """For each service level > 0 of a service raster: its MultiPolygon as WKB and its
+    geodesic area [km²], built polygon by polygon as the raster is polygonized.
+
+    The same bytes and area as :func:`_wkb_multipolygon` and :func:`_geodesic_km2` of
+    :func:`service_polygons` (the same rings, the same sums in the same order), without every
+    ring held as an array and then copied into WKB: at a native 3" grid that list was the
+    run's largest allocation.
+    """
+    from pyproj import Geod
+    from rasterio.features import shapes
+
+    geod = Geod(ellps="WGS84")
+    lv = np.asarray(level).astype(np.uint8)
+    parts: dict[int, list[bytes]] = {}
+    area: dict[int, float] = {}
+    for geom, val in shapes(lv, mask=lv > 0, transform=transform, connectivity=4):
+        k = int(val)
+        rings = [np.asarray(r, dtype=float) for r in geom["coordinates"]]
+        tot = area.get(k, 0.0)
+        for i, r in enumerate(rings):
+            a, _ = geod.polygon_area_perimeter(r[:, 0], r[:, 1])
+            tot += abs(a) if i == 0 else -abs(a)
+        area[k] = tot
+        parts.setdefault(k, []).append(
+            struct.pack("<BII", 1, 3, len(rings)) + b"".join(_ring(r) for r in rings)
+        )
+    out: dict[int, tuple[bytes, float]] = {}
+    for k in sorted(parts):
+        polys = parts.pop(k)
+        out[k] = (struct.pack("<BII", 1, 6, len(polys)) + b"".join(polys), area[k] / 1e6)
+        del polys
+    return out
+
+
 def _geodesic_km2(polys: list[list[np.ndarray]]) -> float:
     from pyproj import Geod
 
@@ -163,12 +198,12 @@ def _write_all(tmp: Path, md: MapData) -> None:
             )
             if lv is None:
                 continue
-            polys = service_polygons(np.asarray(lv.values), md.transform)
-            levels = sorted(polys)
+            layers = _service_layers(lv.values, md.transform)
             rows = [{"variant": v, "level": k, "service": Service(k).key,
-                     "area_km2": round(_geodesic_km2(polys[k]), 3)} for k in levels]  # fmt: skip
+                     "area_km2": round(a, 3)} for k, (_w, a) in layers.items()]  # fmt: skip
             _write(tmp, "service_" + re.sub(r"[^A-Za-z0-9_]", "_", v),
-                   [_wkb_multipolygon(polys[k]) for k in levels], "MultiPolygon", rows)  # fmt: skip
+                   [w for w, _a in layers.values()], "MultiPolygon", rows)  # fmt: skip
+            del layers
         for kind, layer in (("settlement", "settlements"), ("site", "sites"), ("jammer", "jammers"),
                             ("zone", "restricted_zones")):  # fmt: skip
             pts = [q for q in md.points if q.kind == kind]
