@@ -49,12 +49,12 @@ def _ring(r: np.ndarray) -> bytes:
     return struct.pack("<I", len(a)) + a.tobytes()
 
 
+def _wkb_polygon(rings: Sequence[np.ndarray]) -> bytes:
+    return struct.pack("<BII", 1, 3, len(rings)) + b"".join(_ring(r) for r in rings)
+
+
 def _wkb_multipolygon(polys: Sequence[Sequence[np.ndarray]]) -> bytes:
-    out = [struct.pack("<BII", 1, 6, len(polys))]
-    for rings in polys:
-        out.append(struct.pack("<BII", 1, 3, len(rings)))
-        out += [_ring(r) for r in rings]
-    return b"".join(out)
+    return struct.pack("<BII", 1, 6, len(polys)) + b"".join(_wkb_polygon(p) for p in polys)
 
 
 def _wkb_multiline(lines: Sequence[np.ndarray]) -> bytes:
@@ -96,14 +96,8 @@ def _service_layers(level: Any, transform: Any) -> dict[int, tuple[bytes, float]
     for geom, val in shapes(lv, mask=lv > 0, transform=transform, connectivity=4):
         k = int(val)
         rings = [np.asarray(r, dtype=float) for r in geom["coordinates"]]
-        tot = area.get(k, 0.0)
-        for i, r in enumerate(rings):
-            a, _ = geod.polygon_area_perimeter(r[:, 0], r[:, 1])
-            tot += abs(a) if i == 0 else -abs(a)
-        area[k] = tot
-        parts.setdefault(k, []).append(
-            struct.pack("<BII", 1, 3, len(rings)) + b"".join(_ring(r) for r in rings)
-        )
+        area[k] = _add_area_m2(geod, rings, area.get(k, 0.0))
+        parts.setdefault(k, []).append(_wkb_polygon(rings))
     out: dict[int, tuple[bytes, float]] = {}
     for k in sorted(parts):
         polys = parts.pop(k)
@@ -118,10 +112,17 @@ def _geodesic_km2(polys: list[list[np.ndarray]]) -> float:
     geod = Geod(ellps="WGS84")
     tot = 0.0
     for rings in polys:
-        for k, r in enumerate(rings):
-            a, _ = geod.polygon_area_perimeter(r[:, 0], r[:, 1])
-            tot += abs(a) if k == 0 else -abs(a)
+        tot = _add_area_m2(geod, rings, tot)
     return tot / 1e6
+
+
+def _add_area_m2(geod: Any, rings: Sequence[np.ndarray], tot: float) -> float:
+    """``tot`` plus one polygon's geodesic area [m²] (exterior ring less its holes), added
+    ring by ring."""
+    for k, r in enumerate(rings):
+        a, _ = geod.polygon_area_perimeter(r[:, 0], r[:, 1])
+        tot += abs(a) if k == 0 else -abs(a)
+    return tot
 
 
 def _column(values: list[Any]) -> tuple[np.ndarray, np.ndarray | None]:
