@@ -22,12 +22,22 @@ the thread's CPU time (best of 3), so that a machine shared with other work dist
 than wall time would. The sum is a floor for exact mode (no stage can be skipped for a node's
 own profile), which is what bounds its speed against SPLAT! (``bench_coverage.py``).
 
+Two more rows strip the sampling pass to what any sampled profile needs: the points alone
+(cubic pieces evaluated in grid-index space, each stored), and the points with their bilinear
+terrain heights stored (no sums, no range, no void checks). With ``--coverage-json`` (the JSON of
+``bench_coverage.py``, run side by side) the script also prints the budget that exact mode's 3x
+target leaves per profile sample: SPLAT!'s median wall time at 100 km over 3, times the threads,
+over every node's profile samples (the map's nodes inside the radius, each with its own count),
+with nothing else charged (no start-up, geodesics or writing), next to those floors.
+
 Usage: python benchmarks/bench_exact_profile.py [--radius-km 100] [--rows 24] [--threads 2]
+    [--coverage-json cov.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import tarfile
 import tempfile
@@ -43,7 +53,7 @@ from yalu.coverage._kernels import _sample_profile
 from yalu.geodesy.kernels import inverse_many, profile_pieces, profile_segments
 from yalu.propagation import itm_kernels as I
 from yalu.terrain import open_terrain
-from yalu.terrain.kernels import bilinear_point
+from yalu.terrain.kernels import bilinear_inside, bilinear_point
 
 ROOT = Path(__file__).resolve().parents[1]
 TAR = ROOT / ".." / "shared" / "bench" / "sdf_3arcsec_40-43N_22-26E.tar.xz"
@@ -89,11 +99,69 @@ def _stages(elev, north, west, dlat, dlon, lats, lons, dist, az, step, p, stage)
     return acc
 
 
+@njit(cache=True)
+def _floor(elev, north, west, dlat, dlon, lats, lons, dist, az, step, terrain):  # type: ignore[no-untyped-def]
+    """The sampling pass stripped to its floor, pieces included: each profile point in
+    grid-index space (``terrain`` False: the two indices' sum stored) or its bilinear terrain
+    height stored (True), nothing else. Needs the profiles inside the window, void-free (the
+    bench terrain's). Returns a checksum."""
+    n_max = int(dist.max() / step) + 3
+    n_pieces = profile_pieces((n_max + 1) * step) + 1
+    seg_k = np.empty(n_pieces + 1, dtype=np.int64)
+    coef = np.empty((n_pieces + 1, 8))
+    pz = np.empty(n_max)
+    flat = elev.reshape(-1)
+    ncols = np.uint64(elev.shape[1])
+    acc = 0.0
+    for q in range(lats.shape[0]):
+        n = max(1, round(dist[q] / step))
+        n_seg = profile_segments(SITE[0], SITE[1], lats[q], lons[q], n, az[q], dist[q], seg_k,
+                                 coef)  # fmt: skip
+        for s in range(n_seg):
+            c = coef[s]
+            k0 = seg_k[s]
+            inv = 1.0 / (seg_k[s + 1] - k0)
+            a0 = (north - c[0]) / dlat
+            a1 = -c[1] / dlat
+            a2 = -c[2] / dlat
+            a3 = -c[3] / dlat
+            b0 = (c[4] - west) / dlon
+            b1 = c[5] / dlon
+            b2 = c[6] / dlon
+            b3 = c[7] / dlon
+            if terrain:
+                for k in range(k0 + 1, seg_k[s + 1]):
+                    t = (k - k0) * inv
+                    pz[k] = bilinear_inside(
+                        flat, ncols, a0 + t * (a1 + t * (a2 + t * a3)),
+                        b0 + t * (b1 + t * (b2 + t * b3)),
+                    )  # fmt: skip
+            else:
+                for k in range(k0 + 1, seg_k[s + 1]):
+                    t = (k - k0) * inv
+                    pz[k] = (a0 + t * (a1 + t * (a2 + t * a3))) + (
+                        b0 + t * (b1 + t * (b2 + t * b3))
+                    )
+        acc += pz[n // 2]
+    return acc
+
+
+def _best_thread_time(fn, *a) -> float:  # type: ignore[no-untyped-def]
+    best = math.inf
+    for _ in range(3):
+        t0 = time.thread_time()
+        fn(*a)
+        best = min(best, time.thread_time() - t0)
+    return best
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--radius-km", type=float, default=100.0)
     ap.add_argument("--rows", type=int, default=24, help="grid rows sampled (evenly spread)")
     ap.add_argument("--threads", type=int, default=2, help="threads the projection assumes")
+    ap.add_argument("--coverage-json", type=Path, default=None,
+                    help="bench_coverage.py's JSON: SPLAT!'s time for the 3x budget")  # fmt: skip
     args = ap.parse_args()
     numba.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,12 +206,13 @@ def main() -> None:
     times = []
     for stage in range(4):
         _stages(elev, *geo, lats[:10], lons[:10], dist[:10], az[:10], spec.step_m, p, stage)
-        best = math.inf
-        for _ in range(3):
-            t0 = time.thread_time()
-            _stages(elev, *geo, lats, lons, dist, az, spec.step_m, p, stage)
-            best = min(best, time.thread_time() - t0)
+        best = _best_thread_time(_stages, elev, *geo, lats, lons, dist, az, spec.step_m, p, stage)
         times.append(best / lats.size)
+    floors = []
+    for terrain in (False, True):
+        _floor(elev, *geo, lats[:10], lons[:10], dist[:10], az[:10], spec.step_m, terrain)
+        best = _best_thread_time(_floor, elev, *geo, lats, lons, dist, az, spec.step_m, terrain)
+        floors.append(best / lats.size - times[0])
     samples = float(np.mean(np.maximum(1, np.rint(dist / spec.step_m))))
     # stage 1 includes the pieces (the sampling pass computes them itself)
     own = [times[0], times[1] - times[0], times[2] - times[1], times[3] - times[2]]
@@ -171,6 +240,31 @@ def main() -> None:
         f"| {total * 1e9 / samples:.1f} | 100% | "
         f"{total * n_inside / args.threads:.1f} |"
     )
+    print("\nFloors of the sampling pass (pieces not included):\n")
+    print("| what | us/node | ns/sample |")
+    print("|---|---|---|")
+    for name, tt in (("points only (cubic pieces in grid-index space)", floors[0]),
+                     ("points and bilinear terrain, stored, nothing else", floors[1]),
+                     ("the whole sampling pass (above)", own[1])):  # fmt: skip
+        print(f"| {name} | {tt * 1e6:.2f} | {tt * 1e9 / samples:.2f} |")
+    if args.coverage_json is not None:
+        cov = json.loads(args.coverage_json.read_text())
+        splat_s = float(cov["splat100"]["wall_s"])
+        inside = d_all <= spec.radius_m
+        all_samples = float(np.maximum(1, np.rint(d_all[inside] / spec.step_m)).sum())
+        budget = splat_s / 3.0 * args.threads / all_samples
+        print(
+            f"\n3x SPLAT! at {args.radius_km:g} km: SPLAT! {splat_s:.1f} s (median), so at most "
+            f"{splat_s / 3:.1f} s for exact mode; {all_samples / 1e9:.2f} G profile samples "
+            f"(every node inside, {all_samples / n_inside:.0f} a node) on {args.threads} "
+            f"threads leave **{budget * 1e9:.2f} ns a sample** with nothing else charged. "
+            f"Measured: points and terrain alone {floors[1] * 1e9 / samples:.2f} ns, with "
+            f"the pieces {(floors[1] + own[0]) * 1e9 / samples:.2f} ns; all of exact mode "
+            f"{total * 1e9 / samples:.2f} ns."
+        )
+        if "exact100_t2" in cov:
+            print(f"exact mode at {args.radius_km:g} km in that run: "
+                  f"{float(cov['exact100_t2']['wall_s']):.1f} s (median).")  # fmt: skip
 
 
 if __name__ == "__main__":
