@@ -26,9 +26,10 @@ Two more rows strip the sampling pass to what any sampled profile needs: the poi
 (cubic pieces evaluated in grid-index space, each stored), and the points with their bilinear
 terrain heights stored (no sums, no range, no void checks). With ``--coverage-json`` (the JSON of
 ``bench_coverage.py``, run side by side) the script also prints the budget that exact mode's 3x
-target leaves per profile sample: SPLAT!'s median wall time at 100 km over 3, times the threads,
-over every node's profile samples (the map's nodes inside the radius, each with its own count),
-with nothing else charged (no start-up, geodesics or writing), next to those floors.
+target leaves per profile sample: SPLAT!'s median wall time at ``--radius-km`` over 3, times
+the threads, over every node's profile samples (the map's nodes inside the radius, each with
+its own count), with nothing else charged (no start-up, geodesics or writing), next to those
+floors.
 
 Usage: python benchmarks/bench_exact_profile.py [--radius-km 100] [--rows 24] [--threads 2]
     [--coverage-json cov.json]
@@ -249,7 +250,10 @@ def main() -> None:
         print(f"| {name} | {tt * 1e6:.2f} | {tt * 1e9 / samples:.2f} |")
     if args.coverage_json is not None:
         cov = json.loads(args.coverage_json.read_text())
-        splat_s = float(cov["splat100"]["wall_s"])
+        r_km = f"{args.radius_km:g}"
+        if f"splat{r_km}" not in cov:
+            raise SystemExit(f"--coverage-json: no SPLAT! run at {r_km} km in {args.coverage_json}")
+        splat_s = float(cov[f"splat{r_km}"]["wall_s"])
         inside = d_all <= spec.radius_m
         all_samples = float(np.maximum(1, np.rint(d_all[inside] / spec.step_m)).sum())
         budget = splat_s / 3.0 * args.threads / all_samples
@@ -262,9 +266,9 @@ def main() -> None:
             f"the pieces {(floors[1] + own[0]) * 1e9 / samples:.2f} ns; all of exact mode "
             f"{total * 1e9 / samples:.2f} ns."
         )
-        if "exact100_t2" in cov:
-            print(f"exact mode at {args.radius_km:g} km in that run: "
-                  f"{float(cov['exact100_t2']['wall_s']):.1f} s (median).")  # fmt: skip
+        if f"exact{r_km}_t2" in cov:
+            print(f"exact mode at {r_km} km in that run: "
+                  f"{float(cov[f'exact{r_km}_t2']['wall_s']):.1f} s (median).")  # fmt: skip
 
 
 if __name__ == "__main__":
